@@ -1,0 +1,1 @@
+"""The Lambda function shipped by stock-alert (zipped from this folder; standard library only)."""
