@@ -1,0 +1,174 @@
+"""boto3 session and clients (created once, lazily, thread-safely) and AWS error translation.
+
+Resource modules never build clients themselves: they ask an `Aws` for one and send each call
+through `Aws.call`, which applies the retry policy and turns botocore errors into AwsError.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlparse
+
+from provision import __version__
+from provision.errors import AwsError, InputError, RetryExhausted
+from provision.retry import RetryPolicy, error_code, error_message, retry_reason
+
+log = logging.getLogger("provision.aws")
+
+NOT_FOUND = frozenset({
+    "NoSuchEntity", "ResourceNotFoundException", "NotFound", "NotFoundException",
+    "ParameterNotFound",
+})
+ALREADY_EXISTS = frozenset({
+    "EntityAlreadyExists", "ResourceAlreadyExistsException", "ResourceConflictException",
+})
+EMULATOR_HINT = (
+    "To try stock-alert with no AWS account, start the local emulator with "
+    "'stock-alert emulator' and run the export line it prints."
+)
+
+
+def is_loopback(url: str | None) -> bool:
+    host = urlparse(url or "").hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+class Aws:
+    """One AWS identity and region; hands out cached clients and runs calls with retries."""
+
+    def __init__(
+        self,
+        region: str,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.region = region
+        self.profile = profile
+        self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        self.retry = retry or RetryPolicy()
+        self._lock = threading.Lock()
+        self._session: Any = None
+        self._clients: dict[str, Any] = {}
+
+    # setup -------------------------------------------------------------------------------
+    def session(self) -> Any:
+        with self._lock:
+            if self._session is None:
+                self._session = self._make_session()
+            return self._session
+
+    def _make_session(self) -> Any:
+        import boto3
+        from botocore.exceptions import ProfileNotFound
+
+        try:
+            session = boto3.Session(profile_name=self.profile, region_name=self.region)
+        except ProfileNotFound:
+            raise InputError(
+                f"AWS profile {self.profile!r} is not in your AWS config files.",
+                hint="Check --profile / AWS_PROFILE against 'aws configure list-profiles'.",
+            ) from None
+        if session.get_credentials() is None:
+            if not is_loopback(self.endpoint_url):
+                raise InputError(
+                    "No AWS credentials found (checked AWS_PROFILE, the AWS_ACCESS_KEY_ID "
+                    "variables, ~/.aws and instance metadata).",
+                    hint="Run 'aws configure' or set AWS_PROFILE for a real account. "
+                    + EMULATOR_HINT,
+                )
+            # A local emulator accepts any credentials; spare the user from inventing some.
+            session = boto3.Session(
+                region_name=self.region, aws_access_key_id="testing",
+                aws_secret_access_key="testing", aws_session_token="testing",
+            )
+        return session
+
+    def client(self, service: str) -> Any:
+        session = self.session()
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = session.client(
+                    service, endpoint_url=self.endpoint_url, config=_client_config()
+                )
+            return self._clients[service]
+
+    # calls -------------------------------------------------------------------------------
+    def call(self, service: str, operation: str, *, missing_ok: bool = False,
+             **params: Any) -> Any:
+        """Call `operation` (snake_case) with retries; None for not-found when missing_ok."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        method: Callable[..., Any] = getattr(self.client(service), operation)
+        try:
+            return self.retry.call(f"{service}:{operation}", method, **params)
+        except ClientError as exc:
+            if missing_ok and error_code(exc) in NOT_FOUND:
+                return None
+            raise translate(exc, service, operation) from exc
+        except BotoCoreError as exc:
+            raise transport_error(exc, self.endpoint_url, service, operation) from exc
+
+    def waiter(self, service: str, name: str, **params: Any) -> None:
+        from botocore.exceptions import WaiterError
+
+        log.info("waiting for %s (%s)", name, params)
+        try:
+            self.client(service).get_waiter(name).wait(**params)
+        except WaiterError as exc:
+            raise AwsError(f"Waited for {service} {name} but it did not succeed: {exc}.",
+                           hint="Check the resource in the AWS console, then run the "
+                           "command again.") from exc
+
+    def account(self) -> tuple[str, str]:
+        """(account id, partition) of the caller: one STS call."""
+        identity = self.call("sts", "get_caller_identity")
+        arn = identity["Arn"]
+        return identity["Account"], arn.split(":")[1]
+
+
+def _client_config() -> Any:
+    from botocore.config import Config
+
+    retries: dict[str, Any] = {"mode": os.environ.get("AWS_RETRY_MODE", "standard")}
+    if not os.environ.get("AWS_MAX_ATTEMPTS"):
+        retries["total_max_attempts"] = 4
+    return Config(
+        retries=retries,  # type: ignore[arg-type]
+        connect_timeout=5,
+        read_timeout=30,
+        user_agent_extra=f"stock-alert/{__version__}",
+    )
+
+
+def translate(exc: Any, service: str, operation: str) -> AwsError:
+    code, message = error_code(exc), error_message(exc)
+    where = f"{service} {operation.replace('_', ' ')}"
+    if retry_reason(exc):
+        return RetryExhausted(
+            f"{where} kept failing with {code}: {message}", code=code,
+            hint="AWS did not recover before the retry deadline; run the same command again "
+            "to continue where this one stopped.")
+    hint = "Fix the cause and run the same command again; it continues where this one stopped."
+    if code in ("AccessDenied", "AccessDeniedException", "AuthorizationError",
+                "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken"):
+        hint = ("Your AWS identity lacks this permission or its credentials are invalid; the "
+                "README lists the permissions the operator needs.")
+    return AwsError(f"AWS refused {where}: {code}: {message}", hint=hint, code=code)
+
+
+def transport_error(exc: Any, endpoint: str | None, service: str, operation: str) -> AwsError:
+    from botocore.exceptions import NoCredentialsError
+
+    if isinstance(exc, NoCredentialsError):
+        return AwsError("No AWS credentials found.", hint=EMULATOR_HINT)
+    target = endpoint or f"the {service} endpoint"
+    hint = "Check your network, then run the same command again; it continues where it stopped."
+    if is_loopback(endpoint):
+        hint = "Is the local emulator running? Start it with 'stock-alert emulator'. " + hint
+    return AwsError(f"Could not complete {service} {operation.replace('_', ' ')} against "
+                    f"{target}: {exc}", hint=hint, code=type(exc).__name__)

@@ -1,0 +1,215 @@
+"""The stock-alert command: the only place that prints, prompts and chooses exit codes.
+
+Exit codes: 0 success (also when there is nothing to do), 1 AWS or runtime failure,
+2 invalid input (config, flags, environment). --debug shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from provision.errors import InputError, StockAlertError
+
+app = typer.Typer(
+    name="stock-alert",
+    help=(
+        "Provision a small AWS stack that checks stock prices on a schedule and texts or "
+        "e-mails you: an EventBridge rule runs a Lambda function, which publishes to an SNS "
+        "topic; its IAM role may only write its own logs and publish to its own topic.\n\n"
+        "Typical use: 'stock-alert plan' to preview, 'stock-alert up' to create or update, "
+        "'stock-alert status' to check, 'stock-alert down --yes' to remove everything.\n\n"
+        "No AWS account? 'stock-alert emulator' runs a local one."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class Output(str, Enum):
+    human = "human"
+    json = "json"
+
+
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="Config file. Default: $STOCK_ALERT_CONFIG, else ./config.yaml.",
+    show_default=False)]
+ProfileOpt = Annotated[str | None, typer.Option(
+    "--profile", help="AWS profile to use (default: $AWS_PROFILE or the default profile).",
+    show_default=False)]
+RegionOpt = Annotated[str | None, typer.Option(
+    "--region", help="AWS region; overrides the config's 'region', $AWS_REGION and the profile.",
+    show_default=False)]
+OutputOpt = Annotated[Output, typer.Option(
+    "--output", "-o", help="human: tables; json: one JSON document on stdout for scripts.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Log every step and show tracebacks.")]
+
+
+def _run(debug: bool, body: Any) -> None:
+    """The one error boundary: StockAlertError -> message and exit code, never a traceback."""
+    _setup_logging(debug)
+    try:
+        body()
+    except StockAlertError as err:
+        if debug:
+            logging.getLogger("provision").exception("failed")
+        _error(str(err))
+        raise typer.Exit(err.exit_code) from None
+    except KeyboardInterrupt:
+        _error("Interrupted. Run the same command again to finish; it continues where it "
+               "stopped.")
+        raise typer.Exit(130) from None
+    except Exception as err:  # noqa: BLE001 - the last line of defence against tracebacks
+        if debug:
+            raise
+        _error(f"Unexpected error: {type(err).__name__}: {err}. Run again with --debug for "
+               "the traceback, and please report it.")
+        raise typer.Exit(1) from None
+
+
+def _error(message: str) -> None:
+    from provision.render import console
+
+    console(stderr=True).print(f"[bold red]error:[/] {message}", markup=True)
+
+
+def _setup_logging(debug: bool) -> None:
+    from provision.progress import StderrHandler
+
+    logger = logging.getLogger("provision")
+    logger.handlers[:] = [StderrHandler()]
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)
+    logger.propagate = False
+
+
+def _options(config: Path | None, profile: str | None, region: str | None) -> Any:
+    from provision.commands import Options
+    from provision.config import config_path
+    from provision.progress import retry_policy
+
+    return Options(config_path(str(config) if config else None), profile, region,
+                   retry_policy())
+
+
+@app.command()
+def plan(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt = None,
+         output: OutputOpt = Output.human, debug: DebugOpt = False) -> None:
+    """Show what 'up' would change, resource by resource. Reads only; writes nothing."""
+    def body() -> None:
+        from provision import commands, render
+        from provision.progress import spinner
+
+        target = commands.prepare(_options(config, profile, region))
+        with spinner("reading the stack from AWS"):
+            the_plan, _ = commands.plan(target)
+        if output is Output.json:
+            render.emit_json({"command": "plan", **the_plan.to_dict()})
+        else:
+            render.console().print(render.plan_table(the_plan, "plan"))
+    _run(debug, body)
+
+
+@app.command()
+def up(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt = None,
+       output: OutputOpt = Output.human, debug: DebugOpt = False) -> None:
+    """Create or update the stack so it matches the config exactly; safe to run again.
+
+    Running it twice changes nothing the second time. After a crash or a dropped connection,
+    run it again: it reads what exists and finishes the job. Resources with the stack's names
+    but without its tags are never touched: 'up' stops before any write and names them.
+    """
+    def body() -> None:
+        from provision import commands, render
+        from provision.progress import spinner, step_printer
+
+        target = commands.prepare(_options(config, profile, region))
+        with spinner("reading the stack from AWS") as status:
+            the_plan, done = commands.up(target, step_printer(status))
+        _report("up", the_plan, done, output)
+    _run(debug, body)
+
+
+@app.command()
+def down(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt = None,
+         yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
+         output: OutputOpt = Output.human, debug: DebugOpt = False) -> None:
+    """Delete everything this stack owns, newest first; leaves what it does not own alone.
+
+    Needs only the config (no local state). Asks for confirmation unless --yes; without a
+    terminal it refuses unless --yes is given. Running it again when nothing is left is fine.
+    """
+    def body() -> None:
+        from provision import commands, render
+        from provision.progress import spinner, step_printer
+
+        if not yes and not sys.stdin.isatty():
+            raise InputError("'down' deletes the whole stack and needs confirmation, but "
+                             "there is no terminal to ask on.",
+                             hint="Pass --yes to confirm in scripts.")
+        target = commands.prepare(_options(config, profile, region))
+        with spinner("reading the stack from AWS"):
+            the_plan, observation = commands.plan(target, wanted=False)
+        if the_plan.has_writes and not yes:
+            render.console(stderr=True).print(render.plan_table(the_plan, "down"))
+            if not typer.confirm(f"Delete stack {the_plan.stack} in {the_plan.region}?",
+                                 err=True):
+                raise InputError("Cancelled; nothing was deleted.")
+        with spinner("deleting") as status:
+            done = commands.apply_down(target, the_plan, observation, step_printer(status))
+        _report("down", the_plan, done, output)
+    _run(debug, body)
+
+
+@app.command()
+def status(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt = None,
+           output: OutputOpt = Output.human, debug: DebugOpt = False) -> None:
+    """Show each resource: missing, in sync, drifted or foreign; subscriptions and their state."""
+    def body() -> None:
+        from provision import commands, render
+        from provision.progress import spinner
+
+        target = commands.prepare(_options(config, profile, region))
+        with spinner("reading the stack from AWS"):
+            the_plan, rows = commands.status(target)
+        if output is Output.json:
+            render.emit_json({"command": "status", "stack": the_plan.stack,
+                              "region": the_plan.region, "account": the_plan.account,
+                              "resources": rows})
+        else:
+            render.console().print(render.status_table(the_plan, rows))
+    _run(debug, body)
+
+
+@app.command()
+def emulator(port: Annotated[int, typer.Option(
+        "--port", "-p", min=0, max=65535, help="Port on 127.0.0.1 (0 picks a free one).")] = 4566,
+        debug: DebugOpt = False) -> None:
+    """Run a local AWS emulator (moto) on 127.0.0.1 until Ctrl-C, to try stock-alert offline."""
+    def body() -> None:
+        from provision.emulator import serve
+
+        serve(port, lambda line: typer.echo(line))
+    _run(debug, body)
+
+
+def _report(verb: str, the_plan: Any, done: list[Any], output: Output) -> None:
+    from provision import render
+
+    if output is Output.json:
+        render.emit_json({"command": verb, **the_plan.to_dict(),
+                          "applied": [a.to_dict() for a in done]})
+        return
+    out = render.console()
+    out.print(render.plan_table(the_plan, verb))
+    out.print(render.summary_line(the_plan, done, "Done" if verb == "up" else "Removed"))
+
+
+def main() -> None:
+    app()

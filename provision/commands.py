@@ -1,0 +1,148 @@
+"""The four pipelines (plan, up, down, status) as plain functions: no printing, no prompts.
+
+Everything that can be checked locally (config, flags, environment) is checked before the
+first AWS client exists, so bad input costs zero AWS calls.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from provision import package
+from provision.aws import Aws
+from provision.config import Config, load_config
+from provision.errors import InputError
+from provision.model import Action, Plan
+from provision.plan import KINDS, Observation, execute, make_plan, observe, refuse_conflicts
+from provision.regions import check_region
+from provision.retry import RetryPolicy
+from provision.stack import Stack
+
+DEADLINE_ENV = "STOCK_ALERT_RETRY_DEADLINE_S"
+
+
+@dataclass
+class Options:
+    config_path: Path
+    profile: str | None = None
+    region: str | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+@dataclass
+class Target:
+    """A validated config plus where it goes; made before any AWS call."""
+
+    config: Config
+    aws: Aws
+
+
+def prepare(opts: Options) -> Target:
+    """Validate config, flags and environment; raise InputError before any AWS call."""
+    config = load_config(opts.config_path)
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
+    if endpoint and urlparse(endpoint).scheme not in ("http", "https"):
+        raise InputError(f"AWS_ENDPOINT_URL={endpoint!r} is not an http(s) URL.",
+                         hint="Set it like http://127.0.0.1:4566, or unset it for real AWS.")
+    opts.retry.deadline_s = _deadline(opts.retry.deadline_s)
+    region = _region(opts.region, config, opts.profile)
+    return Target(config, Aws(region, opts.profile, endpoint, opts.retry))
+
+
+def _deadline(default: float) -> float:
+    raw = os.environ.get(DEADLINE_ENV)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise InputError(f"{DEADLINE_ENV}={raw!r} is not a number of seconds from 0 to 3600.",
+                         hint="Set it like 300, or unset it for the default of 300 s.")
+    return value
+
+
+def _region(flag: str | None, config: Config, profile: str | None) -> str:
+    """--region, else the config's region, else AWS_REGION / AWS_DEFAULT_REGION, else profile."""
+    if flag:
+        return _checked("--region", flag)
+    if config.region:
+        return config.region
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if os.environ.get(var):
+            return _checked(var, os.environ[var])
+    region = _profile_region(profile)
+    if not region:
+        raise InputError("No AWS region given.",
+                         hint="Set 'region' in the config, pass --region, or set AWS_REGION.")
+    return _checked(f"the region of profile {profile or 'default'}", region)
+
+
+def _checked(source: str, value: str) -> str:
+    try:
+        return check_region(value)
+    except ValueError as exc:
+        raise InputError(f"{source}: {exc}.") from None
+
+
+def _profile_region(profile: str | None) -> str | None:
+    import botocore.session
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        return botocore.session.Session(profile=profile).get_config_variable("region")
+    except ProfileNotFound:
+        raise InputError(f"AWS profile {profile!r} is not in your AWS config files.",
+                         hint="Check --profile / AWS_PROFILE against "
+                         "'aws configure list-profiles'.") from None
+
+
+def connect(target: Target, with_code: bool) -> Stack:
+    """The first AWS call: who am I. Then the stack with its derived names."""
+    account, partition = target.aws.account()
+    code = package.build() if with_code else None
+    return Stack(target.config, account, target.aws.region, partition, code)
+
+
+def plan(target: Target, wanted: bool = True) -> tuple[Plan, Observation]:
+    stack = connect(target, with_code=wanted)
+    observation = observe(target.aws, stack)
+    return make_plan(observation, wanted), observation
+
+
+def up(target: Target, progress: Any = None) -> tuple[Plan, list[Action]]:
+    the_plan, observation = plan(target, wanted=True)
+    refuse_conflicts(the_plan)
+    return the_plan, execute(target.aws, the_plan, observation.stack, progress)
+
+
+def apply_down(target: Target, the_plan: Plan, observation: Observation,
+               progress: Any = None) -> list[Action]:
+    return execute(target.aws, the_plan, observation.stack, progress)
+
+
+def status(target: Target) -> tuple[Plan, list[dict[str, Any]]]:
+    the_plan, observation = plan(target, wanted=True)
+    by_kind = {k.KIND: k for k in KINDS}
+    rows = []
+    for action in the_plan.actions:
+        seen = observation.found[action.kind]
+        rows.append({
+            "kind": action.kind, "name": action.name,
+            "exists": seen is not None and action.op.value != "create",
+            "state": _state(action),
+            "drift": [c.field for c in action.changes] if action.op.value == "update" else [],
+            "attributes": by_kind[action.kind].summary(seen),
+            "notes": list(action.notes),
+        })
+    return the_plan, rows
+
+
+def _state(action: Action) -> str:
+    return {"create": "missing", "update": "drifted", "no change": "in sync",
+            "conflict": "foreign"}.get(action.op.value, action.op.value)

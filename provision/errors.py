@@ -1,0 +1,47 @@
+"""One exception family; each message says what went wrong, where, and how to fix it.
+
+The CLI maps them to exit codes: 2 for bad input (config, flags, environment), 1 for AWS or
+runtime failures. No traceback is shown unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+
+class StockAlertError(Exception):
+    """Base of every error this tool reports to the user."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+class InputError(StockAlertError):
+    """Bad input: config file, command-line flags or environment. Exit code 2."""
+
+    exit_code = 2
+
+
+class ConfigError(InputError):
+    """The config file is missing, unreadable, not YAML, or has an invalid value."""
+
+
+class ConflictError(StockAlertError):
+    """A resource with this stack's name exists but is not owned by this stack."""
+
+
+class AwsError(StockAlertError):
+    """AWS answered with an error this tool does not handle by itself."""
+
+    def __init__(self, message: str, *, hint: str = "", code: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+
+
+class RetryExhausted(AwsError):
+    """A retried AWS condition (IAM propagation, throttling, update in progress) did not clear."""

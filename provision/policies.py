@@ -1,0 +1,72 @@
+"""Pure builders of the IAM documents: the trust policy and the least-privilege inline policies.
+
+Every statement names exact ARNs; there is no wildcard resource, no service:* action, and no
+logs:CreateLogGroup (the tool creates the log group itself, with retention and tags).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from provision.stack import Stack
+
+Document = dict[str, Any]
+VERSION = "2012-10-17"
+
+
+def trust_policy() -> Document:
+    """Only the Lambda service may assume the role."""
+    return {
+        "Version": VERSION,
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }],
+    }
+
+
+def _statement(sid: str, actions: list[str], resources: list[str]) -> Document:
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+
+
+def inline_policies(stack: Stack) -> dict[str, Document]:
+    """Policy name -> document, for exactly what the function does."""
+    policies = {
+        stack.policy_name("write-logs"): {
+            "Version": VERSION,
+            "Statement": [_statement(
+                "WriteOwnLogGroup",
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                [f"{stack.log_group_arn}:*"],
+            )],
+        },
+        stack.policy_name("publish-alerts"): {
+            "Version": VERSION,
+            "Statement": [_statement("PublishOwnTopic", ["sns:Publish"], [stack.topic_arn])],
+        },
+    }
+    parameter = stack.api_key_parameter_arn
+    if parameter:
+        policies[stack.policy_name("read-api-key")] = {
+            "Version": VERSION,
+            "Statement": [_statement("ReadOwnApiKey", ["ssm:GetParameter"], [parameter])],
+        }
+    return policies
+
+
+def canonical(document: Document | str) -> str:
+    """A stable text form, so documents that differ only in layout compare equal."""
+    if isinstance(document, str):
+        document = json.loads(document)
+    return json.dumps(_normalise(document), sort_keys=True, separators=(",", ":"))
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _normalise(v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_normalise(v) for v in value]
+        return items[0] if len(items) == 1 and not isinstance(items[0], dict) else items
+    return value

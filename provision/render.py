@@ -1,0 +1,90 @@
+"""Human output (rich tables on stdout, progress on stderr) and JSON output for scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from provision.model import Action, Op, Plan
+
+_STYLE = {Op.CREATE: "green", Op.UPDATE: "yellow", Op.DELETE: "red", Op.NOOP: "dim",
+          Op.CONFLICT: "bold red"}
+_MAX_VALUE = 60
+
+
+def console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, emoji=False, width=None if sys.stdout.isatty() else 120)
+
+
+def emit_json(payload: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
+    return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
+
+
+def describe_changes(action: Action) -> str:
+    if action.op is Op.CONFLICT:
+        return action.reason
+    if action.op is Op.DELETE:
+        return "delete it and everything attached to it"
+    lines = []
+    for change in action.changes:
+        if action.op is Op.CREATE:
+            lines.append(change.field)
+        else:
+            lines.append(f"{change.field}: {_short(change.old)} -> {_short(change.new)}")
+    lines += [f"note: {n}" for n in action.notes]
+    return "\n".join(lines)
+
+
+def plan_table(plan: Plan, title: str) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"{title}: stack {plan.stack} in {plan.region} (account {plan.account})",
+                  title_justify="left")
+    table.add_column("kind")
+    table.add_column("name")
+    table.add_column("action")
+    table.add_column("details", overflow="fold")
+    for a in plan.actions:
+        table.add_row(a.kind, a.name, f"[{_STYLE[a.op]}]{a.op.value}[/]", describe_changes(a))
+    return table
+
+
+def status_table(plan: Plan, rows: list[dict[str, Any]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"status: stack {plan.stack} in {plan.region} (account {plan.account})",
+                  title_justify="left")
+    for column in ("kind", "name", "state", "details"):
+        table.add_column(column, overflow="fold")
+    colours = {"in sync": "green", "drifted": "yellow", "missing": "red", "foreign": "bold red"}
+    for row in rows:
+        details = [f"{k}: {_short(v)}" for k, v in row["attributes"].items()
+                   if k != "subscriptions"]
+        for sub in row["attributes"].get("subscriptions", []):
+            details.append(f"{sub['protocol']} {sub['endpoint']}: {sub['state']}")
+        if row["drift"]:
+            details.append("drifted: " + ", ".join(row["drift"]))
+        details += [f"note: {n}" for n in row["notes"]]
+        colour = colours.get(row["state"], "white")
+        table.add_row(row["kind"], row["name"], f"[{colour}]{row['state']}[/]",
+                      "\n".join(details))
+    return table
+
+
+def summary_line(plan: Plan, done: list[Action], verb: str) -> str:
+    if not done:
+        return f"Nothing to do: stack {plan.stack} already matches."
+    counts: dict[str, int] = {}
+    for action in done:
+        counts[action.op.value] = counts.get(action.op.value, 0) + 1
+    parts = ", ".join(f"{n} {op}d" if op != "update" else f"{n} updated"
+                      for op, n in counts.items())
+    return f"{verb}: {parts.replace('created', 'created').replace('deleted', 'deleted')}."

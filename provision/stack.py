@@ -1,0 +1,125 @@
+"""Config -> the names, ARNs and tags of everything one stack owns (deterministic, no AWS calls)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+
+from provision.config import MANAGED_BY, STACK_TAG, Config
+from provision.package import CodePackage
+
+MANAGED_BY_VALUE = "stock-alert"
+HANDLER = "handler.handler"
+
+
+@dataclass(frozen=True)
+class Stack:
+    """One stack as wanted: derived from the config plus the account and region it lives in."""
+
+    config: Config
+    account: str
+    region: str
+    partition: str = "aws"
+    code: CodePackage | None = None
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    # names ---------------------------------------------------------------------------------
+    @property
+    def role_name(self) -> str:
+        return f"{self.name}-role"
+
+    @property
+    def function_name(self) -> str:
+        return self.name
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def topic_name(self) -> str:
+        return f"{self.name}-alerts"
+
+    @property
+    def rule_name(self) -> str:
+        return f"{self.name}-schedule"
+
+    @property
+    def statement_id(self) -> str:
+        return f"{self.name}-schedule-invoke"
+
+    def policy_name(self, purpose: str) -> str:
+        return f"{self.name}-{purpose}"
+
+    # ARNs ----------------------------------------------------------------------------------
+    def _arn(self, service: str, resource: str, region: bool = True) -> str:
+        where = self.region if region else ""
+        return f"arn:{self.partition}:{service}:{where}:{self.account}:{resource}"
+
+    @property
+    def role_arn(self) -> str:
+        return self._arn("iam", f"role/{self.role_name}", region=False)
+
+    @property
+    def function_arn(self) -> str:
+        return self._arn("lambda", f"function:{self.function_name}")
+
+    @property
+    def log_group_arn(self) -> str:
+        return self._arn("logs", f"log-group:{self.log_group_name}")
+
+    @property
+    def topic_arn(self) -> str:
+        return self._arn("sns", self.topic_name)
+
+    @property
+    def rule_arn(self) -> str:
+        return self._arn("events", f"rule/{self.rule_name}")
+
+    @property
+    def api_key_parameter_arn(self) -> str | None:
+        name = self.config.quotes.api_key_parameter
+        if not name:
+            return None
+        return self._arn("ssm", f"parameter/{name.lstrip('/')}")
+
+    # tags and environment --------------------------------------------------------------------
+    @cached_property
+    def tags(self) -> dict[str, str]:
+        return {**self.config.tags, MANAGED_BY: MANAGED_BY_VALUE, STACK_TAG: self.name}
+
+    def owns(self, tags: dict[str, str] | None) -> bool:
+        """True when a resource's tags say this stack made it."""
+        tags = tags or {}
+        return tags.get(MANAGED_BY) == MANAGED_BY_VALUE and tags.get(STACK_TAG) == self.name
+
+    @cached_property
+    def function_environment(self) -> dict[str, str]:
+        cfg = self.config
+        stocks = [s.model_dump() for s in cfg.stocks]
+        env = {
+            "STOCK_ALERT_STACK": self.name,
+            "STOCK_ALERT_TOPIC_ARN": self.topic_arn,
+            "STOCK_ALERT_STOCKS": json.dumps(stocks, separators=(",", ":")),
+            "STOCK_ALERT_ALERT": json.dumps(cfg.alert.model_dump(), separators=(",", ":")),
+            "STOCK_ALERT_PROVIDER": cfg.quotes.provider,
+        }
+        if cfg.quotes.api_key_parameter:
+            env["STOCK_ALERT_API_KEY_PARAMETER"] = cfg.quotes.api_key_parameter
+        if cfg.quotes.base_url:
+            env["STOCK_ALERT_QUOTES_BASE_URL"] = cfg.quotes.base_url
+        return env
+
+
+def ownership(stack: Stack, tags: dict[str, str] | None) -> str:
+    """'ours', or a short description of who owns it, for conflict messages."""
+    if stack.owns(tags):
+        return "ours"
+    other = (tags or {}).get(STACK_TAG)
+    if (tags or {}).get(MANAGED_BY) == MANAGED_BY_VALUE and other:
+        return f"owned by stock-alert stack {other!r}"
+    return "not tagged as made by this stack"
