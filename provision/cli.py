@@ -208,7 +208,7 @@ def _report(verb: str, the_plan: Any, done: list[Any], output: Output) -> None:
         return
     out = render.console()
     out.print(render.plan_table(the_plan, verb))
-    out.print(render.summary_line(the_plan, done, "Done" if verb == "up" else "Removed"))
+    out.print(render.summary_line(the_plan, done, verb))
 
 
 def main() -> None:

@@ -10,13 +10,15 @@ from provision.model import Action, Op, Plan
 
 _STYLE = {Op.CREATE: "green", Op.UPDATE: "yellow", Op.DELETE: "red", Op.NOOP: "dim",
           Op.CONFLICT: "bold red"}
-_MAX_VALUE = 60
+_MAX_VALUE = 100
 
 
 def console(stderr: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, emoji=False, width=None if sys.stdout.isatty() else 120)
+    tty = (sys.stderr if stderr else sys.stdout).isatty()
+    return Console(stderr=stderr, highlight=False, emoji=False, soft_wrap=stderr,
+                   width=None if tty else 120)
 
 
 def emit_json(payload: dict[str, Any]) -> None:
@@ -80,11 +82,14 @@ def status_table(plan: Plan, rows: list[dict[str, Any]]) -> Any:
 
 
 def summary_line(plan: Plan, done: list[Action], verb: str) -> str:
+    skipped = [f"{a.kind} {a.name}" for a in plan.conflicts]
+    tail = f" Left alone (not owned by this stack): {', '.join(skipped)}." if skipped else ""
     if not done:
-        return f"Nothing to do: stack {plan.stack} already matches."
+        if verb == "up":
+            return f"Nothing to do: stack {plan.stack} already matches the config.{tail}"
+        return f"Nothing to delete: stack {plan.stack} has no resources left.{tail}"
     counts: dict[str, int] = {}
     for action in done:
         counts[action.op.value] = counts.get(action.op.value, 0) + 1
-    parts = ", ".join(f"{n} {op}d" if op != "update" else f"{n} updated"
-                      for op, n in counts.items())
-    return f"{verb}: {parts.replace('created', 'created').replace('deleted', 'deleted')}."
+    parts = ", ".join(f"{n} {op}d" for op, n in counts.items())
+    return f"{'Done' if verb == 'up' else 'Removed'}: {parts}.{tail}"
