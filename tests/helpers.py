@@ -1,0 +1,51 @@
+"""Small test helpers: a fake clock for retries and a recorder of the API calls one Aws makes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from provision import commands
+from provision.retry import RetryPolicy
+
+READ_PREFIXES = ("Get", "List", "Describe")
+
+
+@dataclass
+class FakeClock:
+    """Time that only moves when the code under test sleeps."""
+
+    now: float = 0.0
+    sleeps: list[float] = field(default_factory=list)
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@dataclass
+class CallLog:
+    calls: list[str] = field(default_factory=list)
+
+    def __call__(self, event_name: str, **_: Any) -> None:
+        # event_name: before-call.<service>.<Operation>
+        _, service, operation = event_name.split(".", 2)
+        self.calls.append(f"{service}:{operation}")
+
+    def writes(self) -> list[str]:
+        return [c for c in self.calls if not c.split(":", 1)[1].startswith(READ_PREFIXES)]
+
+
+def target(config: Path, clock: FakeClock | None = None, deadline_s: float = 300.0,
+           ) -> tuple[commands.Target, CallLog]:
+    """A prepared Target whose every API call (including botocore retries) is recorded."""
+    clock = clock or FakeClock()
+    policy = RetryPolicy(deadline_s=deadline_s, sleep=clock.sleep, clock=clock.clock)
+    prepared = commands.prepare(commands.Options(config, retry=policy))
+    log = CallLog()
+    prepared.aws.session().events.register("before-call", log)
+    return prepared, log

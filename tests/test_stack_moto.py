@@ -1,0 +1,233 @@
+"""moto in-process: whole up / down runs, idempotence, drift, ownership and partial states."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from provision import commands, package
+from provision.errors import ConflictError
+from provision.model import Op
+from tests.conftest import MINIMAL, write_config
+from tests.helpers import target
+
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    return write_config(tmp_path, MINIMAL + "tags: {team: quant}\n")
+
+
+def _client(service: str):  # type: ignore[no-untyped-def]
+    return boto3.client(service, region_name="us-east-1")
+
+
+def _up(config: Path) -> list[str]:
+    prepared, log = target(config)
+    commands.up(prepared)
+    return log.writes()
+
+
+def test_fresh_up_creates_everything_tagged(aws: None, config: Path) -> None:
+    writes = _up(config)
+    iam, lam, sns = _client("iam"), _client("lambda"), _client("sns")
+    role = iam.get_role(RoleName="t1-role")["Role"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "lambda.amazonaws.com"}
+    assert sorted(iam.list_role_policies(RoleName="t1-role")["PolicyNames"]) == [
+        "t1-publish-alerts", "t1-write-logs"]
+    assert iam.list_attached_role_policies(RoleName="t1-role")["AttachedPolicies"] == []
+    tags = {t["Key"]: t["Value"] for t in role["Tags"]}
+    assert tags == {"managed-by": "stock-alert", "stock-alert:stack": "t1", "team": "quant"}
+
+    group = _client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/t1")
+    assert group["logGroups"][0]["retentionInDays"] == 14
+
+    topic_arn = f"arn:aws:sns:us-east-1:{ACCOUNT}:t1-alerts"
+    attrs = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
+    assert attrs["KmsMasterKeyId"] == "alias/aws/sns"
+    subs = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    assert sorted((s["Protocol"], s["Endpoint"]) for s in subs) == [
+        ("email", "you@example.com"), ("sms", "+15555550100")]
+
+    fn = lam.get_function(FunctionName="t1")
+    conf = fn["Configuration"]
+    assert conf["Role"] == role["Arn"]
+    assert conf["CodeSha256"] == package.build().sha256
+    assert conf["Environment"]["Variables"]["STOCK_ALERT_TOPIC_ARN"] == topic_arn
+    assert json.loads(conf["Environment"]["Variables"]["STOCK_ALERT_STOCKS"])[0]["symbol"] == "TSLA"
+    assert fn["Tags"]["stock-alert:stack"] == "t1"
+
+    events = _client("events")
+    rule = events.describe_rule(Name="t1-schedule")
+    assert rule["ScheduleExpression"] == "cron(0 14 ? * MON-FRI *)"
+    assert rule["State"] == "ENABLED"
+    [tgt] = events.list_targets_by_rule(Rule="t1-schedule")["Targets"]
+    assert tgt["Arn"] == conf["FunctionArn"]
+    [statement] = json.loads(lam.get_policy(FunctionName="t1")["Policy"])["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == rule["Arn"]
+    assert statement["Condition"]["StringEquals"]["AWS:SourceAccount"] == ACCOUNT
+    # One write per thing created: role, 2 policies, log group, retention, topic,
+    # 2 subscriptions, function, rule, target, permission.
+    assert len(writes) == 12, writes
+
+
+def test_second_up_writes_nothing(aws: None, config: Path) -> None:
+    _up(config)
+    prepared, log = target(config)
+    the_plan, done = commands.up(prepared)
+    assert [a.op for a in the_plan.actions] == [Op.NOOP] * 5
+    assert done == [] and log.writes() == []
+
+
+def test_changed_schedule_writes_only_eventbridge(aws: None, config: Path, tmp_path: Path) -> None:
+    _up(config)
+    changed = write_config(tmp_path, config.read_text() + 'schedule: "rate(1 hour)"\n',
+                           name="changed.yaml")
+    assert _up(changed) == ["eventbridge:PutRule"]
+    assert _client("events").describe_rule(Name="t1-schedule")["ScheduleExpression"] == \
+        "rate(1 hour)"
+
+
+def test_disabled_updates_rule_state(aws: None, config: Path, tmp_path: Path) -> None:
+    _up(config)
+    paused = write_config(tmp_path, config.read_text() + "enabled: false\n", name="p.yaml")
+    assert _up(paused) == ["eventbridge:PutRule"]
+    assert _client("events").describe_rule(Name="t1-schedule")["State"] == "DISABLED"
+
+
+def test_subscription_edits_subscribe_new_and_unsubscribe_removed(
+        aws: None, config: Path, tmp_path: Path) -> None:
+    _up(config)
+    edited = write_config(tmp_path, MINIMAL.replace('"+15555550100"', '"+15555550199"')
+                          + "tags: {team: quant}\n", name="e.yaml")
+    assert sorted(_up(edited)) == ["sns:Subscribe", "sns:Unsubscribe"]
+    subs = _client("sns").list_subscriptions_by_topic(
+        TopicArn=f"arn:aws:sns:us-east-1:{ACCOUNT}:t1-alerts")["Subscriptions"]
+    assert sorted(s["Endpoint"] for s in subs) == ["+15555550199", "you@example.com"]
+
+
+def test_drift_by_hand_is_repaired_field_by_field(aws: None, config: Path) -> None:
+    _up(config)
+    lam, iam = _client("lambda"), _client("iam")
+    lam.update_function_configuration(FunctionName="t1", MemorySize=512)
+    wide = iam.create_policy(PolicyName="wide", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    iam.attach_role_policy(RoleName="t1-role", PolicyArn=wide["Policy"]["Arn"])
+    prepared, _ = target(config)
+    the_plan, _ = commands.plan(prepared)
+    changes = {a.kind: [c.field for c in a.changes] for a in the_plan.actions if a.changes}
+    assert changes == {"role": ["managed_policies"], "function": ["memory_mb"]}
+    writes = _up(config)
+    assert sorted(writes) == ["iam:DetachRolePolicy", "lambda:UpdateFunctionConfiguration"]
+    assert lam.get_function(FunctionName="t1")["Configuration"]["MemorySize"] == 128
+
+
+def test_code_change_uploads_only_code(aws: None, config: Path,
+                                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _up(config)
+    import shutil
+
+    code = tmp_path / "code"
+    shutil.copytree(package.code_dir(), code)
+    (code / "handler.py").write_text((code / "handler.py").read_text() + "\n# v2\n")
+    original = package.build
+    monkeypatch.setattr(package, "build", lambda folder=None: original(folder or code))
+    assert _up(config) == ["lambda:UpdateFunctionCode"]
+    sha = _client("lambda").get_function(FunctionName="t1")["Configuration"]["CodeSha256"]
+    assert sha == original(code).sha256
+
+
+def test_partial_state_converges(aws: None, config: Path) -> None:
+    _up(config)
+    lam, iam = _client("lambda"), _client("iam")
+    lam.delete_function(FunctionName="t1")
+    iam.delete_role_policy(RoleName="t1-role", PolicyName="t1-write-logs")
+    writes = _up(config)
+    assert sorted(writes) == ["iam:PutRolePolicy", "lambda:AddPermission",
+                              "lambda:CreateFunction"]
+    assert _up(config) == []
+
+
+def test_foreign_role_is_refused_before_any_write_and_kept(aws: None, config: Path) -> None:
+    iam = _client("iam")
+    iam.create_role(RoleName="t1-role", AssumeRolePolicyDocument="{}")
+    prepared, log = target(config)
+    with pytest.raises(ConflictError, match="role t1-role") as caught:
+        commands.up(prepared)
+    assert "not tagged" in str(caught.value) and caught.value.exit_code == 1
+    assert log.writes() == []
+    assert iam.get_role(RoleName="t1-role")["Role"]["RoleName"] == "t1-role"
+
+
+def test_other_stacks_resource_is_a_conflict(aws: None, config: Path) -> None:
+    _client("sns").create_topic(Name="t1-alerts", Tags=[
+        {"Key": "managed-by", "Value": "stock-alert"}, {"Key": "stock-alert:stack", "Value": "x"}])
+    prepared, _ = target(config)
+    with pytest.raises(ConflictError, match="owned by stock-alert stack 'x'"):
+        commands.up(prepared)
+
+
+def test_down_removes_everything_and_twice_is_free(aws: None, config: Path) -> None:
+    _up(config)
+    prepared, _ = target(config)
+    the_plan, observation = commands.plan(prepared, wanted=False)
+    assert [a.kind for a in the_plan.actions] == [
+        "schedule", "function", "topic", "log-group", "role"]
+    commands.apply_down(prepared, the_plan, observation)
+    assert _client("iam").list_roles()["Roles"] == []
+    assert _client("lambda").list_functions()["Functions"] == []
+    assert _client("sns").list_topics()["Topics"] == []
+    assert _client("sns").list_subscriptions()["Subscriptions"] == []
+    assert _client("events").list_rules()["Rules"] == []
+    assert _client("logs").describe_log_groups()["logGroups"] == []
+    again, log = target(config)
+    plan2, obs2 = commands.plan(again, wanted=False)
+    assert commands.apply_down(again, plan2, obs2) == [] and log.writes() == []
+
+
+def test_down_leaves_foreign_resources(aws: None, config: Path) -> None:
+    _up(config)
+    iam = _client("iam")
+    # Replace our role's tags so it looks like someone else's.
+    iam.untag_role(RoleName="t1-role", TagKeys=["managed-by", "stock-alert:stack"])
+    prepared, _ = target(config)
+    the_plan, observation = commands.plan(prepared, wanted=False)
+    commands.apply_down(prepared, the_plan, observation)
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["t1-role"]
+    assert sorted(iam.list_role_policies(RoleName="t1-role")["PolicyNames"]) == [
+        "t1-publish-alerts", "t1-write-logs"]
+    assert _client("lambda").list_functions()["Functions"] == []
+
+
+def test_status_reports_states(aws: None, config: Path) -> None:
+    prepared, _ = target(config)
+    _, rows = commands.status(prepared)
+    assert {r["state"] for r in rows} == {"missing"}
+    _up(config)
+    _client("lambda").update_function_configuration(FunctionName="t1", Timeout=99)
+    prepared, log = target(config)
+    _, rows = commands.status(prepared)
+    states = {r["kind"]: r["state"] for r in rows}
+    assert states == {"role": "in sync", "log-group": "in sync", "topic": "in sync",
+                      "function": "drifted", "schedule": "in sync"}
+    fn = next(r for r in rows if r["kind"] == "function")
+    assert fn["drift"] == ["timeout_s"]
+    topic = next(r for r in rows if r["kind"] == "topic")
+    assert {s["endpoint"] for s in topic["attributes"]["subscriptions"]} == {
+        "you@example.com", "+15555550100"}
+    assert log.writes() == []
