@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,7 +33,7 @@ app = typer.Typer(
 )
 
 
-class Output(str, Enum):
+class Output(StrEnum):
     human = "human"
     json = "json"
 
@@ -126,7 +126,7 @@ def up(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt =
     but without its tags are never touched: 'up' stops before any write and names them.
     """
     def body() -> None:
-        from provision import commands, render
+        from provision import commands
         from provision.progress import spinner, step_printer
 
         target = commands.prepare(_options(config, profile, region))

@@ -16,12 +16,8 @@ class StderrHandler(logging.Handler):
     """Library log records (retries, waits) as plain lines on stderr."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno < logging.INFO and record.name != "provision":
-            pass
-        try:
+        with contextlib.suppress(ValueError):  # stderr already closed
             sys.stderr.write(f"  {self.format(record)}\n")
-        except ValueError:  # stderr closed
-            pass
 
 
 def retry_policy() -> RetryPolicy:

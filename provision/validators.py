@@ -9,12 +9,14 @@ _CRON_FIELDS = (
     ("minutes", 0, 59, (), False),
     ("hours", 0, 23, (), False),
     ("day-of-month", 1, 31, (), True),
-    ("month", 1, 12, ("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()), False),
-    ("day-of-week", 1, 7, ("SUN MON TUE WED THU FRI SAT".split()), True),
+    ("month", 1, 12, tuple("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()), False),
+    ("day-of-week", 1, 7, tuple("SUN MON TUE WED THU FRI SAT".split()), True),
     ("year", 1970, 2199, (), False),
 )
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
+)
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _TICKER = re.compile(r"^[A-Z0-9^][A-Z0-9.\-=^]{0,11}$")
 _TAG_CHARS = re.compile(r"^[\w .:/=+\-@]*$", re.UNICODE)

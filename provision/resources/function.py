@@ -1,4 +1,4 @@
-"""The Lambda function: code uploaded only when its SHA-256 differs, config only when a field does."""
+"""The Lambda function: code uploaded only when its SHA-256 differs, config only on a diff."""
 
 from __future__ import annotations
 

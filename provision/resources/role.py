@@ -62,7 +62,8 @@ def _paged(aws: Aws, operation: str, key: str, **params: Any) -> list[Any]:
     items: list[Any] = []
     marker: str | None = None
     while True:
-        page = aws.call("iam", operation, **params, **({"Marker": marker} if marker else {}))
+        paging: dict[str, Any] = {"Marker": marker} if marker else {}
+        page = aws.call("iam", operation, **params, **paging)
         items.extend(page[key])
         marker = page.get("Marker") if page.get("IsTruncated") else None
         if not marker:
@@ -105,14 +106,7 @@ def apply(aws: Aws, stack: Stack, action: Action) -> None:
     elif changed(action, "trust_policy"):
         aws.call("iam", "update_assume_role_policy", RoleName=name,
                  PolicyDocument=json.dumps(policies.trust_policy()))
-    for change in changed(action, "policy"):
-        policy = change.field.split(":", 1)[1]
-        if change.new is None:
-            aws.call("iam", "delete_role_policy", RoleName=name, PolicyName=policy,
-                     missing_ok=True)
-        else:
-            aws.call("iam", "put_role_policy", RoleName=name, PolicyName=policy,
-                     PolicyDocument=change.new)
+    _apply_policies(aws, name, action)
     for change in changed(action, "managed_policies"):
         for arn in change.old:
             aws.call("iam", "detach_role_policy", RoleName=name, PolicyArn=arn, missing_ok=True)
@@ -122,6 +116,17 @@ def apply(aws: Aws, stack: Stack, action: Action) -> None:
             aws.call("iam", "tag_role", RoleName=name, Tags=as_list(to_set))
         if to_remove:
             aws.call("iam", "untag_role", RoleName=name, TagKeys=to_remove)
+
+
+def _apply_policies(aws: Aws, name: str, action: Action) -> None:
+    for change in changed(action, "policy"):
+        policy = change.field.split(":", 1)[1]
+        if change.new is None:
+            aws.call("iam", "delete_role_policy", RoleName=name, PolicyName=policy,
+                     missing_ok=True)
+        else:
+            aws.call("iam", "put_role_policy", RoleName=name, PolicyName=policy,
+                     PolicyDocument=change.new)
 
 
 def _delete(aws: Aws, seen: ObservedRole) -> None:

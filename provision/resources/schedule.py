@@ -111,7 +111,7 @@ def apply(aws: Aws, stack: Stack, action: Action) -> None:
         changed(action, k) for k in _settings(stack)
     ):
         wanted = _settings(stack)
-        extra = {"Tags": as_list(stack.tags)} if not (seen and seen.arn) else {}
+        extra: dict[str, Any] = {"Tags": as_list(stack.tags)} if not (seen and seen.arn) else {}
         aws.call("events", "put_rule", Name=stack.rule_name, ScheduleExpression=wanted["schedule"],
                  State=wanted["state"], Description=wanted["description"], **extra)
     for change in changed(action, "tags"):
@@ -141,7 +141,7 @@ def _set_permission(aws: Aws, stack: Stack, replace: bool) -> None:
     if replace:
         aws.call("lambda", "remove_permission", FunctionName=stack.function_name,
                  StatementId=stack.statement_id, missing_ok=True)
-    params = {"FunctionName": stack.function_name, "StatementId": stack.statement_id,
+    params: dict[str, Any] = {"FunctionName": stack.function_name, "StatementId": stack.statement_id,
               "Action": "lambda:InvokeFunction", "Principal": "events.amazonaws.com",
               "SourceArn": stack.rule_arn, "SourceAccount": stack.account}
     try:

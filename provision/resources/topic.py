@@ -52,8 +52,8 @@ def observe(aws: Aws, stack: Stack) -> ObservedTopic | None:
     subs: list[Subscription] = []
     token: str | None = None
     while True:
-        page = aws.call("sns", "list_subscriptions_by_topic", TopicArn=stack.topic_arn,
-                        **({"NextToken": token} if token else {}))
+        paging: dict[str, Any] = {"NextToken": token} if token else {}
+        page = aws.call("sns", "list_subscriptions_by_topic", TopicArn=stack.topic_arn, **paging)
         subs += [Subscription(s["Protocol"], s["Endpoint"], s["SubscriptionArn"])
                  for s in page.get("Subscriptions", [])]
         token = page.get("NextToken")
