@@ -141,9 +141,11 @@ def _set_permission(aws: Aws, stack: Stack, replace: bool) -> None:
     if replace:
         aws.call("lambda", "remove_permission", FunctionName=stack.function_name,
                  StatementId=stack.statement_id, missing_ok=True)
-    params: dict[str, Any] = {"FunctionName": stack.function_name, "StatementId": stack.statement_id,
-              "Action": "lambda:InvokeFunction", "Principal": "events.amazonaws.com",
-              "SourceArn": stack.rule_arn, "SourceAccount": stack.account}
+    params: dict[str, Any] = {
+        "FunctionName": stack.function_name, "StatementId": stack.statement_id,
+        "Action": "lambda:InvokeFunction", "Principal": "events.amazonaws.com",
+        "SourceArn": stack.rule_arn, "SourceAccount": stack.account,
+    }
     try:
         aws.call("lambda", "add_permission", **params)
     except AwsError as err:
