@@ -86,6 +86,7 @@ class Aws:
                 region_name=self.region, aws_access_key_id="testing",
                 aws_secret_access_key="testing", aws_session_token="testing",
             )
+        session.events.register("before-call", _log_call)
         return session
 
     def client(self, service: str) -> Any:
@@ -129,6 +130,10 @@ class Aws:
         identity = self.call("sts", "get_caller_identity")
         arn = identity["Arn"]
         return identity["Account"], arn.split(":")[1]
+
+
+def _log_call(event_name: str, **_: Any) -> None:
+    log.debug("AWS call %s", event_name.removeprefix("before-call."))
 
 
 def _client_config() -> Any:

@@ -92,10 +92,7 @@ def _setup_logging(debug: bool) -> None:
 def _options(config: Path | None, profile: str | None, region: str | None) -> Any:
     from provision.commands import Options
     from provision.config import config_path
-    from provision.progress import retry_policy
-
-    return Options(config_path(str(config) if config else None), profile, region,
-                   retry_policy())
+    return Options(config_path(str(config) if config else None), profile, region)
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""Progress on stderr: a spinner while waiting, a line per step, retries shown as they happen."""
+"""Progress on stderr: a spinner while waiting (on a terminal), a line per step, and each retry
+as it happens, so a long IAM-propagation wait never looks like a hang."""
 
 from __future__ import annotations
 
@@ -9,19 +10,25 @@ from collections.abc import Iterator
 from typing import Any
 
 from provision.model import Action
-from provision.retry import RetryPolicy
+
+_live: list[Any] = []  # the rich console of the active spinner, if any
+
+
+def say(text: str) -> None:
+    """One progress line on stderr, above the spinner when there is one."""
+    if _live:
+        _live[-1].print(text, markup=False, highlight=False)
+        return
+    with contextlib.suppress(ValueError):  # stderr already closed
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
 
 
 class StderrHandler(logging.Handler):
     """Library log records (retries, waits) as plain lines on stderr."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        with contextlib.suppress(ValueError):  # stderr already closed
-            sys.stderr.write(f"  {self.format(record)}\n")
-
-
-def retry_policy() -> RetryPolicy:
-    return RetryPolicy()
+        say(f"  {self.format(record)}")
 
 
 class _Status:
@@ -35,22 +42,29 @@ class _Status:
 
 @contextlib.contextmanager
 def spinner(text: str) -> Iterator[_Status]:
-    """A rich spinner when stderr is a terminal; nothing otherwise (logs stay line-based)."""
+    """A rich spinner when stderr is a terminal; plain lines otherwise."""
     if not sys.stderr.isatty():
         yield _Status(None)
         return
     from rich.console import Console
 
-    with Console(stderr=True).status(text) as live:
-        yield _Status(live)
+    console = Console(stderr=True)
+    with console.status(text) as live:
+        _live.append(console)
+        try:
+            yield _Status(live)
+        finally:
+            _live.pop()
+
+
+_VERB = {"create": "creating", "update": "updating", "delete": "deleting"}
 
 
 def step_printer(status: _Status) -> Any:
     def progress(action: Action, phase: str) -> None:
         if phase == "start":
-            status.update(f"{action.op.value[:-1]}ing {action.kind} {action.name}")
-            sys.stderr.write(f"{action.op.value} {action.kind} {action.name} ...\n")
+            status.update(f"{_VERB.get(action.op.value, action.op.value)} {action.kind} "
+                          f"{action.name}")
         else:
-            sys.stderr.write(f"{action.op.value} {action.kind} {action.name}: done\n")
-        sys.stderr.flush()
+            say(f"{action.op.value}d {action.kind} {action.name}")
     return progress
