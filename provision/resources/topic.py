@@ -13,7 +13,7 @@ from provision.stack import Stack
 KIND = "topic"
 PENDING = "PendingConfirmation"
 KMS_KEY = "alias/aws/sns"
-DISPLAY_NAME = "stock-alert"
+DISPLAY_NAME = "StockAlert"  # SNS prefixes SMS with it: keep <= 10 characters
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,145 @@
+"""The environment contract set by the deployer, parsed and validated.
+
+Variables: STOCK_ALERT_STACK, STOCK_ALERT_TOPIC_ARN, STOCK_ALERT_STOCKS (JSON list),
+STOCK_ALERT_ALERT (JSON object), STOCK_ALERT_PROVIDER, STOCK_ALERT_API_KEY_PARAMETER,
+STOCK_ALERT_QUOTES_BASE_URL (optional), STOCK_ALERT_HTTP_TIMEOUT_S (optional, seconds).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+TYPE_CHECKING = False  # typing costs ~20 ms to import at cold start; only the checker needs it
+if TYPE_CHECKING:
+    from typing import Any
+
+DEFAULT_BASE_URLS = {
+    "yahoo": "https://query1.finance.yahoo.com",
+    "alphavantage": "https://www.alphavantage.co",
+}
+DEFAULT_HTTP_TIMEOUT_S = 3.0
+
+
+class SettingsError(Exception):
+    """The environment is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Stock:
+    symbol: str
+    name: str | None = None
+    above: float | None = None
+    below: float | None = None
+
+
+@dataclass(frozen=True)
+class Alert:
+    mode: str = "summary"
+    change_percent: float | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    stack: str
+    topic_arn: str
+    stocks: tuple[Stock, ...]
+    alert: Alert
+    provider: str
+    api_key_parameter: str | None
+    base_url: str
+    http_timeout_s: float
+
+
+def _json(var: str, raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"{var} is not valid JSON: {exc.msg}") from None
+
+
+def _number(var: str, field: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SettingsError(f"{var}: {field} must be a number or null, got {value!r}")
+    return float(value)
+
+
+def _stock(var: str, item: Any) -> Stock:
+    if not isinstance(item, dict) or not isinstance(item.get("symbol"), str):
+        raise SettingsError(f"{var}: each entry needs a string 'symbol', got {item!r}")
+    symbol = item["symbol"].strip().upper()
+    name = item.get("name")
+    if not symbol or (name is not None and not isinstance(name, str)):
+        raise SettingsError(f"{var}: bad entry {item!r}")
+    above = _number(var, f"{symbol}.above", item.get("above"))
+    below = _number(var, f"{symbol}.below", item.get("below"))
+    return Stock(symbol=symbol, name=name or None, above=above, below=below)
+
+
+def parse_stocks(raw: str) -> tuple[Stock, ...]:
+    var = "STOCK_ALERT_STOCKS"
+    data = _json(var, raw or "null")
+    if not isinstance(data, list) or not data:
+        raise SettingsError(f"{var} must be a non-empty JSON list of stocks")
+    return tuple(_stock(var, item) for item in data)
+
+
+def parse_alert(raw: str) -> Alert:
+    var = "STOCK_ALERT_ALERT"
+    data = _json(var, raw) if raw.strip() else {}
+    if not isinstance(data, dict):
+        raise SettingsError(f"{var} must be a JSON object")
+    mode = data.get("mode") or "summary"
+    if mode not in ("summary", "threshold"):
+        raise SettingsError(f"{var}: mode must be 'summary' or 'threshold', got {mode!r}")
+    threshold = _number(var, "change_percent", data.get("change_percent"))
+    if threshold is not None and threshold <= 0:
+        raise SettingsError(f"{var}: change_percent must be positive, got {threshold}")
+    return Alert(mode=mode, change_percent=threshold)
+
+
+def _timeout(env: dict[str, str]) -> float:
+    raw = env.get("STOCK_ALERT_HTTP_TIMEOUT_S", "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_HTTP_TIMEOUT_S
+    except ValueError:
+        raise SettingsError(f"STOCK_ALERT_HTTP_TIMEOUT_S must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError("STOCK_ALERT_HTTP_TIMEOUT_S must be positive")
+    return value
+
+
+def _base_url(env: dict[str, str], provider: str) -> str:
+    url = env.get("STOCK_ALERT_QUOTES_BASE_URL", "").strip() or DEFAULT_BASE_URLS[provider]
+    if not url.startswith(("http://", "https://")):
+        raise SettingsError("STOCK_ALERT_QUOTES_BASE_URL must start with http:// or https://")
+    return url.rstrip("/")
+
+
+def load(env: dict[str, str] | None = None) -> Settings:
+    """Read and validate the environment; raise SettingsError naming the bad variable."""
+    env = dict(os.environ) if env is None else env
+    topic_arn = env.get("STOCK_ALERT_TOPIC_ARN", "").strip()
+    if not topic_arn:
+        raise SettingsError("STOCK_ALERT_TOPIC_ARN is not set")
+    provider = env.get("STOCK_ALERT_PROVIDER", "").strip().lower() or "yahoo"
+    if provider not in DEFAULT_BASE_URLS:
+        raise SettingsError(f"STOCK_ALERT_PROVIDER must be yahoo or alphavantage, not {provider!r}")
+    parameter = env.get("STOCK_ALERT_API_KEY_PARAMETER", "").strip() or None
+    if provider == "alphavantage" and not parameter:
+        raise SettingsError(
+            "provider alphavantage needs STOCK_ALERT_API_KEY_PARAMETER (the SSM parameter name)"
+        )
+    return Settings(
+        stack=env.get("STOCK_ALERT_STACK", "").strip() or "stock-alert",
+        topic_arn=topic_arn,
+        stocks=parse_stocks(env.get("STOCK_ALERT_STOCKS", "")),
+        alert=parse_alert(env.get("STOCK_ALERT_ALERT", "")),
+        provider=provider,
+        api_key_parameter=parameter,
+        base_url=_base_url(env, provider),
+        http_timeout_s=_timeout(env),
+    )

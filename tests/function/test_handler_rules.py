@@ -1,0 +1,111 @@
+"""Threshold mode and the above/below rules, end to end through the handler and moto's SNS."""
+
+from __future__ import annotations
+
+from tests.function.conftest import FakeContext, events
+from tests.function.fake_http import yahoo
+
+
+def script(server) -> None:
+    server.script("TSLA", yahoo("TSLA", 251.30, 243.00))  # +3.42%
+    server.script("F", yahoo("F", 12.01, 12.07))  # -0.50%
+    server.script("GM", yahoo("GM", 46.40, 48.15))  # -3.63%
+
+
+def test_threshold_fires_on_change_percent_both_directions(fn, topic, server, configure, capsys):
+    configure([{"symbol": "TSLA"}, {"symbol": "F"}, {"symbol": "GM"}], "threshold", 3.0)
+    script(server)
+
+    result = fn.handler.handler({}, FakeContext(30_000))
+
+    assert result["published"] is True
+    assert [(r["symbol"], r["rule"]) for r in result["rules_fired"]] == [
+        ("TSLA", "change_percent"),
+        ("GM", "change_percent"),
+    ]
+    assert result["rules_fired"][0]["detail"] == "change +3.42% beyond +/-3%"
+    sent = topic.only()
+    assert sent["subject"] == "stock-alert: 2 alerts fired (TSLA, GM)"
+    assert sent["message"]["sms"] == (
+        "ALERT TSLA +3.4%, GM -3.6% | TSLA 251.30 +3.4% | F 12.01 -0.5% | GM 46.40 -3.6%"
+    )
+    assert (
+        "Alerts fired:\n  TSLA: change +3.42% beyond +/-3%\n  GM: change -3.63% beyond"
+        in (sent["message"]["email"])
+    )
+    fired = events(capsys.readouterr().out, "rule_fired")
+    assert [(e["symbol"], e["rule"]) for e in fired] == [
+        ("TSLA", "change_percent"),
+        ("GM", "change_percent"),
+    ]
+
+
+def test_threshold_quiet_day_publishes_nothing(fn, topic, server, configure, capsys):
+    configure([{"symbol": "TSLA"}, {"symbol": "F"}, {"symbol": "GM"}], "threshold", 5.0)
+    script(server)
+
+    result = fn.handler.handler({}, FakeContext(30_000))
+
+    assert result["published"] is False
+    assert result["message_id"] is None and result["reason"] == "no rule fired"
+    assert len(result["quotes"]) == 3
+    assert topic.notifications() == []
+    out = capsys.readouterr().out
+    assert events(out, "not_published")[0]["reason"] == "no rule fired"
+    assert events(out, "published") == []
+
+
+def test_above_and_below_rules(fn, topic, server, configure):
+    configure(
+        [
+            {"symbol": "TSLA", "above": 250},
+            {"symbol": "F", "below": 12.5},
+            {"symbol": "GM", "above": 100, "below": 40},
+        ],
+        mode="threshold",
+    )
+    script(server)
+
+    result = fn.handler.handler({}, FakeContext(30_000))
+
+    assert result["rules_fired"] == [
+        {"symbol": "TSLA", "rule": "above", "detail": "price 251.30 >= 250.00"},
+        {"symbol": "F", "rule": "below", "detail": "price 12.01 <= 12.50"},
+    ]
+    sent = topic.only()
+    assert sent["subject"] == "stock-alert: 2 alerts fired (TSLA, F)"
+    assert sent["message"]["sms"].startswith("ALERT TSLA>=250, F<=12.5 | TSLA 251.30 +3.4% | ")
+
+
+def test_price_equal_to_a_limit_fires(fn, topic, server, configure):
+    configure([{"symbol": "TSLA", "above": 251.3, "below": 251.3}], mode="threshold")
+    server.script("TSLA", yahoo("TSLA", 251.30, None))
+
+    result = fn.handler.handler({}, FakeContext(30_000))
+
+    assert [r["rule"] for r in result["rules_fired"]] == ["above", "below"]
+    assert result["published"] is True
+
+
+def test_summary_mode_reports_fired_rules_too(fn, topic, server, configure):
+    configure([{"symbol": "TSLA", "above": 250}, {"symbol": "F"}], mode="summary")
+    script(server)
+
+    result = fn.handler.handler({}, FakeContext(30_000))
+
+    assert [r["rule"] for r in result["rules_fired"]] == ["above"]
+    sent = topic.only()
+    assert sent["subject"] == "stock-alert: TSLA +3.4%, F -0.5%"
+    assert sent["message"]["sms"] == "TSLA 251.30 +3.4% | F 12.01 -0.5%"
+    assert "Alerts fired:\n  TSLA: price 251.30 >= 250.00" in sent["message"]["email"]
+
+
+def test_threshold_with_nothing_fetched_does_not_publish(fn, topic, server, configure):
+    configure([{"symbol": "TSLA", "above": 1}], mode="threshold", change_percent=1)
+    # nothing scripted: the server answers 404 without a chart body
+
+    result = fn.handler.handler({}, FakeContext(30_000))
+
+    assert result["failed"] == [{"symbol": "TSLA", "reason": "HTTP 404"}]
+    assert result["published"] is False and result["reason"] == "no rule fired"
+    assert topic.notifications() == []

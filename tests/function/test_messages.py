@@ -1,0 +1,124 @@
+"""Message formatting: one SMS segment, GSM-7 only, subject limits, the aligned e-mail table."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def quote(fn, symbol: str, price: float, previous: float | None, name: str | None = None):
+    return fn.quotes.make_quote(fn.settings.Stock(symbol, name), price, previous, "USD", None)
+
+
+def test_septets_count_gsm7_extension_characters_twice(fn):
+    assert fn.messages.septets("TSLA 1.00") == 9
+    assert fn.messages.septets(" | ") == 4
+    assert fn.messages.septets("€^") == 4
+
+
+def test_non_gsm_characters_are_replaced(fn):
+    assert fn.messages.gsm7("Société Générale ✓ 株") == "Société Générale ? ?"
+    assert fn.messages.gsm7("Garçon") == "Gar?on"  # only the capital Ç is GSM-7
+
+
+def test_many_tickers_fit_one_segment_with_a_more_marker(fn):
+    results = [quote(fn, f"SYM{i:02d}", 100 + i, 99.0) for i in range(20)]
+
+    sms = fn.messages.sms(results, [])
+
+    assert fn.messages.septets(sms) <= fn.messages.SMS_LIMIT <= 160 - 12
+    assert sms.startswith("SYM00 100.00 +1.0% | SYM01 101.00 +2.0% | ")
+    kept = sms.count("SYM")
+    assert sms.endswith(f" | +{20 - kept} more")
+    assert 3 <= kept < 20
+
+
+def test_three_tickers_with_a_fired_rule_fit_the_limit(fn):
+    results = [
+        quote(fn, "GOOGL", 1234.56, 1200.0),
+        quote(fn, "BRK-B", 456.78, 460.0),
+        quote(fn, "MSFT", 987.65, 980.0),
+    ]
+    fired = fn.rules.evaluate(
+        results,
+        tuple(fn.settings.Stock(q.symbol, None, 1.0) for q in results),
+        fn.settings.Alert("threshold", 0.5),
+    )
+
+    sms = fn.messages.sms(results, fired)
+
+    assert fn.messages.septets(sms) <= fn.messages.SMS_LIMIT
+    assert sms.count("|") == 3 and "+N more" not in sms
+
+
+def test_long_alert_list_collapses_to_a_count(fn):
+    results = [quote(fn, f"LONGSYMBOL{i}", 10.0, 5.0) for i in range(12)]
+    stocks = tuple(fn.settings.Stock(q.symbol, None, 1.0) for q in results)
+    fired = fn.rules.evaluate(results, stocks, fn.settings.Alert("threshold", 1.0))
+
+    sms = fn.messages.sms(results, fired)
+
+    assert sms.startswith("ALERT 24 rules | LONGSYMBOL0 10.00 +100.0% | ")
+    assert fn.messages.septets(sms) <= fn.messages.SMS_LIMIT
+
+
+def test_subject_stays_under_100_ascii_characters(fn):
+    results = [quote(fn, f"TICKER{i}", 10.0 + i, 10.0) for i in range(30)]
+
+    subject = fn.messages.subject(results, [], "summary")
+
+    assert len(subject) < 100 and subject.isascii()
+    assert subject.startswith("stock-alert: TICKER0 +0.0%, TICKER1 +10.0%, ")
+    assert subject.endswith(" more")
+
+
+def test_prices_below_one_keep_four_decimals(fn):
+    penny = quote(fn, "PENNY", 0.1234, 0.1200, name="A very long company name, incorporated")
+
+    assert fn.messages.sms([penny], []) == "PENNY 0.1234 +2.8%"
+    rows = fn.messages.table([penny])
+    assert rows[1].split() == [
+        "PENNY",
+        "A",
+        "very",
+        "long",
+        "company",
+        "n...",
+        "0.1234",
+        "+0.0034",
+        "+2.83%",
+    ]
+
+
+def test_table_columns_are_aligned(fn):
+    failed = fn.quotes.Failure("GM", "timeout")
+    rows = fn.messages.table(
+        [
+            quote(fn, "TSLA", 251.3, 243.0, "Tesla"),
+            failed,
+            quote(fn, "BRK-A", 620000.0, 615000.0, "Berkshire"),
+        ]
+    )
+    assert len({len(row) for row in rows}) == 1  # right-aligned numbers end together
+    assert rows[2].startswith("GM ") and rows[2].endswith("n/a")
+
+
+@pytest.mark.parametrize(
+    ("price", "previous", "expected"),
+    [
+        (251.3, 243.0, "TSLA 251.30 +3.4%"),
+        (100.0, 100.0, "TSLA 100.00 +0.0%"),
+        (99.5, 100.0, "TSLA 99.50 -0.5%"),
+        (12.0, None, "TSLA 12.00 n/a"),
+    ],
+)
+def test_sms_ticker_format(fn, price, previous, expected):
+    assert fn.messages.sms([quote(fn, "TSLA", price, previous)], []) == expected
+
+
+def test_truncate(fn):
+    truncate, septets = fn.messages.truncate, fn.messages.septets
+    assert truncate("short", 10) == "short"
+    assert truncate("exactly ten", 11) == "exactly ten"
+    assert truncate("a long sentence here", 10) == "a long..."
+    assert truncate("a|b|c|d|e|f", 8, septets) == "a|b..."  # "|" counts twice
+    assert truncate("abc", 1) == "..."  # never loops, even for a silly limit

@@ -1,0 +1,114 @@
+"""provision.quote_server: both providers' response shapes, unknown tickers, determinism, and the
+handler running end to end against it (the offline demo path)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+import boto3
+import pytest
+
+from provision.quote_server import QuoteServer
+from tests.function.conftest import REGION, FakeContext
+
+
+def get(url: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_yahoo_shape(env):
+    with QuoteServer(seed=1) as server:
+        status, body = get(f"{server.url}/v8/finance/chart/TSLA?range=1d&interval=1d")
+    assert status == 200 and body["chart"]["error"] is None
+    meta = body["chart"]["result"][0]["meta"]
+    assert meta["symbol"] == "TSLA" and meta["currency"] == "USD"
+    assert isinstance(meta["regularMarketPrice"], float) and meta["regularMarketPrice"] > 0
+    assert meta["chartPreviousClose"] == meta["previousClose"] > 0
+    assert isinstance(meta["regularMarketTime"], int)
+
+
+def test_unknown_tickers_answer_like_the_providers(env):
+    with QuoteServer(unknown={"gone"}, api_key="k") as server:
+        assert get(f"{server.url}/v8/finance/chart/XUNKNOWN") == (
+            404,
+            {
+                "chart": {
+                    "result": None,
+                    "error": {
+                        "code": "Not Found",
+                        "description": "No data found, symbol may be delisted",
+                    },
+                }
+            },
+        )
+        assert get(f"{server.url}/v8/finance/chart/GONE")[0] == 404
+        query = f"{server.url}/query?function=GLOBAL_QUOTE&apikey=k&symbol="
+        assert get(query + "GONE") == (200, {"Global Quote": {}})
+        assert server.hits == 3
+
+
+def test_alphavantage_shape_and_key_check(env):
+    with QuoteServer(api_key="right") as server:
+        base = f"{server.url}/query?function=GLOBAL_QUOTE&symbol=F"
+        status, body = get(base + "&apikey=right")
+        assert "Error Message" in get(base + "&apikey=wrong")[1]
+        assert "Error Message" in get(base)[1]
+    quote = body["Global Quote"]
+    assert status == 200 and quote["01. symbol"] == "F"
+    price, previous = float(quote["05. price"]), float(quote["08. previous close"])
+    assert float(quote["09. change"]) == pytest.approx(price - previous, abs=1e-4)
+    assert quote["10. change percent"].endswith("%")
+
+
+def test_prices_are_a_seeded_walk(env):
+    def walk(seed: int) -> list[float]:
+        with QuoteServer(seed=seed) as server:
+            url = f"{server.url}/v8/finance/chart/AAPL"
+            return [
+                get(url)[1]["chart"]["result"][0]["meta"]["regularMarketPrice"] for _ in range(4)
+            ]
+
+    assert walk(7) == walk(7)
+    assert walk(7) != walk(8)
+    assert len(set(walk(7))) > 1
+
+
+def test_server_is_quiet_and_stops(env, capfd):
+    server = QuoteServer().start()
+    url = server.url
+    get(f"{url}/v8/finance/chart/F")
+    server.stop()
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"{url}/v8/finance/chart/F", timeout=1)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+@pytest.mark.parametrize("provider", ["yahoo", "alphavantage"])
+def test_handler_end_to_end_against_quote_server(fn, topic, configure, env, provider):
+    parameter = None
+    if provider == "alphavantage":
+        parameter = "/demo/key"
+        boto3.client("ssm", region_name=REGION).put_parameter(
+            Name=parameter, Value="demo-key", Type="SecureString"
+        )
+    configure(
+        [{"symbol": "TSLA", "name": "Tesla"}, {"symbol": "F"}, {"symbol": "BADUNKNOWN"}],
+        provider=provider,
+        parameter=parameter,
+    )
+    with QuoteServer(seed=3, api_key="demo-key") as server:
+        env.setenv("STOCK_ALERT_QUOTES_BASE_URL", server.url)
+        result = fn.handler.handler({}, FakeContext(30_000))
+
+    assert [q["symbol"] for q in result["quotes"]] == ["TSLA", "F"]
+    assert result["failed"] == [{"symbol": "BADUNKNOWN", "reason": "unknown symbol"}]
+    sms = topic.only()["message"]["sms"]
+    assert sms.startswith("TSLA ") and sms.endswith(" | BADUNKNOWN n/a")
