@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
+import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -194,6 +196,87 @@ def emulator(port: Annotated[int, typer.Option(
 
         serve(port, lambda line: typer.echo(line))
     _run(debug, body)
+
+
+@app.command()
+def invoke(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt = None,
+           local: Annotated[bool, typer.Option(
+               "--local", help="Run function_code/ on this machine, in a subprocess, with the "
+               "deployed function's environment, against the configured AWS endpoint.")] = False,
+           output: OutputOpt = Output.human, debug: DebugOpt = False) -> None:
+    """Run the deployed function once and print its result and the tail of its log."""
+    def body() -> None:
+        from provision import commands, operate, render
+
+        target = commands.prepare(_options(config, profile, region))
+        if local:
+            run = operate.invoke_local(target)
+            outcome = run.outcome
+            payload = {"command": "invoke", "local": True, "exit_code": outcome.exit_code,
+                       "result": outcome.result, "log": outcome.log_lines,
+                       "stderr": outcome.stderr}
+            failed = outcome.result is None
+        else:
+            answer = operate.invoke_remote(target)
+            payload = {"command": "invoke", "local": False, **answer}
+            failed = bool(answer["error"])
+        if output is Output.json:
+            render.emit_json(payload)
+        else:
+            render.print_invoke(payload)
+        if failed:
+            raise typer.Exit(1)
+    _run(debug, body)
+
+
+@app.command()
+def logs(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt = None,
+         since: Annotated[str, typer.Option(
+             "--since", help="How far back: a number and s, m, h or d, e.g. 30m or 2d.")] = "1h",
+         follow: Annotated[bool, typer.Option(
+             "--follow", "-f", help="Keep printing new events until Ctrl-C.")] = False,
+         debug: DebugOpt = False) -> None:
+    """Print the function's log events, oldest first (newest last)."""
+    def body() -> None:
+        from provision import commands, operate, render
+
+        seconds = operate.parse_since(since)
+        target = commands.prepare(_options(config, profile, region))
+        stack = operate.open_logs(target)
+        start = int((time.time() - seconds) * 1000)
+        seen: set[str] = set()
+        while True:
+            for event in operate.read_logs(target, stack, start):
+                if event.get("eventId") not in seen:
+                    seen.add(event.get("eventId", ""))
+                    render.print_log_event(event)
+                    start = max(start, event["timestamp"])
+            if not follow or _stop.wait(FOLLOW_INTERVAL_S):
+                return
+    _run(debug, body)
+
+
+@app.command()
+def demo(debug: DebugOpt = False) -> None:
+    """The whole story offline in one command, checked step by step.
+
+    Starts a local AWS emulator and a local quote server on 127.0.0.1, then runs up, up again
+    (nothing to do), status, invoke --local, shows the SMS and e-mail SNS accepted, runs down and
+    checks that nothing is left. Exit 0 only when every check passed.
+    """
+    def body() -> None:
+        from provision import demo as story
+        from provision import render
+
+        reporter = render.DemoReporter(render.console())
+        if not story.run(reporter, render.plan_table, render.status_table):
+            raise typer.Exit(1)
+        reporter.console.print("[bold green]Demo complete: every step checked out.[/]")
+    _run(debug, body)
+
+
+FOLLOW_INTERVAL_S = 2.0
+_stop = threading.Event()
 
 
 def _report(verb: str, the_plan: Any, done: list[Any], output: Output) -> None:

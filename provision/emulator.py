@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 from collections.abc import Callable
@@ -21,6 +22,9 @@ def start(port: int = 0) -> tuple[Any, str]:
                          hint=INSTALL_HINT) from None
     if port:
         _check_free(port)
+    # One line per request on stderr helps nobody here; --debug turns them back on.
+    if not logging.getLogger("provision").isEnabledFor(logging.DEBUG):
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     host, real_port = server.get_host_and_port()

@@ -93,3 +93,59 @@ def summary_line(plan: Plan, done: list[Action], verb: str) -> str:
         counts[action.op.value] = counts.get(action.op.value, 0) + 1
     parts = ", ".join(f"{n} {op}d" for op, n in counts.items())
     return f"{'Done' if verb == 'up' else 'Removed'}: {parts}.{tail}"
+
+
+def print_invoke(payload: dict[str, Any]) -> None:
+    out = console()
+    if payload.get("local"):
+        out.print(f"[bold]Local run[/] (exit code {payload['exit_code']})")
+        result = payload.get("result")
+        log_lines = payload.get("log") or []
+        if payload.get("stderr"):
+            log_lines = [*log_lines, *payload["stderr"].splitlines()]
+    else:
+        out.print(f"[bold]Invoked[/] (status {payload.get('status')}"
+                  + (f", function error {payload['error']}" if payload.get("error") else "")
+                  + ")")
+        try:
+            result = json.loads(payload.get("payload") or "null")
+        except ValueError:
+            result = payload.get("payload")
+        log_lines = (payload.get("log_tail") or "").splitlines()
+    out.print("[bold]Result[/]")
+    out.print(json.dumps(result, indent=2), markup=False)
+    out.print("[bold]Log tail[/]")
+    for line in log_lines[-30:]:
+        out.print(line, markup=False)
+
+
+def print_log_event(event: dict[str, Any]) -> None:
+    import datetime
+
+    when = datetime.datetime.fromtimestamp(event["timestamp"] / 1000, datetime.UTC)
+    message = event.get("message", "").rstrip("\n")
+    sys.stdout.write(f"{when:%Y-%m-%d %H:%M:%S} {message}\n")
+    sys.stdout.flush()
+
+
+class DemoReporter:
+    """Prints the demo's steps as they happen, with a check mark or a cross for each check."""
+
+    def __init__(self, out: Any) -> None:
+        self.console = out
+        self.failures = 0
+
+    def step(self, title: str) -> None:
+        self.console.rule(f"[bold]{title}[/]", align="left")
+
+    def show(self, what: Any) -> None:
+        if isinstance(what, str):
+            self.console.print(what, markup=False)
+        else:
+            self.console.print(what)
+
+    def check(self, ok: bool, message: str) -> bool:
+        mark = "[green]ok[/]" if ok else "[bold red]FAILED[/]"
+        self.console.print(f"{mark} {message}")
+        self.failures += 0 if ok else 1
+        return ok

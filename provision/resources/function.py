@@ -123,3 +123,16 @@ def summary(observed: ObservedFunction | None) -> dict[str, Any]:
     return {"arn": observed.arn, "runtime": s["runtime"], "memory_mb": s["memory_mb"],
             "timeout_s": s["timeout_s"], "code_sha256": observed.code_sha256,
             "state": observed.state}
+
+
+def invoke(aws: Aws, stack: Stack) -> dict[str, Any]:
+    """Run the deployed function once (RequestResponse) with the tail of its log."""
+    import base64
+
+    answer = aws.call("lambda", "invoke", FunctionName=stack.function_name,
+                      InvocationType="RequestResponse", LogType="Tail",
+                      Payload=b'{"source": "stock-alert.invoke"}')
+    payload = answer["Payload"].read().decode("utf-8", "replace")
+    tail = base64.b64decode(answer.get("LogResult") or b"").decode("utf-8", "replace")
+    return {"status": answer.get("StatusCode"), "error": answer.get("FunctionError"),
+            "payload": payload, "log_tail": tail}

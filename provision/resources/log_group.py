@@ -70,3 +70,17 @@ def summary(observed: ObservedLogGroup | None) -> dict[str, Any]:
     if observed is None:
         return {}
     return {"arn": observed.arn, "retention_days": observed.retention_days}
+
+
+def events(aws: Aws, stack: Stack, start_ms: int) -> list[dict[str, Any]]:
+    """Every log event since start_ms, oldest first (all streams, all pages)."""
+    found: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        paging: dict[str, Any] = {"nextToken": token} if token else {}
+        page = aws.call("logs", "filter_log_events", logGroupName=stack.log_group_name,
+                        startTime=start_ms, **paging)
+        found += page.get("events", [])
+        token = page.get("nextToken")
+        if not token:
+            return sorted(found, key=lambda e: (e["timestamp"], e.get("eventId", "")))

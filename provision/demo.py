@@ -1,0 +1,162 @@
+"""The whole story offline: emulator + local quote server -> up -> status -> invoke --local ->
+the exact SMS and e-mail SNS accepted -> down -> nothing left. Every step is checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from provision import commands, emulator, operate
+from provision.model import Op
+from provision.quote_server import QuoteServer
+
+DEMO_CONFIG = """\
+name: stock-alert-demo
+region: us-east-1
+schedule: "cron(30 14 ? * MON-FRI *)"
+stocks:
+  - {{symbol: TSLA, name: Tesla}}
+  - {{symbol: F, name: Ford}}
+  - {{symbol: GM, name: General Motors}}
+notify:
+  email: [demo@example.com]
+  sms: ["+15555550100"]
+quotes: {{provider: yahoo, base_url: "{quotes_url}"}}
+alert: {{mode: summary, change_percent: 3.0}}
+tags: {{purpose: demo}}
+"""
+
+
+class Reporter(Protocol):
+    def step(self, title: str) -> None: ...
+    def show(self, what: Any) -> None: ...
+    def check(self, ok: bool, message: str) -> bool: ...
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "STOCK_ALERT_"))}
+    for key in saved:
+        del os.environ[key]
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key in values:
+            os.environ.pop(key, None)
+        os.environ.update(saved)
+
+
+def run(report: Reporter, render_plan: Callable[[Any, str], Any],
+        render_status: Callable[[Any, Any], Any]) -> bool:
+    """Run every step; True only when each check passed."""
+    server, url = emulator.start(0)
+    try:
+        with QuoteServer() as quotes, tempfile.TemporaryDirectory() as tmp, _environment({
+            "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }):
+            config = Path(tmp) / "config.yaml"
+            config.write_text(DEMO_CONFIG.format(quotes_url=quotes.url), encoding="utf-8")
+            report.step(f"Local AWS emulator on {url}, quote server on {quotes.url}")
+            report.show(config.read_text(encoding="utf-8"))
+            return _story(report, config, render_plan, render_status)
+    finally:
+        server.stop()
+
+
+def _target(config: Path) -> commands.Target:
+    return commands.prepare(commands.Options(config))
+
+
+def _story(report: Reporter, config: Path, render_plan: Callable[[Any, str], Any],
+           render_status: Callable[[Any, Any], Any]) -> bool:
+    report.step("stock-alert up")
+    plan, done = commands.up(_target(config))
+    report.show(render_plan(plan, "up"))
+    ok = report.check(len(done) == 5 and all(a.op is Op.CREATE for a in done),
+                      f"created {len(done)} of 5 resources")
+
+    report.step("stock-alert up (again: must change nothing)")
+    plan, done = commands.up(_target(config))
+    ok &= report.check(done == [], "second up made no changes")
+
+    report.step("stock-alert status")
+    plan, rows = commands.status(_target(config))
+    report.show(render_status(plan, rows))
+    ok &= report.check(all(r["state"] == "in sync" for r in rows), "every resource in sync")
+
+    ok &= _invoke(report, config)
+    ok &= _down(report, config, render_plan)
+    return bool(ok)
+
+
+def _invoke(report: Reporter, config: Path) -> bool:
+    report.step("stock-alert invoke --local")
+    run = operate.invoke_local(_target(config))
+    result = run.outcome.result or {}
+    report.show(json.dumps(result, indent=2))
+    ok = report.check(bool(result.get("published")) and len(result.get("quotes", [])) == 3,
+                      "the function fetched 3 quotes and published once")
+    report.step("What SNS accepted (read back from the emulator)")
+    sent = published_messages(run.stack.account, run.stack.region, run.stack.topic_arn)
+    for message in sent:
+        report.show(f"SMS ({len(message['sms'])} characters):\n  {message['sms']}")
+        report.show(f"E-mail subject: {message['subject']}\n{message['email']}")
+    return ok & report.check(len(sent) == 1 and all(s in sent[0]["sms"] for s in
+                                                    ("TSLA", "F", "GM")),
+                             "one message with all three tickers")
+
+
+def _down(report: Reporter, config: Path, render_plan: Callable[[Any, str], Any]) -> bool:
+    report.step("stock-alert down --yes")
+    target = _target(config)
+    plan, observation = commands.plan(target, wanted=False)
+    done = commands.apply_down(target, plan, observation)
+    report.show(render_plan(plan, "down"))
+    ok = report.check(len(done) == 5, f"deleted {len(done)} of 5 resources")
+    report.step("Checking that nothing is left")
+    left = emulator_inventory()
+    report.show(json.dumps(left, indent=2))
+    return ok & report.check(not any(left.values()), "the emulator holds nothing of the stack")
+
+
+def published_messages(account: str, region: str, topic_arn: str) -> list[dict[str, str]]:
+    """The per-protocol texts of every publish to the topic, from the in-process emulator."""
+    from moto.sns.models import sns_backends
+
+    topic = sns_backends[account][region].topics.get(topic_arn)
+    out = []
+    for _id, message, subject, _attrs, _group in (topic.sent_notifications if topic else []):
+        parts = json.loads(message)
+        out.append({"sms": parts.get("sms", parts["default"]),
+                    "email": parts.get("email", parts["default"]), "subject": subject or ""})
+    return out
+
+
+def emulator_inventory(account: str = "123456789012", region: str = "us-east-1",
+                       ) -> dict[str, list[str]]:
+    """Everything of the kinds the stack uses that exists in the in-process emulator."""
+    from moto.awslambda.models import lambda_backends
+    from moto.events.models import events_backends
+    from moto.iam.models import iam_backends
+    from moto.logs.models import logs_backends
+    from moto.sns.models import sns_backends
+
+    sns = sns_backends[account][region]
+    return {
+        "roles": sorted(iam_backends[account]["global"].roles[r].name
+                        for r in iam_backends[account]["global"].roles),
+        "functions": sorted(f.function_name
+                            for f in lambda_backends[account][region].list_functions()),
+        "topics": sorted(sns.topics),
+        "subscriptions": sorted(sns.subscriptions),
+        "rules": sorted(events_backends[account][region].event_buses["default"].rules),
+        "log_groups": sorted(logs_backends[account][region].groups),
+    }
