@@ -64,6 +64,8 @@ def _run(debug: bool, body: Any) -> None:
             logging.getLogger("provision").exception("failed")
         _error(str(err))
         raise typer.Exit(err.exit_code) from None
+    except (typer.Exit, typer.Abort):
+        raise
     except KeyboardInterrupt:
         _error("Interrupted. Run the same command again to finish; it continues where it "
                "stopped.")

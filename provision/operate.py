@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from provision import localrun, package
+from provision.aws import is_loopback
 from provision.commands import Target, connect
-from provision.errors import AwsError, ConflictError, InputError, StockAlertError
+from provision.errors import ConflictError, InputError, StockAlertError
 from provision.resources import function, log_group
 from provision.stack import Stack
 
@@ -40,14 +41,15 @@ def _deployed(target: Target) -> tuple[Stack, function.ObservedFunction]:
 
 def invoke_remote(target: Target) -> dict[str, Any]:
     stack, _ = _deployed(target)
-    try:
-        return function.invoke(target.aws, stack)
-    except AwsError as err:
-        if target.aws.endpoint_url and "docker" in err.message.lower():
-            raise AwsError("The local emulator cannot run Lambda code (it needs Docker).",
-                           hint="Use 'stock-alert invoke --local' to run the function on this "
-                           "machine against the emulator.") from err
-        raise
+    answer = function.invoke(target.aws, stack)
+    if answer["error"] and "docker" in answer["payload"].lower() and is_loopback(
+            target.aws.endpoint_url):
+        raise StockAlertError(
+            "The local emulator cannot run Lambda code: it needs Docker, which is not "
+            f"available ({answer['payload'][:120]}).",
+            hint="Use 'stock-alert invoke --local' to run the function on this machine "
+            "against the emulator.")
+    return answer
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,85 @@
+"""In-process: remote invoke decodes what Lambda really answers; --since parsing."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from moto import mock_aws
+
+from provision import commands, operate
+from provision.errors import InputError, StockAlertError
+from tests.conftest import MINIMAL, write_config
+from tests.helpers import target
+
+
+class _Raw(io.BytesIO):
+    """The raw body botocore reads an HTTP answer from."""
+
+    def stream(self, **_: Any) -> Any:
+        yield self.getvalue()
+
+
+def _lambda_answer(payload: dict[str, Any], log: str, error: str | None = None) -> AWSResponse:
+    headers = {"X-Amz-Log-Result": base64.b64encode(log.encode()).decode(),
+               "X-Amz-Executed-Version": "$LATEST", "Content-Type": "application/json"}
+    if error:
+        headers["X-Amz-Function-Error"] = error
+    body = json.dumps(payload).encode()
+    return AWSResponse("https://lambda.us-east-1.amazonaws.com", 200, headers, _Raw(body))
+
+
+@pytest.mark.parametrize("error", [None, "Unhandled"])
+def test_invoke_remote_decodes_payload_and_log_tail(tmp_path: Path, error: str | None) -> None:
+    with mock_aws():
+        config = write_config(tmp_path, MINIMAL)
+        prepared, _ = target(config)
+        commands.up(prepared)
+        log = 'START RequestId: 1\n{"event": "published"}\nEND RequestId: 1\n'
+        answer = _lambda_answer({"published": True, "message_id": "m-1"}, log, error)
+        seen: list[bytes] = []
+
+        def respond(request: Any, **_: Any) -> AWSResponse:
+            seen.append(request.body)
+            return answer
+
+        # Lambda's answer in its real wire shape; registered first, it wins over moto's
+        # (which would need Docker to run the code).
+        events = prepared.aws.client("lambda").meta.events
+        events.register_first("before-send.lambda.Invoke", respond)
+        result = operate.invoke_remote(prepared)
+    assert json.loads(result["payload"]) == {"published": True, "message_id": "m-1"}
+    assert result["log_tail"] == log
+    assert result["status"] == 200 and result["error"] == error
+    assert json.loads(seen[0]) == {"source": "stock-alert.invoke"}
+
+
+def test_invoke_remote_refuses_a_foreign_function(tmp_path: Path) -> None:
+    with mock_aws():
+        import boto3
+
+        boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+        boto3.client("lambda").create_function(
+            FunctionName="t1", Role="arn:aws:iam::123456789012:role/r", Runtime="python3.12",
+            Handler="h.h", Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18})
+        prepared, log = target(write_config(tmp_path, MINIMAL))
+        with pytest.raises(StockAlertError, match="not owned by stack t1"):
+            operate.invoke_remote(prepared)
+        assert "lambda:Invoke" not in log.calls
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("30m", 1800), ("1h", 3600),
+                                               ("2d", 172800)])
+def test_parse_since(text: str, seconds: int) -> None:
+    assert operate.parse_since(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "1", "h", "0m", "1w", "-1h", "1.5h", "yesterday"])
+def test_parse_since_rejects(text: str) -> None:
+    with pytest.raises(InputError, match="duration"):
+        operate.parse_since(text)

@@ -1,0 +1,124 @@
+"""invoke, invoke --local, logs and demo: the installed command against a moto server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from provision.quote_server import QuoteServer
+from tests.conftest import MINIMAL, write_config
+from tests.support.awsproxy import AwsProxy
+from tests.support.fixtures import endpoint_session
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+TOPIC = "arn:aws:sns:us-east-1:123456789012:t1-alerts"
+
+
+@pytest.fixture
+def quotes() -> Iterator[QuoteServer]:
+    with QuoteServer() as server:
+        yield server
+
+
+@pytest.fixture
+def deployed(cli: Cli, tmp_path: Path, quotes: QuoteServer) -> Path:
+    config = write_config(tmp_path, MINIMAL + f'quotes: {{base_url: "{quotes.url}"}}\n')
+    result = cli("up")
+    assert result.returncode == 0, result.stderr
+    return config
+
+
+def _sent(topic: str = TOPIC) -> list[dict[str, str]]:
+    from provision.demo import published_messages
+
+    return published_messages("123456789012", "us-east-1", topic)
+
+
+def test_invoke_local_publishes_through_the_emulator(
+        deployed: Path, cli: Cli, aws_proxy: AwsProxy) -> None:
+    aws_proxy.reset_calls()
+    result = cli("invoke", "--local", "--output", "json")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["local"] is True and payload["exit_code"] == 0
+    assert payload["result"]["published"] is True
+    assert [q["symbol"] for q in payload["result"]["quotes"]] == ["TSLA", "F", "GM"]
+    events = [json.loads(line)["event"] for line in payload["log"]]
+    assert "published" in events
+    [message] = _sent()
+    assert message["sms"].startswith("TSLA ") and " | F " in message["sms"]
+    assert len(message["sms"]) <= 160
+    # The subprocess published with the deployed environment, through the same endpoint.
+    assert aws_proxy.count("sns", "Publish") == 1
+    assert "+15555550100" not in result.stdout and "you@example.com" not in result.stdout
+
+
+def test_invoke_local_without_a_deployment_says_run_up(cli: Cli, tmp_path: Path) -> None:
+    write_config(tmp_path, MINIMAL)
+    result = cli("invoke", "--local")
+    assert result.returncode == 1
+    assert "not deployed" in result.stderr and "stock-alert up" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_invoke_remote_on_the_emulator_points_to_local(deployed: Path, cli: Cli) -> None:
+    result = cli("invoke")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "needs Docker" in result.stderr and "invoke --local" in result.stderr
+
+
+def test_logs_prints_events_oldest_first(deployed: Path, cli: Cli, moto_server: str) -> None:
+    logs = endpoint_session(moto_server).client("logs")
+    logs.create_log_stream(logGroupName="/aws/lambda/t1", logStreamName="s1")
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName="/aws/lambda/t1", logStreamName="s1", logEvents=[
+        {"timestamp": now - 3000, "message": '{"event": "quotes_fetched"}'},
+        {"timestamp": now - 1000, "message": '{"event": "published"}'},
+    ])
+    logs.put_log_events(logGroupName="/aws/lambda/t1", logStreamName="s1", logEvents=[
+        {"timestamp": now - 7200_000, "message": "too old"}])
+    result = cli("logs", "--since", "1h")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split(" ", 2)[2] for line in lines] == [
+        '{"event": "quotes_fetched"}', '{"event": "published"}']
+
+
+def test_logs_bad_since_is_input_error_without_calls(
+        cli: Cli, tmp_path: Path, aws_proxy: AwsProxy) -> None:
+    write_config(tmp_path, MINIMAL)
+    result = cli("logs", "--since", "yesterday")
+    assert result.returncode == 2
+    assert "--since 'yesterday'" in result.stderr and "30m" in result.stderr
+    assert aws_proxy.calls == []
+
+
+def test_logs_without_log_group(cli: Cli, tmp_path: Path) -> None:
+    write_config(tmp_path, MINIMAL)
+    result = cli("logs")
+    assert result.returncode == 1 and "does not exist" in result.stderr
+
+
+def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
+    from tests.support.fixtures import cli_environment, run_cli
+
+    env = cli_environment("http://127.0.0.1:9")  # demo must ignore it and use its own
+    started = time.monotonic()
+    result = run_cli(["demo"], env, tmp_path, timeout=120)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    for step in ("stock-alert up", "must change nothing", "stock-alert status",
+                 "invoke --local", "What SNS accepted", "down --yes", "nothing is left"):
+        assert step in out
+    assert "FAILED" not in out
+    assert "Demo complete: every step checked out." in out
+    sms = next(line.strip() for line in out.splitlines() if line.strip().startswith("TSLA "))
+    assert " | F " in sms and " | GM " in sms
+    print(f"demo took {elapsed:.1f} s")
