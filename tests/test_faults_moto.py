@@ -1,0 +1,197 @@
+"""moto in-process with faults injected the way AWS answers: bounded, measured retries, and
+convergence after lost responses and outages at every step of up and down."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from provision import commands
+from provision.errors import AwsError, RetryExhausted
+from tests.conftest import MINIMAL, write_config
+from tests.helpers import FakeClock, target
+from tests.support.awsproxy import (
+    Error,
+    LoseResponse,
+    role_not_assumable,
+    throttling,
+    update_in_progress,
+)
+from tests.support.faults import FaultInjector, inject_faults, no_retry_backoff
+from tests.support.inventory import inventory
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Iterator[Path]:
+    with mock_aws(), no_retry_backoff():
+        yield write_config(tmp_path, MINIMAL)
+
+
+def _faulty(config: Path, clock: FakeClock | None = None, deadline_s: float = 300.0,
+            ) -> tuple[commands.Target, FaultInjector]:
+    prepared, _ = target(config, clock, deadline_s)
+    injector = FaultInjector()
+    injector.attach_session(prepared.aws.session())
+    return prepared, injector
+
+
+def _state() -> dict[str, Any]:
+    """What exists, without the random parts (subscription ids)."""
+    inv = inventory(boto3.Session(region_name="us-east-1"))
+    for sub in inv["subscriptions"]:
+        sub.pop("arn", None)
+    return inv
+
+
+_CLEAN: list[dict[str, Any]] = []
+
+
+def _clean_state(tmp_path: Path) -> dict[str, Any]:
+    """The state one fault-free up produces (then removed again); computed once."""
+    if _CLEAN:
+        return _CLEAN[0]
+    prepared, _ = target(write_config(tmp_path, MINIMAL, name="clean.yaml"))
+    commands.up(prepared)
+    state = _state()
+    the_plan, observation = commands.plan(prepared, wanted=False)
+    commands.apply_down(prepared, the_plan, observation)
+    _CLEAN.append(state)
+    return state
+
+
+def _no_writes_left(config: Path) -> None:
+    prepared, log = target(config)
+    commands.up(prepared)
+    assert log.writes() == []
+
+
+def test_propagation_delay_is_retried_until_the_role_works(config: Path) -> None:
+    clock = FakeClock()
+    prepared, faults = _faulty(config, clock)
+    faults.inject(role_not_assumable(), "lambda", "CreateFunction", times=6)
+    commands.up(prepared)
+    assert faults.count("lambda", "CreateFunction") == 7
+    assert len(clock.sleeps) == 6 and max(clock.sleeps) <= 2.0
+    assert prepared.aws.retry.attempts["lambda:create_function"] == 7
+    _no_writes_left(config)
+
+
+def test_propagation_on_update_configuration(config: Path, tmp_path: Path) -> None:
+    commands.up(target(config)[0])
+    changed = write_config(tmp_path, MINIMAL + "function: {memory_mb: 256}\n", name="m.yaml")
+    prepared, faults = _faulty(changed)
+    faults.inject(role_not_assumable(), "lambda", "UpdateFunctionConfiguration", times=3)
+    faults.inject(update_in_progress(), "lambda", "UpdateFunctionConfiguration", times=2,
+                  skip=3)
+    commands.up(prepared)
+    assert faults.count("lambda", "UpdateFunctionConfiguration") == 6
+    conf = boto3.client("lambda").get_function_configuration(FunctionName="t1")
+    assert conf["MemorySize"] == 256
+
+
+def test_deadline_stops_retrying_with_a_clear_error(config: Path) -> None:
+    clock = FakeClock()
+    prepared, faults = _faulty(config, clock, deadline_s=60)
+    faults.inject(role_not_assumable(), "lambda", "CreateFunction", times=None)
+    with pytest.raises(RetryExhausted) as caught:
+        commands.up(prepared)
+    assert "kept failing" in str(caught.value) and "run the same command again" in str(
+        caught.value)
+    assert 60 <= clock.now <= 62
+    attempts = faults.count("lambda", "CreateFunction")
+    assert 30 <= attempts <= 300  # bounded: capped backoff, not a tight loop
+
+
+@pytest.mark.parametrize(("service", "operation"), [
+    ("iam", "CreateRole"), ("logs", "CreateLogGroup"), ("sns", "CreateTopic"),
+    ("lambda", "CreateFunction"), ("events", "PutRule"), ("sts", "GetCallerIdentity"),
+    ("iam", "GetRole"),
+])
+def test_throttling_is_retried(config: Path, service: str, operation: str) -> None:
+    clock = FakeClock()
+    prepared, faults = _faulty(config, clock)
+    # 6 throttles: botocore's 4 attempts absorb 3, then the tool's own policy takes over.
+    faults.inject(throttling(service), service, operation, times=6)
+    commands.up(prepared)
+    assert faults.count(service, operation) == 7
+    _no_writes_left(config)
+
+
+LOST = [("iam", "CreateRole"), ("iam", "PutRolePolicy"), ("logs", "CreateLogGroup"),
+        ("sns", "CreateTopic"), ("sns", "Subscribe"), ("lambda", "CreateFunction"),
+        ("events", "PutRule"), ("events", "PutTargets"), ("lambda", "AddPermission")]
+
+
+@pytest.mark.parametrize(("service", "operation"), LOST)
+def test_lost_response_is_adopted_in_the_same_run(
+        config: Path, tmp_path: Path, service: str, operation: str) -> None:
+    clean = _clean_state(tmp_path)
+    prepared, faults = _faulty(config)
+    faults.inject(LoseResponse(), service, operation)
+    if (service, operation) == ("lambda", "AddPermission"):
+        # Real Lambda answers a repeated statement id with 409; moto would accept it.
+        faults.inject(Error(409, "ResourceConflictException",
+                            "The statement id (t1-schedule-invoke) provided already exists. "
+                            "Please provide a new statement id, or remove the existing "
+                            "statement."), service, operation, skip=1)
+    commands.up(prepared)
+    assert faults.count(service, operation) >= 2  # the lost call and botocore's retry
+    assert _state() == clean
+    _no_writes_left(config)
+
+
+@pytest.mark.parametrize("after_writes", [0, 1, 2, 4, 6, 8, 10, 11])
+def test_outage_halfway_through_up_is_repaired_by_the_next_up(
+        config: Path, tmp_path: Path, after_writes: int) -> None:
+    clean = _clean_state(tmp_path)
+    prepared, faults = _faulty(config)
+    faults.fail_all_after_writes(after_writes)
+    with pytest.raises(AwsError):
+        commands.up(prepared)
+    faults.clear_faults()
+    commands.up(target(config)[0])
+    assert _state() == clean
+    _no_writes_left(config)
+
+
+@pytest.mark.parametrize("after_writes", [0, 1, 3, 5, 7])
+def test_outage_halfway_through_down_is_repaired_by_the_next_down(
+        config: Path, after_writes: int) -> None:
+    commands.up(target(config)[0])
+    prepared, faults = _faulty(config)
+    the_plan, observation = commands.plan(prepared, wanted=False)
+    faults.fail_all_after_writes(after_writes)
+    with pytest.raises(AwsError):
+        commands.apply_down(prepared, the_plan, observation)
+    again, log = target(config)
+    plan2, obs2 = commands.plan(again, wanted=False)
+    commands.apply_down(again, plan2, obs2)
+    inv = inventory(boto3.Session(region_name="us-east-1"))
+    assert [inv[k] for k in ("roles", "log_groups", "topics", "subscriptions", "functions",
+                             "rules")] == [[], [], [], [], [], []]
+
+
+def test_dropped_connections_are_retried_transparently(config: Path) -> None:
+    from tests.support.awsproxy import Drop
+
+    prepared, faults = _faulty(config)
+    for service, operation in LOST:
+        faults.inject(Drop(), service, operation)
+    commands.up(prepared)
+    twice = {"PutRolePolicy", "Subscribe"}  # two policies, two subscriptions
+    for service, operation in LOST:
+        expected = (2 if operation in twice else 1) + 1  # one dropped attempt each
+        assert faults.count(service, operation) == expected, operation
+    _no_writes_left(config)
+
+
+def test_global_injection_reaches_clients_the_tool_creates(config: Path) -> None:
+    with inject_faults() as faults:
+        faults.inject(throttling("iam"), "iam", "CreateRole", times=2)
+        commands.up(target(config)[0])
+    assert faults.count("iam", "CreateRole") == 3
