@@ -79,9 +79,9 @@ def _run(debug: bool, body: Any) -> None:
 
 
 def _error(message: str) -> None:
-    from provision.render import console
+    from provision.render import console, escape
 
-    console(stderr=True).print(f"[bold red]error:[/] {message}", markup=True)
+    console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", markup=True)
 
 
 def _setup_logging(debug: bool) -> None:
@@ -290,7 +290,7 @@ def _report(verb: str, the_plan: Any, done: list[Any], output: Output) -> None:
         return
     out = render.console()
     out.print(render.plan_table(the_plan, verb))
-    out.print(render.summary_line(the_plan, done, verb))
+    out.print(render.summary_line(the_plan, done, verb), markup=False)
 
 
 def main() -> None:

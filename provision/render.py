@@ -13,6 +13,13 @@ _STYLE = {Op.CREATE: "green", Op.UPDATE: "yellow", Op.DELETE: "red", Op.NOOP: "d
 _MAX_VALUE = 100
 
 
+def escape(text: str) -> str:
+    """User data (names, values, messages) must never be read as rich markup."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
 def console(stderr: bool = False) -> Any:
     from rich.console import Console
 
@@ -55,7 +62,8 @@ def plan_table(plan: Plan, title: str) -> Any:
     table.add_column("action")
     table.add_column("details", overflow="fold")
     for a in plan.actions:
-        table.add_row(a.kind, a.name, f"[{_STYLE[a.op]}]{a.op.value}[/]", describe_changes(a))
+        table.add_row(a.kind, escape(a.name), f"[{_STYLE[a.op]}]{a.op.value}[/]",
+                      escape(describe_changes(a)))
     return table
 
 
@@ -76,8 +84,8 @@ def status_table(plan: Plan, rows: list[dict[str, Any]]) -> Any:
             details.append("drifted: " + ", ".join(row["drift"]))
         details += [f"note: {n}" for n in row["notes"]]
         colour = colours.get(row["state"], "white")
-        table.add_row(row["kind"], row["name"], f"[{colour}]{row['state']}[/]",
-                      "\n".join(details))
+        table.add_row(row["kind"], escape(row["name"]), f"[{colour}]{row['state']}[/]",
+                      escape("\n".join(details)))
     return table
 
 
@@ -146,6 +154,6 @@ class DemoReporter:
 
     def check(self, ok: bool, message: str) -> bool:
         mark = "[green]ok[/]" if ok else "[bold red]FAILED[/]"
-        self.console.print(f"{mark} {message}")
+        self.console.print(f"{mark} {escape(message)}")
         self.failures += 0 if ok else 1
         return ok
