@@ -70,7 +70,8 @@ class Aws:
             session = boto3.Session(profile_name=self.profile, region_name=self.region)
         except ProfileNotFound:
             raise InputError(
-                f"AWS profile {self.profile!r} is not in your AWS config files.",
+                f"AWS profile {self.profile or os.environ.get('AWS_PROFILE')!r} is not in your "
+                "AWS config files.",
                 hint="Check --profile / AWS_PROFILE against 'aws configure list-profiles'.",
             ) from None
         if session.get_credentials() is None:

@@ -97,7 +97,8 @@ def _profile_region(profile: str | None) -> str | None:
     try:
         return botocore.session.Session(profile=profile).get_config_variable("region")
     except ProfileNotFound:
-        raise InputError(f"AWS profile {profile!r} is not in your AWS config files.",
+        named = profile or os.environ.get("AWS_PROFILE")
+        raise InputError(f"AWS profile {named!r} is not in your AWS config files.",
                          hint="Check --profile / AWS_PROFILE against "
                          "'aws configure list-profiles'.") from None
 

@@ -53,8 +53,16 @@ def _message(err: Any) -> str:
     return f"{err['msg']} (got {err.get('input')!r})"
 
 
+def _consequential(err: Any, errors: list[Any]) -> bool:
+    """A list's 'too short after validation' that only follows from an item's own error."""
+    loc = tuple(err["loc"])
+    return err["type"] == "too_short" and any(
+        tuple(other["loc"])[: len(loc)] == loc and len(other["loc"]) > len(loc)
+        for other in errors)
+
+
 def describe(exc: ValidationError) -> str:
-    errors = exc.errors()
+    errors = [e for e in exc.errors() if not _consequential(e, exc.errors())]
     parts = [f"{_location(e['loc'])}: {_message(e)}" for e in errors[:_MAX_SHOWN]]
     if len(parts) == 1:
         return parts[0] + "."

@@ -1,0 +1,86 @@
+"""Small helpers shared by the end-to-end CLI tests (tests/test_cli_*.py).
+
+* ``direct(moto_url, service)`` -- a boto3 client talking to moto directly (not counted by the
+  proxy), for making drift, foreign resources and deletions "by hand";
+* ``normalised(inventory)`` -- an inventory with the parts that differ between two equally good
+  runs (subscription ARNs are random UUIDs) taken out, so two inventories compare equal;
+* ``clean_inventory(...)`` -- the normalised inventory of one clean ``up`` of ``MINIMAL``,
+  computed once per test session (it resets moto afterwards);
+* ``one_paragraph(stderr)`` -- asserts a user-facing error is one line, without a traceback.
+"""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from botocore.client import BaseClient
+
+from tests.support.awsproxy import AwsProxy
+from tests.support.fixtures import reset_moto
+from tests.support.inventory import Inventory, client_factory, inventory, is_empty
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+STACK_TAGS = {"managed-by": "stock-alert", "stock-alert:stack": "t1"}
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
+_CLEAN: dict[str, Inventory] = {}
+
+
+def direct(moto_url: str, service: str) -> BaseClient:
+    """A client that talks straight to moto: its calls never show up in the proxy's counts."""
+    return client_factory(moto_url, REGION)(service)
+
+
+def normalised(inv: Inventory) -> Inventory:
+    out = copy.deepcopy(inv)
+    for sub in out["subscriptions"]:
+        sub["arn"] = "<subscription-arn>"
+    return out
+
+
+def clean_inventory(cli: Cli, moto_url: str, proxy: AwsProxy) -> Inventory:
+    """Normalised inventory after one clean ``stock-alert up`` on an empty account.
+
+    Must be called before the test makes anything: it runs ``up`` (once per session), then
+    resets moto and the proxy's call log, so the test starts from an empty account again.
+    """
+    if "clean" not in _CLEAN:
+        assert is_empty(inventory(moto_url, REGION)), "clean_inventory() needs an empty account"
+        result = cli("up")
+        assert result.returncode == 0, result.stderr
+        _CLEAN["clean"] = normalised(inventory(moto_url, REGION))
+        reset_moto(moto_url)
+        proxy.reset_calls()
+    return copy.deepcopy(_CLEAN["clean"])
+
+
+def writes(proxy: AwsProxy) -> list[str]:
+    """``service:Operation`` of every write attempt, in order."""
+    return [c.key for c in proxy.writes()]
+
+
+def reads(proxy: AwsProxy) -> Counter[str]:
+    return Counter(c.key for c in proxy.calls if not c.is_write)
+
+
+def attempts(proxy: AwsProxy, key: str) -> int:
+    service, operation = key.split(":")
+    return proxy.count(service, operation)
+
+
+def one_paragraph(stderr: str) -> str:
+    """The single ``error: ...`` line of a user-facing failure; no traceback, no extra lines."""
+    assert "Traceback" not in stderr, stderr
+    lines = [line for line in stderr.strip().splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+def by_kind(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {row["kind"]: row for row in rows}
