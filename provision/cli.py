@@ -247,14 +247,18 @@ def logs(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
         stack = operate.open_logs(target)
         start = int((time.time() - seconds) * 1000)
         seen: set[str] = set()
-        while True:
-            for event in operate.read_logs(target, stack, start):
-                if event.get("eventId") not in seen:
-                    seen.add(event.get("eventId", ""))
-                    render.print_log_event(event)
-                    start = max(start, event["timestamp"])
-            if not follow or _stop.wait(FOLLOW_INTERVAL_S):
-                return
+        try:
+            while True:
+                for event in operate.read_logs(target, stack, start):
+                    if event.get("eventId") not in seen:
+                        seen.add(event.get("eventId", ""))
+                        render.print_log_event(event)
+                        start = max(start, event["timestamp"])
+                if not follow or _stop.wait(FOLLOW_INTERVAL_S):
+                    return
+        except KeyboardInterrupt:
+            if not follow:
+                raise  # Ctrl-C is how --follow ends; elsewhere it is an interruption
     _run(debug, body)
 
 

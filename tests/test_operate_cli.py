@@ -90,6 +90,34 @@ def test_logs_prints_events_oldest_first(deployed: Path, cli: Cli, moto_server: 
         '{"event": "quotes_fetched"}', '{"event": "published"}']
 
 
+def test_logs_follow_prints_new_events_until_interrupted(
+        deployed: Path, aws_env: dict[str, str], tmp_path: Path, moto_server: str) -> None:
+    import signal
+
+    from tests.support.fixtures import cli_path
+
+    logs = endpoint_session(moto_server).client("logs")
+    logs.create_log_stream(logGroupName="/aws/lambda/t1", logStreamName="s1")
+    proc = subprocess.Popen([str(cli_path()), "logs", "--follow", "--since", "5m"], env=aws_env,
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    def put(message: str) -> None:
+        logs.put_log_events(logGroupName="/aws/lambda/t1", logStreamName="s1", logEvents=[
+            {"timestamp": int(time.time() * 1000), "message": message}])
+
+    try:
+        put("first")
+        assert proc.stdout is not None
+        assert proc.stdout.readline().rstrip().endswith("first")  # it is running and reading
+        put("arrived later")  # only a follower that keeps polling can print this
+        assert proc.stdout.readline().rstrip().endswith("arrived later")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+
+
 def test_logs_bad_since_is_input_error_without_calls(
         cli: Cli, tmp_path: Path, aws_proxy: AwsProxy) -> None:
     write_config(tmp_path, MINIMAL)
