@@ -70,3 +70,28 @@ def _normalise(value: Any) -> Any:
         items = [_normalise(v) for v in value]
         return items[0] if len(items) == 1 and not isinstance(items[0], dict) else items
     return value
+
+
+# What the person or pipeline running stock-alert needs (README: "Permissions the operator
+# needs"). Kept here so a test can prove, with moto's IAM enforcement, that it is enough.
+OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
+    "sts": ("GetCallerIdentity",),
+    "iam": ("GetRole", "CreateRole", "DeleteRole", "UpdateAssumeRolePolicy", "TagRole",
+            "UntagRole", "ListRoleTags", "ListRolePolicies", "GetRolePolicy", "PutRolePolicy",
+            "DeleteRolePolicy", "ListAttachedRolePolicies", "DetachRolePolicy", "PassRole"),
+    "logs": ("DescribeLogGroups", "CreateLogGroup", "DeleteLogGroup", "PutRetentionPolicy",
+             "ListTagsForResource", "TagResource", "UntagResource", "FilterLogEvents"),
+    "sns": ("GetTopicAttributes", "CreateTopic", "DeleteTopic", "SetTopicAttributes",
+            "ListTagsForResource", "TagResource", "UntagResource", "ListSubscriptionsByTopic",
+            "Subscribe", "Unsubscribe"),
+    "lambda": ("GetFunction", "CreateFunction", "DeleteFunction", "UpdateFunctionCode",
+               "UpdateFunctionConfiguration", "TagResource", "UntagResource", "GetPolicy",
+               "AddPermission", "RemovePermission", "InvokeFunction"),
+    "events": ("DescribeRule", "PutRule", "DeleteRule", "ListTagsForResource", "TagResource",
+               "UntagResource", "ListTargetsByRule", "PutTargets", "RemoveTargets"),
+}
+
+
+def operator_actions() -> list[str]:
+    return [f"{service}:{action}" for service, actions in OPERATOR_ACTIONS.items()
+            for action in actions]

@@ -1,0 +1,83 @@
+"""The operator's permission list in the README is enough: proved with moto's IAM enforcement."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core import set_initial_no_auth_action_count
+
+from provision import commands, policies
+from provision.errors import AwsError
+from tests.conftest import MINIMAL, REPO, write_config
+from tests.helpers import target
+
+SETUP_CALLS = 4  # create_user, create_policy, attach_user_policy, create_access_key
+
+
+def _operator(actions: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Create a user allowed exactly `actions` and make its keys the process credentials."""
+    iam = boto3.client("iam")
+    iam.create_user(UserName="operator")
+    policy = iam.create_policy(PolicyName="stock-alert-operator", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
+    iam.attach_user_policy(UserName="operator", PolicyArn=policy["Policy"]["Arn"])
+    key = iam.create_access_key(UserName="operator")["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    from moto.iam.access_control import IAMRequest
+
+    # moto 5.2 recomputes Lambda GET signatures wrongly in-process (SignatureDoesNotMatch for
+    # a correctly signed GetFunction); these tests are about which actions are allowed, so the
+    # signature check is skipped and the action check stays.
+    monkeypatch.setattr(IAMRequest, "check_signature", lambda self: None)
+    with mock_aws():
+        yield write_config(tmp_path, MINIMAL)
+
+
+def _lifecycle(config: Path, tmp_path: Path) -> None:
+    commands.up(target(config)[0])
+    changed = write_config(tmp_path, MINIMAL.replace("[TSLA, F, GM]", "[TSLA]")
+                           + 'schedule: "rate(1 hour)"\ntags: {team: x}\n', name="c.yaml")
+    commands.up(target(changed)[0])
+    commands.status(target(changed)[0])
+    prepared = target(changed)[0]
+    the_plan, observation = commands.plan(prepared, wanted=False)
+    commands.apply_down(prepared, the_plan, observation)
+
+
+@set_initial_no_auth_action_count(SETUP_CALLS)
+def test_operator_actions_are_enough_for_the_whole_lifecycle(
+        config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _operator(policies.operator_actions(), monkeypatch)
+    _lifecycle(config, tmp_path)
+
+
+@set_initial_no_auth_action_count(SETUP_CALLS)
+def test_enforcement_is_real_without_create_function(
+        config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test above can fail: one missing action stops 'up' with AccessDenied."""
+    actions = [a for a in policies.operator_actions() if a != "lambda:CreateFunction"]
+    _operator(actions, monkeypatch)
+    with pytest.raises(AwsError, match="AccessDenied"):
+        commands.up(target(config)[0])
+
+
+def test_readme_lists_every_operator_action() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Permissions the operator needs", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"`(?:\w+:)?(\w+)`", section))
+    for service, actions in policies.OPERATOR_ACTIONS.items():
+        for action in actions:
+            assert action in listed, f"{service}:{action} missing from the README"
