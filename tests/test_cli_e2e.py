@@ -22,6 +22,8 @@ from tests.conftest import MINIMAL, write_config
 from tests.support.awsproxy import AwsProxy
 from tests.support.cli_helpers import (
     ACCOUNT,
+    DOWN_WRITES,
+    FRESH_UP_WRITES,
     STACK_TAGS,
     by_kind,
     direct,
@@ -40,20 +42,6 @@ TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT}:t1-alerts"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/t1-role"
 CRON = "cron(0 14 ? * MON-FRI *)"
 
-FRESH_UP_WRITES = [
-    "iam:CreateRole",
-    "iam:PutRolePolicy",
-    "iam:PutRolePolicy",
-    "logs:CreateLogGroup",
-    "logs:PutRetentionPolicy",
-    "sns:CreateTopic",
-    "sns:Subscribe",
-    "sns:Subscribe",
-    "lambda:CreateFunction",
-    "events:PutRule",
-    "events:PutTargets",
-    "lambda:AddPermission",
-]
 #: What observing an existing, in-sync stack reads: one call per thing to look at.
 STEADY_READS = Counter(
     {
@@ -74,16 +62,6 @@ STEADY_READS = Counter(
         "events:ListTargetsByRule": 1,
     }
 )
-DOWN_WRITES = [
-    "events:RemoveTargets",
-    "events:DeleteRule",
-    "lambda:DeleteFunction",
-    "sns:DeleteTopic",
-    "logs:DeleteLogGroup",
-    "iam:DeleteRolePolicy",
-    "iam:DeleteRolePolicy",
-    "iam:DeleteRole",
-]
 
 
 def _json(stdout: str) -> dict:

@@ -28,6 +28,8 @@ from tests.support.awsproxy import (
 )
 from tests.support.cli_helpers import (
     ACCOUNT,
+    DOWN_WRITES,
+    FRESH_UP_WRITES,
     attempts,
     clean_inventory,
     normalised,
@@ -39,30 +41,6 @@ from tests.support.inventory import is_empty, leftovers
 pytestmark = [pytest.mark.server, pytest.mark.timeout(60)]
 
 FN_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:t1"
-FRESH_UP_WRITES = [
-    "iam:CreateRole",
-    "iam:PutRolePolicy",
-    "iam:PutRolePolicy",
-    "logs:CreateLogGroup",
-    "logs:PutRetentionPolicy",
-    "sns:CreateTopic",
-    "sns:Subscribe",
-    "sns:Subscribe",
-    "lambda:CreateFunction",
-    "events:PutRule",
-    "events:PutTargets",
-    "lambda:AddPermission",
-]
-DOWN_WRITES = [
-    "events:RemoveTargets",
-    "events:DeleteRule",
-    "lambda:DeleteFunction",
-    "sns:DeleteTopic",
-    "logs:DeleteLogGroup",
-    "iam:DeleteRolePolicy",
-    "iam:DeleteRolePolicy",
-    "iam:DeleteRole",
-]
 PERMISSION_EXISTS = Error(
     409,
     "ResourceConflictException",

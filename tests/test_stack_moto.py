@@ -231,3 +231,28 @@ def test_status_reports_states(aws: None, config: Path) -> None:
     assert {s["endpoint"] for s in topic["attributes"]["subscriptions"]} == {
         "you@example.com", "+15555550100"}
     assert log.writes() == []
+
+
+def test_tag_edit_retags_every_resource_and_nothing_else(
+        aws: None, config: Path, tmp_path: Path) -> None:
+    _up(config)
+    retagged = write_config(tmp_path, MINIMAL + "tags: {owner: me}\n", name="t.yaml")
+    writes = _up(retagged)
+    assert sorted(writes) == sorted([
+        "iam:TagRole", "iam:UntagRole", "cloudwatch-logs:TagResource",
+        "cloudwatch-logs:UntagResource", "sns:TagResource", "sns:UntagResource",
+        "lambda:TagResource", "lambda:UntagResource", "eventbridge:TagResource",
+        "eventbridge:UntagResource"])
+    want = {"managed-by": "stock-alert", "stock-alert:stack": "t1", "owner": "me"}
+    role = _client("iam").get_role(RoleName="t1-role")["Role"]
+    assert {t["Key"]: t["Value"] for t in role["Tags"]} == want
+    group_arn = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/t1"
+    assert _client("logs").list_tags_for_resource(resourceArn=group_arn)["tags"] == want
+    topic_tags = _client("sns").list_tags_for_resource(
+        ResourceArn=f"arn:aws:sns:us-east-1:{ACCOUNT}:t1-alerts")["Tags"]
+    assert {t["Key"]: t["Value"] for t in topic_tags} == want
+    assert _client("lambda").get_function(FunctionName="t1")["Tags"] == want
+    rule_tags = _client("events").list_tags_for_resource(
+        ResourceARN=f"arn:aws:events:us-east-1:{ACCOUNT}:rule/t1-schedule")["Tags"]
+    assert {t["Key"]: t["Value"] for t in rule_tags} == want
+    assert _up(retagged) == []

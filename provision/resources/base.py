@@ -52,5 +52,16 @@ def tag_writes(old: dict[str, str] | None, new: dict[str, str]) -> tuple[dict[st
     return to_set, to_remove
 
 
+def apply_tags(action: Action, tag: Callable[[dict[str, str]], Any],
+               untag: Callable[[list[str]], Any]) -> None:
+    """The tag and untag calls (each kind has its own API) for an action's 'tags' change."""
+    for change in changed(action, "tags"):
+        to_set, to_remove = tag_writes(change.old, change.new)
+        if to_set:
+            tag(to_set)
+        if to_remove:
+            untag(to_remove)
+
+
 def as_list(tags: dict[str, str], key: str = "Key", value: str = "Value") -> list[dict[str, Any]]:
     return [{key: k, value: v} for k, v in sorted(tags.items())]

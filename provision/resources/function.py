@@ -7,7 +7,7 @@ from typing import Any
 
 from provision.aws import Aws
 from provision.model import Action, Change, diff_fields, tag_changes
-from provision.resources.base import changed, decide, tag_writes
+from provision.resources.base import apply_tags, changed, decide
 from provision.stack import HANDLER, Stack
 
 KIND = "function"
@@ -92,12 +92,10 @@ def apply(aws: Aws, stack: Stack, action: Action) -> None:
         result = aws.call("lambda", "update_function_configuration", FunctionName=name,
                           **_config_params(stack, fields))
         _wait_updated(aws, name, result)
-    for change in changed(action, "tags"):
-        to_set, to_remove = tag_writes(change.old, change.new)
-        if to_set:
-            aws.call("lambda", "tag_resource", Resource=stack.function_arn, Tags=to_set)
-        if to_remove:
-            aws.call("lambda", "untag_resource", Resource=stack.function_arn, TagKeys=to_remove)
+    arn = stack.function_arn
+    apply_tags(action,
+               lambda tags: aws.call("lambda", "tag_resource", Resource=arn, Tags=tags),
+               lambda keys: aws.call("lambda", "untag_resource", Resource=arn, TagKeys=keys))
 
 
 def _create(aws: Aws, stack: Stack) -> None:

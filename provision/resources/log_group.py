@@ -7,7 +7,7 @@ from typing import Any
 
 from provision.aws import Aws
 from provision.model import Action, Change, tag_changes
-from provision.resources.base import changed, decide, tag_writes
+from provision.resources.base import apply_tags, changed, decide
 from provision.stack import Stack
 
 KIND = "log-group"
@@ -57,13 +57,10 @@ def apply(aws: Aws, stack: Stack, action: Action) -> None:
     for change in changed(action, "retention_days"):
         aws.call("logs", "put_retention_policy", logGroupName=name,
                  retentionInDays=change.new)
-    for change in changed(action, "tags"):
-        to_set, to_remove = tag_writes(change.old, change.new)
-        if to_set:
-            aws.call("logs", "tag_resource", resourceArn=stack.log_group_arn, tags=to_set)
-        if to_remove:
-            aws.call("logs", "untag_resource", resourceArn=stack.log_group_arn,
-                     tagKeys=to_remove)
+    arn = stack.log_group_arn
+    apply_tags(action,
+               lambda tags: aws.call("logs", "tag_resource", resourceArn=arn, tags=tags),
+               lambda keys: aws.call("logs", "untag_resource", resourceArn=arn, tagKeys=keys))
 
 
 def summary(observed: ObservedLogGroup | None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 from provision import policies
 from provision.aws import Aws
 from provision.model import Action, Change, tag_changes
-from provision.resources.base import as_list, changed, decide, tag_writes
+from provision.resources.base import apply_tags, as_list, changed, decide
 from provision.stack import Stack
 
 KIND = "role"
@@ -110,12 +110,9 @@ def apply(aws: Aws, stack: Stack, action: Action) -> None:
     for change in changed(action, "managed_policies"):
         for arn in change.old:
             aws.call("iam", "detach_role_policy", RoleName=name, PolicyArn=arn, missing_ok=True)
-    for change in changed(action, "tags"):
-        to_set, to_remove = tag_writes(change.old, change.new)
-        if to_set:
-            aws.call("iam", "tag_role", RoleName=name, Tags=as_list(to_set))
-        if to_remove:
-            aws.call("iam", "untag_role", RoleName=name, TagKeys=to_remove)
+    apply_tags(action,
+               lambda tags: aws.call("iam", "tag_role", RoleName=name, Tags=as_list(tags)),
+               lambda keys: aws.call("iam", "untag_role", RoleName=name, TagKeys=keys))
 
 
 def _apply_policies(aws: Aws, name: str, action: Action) -> None:

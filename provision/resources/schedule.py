@@ -13,7 +13,7 @@ from typing import Any
 
 from provision.aws import Aws
 from provision.model import Action, Change, Op, tag_changes
-from provision.resources.base import as_list, changed, decide, tag_writes
+from provision.resources.base import apply_tags, as_list, changed, decide
 from provision.stack import Stack
 
 KIND = "schedule"
@@ -114,12 +114,11 @@ def apply(aws: Aws, stack: Stack, action: Action) -> None:
         extra: dict[str, Any] = {"Tags": as_list(stack.tags)} if not (seen and seen.arn) else {}
         aws.call("events", "put_rule", Name=stack.rule_name, ScheduleExpression=wanted["schedule"],
                  State=wanted["state"], Description=wanted["description"], **extra)
-    for change in changed(action, "tags"):
-        to_set, to_remove = tag_writes(change.old, change.new)
-        if to_set:
-            aws.call("events", "tag_resource", ResourceARN=stack.rule_arn, Tags=as_list(to_set))
-        if to_remove:
-            aws.call("events", "untag_resource", ResourceARN=stack.rule_arn, TagKeys=to_remove)
+    rule = stack.rule_arn
+    apply_tags(action,
+               lambda tags: aws.call("events", "tag_resource", ResourceARN=rule,
+                                     Tags=as_list(tags)),
+               lambda keys: aws.call("events", "untag_resource", ResourceARN=rule, TagKeys=keys))
     for change in changed(action, "targets"):
         _set_targets(aws, stack, change.old or {})
     for change in changed(action, "permission"):

@@ -7,7 +7,7 @@ from typing import Any
 
 from provision.aws import Aws
 from provision.model import Action, Change, tag_changes
-from provision.resources.base import as_list, changed, decide, tag_writes
+from provision.resources.base import apply_tags, as_list, changed, decide
 from provision.stack import Stack
 
 KIND = "topic"
@@ -117,12 +117,9 @@ def apply(aws: Aws, stack: Stack, action: Action) -> None:
                      ReturnSubscriptionArn=True)
         else:
             aws.call("sns", "unsubscribe", SubscriptionArn=change.old, missing_ok=True)
-    for change in changed(action, "tags"):
-        to_set, to_remove = tag_writes(change.old, change.new)
-        if to_set:
-            aws.call("sns", "tag_resource", ResourceArn=arn, Tags=as_list(to_set))
-        if to_remove:
-            aws.call("sns", "untag_resource", ResourceArn=arn, TagKeys=to_remove)
+    apply_tags(action,
+               lambda tags: aws.call("sns", "tag_resource", ResourceArn=arn, Tags=as_list(tags)),
+               lambda keys: aws.call("sns", "untag_resource", ResourceArn=arn, TagKeys=keys))
 
 
 def summary(observed: ObservedTopic | None) -> dict[str, Any]:

@@ -27,6 +27,32 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 STACK_TAGS = {"managed-by": "stock-alert", "stock-alert:stack": "t1"}
 
+# The writes of a fresh up and of a full down of MINIMAL, in order (proxy "service:Operation").
+FRESH_UP_WRITES = [
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:PutRolePolicy",
+    "logs:CreateLogGroup",
+    "logs:PutRetentionPolicy",
+    "sns:CreateTopic",
+    "sns:Subscribe",
+    "sns:Subscribe",
+    "lambda:CreateFunction",
+    "events:PutRule",
+    "events:PutTargets",
+    "lambda:AddPermission",
+]
+DOWN_WRITES = [
+    "events:RemoveTargets",
+    "events:DeleteRule",
+    "lambda:DeleteFunction",
+    "sns:DeleteTopic",
+    "logs:DeleteLogGroup",
+    "iam:DeleteRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:DeleteRole",
+]
+
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 _CLEAN: dict[str, Inventory] = {}
