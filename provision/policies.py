@@ -84,7 +84,7 @@ OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
     "sns": ("GetTopicAttributes", "CreateTopic", "DeleteTopic", "SetTopicAttributes",
             "ListTagsForResource", "TagResource", "UntagResource", "ListSubscriptionsByTopic",
             "Subscribe", "Unsubscribe"),
-    "lambda": ("GetFunction", "CreateFunction", "DeleteFunction", "UpdateFunctionCode",
+    "lambda": ("GetFunction", "ListTags", "CreateFunction", "DeleteFunction", "UpdateFunctionCode",
                "UpdateFunctionConfiguration", "TagResource", "UntagResource", "GetPolicy",
                "AddPermission", "RemovePermission", "InvokeFunction"),
     "events": ("DescribeRule", "PutRule", "DeleteRule", "ListTagsForResource", "TagResource",

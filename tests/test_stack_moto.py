@@ -256,3 +256,18 @@ def test_tag_edit_retags_every_resource_and_nothing_else(
         ResourceARN=f"arn:aws:events:us-east-1:{ACCOUNT}:rule/t1-schedule")["Tags"]
     assert {t["Key"]: t["Value"] for t in rule_tags} == want
     assert _up(retagged) == []
+
+
+def test_function_tags_missing_from_get_function_are_asked_for(
+        aws: None, config: Path) -> None:
+    """Real Lambda leaves Tags out of GetFunction unless lambda:ListTags is allowed."""
+    _up(config)
+    prepared, log = target(config)
+
+    def without_tags(parsed: dict, **_: object) -> None:
+        parsed.pop("Tags", None)
+
+    prepared.aws.session().events.register("after-call.lambda.GetFunction", without_tags)
+    the_plan, done = commands.up(prepared)
+    assert done == [] and log.writes() == []
+    assert log.calls.count("lambda:ListTags") == 1

@@ -46,8 +46,13 @@ def observe(aws: Aws, stack: Stack) -> ObservedFunction | None:
     settings = {ours: conf.get(theirs) for ours, theirs in _CONFIG_KEYS.items()}
     settings["environment"] = dict(sorted(
         (conf.get("Environment") or {}).get("Variables", {}).items()))
+    tags = found.get("Tags")
+    if tags is None:
+        # GetFunction includes tags only for callers allowed lambda:ListTags; ask explicitly,
+        # so a missing permission is an error instead of making our function look foreign.
+        tags = aws.call("lambda", "list_tags", Resource=conf["FunctionArn"]).get("Tags", {})
     return ObservedFunction(conf["FunctionArn"], settings, conf.get("CodeSha256", ""),
-                            found.get("Tags") or {}, conf.get("State", "Active"))
+                            tags, conf.get("State", "Active"))
 
 
 def _changes(stack: Stack, seen: ObservedFunction | None) -> tuple[Change, ...]:
