@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from provision.model import Action, Change, Op
 from provision.stack import Stack, ownership
@@ -14,14 +14,17 @@ class Observed(Protocol):
     def tags(self) -> dict[str, str]: ...
 
 
+Seen = TypeVar("Seen", bound=Observed)
+
+
 def decide(
     kind: str,
     name: str,
     stack: Stack,
-    observed: Observed | None,
+    observed: Seen | None,
     wanted: bool,
-    changes: Callable[[Observed | None], tuple[Change, ...]],
-    notes: Callable[[Observed | None], tuple[str, ...]] = lambda _: (),
+    changes: Callable[[Seen | None], tuple[Change, ...]],
+    notes: Callable[[Seen | None], tuple[str, ...]] = lambda _: (),
 ) -> Action:
     """The shared state machine; `changes(observed)` diffs the kind's own fields."""
     if observed is None:

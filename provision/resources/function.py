@@ -68,7 +68,7 @@ def _changes(stack: Stack, seen: ObservedFunction | None) -> tuple[Change, ...]:
 
 def plan(stack: Stack, observed: ObservedFunction | None, wanted: bool) -> Action:
     return decide(KIND, stack.function_name, stack, observed, wanted,
-                  lambda seen: _changes(stack, seen))  # type: ignore[arg-type]
+                  lambda seen: _changes(stack, seen))
 
 
 def _config_params(stack: Stack, fields: set[str]) -> dict[str, Any]:

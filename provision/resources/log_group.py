@@ -44,7 +44,7 @@ def _changes(stack: Stack, seen: ObservedLogGroup | None) -> tuple[Change, ...]:
 
 def plan(stack: Stack, observed: ObservedLogGroup | None, wanted: bool) -> Action:
     return decide(KIND, stack.log_group_name, stack, observed, wanted,
-                  lambda seen: _changes(stack, seen))  # type: ignore[arg-type]
+                  lambda seen: _changes(stack, seen))
 
 
 def apply(aws: Aws, stack: Stack, action: Action) -> None:

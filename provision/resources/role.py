@@ -91,7 +91,7 @@ def _changes(stack: Stack, seen: ObservedRole | None) -> tuple[Change, ...]:
 
 def plan(stack: Stack, observed: ObservedRole | None, wanted: bool) -> Action:
     return decide(KIND, stack.role_name, stack, observed, wanted,
-                  lambda seen: _changes(stack, seen))  # type: ignore[arg-type]
+                  lambda seen: _changes(stack, seen))
 
 
 def apply(aws: Aws, stack: Stack, action: Action) -> None:

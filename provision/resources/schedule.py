@@ -99,7 +99,7 @@ def plan(stack: Stack, observed: ObservedSchedule | None, wanted: bool) -> Actio
         # by hand): the permission sits on this stack's function, so it counts as ours.
         observed = ObservedSchedule("", {}, dict(stack.tags), {}, observed.permission)
     return decide(KIND, stack.rule_name, stack, observed, wanted,
-                  lambda seen: _changes(stack, seen))  # type: ignore[arg-type]
+                  lambda seen: _changes(stack, seen))
 
 
 def apply(aws: Aws, stack: Stack, action: Action) -> None:

@@ -93,8 +93,8 @@ def _notes(stack: Stack, seen: ObservedTopic | None) -> tuple[str, ...]:
 
 def plan(stack: Stack, observed: ObservedTopic | None, wanted: bool) -> Action:
     return decide(KIND, stack.topic_name, stack, observed, wanted,
-                  lambda seen: _changes(stack, seen),  # type: ignore[arg-type]
-                  lambda seen: _notes(stack, seen))  # type: ignore[arg-type]
+                  lambda seen: _changes(stack, seen),
+                  lambda seen: _notes(stack, seen))
 
 
 def apply(aws: Aws, stack: Stack, action: Action) -> None:
