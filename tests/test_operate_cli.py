@@ -150,3 +150,34 @@ def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
     sms = next(line.strip() for line in out.splitlines() if line.strip().startswith("TSLA "))
     assert " | F " in sms and " | GM " in sms
     print(f"demo took {elapsed:.1f} s")
+
+
+def test_alphavantage_key_from_ssm_end_to_end(cli: Cli, tmp_path: Path, moto_server: str,
+                                              aws_proxy: AwsProxy) -> None:
+    with QuoteServer(api_key="secret-key-123") as quotes:  # refuses any other key
+        _alphavantage(cli, tmp_path, moto_server, aws_proxy, quotes)
+
+
+def _alphavantage(cli: Cli, tmp_path: Path, moto_server: str, aws_proxy: AwsProxy,
+                  quotes: QuoteServer) -> None:
+    session = endpoint_session(moto_server)
+    session.client("ssm").put_parameter(Name="/t1/av-key", Value="secret-key-123",
+                                        Type="SecureString")
+    write_config(tmp_path, MINIMAL + "quotes: {provider: alphavantage, api_key_parameter: "
+                 f'/t1/av-key, base_url: "{quotes.url}"}}\n')
+    assert cli("up").returncode == 0
+    iam = session.client("iam")
+    assert sorted(iam.list_role_policies(RoleName="t1-role")["PolicyNames"]) == [
+        "t1-publish-alerts", "t1-read-api-key", "t1-write-logs"]
+    doc = iam.get_role_policy(RoleName="t1-role", PolicyName="t1-read-api-key")["PolicyDocument"]
+    assert doc["Statement"][0]["Action"] == "ssm:GetParameter"
+    assert doc["Statement"][0]["Resource"] == \
+        "arn:aws:ssm:us-east-1:123456789012:parameter/t1/av-key"
+    aws_proxy.reset_calls()
+    result = cli("invoke", "--local", "--output", "json")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["result"]["published"] is True
+    assert len(payload["result"]["quotes"]) == 3
+    assert aws_proxy.count("ssm", "GetParameter") == 1  # read once, cached for the container
+    assert "secret-key-123" not in result.stdout + result.stderr
