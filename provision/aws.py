@@ -15,14 +15,10 @@ from urllib.parse import urlparse
 
 from provision import __version__
 from provision.errors import AwsError, InputError, RetryExhausted
-from provision.retry import RetryPolicy, error_code, error_message, retry_reason
+from provision.retry import NOT_FOUND, RetryPolicy, error_code, error_message, retry_reason
 
 log = logging.getLogger("provision.aws")
 
-NOT_FOUND = frozenset({
-    "NoSuchEntity", "ResourceNotFoundException", "NotFound", "NotFoundException",
-    "ParameterNotFound",
-})
 ALREADY_EXISTS = frozenset({
     "EntityAlreadyExists", "ResourceAlreadyExistsException", "ResourceConflictException",
 })
@@ -101,13 +97,18 @@ class Aws:
 
     # calls -------------------------------------------------------------------------------
     def call(self, service: str, operation: str, *, missing_ok: bool = False,
-             **params: Any) -> Any:
-        """Call `operation` (snake_case) with retries; None for not-found when missing_ok."""
+             settling: bool = False, **params: Any) -> Any:
+        """Call `operation` (snake_case) with retries; None for not-found when missing_ok.
+
+        settling=True: the target was created earlier in this run, so "not found" is AWS's
+        eventual consistency and is retried until the deadline.
+        """
         from botocore.exceptions import BotoCoreError, ClientError
 
         method: Callable[..., Any] = getattr(self.client(service), operation)
         try:
-            return self.retry.call(f"{service}:{operation}", method, **params)
+            return self.retry.call(f"{service}:{operation}", method, settling=settling,
+                                   **params)
         except ClientError as exc:
             if missing_ok and error_code(exc) in NOT_FOUND:
                 return None

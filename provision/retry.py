@@ -26,6 +26,10 @@ THROTTLING = frozenset({
     "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException",
     "SlowDown", "ProvisionedThroughputExceededException", "LimitExceededException",
 })
+NOT_FOUND = frozenset({
+    "NoSuchEntity", "ResourceNotFoundException", "NotFound", "NotFoundException",
+    "ParameterNotFound",
+})
 _PROPAGATION = (
     "cannot be assumed by lambda",
     "execution role does not have permissions",
@@ -44,9 +48,15 @@ def error_message(exc: BaseException) -> str:
     return str(exc)
 
 
-def retry_reason(exc: BaseException) -> str | None:
-    """Why this error is worth another try, or None when it is final."""
+def retry_reason(exc: BaseException, settling: bool = False) -> str | None:
+    """Why this error is worth another try, or None when it is final.
+
+    `settling`: the call acts on something created moments ago in this run; AWS's eventual
+    consistency (IAM above all) can still answer "not found" for a short while.
+    """
     code, message = error_code(exc), error_message(exc).lower()
+    if settling and code in NOT_FOUND:
+        return "waiting for the new resource to become visible"
     if code in THROTTLING:
         return "AWS is throttling requests"
     if code == "InvalidParameterValueException" and any(p in message for p in _PROPAGATION):
@@ -68,7 +78,8 @@ class RetryPolicy:
     on_retry: Callable[[str, str, int, float], None] | None = None
     attempts: dict[str, int] = field(default_factory=dict)
 
-    def call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def call(self, what: str, fn: Callable[..., T], *args: Any, settling: bool = False,
+             **kwargs: Any) -> T:
         start = self.clock()
 
         def out_of_time(state: tenacity.RetryCallState) -> bool:
@@ -76,7 +87,7 @@ class RetryPolicy:
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
-            reason = retry_reason(exc) if exc else "retrying"
+            reason = retry_reason(exc, settling) if exc else "retrying"
             wait = state.next_action.sleep if state.next_action else 0.0
             self.attempts[what] = state.attempt_number + 1
             log.info("%s: %s; attempt %d in %.1fs", what, reason, state.attempt_number + 1, wait)
@@ -84,7 +95,7 @@ class RetryPolicy:
                 self.on_retry(what, reason or "", state.attempt_number + 1, self.clock() - start)
 
         retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception(lambda e: retry_reason(e) is not None),
+            retry=tenacity.retry_if_exception(lambda e: retry_reason(e, settling) is not None),
             wait=tenacity.wait_random_exponential(multiplier=self.initial_s, max=self.cap_s),
             stop=out_of_time,
             sleep=self.sleep,

@@ -195,3 +195,35 @@ def test_global_injection_reaches_clients_the_tool_creates(config: Path) -> None
         faults.inject(throttling("iam"), "iam", "CreateRole", times=2)
         commands.up(target(config)[0])
     assert faults.count("iam", "CreateRole") == 3
+
+
+@pytest.mark.parametrize(("service", "operation", "error"), [
+    ("iam", "PutRolePolicy", Error(404, "NoSuchEntity",
+                                   "The role with name t1-role cannot be found.")),
+    ("sns", "Subscribe", Error(404, "NotFound", "Topic does not exist")),
+    ("logs", "PutRetentionPolicy", Error(400, "ResourceNotFoundException",
+                                         "The specified log group does not exist.")),
+])
+def test_new_resource_not_yet_visible_is_waited_for(
+        config: Path, service: str, operation: str, error: Error) -> None:
+    clock = FakeClock()
+    prepared, faults = _faulty(config, clock)
+    faults.inject(error, service, operation, times=3)
+    commands.up(prepared)
+    expected = {"PutRolePolicy": 2, "Subscribe": 2}.get(operation, 1) + 3
+    assert faults.count(service, operation) == expected
+    assert len(clock.sleeps) == 3
+    _no_writes_left(config)
+
+
+def test_not_found_on_an_existing_resource_is_not_waited_for(config: Path,
+                                                             tmp_path: Path) -> None:
+    commands.up(target(config)[0])
+    boto3.client("iam").delete_role_policy(RoleName="t1-role", PolicyName="t1-write-logs")
+    clock = FakeClock()
+    prepared, faults = _faulty(config, clock)
+    faults.inject(Error(404, "NoSuchEntity", "The role with name t1-role cannot be found."),
+                  "iam", "PutRolePolicy", times=None)
+    with pytest.raises(AwsError, match="NoSuchEntity"):
+        commands.up(prepared)
+    assert faults.count("iam", "PutRolePolicy") == 1 and clock.sleeps == []

@@ -56,7 +56,7 @@ def apply(aws: Aws, stack: Stack, action: Action) -> None:
         aws.call("logs", "create_log_group", logGroupName=name, tags=stack.tags)
     for change in changed(action, "retention_days"):
         aws.call("logs", "put_retention_policy", logGroupName=name,
-                 retentionInDays=change.new)
+                 retentionInDays=change.new, settling=action.op.value == "create")
     arn = stack.log_group_arn
     apply_tags(action,
                lambda tags: aws.call("logs", "tag_resource", resourceArn=arn, tags=tags),

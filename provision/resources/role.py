@@ -106,7 +106,7 @@ def apply(aws: Aws, stack: Stack, action: Action) -> None:
     elif changed(action, "trust_policy"):
         aws.call("iam", "update_assume_role_policy", RoleName=name,
                  PolicyDocument=json.dumps(policies.trust_policy()))
-    _apply_policies(aws, name, action)
+    _apply_policies(aws, name, action, settling=action.op.value == "create")
     for change in changed(action, "managed_policies"):
         for arn in change.old:
             aws.call("iam", "detach_role_policy", RoleName=name, PolicyArn=arn, missing_ok=True)
@@ -115,7 +115,7 @@ def apply(aws: Aws, stack: Stack, action: Action) -> None:
                lambda keys: aws.call("iam", "untag_role", RoleName=name, TagKeys=keys))
 
 
-def _apply_policies(aws: Aws, name: str, action: Action) -> None:
+def _apply_policies(aws: Aws, name: str, action: Action, settling: bool) -> None:
     for change in changed(action, "policy"):
         policy = change.field.split(":", 1)[1]
         if change.new is None:
@@ -123,7 +123,7 @@ def _apply_policies(aws: Aws, name: str, action: Action) -> None:
                      missing_ok=True)
         else:
             aws.call("iam", "put_role_policy", RoleName=name, PolicyName=policy,
-                     PolicyDocument=change.new)
+                     PolicyDocument=change.new, settling=settling)
 
 
 def _delete(aws: Aws, seen: ObservedRole) -> None:

@@ -114,7 +114,7 @@ def apply(aws: Aws, stack: Stack, action: Action) -> None:
         _, protocol, endpoint = change.field.split(":", 2)
         if change.new:
             aws.call("sns", "subscribe", TopicArn=arn, Protocol=protocol, Endpoint=endpoint,
-                     ReturnSubscriptionArn=True)
+                     ReturnSubscriptionArn=True, settling=action.op.value == "create")
         else:
             aws.call("sns", "unsubscribe", SubscriptionArn=change.old, missing_ok=True)
     apply_tags(action,
