@@ -33,6 +33,10 @@ YAHOO_UNKNOWN = {
 AV_BAD_KEY = {"Error Message": "the parameter apikey is invalid or missing."}
 
 
+# Rough price levels for the tickers the README and the demo use, so the demo reads plausibly.
+_TYPICAL = {"TSLA": 250.0, "F": 12.0, "GM": 48.0, "AAPL": 190.0, "MSFT": 420.0}
+
+
 class Market:
     """Thread-safe random walk: each quote request moves the symbol's price one step."""
 
@@ -46,7 +50,8 @@ class Market:
         with self._lock:
             if symbol not in self._walks:
                 rng = random.Random(f"{self.seed}:{symbol}")
-                previous = round(5 + rng.random() * 495, 2)
+                base = _TYPICAL.get(symbol, 5 + rng.random() * 495)
+                previous = round(base * (1 + rng.gauss(0, 0.02)), 2)
                 self._walks[symbol] = (rng, previous, previous)
             rng, previous, price = self._walks[symbol]
             price = round(max(0.01, price * (1 + rng.gauss(0, 0.015))), 2)
