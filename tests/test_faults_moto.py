@@ -227,3 +227,21 @@ def test_not_found_on_an_existing_resource_is_not_waited_for(config: Path,
     with pytest.raises(AwsError, match="NoSuchEntity"):
         commands.up(prepared)
     assert faults.count("iam", "PutRolePolicy") == 1 and clock.sleeps == []
+
+
+@pytest.mark.parametrize(("service", "operation"), [
+    ("events", "RemoveTargets"), ("events", "DeleteRule"), ("lambda", "DeleteFunction"),
+    ("sns", "DeleteTopic"), ("logs", "DeleteLogGroup"), ("iam", "DeleteRolePolicy"),
+    ("iam", "DeleteRole"),
+])
+def test_lost_response_during_down_finishes_in_the_same_run(
+        config: Path, service: str, operation: str) -> None:
+    commands.up(target(config)[0])
+    prepared, faults = _faulty(config)
+    faults.inject(LoseResponse(), service, operation)
+    the_plan, observation = commands.plan(prepared, wanted=False)
+    commands.apply_down(prepared, the_plan, observation)
+    assert faults.count(service, operation) >= 2  # the lost call and the retry that met "gone"
+    inv = inventory(boto3.Session(region_name="us-east-1"))
+    assert [inv[k] for k in ("roles", "log_groups", "topics", "subscriptions", "functions",
+                             "rules")] == [[], [], [], [], [], []]
