@@ -135,7 +135,7 @@ class Config(_Model):
             raise ValueError(
                 f"{value!r} is not a usable stack name: start with a letter, then letters, "
                 f"digits or '-', not ending in '-', at most {NAME_MAX} characters (so that "
-                f"'{{name}}-schedule' fits AWS's 64-character limit)"
+                f"'<name>-schedule' fits AWS's 64-character limit)"
             )
         return value
 
