@@ -20,19 +20,35 @@ from provision.errors import InputError, StockAlertError
 
 app = typer.Typer(
     name="stock-alert",
-    help=(
-        "Provision a small AWS stack that checks stock prices on a schedule and texts or "
-        "e-mails you: an EventBridge rule runs a Lambda function, which publishes to an SNS "
-        "topic; its IAM role may only write its own logs and publish to its own topic.\n\n"
-        "Typical use: 'stock-alert plan' to preview, 'stock-alert up' to create or update, "
-        "'stock-alert status' to check, 'stock-alert down --yes' to remove everything.\n\n"
-        "No AWS account? 'stock-alert emulator' runs a local one."
-    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from provision import __version__
+
+        typer.echo(f"stock-alert {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """Provision a small AWS stack that checks stock prices on a schedule and texts or e-mails
+    you: an EventBridge rule runs a Lambda function, which publishes to an SNS topic; its IAM
+    role may only write its own logs and publish to its own topic.
+
+    Typical use: 'stock-alert plan' to preview, 'stock-alert up' to create or update,
+    'stock-alert status' to check, 'stock-alert down --yes' to remove everything.
+
+    No AWS account? 'stock-alert emulator' runs a local one; 'stock-alert demo' shows the
+    whole story offline.
+    """
 
 
 class Output(StrEnum):

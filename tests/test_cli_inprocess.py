@@ -55,3 +55,10 @@ def test_emulator_port_in_use_is_input_error() -> None:
 def test_emulator_port_out_of_range() -> None:
     result = runner.invoke(app, ["emulator", "--port", "70000"])
     assert result.exit_code == 2
+
+
+def test_version() -> None:
+    from provision import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"stock-alert {__version__}"
