@@ -245,3 +245,47 @@ def test_lost_response_during_down_finishes_in_the_same_run(
     inv = inventory(boto3.Session(region_name="us-east-1"))
     assert [inv[k] for k in ("roles", "log_groups", "topics", "subscriptions", "functions",
                              "rules")] == [[], [], [], [], [], []]
+
+
+def _answer_says(prepared: commands.Target, operation: str, **fields: str) -> None:
+    """Make Lambda's parsed answer to `operation` say what real Lambda says (moto says
+    Active/Successful at once)."""
+    def edit(parsed: dict[str, Any], **_: Any) -> None:
+        parsed.update(fields)
+
+    prepared.aws.session().events.register(f"after-call.lambda.{operation}", edit)
+
+
+def test_pending_function_is_waited_for_with_the_waiter(config: Path) -> None:
+    prepared, log = target(config)
+    _answer_says(prepared, "CreateFunction", State="Pending")
+    commands.up(prepared)
+    # function_active_v2 polls GetFunction until State=Active (moto: at the first poll).
+    lam = [c for c in log.calls if c.startswith("lambda:")]
+    assert lam.count("lambda:GetFunction") == 2  # the observe read + one waiter poll
+    assert lam[lam.index("lambda:CreateFunction") + 1] == "lambda:GetFunction"
+
+
+def test_update_in_progress_is_waited_for_between_code_and_configuration(
+        config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from provision import package
+
+    commands.up(target(config)[0])
+    code = tmp_path / "code"
+    shutil.copytree(package.code_dir(), code)
+    (code / "handler.py").write_text((code / "handler.py").read_text() + "\n# v2\n")
+    original = package.build
+    monkeypatch.setattr(package, "build", lambda folder=None: original(folder or code))
+    changed = write_config(tmp_path, MINIMAL + "function: {timeout_s: 60}\n", name="t.yaml")
+    prepared, log = target(changed)
+    _answer_says(prepared, "UpdateFunctionCode", LastUpdateStatus="InProgress")
+    _answer_says(prepared, "UpdateFunctionConfiguration", LastUpdateStatus="InProgress")
+    commands.up(prepared)
+    lam = [c for c in log.calls if c.startswith("lambda:")]
+    # function_updated_v2 polls GetFunction after each update, before the next call.
+    assert lam[lam.index("lambda:UpdateFunctionCode") + 1] == "lambda:GetFunction"
+    after_conf = lam.index("lambda:UpdateFunctionConfiguration")
+    assert lam[after_conf + 1] == "lambda:GetFunction"
+    assert lam.index("lambda:UpdateFunctionCode") < after_conf
