@@ -271,3 +271,37 @@ def test_function_tags_missing_from_get_function_are_asked_for(
     the_plan, done = commands.up(prepared)
     assert done == [] and log.writes() == []
     assert log.calls.count("lambda:ListTags") == 1
+
+
+def _email_pending(prepared: commands.Target) -> None:
+    """Real SNS lists an unconfirmed e-mail subscription with SubscriptionArn
+    'PendingConfirmation'; moto confirms at once, so the parsed answer is edited."""
+    def edit(parsed: dict, **_: object) -> None:
+        for sub in parsed.get("Subscriptions", []):
+            if sub["Protocol"] == "email":
+                sub["SubscriptionArn"] = "PendingConfirmation"
+
+    prepared.aws.session().events.register("after-call.sns.ListSubscriptionsByTopic", edit)
+
+
+def test_pending_email_is_reported_not_resubscribed(aws: None, config: Path,
+                                                    tmp_path: Path) -> None:
+    _up(config)
+    prepared, log = target(config)
+    _email_pending(prepared)
+    the_plan, rows = commands.status(prepared)
+    topic_row = next(r for r in rows if r["kind"] == "topic")
+    assert topic_row["state"] == "in sync"
+    assert {s["endpoint"]: s["state"] for s in topic_row["attributes"]["subscriptions"]} == {
+        "you@example.com": "pending confirmation", "+15555550100": "confirmed"}
+    assert any("waiting for confirmation" in n for n in topic_row["notes"])
+    # Removing the pending address from the config: it cannot be unsubscribed, only noted.
+    no_email = write_config(tmp_path, MINIMAL.replace("email: [you@example.com]", "email: []")
+                            + "tags: {team: quant}\n", name="n.yaml")
+    prepared, log = target(no_email)
+    _email_pending(prepared)
+    the_plan, done = commands.up(prepared)
+    topic_action = next(a for a in the_plan.actions if a.kind == "topic")
+    assert topic_action.op.value == "no change"
+    assert any("confirmation is pending" in n for n in topic_action.notes)
+    assert log.writes() == []
