@@ -305,3 +305,17 @@ def test_pending_email_is_reported_not_resubscribed(aws: None, config: Path,
     assert topic_action.op.value == "no change"
     assert any("confirmation is pending" in n for n in topic_action.notes)
     assert log.writes() == []
+
+
+def test_inline_policies_are_stored_exactly_as_built(aws: None, config: Path) -> None:
+    """What IAM holds is the document policies.py builds and the README shows, key for key."""
+    from provision import policies
+    from provision.config import load_config
+    from provision.stack import Stack
+
+    _up(config)
+    stack = Stack(load_config(config), ACCOUNT, "us-east-1")
+    iam = _client("iam")
+    for name, document in policies.inline_policies(stack).items():
+        stored = iam.get_role_policy(RoleName="t1-role", PolicyName=name)["PolicyDocument"]
+        assert stored == document

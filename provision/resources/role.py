@@ -106,7 +106,7 @@ def apply(aws: Aws, stack: Stack, action: Action) -> None:
     elif changed(action, "trust_policy"):
         aws.call("iam", "update_assume_role_policy", RoleName=name,
                  PolicyDocument=json.dumps(policies.trust_policy()))
-    _apply_policies(aws, name, action, settling=action.op.value == "create")
+    _apply_policies(aws, stack, action, settling=action.op.value == "create")
     for change in changed(action, "managed_policies"):
         for arn in change.old:
             aws.call("iam", "detach_role_policy", RoleName=name, PolicyArn=arn, missing_ok=True)
@@ -115,7 +115,10 @@ def apply(aws: Aws, stack: Stack, action: Action) -> None:
                lambda keys: aws.call("iam", "untag_role", RoleName=name, TagKeys=keys))
 
 
-def _apply_policies(aws: Aws, name: str, action: Action, settling: bool) -> None:
+def _apply_policies(aws: Aws, stack: Stack, action: Action, settling: bool) -> None:
+    """Put or delete inline policies; the document sent is the one policies.py builds (and the
+    README shows), while the diff compared canonical forms."""
+    name, documents = stack.role_name, policies.inline_policies(stack)
     for change in changed(action, "policy"):
         policy = change.field.split(":", 1)[1]
         if change.new is None:
@@ -123,7 +126,7 @@ def _apply_policies(aws: Aws, name: str, action: Action, settling: bool) -> None
                      missing_ok=True)
         else:
             aws.call("iam", "put_role_policy", RoleName=name, PolicyName=policy,
-                     PolicyDocument=change.new, settling=settling)
+                     PolicyDocument=json.dumps(documents[policy]), settling=settling)
 
 
 def _delete(aws: Aws, seen: ObservedRole) -> None:
