@@ -170,9 +170,9 @@ def _alphavantage(cli: Cli, tmp_path: Path, moto_server: str, aws_proxy: AwsProx
     assert sorted(iam.list_role_policies(RoleName="t1-role")["PolicyNames"]) == [
         "t1-publish-alerts", "t1-read-api-key", "t1-write-logs"]
     doc = iam.get_role_policy(RoleName="t1-role", PolicyName="t1-read-api-key")["PolicyDocument"]
-    assert doc["Statement"][0]["Action"] == "ssm:GetParameter"
-    assert doc["Statement"][0]["Resource"] == \
-        "arn:aws:ssm:us-east-1:123456789012:parameter/t1/av-key"
+    assert doc["Statement"][0]["Action"] == ["ssm:GetParameter"]
+    assert doc["Statement"][0]["Resource"] == [
+        "arn:aws:ssm:us-east-1:123456789012:parameter/t1/av-key"]
     aws_proxy.reset_calls()
     result = cli("invoke", "--local", "--output", "json")
     assert result.returncode == 0, result.stderr
