@@ -47,14 +47,15 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def _lifecycle(config: Path, tmp_path: Path) -> None:
-    commands.up(target(config)[0])
+    _, done = commands.up(target(config)[0])
+    assert [a.kind for a in done] == ["role", "log-group", "topic", "function", "schedule"]
     changed = write_config(tmp_path, MINIMAL.replace("[TSLA, F, GM]", "[TSLA]")
                            + 'schedule: "rate(1 hour)"\ntags: {team: x}\n', name="c.yaml")
     commands.up(target(changed)[0])
     commands.status(target(changed)[0])
     prepared = target(changed)[0]
     the_plan, observation = commands.plan(prepared, wanted=False)
-    commands.apply_down(prepared, the_plan, observation)
+    assert len(commands.apply_down(prepared, the_plan, observation)) == 5
 
 
 @set_initial_no_auth_action_count(SETUP_CALLS)
