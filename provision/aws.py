@@ -1,4 +1,4 @@
-"""boto3 session and clients (created once, lazily, thread-safely) and AWS error translation.
+"""botocore session and clients (created once, lazily, thread-safely) and AWS error translation.
 
 Resource modules never build clients themselves: they ask an `Aws` for one and send each call
 through `Aws.call`, which applies the retry policy and turns botocore errors into AwsError.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlparse
 
@@ -53,24 +53,32 @@ class Aws:
 
     # setup -------------------------------------------------------------------------------
     def session(self) -> Any:
+        """The botocore session (boto3's core, without boto3's resource layer and s3transfer,
+        which this tool never uses and which cost start-up time)."""
         with self._lock:
             if self._session is None:
                 self._session = self._make_session()
             return self._session
 
+    @property
+    def events(self) -> Any:
+        """The session's event emitter: botocore hooks for logging, tests and fault injection."""
+        return self.session().get_component("event_emitter")
+
     def _make_session(self) -> Any:
-        import boto3
+        import botocore.session
         from botocore.exceptions import ProfileNotFound
 
+        session = botocore.session.Session(profile=self.profile)
         try:
-            session = boto3.Session(profile_name=self.profile, region_name=self.region)
+            credentials = session.get_credentials()
         except ProfileNotFound:
             raise InputError(
                 f"AWS profile {self.profile or os.environ.get('AWS_PROFILE')!r} is not in your "
                 "AWS config files.",
                 hint="Check --profile / AWS_PROFILE against 'aws configure list-profiles'.",
             ) from None
-        if session.get_credentials() is None:
+        if credentials is None:
             if not is_loopback(self.endpoint_url):
                 raise InputError(
                     "No AWS credentials found (checked AWS_PROFILE, the AWS_ACCESS_KEY_ID "
@@ -79,19 +87,17 @@ class Aws:
                     + EMULATOR_HINT,
                 )
             # A local emulator accepts any credentials; spare the user from inventing some.
-            session = boto3.Session(
-                region_name=self.region, aws_access_key_id="testing",
-                aws_secret_access_key="testing", aws_session_token="testing",
-            )
-        session.events.register("before-call", _log_call)
+            session.set_credentials("testing", "testing", "testing")
+        session.register("before-call", _log_call)
         return session
 
     def client(self, service: str) -> Any:
         session = self.session()
         with self._lock:
             if service not in self._clients:
-                self._clients[service] = session.client(
-                    service, endpoint_url=self.endpoint_url, config=_client_config()
+                self._clients[service] = session.create_client(
+                    service, region_name=self.region, endpoint_url=self.endpoint_url,
+                    config=_client_config(),
                 )
             return self._clients[service]
 
@@ -115,6 +121,21 @@ class Aws:
             raise translate(exc, service, operation) from exc
         except BotoCoreError as exc:
             raise transport_error(exc, self.endpoint_url, service, operation) from exc
+
+    def pages(self, service: str, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every page of a paginated read, paged by botocore's own paginator model; each page
+        is a separate `call`, so retries and error translation apply page by page."""
+        from botocore.paginate import Paginator
+
+        client = self.client(service)
+        api_name = client.meta.method_to_api_mapping[operation]
+        config = self.session().get_paginator_model(service).get_paginator(api_name)
+        model = client.meta.service_model.operation_model(api_name)
+
+        def fetch(**kwargs: Any) -> Any:
+            return self.call(service, operation, **kwargs)
+
+        yield from Paginator(fetch, config, model).paginate(**params)
 
     def waiter(self, service: str, name: str, **params: Any) -> None:
         from botocore.exceptions import WaiterError

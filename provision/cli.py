@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
-import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -109,10 +107,12 @@ def _setup_logging(debug: bool) -> None:
     logger.propagate = False
 
 
-def _options(config: Path | None, profile: str | None, region: str | None) -> Any:
-    from provision.commands import Options
-    from provision.config import config_path
-    return Options(config_path(str(config) if config else None), profile, region)
+def _target(config: Path | None, profile: str | None, region: str | None) -> Any:
+    """Config, flags and environment checked and resolved; no AWS call yet."""
+    from provision.config.model import config_path
+    from provision.target import Options, prepare
+
+    return prepare(Options(config_path(str(config) if config else None), profile, region))
 
 
 @app.command()
@@ -120,12 +120,12 @@ def plan(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
          output: OutputOpt = Output.human, debug: DebugOpt = False) -> None:
     """Show what 'up' would change, resource by resource. Reads only; writes nothing."""
     def body() -> None:
-        from provision import commands, render
+        from provision import pipelines, render
         from provision.progress import spinner
 
-        target = commands.prepare(_options(config, profile, region))
+        target = _target(config, profile, region)
         with spinner("reading the stack from AWS"):
-            the_plan, _ = commands.plan(target)
+            the_plan, _ = pipelines.plan(target)
         if output is Output.json:
             render.emit_json({"command": "plan", **the_plan.to_dict()})
         else:
@@ -143,12 +143,12 @@ def up(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt =
     but without its tags are never touched: 'up' stops before any write and names them.
     """
     def body() -> None:
-        from provision import commands
+        from provision import pipelines
         from provision.progress import spinner, step_printer
 
-        target = commands.prepare(_options(config, profile, region))
+        target = _target(config, profile, region)
         with spinner("reading the stack from AWS") as status:
-            the_plan, done = commands.up(target, step_printer(status))
+            the_plan, done = pipelines.up(target, step_printer(status))
         _report("up", the_plan, done, output)
     _run(debug, body)
 
@@ -163,23 +163,23 @@ def down(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
     terminal it refuses unless --yes is given. Running it again when nothing is left is fine.
     """
     def body() -> None:
-        from provision import commands, render
+        from provision import pipelines, render
         from provision.progress import spinner, step_printer
 
         if not yes and not sys.stdin.isatty():
             raise InputError("'down' deletes the whole stack and needs confirmation, but "
                              "there is no terminal to ask on.",
                              hint="Pass --yes to confirm in scripts.")
-        target = commands.prepare(_options(config, profile, region))
+        target = _target(config, profile, region)
         with spinner("reading the stack from AWS"):
-            the_plan, observation = commands.plan(target, wanted=False)
+            the_plan, _ = pipelines.plan(target, keep=False)
         if the_plan.has_writes and not yes:
             render.console(stderr=True).print(render.plan_table(the_plan, "down"))
             if not typer.confirm(f"Delete stack {the_plan.stack} in {the_plan.region}?",
                                  err=True):
                 raise InputError("Cancelled; nothing was deleted.")
         with spinner("deleting") as status:
-            done = commands.apply_down(target, the_plan, observation, step_printer(status))
+            done = pipelines.down(target, the_plan, step_printer(status))
         _report("down", the_plan, done, output)
     _run(debug, body)
 
@@ -189,16 +189,16 @@ def status(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionO
            output: OutputOpt = Output.human, debug: DebugOpt = False) -> None:
     """Show each resource: missing, in sync, drifted or foreign; subscriptions and their state."""
     def body() -> None:
-        from provision import commands, render
+        from provision import pipelines, render
         from provision.progress import spinner
 
-        target = commands.prepare(_options(config, profile, region))
+        target = _target(config, profile, region)
         with spinner("reading the stack from AWS"):
-            the_plan, rows = commands.status(target)
+            the_plan, rows = pipelines.status(target)
         if output is Output.json:
             render.emit_json({"command": "status", "stack": the_plan.stack,
                               "region": the_plan.region, "account": the_plan.account,
-                              "resources": rows})
+                              "resources": [r.to_dict() for r in rows]})
         else:
             render.console().print(render.status_table(the_plan, rows))
     _run(debug, body)
@@ -210,7 +210,7 @@ def emulator(port: Annotated[int, typer.Option(
         debug: DebugOpt = False) -> None:
     """Run a local AWS emulator (moto) on 127.0.0.1 until Ctrl-C, to try stock-alert offline."""
     def body() -> None:
-        from provision.emulator import serve
+        from provision.local.emulator import serve
 
         serve(port, lambda line: typer.echo(line))
     _run(debug, body)
@@ -224,25 +224,16 @@ def invoke(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionO
            output: OutputOpt = Output.human, debug: DebugOpt = False) -> None:
     """Run the deployed function once and print its result and the tail of its log."""
     def body() -> None:
-        from provision import commands, operate, render
+        from provision import invoke as runs
+        from provision import render
 
-        target = commands.prepare(_options(config, profile, region))
-        if local:
-            run = operate.invoke_local(target)
-            outcome = run.outcome
-            payload = {"command": "invoke", "local": True, "exit_code": outcome.exit_code,
-                       "result": outcome.result, "log": outcome.log_lines,
-                       "stderr": outcome.stderr}
-            failed = outcome.result is None
-        else:
-            answer = operate.invoke_remote(target)
-            payload = {"command": "invoke", "local": False, **answer}
-            failed = bool(answer["error"])
+        target = _target(config, profile, region)
+        run = runs.invoke_local(target) if local else runs.invoke_remote(target)
         if output is Output.json:
-            render.emit_json(payload)
+            render.emit_json(run.to_dict())
         else:
-            render.print_invoke(payload)
-        if failed:
+            render.print_invoke(run)
+        if run.failed:
             raise typer.Exit(1)
     _run(debug, body)
 
@@ -256,22 +247,13 @@ def logs(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
          debug: DebugOpt = False) -> None:
     """Print the function's log events, oldest first (newest last)."""
     def body() -> None:
-        from provision import commands, operate, render
+        from provision import logs as log_events
+        from provision import render
 
-        seconds = operate.parse_since(since)
-        target = commands.prepare(_options(config, profile, region))
-        stack = operate.open_logs(target)
-        start = int((time.time() - seconds) * 1000)
-        seen: set[str] = set()
+        seconds = log_events.parse_since(since)
+        target = _target(config, profile, region)
         try:
-            while True:
-                for event in operate.read_logs(target, stack, start):
-                    if event.get("eventId") not in seen:
-                        seen.add(event.get("eventId", ""))
-                        render.print_log_event(event)
-                        start = max(start, event["timestamp"])
-                if not follow or _stop.wait(FOLLOW_INTERVAL_S):
-                    return
+            log_events.stream(target, seconds, follow, render.print_log_event)
         except KeyboardInterrupt:
             if not follow:
                 raise  # Ctrl-C is how --follow ends; elsewhere it is an interruption
@@ -295,10 +277,6 @@ def demo(debug: DebugOpt = False) -> None:
             raise typer.Exit(1)
         reporter.console.print("[bold green]Demo complete: every step checked out.[/]")
     _run(debug, body)
-
-
-FOLLOW_INTERVAL_S = 2.0
-_stop = threading.Event()
 
 
 def _report(verb: str, the_plan: Any, done: list[Any], output: Output) -> None:

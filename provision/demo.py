@@ -11,9 +11,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from provision import commands, emulator, operate
-from provision.model import Op
-from provision.quote_server import QuoteServer
+from provision import invoke, pipelines
+from provision.local import emulator
+from provision.local.inventory import inventory
+from provision.local.quote_server import QuoteServer
+from provision.plan import Op
+from provision.target import Options, Target, prepare
 
 DEMO_CONFIG = """\
 name: stock-alert-demo
@@ -71,26 +74,26 @@ def run(report: Reporter, render_plan: Callable[[Any, str], Any],
         server.stop()
 
 
-def _target(config: Path) -> commands.Target:
-    return commands.prepare(commands.Options(config))
+def _target(config: Path) -> Target:
+    return prepare(Options(config))
 
 
 def _story(report: Reporter, config: Path, render_plan: Callable[[Any, str], Any],
            render_status: Callable[[Any, Any], Any]) -> bool:
     report.step("stock-alert up")
-    plan, done = commands.up(_target(config))
+    plan, done = pipelines.up(_target(config))
     report.show(render_plan(plan, "up"))
     ok = report.check(len(done) == 5 and all(a.op is Op.CREATE for a in done),
                       f"created {len(done)} of 5 resources")
 
     report.step("stock-alert up (again: must change nothing)")
-    plan, done = commands.up(_target(config))
+    plan, done = pipelines.up(_target(config))
     ok &= report.check(done == [], "second up made no changes")
 
     report.step("stock-alert status")
-    plan, rows = commands.status(_target(config))
+    plan, rows = pipelines.status(_target(config))
     report.show(render_status(plan, rows))
-    ok &= report.check(all(r["state"] == "in sync" for r in rows), "every resource in sync")
+    ok &= report.check(all(r.state == "in sync" for r in rows), "every resource in sync")
 
     ok &= _invoke(report, config)
     ok &= _down(report, config, render_plan)
@@ -99,13 +102,15 @@ def _story(report: Reporter, config: Path, render_plan: Callable[[Any, str], Any
 
 def _invoke(report: Reporter, config: Path) -> bool:
     report.step("stock-alert invoke --local")
-    run = operate.invoke_local(_target(config))
-    result = run.outcome.result or {}
+    run = invoke.invoke_local(_target(config))
+    result = run.result or {}
     report.show(json.dumps(result, indent=2))
     ok = report.check(bool(result.get("published")) and len(result.get("quotes", [])) == 3,
                       "the function fetched 3 quotes and published once")
     report.step("What SNS accepted (read back from the emulator)")
-    sent = published_messages(run.stack.account, run.stack.region, run.stack.topic_arn)
+    assert run.stack is not None
+    sent = emulator.published_messages(run.stack.account, run.stack.region,
+                                       run.stack.topic_arn)
     for message in sent:
         report.show(f"SMS ({len(message['sms'])} characters):\n  {message['sms']}")
         report.show(f"E-mail subject: {message['subject']}\n{message['email']}")
@@ -117,46 +122,11 @@ def _invoke(report: Reporter, config: Path) -> bool:
 def _down(report: Reporter, config: Path, render_plan: Callable[[Any, str], Any]) -> bool:
     report.step("stock-alert down --yes")
     target = _target(config)
-    plan, observation = commands.plan(target, wanted=False)
-    done = commands.apply_down(target, plan, observation)
+    plan, _ = pipelines.plan(target, keep=False)
+    done = pipelines.down(target, plan)
     report.show(render_plan(plan, "down"))
     ok = report.check(len(done) == 5, f"deleted {len(done)} of 5 resources")
     report.step("Checking that nothing is left")
-    left = emulator_inventory()
+    left = inventory(target.aws)
     report.show(json.dumps(left, indent=2))
     return ok & report.check(not any(left.values()), "the emulator holds nothing of the stack")
-
-
-def published_messages(account: str, region: str, topic_arn: str) -> list[dict[str, str]]:
-    """The per-protocol texts of every publish to the topic, from the in-process emulator."""
-    from moto.sns.models import sns_backends
-
-    topic = sns_backends[account][region].topics.get(topic_arn)
-    out = []
-    for _id, message, subject, _attrs, _group in (topic.sent_notifications if topic else []):
-        parts = json.loads(message)
-        out.append({"sms": parts.get("sms", parts["default"]),
-                    "email": parts.get("email", parts["default"]), "subject": subject or ""})
-    return out
-
-
-def emulator_inventory(account: str = "123456789012", region: str = "us-east-1",
-                       ) -> dict[str, list[str]]:
-    """Everything of the kinds the stack uses that exists in the in-process emulator."""
-    from moto.awslambda.models import lambda_backends
-    from moto.events.models import events_backends
-    from moto.iam.models import iam_backends
-    from moto.logs.models import logs_backends
-    from moto.sns.models import sns_backends
-
-    sns = sns_backends[account][region]
-    return {
-        "roles": sorted(iam_backends[account]["global"].roles[r].name
-                        for r in iam_backends[account]["global"].roles),
-        "functions": sorted(f.function_name
-                            for f in lambda_backends[account][region].list_functions()),
-        "topics": sorted(sns.topics),
-        "subscriptions": sorted(sns.subscriptions),
-        "rules": sorted(events_backends[account][region].event_buses["default"].rules),
-        "log_groups": sorted(logs_backends[account][region].groups),
-    }

@@ -1,96 +1,127 @@
-"""Observe every resource (concurrently, read-only), diff into a Plan, and execute it in order.
+"""The plan as data: what to do to each resource, and why. Frozen, renderable, comparable.
 
-Adding a resource kind is one new module in resources/ and one line in KINDS.
+A `Plan` is a tuple of `Action`s; each action carries the kind's wanted value and what was
+observed, so the executor can carry it out from the action alone.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from types import ModuleType
-from typing import Any
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
 
-from provision.aws import ALREADY_EXISTS, Aws
-from provision.errors import AwsError, ConflictError
-from provision.model import Action, Op, Plan
-from provision.resources import function, log_group, role, schedule, topic
-from provision.stack import Stack
+W = TypeVar("W")
+O = TypeVar("O")  # noqa: E741 - the observed type, as in Action[W, O]
 
-log = logging.getLogger("provision.plan")
 
-# Creation order; deletion runs it backwards.
-KINDS: tuple[ModuleType, ...] = (role, log_group, topic, function, schedule)
+class Op(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    NOOP = "no change"
+    CONFLICT = "conflict"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+WRITES = frozenset({Op.CREATE, Op.UPDATE, Op.DELETE})
 
 
 @dataclass(frozen=True)
-class Observation:
-    stack: Stack
-    found: dict[str, Any]
+class Change:
+    """One thing that differs: what AWS has now and what the config wants.
+
+    `field` is the kind's own vocabulary ("retention_days", "policy", "email"); `item` names the
+    sub-item when a field holds several (a policy's name, an attribute's key, a subscriber's
+    endpoint), so nothing ever has to be parsed back out of a string.
+    """
+
+    field: str
+    old: Any = None
+    new: Any = None
+    item: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.field} {self.item}" if self.item else self.field
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"field": self.field, "old": self.old, "new": self.new}
+        if self.item:
+            out["item"] = self.item
+        return out
 
 
-def observe(aws: Aws, stack: Stack) -> Observation:
-    """Read every kind at once; each read is independent and read-only."""
-    with ThreadPoolExecutor(max_workers=len(KINDS)) as pool:
-        futures = {k.KIND: pool.submit(k.observe, aws, stack) for k in KINDS}
-        return Observation(stack, {kind: f.result() for kind, f in futures.items()})
+Changes = tuple[Change, ...]
 
 
-def make_plan(observation: Observation, wanted: bool) -> Plan:
-    """Pure: what each kind needs, in execution order (reversed when tearing down)."""
-    stack = observation.stack
-    kinds = KINDS if wanted else tuple(reversed(KINDS))
-    actions = tuple(k.plan(stack, observation.found[k.KIND], wanted) for k in kinds)
-    return Plan(stack.name, stack.region, stack.account, actions)
+@dataclass(frozen=True, kw_only=True)
+class Action(Generic[W, O]):
+    kind: str
+    name: str
+    op: Op
+    wanted: W = field(compare=False, repr=False)
+    observed: O | None = field(default=None, compare=False, repr=False)
+    changes: Changes = ()
+    reason: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def writes(self) -> bool:
+        return self.op in WRITES
+
+    def changed(self, name: str) -> Changes:
+        """The changes to one field (all its items)."""
+        return tuple(c for c in self.changes if c.field == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "op": self.op.value,
+            "changes": [c.to_dict() for c in self.changes],
+            "reason": self.reason,
+            "notes": list(self.notes),
+        }
 
 
-def refuse_conflicts(plan: Plan) -> None:
-    if plan.conflicts:
-        names = "; ".join(f"{a.kind} {a.name} ({a.reason})" for a in plan.conflicts)
-        raise ConflictError(
-            f"Stack {plan.stack!r} cannot be applied: {names}. Nothing was changed.",
-            hint="stock-alert only manages resources tagged managed-by=stock-alert and "
-            f"stock-alert:stack={plan.stack}. Pick another 'name' in the config, or delete or "
-            "rename the existing resource yourself.",
-        )
+AnyAction = Action[Any, Any]
 
 
-Progress = Callable[[Action, str], None]
+@dataclass(frozen=True)
+class Plan:
+    stack: str
+    region: str
+    account: str
+    actions: tuple[AnyAction, ...]
+
+    @property
+    def conflicts(self) -> tuple[AnyAction, ...]:
+        return tuple(a for a in self.actions if a.op is Op.CONFLICT)
+
+    @property
+    def has_writes(self) -> bool:
+        return any(a.writes for a in self.actions)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "region": self.region,
+            "account": self.account,
+            "actions": [a.to_dict() for a in self.actions],
+        }
 
 
-def execute(aws: Aws, plan: Plan, stack: Stack, progress: Progress | None = None) -> list[Action]:
-    """Carry out every writing action in order; return the actions actually applied."""
-    by_kind = {k.KIND: k for k in KINDS}
-    done: list[Action] = []
-    for action in plan.actions:
-        if not action.writes:
-            continue
-        if progress:
-            progress(action, "start")
-        applied = _apply(aws, stack, by_kind[action.kind], action)
-        done.append(applied)
-        if progress:
-            progress(applied, "done")
-    return done
+def diff_fields(wanted: dict[str, Any], seen: dict[str, Any]) -> Changes:
+    """Changes for every key whose wanted value differs from what was observed."""
+    return tuple(
+        Change(key, seen.get(key), value) for key, value in wanted.items()
+        if seen.get(key) != value
+    )
 
 
-def _apply(aws: Aws, stack: Stack, kind: ModuleType, action: Action) -> Action:
-    try:
-        kind.apply(aws, stack, action)
-        return action
-    except AwsError as err:
-        if action.op is not Op.CREATE or err.code not in ALREADY_EXISTS:
-            raise
-    # It exists after all: an earlier call took effect but its answer was lost, or someone
-    # made it meanwhile. Read it again and adopt it only if it carries this stack's tags.
-    log.info("%s %s already exists; reading it again", action.kind, action.name)
-    again = kind.plan(stack, kind.observe(aws, stack), True)
-    if again.op is Op.CONFLICT:
-        raise ConflictError(
-            f"{again.kind} {again.name} appeared while creating it and {again.reason}.",
-            hint="Delete or rename it, or choose another stack name, then run 'up' again.",
-        )
-    if again.writes:
-        kind.apply(aws, stack, again)
-    return again
+def tag_changes(wanted: dict[str, str], seen: dict[str, str]) -> Changes:
+    """A single 'tags' change when the tag sets differ (AWS-reserved aws:* tags ignored)."""
+    mine = {k: v for k, v in seen.items() if not k.startswith("aws:")}
+    return () if mine == wanted else (Change("tags", mine, wanted),)

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from provision.model import Action
+from provision.plan import AnyAction, Op
 
 _live: list[Any] = []  # the rich console of the active spinner, if any
 
@@ -57,13 +57,13 @@ def spinner(text: str) -> Iterator[_Status]:
             _live.pop()
 
 
-_VERB = {"create": "creating", "update": "updating", "delete": "deleting"}
+_VERB = {Op.CREATE: "creating", Op.UPDATE: "updating", Op.DELETE: "deleting"}
 
 
 def step_printer(status: _Status) -> Any:
-    def progress(action: Action, phase: str) -> None:
+    def progress(action: AnyAction, phase: str) -> None:
         if phase == "start":
-            status.update(f"{_VERB.get(action.op.value, action.op.value)} {action.kind} "
+            status.update(f"{_VERB.get(action.op, action.op.value)} {action.kind} "
                           f"{action.name}")
         else:
             say(f"{action.op.value}d {action.kind} {action.name}")

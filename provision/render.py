@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from provision.model import Action, Op, Plan
+from provision.plan import AnyAction, Op, Plan
+
+if TYPE_CHECKING:
+    from provision.invoke import InvokeResult
+    from provision.pipelines import StatusRow
 
 _STYLE = {Op.CREATE: "green", Op.UPDATE: "yellow", Op.DELETE: "red", Op.NOOP: "dim",
           Op.CONFLICT: "bold red"}
@@ -37,7 +41,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
 
 
-def describe_changes(action: Action) -> str:
+def describe_changes(action: AnyAction) -> str:
     if action.op is Op.CONFLICT:
         return action.reason
     if action.op is Op.DELETE:
@@ -45,9 +49,9 @@ def describe_changes(action: Action) -> str:
     lines = []
     for change in action.changes:
         if action.op is Op.CREATE:
-            lines.append(change.field)
+            lines.append(change.label)
         else:
-            lines.append(f"{change.field}: {_short(change.old)} -> {_short(change.new)}")
+            lines.append(f"{change.label}: {_short(change.old)} -> {_short(change.new)}")
     lines += [f"note: {n}" for n in action.notes]
     return "\n".join(lines)
 
@@ -67,7 +71,7 @@ def plan_table(plan: Plan, title: str) -> Any:
     return table
 
 
-def status_table(plan: Plan, rows: list[dict[str, Any]]) -> Any:
+def status_table(plan: Plan, rows: list[StatusRow]) -> Any:
     from rich.table import Table
 
     table = Table(title=f"status: stack {plan.stack} in {plan.region} (account {plan.account})",
@@ -76,52 +80,44 @@ def status_table(plan: Plan, rows: list[dict[str, Any]]) -> Any:
         table.add_column(column, overflow="fold")
     colours = {"in sync": "green", "drifted": "yellow", "missing": "red", "foreign": "bold red"}
     for row in rows:
-        details = [f"{k}: {_short(v)}" for k, v in row["attributes"].items()
+        details = [f"{k}: {_short(v)}" for k, v in row.attributes.items()
                    if k != "subscriptions"]
-        for sub in row["attributes"].get("subscriptions", []):
+        for sub in row.attributes.get("subscriptions", []):
             details.append(f"{sub['protocol']} {sub['endpoint']}: {sub['state']}")
-        if row["drift"]:
-            details.append("drifted: " + ", ".join(row["drift"]))
-        details += [f"note: {n}" for n in row["notes"]]
-        colour = colours.get(row["state"], "white")
-        table.add_row(row["kind"], escape(row["name"]), f"[{colour}]{row['state']}[/]",
+        if row.drift:
+            details.append("drifted: " + ", ".join(row.drift))
+        details += [f"note: {n}" for n in row.notes]
+        colour = colours.get(row.state, "white")
+        table.add_row(row.kind, escape(row.name), f"[{colour}]{row.state}[/]",
                       escape("\n".join(details)))
     return table
 
 
-def summary_line(plan: Plan, done: list[Action], verb: str) -> str:
+def summary_line(plan: Plan, done: list[AnyAction], verb: str) -> str:
     skipped = [f"{a.kind} {a.name}" for a in plan.conflicts]
     tail = f" Left alone (not owned by this stack): {', '.join(skipped)}." if skipped else ""
     if not done:
         if verb == "up":
             return f"Nothing to do: stack {plan.stack} already matches the config.{tail}"
         return f"Nothing to delete: stack {plan.stack} has no resources left.{tail}"
-    counts: dict[str, int] = {}
+    counts: dict[Op, int] = {}
     for action in done:
-        counts[action.op.value] = counts.get(action.op.value, 0) + 1
-    parts = ", ".join(f"{n} {op}d" for op, n in counts.items())
+        counts[action.op] = counts.get(action.op, 0) + 1
+    parts = ", ".join(f"{n} {op.value}d" for op, n in counts.items())
     return f"{'Done' if verb == 'up' else 'Removed'}: {parts}.{tail}"
 
 
-def print_invoke(payload: dict[str, Any]) -> None:
+def print_invoke(run: InvokeResult) -> None:
     out = console()
-    if payload.get("local"):
-        out.print(f"[bold]Local run[/] (exit code {payload['exit_code']})")
-        result = payload.get("result")
-        log_lines = payload.get("log") or []
-        if payload.get("stderr"):
-            log_lines = [*log_lines, *payload["stderr"].splitlines()]
+    log_lines = list(run.log)
+    if run.local:
+        out.print(f"[bold]Local run[/] (exit code {run.exit_code})")
+        log_lines += run.stderr.splitlines()
     else:
-        out.print(f"[bold]Invoked[/] (status {payload.get('status')}"
-                  + (f", function error {payload['error']}" if payload.get("error") else "")
-                  + ")")
-        try:
-            result = json.loads(payload.get("payload") or "null")
-        except ValueError:
-            result = payload.get("payload")
-        log_lines = (payload.get("log_tail") or "").splitlines()
+        out.print(f"[bold]Invoked[/] (status {run.status}"
+                  + (f", function error {escape(run.error)}" if run.error else "") + ")")
     out.print("[bold]Result[/]")
-    out.print(json.dumps(result, indent=2), markup=False)
+    out.print(json.dumps(run.result, indent=2), markup=False)
     out.print("[bold]Log tail[/]")
     for line in log_lines[-30:]:
         out.print(line, markup=False)

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 
-from provision.config import MANAGED_BY, STACK_TAG, Config
+from provision.config.model import MANAGED_BY, STACK_TAG, Config
 from provision.package import CodePackage
 
 MANAGED_BY_VALUE = "stock-alert"
@@ -114,12 +114,3 @@ class Stack:
             env["STOCK_ALERT_QUOTES_BASE_URL"] = cfg.quotes.base_url
         return env
 
-
-def ownership(stack: Stack, tags: dict[str, str] | None) -> str:
-    """'ours', or a short description of who owns it, for conflict messages."""
-    if stack.owns(tags):
-        return "ours"
-    other = (tags or {}).get(STACK_TAG)
-    if (tags or {}).get(MANAGED_BY) == MANAGED_BY_VALUE and other:
-        return f"owned by stock-alert stack {other!r}"
-    return "not tagged as made by this stack"

@@ -10,9 +10,6 @@ import pytest
 
 pytest_plugins = ["tests.support.fixtures"]
 
-REPO = Path(__file__).resolve().parent.parent
-EXAMPLE_CONFIG = REPO / "config.yaml"
-
 
 @pytest.fixture(autouse=True)
 def _isolated_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
@@ -28,19 +25,3 @@ def _isolated_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
     yield
-
-
-def write_config(folder: Path, text: str, name: str = "config.yaml") -> Path:
-    path = folder / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-MINIMAL = """\
-name: t1
-region: us-east-1
-stocks: [TSLA, F, GM]
-notify:
-  email: [you@example.com]
-  sms: ["+15555550100"]
-"""

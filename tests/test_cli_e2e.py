@@ -18,7 +18,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.conftest import MINIMAL, write_config
+from tests.support.configs import MINIMAL, write_config
 from tests.support.awsproxy import AwsProxy
 from tests.support.cli_helpers import (
     ACCOUNT,

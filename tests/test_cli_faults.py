@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINIMAL, write_config
+from tests.support.configs import MINIMAL, write_config
 from tests.support.awsproxy import (
     AwsProxy,
     Drop,

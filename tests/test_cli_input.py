@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINIMAL
+from tests.support.configs import MINIMAL
 from tests.support.awsproxy import AwsProxy, Call
 from tests.support.fixtures import cli_environment, run_cli
 

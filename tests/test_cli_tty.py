@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINIMAL, write_config
+from tests.support.configs import MINIMAL, write_config
 from tests.support.awsproxy import AwsProxy
 from tests.support.fixtures import cli_path, run_cli
 

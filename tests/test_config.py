@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from provision.config import NAME_MAX, Config, config_path, load_config
+from provision.config.model import NAME_MAX, Config, config_path, load_config
 from provision.errors import ConfigError
-from tests.conftest import EXAMPLE_CONFIG, MINIMAL, write_config
+from tests.support.configs import EXAMPLE_CONFIG, MINIMAL, write_config
 
 
 def test_example_config_is_valid() -> None:

@@ -1,51 +1,58 @@
-"""Pure: (desired, observed) -> the expected action, for each resource kind. No AWS."""
+"""Pure: (wanted, observed) -> the expected action, for each resource kind. No AWS, no Stack:
+each kind's wanted value is written out here as data."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from provision import policies
-from provision.config import Config
-from provision.model import Change, Op
 from provision.package import CodePackage
-from provision.resources import function, log_group, role, schedule, topic
-from provision.stack import Stack
+from provision.plan import Change, Op
+from provision.resources.function import Function, ObservedFunction, WantedFunction
+from provision.resources.log_group import LogGroup, ObservedLogGroup, WantedLogGroup
+from provision.resources.role import ObservedRole, Role, WantedRole
+from provision.resources.schedule import (
+    TARGET_ID,
+    ObservedRule,
+    ObservedSchedule,
+    Schedule,
+    WantedSchedule,
+)
+from provision.resources.topic import PENDING, ObservedTopic, Subscription, Topic, WantedTopic
 
-ACCOUNT = "123456789012"
+OURS = {"managed-by": "stock-alert", "stock-alert:stack": "t1"}
+FN_ARN = "arn:aws:lambda:us-east-1:123456789012:function:t1"
+RULE_ARN = "arn:aws:events:us-east-1:123456789012:rule/t1-schedule"
 
 
-def _stack(**extra: Any) -> Stack:
-    data = {"name": "t1", "stocks": ["TSLA"], "notify": {"email": ["a@example.com"],
-                                                          "sms": ["+15555550100"]}, **extra}
-    return Stack(Config.model_validate(data), ACCOUNT, "us-east-1",
-                 code=CodePackage(b"zip-bytes"))
+def _doc(action: str, resource: str) -> policies.Document:
+    return {"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": [action], "Resource": [resource]}]}
 
 
-STACK = _stack()
-OURS = dict(STACK.tags)
+ROLE = WantedRole("t1-role", "arn:aws:iam::123456789012:role/t1-role", policies.trust_policy(),
+                  {"t1-write-logs": _doc("logs:PutLogEvents", "arn:log:*"),
+                   "t1-publish-alerts": _doc("sns:Publish", "arn:topic")}, OURS)
 
 
-def _role(**overrides: Any) -> role.ObservedRole:
-    fields: dict[str, Any] = {
-        "arn": STACK.role_arn, "trust": policies.canonical(policies.trust_policy()),
-        "tags": OURS,
-        "inline": {n: policies.canonical(d) for n, d in policies.inline_policies(STACK).items()},
-        "managed": (),
-    }
-    return role.ObservedRole(**{**fields, **overrides})
+def _role(**overrides: Any) -> ObservedRole:
+    fields: dict[str, Any] = {"arn": ROLE.arn, "trust": ROLE.canonical_trust, "tags": OURS,
+                              "inline": dict(ROLE.canonical_inline), "managed": ()}
+    return ObservedRole(**{**fields, **overrides})
 
 
 def test_absent_and_wanted_is_create_with_every_field() -> None:
-    action = role.plan(STACK, None, wanted=True)
+    action = Role().diff(ROLE, None, keep=True)
     assert action.op is Op.CREATE
-    assert [c.field for c in action.changes] == [
-        "trust_policy", "policy:t1-write-logs", "policy:t1-publish-alerts"]
+    assert [c.label for c in action.changes] == [
+        "trust_policy", "policy t1-write-logs", "policy t1-publish-alerts"]
 
 
 def test_absent_and_unwanted_is_nothing() -> None:
-    assert role.plan(STACK, None, wanted=False).op is Op.NOOP
+    assert Role().diff(ROLE, None, keep=False).op is Op.NOOP
 
 
 @pytest.mark.parametrize(("tags", "reason"), [
@@ -54,109 +61,138 @@ def test_absent_and_unwanted_is_nothing() -> None:
     ({"managed-by": "stock-alert", "stock-alert:stack": "other"},
      "owned by stock-alert stack 'other'"),
     ({"managed-by": "terraform", "stock-alert:stack": "t1"}, "not tagged as made by this stack"),
+    # prefixes are not ownership: stack "t1" never owns stack "t1-2"'s resources
+    ({"managed-by": "stock-alert", "stock-alert:stack": "t1-2"},
+     "owned by stock-alert stack 't1-2'"),
 ])
-@pytest.mark.parametrize("wanted", [True, False])
-def test_foreign_is_a_conflict_both_ways(tags: dict[str, str], reason: str, wanted: bool) -> None:
-    action = role.plan(STACK, _role(tags=tags), wanted=wanted)
+@pytest.mark.parametrize("keep", [True, False])
+def test_foreign_is_a_conflict_both_ways(tags: dict[str, str], reason: str, keep: bool) -> None:
+    action = Role().diff(ROLE, _role(tags=tags), keep=keep)
     assert action.op is Op.CONFLICT and reason in action.reason
 
 
 def test_in_sync_role_is_no_change_and_ours_unwanted_is_delete() -> None:
-    assert role.plan(STACK, _role(), wanted=True).op is Op.NOOP
-    assert role.plan(STACK, _role(), wanted=False).op is Op.DELETE
+    assert Role().diff(ROLE, _role(), keep=True).op is Op.NOOP
+    down = Role().diff(ROLE, _role(), keep=False)
+    assert down.op is Op.DELETE and down.observed == _role() and down.wanted is ROLE
 
 
-def test_role_drift_lists_each_difference() -> None:
+def test_role_drift_lists_each_difference_with_its_item() -> None:
     inline = dict(_role().inline)
-    inline["t1-publish-alerts"] = policies.canonical({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "sns:*", "Resource": "*"}]})
+    inline["t1-publish-alerts"] = policies.canonical(_doc("sns:*", "*"))
     inline["hand-made"] = "{}"
     seen = _role(inline=inline, managed=("arn:aws:iam::aws:policy/AdministratorAccess",),
                  tags={**OURS, "extra": "x"})
-    action = role.plan(STACK, seen, wanted=True)
+    action = Role().diff(ROLE, seen, keep=True)
     assert action.op is Op.UPDATE
-    assert [c.field for c in action.changes] == [
-        "policy:t1-publish-alerts", "policy:hand-made", "managed_policies", "tags"]
-    removed = next(c for c in action.changes if c.field == "policy:hand-made")
-    assert removed.new is None
+    assert [(c.field, c.item) for c in action.changes] == [
+        ("policy", "t1-publish-alerts"), ("policy", "hand-made"), ("managed_policies", ""),
+        ("tags", "")]
+    assert action.changed("policy")[1] == Change("policy", "{}", None, item="hand-made")
 
 
-def _topic(subs: tuple[topic.Subscription, ...], **attrs: str) -> topic.ObservedTopic:
-    attributes = {"KmsMasterKeyId": "alias/aws/sns", "DisplayName": "StockAlert", **attrs}
-    return topic.ObservedTopic(STACK.topic_arn, attributes, OURS, subs)
+def test_role_layout_differences_are_not_drift() -> None:
+    """IAM may return a policy with single-item lists collapsed: canonical forms compare."""
+    def collapse(doc: policies.Document) -> policies.Document:
+        statements = [{k: (v[0] if isinstance(v, list) else v) for k, v in s.items()}
+                      for s in doc["Statement"]]
+        return {"Statement": statements, "Version": doc["Version"]}
+
+    collapsed = {name: policies.canonical(collapse(doc)) for name, doc in ROLE.inline.items()}
+    assert collapse(ROLE.inline["t1-write-logs"]) != ROLE.inline["t1-write-logs"]
+    assert Role().diff(ROLE, _role(inline=collapsed), keep=True).op is Op.NOOP
+
+
+TOPIC = WantedTopic("t1-alerts", "arn:topic", {"KmsMasterKeyId": "alias/aws/sns",
+                                               "DisplayName": "StockAlert"},
+                    frozenset({("email", "a@example.com"), ("sms", "+15555550100")}), OURS)
+
+
+def _topic(subs: tuple[Subscription, ...], **attrs: str) -> ObservedTopic:
+    return ObservedTopic(TOPIC.arn, {**TOPIC.attributes, **attrs}, OURS, subs)
 
 
 def test_topic_subscription_edits_and_pending_notes() -> None:
     subs = (
-        topic.Subscription("email", "a@example.com", topic.PENDING),
-        topic.Subscription("sms", "+15555550199", "arn:sub:1"),
-        topic.Subscription("email", "old@example.com", topic.PENDING),
+        Subscription("email", "a@example.com", PENDING),
+        Subscription("sms", "+15555550199", "arn:sub:1"),
+        Subscription("email", "old@example.com", PENDING),
     )
-    action = topic.plan(STACK, _topic(subs, KmsMasterKeyId=""), wanted=True)
+    action = Topic().diff(TOPIC, _topic(subs, KmsMasterKeyId=""), keep=True)
     assert action.op is Op.UPDATE
     assert action.changes == (
-        Change("attribute:KmsMasterKeyId", "", "alias/aws/sns"),
-        Change("subscription:sms:+15555550100", None, "subscribe"),
-        Change("subscription:sms:+15555550199", "arn:sub:1", None),
+        Change("attribute", "", "alias/aws/sns", item="KmsMasterKeyId"),
+        Change("sms", None, "subscribe", item="+15555550100"),
+        Change("sms", "arn:sub:1", None, item="+15555550199"),
     )
     assert any("a@example.com is waiting for confirmation" in n for n in action.notes)
     assert any("old@example.com was removed" in n for n in action.notes)
 
 
 def test_topic_with_only_pending_wanted_subscriptions_is_in_sync() -> None:
-    subs = (topic.Subscription("email", "a@example.com", topic.PENDING),
-            topic.Subscription("sms", "+15555550100", "arn:sub:2"))
-    action = topic.plan(STACK, _topic(subs), wanted=True)
+    subs = (Subscription("email", "a@example.com", PENDING),
+            Subscription("sms", "+15555550100", "arn:sub:2"))
+    action = Topic().diff(TOPIC, _topic(subs), keep=True)
     assert action.op is Op.NOOP and len(action.notes) == 1
 
 
-def _function(**settings: Any) -> function.ObservedFunction:
-    wanted = function._settings(STACK)
-    return function.ObservedFunction(STACK.function_arn, {**wanted, **settings},
-                                      STACK.code.sha256 if STACK.code else "", OURS, "Active")
+SETTINGS = {"runtime": "python3.12", "handler": "handler.handler", "role": ROLE.arn,
+            "memory_mb": 128, "timeout_s": 30, "environment": {"STOCK_ALERT_PROVIDER": "yahoo"},
+            "description": "d"}
+FUNCTION = WantedFunction("t1", FN_ARN, SETTINGS, CodePackage(b"zip-bytes"), OURS)
 
 
 def test_function_code_and_config_diffs_are_separate() -> None:
-    assert function.plan(STACK, _function(), wanted=True).op is Op.NOOP
-    env = dict(function._settings(STACK)["environment"], STOCK_ALERT_PROVIDER="alphavantage")
-    seen = function.ObservedFunction(STACK.function_arn,
-                                     {**function._settings(STACK), "environment": env},
-                                     "other-sha", OURS, "Active")
-    action = function.plan(STACK, seen, wanted=True)
+    code = FUNCTION.code.sha256 if FUNCTION.code else ""
+    in_sync = ObservedFunction(FN_ARN, dict(SETTINGS), code, OURS, "Active")
+    assert Function().diff(FUNCTION, in_sync, keep=True).op is Op.NOOP
+    env = {"STOCK_ALERT_PROVIDER": "alphavantage"}
+    seen = replace(in_sync, settings={**SETTINGS, "environment": env}, code_sha256="other")
+    action = Function().diff(FUNCTION, seen, keep=True)
     assert [c.field for c in action.changes] == ["code", "environment"]
-    assert function._config_params(STACK, {"environment"}) == {
-        "Environment": {"Variables": function._settings(STACK)["environment"]}}
+    assert FUNCTION.config_params({"environment"}) == {
+        "Environment": {"Variables": SETTINGS["environment"]}}
+    assert set(FUNCTION.config_params()) == {"Runtime", "Handler", "Role", "MemorySize",
+                                             "Timeout", "Environment", "Description"}
 
 
-def _schedule(permission: dict[str, Any] | None, **settings: Any) -> schedule.ObservedSchedule:
-    return schedule.ObservedSchedule(STACK.rule_arn, {**schedule._settings(STACK), **settings},
-                                     OURS, {schedule.TARGET_ID: STACK.function_arn}, permission)
+PERMISSION = {"principal": "events.amazonaws.com", "action": "lambda:InvokeFunction",
+              "resource": FN_ARN, "source_arn": RULE_ARN, "source_account": "123456789012"}
+SCHEDULE = WantedSchedule("t1-schedule", RULE_ARN,
+                          {"schedule": "cron(30 21 ? * MON-FRI *)", "description": "d",
+                           "state": "ENABLED"}, {TARGET_ID: FN_ARN}, "t1",
+                          "t1-schedule-invoke", PERMISSION, OURS)
+
+
+def _schedule(permission: dict[str, Any] | None, **settings: Any) -> ObservedSchedule:
+    rule = ObservedRule(RULE_ARN, {**SCHEDULE.settings, **settings}, OURS, {TARGET_ID: FN_ARN})
+    return ObservedSchedule(rule, permission)
 
 
 def test_schedule_permission_with_other_conditions_is_replaced() -> None:
-    good = schedule._permission(STACK)
-    assert schedule.plan(STACK, _schedule(good), wanted=True).op is Op.NOOP
-    loose = {**good, "source_arn": None, "source_account": None}
-    action = schedule.plan(STACK, _schedule(loose), wanted=True)
-    assert action.changes == (Change("permission", loose, good),)
+    assert Schedule().diff(SCHEDULE, _schedule(PERMISSION), keep=True).op is Op.NOOP
+    loose = {**PERMISSION, "source_arn": None, "source_account": None}
+    action = Schedule().diff(SCHEDULE, _schedule(loose), keep=True)
+    assert action.changes == (Change("permission", loose, PERMISSION),)
 
 
 def test_schedule_only_permission_left_is_recreated_or_ignored_on_down() -> None:
-    orphan = schedule.ObservedSchedule("", {}, {}, {}, schedule._permission(STACK))
-    up = schedule.plan(STACK, orphan, wanted=True)
+    orphan = ObservedSchedule(None, PERMISSION)
+    up = Schedule().diff(SCHEDULE, orphan, keep=True)
     assert up.op is Op.UPDATE
     assert [c.field for c in up.changes] == ["schedule", "description", "state", "targets"]
-    assert schedule.plan(STACK, orphan, wanted=False).op is Op.NOOP
+    assert Schedule().diff(SCHEDULE, orphan, keep=False).op is Op.NOOP
 
 
 def test_disabled_and_new_cron_change_only_rule_fields() -> None:
-    paused = _stack(enabled=False, schedule="rate(1 hour)")
-    seen = _schedule(schedule._permission(paused))
-    action = schedule.plan(paused, seen, wanted=True)
+    paused = replace(SCHEDULE, settings={**SCHEDULE.settings, "state": "DISABLED",
+                                         "schedule": "rate(1 hour)"})
+    action = Schedule().diff(paused, _schedule(PERMISSION), keep=True)
     assert [c.field for c in action.changes] == ["schedule", "state"]
 
 
 def test_log_group_retention_drift() -> None:
-    seen = log_group.ObservedLogGroup(STACK.log_group_name, STACK.log_group_arn, None, OURS)
-    action = log_group.plan(STACK, seen, wanted=True)
+    wanted = WantedLogGroup("/aws/lambda/t1", "arn:log", 14, OURS)
+    seen = ObservedLogGroup(wanted.name, wanted.arn, None, OURS)
+    action = LogGroup().diff(wanted, seen, keep=True)
     assert action.changes == (Change("retention_days", None, 14),)

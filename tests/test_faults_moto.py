@@ -11,10 +11,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from provision import commands
+from provision import pipelines
+from provision.target import Target
 from provision.errors import AwsError, RetryExhausted
-from tests.conftest import MINIMAL, write_config
-from tests.helpers import FakeClock, target
+from tests.support.configs import MINIMAL, write_config
+from tests.support.inprocess import FakeClock, target
 from tests.support.awsproxy import (
     Error,
     LoseResponse,
@@ -33,10 +34,10 @@ def config(tmp_path: Path) -> Iterator[Path]:
 
 
 def _faulty(config: Path, clock: FakeClock | None = None, deadline_s: float = 300.0,
-            ) -> tuple[commands.Target, FaultInjector]:
+            ) -> tuple[Target, FaultInjector]:
     prepared, _ = target(config, clock, deadline_s)
     injector = FaultInjector()
-    injector.attach_session(prepared.aws.session())
+    injector.attach_session(prepared.aws)
     return prepared, injector
 
 
@@ -56,17 +57,17 @@ def _clean_state(tmp_path: Path) -> dict[str, Any]:
     if _CLEAN:
         return _CLEAN[0]
     prepared, _ = target(write_config(tmp_path, MINIMAL, name="clean.yaml"))
-    commands.up(prepared)
+    pipelines.up(prepared)
     state = _state()
-    the_plan, observation = commands.plan(prepared, wanted=False)
-    commands.apply_down(prepared, the_plan, observation)
+    the_plan, observation = pipelines.plan(prepared, keep=False)
+    pipelines.down(prepared, the_plan)
     _CLEAN.append(state)
     return state
 
 
 def _no_writes_left(config: Path) -> None:
     prepared, log = target(config)
-    commands.up(prepared)
+    pipelines.up(prepared)
     assert log.writes() == []
 
 
@@ -74,7 +75,7 @@ def test_propagation_delay_is_retried_until_the_role_works(config: Path) -> None
     clock = FakeClock()
     prepared, faults = _faulty(config, clock)
     faults.inject(role_not_assumable(), "lambda", "CreateFunction", times=6)
-    commands.up(prepared)
+    pipelines.up(prepared)
     assert faults.count("lambda", "CreateFunction") == 7
     assert len(clock.sleeps) == 6 and max(clock.sleeps) <= 2.0
     assert prepared.aws.retry.attempts["lambda:create_function"] == 7
@@ -82,13 +83,13 @@ def test_propagation_delay_is_retried_until_the_role_works(config: Path) -> None
 
 
 def test_propagation_on_update_configuration(config: Path, tmp_path: Path) -> None:
-    commands.up(target(config)[0])
+    pipelines.up(target(config)[0])
     changed = write_config(tmp_path, MINIMAL + "function: {memory_mb: 256}\n", name="m.yaml")
     prepared, faults = _faulty(changed)
     faults.inject(role_not_assumable(), "lambda", "UpdateFunctionConfiguration", times=3)
     faults.inject(update_in_progress(), "lambda", "UpdateFunctionConfiguration", times=2,
                   skip=3)
-    commands.up(prepared)
+    pipelines.up(prepared)
     assert faults.count("lambda", "UpdateFunctionConfiguration") == 6
     conf = boto3.client("lambda").get_function_configuration(FunctionName="t1")
     assert conf["MemorySize"] == 256
@@ -99,7 +100,7 @@ def test_deadline_stops_retrying_with_a_clear_error(config: Path) -> None:
     prepared, faults = _faulty(config, clock, deadline_s=60)
     faults.inject(role_not_assumable(), "lambda", "CreateFunction", times=None)
     with pytest.raises(RetryExhausted) as caught:
-        commands.up(prepared)
+        pipelines.up(prepared)
     assert "kept failing" in str(caught.value) and "run the same command again" in str(
         caught.value)
     assert 60 <= clock.now <= 62
@@ -117,7 +118,7 @@ def test_throttling_is_retried(config: Path, service: str, operation: str) -> No
     prepared, faults = _faulty(config, clock)
     # 6 throttles: botocore's 4 attempts absorb 3, then the tool's own policy takes over.
     faults.inject(throttling(service), service, operation, times=6)
-    commands.up(prepared)
+    pipelines.up(prepared)
     assert faults.count(service, operation) == 7
     _no_writes_left(config)
 
@@ -139,7 +140,7 @@ def test_lost_response_is_adopted_in_the_same_run(
                             "The statement id (t1-schedule-invoke) provided already exists. "
                             "Please provide a new statement id, or remove the existing "
                             "statement."), service, operation, skip=1)
-    commands.up(prepared)
+    pipelines.up(prepared)
     assert faults.count(service, operation) >= 2  # the lost call and botocore's retry
     assert _state() == clean
     _no_writes_left(config)
@@ -152,9 +153,9 @@ def test_outage_halfway_through_up_is_repaired_by_the_next_up(
     prepared, faults = _faulty(config)
     faults.fail_all_after_writes(after_writes)
     with pytest.raises(AwsError):
-        commands.up(prepared)
+        pipelines.up(prepared)
     faults.clear_faults()
-    commands.up(target(config)[0])
+    pipelines.up(target(config)[0])
     assert _state() == clean
     _no_writes_left(config)
 
@@ -162,15 +163,15 @@ def test_outage_halfway_through_up_is_repaired_by_the_next_up(
 @pytest.mark.parametrize("after_writes", [0, 1, 3, 5, 7])
 def test_outage_halfway_through_down_is_repaired_by_the_next_down(
         config: Path, after_writes: int) -> None:
-    commands.up(target(config)[0])
+    pipelines.up(target(config)[0])
     prepared, faults = _faulty(config)
-    the_plan, observation = commands.plan(prepared, wanted=False)
+    the_plan, observation = pipelines.plan(prepared, keep=False)
     faults.fail_all_after_writes(after_writes)
     with pytest.raises(AwsError):
-        commands.apply_down(prepared, the_plan, observation)
+        pipelines.down(prepared, the_plan)
     again, log = target(config)
-    plan2, obs2 = commands.plan(again, wanted=False)
-    commands.apply_down(again, plan2, obs2)
+    plan2, obs2 = pipelines.plan(again, keep=False)
+    pipelines.down(again, plan2)
     inv = inventory(boto3.Session(region_name="us-east-1"))
     assert [inv[k] for k in ("roles", "log_groups", "topics", "subscriptions", "functions",
                              "rules")] == [[], [], [], [], [], []]
@@ -182,7 +183,7 @@ def test_dropped_connections_are_retried_transparently(config: Path) -> None:
     prepared, faults = _faulty(config)
     for service, operation in LOST:
         faults.inject(Drop(), service, operation)
-    commands.up(prepared)
+    pipelines.up(prepared)
     twice = {"PutRolePolicy", "Subscribe"}  # two policies, two subscriptions
     for service, operation in LOST:
         expected = (2 if operation in twice else 1) + 1  # one dropped attempt each
@@ -193,7 +194,7 @@ def test_dropped_connections_are_retried_transparently(config: Path) -> None:
 def test_global_injection_reaches_clients_the_tool_creates(config: Path) -> None:
     with inject_faults() as faults:
         faults.inject(throttling("iam"), "iam", "CreateRole", times=2)
-        commands.up(target(config)[0])
+        pipelines.up(target(config)[0])
     assert faults.count("iam", "CreateRole") == 3
 
 
@@ -209,7 +210,7 @@ def test_new_resource_not_yet_visible_is_waited_for(
     clock = FakeClock()
     prepared, faults = _faulty(config, clock)
     faults.inject(error, service, operation, times=3)
-    commands.up(prepared)
+    pipelines.up(prepared)
     expected = {"PutRolePolicy": 2, "Subscribe": 2}.get(operation, 1) + 3
     assert faults.count(service, operation) == expected
     assert len(clock.sleeps) == 3
@@ -218,14 +219,14 @@ def test_new_resource_not_yet_visible_is_waited_for(
 
 def test_not_found_on_an_existing_resource_is_not_waited_for(config: Path,
                                                              tmp_path: Path) -> None:
-    commands.up(target(config)[0])
+    pipelines.up(target(config)[0])
     boto3.client("iam").delete_role_policy(RoleName="t1-role", PolicyName="t1-write-logs")
     clock = FakeClock()
     prepared, faults = _faulty(config, clock)
     faults.inject(Error(404, "NoSuchEntity", "The role with name t1-role cannot be found."),
                   "iam", "PutRolePolicy", times=None)
     with pytest.raises(AwsError, match="NoSuchEntity"):
-        commands.up(prepared)
+        pipelines.up(prepared)
     assert faults.count("iam", "PutRolePolicy") == 1 and clock.sleeps == []
 
 
@@ -236,30 +237,30 @@ def test_not_found_on_an_existing_resource_is_not_waited_for(config: Path,
 ])
 def test_lost_response_during_down_finishes_in_the_same_run(
         config: Path, service: str, operation: str) -> None:
-    commands.up(target(config)[0])
+    pipelines.up(target(config)[0])
     prepared, faults = _faulty(config)
     faults.inject(LoseResponse(), service, operation)
-    the_plan, observation = commands.plan(prepared, wanted=False)
-    commands.apply_down(prepared, the_plan, observation)
+    the_plan, observation = pipelines.plan(prepared, keep=False)
+    pipelines.down(prepared, the_plan)
     assert faults.count(service, operation) >= 2  # the lost call and the retry that met "gone"
     inv = inventory(boto3.Session(region_name="us-east-1"))
     assert [inv[k] for k in ("roles", "log_groups", "topics", "subscriptions", "functions",
                              "rules")] == [[], [], [], [], [], []]
 
 
-def _answer_says(prepared: commands.Target, operation: str, **fields: str) -> None:
+def _answer_says(prepared: Target, operation: str, **fields: str) -> None:
     """Make Lambda's parsed answer to `operation` say what real Lambda says (moto says
     Active/Successful at once)."""
     def edit(parsed: dict[str, Any], **_: Any) -> None:
         parsed.update(fields)
 
-    prepared.aws.session().events.register(f"after-call.lambda.{operation}", edit)
+    prepared.aws.events.register(f"after-call.lambda.{operation}", edit)
 
 
 def test_pending_function_is_waited_for_with_the_waiter(config: Path) -> None:
     prepared, log = target(config)
     _answer_says(prepared, "CreateFunction", State="Pending")
-    commands.up(prepared)
+    pipelines.up(prepared)
     # function_active_v2 polls GetFunction until State=Active (moto: at the first poll).
     lam = [c for c in log.calls if c.startswith("lambda:")]
     assert lam.count("lambda:GetFunction") == 2  # the observe read + one waiter poll
@@ -272,7 +273,7 @@ def test_update_in_progress_is_waited_for_between_code_and_configuration(
 
     from provision import package
 
-    commands.up(target(config)[0])
+    pipelines.up(target(config)[0])
     code = tmp_path / "code"
     shutil.copytree(package.code_dir(), code)
     (code / "handler.py").write_text((code / "handler.py").read_text() + "\n# v2\n")
@@ -282,7 +283,7 @@ def test_update_in_progress_is_waited_for_between_code_and_configuration(
     prepared, log = target(changed)
     _answer_says(prepared, "UpdateFunctionCode", LastUpdateStatus="InProgress")
     _answer_says(prepared, "UpdateFunctionConfiguration", LastUpdateStatus="InProgress")
-    commands.up(prepared)
+    pipelines.up(prepared)
     lam = [c for c in log.calls if c.startswith("lambda:")]
     # function_updated_v2 polls GetFunction after each update, before the next call.
     assert lam[lam.index("lambda:UpdateFunctionCode") + 1] == "lambda:GetFunction"

@@ -12,10 +12,10 @@ import pytest
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
-from provision import commands, policies
+from provision import pipelines, policies
 from provision.errors import AwsError
-from tests.conftest import MINIMAL, REPO, write_config
-from tests.helpers import target
+from tests.support.configs import MINIMAL, REPO, write_config
+from tests.support.inprocess import target
 
 SETUP_CALLS = 4  # create_user, create_policy, attach_user_policy, create_access_key
 
@@ -47,15 +47,15 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def _lifecycle(config: Path, tmp_path: Path) -> None:
-    _, done = commands.up(target(config)[0])
+    _, done = pipelines.up(target(config)[0])
     assert [a.kind for a in done] == ["role", "log-group", "topic", "function", "schedule"]
     changed = write_config(tmp_path, MINIMAL.replace("[TSLA, F, GM]", "[TSLA]")
                            + 'schedule: "rate(1 hour)"\ntags: {team: x}\n', name="c.yaml")
-    commands.up(target(changed)[0])
-    commands.status(target(changed)[0])
+    pipelines.up(target(changed)[0])
+    pipelines.status(target(changed)[0])
     prepared = target(changed)[0]
-    the_plan, observation = commands.plan(prepared, wanted=False)
-    assert len(commands.apply_down(prepared, the_plan, observation)) == 5
+    the_plan, observation = pipelines.plan(prepared, keep=False)
+    assert len(pipelines.down(prepared, the_plan)) == 5
 
 
 @set_initial_no_auth_action_count(SETUP_CALLS)
@@ -72,7 +72,7 @@ def test_enforcement_is_real_without_create_function(
     actions = [a for a in policies.operator_actions() if a != "lambda:CreateFunction"]
     _operator(actions, monkeypatch)
     with pytest.raises(AwsError, match="AccessDenied"):
-        commands.up(target(config)[0])
+        pipelines.up(target(config)[0])
 
 
 def test_readme_lists_every_operator_action() -> None:

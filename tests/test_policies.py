@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from provision import policies
-from provision.config import Config
+from provision.config.model import Config
 from provision.stack import Stack
 
 ACCOUNT = "123456789012"

@@ -6,7 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from provision.retry import RetryPolicy, retry_reason
-from tests.helpers import FakeClock
+from tests.support.inprocess import FakeClock
 
 CANNOT_ASSUME = "The role defined for the function cannot be assumed by Lambda."
 

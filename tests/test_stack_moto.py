@@ -10,11 +10,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from provision import commands, package
+from provision import package, pipelines
 from provision.errors import ConflictError
-from provision.model import Op
-from tests.conftest import MINIMAL, write_config
-from tests.helpers import target
+from provision.plan import Op
+from tests.support.configs import MINIMAL, write_config
+from tests.support.inprocess import target
 
 ACCOUNT = "123456789012"
 
@@ -36,7 +36,7 @@ def _client(service: str):  # type: ignore[no-untyped-def]
 
 def _up(config: Path) -> list[str]:
     prepared, log = target(config)
-    commands.up(prepared)
+    pipelines.up(prepared)
     return log.writes()
 
 
@@ -88,7 +88,7 @@ def test_fresh_up_creates_everything_tagged(aws: None, config: Path) -> None:
 def test_second_up_writes_nothing(aws: None, config: Path) -> None:
     _up(config)
     prepared, log = target(config)
-    the_plan, done = commands.up(prepared)
+    the_plan, done = pipelines.up(prepared)
     assert [a.op for a in the_plan.actions] == [Op.NOOP] * 5
     assert done == [] and log.writes() == []
 
@@ -129,7 +129,7 @@ def test_drift_by_hand_is_repaired_field_by_field(aws: None, config: Path) -> No
         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
     iam.attach_role_policy(RoleName="t1-role", PolicyArn=wide["Policy"]["Arn"])
     prepared, _ = target(config)
-    the_plan, _ = commands.plan(prepared)
+    the_plan, _ = pipelines.plan(prepared)
     changes = {a.kind: [c.field for c in a.changes] for a in the_plan.actions if a.changes}
     assert changes == {"role": ["managed_policies"], "function": ["memory_mb"]}
     writes = _up(config)
@@ -168,7 +168,7 @@ def test_foreign_role_is_refused_before_any_write_and_kept(aws: None, config: Pa
     iam.create_role(RoleName="t1-role", AssumeRolePolicyDocument="{}")
     prepared, log = target(config)
     with pytest.raises(ConflictError, match="role t1-role") as caught:
-        commands.up(prepared)
+        pipelines.up(prepared)
     assert "not tagged" in str(caught.value) and caught.value.exit_code == 1
     assert log.writes() == []
     assert iam.get_role(RoleName="t1-role")["Role"]["RoleName"] == "t1-role"
@@ -179,16 +179,16 @@ def test_other_stacks_resource_is_a_conflict(aws: None, config: Path) -> None:
         {"Key": "managed-by", "Value": "stock-alert"}, {"Key": "stock-alert:stack", "Value": "x"}])
     prepared, _ = target(config)
     with pytest.raises(ConflictError, match="owned by stock-alert stack 'x'"):
-        commands.up(prepared)
+        pipelines.up(prepared)
 
 
 def test_down_removes_everything_and_twice_is_free(aws: None, config: Path) -> None:
     _up(config)
     prepared, _ = target(config)
-    the_plan, observation = commands.plan(prepared, wanted=False)
+    the_plan, observation = pipelines.plan(prepared, keep=False)
     assert [a.kind for a in the_plan.actions] == [
         "schedule", "function", "topic", "log-group", "role"]
-    commands.apply_down(prepared, the_plan, observation)
+    pipelines.down(prepared, the_plan)
     assert _client("iam").list_roles()["Roles"] == []
     assert _client("lambda").list_functions()["Functions"] == []
     assert _client("sns").list_topics()["Topics"] == []
@@ -196,8 +196,8 @@ def test_down_removes_everything_and_twice_is_free(aws: None, config: Path) -> N
     assert _client("events").list_rules()["Rules"] == []
     assert _client("logs").describe_log_groups()["logGroups"] == []
     again, log = target(config)
-    plan2, obs2 = commands.plan(again, wanted=False)
-    assert commands.apply_down(again, plan2, obs2) == [] and log.writes() == []
+    plan2, obs2 = pipelines.plan(again, keep=False)
+    assert pipelines.down(again, plan2) == [] and log.writes() == []
 
 
 def test_down_leaves_foreign_resources(aws: None, config: Path) -> None:
@@ -206,8 +206,8 @@ def test_down_leaves_foreign_resources(aws: None, config: Path) -> None:
     # Replace our role's tags so it looks like someone else's.
     iam.untag_role(RoleName="t1-role", TagKeys=["managed-by", "stock-alert:stack"])
     prepared, _ = target(config)
-    the_plan, observation = commands.plan(prepared, wanted=False)
-    commands.apply_down(prepared, the_plan, observation)
+    the_plan, observation = pipelines.plan(prepared, keep=False)
+    pipelines.down(prepared, the_plan)
     assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["t1-role"]
     assert sorted(iam.list_role_policies(RoleName="t1-role")["PolicyNames"]) == [
         "t1-publish-alerts", "t1-write-logs"]
@@ -216,19 +216,19 @@ def test_down_leaves_foreign_resources(aws: None, config: Path) -> None:
 
 def test_status_reports_states(aws: None, config: Path) -> None:
     prepared, _ = target(config)
-    _, rows = commands.status(prepared)
-    assert {r["state"] for r in rows} == {"missing"}
+    _, rows = pipelines.status(prepared)
+    assert {r.state for r in rows} == {"missing"}
     _up(config)
     _client("lambda").update_function_configuration(FunctionName="t1", Timeout=99)
     prepared, log = target(config)
-    _, rows = commands.status(prepared)
-    states = {r["kind"]: r["state"] for r in rows}
+    _, rows = pipelines.status(prepared)
+    states = {r.kind: r.state for r in rows}
     assert states == {"role": "in sync", "log-group": "in sync", "topic": "in sync",
                       "function": "drifted", "schedule": "in sync"}
-    fn = next(r for r in rows if r["kind"] == "function")
-    assert fn["drift"] == ["timeout_s"]
-    topic = next(r for r in rows if r["kind"] == "topic")
-    assert {s["endpoint"] for s in topic["attributes"]["subscriptions"]} == {
+    fn = next(r for r in rows if r.kind == "function")
+    assert fn.drift == ("timeout_s",)
+    topic = next(r for r in rows if r.kind == "topic")
+    assert {s["endpoint"] for s in topic.attributes["subscriptions"]} == {
         "you@example.com", "+15555550100"}
     assert log.writes() == []
 
@@ -267,13 +267,13 @@ def test_function_tags_missing_from_get_function_are_asked_for(
     def without_tags(parsed: dict, **_: object) -> None:
         parsed.pop("Tags", None)
 
-    prepared.aws.session().events.register("after-call.lambda.GetFunction", without_tags)
-    the_plan, done = commands.up(prepared)
+    prepared.aws.events.register("after-call.lambda.GetFunction", without_tags)
+    the_plan, done = pipelines.up(prepared)
     assert done == [] and log.writes() == []
     assert log.calls.count("lambda:ListTags") == 1
 
 
-def _email_pending(prepared: commands.Target) -> None:
+def _email_pending(prepared: Target) -> None:
     """Real SNS lists an unconfirmed e-mail subscription with SubscriptionArn
     'PendingConfirmation'; moto confirms at once, so the parsed answer is edited."""
     def edit(parsed: dict, **_: object) -> None:
@@ -281,7 +281,7 @@ def _email_pending(prepared: commands.Target) -> None:
             if sub["Protocol"] == "email":
                 sub["SubscriptionArn"] = "PendingConfirmation"
 
-    prepared.aws.session().events.register("after-call.sns.ListSubscriptionsByTopic", edit)
+    prepared.aws.events.register("after-call.sns.ListSubscriptionsByTopic", edit)
 
 
 def test_pending_email_is_reported_not_resubscribed(aws: None, config: Path,
@@ -289,20 +289,20 @@ def test_pending_email_is_reported_not_resubscribed(aws: None, config: Path,
     _up(config)
     prepared, log = target(config)
     _email_pending(prepared)
-    the_plan, rows = commands.status(prepared)
-    topic_row = next(r for r in rows if r["kind"] == "topic")
-    assert topic_row["state"] == "in sync"
-    assert {s["endpoint"]: s["state"] for s in topic_row["attributes"]["subscriptions"]} == {
+    the_plan, rows = pipelines.status(prepared)
+    topic_row = next(r for r in rows if r.kind == "topic")
+    assert topic_row.state == "in sync"
+    assert {s["endpoint"]: s["state"] for s in topic_row.attributes["subscriptions"]} == {
         "you@example.com": "pending confirmation", "+15555550100": "confirmed"}
-    assert any("waiting for confirmation" in n for n in topic_row["notes"])
+    assert any("waiting for confirmation" in n for n in topic_row.notes)
     # Removing the pending address from the config: it cannot be unsubscribed, only noted.
     no_email = write_config(tmp_path, MINIMAL.replace("email: [you@example.com]", "email: []")
                             + "tags: {team: quant}\n", name="n.yaml")
     prepared, log = target(no_email)
     _email_pending(prepared)
-    the_plan, done = commands.up(prepared)
+    the_plan, done = pipelines.up(prepared)
     topic_action = next(a for a in the_plan.actions if a.kind == "topic")
-    assert topic_action.op.value == "no change"
+    assert topic_action.op is Op.NOOP
     assert any("confirmation is pending" in n for n in topic_action.notes)
     assert log.writes() == []
 
@@ -310,7 +310,7 @@ def test_pending_email_is_reported_not_resubscribed(aws: None, config: Path,
 def test_inline_policies_are_stored_exactly_as_built(aws: None, config: Path) -> None:
     """What IAM holds is the document policies.py builds and the README shows, key for key."""
     from provision import policies
-    from provision.config import load_config
+    from provision.config.model import load_config
     from provision.stack import Stack
 
     _up(config)

@@ -1,9 +1,18 @@
-"""One module per AWS resource kind. Each has:
+"""One module per AWS resource kind, each a `Kind` (see contract.py), and the registry.
 
-- ``KIND``: its name in plans and output;
-- ``observe(aws, stack)``: read-only calls -> an observed dataclass, or None when absent;
-- ``plan(stack, observed, wanted)``: pure -> an Action (create / update / delete / no change /
-  conflict) whose changes list exactly what differs;
-- ``apply(aws, stack, action)``: the write calls that carry the action out, nothing more;
-- ``summary(observed)``: key attributes for ``status``.
+Adding a kind: write resources/<kind>.py with a Wanted and an Observed dataclass and a
+`Kind` subclass (log_group.py is the smallest worked example), then add one line to KINDS.
 """
+
+from __future__ import annotations
+
+from provision.resources.contract import AnyKind
+from provision.resources.function import Function
+from provision.resources.log_group import LogGroup
+from provision.resources.role import Role
+from provision.resources.schedule import Schedule
+from provision.resources.topic import Topic
+
+# Creation order; deletion runs it backwards.
+KINDS: tuple[AnyKind, ...] = (Role(), LogGroup(), Topic(), Function(), Schedule())
+BY_NAME: dict[str, AnyKind] = {kind.name: kind for kind in KINDS}

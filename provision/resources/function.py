@@ -6,16 +6,34 @@ from dataclasses import dataclass
 from typing import Any
 
 from provision.aws import Aws
-from provision.model import Action, Change, diff_fields, tag_changes
-from provision.resources.base import apply_tags, changed, decide
+from provision.package import CodePackage
+from provision.plan import Change, Changes, diff_fields, tag_changes
+from provision.resources.contract import Kind
+from provision.resources.tags import apply_tags
 from provision.stack import HANDLER, Stack
 
-KIND = "function"
 DESCRIPTION = "stock-alert: fetches quotes and publishes alerts"
-_CONFIG_KEYS = {  # our field -> Lambda's field
+CONFIG_KEYS = {  # our field -> Lambda's field
     "runtime": "Runtime", "handler": "Handler", "role": "Role", "memory_mb": "MemorySize",
     "timeout_s": "Timeout", "environment": "Environment", "description": "Description",
 }
+
+
+@dataclass(frozen=True)
+class WantedFunction:
+    name: str
+    arn: str
+    settings: dict[str, Any]  # our field names (CONFIG_KEYS), wanted values
+    code: CodePackage | None  # None when only reading (down, status of a teardown)
+    tags: dict[str, str]
+
+    def config_params(self, fields: set[str] | None = None) -> dict[str, Any]:
+        """Lambda's parameters for the given fields (all when None)."""
+        wanted = {f: v for f, v in self.settings.items() if fields is None or f in fields}
+        params = {CONFIG_KEYS[f]: v for f, v in wanted.items() if f != "environment"}
+        if "environment" in wanted:
+            params["Environment"] = {"Variables": wanted["environment"]}
+        return params
 
 
 @dataclass(frozen=True)
@@ -27,23 +45,77 @@ class ObservedFunction:
     state: str
 
 
-def _settings(stack: Stack) -> dict[str, Any]:
-    fn = stack.config.function
-    return {
-        "runtime": fn.runtime, "handler": HANDLER, "role": stack.role_arn,
-        "memory_mb": fn.memory_mb, "timeout_s": fn.timeout_s,
-        "environment": dict(sorted(stack.function_environment.items())),
-        "description": DESCRIPTION,
-    }
+class Function(Kind[WantedFunction, ObservedFunction]):
+    name = "function"
+
+    def wanted(self, stack: Stack) -> WantedFunction:
+        fn = stack.config.function
+        settings = {
+            "runtime": fn.runtime, "handler": HANDLER, "role": stack.role_arn,
+            "memory_mb": fn.memory_mb, "timeout_s": fn.timeout_s,
+            "environment": dict(sorted(stack.function_environment.items())),
+            "description": DESCRIPTION,
+        }
+        return WantedFunction(stack.function_name, stack.function_arn, settings, stack.code,
+                              stack.tags)
+
+    def read(self, aws: Aws, wanted: WantedFunction) -> ObservedFunction | None:
+        return read_function(aws, wanted.name)
+
+    def changes(self, wanted: WantedFunction, observed: ObservedFunction | None) -> Changes:
+        code = wanted.code.sha256 if wanted.code else None
+        out: list[Change] = []
+        if observed is None or observed.code_sha256 != code:
+            out.append(Change("code", observed.code_sha256 if observed else None, code))
+        out += diff_fields(wanted.settings, observed.settings if observed else {})
+        if observed:
+            out += tag_changes(wanted.tags, observed.tags)
+        return tuple(out)
+
+    def create(self, aws: Aws, wanted: WantedFunction) -> None:
+        assert wanted.code is not None, "the code is built before a plan that creates"
+        result = aws.call("lambda", "create_function", FunctionName=wanted.name,
+                          Code={"ZipFile": wanted.code.zip_bytes}, Publish=False,
+                          Tags=wanted.tags, **wanted.config_params())
+        if result.get("State", "Active") != "Active":
+            aws.waiter("lambda", "function_active_v2", FunctionName=wanted.name)
+
+    def update(self, aws: Aws, wanted: WantedFunction, observed: ObservedFunction,
+               changes: Changes) -> None:
+        fields = {c.field for c in changes}
+        if "code" in fields:
+            assert wanted.code is not None, "the code is built before a plan that updates"
+            result = aws.call("lambda", "update_function_code", FunctionName=wanted.name,
+                              ZipFile=wanted.code.zip_bytes)
+            _wait_updated(aws, wanted.name, result)
+        if fields & set(CONFIG_KEYS):
+            result = aws.call("lambda", "update_function_configuration",
+                              FunctionName=wanted.name, **wanted.config_params(fields))
+            _wait_updated(aws, wanted.name, result)
+        apply_tags(changes,
+                   lambda tags: aws.call("lambda", "tag_resource", Resource=wanted.arn,
+                                         Tags=tags),
+                   lambda keys: aws.call("lambda", "untag_resource", Resource=wanted.arn,
+                                         TagKeys=keys))
+
+    def delete(self, aws: Aws, wanted: WantedFunction, observed: ObservedFunction) -> None:
+        aws.call("lambda", "delete_function", FunctionName=wanted.name, missing_ok=True)
+
+    def summary(self, observed: ObservedFunction | None) -> dict[str, Any]:
+        if observed is None:
+            return {}
+        s = observed.settings
+        return {"arn": observed.arn, "runtime": s["runtime"], "memory_mb": s["memory_mb"],
+                "timeout_s": s["timeout_s"], "code_sha256": observed.code_sha256,
+                "state": observed.state}
 
 
-def observe(aws: Aws, stack: Stack) -> ObservedFunction | None:
-    found = aws.call("lambda", "get_function", FunctionName=stack.function_name,
-                     missing_ok=True)
+def read_function(aws: Aws, name: str) -> ObservedFunction | None:
+    found = aws.call("lambda", "get_function", FunctionName=name, missing_ok=True)
     if found is None:
         return None
     conf = found["Configuration"]
-    settings = {ours: conf.get(theirs) for ours, theirs in _CONFIG_KEYS.items()}
+    settings = {ours: conf.get(theirs) for ours, theirs in CONFIG_KEYS.items()}
     settings["environment"] = dict(sorted(
         (conf.get("Environment") or {}).get("Variables", {}).items()))
     tags = found.get("Tags")
@@ -55,84 +127,16 @@ def observe(aws: Aws, stack: Stack) -> ObservedFunction | None:
                             tags, conf.get("State", "Active"))
 
 
-def _changes(stack: Stack, seen: ObservedFunction | None) -> tuple[Change, ...]:
-    code = stack.code.sha256 if stack.code else None
-    out: list[Change] = []
-    if seen is None or seen.code_sha256 != code:
-        out.append(Change("code", seen.code_sha256 if seen else None, code))
-    out += diff_fields(_settings(stack), seen.settings if seen else {})
-    if seen:
-        out += tag_changes(stack.tags, seen.tags)
-    return tuple(out)
-
-
-def plan(stack: Stack, observed: ObservedFunction | None, wanted: bool) -> Action:
-    return decide(KIND, stack.function_name, stack, observed, wanted,
-                  lambda seen: _changes(stack, seen))
-
-
-def _config_params(stack: Stack, fields: set[str]) -> dict[str, Any]:
-    wanted = _settings(stack)
-    params = {_CONFIG_KEYS[f]: wanted[f] for f in fields if f != "environment"}
-    if "environment" in fields:
-        params["Environment"] = {"Variables": wanted["environment"]}
-    return params
-
-
-def apply(aws: Aws, stack: Stack, action: Action) -> None:
-    name = stack.function_name
-    if action.op.value == "delete":
-        aws.call("lambda", "delete_function", FunctionName=name, missing_ok=True)
-        return
-    if action.op.value == "create":
-        _create(aws, stack)
-        return
-    if changed(action, "code"):
-        assert stack.code is not None
-        result = aws.call("lambda", "update_function_code", FunctionName=name,
-                          ZipFile=stack.code.zip_bytes)
-        _wait_updated(aws, name, result)
-    fields = {c.field for c in action.changes if c.field in _CONFIG_KEYS}
-    if fields:
-        result = aws.call("lambda", "update_function_configuration", FunctionName=name,
-                          **_config_params(stack, fields))
-        _wait_updated(aws, name, result)
-    arn = stack.function_arn
-    apply_tags(action,
-               lambda tags: aws.call("lambda", "tag_resource", Resource=arn, Tags=tags),
-               lambda keys: aws.call("lambda", "untag_resource", Resource=arn, TagKeys=keys))
-
-
-def _create(aws: Aws, stack: Stack) -> None:
-    assert stack.code is not None
-    result = aws.call(
-        "lambda", "create_function", FunctionName=stack.function_name,
-        Code={"ZipFile": stack.code.zip_bytes}, Publish=False, Tags=stack.tags,
-        **_config_params(stack, set(_CONFIG_KEYS)),
-    )
-    if result.get("State", "Active") != "Active":
-        aws.waiter("lambda", "function_active_v2", FunctionName=stack.function_name)
-
-
 def _wait_updated(aws: Aws, name: str, result: dict[str, Any]) -> None:
     if result.get("LastUpdateStatus", "Successful") != "Successful":
         aws.waiter("lambda", "function_updated_v2", FunctionName=name)
 
 
-def summary(observed: ObservedFunction | None) -> dict[str, Any]:
-    if observed is None:
-        return {}
-    s = observed.settings
-    return {"arn": observed.arn, "runtime": s["runtime"], "memory_mb": s["memory_mb"],
-            "timeout_s": s["timeout_s"], "code_sha256": observed.code_sha256,
-            "state": observed.state}
-
-
-def invoke(aws: Aws, stack: Stack) -> dict[str, Any]:
+def invoke(aws: Aws, name: str) -> dict[str, Any]:
     """Run the deployed function once (RequestResponse) with the tail of its log."""
     import base64
 
-    answer = aws.call("lambda", "invoke", FunctionName=stack.function_name,
+    answer = aws.call("lambda", "invoke", FunctionName=name,
                       InvocationType="RequestResponse", LogType="Tail",
                       Payload=b'{"source": "stock-alert.invoke"}')
     payload = answer["Payload"].read().decode("utf-8", "replace")

@@ -2,7 +2,8 @@
 
 The permission lets only this rule, in this account, invoke the function (SourceArn and
 SourceAccount). On `down` the permission goes with the function, so the rule's deletion never
-touches a function this stack does not own.
+touches a function this stack does not own. The rule and the permission are optional parts of
+what is observed: a crash between them, or a rule deleted by hand, leaves only one.
 """
 
 from __future__ import annotations
@@ -12,38 +13,158 @@ from dataclasses import dataclass
 from typing import Any
 
 from provision.aws import Aws
-from provision.model import Action, Change, Op, tag_changes
-from provision.resources.base import apply_tags, as_list, changed, decide
+from provision.errors import AwsError
+from provision.plan import Action, Change, Changes, Op, tag_changes
+from provision.resources.contract import Kind
+from provision.resources.tags import apply_tags, as_list, from_list
 from provision.stack import Stack
 
-KIND = "schedule"
 TARGET_ID = "stock-alert-function"
 DESCRIPTION = "stock-alert: runs the quote check on schedule"
+RULE_FIELDS = ("schedule", "description", "state")
 
 
 @dataclass(frozen=True)
-class ObservedSchedule:
+class WantedSchedule:
+    name: str  # the rule's name
+    arn: str
+    settings: dict[str, str]  # RULE_FIELDS
+    targets: dict[str, str]  # target id -> ARN
+    function_name: str
+    statement_id: str
+    permission: dict[str, Any]  # the statement reduced to what we compare
+    tags: dict[str, str]
+
+    def permission_params(self) -> dict[str, Any]:
+        return {
+            "FunctionName": self.function_name, "StatementId": self.statement_id,
+            "Action": self.permission["action"], "Principal": self.permission["principal"],
+            "SourceArn": self.permission["source_arn"],
+            "SourceAccount": self.permission["source_account"],
+        }
+
+
+@dataclass(frozen=True)
+class ObservedRule:
     arn: str
     settings: dict[str, Any]
     tags: dict[str, str]
     targets: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ObservedSchedule:
+    rule: ObservedRule | None
     permission: dict[str, Any] | None
 
+    @property
+    def tags(self) -> dict[str, str] | None:
+        """The rule's tags; a lone permission has none and sits on this stack's function."""
+        return self.rule.tags if self.rule else None
 
-def _settings(stack: Stack) -> dict[str, Any]:
-    return {"schedule": stack.config.schedule, "description": DESCRIPTION,
-            "state": "ENABLED" if stack.config.enabled else "DISABLED"}
+
+class Schedule(Kind[WantedSchedule, ObservedSchedule]):
+    name = "schedule"
+
+    def wanted(self, stack: Stack) -> WantedSchedule:
+        config = stack.config
+        settings = {"schedule": config.schedule, "description": DESCRIPTION,
+                    "state": "ENABLED" if config.enabled else "DISABLED"}
+        permission = {
+            "principal": "events.amazonaws.com", "action": "lambda:InvokeFunction",
+            "resource": stack.function_arn, "source_arn": stack.rule_arn,
+            "source_account": stack.account,
+        }
+        return WantedSchedule(stack.rule_name, stack.rule_arn, settings,
+                              {TARGET_ID: stack.function_arn}, stack.function_name,
+                              stack.statement_id, permission, stack.tags)
+
+    def read(self, aws: Aws, wanted: WantedSchedule) -> ObservedSchedule | None:
+        rule = _read_rule(aws, wanted.name)
+        permission = _read_permission(aws, wanted)
+        if rule is None and permission is None:
+            return None
+        return ObservedSchedule(rule, permission)
+
+    def diff(self, wanted: WantedSchedule, observed: ObservedSchedule | None,
+             keep: bool) -> Action[WantedSchedule, ObservedSchedule]:
+        if observed is not None and observed.rule is None and not keep:
+            return Action(kind=self.name, name=wanted.name, op=Op.NOOP, wanted=wanted,
+                          observed=observed,
+                          reason="absent (the permission goes with the function)")
+        return super().diff(wanted, observed, keep)
+
+    def changes(self, wanted: WantedSchedule, observed: ObservedSchedule | None) -> Changes:
+        rule = observed.rule if observed else None
+        have = rule.settings if rule else {}
+        out = [Change(k, have.get(k), v) for k, v in wanted.settings.items()
+               if have.get(k) != v]
+        targets = rule.targets if rule else {}
+        if targets != wanted.targets:
+            out.append(Change("targets", targets, wanted.targets))
+        permission = observed.permission if observed else None
+        if permission != wanted.permission:
+            out.append(Change("permission", permission, wanted.permission))
+        if rule:
+            out += tag_changes(wanted.tags, rule.tags)
+        return tuple(out)
+
+    def create(self, aws: Aws, wanted: WantedSchedule) -> None:
+        _put_rule(aws, wanted, with_tags=True)
+        _set_targets(aws, wanted, {})
+        _set_permission(aws, wanted, replace=False)
+
+    def update(self, aws: Aws, wanted: WantedSchedule, observed: ObservedSchedule,
+               changes: Changes) -> None:
+        fields = {c.field for c in changes}
+        if observed.rule is None or fields & set(RULE_FIELDS):
+            _put_rule(aws, wanted, with_tags=observed.rule is None)
+        apply_tags(changes,
+                   lambda tags: aws.call("events", "tag_resource", ResourceARN=wanted.arn,
+                                         Tags=as_list(tags)),
+                   lambda keys: aws.call("events", "untag_resource", ResourceARN=wanted.arn,
+                                         TagKeys=keys))
+        if "targets" in fields:
+            _set_targets(aws, wanted, observed.rule.targets if observed.rule else {})
+        if "permission" in fields:
+            _set_permission(aws, wanted, replace=observed.permission is not None)
+
+    def delete(self, aws: Aws, wanted: WantedSchedule, observed: ObservedSchedule) -> None:
+        if observed.rule is None:
+            return  # only a permission remains; it goes with the function
+        if observed.rule.targets:
+            aws.call("events", "remove_targets", Rule=wanted.name,
+                     Ids=sorted(observed.rule.targets))
+        aws.call("events", "delete_rule", Name=wanted.name, missing_ok=True)
+
+    def summary(self, observed: ObservedSchedule | None) -> dict[str, Any]:
+        if observed is None:
+            return {}
+        rule = observed.rule
+        return {"arn": rule.arn if rule else None, **(rule.settings if rule else {}),
+                "targets": sorted(rule.targets.values()) if rule else [],
+                "permission": "present" if observed.permission else "missing"}
 
 
-def _permission(stack: Stack) -> dict[str, Any]:
-    """The statement as Lambda's GetPolicy shows it, reduced to what we compare."""
-    return {
-        "principal": "events.amazonaws.com",
-        "action": "lambda:InvokeFunction",
-        "resource": stack.function_arn,
-        "source_arn": stack.rule_arn,
-        "source_account": stack.account,
-    }
+def _read_rule(aws: Aws, name: str) -> ObservedRule | None:
+    rule = aws.call("events", "describe_rule", Name=name, missing_ok=True)
+    if rule is None:
+        return None
+    tags = aws.call("events", "list_tags_for_resource", ResourceARN=rule["Arn"])["Tags"]
+    targets = {t["Id"]: t["Arn"] for page in aws.pages("events", "list_targets_by_rule",
+                                                       Rule=name)
+               for t in page["Targets"]}
+    settings = {"schedule": rule.get("ScheduleExpression"),
+                "description": rule.get("Description"), "state": rule.get("State")}
+    return ObservedRule(rule["Arn"], settings, from_list(tags), targets)
+
+
+def _read_permission(aws: Aws, wanted: WantedSchedule) -> dict[str, Any] | None:
+    policy = aws.call("lambda", "get_policy", FunctionName=wanted.function_name,
+                      missing_ok=True)
+    statements = json.loads(policy["Policy"])["Statement"] if policy else []
+    return next((_parse_statement(s) for s in statements
+                 if s.get("Sid") == wanted.statement_id), None)
 
 
 def _parse_statement(statement: dict[str, Any]) -> dict[str, Any]:
@@ -58,115 +179,35 @@ def _parse_statement(statement: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def observe(aws: Aws, stack: Stack) -> ObservedSchedule | None:
-    rule = aws.call("events", "describe_rule", Name=stack.rule_name, missing_ok=True)
-    policy = aws.call("lambda", "get_policy", FunctionName=stack.function_name, missing_ok=True)
-    statements = json.loads(policy["Policy"])["Statement"] if policy else []
-    permission = next((_parse_statement(s) for s in statements
-                       if s.get("Sid") == stack.statement_id), None)
-    if rule is None:
-        if permission is None:
-            return None
-        return ObservedSchedule("", {}, {}, {}, permission)
-    tags = aws.call("events", "list_tags_for_resource", ResourceARN=rule["Arn"])["Tags"]
-    targets = aws.call("events", "list_targets_by_rule", Rule=stack.rule_name)["Targets"]
-    settings = {"schedule": rule.get("ScheduleExpression"),
-                "description": rule.get("Description"), "state": rule.get("State")}
-    return ObservedSchedule(rule["Arn"], settings, {t["Key"]: t["Value"] for t in tags},
-                            {t["Id"]: t["Arn"] for t in targets}, permission)
+def _put_rule(aws: Aws, wanted: WantedSchedule, with_tags: bool) -> None:
+    extra: dict[str, Any] = {"Tags": as_list(wanted.tags)} if with_tags else {}
+    aws.call("events", "put_rule", Name=wanted.name,
+             ScheduleExpression=wanted.settings["schedule"], State=wanted.settings["state"],
+             Description=wanted.settings["description"], **extra)
 
 
-def _changes(stack: Stack, seen: ObservedSchedule | None) -> tuple[Change, ...]:
-    have = seen.settings if seen else {}
-    out = [Change(k, have.get(k), v) for k, v in _settings(stack).items() if have.get(k) != v]
-    targets = seen.targets if seen else {}
-    if targets != {TARGET_ID: stack.function_arn}:
-        out.append(Change("targets", targets, {TARGET_ID: stack.function_arn}))
-    permission = seen.permission if seen else None
-    if permission != _permission(stack):
-        out.append(Change("permission", permission, _permission(stack)))
-    if seen and seen.arn:
-        out += tag_changes(stack.tags, seen.tags)
-    return tuple(out)
-
-
-def plan(stack: Stack, observed: ObservedSchedule | None, wanted: bool) -> Action:
-    if observed is not None and not observed.arn and not wanted:
-        return Action(KIND, stack.rule_name, Op.NOOP,
-                      reason="absent (the permission goes with the function)")
-    if observed is not None and not observed.arn:
-        # Only the permission is left (a crash between rule and permission, or a rule deleted
-        # by hand): the permission sits on this stack's function, so it counts as ours.
-        observed = ObservedSchedule("", {}, dict(stack.tags), {}, observed.permission)
-    return decide(KIND, stack.rule_name, stack, observed, wanted,
-                  lambda seen: _changes(stack, seen))
-
-
-def apply(aws: Aws, stack: Stack, action: Action) -> None:
-    if action.op.value == "delete":
-        _delete(aws, stack, action.observed)
-        return
-    seen: ObservedSchedule | None = action.observed
-    if action.op.value == "create" or not (seen and seen.arn) or any(
-        changed(action, k) for k in _settings(stack)
-    ):
-        wanted = _settings(stack)
-        extra: dict[str, Any] = {"Tags": as_list(stack.tags)} if not (seen and seen.arn) else {}
-        aws.call("events", "put_rule", Name=stack.rule_name, ScheduleExpression=wanted["schedule"],
-                 State=wanted["state"], Description=wanted["description"], **extra)
-    rule = stack.rule_arn
-    apply_tags(action,
-               lambda tags: aws.call("events", "tag_resource", ResourceARN=rule,
-                                     Tags=as_list(tags)),
-               lambda keys: aws.call("events", "untag_resource", ResourceARN=rule, TagKeys=keys))
-    for change in changed(action, "targets"):
-        _set_targets(aws, stack, change.old or {})
-    for change in changed(action, "permission"):
-        _set_permission(aws, stack, replace=change.old is not None)
-
-
-def _set_targets(aws: Aws, stack: Stack, old: dict[str, str]) -> None:
-    extra = sorted(i for i in old if i != TARGET_ID)
+def _set_targets(aws: Aws, wanted: WantedSchedule, old: dict[str, str]) -> None:
+    extra = sorted(i for i in old if i not in wanted.targets)
     if extra:
-        aws.call("events", "remove_targets", Rule=stack.rule_name, Ids=extra)
-    if old.get(TARGET_ID) != stack.function_arn:
-        aws.call("events", "put_targets", Rule=stack.rule_name,
-                 Targets=[{"Id": TARGET_ID, "Arn": stack.function_arn}])
+        aws.call("events", "remove_targets", Rule=wanted.name, Ids=extra)
+    missing = [{"Id": i, "Arn": arn} for i, arn in wanted.targets.items() if old.get(i) != arn]
+    if missing:
+        aws.call("events", "put_targets", Rule=wanted.name, Targets=missing)
 
 
-def _set_permission(aws: Aws, stack: Stack, replace: bool) -> None:
-    from provision.errors import AwsError
-
+def _set_permission(aws: Aws, wanted: WantedSchedule, replace: bool) -> None:
     if replace:
-        aws.call("lambda", "remove_permission", FunctionName=stack.function_name,
-                 StatementId=stack.statement_id, missing_ok=True)
-    params: dict[str, Any] = {
-        "FunctionName": stack.function_name, "StatementId": stack.statement_id,
-        "Action": "lambda:InvokeFunction", "Principal": "events.amazonaws.com",
-        "SourceArn": stack.rule_arn, "SourceAccount": stack.account,
-    }
+        _remove_permission(aws, wanted)
     try:
-        aws.call("lambda", "add_permission", **params)
+        aws.call("lambda", "add_permission", **wanted.permission_params())
     except AwsError as err:
         if err.code != "ResourceConflictException":
             raise
         # The statement appeared meanwhile (a lost response to our own earlier add): replace it.
-        aws.call("lambda", "remove_permission", FunctionName=stack.function_name,
-                 StatementId=stack.statement_id, missing_ok=True)
-        aws.call("lambda", "add_permission", **params)
+        _remove_permission(aws, wanted)
+        aws.call("lambda", "add_permission", **wanted.permission_params())
 
 
-def _delete(aws: Aws, stack: Stack, seen: ObservedSchedule) -> None:
-    if not seen.arn:
-        return  # only a permission remains; it goes with the function
-    if seen.targets:
-        aws.call("events", "remove_targets", Rule=stack.rule_name, Ids=sorted(seen.targets))
-    aws.call("events", "delete_rule", Name=stack.rule_name, missing_ok=True)
-
-
-def summary(observed: ObservedSchedule | None) -> dict[str, Any]:
-    if observed is None:
-        return {}
-    return {"arn": observed.arn or None, **observed.settings,
-            "targets": sorted(observed.targets.values()),
-            "permission": "present" if observed.permission else "missing"}
+def _remove_permission(aws: Aws, wanted: WantedSchedule) -> None:
+    aws.call("lambda", "remove_permission", FunctionName=wanted.function_name,
+             StatementId=wanted.statement_id, missing_ok=True)

@@ -1,4 +1,8 @@
-"""The SNS topic (encrypted with the AWS-managed key) and its e-mail and SMS subscriptions."""
+"""The SNS topic (encrypted with the AWS-managed key) and its e-mail and SMS subscriptions.
+
+Changes use the kind's own vocabulary: field "attribute" with the attribute's key as item, and
+field "email" or "sms" (the SNS protocol) with the endpoint as item.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from provision.aws import Aws
-from provision.model import Action, Change, tag_changes
-from provision.resources.base import apply_tags, as_list, changed, decide
+from provision.plan import Change, Changes, tag_changes
+from provision.resources.contract import Kind
+from provision.resources.tags import apply_tags, as_list, from_list
 from provision.stack import Stack
 
-KIND = "topic"
 PENDING = "PendingConfirmation"
 KMS_KEY = "alias/aws/sns"
 DISPLAY_NAME = "StockAlert"  # SNS prefixes SMS with it: keep <= 10 characters
+PROTOCOLS = ("email", "sms")
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,15 @@ class Subscription:
 
 
 @dataclass(frozen=True)
+class WantedTopic:
+    name: str
+    arn: str
+    attributes: dict[str, str]
+    subscribers: frozenset[tuple[str, str]]  # (protocol, endpoint)
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
 class ObservedTopic:
     arn: str
     attributes: dict[str, str]
@@ -35,102 +49,96 @@ class ObservedTopic:
     subscriptions: tuple[Subscription, ...]
 
 
-def _attributes() -> dict[str, str]:
-    return {"KmsMasterKeyId": KMS_KEY, "DisplayName": DISPLAY_NAME}
+class Topic(Kind[WantedTopic, ObservedTopic]):
+    name = "topic"
 
+    def wanted(self, stack: Stack) -> WantedTopic:
+        notify = stack.config.notify
+        subscribers = frozenset({("email", e) for e in notify.email}
+                                | {("sms", p) for p in notify.sms})
+        return WantedTopic(stack.topic_name, stack.topic_arn,
+                           {"KmsMasterKeyId": KMS_KEY, "DisplayName": DISPLAY_NAME},
+                           subscribers, stack.tags)
 
-def _wanted_subscriptions(stack: Stack) -> set[tuple[str, str]]:
-    notify = stack.config.notify
-    return {("email", e) for e in notify.email} | {("sms", p) for p in notify.sms}
+    def read(self, aws: Aws, wanted: WantedTopic) -> ObservedTopic | None:
+        found = aws.call("sns", "get_topic_attributes", TopicArn=wanted.arn, missing_ok=True)
+        if found is None:
+            return None
+        tags = aws.call("sns", "list_tags_for_resource", ResourceArn=wanted.arn)["Tags"]
+        subs = tuple(Subscription(s["Protocol"], s["Endpoint"], s["SubscriptionArn"])
+                     for page in aws.pages("sns", "list_subscriptions_by_topic",
+                                           TopicArn=wanted.arn)
+                     for s in page.get("Subscriptions", []))
+        attrs = {k: v for k, v in found["Attributes"].items() if k in wanted.attributes}
+        return ObservedTopic(wanted.arn, attrs, from_list(tags), subs)
 
+    def changes(self, wanted: WantedTopic, observed: ObservedTopic | None) -> Changes:
+        have = observed.attributes if observed else {}
+        out = [Change("attribute", have.get(k), v, item=k)
+               for k, v in wanted.attributes.items() if have.get(k) != v]
+        subs = observed.subscriptions if observed else ()
+        present = {(s.protocol, s.endpoint) for s in subs}
+        out += [Change(p, None, "subscribe", item=e)
+                for p, e in sorted(wanted.subscribers - present)]
+        out += [Change(s.protocol, s.arn, None, item=s.endpoint) for s in subs
+                if (s.protocol, s.endpoint) not in wanted.subscribers and not s.pending]
+        if observed:
+            out += tag_changes(wanted.tags, observed.tags)
+        return tuple(out)
 
-def observe(aws: Aws, stack: Stack) -> ObservedTopic | None:
-    found = aws.call("sns", "get_topic_attributes", TopicArn=stack.topic_arn, missing_ok=True)
-    if found is None:
-        return None
-    tags = aws.call("sns", "list_tags_for_resource", ResourceArn=stack.topic_arn)["Tags"]
-    subs: list[Subscription] = []
-    token: str | None = None
-    while True:
-        paging: dict[str, Any] = {"NextToken": token} if token else {}
-        page = aws.call("sns", "list_subscriptions_by_topic", TopicArn=stack.topic_arn, **paging)
-        subs += [Subscription(s["Protocol"], s["Endpoint"], s["SubscriptionArn"])
-                 for s in page.get("Subscriptions", [])]
-        token = page.get("NextToken")
-        if not token:
-            break
-    attrs = {k: v for k, v in found["Attributes"].items() if k in _attributes()}
-    return ObservedTopic(stack.topic_arn, attrs, {t["Key"]: t["Value"] for t in tags},
-                         tuple(subs))
+    def notes(self, wanted: WantedTopic, observed: ObservedTopic | None) -> tuple[str, ...]:
+        notes = []
+        for s in observed.subscriptions if observed else ():
+            if s.pending and (s.protocol, s.endpoint) in wanted.subscribers:
+                notes.append(f"{s.protocol} {s.endpoint} is waiting for confirmation: "
+                             "open the link in the e-mail AWS sent")
+            elif s.pending:
+                notes.append(f"{s.protocol} {s.endpoint} was removed from the config but its "
+                             "confirmation is pending; AWS lets it expire after 3 days")
+        return tuple(notes)
 
+    def create(self, aws: Aws, wanted: WantedTopic) -> None:
+        aws.call("sns", "create_topic", Name=wanted.name, Attributes=wanted.attributes,
+                 Tags=as_list(wanted.tags))
+        for protocol, endpoint in sorted(wanted.subscribers):
+            _subscribe(aws, wanted.arn, protocol, endpoint, settling=True)
 
-def _changes(stack: Stack, seen: ObservedTopic | None) -> tuple[Change, ...]:
-    out = [Change(f"attribute:{k}", seen.attributes.get(k) if seen else None, v)
-           for k, v in _attributes().items() if seen is None or seen.attributes.get(k) != v]
-    have = {(s.protocol, s.endpoint) for s in (seen.subscriptions if seen else ())}
-    wanted = _wanted_subscriptions(stack)
-    out += [Change(f"subscription:{p}:{e}", None, "subscribe") for p, e in sorted(wanted - have)]
-    out += [Change(f"subscription:{s.protocol}:{s.endpoint}", s.arn, None)
-            for s in (seen.subscriptions if seen else ())
-            if (s.protocol, s.endpoint) not in wanted and not s.pending]
-    if seen:
-        out += tag_changes(stack.tags, seen.tags)
-    return tuple(out)
+    def update(self, aws: Aws, wanted: WantedTopic, observed: ObservedTopic,
+               changes: Changes) -> None:
+        arn = wanted.arn
+        for change in changes:
+            if change.field == "attribute":
+                aws.call("sns", "set_topic_attributes", TopicArn=arn,
+                         AttributeName=change.item, AttributeValue=change.new)
+            elif change.field in PROTOCOLS and change.new:
+                _subscribe(aws, arn, change.field, change.item)
+            elif change.field in PROTOCOLS:
+                aws.call("sns", "unsubscribe", SubscriptionArn=change.old, missing_ok=True)
+        apply_tags(changes,
+                   lambda tags: aws.call("sns", "tag_resource", ResourceArn=arn,
+                                         Tags=as_list(tags)),
+                   lambda keys: aws.call("sns", "untag_resource", ResourceArn=arn,
+                                         TagKeys=keys))
 
-
-def _notes(stack: Stack, seen: ObservedTopic | None) -> tuple[str, ...]:
-    notes = []
-    wanted = _wanted_subscriptions(stack)
-    for s in seen.subscriptions if seen else ():
-        if s.pending and (s.protocol, s.endpoint) in wanted:
-            notes.append(f"{s.protocol} {s.endpoint} is waiting for confirmation: "
-                         "open the link in the e-mail AWS sent")
-        elif s.pending:
-            notes.append(f"{s.protocol} {s.endpoint} was removed from the config but its "
-                         "confirmation is pending; AWS lets it expire after 3 days")
-    return tuple(notes)
-
-
-def plan(stack: Stack, observed: ObservedTopic | None, wanted: bool) -> Action:
-    return decide(KIND, stack.topic_name, stack, observed, wanted,
-                  lambda seen: _changes(stack, seen),
-                  lambda seen: _notes(stack, seen))
-
-
-def apply(aws: Aws, stack: Stack, action: Action) -> None:
-    arn = stack.topic_arn
-    if action.op.value == "delete":
+    def delete(self, aws: Aws, wanted: WantedTopic, observed: ObservedTopic) -> None:
         # Deleting a topic deletes its subscriptions with it.
-        aws.call("sns", "delete_topic", TopicArn=arn, missing_ok=True)
-        return
-    if action.op.value == "create":
-        aws.call("sns", "create_topic", Name=stack.topic_name, Attributes=_attributes(),
-                 Tags=as_list(stack.tags))
-    else:
-        for change in changed(action, "attribute"):
-            aws.call("sns", "set_topic_attributes", TopicArn=arn,
-                     AttributeName=change.field.split(":", 1)[1], AttributeValue=change.new)
-    for change in changed(action, "subscription"):
-        _, protocol, endpoint = change.field.split(":", 2)
-        if change.new:
-            aws.call("sns", "subscribe", TopicArn=arn, Protocol=protocol, Endpoint=endpoint,
-                     ReturnSubscriptionArn=True, settling=action.op.value == "create")
-        else:
-            aws.call("sns", "unsubscribe", SubscriptionArn=change.old, missing_ok=True)
-    apply_tags(action,
-               lambda tags: aws.call("sns", "tag_resource", ResourceArn=arn, Tags=as_list(tags)),
-               lambda keys: aws.call("sns", "untag_resource", ResourceArn=arn, TagKeys=keys))
+        aws.call("sns", "delete_topic", TopicArn=wanted.arn, missing_ok=True)
+
+    def summary(self, observed: ObservedTopic | None) -> dict[str, Any]:
+        if observed is None:
+            return {}
+        return {
+            "arn": observed.arn,
+            "encryption": observed.attributes.get("KmsMasterKeyId"),
+            "subscriptions": [
+                {"protocol": s.protocol, "endpoint": s.endpoint,
+                 "state": "pending confirmation" if s.pending else "confirmed"}
+                for s in observed.subscriptions
+            ],
+        }
 
 
-def summary(observed: ObservedTopic | None) -> dict[str, Any]:
-    if observed is None:
-        return {}
-    return {
-        "arn": observed.arn,
-        "encryption": observed.attributes.get("KmsMasterKeyId"),
-        "subscriptions": [
-            {"protocol": s.protocol, "endpoint": s.endpoint,
-             "state": "pending confirmation" if s.pending else "confirmed"}
-            for s in observed.subscriptions
-        ],
-    }
+def _subscribe(aws: Aws, arn: str, protocol: str, endpoint: str, settling: bool = False,
+               ) -> None:
+    aws.call("sns", "subscribe", TopicArn=arn, Protocol=protocol, Endpoint=endpoint,
+             ReturnSubscriptionArn=True, settling=settling)

@@ -1,4 +1,4 @@
-"""provision.quote_server: both providers' response shapes, unknown tickers, determinism, and the
+"""provision.local.quote_server: both providers' response shapes, unknown tickers, determinism, and the
 handler running end to end against it (the offline demo path)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from provision.quote_server import QuoteServer
+from provision.local.quote_server import QuoteServer
 from tests.function.conftest import REGION, FakeContext
 
 

@@ -1,4 +1,5 @@
-"""Small test helpers: a fake clock for retries and a recorder of the API calls one Aws makes."""
+"""In-process test helpers: a fake clock for retries and a recorder of the API calls one Aws
+makes (a botocore hook; the HTTP proxy has its own log in awsproxy.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provision import commands
+from provision.target import Options, Target, prepare
 from provision.retry import RetryPolicy
 
 READ_PREFIXES = ("Get", "List", "Describe")
@@ -28,7 +29,7 @@ class FakeClock:
 
 
 @dataclass
-class CallLog:
+class ClientCalls:
     calls: list[str] = field(default_factory=list)
 
     def __call__(self, event_name: str, **_: Any) -> None:
@@ -41,11 +42,11 @@ class CallLog:
 
 
 def target(config: Path, clock: FakeClock | None = None, deadline_s: float = 300.0,
-           ) -> tuple[commands.Target, CallLog]:
+           ) -> tuple[Target, ClientCalls]:
     """A prepared Target whose every API call (including botocore retries) is recorded."""
     clock = clock or FakeClock()
     policy = RetryPolicy(deadline_s=deadline_s, sleep=clock.sleep, clock=clock.clock)
-    prepared = commands.prepare(commands.Options(config, retry=policy))
-    log = CallLog()
-    prepared.aws.session().events.register("before-call", log)
+    prepared = prepare(Options(config, retry=policy))
+    log = ClientCalls()
+    prepared.aws.events.register("before-call", log)
     return prepared, log

@@ -62,3 +62,22 @@ def serve(port: int, echo: Callable[[str], None], stop: threading.Event | None =
         echo("Stopping the emulator.")
     finally:
         server.stop()
+
+
+def published_messages(account: str, region: str, topic_arn: str) -> list[dict[str, str]]:
+    """The per-protocol texts of every publish to the topic, from the in-process emulator.
+
+    moto has no public API for what SNS delivered, so this one function reads its in-memory
+    backend; everything else about the emulator's state is read through public AWS calls.
+    """
+    import json
+
+    from moto.sns.models import sns_backends
+
+    topic = sns_backends[account][region].topics.get(topic_arn)
+    out = []
+    for _id, message, subject, _attrs, _group in (topic.sent_notifications if topic else []):
+        parts = json.loads(message)
+        out.append({"sms": parts.get("sms", parts["default"]),
+                    "email": parts.get("email", parts["default"]), "subject": subject or ""})
+    return out

@@ -1,7 +1,7 @@
-"""The four pipelines (plan, up, down, status) as plain functions: no printing, no prompts.
+"""Where a command runs: config, flags and environment resolved into a Target.
 
-Everything that can be checked locally (config, flags, environment) is checked before the
-first AWS client exists, so bad input costs zero AWS calls.
+Everything that can be checked locally (config, flags, environment) is checked here, before
+the first AWS client exists, so bad input costs zero AWS calls.
 """
 
 from __future__ import annotations
@@ -9,18 +9,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlparse
 
-from provision import package
 from provision.aws import Aws
-from provision.config import Config, load_config
+from provision.config.model import Config, load_config
+from provision.config.regions import check_region
 from provision.errors import InputError
-from provision.model import Action, Plan
-from provision.plan import KINDS, Observation, execute, make_plan, observe, refuse_conflicts
-from provision.regions import check_region
 from provision.retry import RetryPolicy
-from provision.stack import Stack
 
 DEADLINE_ENV = "STOCK_ALERT_RETRY_DEADLINE_S"
 
@@ -101,49 +96,3 @@ def _profile_region(profile: str | None) -> str | None:
         raise InputError(f"AWS profile {named!r} is not in your AWS config files.",
                          hint="Check --profile / AWS_PROFILE against "
                          "'aws configure list-profiles'.") from None
-
-
-def connect(target: Target, with_code: bool) -> Stack:
-    """The first AWS call: who am I. Then the stack with its derived names."""
-    account, partition = target.aws.account()
-    code = package.build() if with_code else None
-    return Stack(target.config, account, target.aws.region, partition, code)
-
-
-def plan(target: Target, wanted: bool = True) -> tuple[Plan, Observation]:
-    stack = connect(target, with_code=wanted)
-    observation = observe(target.aws, stack)
-    return make_plan(observation, wanted), observation
-
-
-def up(target: Target, progress: Any = None) -> tuple[Plan, list[Action]]:
-    the_plan, observation = plan(target, wanted=True)
-    refuse_conflicts(the_plan)
-    return the_plan, execute(target.aws, the_plan, observation.stack, progress)
-
-
-def apply_down(target: Target, the_plan: Plan, observation: Observation,
-               progress: Any = None) -> list[Action]:
-    return execute(target.aws, the_plan, observation.stack, progress)
-
-
-def status(target: Target) -> tuple[Plan, list[dict[str, Any]]]:
-    the_plan, observation = plan(target, wanted=True)
-    by_kind = {k.KIND: k for k in KINDS}
-    rows = []
-    for action in the_plan.actions:
-        seen = observation.found[action.kind]
-        rows.append({
-            "kind": action.kind, "name": action.name,
-            "exists": seen is not None and action.op.value != "create",
-            "state": _state(action),
-            "drift": [c.field for c in action.changes] if action.op.value == "update" else [],
-            "attributes": by_kind[action.kind].summary(seen),
-            "notes": list(action.notes),
-        })
-    return the_plan, rows
-
-
-def _state(action: Action) -> str:
-    return {"create": "missing", "update": "drifted", "no change": "in sync",
-            "conflict": "foreign"}.get(action.op.value, action.op.value)

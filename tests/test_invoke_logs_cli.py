@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from provision.quote_server import QuoteServer
-from tests.conftest import MINIMAL, write_config
+from provision.local.quote_server import QuoteServer
+from tests.support.configs import MINIMAL, write_config
 from tests.support.awsproxy import AwsProxy
 from tests.support.fixtures import endpoint_session
 

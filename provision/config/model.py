@@ -13,10 +13,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic import model_validator as _model_validator
 
-from provision import validators as v
+from provision.config import validators as v
+from provision.config.regions import check_region
+from provision.config.yamlfile import load_yaml
 from provision.errors import ConfigError
-from provision.regions import check_region
-from provision.yamlload import load_yaml
 
 CONFIG_ENV = "STOCK_ALERT_CONFIG"
 MANAGED_BY = "managed-by"
@@ -199,6 +199,6 @@ def load_config(path: Path) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        from provision.config_errors import describe
+        from provision.config.messages import describe
 
         raise ConfigError(f"{path}: {describe(exc)}") from None

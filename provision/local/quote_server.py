@@ -220,7 +220,7 @@ class QuoteServer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m provision.quote_server --port 8765``: serve until interrupted."""
+    """``python -m provision.local.quote_server --port 8765``: serve until interrupted."""
     parser = argparse.ArgumentParser(description="Offline Yahoo/Alpha Vantage quote server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)

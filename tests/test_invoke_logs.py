@@ -12,10 +12,10 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from provision import commands, operate
+from provision import invoke, logs, pipelines
 from provision.errors import InputError, StockAlertError
-from tests.conftest import MINIMAL, write_config
-from tests.helpers import target
+from tests.support.configs import MINIMAL, write_config
+from tests.support.inprocess import target
 
 
 class _Raw(io.BytesIO):
@@ -39,7 +39,7 @@ def test_invoke_remote_decodes_payload_and_log_tail(tmp_path: Path, error: str |
     with mock_aws():
         config = write_config(tmp_path, MINIMAL)
         prepared, _ = target(config)
-        commands.up(prepared)
+        pipelines.up(prepared)
         log = 'START RequestId: 1\n{"event": "published"}\nEND RequestId: 1\n'
         answer = _lambda_answer({"published": True, "message_id": "m-1"}, log, error)
         seen: list[bytes] = []
@@ -52,10 +52,10 @@ def test_invoke_remote_decodes_payload_and_log_tail(tmp_path: Path, error: str |
         # (which would need Docker to run the code).
         events = prepared.aws.client("lambda").meta.events
         events.register_first("before-send.lambda.Invoke", respond)
-        result = operate.invoke_remote(prepared)
-    assert json.loads(result["payload"]) == {"published": True, "message_id": "m-1"}
-    assert result["log_tail"] == log
-    assert result["status"] == 200 and result["error"] == error
+        result = invoke.invoke_remote(prepared)
+    assert result.result == {"published": True, "message_id": "m-1"}
+    assert result.log == log.splitlines()
+    assert result.status == 200 and result.error == error and result.failed is bool(error)
     assert json.loads(seen[0]) == {"source": "stock-alert.invoke"}
 
 
@@ -69,17 +69,17 @@ def test_invoke_remote_refuses_a_foreign_function(tmp_path: Path) -> None:
             Handler="h.h", Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18})
         prepared, log = target(write_config(tmp_path, MINIMAL))
         with pytest.raises(StockAlertError, match="not owned by stack t1"):
-            operate.invoke_remote(prepared)
+            invoke.invoke_remote(prepared)
         assert "lambda:Invoke" not in log.calls
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("30m", 1800), ("1h", 3600),
                                                ("2d", 172800)])
 def test_parse_since(text: str, seconds: int) -> None:
-    assert operate.parse_since(text) == seconds
+    assert logs.parse_since(text) == seconds
 
 
 @pytest.mark.parametrize("text", ["", "1", "h", "0m", "1w", "-1h", "1.5h", "yesterday"])
 def test_parse_since_rejects(text: str) -> None:
     with pytest.raises(InputError, match="duration"):
-        operate.parse_since(text)
+        logs.parse_since(text)

@@ -1,0 +1,99 @@
+"""The engine: build each kind's wanted value once, read every kind concurrently (read-only),
+diff into a Plan, and execute the plan's writing actions in order.
+
+Adding a resource kind is one new module in resources/ and one line in resources.KINDS.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from provision.aws import ALREADY_EXISTS, Aws
+from provision.errors import AwsError, ConflictError
+from provision.plan import AnyAction, Op, Plan
+from provision.resources import BY_NAME, KINDS
+from provision.resources.contract import AnyKind
+from provision.stack import Stack
+
+log = logging.getLogger("provision.engine")
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Each kind's wanted value and what AWS has (None when absent), by kind name."""
+
+    stack: Stack
+    wanted: dict[str, Any]
+    found: dict[str, Any]
+
+
+def observe(aws: Aws, stack: Stack) -> Observation:
+    """Read every kind at once; each read is independent and read-only."""
+    wanted = {kind.name: kind.wanted(stack) for kind in KINDS}
+    with ThreadPoolExecutor(max_workers=len(KINDS)) as pool:
+        futures = {k.name: pool.submit(k.read, aws, wanted[k.name]) for k in KINDS}
+        found = {name: future.result() for name, future in futures.items()}
+    return Observation(stack, wanted, found)
+
+
+def make_plan(observation: Observation, keep: bool) -> Plan:
+    """Pure: what each kind needs, in execution order (reversed when tearing down)."""
+    stack = observation.stack
+    kinds = KINDS if keep else tuple(reversed(KINDS))
+    actions = tuple(k.diff(observation.wanted[k.name], observation.found[k.name], keep)
+                    for k in kinds)
+    return Plan(stack.name, stack.region, stack.account, actions)
+
+
+def refuse_conflicts(plan: Plan) -> None:
+    if plan.conflicts:
+        names = "; ".join(f"{a.kind} {a.name} ({a.reason})" for a in plan.conflicts)
+        raise ConflictError(
+            f"Stack {plan.stack!r} cannot be applied: {names}. Nothing was changed.",
+            hint="stock-alert only manages resources tagged managed-by=stock-alert and "
+            f"stock-alert:stack={plan.stack}. Pick another 'name' in the config, or delete or "
+            "rename the existing resource yourself.",
+        )
+
+
+Progress = Callable[[AnyAction, str], None]
+
+
+def execute(aws: Aws, plan: Plan, progress: Progress | None = None) -> list[AnyAction]:
+    """Carry out every writing action in order; return the actions actually applied."""
+    done: list[AnyAction] = []
+    for action in plan.actions:
+        if not action.writes:
+            continue
+        if progress:
+            progress(action, "start")
+        applied = _apply(aws, BY_NAME[action.kind], action)
+        done.append(applied)
+        if progress:
+            progress(applied, "done")
+    return done
+
+
+def _apply(aws: Aws, kind: AnyKind, action: AnyAction) -> AnyAction:
+    try:
+        kind.apply(aws, action)
+        return action
+    except AwsError as err:
+        if action.op is not Op.CREATE or err.code not in ALREADY_EXISTS:
+            raise
+    # It exists after all: an earlier call took effect but its answer was lost, or someone
+    # made it meanwhile. Read it again and adopt it only if it carries this stack's tags.
+    log.info("%s %s already exists; reading it again", action.kind, action.name)
+    again = kind.diff(action.wanted, kind.read(aws, action.wanted), True)
+    if again.op is Op.CONFLICT:
+        raise ConflictError(
+            f"{again.kind} {again.name} appeared while creating it and {again.reason}.",
+            hint="Delete or rename it, or choose another stack name, then run 'up' again.",
+        )
+    if again.writes:
+        kind.apply(aws, again)
+    return again

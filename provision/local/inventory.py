@@ -1,0 +1,25 @@
+"""What exists of the kinds a stack uses, listed through the public AWS APIs.
+
+Used by `demo` to check that `down` left nothing; it works against any endpoint (the emulator
+or a real account) because it reads only what every AWS client can read.
+"""
+
+from __future__ import annotations
+
+from provision.aws import Aws
+
+# section -> (service, operation, list key, item key)
+_LISTINGS = {
+    "roles": ("iam", "list_roles", "Roles", "RoleName"),
+    "functions": ("lambda", "list_functions", "Functions", "FunctionName"),
+    "topics": ("sns", "list_topics", "Topics", "TopicArn"),
+    "subscriptions": ("sns", "list_subscriptions", "Subscriptions", "SubscriptionArn"),
+    "rules": ("events", "list_rules", "Rules", "Name"),
+    "log_groups": ("logs", "describe_log_groups", "logGroups", "logGroupName"),
+}
+
+
+def inventory(aws: Aws) -> dict[str, list[str]]:
+    return {section: sorted(item[key] for page in aws.pages(service, operation)
+                            for item in page.get(listing, []))
+            for section, (service, operation, listing, key) in _LISTINGS.items()}

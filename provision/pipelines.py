@@ -1,0 +1,77 @@
+"""The four pipelines (plan, up, down, status) as plain functions: no printing, no prompts.
+
+Each is the same pipeline with a different ending: connect, observe, diff, then render, execute
+or summarise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from provision import package
+from provision.engine import Observation, execute, make_plan, observe, refuse_conflicts
+from provision.engine import Progress as Progress
+from provision.plan import AnyAction, Op, Plan
+from provision.resources import BY_NAME
+from provision.stack import Stack
+from provision.target import Target
+
+_STATE = {Op.CREATE: "missing", Op.UPDATE: "drifted", Op.NOOP: "in sync",
+          Op.CONFLICT: "foreign", Op.DELETE: "delete"}
+
+
+def connect(target: Target, with_code: bool) -> Stack:
+    """The first AWS call: who am I. Then the stack with its derived names."""
+    account, partition = target.aws.account()
+    code = package.build() if with_code else None
+    return Stack(target.config, account, target.aws.region, partition, code)
+
+
+def plan(target: Target, keep: bool = True) -> tuple[Plan, Observation]:
+    """keep=False plans the teardown (nothing wanted)."""
+    stack = connect(target, with_code=keep)
+    observation = observe(target.aws, stack)
+    return make_plan(observation, keep), observation
+
+
+def up(target: Target, progress: Progress | None = None) -> tuple[Plan, list[AnyAction]]:
+    the_plan, _ = plan(target, keep=True)
+    refuse_conflicts(the_plan)
+    return the_plan, execute(target.aws, the_plan, progress)
+
+
+def down(target: Target, the_plan: Plan, progress: Progress | None = None,
+         ) -> list[AnyAction]:
+    """Carry out a teardown plan made by plan(target, keep=False)."""
+    return execute(target.aws, the_plan, progress)
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    kind: str
+    name: str
+    exists: bool
+    state: str  # missing, in sync, drifted, foreign
+    drift: tuple[str, ...]
+    attributes: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "exists": self.exists,
+                "state": self.state, "drift": list(self.drift), "attributes": self.attributes,
+                "notes": list(self.notes)}
+
+
+def status(target: Target) -> tuple[Plan, list[StatusRow]]:
+    the_plan, observation = plan(target, keep=True)
+    return the_plan, [_row(action, observation) for action in the_plan.actions]
+
+
+def _row(action: AnyAction, observation: Observation) -> StatusRow:
+    seen = observation.found[action.kind]
+    drift = tuple(c.label for c in action.changes) if action.op is Op.UPDATE else ()
+    return StatusRow(action.kind, action.name,
+                     exists=seen is not None and action.op is not Op.CREATE,
+                     state=_STATE[action.op], drift=drift,
+                     attributes=BY_NAME[action.kind].summary(seen), notes=action.notes)

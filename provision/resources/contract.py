@@ -1,0 +1,130 @@
+"""The typed contract every resource kind fulfils, and the state machine they all share.
+
+In the spirit of Pulumi's dynamic `ResourceProvider` (read, diff, create, update, delete, each
+with typed values): a kind builds its frozen *wanted* value once from the stack, reads what AWS
+has into a frozen *observed* value, diffs the two purely, and applies an `Action` from the action
+alone. mypy checks every kind against this class.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from provision.aws import Aws
+from provision.plan import Action, Changes, Op
+from provision.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG, Stack
+
+
+class Wanted(Protocol):
+    """What a kind's wanted value always has: the resource's name and this stack's tags."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def tags(self) -> Mapping[str, str]: ...
+
+
+class Observed(Protocol):
+    """What a kind's observed value always has: the tags AWS reports for it.
+
+    None means the observed part carries no tags of its own (a Lambda permission statement):
+    it belongs to the owner of the resource it sits on, which that resource's kind checks.
+    """
+
+    @property
+    def tags(self) -> Mapping[str, str] | None: ...
+
+
+W = TypeVar("W", bound=Wanted)
+O = TypeVar("O", bound=Observed)  # noqa: E741
+
+
+def ownership(wanted_tags: Mapping[str, str], seen_tags: Mapping[str, str] | None) -> str:
+    """'ours', or who owns it, for conflict messages. The stack name is in the wanted tags."""
+    seen = seen_tags or {}
+    if (seen.get(MANAGED_BY) == MANAGED_BY_VALUE
+            and seen.get(STACK_TAG) == wanted_tags[STACK_TAG]):
+        return "ours"
+    other = seen.get(STACK_TAG)
+    if seen.get(MANAGED_BY) == MANAGED_BY_VALUE and other:
+        return f"owned by stock-alert stack {other!r}"
+    return "not tagged as made by this stack"
+
+
+class Kind(ABC, Generic[W, O]):
+    """One AWS resource kind. Subclasses supply the kind-specific parts; `diff` and `apply` are
+    shared, so every kind decides and dispatches the same way."""
+
+    name: ClassVar[str]
+
+    # pure -----------------------------------------------------------------------------------
+    @abstractmethod
+    def wanted(self, stack: Stack) -> W:
+        """The frozen wanted value, built once per run from the stack."""
+
+    @abstractmethod
+    def changes(self, wanted: W, observed: O | None) -> Changes:
+        """Every field (and sub-item) that differs; observed None means 'create all of it'."""
+
+    def notes(self, wanted: W, observed: O | None) -> tuple[str, ...]:
+        """Facts worth telling the user that are not changes (e.g. a pending confirmation)."""
+        return ()
+
+    @abstractmethod
+    def summary(self, observed: O | None) -> dict[str, Any]:
+        """Key attributes for `status`."""
+
+    def diff(self, wanted: W, observed: O | None, keep: bool) -> Action[W, O]:
+        """The shared state machine: absent, foreign, unwanted, changed or in sync.
+
+        keep=False plans against "nothing wanted" (down)."""
+        def action(op: Op, reason: str, changes: Changes = (),
+                   notes: tuple[str, ...] = ()) -> Action[W, O]:
+            return Action(kind=self.name, name=wanted.name, op=op, wanted=wanted,
+                          observed=observed, changes=changes, reason=reason, notes=notes)
+
+        if observed is None:
+            if not keep:
+                return action(Op.NOOP, "absent")
+            return action(Op.CREATE, "missing", self.changes(wanted, None))
+        if observed.tags is not None:
+            owner = ownership(wanted.tags, observed.tags)
+            if owner != "ours":
+                return action(Op.CONFLICT, f"exists but is {owner}")
+        if not keep:
+            return action(Op.DELETE, "owned by this stack")
+        found = self.changes(wanted, observed)
+        return action(Op.UPDATE if found else Op.NOOP, "drifted" if found else "in sync",
+                      found, self.notes(wanted, observed))
+
+    # AWS ------------------------------------------------------------------------------------
+    @abstractmethod
+    def read(self, aws: Aws, wanted: W) -> O | None:
+        """Read-only calls; None when the resource does not exist. Safe to run concurrently."""
+
+    @abstractmethod
+    def create(self, aws: Aws, wanted: W) -> None:
+        """Make the resource as wanted, tags included, with as few calls as AWS allows."""
+
+    @abstractmethod
+    def update(self, aws: Aws, wanted: W, observed: O, changes: Changes) -> None:
+        """Write exactly the listed changes, nothing more."""
+
+    @abstractmethod
+    def delete(self, aws: Aws, wanted: W, observed: O) -> None:
+        """Remove the resource and what hangs on it; 'not found' counts as done."""
+
+    def apply(self, aws: Aws, action: Action[W, O]) -> None:
+        """Carry out a writing action, from the action alone."""
+        if action.op is Op.CREATE:
+            self.create(aws, action.wanted)
+        elif action.op is Op.UPDATE and action.observed is not None:
+            self.update(aws, action.wanted, action.observed, action.changes)
+        elif action.op is Op.DELETE and action.observed is not None:
+            self.delete(aws, action.wanted, action.observed)
+
+
+AnyKind = Kind[Any, Any]
