@@ -18,7 +18,6 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.support.configs import MINIMAL, write_config
 from tests.support.awsproxy import AwsProxy
 from tests.support.cli_helpers import (
     ACCOUNT,
@@ -31,6 +30,7 @@ from tests.support.cli_helpers import (
     reads,
     writes,
 )
+from tests.support.configs import MINIMAL, write_config
 from tests.support.fixtures import cli_environment, cli_path
 from tests.support.inventory import is_empty, leftovers
 

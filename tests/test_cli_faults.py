@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.configs import MINIMAL, write_config
 from tests.support.awsproxy import (
     AwsProxy,
     Drop,
@@ -36,6 +35,7 @@ from tests.support.cli_helpers import (
     one_paragraph,
     writes,
 )
+from tests.support.configs import MINIMAL, write_config
 from tests.support.inventory import is_empty, leftovers
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(60)]

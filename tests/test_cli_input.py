@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.configs import MINIMAL
 from tests.support.awsproxy import AwsProxy, Call
+from tests.support.configs import MINIMAL
 from tests.support.fixtures import cli_environment, run_cli
 
 BASE = "name: t1\nregion: us-east-1\nstocks: [TSLA, F, GM]\n"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.configs import MINIMAL, write_config
 from tests.support.awsproxy import AwsProxy
+from tests.support.configs import MINIMAL, write_config
 from tests.support.fixtures import cli_path, run_cli
 
 

@@ -12,10 +12,8 @@ import pytest
 from moto import mock_aws
 
 from provision import pipelines
-from provision.target import Target
 from provision.errors import AwsError, RetryExhausted
-from tests.support.configs import MINIMAL, write_config
-from tests.support.inprocess import FakeClock, target
+from provision.target import Target
 from tests.support.awsproxy import (
     Error,
     LoseResponse,
@@ -23,7 +21,9 @@ from tests.support.awsproxy import (
     throttling,
     update_in_progress,
 )
+from tests.support.configs import MINIMAL, write_config
 from tests.support.faults import FaultInjector, inject_faults, no_retry_backoff
+from tests.support.inprocess import FakeClock, target
 from tests.support.inventory import inventory
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from provision.local.quote_server import QuoteServer
-from tests.support.configs import MINIMAL, write_config
 from tests.support.awsproxy import AwsProxy
+from tests.support.configs import MINIMAL, write_config
 from tests.support.fixtures import endpoint_session
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
@@ -34,7 +34,7 @@ def deployed(cli: Cli, tmp_path: Path, quotes: QuoteServer) -> Path:
 
 
 def _sent(topic: str = TOPIC) -> list[dict[str, str]]:
-    from provision.demo import published_messages
+    from provision.local.emulator import published_messages
 
     return published_messages("123456789012", "us-east-1", topic)
 

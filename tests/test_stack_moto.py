@@ -13,6 +13,7 @@ from moto import mock_aws
 from provision import package, pipelines
 from provision.errors import ConflictError
 from provision.plan import Op
+from provision.target import Target
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 

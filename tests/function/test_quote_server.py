@@ -1,4 +1,4 @@
-"""provision.local.quote_server: both providers' response shapes, unknown tickers, determinism, and the
+"""The local quote server: both providers' response shapes, unknown tickers, determinism, and the
 handler running end to end against it (the offline demo path)."""
 
 from __future__ import annotations

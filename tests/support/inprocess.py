@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provision.target import Options, Target, prepare
 from provision.retry import RetryPolicy
+from provision.target import Options, Target, prepare
 
 READ_PREFIXES = ("Get", "List", "Describe")
 

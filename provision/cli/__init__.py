@@ -1,0 +1,21 @@
+"""The stock-alert command: the only place that prints, prompts and chooses exit codes.
+
+Exit codes: 0 success (also when there is nothing to do), 1 AWS or runtime failure,
+2 invalid input (config, flags, environment). --debug shows tracebacks.
+
+app.py holds the Typer app and the options every command shares; each command group lives in
+its own module, registered here in the order `--help` lists them.
+"""
+# ruff: noqa: I001 - the import order below is the order --help lists the commands in
+
+from __future__ import annotations
+
+from provision.cli.app import app
+from provision.cli import stack_commands  # registration order is --help's order
+from provision.cli import function_commands, local_commands
+
+__all__ = ["app", "main", "function_commands", "local_commands", "stack_commands"]
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,110 @@
+"""The Typer app, the options every command shares, and the one error boundary."""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from provision.errors import StockAlertError
+
+app = typer.Typer(
+    name="stock-alert",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from provision import __version__
+
+        typer.echo(f"stock-alert {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """Provision a small AWS stack that checks stock prices on a schedule and texts or e-mails
+    you: an EventBridge rule runs a Lambda function, which publishes to an SNS topic; its IAM
+    role may only write its own logs and publish to its own topic.
+
+    Typical use: 'stock-alert plan' to preview, 'stock-alert up' to create or update,
+    'stock-alert status' to check, 'stock-alert down --yes' to remove everything.
+
+    No AWS account? 'stock-alert emulator' runs a local one; 'stock-alert demo' shows the
+    whole story offline.
+    """
+
+
+class Output(StrEnum):
+    human = "human"
+    json = "json"
+
+
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="Config file. Default: $STOCK_ALERT_CONFIG, else ./config.yaml.",
+    show_default=False)]
+ProfileOpt = Annotated[str | None, typer.Option(
+    "--profile", help="AWS profile to use (default: $AWS_PROFILE or the default profile).",
+    show_default=False)]
+RegionOpt = Annotated[str | None, typer.Option(
+    "--region", help="AWS region; overrides the config's 'region', $AWS_REGION and the profile.",
+    show_default=False)]
+OutputOpt = Annotated[Output, typer.Option(
+    "--output", "-o", help="human: tables; json: one JSON document on stdout for scripts.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Log every step and show tracebacks.")]
+
+
+def run(debug: bool, body: Any) -> None:
+    """The one error boundary: StockAlertError -> message and exit code, never a traceback."""
+    setup_logging(debug)
+    try:
+        body()
+    except StockAlertError as err:
+        if debug:
+            logging.getLogger("provision").exception("failed")
+        error(str(err))
+        raise typer.Exit(err.exit_code) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except KeyboardInterrupt:
+        error("Interrupted. Run the same command again to finish; it continues where it "
+               "stopped.")
+        raise typer.Exit(130) from None
+    except Exception as err:  # noqa: BLE001 - the last line of defence against tracebacks
+        if debug:
+            raise
+        error(f"Unexpected error: {type(err).__name__}: {err}. Run again with --debug for "
+               "the traceback, and please report it.")
+        raise typer.Exit(1) from None
+
+
+def error(message: str) -> None:
+    from provision.render import console, escape
+
+    console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", markup=True)
+
+
+def setup_logging(debug: bool) -> None:
+    from provision.progress import StderrHandler
+
+    logger = logging.getLogger("provision")
+    logger.handlers[:] = [StderrHandler()]
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)
+    logger.propagate = False
+
+
+def resolve(config: Path | None, profile: str | None, region: str | None) -> Any:
+    """Config, flags and environment checked and resolved; no AWS call yet."""
+    from provision.config.model import config_path
+    from provision.target import Options, prepare
+
+    return prepare(Options(config_path(str(config) if config else None), profile, region))
