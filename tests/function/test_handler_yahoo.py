@@ -61,6 +61,7 @@ def test_summary_publishes_one_message_with_sms_email_and_attributes(
         "change": pytest.approx(8.3),
         "change_percent": pytest.approx(3.4156, abs=1e-3),
         "currency": "USD",
+        "market_time": "2023-11-14T22:13:20Z",  # regularMarketTime 1_700_000_000
     }
     assert [q["symbol"] for q in result["quotes"]] == ["TSLA", "F", "GM"]
 
@@ -272,3 +273,25 @@ def test_publish_failure_is_logged_and_raised(fn, topic, server, configure, env,
         fn.handler.handler({}, FakeContext(30_000))
 
     assert events(capsys.readouterr().out, "error")[0]["error"].startswith("sns:Publish failed")
+
+
+@pytest.mark.parametrize(
+    ("market_time", "expected"),
+    [
+        (1_764_277_200, "2025-11-27T21:00:00Z"),
+        (1_764_277_200.9, "2025-11-27T21:00:00Z"),
+        ("x", None),
+        (None, None),
+        (-5, None),
+        (10**13, None),  # milliseconds by mistake, or garbage: not a market time
+    ],
+)
+def test_regular_market_time_is_the_quote_market_time(
+    fn, topic, server, configure, market_time, expected
+):
+    configure([{"symbol": "TSLA"}])
+    server.script("TSLA", yahoo("TSLA", 251.30, 243.00, regularMarketTime=market_time))
+
+    result = fn.handler.handler({}, FakeContext(30_000))
+
+    assert result["quotes"][0]["market_time"] == expected
