@@ -185,6 +185,10 @@ def test_daily_quota_stops_asking_for_the_remaining_symbols(
     assert "25 requests per day" in exhausted["detail"]
     skipped = [e for e in events(out, "quote_failed") if e["symbol"] == "GM"]
     assert skipped[0]["attempts"] == 0
+    message = topic.only()["message"]
+    assert message["sms"] == "TSLA 251.30 +3.4% | failed: F, GM (daily quota used up)"
+    assert "  GM: not requested: daily quota used up" in message["email"]
+    assert "The Alpha Vantage daily request quota is used up" in message["email"]
 
 
 def test_burst_notice_is_retried_and_does_not_stop_the_run(fn, topic, server, configure, api_key):
@@ -234,7 +238,7 @@ def test_unknown_ticker_and_missing_previous_close(fn, topic, server, configure,
 
     assert result["failed"] == [{"symbol": "NOPE", "reason": "unknown symbol"}]
     assert result["quotes"][0]["change_percent"] is None
-    assert topic.only()["message"]["sms"] == "NEWCO 10.50 n/a | NOPE n/a"
+    assert topic.only()["message"]["sms"] == "NEWCO 10.50 n/a | failed: NOPE"
 
 
 def test_server_errors_never_leak_the_key(fn, topic, server, configure, api_key, capsys):

@@ -40,10 +40,10 @@ def test_summary_publishes_one_message_with_sms_email_and_attributes(
     assert sent["attributes"]["AWS.SNS.SMS.SMSType"]["Value"] == "Transactional"
     table = email.splitlines()[2:6]
     assert table == [
-        "SYMBOL  NAME             PRICE  CHANGE  CHANGE %",
-        "TSLA    Tesla           251.30   +8.30    +3.42%",
-        "F       Ford             12.01   -0.06    -0.50%",
-        "GM      General Motors   48.20   +0.05    +0.10%",
+        "SYMBOL  NAME             PRICE  CHANGE  CHANGE %           MARKET TIME",
+        "TSLA    Tesla           251.30   +8.30    +3.42%  2023-11-14 22:13 UTC",
+        "F       Ford             12.01   -0.06    -0.50%  2023-11-14 22:13 UTC",
+        "GM      General Motors   48.20   +0.05    +0.10%  2023-11-14 22:13 UTC",
     ]
     assert email.startswith("stock-alert summary for stack test-stack at ")
     assert "Not fetched" not in email and "Alerts fired" not in email
@@ -130,7 +130,7 @@ def test_http_500_retries_twice_then_reports_and_publishes_the_other_two(
     assert [q["symbol"] for q in result["quotes"]] == ["F", "GM"]
     assert result["published"] is True
     message = topic.only()["message"]
-    assert message["sms"] == "TSLA n/a | F 12.01 -0.5% | GM 48.20 +0.1%"
+    assert message["sms"] == "F 12.01 -0.5% | GM 48.20 +0.1% | failed: TSLA"
     assert "Not fetched:\n  TSLA: HTTP 500" in message["email"]
     failed = events(capsys.readouterr().out, "quote_failed")
     assert failed == [
@@ -193,7 +193,7 @@ def test_timeout_is_retried_then_reported_quickly(fn, topic, server, configure, 
     assert result["failed"] == [{"symbol": "TSLA", "reason": "timeout"}]
     assert [q["symbol"] for q in result["quotes"]] == ["F", "GM"]
     assert 0.6 <= elapsed < 2.0
-    assert topic.only()["message"]["sms"].startswith("TSLA n/a | F 12.01")
+    assert topic.only()["message"]["sms"] == "F 12.01 -0.5% | GM 48.20 +0.1% | failed: TSLA"
 
 
 def test_unknown_ticker_is_reported_without_retry(fn, topic, server, configure):
@@ -205,7 +205,7 @@ def test_unknown_ticker_is_reported_without_retry(fn, topic, server, configure):
 
     assert server.count("NOPE") == 1
     assert result["failed"] == [{"symbol": "NOPE", "reason": "unknown symbol"}]
-    assert topic.only()["message"]["sms"] == "TSLA 251.30 +3.4% | NOPE n/a"
+    assert topic.only()["message"]["sms"] == "TSLA 251.30 +3.4% | failed: NOPE"
 
 
 def test_no_quote_at_all_still_publishes_in_summary_mode(fn, topic, configure, env):
