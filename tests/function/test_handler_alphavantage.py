@@ -245,11 +245,13 @@ def test_server_errors_never_leak_the_key(fn, topic, server, configure, api_key,
     configure_av(configure, [{"symbol": "TSLA"}])
     server.script("TSLA", Reply(502, f"bad gateway for apikey={KEY}"))
 
-    result = fn.handler.handler({}, FakeContext(30_000))
+    with pytest.raises(fn.handler.QuotesUnavailable) as raised:  # the only quote failed
+        fn.handler.handler({}, FakeContext(30_000))
 
+    result = raised.value.result
     assert result["failed"] == [{"symbol": "TSLA", "reason": "HTTP 502"}]
     out = capsys.readouterr().out
-    assert KEY not in out and KEY not in json.dumps(result)
+    assert KEY not in out and KEY not in json.dumps(result) and KEY not in str(raised.value)
     assert KEY not in json.dumps(topic.only()["message"])
 
 
@@ -290,3 +292,23 @@ def test_log_lines_scrub_a_registered_key(fn, capsys):
     fn.log.event("error", error=f"boom {KEY}", url=f"http://x/query?apikey={KEY}")
     (record,) = log_lines(capsys.readouterr().out)
     assert record["error"] == "boom ***" and record["url"] == "http://x/query?apikey=***"
+
+
+def test_quota_used_up_before_any_quote_fails_the_run(
+    fn, topic, server, configure, api_key, capsys
+):
+    configure_av(configure, mode="threshold", change_percent=1.0)
+    server.script("TSLA", AV_DAILY)
+
+    with pytest.raises(fn.handler.QuotesUnavailable) as raised:
+        fn.handler.handler({}, FakeContext(30_000))
+
+    assert str(raised.value) == (
+        "no quote fetched for any of 3 symbols: TSLA (daily quota used up), "
+        "F (not requested: daily quota used up), GM (not requested: daily quota used up)"
+    )
+    assert [seen.symbol for seen in server.requests] == ["TSLA"]
+    assert topic.notifications() == []
+    out = capsys.readouterr().out
+    assert events(out, "quota_exhausted")[0]["symbol"] == "TSLA"
+    assert [f["symbol"] for f in events(out, "error")[0]["failed"]] == ["TSLA", "F", "GM"]

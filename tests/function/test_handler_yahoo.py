@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 
@@ -50,6 +51,8 @@ def test_summary_publishes_one_message_with_sms_email_and_attributes(
 
     assert result["published"] is True and result["reason"] is None
     assert result["message_id"] == sent["id"]
+    assert result["message"] == {"sms": sms, "email_subject": sent["subject"], "email": email}
+    assert PHONE not in json.dumps(result) and EMAIL not in json.dumps(result)
     assert result["stack"] == "test-stack"
     assert result["failed"] == [] and result["rules_fired"] == []
     tsla = result["quotes"][0]
@@ -208,15 +211,24 @@ def test_unknown_ticker_is_reported_without_retry(fn, topic, server, configure):
     assert topic.only()["message"]["sms"] == "TSLA 251.30 +3.4% | failed: NOPE"
 
 
-def test_no_quote_at_all_still_publishes_in_summary_mode(fn, topic, configure, env):
+def closed_port_url() -> str:
     with socket.socket() as probe:  # a port that is closed: connection refused
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env.setenv("STOCK_ALERT_QUOTES_BASE_URL", f"http://127.0.0.1:{port}")
+    return f"http://127.0.0.1:{port}"
+
+
+def test_no_quote_at_all_publishes_in_summary_mode_then_fails(fn, topic, configure, env, capsys):
+    env.setenv("STOCK_ALERT_QUOTES_BASE_URL", closed_port_url())
     configure([{"symbol": "TSLA"}, {"symbol": "F"}])
 
-    result = fn.handler.handler({}, FakeContext(30_000))
+    with pytest.raises(fn.handler.QuotesUnavailable) as raised:
+        fn.handler.handler({}, FakeContext(30_000))
 
+    assert str(raised.value) == (
+        "no quote fetched for any of 2 symbols: TSLA (connection error), F (connection error)"
+    )
+    result = raised.value.result
     assert result["quotes"] == [] and result["published"] is True
     assert {f["reason"] for f in result["failed"]} == {"connection error"}
     sent = topic.only()
@@ -224,14 +236,26 @@ def test_no_quote_at_all_still_publishes_in_summary_mode(fn, topic, configure, e
     assert sent["message"]["sms"] == (
         "stock-alert: no quote fetched (TSLA connection error, F connection error)"
     )
+    out = capsys.readouterr().out
+    assert [e["event"] for e in log_lines(out)][-2:] == ["published", "error"]
+    error = events(out, "error")[0]
+    assert error["published"] is True
+    assert error["failed"] == [
+        {"symbol": "TSLA", "reason": "connection error"},
+        {"symbol": "F", "reason": "connection error"},
+    ]
 
 
-def test_exhausted_budget_fetches_nothing_but_still_publishes(fn, topic, server, configure):
+def test_exhausted_budget_fetches_nothing_publishes_then_fails(fn, topic, server, configure):
     configure(THREE)
     script_three(server)
 
-    result = fn.handler.handler({}, FakeContext(2_000))  # less than the 2.5 s reserve
+    with pytest.raises(
+        fn.handler.QuotesUnavailable, match=r"TSLA \(no time left\), F \("
+    ) as raised:
+        fn.handler.handler({}, FakeContext(2_000))  # less than the 2.5 s reserve
 
+    result = raised.value.result
     assert server.requests == []
     assert [f["reason"] for f in result["failed"]] == ["no time left"] * 3
     assert result["published"] is True
