@@ -19,6 +19,7 @@ from rules import Fired
 SMS_LIMIT = 160 - 12
 FAILED_LIMIT = SMS_LIMIT // 2  # the "failed: ..." part never takes more than half the SMS
 SEP = " | "
+MORE_RESERVE = 2 * 4 + len("+999 more")  # two separators and a "+N more" after the alert
 SUBJECT_LIMIT = 99  # SNS: ASCII, under 100 characters
 NAME_WIDTH = 24
 PROVIDERS = {"yahoo": "Yahoo Finance", "alphavantage": "Alpha Vantage"}
@@ -93,14 +94,19 @@ def _nothing_fetched(results: Sequence[Result]) -> str:
     return f"stock-alert: no quote fetched ({reasons})"
 
 
-def failed_part(results: Sequence[Result]) -> str:
+def failed_part(results: Sequence[Result], limit: int = FAILED_LIMIT) -> str:
     """``failed: GM, F`` (plus `` (daily quota used up)``), or "" when nothing failed."""
     failures = [r for r in results if isinstance(r, Failure)]
     if not failures:
         return ""
     head, tail = "failed: ", " (daily quota used up)" if daily_quota_used_up(failures) else ""
-    room = FAILED_LIMIT - septets(head + tail)
+    room = limit - septets(head + tail)
     return head + fit([gsm7(f.symbol) for f in failures], room, ", ", septets) + tail
+
+
+def _alert(fired: Sequence[Fired]) -> str:
+    alert = gsm7("ALERT " + ", ".join(f.short for f in fired))
+    return alert if septets(alert) <= SMS_LIMIT // 2 else f"ALERT {len(fired)} rules"
 
 
 def sms(results: Sequence[Result], fired: Sequence[Fired]) -> str:
@@ -109,10 +115,11 @@ def sms(results: Sequence[Result], fired: Sequence[Fired]) -> str:
     if not any(isinstance(r, Quote) for r in results):
         return truncate(gsm7(_nothing_fetched(results)), SMS_LIMIT, septets)
     parts = [gsm7(_ticker(r)) for r in results if isinstance(r, Quote)]
-    if fired:
-        alert = gsm7("ALERT " + ", ".join(f.short for f in fired))
-        parts.insert(0, alert if septets(alert) <= SMS_LIMIT // 2 else f"ALERT {len(fired)} rules")
-    failed = failed_part(results)
+    room = FAILED_LIMIT
+    if fired:  # the alert leads and is never cut: the failed part gives way to it
+        parts.insert(0, _alert(fired))
+        room = min(room, SMS_LIMIT - septets(parts[0]) - MORE_RESERVE)
+    failed = failed_part(results, room)
     if not failed:
         return fit(parts, SMS_LIMIT, SEP, septets)
     return fit(parts, SMS_LIMIT - septets(SEP + failed), SEP, septets) + SEP + failed

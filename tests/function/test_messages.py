@@ -207,3 +207,17 @@ def test_email_shows_each_quote_market_time_so_a_stale_one_stands_out(fn):
     assert lines[3].startswith("TSLA") and lines[3].endswith("2026-11-27")
     assert lines[4].startswith("F ") and lines[4].endswith("2026-11-20")
     assert fn.messages.sms([fresh, stale], []) == "TSLA 251.30 +3.4% | F 12.01 -0.5%"
+
+
+def test_a_long_alert_and_many_failures_both_fit(fn):
+    results = [quote(fn, f"SYMB{i}", 103.0, 100.0) for i in range(5)]
+    stocks = tuple(fn.settings.Stock(q.symbol) for q in results)
+    fired = fn.rules.evaluate(results, stocks, fn.settings.Alert("threshold", 1.0))
+    results += [fn.quotes.Failure(f"LONGSYMBOL{i}", "timeout") for i in range(15)]
+
+    sms = fn.messages.sms(results, fired)
+
+    alert = "ALERT SYMB0 +3.0%, SYMB1 +3.0%, SYMB2 +3.0%, SYMB3 +3.0%, SYMB4 +3.0%"
+    assert sms.startswith(alert + " | ")
+    assert " | failed: LONGSYMBOL0, " in sms and sms.endswith(" more")
+    assert fn.messages.septets(sms) <= fn.messages.SMS_LIMIT
