@@ -205,7 +205,7 @@ def email(
     lines += [
         "",
         f"Quotes from {source}; change is against the previous close;",
-        "market time is the provider's time of each quote (a stale quote shows an old one).",
+        "market time is when the provider priced each quote: an earlier session's means stale.",
         "",
     ]
     return "\n".join(lines)
