@@ -4,10 +4,16 @@ Publishing policy:
 - summary mode always publishes, also when no quote could be fetched: the message then names
   every symbol that failed and why, so subscribers notice a broken feed.
 - threshold mode publishes only when a rule fired; otherwise nothing is sent and the result's
-  reason is "no rule fired" (also when nothing could be fetched; failures are in the log).
+  reason is "no rule fired" ("no quote fetched" when nothing could be fetched).
+- a run in which EVERY quote failed is a function error: after the above, an "error" log line
+  lists each symbol with its reason and QuotesUnavailable is raised (its message names them too),
+  so Lambda's Errors metric, retries and alarms see it.
 - a configuration error (bad environment, unreadable API key) publishes nothing: the result's
   reason and an "error" log line say what is wrong. Retrying would not help, so it does not raise.
 - a failed sns:Publish is logged and re-raised, so the invocation counts as an error.
+
+The result holds the exact texts published (``message``: sms, email_subject, email), which carry
+prices only, never a subscriber's address or number; None when nothing was published.
 """
 
 from __future__ import annotations
@@ -29,6 +35,16 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+class QuotesUnavailable(Exception):
+    """No quote at all could be fetched; ``result`` is what the handler would have returned."""
+
+    def __init__(self, failures: list[Failure], outcome: dict[str, Any]) -> None:
+        listed = ", ".join(f"{f.symbol} ({f.reason})" for f in failures)
+        super().__init__(f"no quote fetched for any of {len(failures)} symbols: {listed}")
+        self.failures = failures
+        self.result = outcome
+
+
 def make_provider(config: settings.Settings) -> quotes.Provider:
     """The configured provider; Alpha Vantage reads its key from SSM (cached per container)."""
     if config.provider == "alphavantage":
@@ -42,6 +58,7 @@ def result(
     fired: list[rules.Fired],
     message_id: str | None = None,
     reason: str | None = None,
+    message: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The JSON-serialisable summary returned to Lambda."""
     return {
@@ -52,6 +69,7 @@ def result(
         "published": message_id is not None,
         "message_id": message_id,
         "reason": reason,
+        "message": message,
     }
 
 
@@ -71,16 +89,23 @@ def _fetch(config: settings.Settings, context: Any) -> list[Quote | Failure]:
     return results
 
 
-def _publish(
+def compose(
     config: settings.Settings, results: list[Quote | Failure], fired: list[rules.Fired]
-) -> str:
+) -> dict[str, str]:
+    """The texts to publish: {"sms", "email_subject", "email"}."""
     # The SMS leads with the fired rules only in threshold mode; a summary SMS is the quotes line
     # (the e-mail lists fired rules in both modes).
-    sms = messages.sms(results, fired if config.alert.mode == "threshold" else [])
-    email = messages.email(config.stack, config.alert.mode, config.provider, results, fired)
-    subject = messages.subject(results, fired, config.alert.mode)
+    return {
+        "sms": messages.sms(results, fired if config.alert.mode == "threshold" else []),
+        "email_subject": messages.subject(results, fired, config.alert.mode),
+        "email": messages.email(config.stack, config.alert.mode, config.provider, results, fired),
+    }
+
+
+def _publish(config: settings.Settings, message: dict[str, str]) -> str:
+    sms, subject = message["sms"], message["email_subject"]
     try:
-        message_id = aws.publish(config.topic_arn, subject, messages.payload(sms, email))
+        message_id = aws.publish(config.topic_arn, subject, messages.payload(sms, message["email"]))
     except aws.AwsError as exc:
         log.event("error", stack=config.stack, error=str(exc))
         raise
@@ -88,6 +113,34 @@ def _publish(
         "published", stack=config.stack, message_id=message_id, subject=subject, sms_length=len(sms)
     )
     return message_id
+
+
+def _deliver(
+    config: settings.Settings, results: list[Quote | Failure], fired: list[rules.Fired]
+) -> dict[str, Any]:
+    """Publish (or not, see the module docstring) and return the result."""
+    if config.alert.mode == "threshold" and not fired:
+        fetched = any(isinstance(r, Quote) for r in results)
+        reason = "no rule fired" if fetched else "no quote fetched"
+        log.event("not_published", stack=config.stack, reason=reason)
+        return result(config.stack, results, fired, reason=reason)
+    message = compose(config, results, fired)
+    message_id = _publish(config, message)
+    return result(config.stack, results, fired, message_id=message_id, message=message)
+
+
+def _unavailable(stack: str, results: list[Quote | Failure], outcome: dict[str, Any]) -> Exception:
+    """The error for a run that fetched nothing, logged with each symbol and its reason."""
+    failures = [r for r in results if isinstance(r, Failure)]
+    error = QuotesUnavailable(failures, outcome)
+    log.event(
+        "error",
+        stack=stack,
+        error=str(error),
+        failed=[f.to_dict() for f in failures],
+        published=outcome["published"],
+    )
+    return error
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
@@ -103,7 +156,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     fired = rules.evaluate(fetched, config.stocks, config.alert)
     for rule in fired:
         log.event("rule_fired", stack=stack, symbol=rule.symbol, rule=rule.rule, detail=rule.detail)
-    if config.alert.mode == "threshold" and not fired:
-        log.event("not_published", stack=stack, reason="no rule fired")
-        return result(stack, results, fired, reason="no rule fired")
-    return result(stack, results, fired, message_id=_publish(config, results, fired))
+    outcome = _deliver(config, results, fired)
+    if not fetched:
+        raise _unavailable(stack, results, outcome)
+    return outcome

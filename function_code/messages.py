@@ -1,4 +1,9 @@
-"""Message texts: one SMS segment, an ASCII e-mail subject and a plain-text e-mail body."""
+"""Message texts: one SMS segment, an ASCII e-mail subject and a plain-text e-mail body.
+
+Symbols that could not be fetched are named in every text: at the end of the SMS ("failed: GM"),
+always kept when the quotes must be cut; with their reason in the e-mail. A used-up daily quota
+is said in both. The e-mail shows each quote's own market time, so a stale quote stands out.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,15 @@ import json
 import time
 from collections.abc import Callable, Sequence
 
-from quotes import Failure, Quote
+from quotes import Failure, Quote, daily_quota_used_up
 from rules import Fired
 
 # SNS prepends the topic's display name and "> " to SMS sent through a topic: keep 12 septets
 # free for a display name of up to 10 characters, so the whole SMS fits one 160-septet segment.
 SMS_LIMIT = 160 - 12
+FAILED_LIMIT = SMS_LIMIT // 2  # the "failed: ..." part never takes more than half the SMS
+SEP = " | "
+MORE_RESERVE = 2 * 4 + len("+999 more")  # two separators and a "+N more" after the alert
 SUBJECT_LIMIT = 99  # SNS: ASCII, under 100 characters
 NAME_WIDTH = 24
 PROVIDERS = {"yahoo": "Yahoo Finance", "alphavantage": "Alpha Vantage"}
@@ -20,6 +28,10 @@ _GSM_BASIC = (
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _GSM_EXTENDED = "^{}\\[~]|€"  # two septets each
+QUOTA_NOTE = (
+    "The {source} daily request quota is used up: the symbols after it were not requested\n"
+    "in this run. Fewer stocks or a less frequent schedule keep within the quota."
+)
 
 Result = Quote | Failure  # a union type alias (runtime object: types.UnionType)
 
@@ -74,16 +86,43 @@ def _ticker(result: Result) -> str:
     return f"{result.symbol} {price(result.price)} {percent(result.change_percent)}"
 
 
+def _nothing_fetched(results: Sequence[Result]) -> str:
+    if daily_quota_used_up(results):
+        symbols = ", ".join(r.symbol for r in results)
+        return f"stock-alert: no quote fetched, daily quota used up ({symbols})"
+    reasons = ", ".join(f"{r.symbol} {r.reason}" for r in results if isinstance(r, Failure))
+    return f"stock-alert: no quote fetched ({reasons})"
+
+
+def failed_part(results: Sequence[Result], limit: int = FAILED_LIMIT) -> str:
+    """``failed: GM, F`` (plus `` (daily quota used up)``), or "" when nothing failed."""
+    failures = [r for r in results if isinstance(r, Failure)]
+    if not failures:
+        return ""
+    head, tail = "failed: ", " (daily quota used up)" if daily_quota_used_up(failures) else ""
+    room = limit - septets(head + tail)
+    return head + fit([gsm7(f.symbol) for f in failures], room, ", ", septets) + tail
+
+
+def _alert(fired: Sequence[Fired]) -> str:
+    alert = gsm7("ALERT " + ", ".join(f.short for f in fired))
+    return alert if septets(alert) <= SMS_LIMIT // 2 else f"ALERT {len(fired)} rules"
+
+
 def sms(results: Sequence[Result], fired: Sequence[Fired]) -> str:
-    """E.g. ``TSLA 251.30 +3.4% | F 12.01 -0.5% | GM n/a``, led by ``ALERT ...`` if rules fired."""
+    """E.g. ``TSLA 251.30 +3.4% | F 12.01 -0.5% | failed: GM``, led by ``ALERT ...`` if rules
+    fired. Quotes beyond one segment become ``+N more``; the failed part is always kept."""
     if not any(isinstance(r, Quote) for r in results):
-        reasons = ", ".join(f"{r.symbol} {r.reason}" for r in results if isinstance(r, Failure))
-        return truncate(gsm7(f"stock-alert: no quote fetched ({reasons})"), SMS_LIMIT, septets)
-    parts = [gsm7(_ticker(r)) for r in results]
-    if fired:
-        alert = gsm7("ALERT " + ", ".join(f.short for f in fired))
-        parts.insert(0, alert if septets(alert) <= SMS_LIMIT // 2 else f"ALERT {len(fired)} rules")
-    return fit(parts, SMS_LIMIT, " | ", septets)
+        return truncate(gsm7(_nothing_fetched(results)), SMS_LIMIT, septets)
+    parts = [gsm7(_ticker(r)) for r in results if isinstance(r, Quote)]
+    room = FAILED_LIMIT
+    if fired:  # the alert leads and is never cut: the failed part gives way to it
+        parts.insert(0, _alert(fired))
+        room = min(room, SMS_LIMIT - septets(parts[0]) - MORE_RESERVE)
+    failed = failed_part(results, room)
+    if not failed:
+        return fit(parts, SMS_LIMIT, SEP, septets)
+    return fit(parts, SMS_LIMIT - septets(SEP + failed), SEP, septets) + SEP + failed
 
 
 def subject(results: Sequence[Result], fired: Sequence[Fired], mode: str) -> str:
@@ -94,7 +133,8 @@ def subject(results: Sequence[Result], fired: Sequence[Fired], mode: str) -> str
         text = ascii_text(f"{head} ({symbols})")
         return text if len(text) <= SUBJECT_LIMIT else head
     if not any(isinstance(r, Quote) for r in results):
-        return "stock-alert: could not fetch any quote"
+        quota = " (daily quota used up)" if daily_quota_used_up(results) else ""
+        return f"stock-alert: could not fetch any quote{quota}"
     items = [
         ascii_text(
             _ticker(r) if isinstance(r, Failure) else f"{r.symbol} {percent(r.change_percent)}"
@@ -105,22 +145,40 @@ def subject(results: Sequence[Result], fired: Sequence[Fired], mode: str) -> str
     return head + fit(items, SUBJECT_LIMIT - len(head), ", ")
 
 
+def market_time(text: str | None) -> str:
+    """``2026-11-27T21:00:00Z`` -> ``2026-11-27 21:00 UTC``; a date stays as is; None -> n/a."""
+    if not text:
+        return "n/a"
+    if len(text) == 20 and text[10] == "T" and text.endswith("Z"):
+        return f"{text[:10]} {text[11:16]} UTC"
+    return text
+
+
 def _row(result: Result) -> tuple[str, ...]:
     if isinstance(result, Failure):
-        return (result.symbol, "", "n/a", "n/a", "n/a")
+        return (result.symbol, "", "n/a", "n/a", "n/a", "n/a")
     digits = 2 if result.price >= 1 else 4
     change = "n/a" if result.change is None else f"{result.change:+.{digits}f}"
     name = truncate(result.name or "", NAME_WIDTH)
-    return (result.symbol, name, price(result.price), change, percent(result.change_percent, 2))
+    return (
+        result.symbol,
+        name,
+        price(result.price),
+        change,
+        percent(result.change_percent, 2),
+        market_time(result.market_time),
+    )
 
 
 def table(results: Sequence[Result]) -> list[str]:
-    """Aligned rows: text columns left-aligned, numbers right-aligned."""
-    rows = [("SYMBOL", "NAME", "PRICE", "CHANGE", "CHANGE %"), *(_row(r) for r in results)]
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    """Aligned rows: text columns left-aligned, numbers (and market times) right-aligned."""
+    head = ("SYMBOL", "NAME", "PRICE", "CHANGE", "CHANGE %", "MARKET TIME")
+    rows = [head, *(_row(r) for r in results)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     lines = []
     for row in rows:
-        cells = [row[i].ljust(widths[i]) if i < 2 else row[i].rjust(widths[i]) for i in range(5)]
+        pairs = enumerate(zip(row, widths, strict=True))
+        cells = [cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in pairs]
         lines.append("  ".join(cells).rstrip())
     return lines
 
@@ -138,11 +196,18 @@ def email(
     lines = [f"stock-alert {mode} for stack {stack} at {stamp}", "", *table(results)]
     if fired:
         lines += ["", "Alerts fired:", *(f"  {f.symbol}: {f.detail}" for f in fired)]
+    source = PROVIDERS.get(provider, provider)
     failures = [r for r in results if isinstance(r, Failure)]
     if failures:
         lines += ["", "Not fetched:", *(f"  {f.symbol}: {f.reason}" for f in failures)]
-    source = PROVIDERS.get(provider, provider)
-    lines += ["", f"Quotes from {source}; change is against the previous close.", ""]
+    if daily_quota_used_up(failures):
+        lines += ["", *QUOTA_NOTE.format(source=source).splitlines()]
+    lines += [
+        "",
+        f"Quotes from {source}; change is against the previous close;",
+        "market time is when the provider priced each quote: an earlier session's means stale.",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -1,13 +1,19 @@
 """Quote providers (Yahoo Finance chart API, Alpha Vantage GLOBAL_QUOTE) behind one interface.
 
 ``fetch_all`` fetches every configured stock, retrying transient failures a bounded number of
-times within the time budget; one stock failing never loses the others.
+times within the time budget; one stock failing never loses the others. An answer that refuses
+the rest of the run (Alpha Vantage's used-up daily quota) stops asking for the remaining stocks:
+they fail as "not requested: <reason>" without a request.
+
+Each quote carries its own market time (``market_time``): ISO 8601 UTC from Yahoo's
+``regularMarketTime``, or the date of Alpha Vantage's ``07. latest trading day``.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import re
 import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +30,15 @@ if TYPE_CHECKING:
 BACKOFF_BASE_S = 0.25
 BACKOFF_CAP_S = 2.0
 RETRY_AFTER_CAP_S = 2.0
+MAX_EPOCH_S = 10**11  # beyond the year 5000: not a market time
+DETAIL_CHARS = 300  # how much of a provider's refusal text reaches the log
+DAILY_QUOTA = "daily quota used up"
+NOT_REQUESTED = "not requested: "  # reason prefix of stocks skipped after a run-stopping answer
+# Alpha Vantage's burst and per-minute notices also mention the daily limit ("...more sparingly
+# ... (25 requests per day)"), so these words win over the daily words.
+_BURST_WORDS = ("sparingly", "spreading out", "per second", "per minute")
+_DAILY_RE = re.compile(r"per day|daily|/ ?day\b|a day\b")
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 sleep = time.sleep  # tests replace it to run without waiting
 
 
@@ -36,6 +51,7 @@ class Quote:
     change: float | None
     change_percent: float | None
     currency: str | None
+    market_time: str | None = None  # "2026-11-27T21:00:00Z" (Yahoo) or "2026-11-27" (AV)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,12 +67,19 @@ class Failure:
 
 
 def make_quote(
-    stock: Stock, price: float, previous: float | None, currency: str | None, name: str | None
+    stock: Stock,
+    price: float,
+    previous: float | None,
+    currency: str | None,
+    name: str | None,
+    market_time: str | None = None,
 ) -> Quote:
     """Build a quote; change fields stay None when the previous close is unknown."""
     change = round(price - previous, 4) if previous else None
     percent = round((price - previous) / previous * 100.0, 4) if previous else None
-    return Quote(stock.symbol, stock.name or name, price, previous, change, percent, currency)
+    return Quote(
+        stock.symbol, stock.name or name, price, previous, change, percent, currency, market_time
+    )
 
 
 def _number(value: Any) -> float | None:
@@ -68,6 +91,36 @@ def _number(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) and number > 0 else None
+
+
+def _epoch_text(value: Any) -> str | None:
+    """Epoch seconds as ISO 8601 UTC, e.g. "2023-11-14T22:13:20Z"; None if not a sane time."""
+    seconds = _number(value)
+    if seconds is None or seconds > MAX_EPOCH_S:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(seconds)))
+
+
+def _date_text(value: Any) -> str | None:
+    """A "YYYY-MM-DD" string as is; anything else None."""
+    return value if isinstance(value, str) and _DATE_RE.fullmatch(value) else None
+
+
+def limit_error(data: dict[str, Any]) -> FetchError | None:
+    """Alpha Vantage's limit answers: HTTP 200 with a text under "Information" or "Note".
+
+    A used-up daily quota stops the run (no retry, no further symbol); a burst or per-minute
+    notice, or any other such text, is retried once.
+    """
+    key = next((k for k in ("Information", "Note") if k in data), None)
+    if key is None:
+        return None
+    text = str(data[key])
+    words = text.lower()
+    detail = text[:DETAIL_CHARS]
+    if any(word in words for word in _BURST_WORDS) or not _DAILY_RE.search(words):
+        return FetchError("rate limited", retries=1, detail=detail)
+    return FetchError(DAILY_QUOTA, stop_run=True, detail=detail)
 
 
 class Provider:
@@ -112,7 +165,8 @@ class Yahoo(Provider):
         previous = _number(meta.get("previousClose")) or _number(meta.get("chartPreviousClose"))
         currency = meta.get("currency") if isinstance(meta.get("currency"), str) else None
         name = meta.get("shortName") if isinstance(meta.get("shortName"), str) else None
-        return make_quote(stock, price, previous, currency, name)
+        market_time = _epoch_text(meta.get("regularMarketTime"))
+        return make_quote(stock, price, previous, currency, name, market_time)
 
 
 class AlphaVantage(Provider):
@@ -131,8 +185,9 @@ class AlphaVantage(Provider):
             raise FetchError(f"HTTP {status}")
         if not isinstance(data, dict):
             raise FetchError("malformed response")
-        if "Note" in data or "Information" in data:
-            raise FetchError("rate limited", retries=1)
+        limit = limit_error(data)
+        if limit is not None:
+            raise limit
         if "Error Message" in data:
             raise FetchError("provider error")
         body = data.get("Global Quote")
@@ -143,7 +198,9 @@ class AlphaVantage(Provider):
         price = _number(body.get("05. price"))
         if price is None:
             raise FetchError("no price")
-        return make_quote(stock, price, _number(body.get("08. previous close")), None, None)
+        previous = _number(body.get("08. previous close"))
+        market_time = _date_text(body.get("07. latest trading day"))
+        return make_quote(stock, price, previous, None, None, market_time)
 
 
 def backoff(attempt: int, retry_after: float | None) -> float:
@@ -153,12 +210,30 @@ def backoff(attempt: int, retry_after: float | None) -> float:
     return min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
 
 
+class RunStop:
+    """Shared by the fetches of one run; ``reason`` is set once the provider refuses the rest."""
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+
+    def stop(self, stock: Stock, exc: FetchError) -> None:
+        self.reason = exc.reason
+        log.event("quota_exhausted", symbol=stock.symbol, reason=exc.reason, detail=exc.detail)
+
+
 def fetch_one(
-    provider: Provider, stock: Stock, budget: Budget, timeout_s: float
+    provider: Provider,
+    stock: Stock,
+    budget: Budget,
+    timeout_s: float,
+    run: RunStop | None = None,
 ) -> Quote | Failure:
     """Fetch one quote; retry what deserves it while the budget allows; never raise."""
+    run = run or RunStop()
     attempt = 0
     while True:
+        if run.reason:
+            return _failed(stock, NOT_REQUESTED + run.reason, attempt)
         if not budget.allows():
             return _failed(stock, "no time left", attempt)
         attempt += 1
@@ -166,6 +241,9 @@ def fetch_one(
             status, data = get_json(provider.url(stock.symbol), budget.timeout(timeout_s))
             return provider.parse(stock, status, data)
         except FetchError as exc:
+            if exc.stop_run:
+                run.stop(stock, exc)
+                return _failed(stock, exc.reason, attempt)
             delay = backoff(attempt, exc.retry_after)
             if attempt > exc.retries or not budget.allows(delay):
                 return _failed(stock, exc.reason, attempt)
@@ -190,8 +268,14 @@ def fetch_all(
     provider: Provider, stocks: tuple[Stock, ...], budget: Budget, timeout_s: float
 ) -> list[Quote | Failure]:
     """Results in the order of ``stocks``."""
+    run = RunStop()
     workers = max(1, min(provider.workers, len(stocks)))
     if workers == 1:
-        return [fetch_one(provider, stock, budget, timeout_s) for stock in stocks]
+        return [fetch_one(provider, stock, budget, timeout_s, run) for stock in stocks]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda s: fetch_one(provider, s, budget, timeout_s), stocks))
+        return list(pool.map(lambda s: fetch_one(provider, s, budget, timeout_s, run), stocks))
+
+
+def daily_quota_used_up(results: list[Quote | Failure] | tuple[Quote | Failure, ...]) -> bool:
+    """Whether some stock failed because the provider's daily quota is used up."""
+    return any(isinstance(r, Failure) and r.reason.endswith(DAILY_QUOTA) for r in results)

@@ -1,7 +1,8 @@
 """One HTTP GET returning JSON, with short timeouts, and the invocation's time budget.
 
 Retry policy lives in quotes.py; this module only classifies outcomes: FetchError.retries says
-how many retries that kind of failure deserves (0 = do not retry).
+how many retries that kind of failure deserves (0 = do not retry), and FetchError.stop_run that
+the provider will refuse every further request of this run (a used-up daily quota).
 """
 
 from __future__ import annotations
@@ -32,11 +33,20 @@ DEFAULT_REMAINING_S = 60.0  # budget when invoked without a Lambda context
 class FetchError(Exception):
     """A failed fetch with a short, secret-free reason."""
 
-    def __init__(self, reason: str, retries: int = 0, retry_after: float | None = None):
+    def __init__(
+        self,
+        reason: str,
+        retries: int = 0,
+        retry_after: float | None = None,
+        stop_run: bool = False,
+        detail: str | None = None,
+    ):
         super().__init__(reason)
         self.reason = reason
         self.retries = retries
         self.retry_after = retry_after
+        self.stop_run = stop_run  # ask for no further symbol in this run
+        self.detail = detail  # the provider's own words, for the log only
 
 
 class Budget:

@@ -91,14 +91,142 @@ def test_rate_limit_note_is_retried_once(fn, topic, server, configure, api_key, 
     assert [e["reason"] for e in events(out, "quote_retry")] == ["rate limited"] * 2
 
 
-def test_information_answer_counts_as_rate_limit(fn, topic, server, configure, api_key):
-    configure_av(configure, [{"symbol": "TSLA"}])
-    server.script("TSLA", Reply(200, {"Information": "Our standard API rate limit is 25/day."}))
+# Alpha Vantage answers its limits with HTTP 200 and a text, never with 429. Sources:
+# - the daily quota of a free key is 25 requests: https://www.alphavantage.co/support/#api-key,
+#   home-assistant/core#109153 ("Alpha Vantage API rate exceeded on free tier", 2024-01), and
+#   finance-quote/finance-quote#363 ("There is a daily limit of 25 queries per day", 2024-03);
+#   the answer is {"Information": "Thank you for using Alpha Vantage! Our standard API rate limit
+#   is 25 requests per day. Please subscribe to any of the premium plans at
+#   https://www.alphavantage.co/premium/ to instantly remove all daily rate limits."}; a variant
+#   names the key: "We have detected your API key as ... and our standard API rate limit is 25
+#   requests per day" (TauricResearch/TradingAgents#991: rate-limit notices mention "API key");
+# - the burst notice also uses "Information" and ALSO names the daily limit, so it must not count
+#   as the daily quota: beancount/beanprice#124 (2025-12, "Please consider spreading out your
+#   free API requests more sparingly ... (25 requests per day)");
+# - the per-minute notice uses "Note": finance-quote/finance-quote#104 and
+#   RomelTorres/alpha_vantage#125 ("Our standard API call frequency is 5 calls per minute and
+#   500 calls per day").
+DAILY = (
+    "Thank you for using Alpha Vantage! Our standard API rate limit is 25 requests per day. "
+    "Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to "
+    "instantly remove all daily rate limits."
+)
+BURST = (
+    "Thank you for using Alpha Vantage! Please consider spreading out your free API requests "
+    "more sparingly. You may subscribe to any of the premium plans at "
+    "https://www.alphavantage.co/premium/ to lift the free key rate limit (25 requests per day) "
+    "and instantly unlock all premium endpoints"
+)
+AV_DAILY = Reply(200, {"Information": DAILY})
+
+
+@pytest.mark.parametrize(
+    ("body", "reason", "retries", "stop_run"),
+    [
+        ({"Information": DAILY}, "daily quota used up", 0, True),
+        (
+            {
+                "Information": f"We have detected your API key as {KEY} and our standard API rate "
+                "limit is 25 requests per day."
+            },
+            "daily quota used up",
+            0,
+            True,
+        ),
+        ({"Information": "Our standard API rate limit is 25/day."}, "daily quota used up", 0, True),
+        ({"Information": BURST}, "rate limited", 1, False),
+        (AV_NOTE.body, "rate limited", 1, False),
+        ({"Information": "The demo API key is for demo purposes only."}, "rate limited", 1, False),
+        ({"Global Quote": {}}, None, None, None),
+    ],
+)
+def test_limit_answers_are_classified(fn, body, reason, retries, stop_run):
+    error = fn.quotes.limit_error(body)
+
+    if reason is None:
+        assert error is None
+        return
+    assert (error.reason, error.retries, error.stop_run) == (reason, retries, stop_run)
+    assert error.detail == next(iter(body.values()))[:300]
+
+
+def test_information_answer_about_the_daily_quota_is_not_retried(
+    fn, topic, server, configure, api_key
+):
+    configure_av(configure, [{"symbol": "TSLA"}, {"symbol": "F"}])
+    server.script("TSLA", alphavantage("TSLA", 251.30, 243.00))
+    server.script("F", Reply(200, {"Information": "Our standard API rate limit is 25/day."}))
 
     result = fn.handler.handler({}, FakeContext(30_000))
 
-    assert server.count("TSLA") == 2
-    assert result["failed"] == [{"symbol": "TSLA", "reason": "rate limited"}]
+    assert server.count("F") == 1 and fn.sleeps == []
+    assert result["failed"] == [{"symbol": "F", "reason": "daily quota used up"}]
+
+
+def test_daily_quota_stops_asking_for_the_remaining_symbols(
+    fn, topic, server, configure, api_key, capsys
+):
+    configure_av(configure)
+    av_three(server)
+    server.script("F", AV_DAILY)
+
+    result = fn.handler.handler({}, FakeContext(30_000))
+
+    assert [seen.symbol for seen in server.requests] == ["TSLA", "F"]  # GM never asked
+    assert fn.sleeps == []  # and F not retried
+    assert [q["symbol"] for q in result["quotes"]] == ["TSLA"]
+    assert result["failed"] == [
+        {"symbol": "F", "reason": "daily quota used up"},
+        {"symbol": "GM", "reason": "not requested: daily quota used up"},
+    ]
+    out = capsys.readouterr().out
+    (exhausted,) = events(out, "quota_exhausted")
+    assert exhausted["symbol"] == "F" and exhausted["reason"] == "daily quota used up"
+    assert "25 requests per day" in exhausted["detail"]
+    skipped = [e for e in events(out, "quote_failed") if e["symbol"] == "GM"]
+    assert skipped[0]["attempts"] == 0
+    message = topic.only()["message"]
+    assert message["sms"] == "TSLA 251.30 +3.4% | failed: F, GM (daily quota used up)"
+    assert "  GM: not requested: daily quota used up" in message["email"]
+    assert "The Alpha Vantage daily request quota is used up" in message["email"]
+
+
+def test_burst_notice_is_retried_and_does_not_stop_the_run(fn, topic, server, configure, api_key):
+    configure_av(configure)
+    av_three(server)
+    server.script("F", Reply(200, {"Information": BURST}), alphavantage("F", 12.01, 12.07))
+
+    result = fn.handler.handler({}, FakeContext(30_000))
+
+    assert server.count("F") == 2 and server.count("GM") == 1
+    assert result["failed"] == []
+
+
+def test_key_named_in_the_quota_answer_never_leaks(fn, topic, server, configure, api_key, capsys):
+    configure_av(configure, [{"symbol": "TSLA"}, {"symbol": "F"}])
+    server.script("TSLA", alphavantage("TSLA", 251.30, 243.00))
+    text = f"We have detected your API key as {KEY} and our standard API rate limit is 25 per day."
+    server.script("F", Reply(200, {"Information": text}))
+
+    result = fn.handler.handler({}, FakeContext(30_000))
+
+    assert result["failed"] == [{"symbol": "F", "reason": "daily quota used up"}]
+    out = capsys.readouterr().out
+    assert "detected your API key as ***" in events(out, "quota_exhausted")[0]["detail"]
+    assert KEY not in out and KEY not in json.dumps(result)
+    assert KEY not in json.dumps(topic.only())
+
+
+def test_latest_trading_day_is_the_quote_market_time(fn, topic, server, configure, api_key):
+    configure_av(configure, [{"symbol": "TSLA"}, {"symbol": "F"}])
+    server.script("TSLA", alphavantage("TSLA", 251.30, 243.00))  # "07. latest trading day"
+    bad = alphavantage("F", 12.01, 12.07)
+    bad.body["Global Quote"]["07. latest trading day"] = "yesterday"
+    server.script("F", bad)
+
+    result = fn.handler.handler({}, FakeContext(30_000))
+
+    assert [q["market_time"] for q in result["quotes"]] == ["2026-11-27", None]
 
 
 def test_unknown_ticker_and_missing_previous_close(fn, topic, server, configure, api_key):
@@ -110,18 +238,20 @@ def test_unknown_ticker_and_missing_previous_close(fn, topic, server, configure,
 
     assert result["failed"] == [{"symbol": "NOPE", "reason": "unknown symbol"}]
     assert result["quotes"][0]["change_percent"] is None
-    assert topic.only()["message"]["sms"] == "NEWCO 10.50 n/a | NOPE n/a"
+    assert topic.only()["message"]["sms"] == "NEWCO 10.50 n/a | failed: NOPE"
 
 
 def test_server_errors_never_leak_the_key(fn, topic, server, configure, api_key, capsys):
     configure_av(configure, [{"symbol": "TSLA"}])
     server.script("TSLA", Reply(502, f"bad gateway for apikey={KEY}"))
 
-    result = fn.handler.handler({}, FakeContext(30_000))
+    with pytest.raises(fn.handler.QuotesUnavailable) as raised:  # the only quote failed
+        fn.handler.handler({}, FakeContext(30_000))
 
+    result = raised.value.result
     assert result["failed"] == [{"symbol": "TSLA", "reason": "HTTP 502"}]
     out = capsys.readouterr().out
-    assert KEY not in out and KEY not in json.dumps(result)
+    assert KEY not in out and KEY not in json.dumps(result) and KEY not in str(raised.value)
     assert KEY not in json.dumps(topic.only()["message"])
 
 
@@ -162,3 +292,23 @@ def test_log_lines_scrub_a_registered_key(fn, capsys):
     fn.log.event("error", error=f"boom {KEY}", url=f"http://x/query?apikey={KEY}")
     (record,) = log_lines(capsys.readouterr().out)
     assert record["error"] == "boom ***" and record["url"] == "http://x/query?apikey=***"
+
+
+def test_quota_used_up_before_any_quote_fails_the_run(
+    fn, topic, server, configure, api_key, capsys
+):
+    configure_av(configure, mode="threshold", change_percent=1.0)
+    server.script("TSLA", AV_DAILY)
+
+    with pytest.raises(fn.handler.QuotesUnavailable) as raised:
+        fn.handler.handler({}, FakeContext(30_000))
+
+    assert str(raised.value) == (
+        "no quote fetched for any of 3 symbols: TSLA (daily quota used up), "
+        "F (not requested: daily quota used up), GM (not requested: daily quota used up)"
+    )
+    assert [seen.symbol for seen in server.requests] == ["TSLA"]
+    assert topic.notifications() == []
+    out = capsys.readouterr().out
+    assert events(out, "quota_exhausted")[0]["symbol"] == "TSLA"
+    assert [f["symbol"] for f in events(out, "error")[0]["failed"]] == ["TSLA", "F", "GM"]

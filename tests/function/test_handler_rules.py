@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.function.conftest import FakeContext, events
-from tests.function.fake_http import yahoo
+from tests.function.fake_http import Reply, yahoo
 
 
 def script(server) -> None:
@@ -25,6 +27,11 @@ def test_threshold_fires_on_change_percent_both_directions(fn, topic, server, co
     ]
     assert result["rules_fired"][0]["detail"] == "change +3.42% beyond +/-3%"
     sent = topic.only()
+    assert result["message"] == {
+        "sms": sent["message"]["sms"],
+        "email_subject": sent["subject"],
+        "email": sent["message"]["email"],
+    }
     assert sent["subject"] == "stock-alert: 2 alerts fired (TSLA, GM)"
     assert sent["message"]["sms"] == (
         "ALERT TSLA +3.4%, GM -3.6% | TSLA 251.30 +3.4% | F 12.01 -0.5% | GM 46.40 -3.6%"
@@ -48,6 +55,7 @@ def test_threshold_quiet_day_publishes_nothing(fn, topic, server, configure, cap
 
     assert result["published"] is False
     assert result["message_id"] is None and result["reason"] == "no rule fired"
+    assert result["message"] is None
     assert len(result["quotes"]) == 3
     assert topic.notifications() == []
     out = capsys.readouterr().out
@@ -100,12 +108,29 @@ def test_summary_mode_reports_fired_rules_too(fn, topic, server, configure):
     assert "Alerts fired:\n  TSLA: price 251.30 >= 250.00" in sent["message"]["email"]
 
 
-def test_threshold_with_nothing_fetched_does_not_publish(fn, topic, server, configure):
-    configure([{"symbol": "TSLA", "above": 1}], mode="threshold", change_percent=1)
-    # nothing scripted: the server answers 404 without a chart body
+def test_threshold_with_nothing_fetched_publishes_nothing_and_fails(
+    fn, topic, server, configure, capsys
+):
+    configure([{"symbol": "TSLA", "above": 1}, {"symbol": "F"}], mode="threshold", change_percent=1)
+    server.script("F", Reply(500, "down"))
+    # TSLA is not scripted: the server answers 404 without a chart body
 
-    result = fn.handler.handler({}, FakeContext(30_000))
+    with pytest.raises(fn.handler.QuotesUnavailable) as raised:
+        fn.handler.handler({}, FakeContext(30_000))
 
-    assert result["failed"] == [{"symbol": "TSLA", "reason": "HTTP 404"}]
-    assert result["published"] is False and result["reason"] == "no rule fired"
+    assert str(raised.value) == (
+        "no quote fetched for any of 2 symbols: TSLA (HTTP 404), F (HTTP 500)"
+    )
+    result = raised.value.result
+    assert result["failed"] == [
+        {"symbol": "TSLA", "reason": "HTTP 404"},
+        {"symbol": "F", "reason": "HTTP 500"},
+    ]
+    assert result["published"] is False and result["reason"] == "no quote fetched"
+    assert result["message"] is None
     assert topic.notifications() == []
+    out = capsys.readouterr().out
+    (error,) = events(out, "error")
+    assert error["error"] == str(raised.value) and error["published"] is False
+    assert error["failed"] == result["failed"]
+    assert events(out, "not_published")[0]["reason"] == "no quote fetched"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 
@@ -40,16 +41,18 @@ def test_summary_publishes_one_message_with_sms_email_and_attributes(
     assert sent["attributes"]["AWS.SNS.SMS.SMSType"]["Value"] == "Transactional"
     table = email.splitlines()[2:6]
     assert table == [
-        "SYMBOL  NAME             PRICE  CHANGE  CHANGE %",
-        "TSLA    Tesla           251.30   +8.30    +3.42%",
-        "F       Ford             12.01   -0.06    -0.50%",
-        "GM      General Motors   48.20   +0.05    +0.10%",
+        "SYMBOL  NAME             PRICE  CHANGE  CHANGE %           MARKET TIME",
+        "TSLA    Tesla           251.30   +8.30    +3.42%  2023-11-14 22:13 UTC",
+        "F       Ford             12.01   -0.06    -0.50%  2023-11-14 22:13 UTC",
+        "GM      General Motors   48.20   +0.05    +0.10%  2023-11-14 22:13 UTC",
     ]
     assert email.startswith("stock-alert summary for stack test-stack at ")
     assert "Not fetched" not in email and "Alerts fired" not in email
 
     assert result["published"] is True and result["reason"] is None
     assert result["message_id"] == sent["id"]
+    assert result["message"] == {"sms": sms, "email_subject": sent["subject"], "email": email}
+    assert PHONE not in json.dumps(result) and EMAIL not in json.dumps(result)
     assert result["stack"] == "test-stack"
     assert result["failed"] == [] and result["rules_fired"] == []
     tsla = result["quotes"][0]
@@ -61,6 +64,7 @@ def test_summary_publishes_one_message_with_sms_email_and_attributes(
         "change": pytest.approx(8.3),
         "change_percent": pytest.approx(3.4156, abs=1e-3),
         "currency": "USD",
+        "market_time": "2023-11-14T22:13:20Z",  # regularMarketTime 1_700_000_000
     }
     assert [q["symbol"] for q in result["quotes"]] == ["TSLA", "F", "GM"]
 
@@ -129,7 +133,7 @@ def test_http_500_retries_twice_then_reports_and_publishes_the_other_two(
     assert [q["symbol"] for q in result["quotes"]] == ["F", "GM"]
     assert result["published"] is True
     message = topic.only()["message"]
-    assert message["sms"] == "TSLA n/a | F 12.01 -0.5% | GM 48.20 +0.1%"
+    assert message["sms"] == "F 12.01 -0.5% | GM 48.20 +0.1% | failed: TSLA"
     assert "Not fetched:\n  TSLA: HTTP 500" in message["email"]
     failed = events(capsys.readouterr().out, "quote_failed")
     assert failed == [
@@ -192,7 +196,7 @@ def test_timeout_is_retried_then_reported_quickly(fn, topic, server, configure, 
     assert result["failed"] == [{"symbol": "TSLA", "reason": "timeout"}]
     assert [q["symbol"] for q in result["quotes"]] == ["F", "GM"]
     assert 0.6 <= elapsed < 2.0
-    assert topic.only()["message"]["sms"].startswith("TSLA n/a | F 12.01")
+    assert topic.only()["message"]["sms"] == "F 12.01 -0.5% | GM 48.20 +0.1% | failed: TSLA"
 
 
 def test_unknown_ticker_is_reported_without_retry(fn, topic, server, configure):
@@ -204,18 +208,27 @@ def test_unknown_ticker_is_reported_without_retry(fn, topic, server, configure):
 
     assert server.count("NOPE") == 1
     assert result["failed"] == [{"symbol": "NOPE", "reason": "unknown symbol"}]
-    assert topic.only()["message"]["sms"] == "TSLA 251.30 +3.4% | NOPE n/a"
+    assert topic.only()["message"]["sms"] == "TSLA 251.30 +3.4% | failed: NOPE"
 
 
-def test_no_quote_at_all_still_publishes_in_summary_mode(fn, topic, configure, env):
+def closed_port_url() -> str:
     with socket.socket() as probe:  # a port that is closed: connection refused
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env.setenv("STOCK_ALERT_QUOTES_BASE_URL", f"http://127.0.0.1:{port}")
+    return f"http://127.0.0.1:{port}"
+
+
+def test_no_quote_at_all_publishes_in_summary_mode_then_fails(fn, topic, configure, env, capsys):
+    env.setenv("STOCK_ALERT_QUOTES_BASE_URL", closed_port_url())
     configure([{"symbol": "TSLA"}, {"symbol": "F"}])
 
-    result = fn.handler.handler({}, FakeContext(30_000))
+    with pytest.raises(fn.handler.QuotesUnavailable) as raised:
+        fn.handler.handler({}, FakeContext(30_000))
 
+    assert str(raised.value) == (
+        "no quote fetched for any of 2 symbols: TSLA (connection error), F (connection error)"
+    )
+    result = raised.value.result
     assert result["quotes"] == [] and result["published"] is True
     assert {f["reason"] for f in result["failed"]} == {"connection error"}
     sent = topic.only()
@@ -223,14 +236,26 @@ def test_no_quote_at_all_still_publishes_in_summary_mode(fn, topic, configure, e
     assert sent["message"]["sms"] == (
         "stock-alert: no quote fetched (TSLA connection error, F connection error)"
     )
+    out = capsys.readouterr().out
+    assert [e["event"] for e in log_lines(out)][-2:] == ["published", "error"]
+    error = events(out, "error")[0]
+    assert error["published"] is True
+    assert error["failed"] == [
+        {"symbol": "TSLA", "reason": "connection error"},
+        {"symbol": "F", "reason": "connection error"},
+    ]
 
 
-def test_exhausted_budget_fetches_nothing_but_still_publishes(fn, topic, server, configure):
+def test_exhausted_budget_fetches_nothing_publishes_then_fails(fn, topic, server, configure):
     configure(THREE)
     script_three(server)
 
-    result = fn.handler.handler({}, FakeContext(2_000))  # less than the 2.5 s reserve
+    with pytest.raises(
+        fn.handler.QuotesUnavailable, match=r"TSLA \(no time left\), F \("
+    ) as raised:
+        fn.handler.handler({}, FakeContext(2_000))  # less than the 2.5 s reserve
 
+    result = raised.value.result
     assert server.requests == []
     assert [f["reason"] for f in result["failed"]] == ["no time left"] * 3
     assert result["published"] is True
@@ -272,3 +297,25 @@ def test_publish_failure_is_logged_and_raised(fn, topic, server, configure, env,
         fn.handler.handler({}, FakeContext(30_000))
 
     assert events(capsys.readouterr().out, "error")[0]["error"].startswith("sns:Publish failed")
+
+
+@pytest.mark.parametrize(
+    ("market_time", "expected"),
+    [
+        (1_764_277_200, "2025-11-27T21:00:00Z"),
+        (1_764_277_200.9, "2025-11-27T21:00:00Z"),
+        ("x", None),
+        (None, None),
+        (-5, None),
+        (10**13, None),  # milliseconds by mistake, or garbage: not a market time
+    ],
+)
+def test_regular_market_time_is_the_quote_market_time(
+    fn, topic, server, configure, market_time, expected
+):
+    configure([{"symbol": "TSLA"}])
+    server.script("TSLA", yahoo("TSLA", 251.30, 243.00, regularMarketTime=market_time))
+
+    result = fn.handler.handler({}, FakeContext(30_000))
+
+    assert result["quotes"][0]["market_time"] == expected

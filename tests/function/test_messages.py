@@ -86,6 +86,7 @@ def test_prices_below_one_keep_four_decimals(fn):
         "0.1234",
         "+0.0034",
         "+2.83%",
+        "n/a",  # no market time
     ]
 
 
@@ -122,3 +123,101 @@ def test_truncate(fn):
     assert truncate("a long sentence here", 10) == "a long..."
     assert truncate("a|b|c|d|e|f", 8, septets) == "a|b..."  # "|" counts twice
     assert truncate("abc", 1) == "..."  # never loops, even for a silly limit
+
+
+def test_failed_symbols_are_named_at_the_end_and_survive_a_cut(fn):
+    results = [quote(fn, f"SYM{i:02d}", 100 + i, 99.0) for i in range(20)]
+    results.insert(3, fn.quotes.Failure("GM", "timeout"))
+    results.append(fn.quotes.Failure("F", "HTTP 500"))
+
+    sms = fn.messages.sms(results, [])
+
+    assert sms.startswith("SYM00 100.00 +1.0% | SYM01 101.00 +2.0% | SYM02 ")
+    assert sms.endswith(" more | failed: GM, F")
+    assert fn.messages.septets(sms) <= fn.messages.SMS_LIMIT
+
+
+def test_many_failed_symbols_take_at_most_half_the_sms(fn):
+    results = [quote(fn, "TSLA", 251.3, 243.0)]
+    results += [fn.quotes.Failure(f"LONGSYMBOL{i}", "timeout") for i in range(15)]
+
+    sms = fn.messages.sms(results, [])
+
+    assert sms.startswith("TSLA 251.30 +3.4% | failed: LONGSYMBOL0, LONGSYMBOL1, ")
+    failed = sms.split(" | ", 1)[1]
+    assert failed.endswith(" more") and fn.messages.septets(failed) <= fn.messages.SMS_LIMIT // 2
+
+
+def test_daily_quota_is_said_in_sms_subject_and_email(fn):
+    used_up = fn.quotes.DAILY_QUOTA
+    results = [
+        quote(fn, "TSLA", 251.3, 243.0),
+        fn.quotes.Failure("F", used_up),
+        fn.quotes.Failure("GM", fn.quotes.NOT_REQUESTED + used_up),
+    ]
+
+    assert fn.messages.sms(results, []) == (
+        "TSLA 251.30 +3.4% | failed: F, GM (daily quota used up)"
+    )
+    email = fn.messages.email("s", "summary", "alphavantage", results, [])
+    assert "Not fetched:\n  F: daily quota used up\n  GM: not requested: daily quota used up" in (
+        email
+    )
+    assert "The Alpha Vantage daily request quota is used up: the symbols after it" in email
+
+    nothing = results[1:]
+    assert fn.messages.sms(nothing, []) == (
+        "stock-alert: no quote fetched, daily quota used up (F, GM)"
+    )
+    assert fn.messages.subject(nothing, [], "summary") == (
+        "stock-alert: could not fetch any quote (daily quota used up)"
+    )
+
+
+def test_other_failures_do_not_mention_a_quota(fn):
+    results = [quote(fn, "TSLA", 251.3, 243.0), fn.quotes.Failure("F", "rate limited")]
+
+    assert fn.messages.sms(results, []) == "TSLA 251.30 +3.4% | failed: F"
+    assert "quota" not in fn.messages.email("s", "summary", "alphavantage", results, [])
+
+
+@pytest.mark.parametrize(
+    ("market_time", "shown"),
+    [
+        ("2026-11-27T21:00:00Z", "2026-11-27 21:00 UTC"),
+        ("2026-11-27", "2026-11-27"),
+        (None, "n/a"),
+    ],
+)
+def test_market_time_display(fn, market_time, shown):
+    assert fn.messages.market_time(market_time) == shown
+
+
+def test_email_shows_each_quote_market_time_so_a_stale_one_stands_out(fn):
+    stock = fn.settings.Stock
+    fresh = fn.quotes.make_quote(stock("TSLA"), 251.3, 243.0, None, None, "2026-11-27")
+    stale = fn.quotes.make_quote(stock("F"), 12.01, 12.07, None, None, "2026-11-20")
+    now = 1_795_824_000.0  # 2026-11-28 00:00 UTC
+
+    email = fn.messages.email("s", "summary", "alphavantage", [fresh, stale], [], now=now)
+
+    assert email.startswith("stock-alert summary for stack s at 2026-11-28 00:00 UTC\n")
+    lines = email.splitlines()
+    assert lines[2].endswith("MARKET TIME")
+    assert lines[3].startswith("TSLA") and lines[3].endswith("2026-11-27")
+    assert lines[4].startswith("F ") and lines[4].endswith("2026-11-20")
+    assert fn.messages.sms([fresh, stale], []) == "TSLA 251.30 +3.4% | F 12.01 -0.5%"
+
+
+def test_a_long_alert_and_many_failures_both_fit(fn):
+    results = [quote(fn, f"SYMB{i}", 103.0, 100.0) for i in range(5)]
+    stocks = tuple(fn.settings.Stock(q.symbol) for q in results)
+    fired = fn.rules.evaluate(results, stocks, fn.settings.Alert("threshold", 1.0))
+    results += [fn.quotes.Failure(f"LONGSYMBOL{i}", "timeout") for i in range(15)]
+
+    sms = fn.messages.sms(results, fired)
+
+    alert = "ALERT SYMB0 +3.0%, SYMB1 +3.0%, SYMB2 +3.0%, SYMB3 +3.0%, SYMB4 +3.0%"
+    assert sms.startswith(alert + " | ")
+    assert " | failed: LONGSYMBOL0, " in sms and sms.endswith(" more")
+    assert fn.messages.septets(sms) <= fn.messages.SMS_LIMIT

@@ -111,4 +111,4 @@ def test_handler_end_to_end_against_quote_server(fn, topic, configure, env, prov
     assert [q["symbol"] for q in result["quotes"]] == ["TSLA", "F"]
     assert result["failed"] == [{"symbol": "BADUNKNOWN", "reason": "unknown symbol"}]
     sms = topic.only()["message"]["sms"]
-    assert sms.startswith("TSLA ") and sms.endswith(" | BADUNKNOWN n/a")
+    assert sms.startswith("TSLA ") and sms.endswith(" | failed: BADUNKNOWN")
