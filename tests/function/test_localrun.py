@@ -1,4 +1,4 @@
-"""What `stock-alert invoke --local` sees (provision.localrun runs the handler in a subprocess):
+"""What `stock-alert invoke --local` sees (local/function_runner.py runs the handler apart):
 a run that returns gives exit code 0 and a result; a run in which every quote failed raises, so
 the subprocess exits 1 with no result (the CLI maps a missing result to exit code 1) and the
 reason is in the JSON log and on stderr."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import socket
 
-from provision import localrun
+from provision.local import function_runner as localrun
 from tests.function.conftest import FUNCTION_DIR, events
 from tests.function.fake_http import yahoo
 
