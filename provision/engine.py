@@ -7,9 +7,10 @@ Adding a resource kind is one new module in resources/ and one line in resources
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from provision.aws import ALREADY_EXISTS, Aws
@@ -34,10 +35,37 @@ class Observation:
 def observe(aws: Aws, stack: Stack) -> Observation:
     """Read every kind at once; each read is independent and read-only."""
     wanted = {kind.name: kind.wanted(stack) for kind in KINDS}
-    with ThreadPoolExecutor(max_workers=len(KINDS)) as pool:
-        futures = {k.name: pool.submit(k.read, aws, wanted[k.name]) for k in KINDS}
-        found = {name: future.result() for name, future in futures.items()}
+    found = gather({k.name: partial(k.read, aws, wanted[k.name]) for k in KINDS})
     return Observation(stack, wanted, found)
+
+
+def gather(tasks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Run each task in its own daemon thread and return their results by name; the first
+    failure (in the order given) is raised once all have ended.
+
+    Daemon threads, not a ThreadPoolExecutor: the interpreter waits for a pool's workers at
+    exit, so Ctrl-C during throttled reads would hang until every retry had run out. The
+    main thread's joins stay interruptible; abandoned readers only read.
+    """
+    results: dict[str, Any] = {}
+    failures: dict[str, BaseException] = {}
+
+    def work(name: str, task: Callable[[], Any]) -> None:
+        try:
+            results[name] = task()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            failures[name] = exc
+
+    threads = [threading.Thread(target=work, args=item, daemon=True, name=f"read-{item[0]}")
+               for item in tasks.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for name in tasks:
+        if name in failures:
+            raise failures[name]
+    return {name: results[name] for name in tasks}
 
 
 def make_plan(observation: Observation, keep: bool) -> Plan:
@@ -50,14 +78,22 @@ def make_plan(observation: Observation, keep: bool) -> Plan:
 
 
 def refuse_conflicts(plan: Plan) -> None:
+    conflict = conflict_error(plan)
+    if conflict:
+        raise conflict
+
+
+def conflict_error(plan: Plan) -> ConflictError | None:
+    """The error 'up' would stop with, naming each resource it does not own; None if none."""
     if plan.conflicts:
         names = "; ".join(f"{a.kind} {a.name} ({a.reason})" for a in plan.conflicts)
-        raise ConflictError(
+        return ConflictError(
             f"Stack {plan.stack!r} cannot be applied: {names}. Nothing was changed.",
             hint="stock-alert only manages resources tagged managed-by=stock-alert and "
             f"stock-alert:stack={plan.stack}. Pick another 'name' in the config, or delete or "
             "rename the existing resource yourself.",
         )
+    return None
 
 
 Progress = Callable[[AnyAction, str], None]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -63,28 +64,68 @@ OutputOpt = Annotated[Output, typer.Option(
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Log every step and show tracebacks.")]
 
 
-def run(debug: bool, body: Any) -> None:
-    """The one error boundary: StockAlertError -> message and exit code, never a traceback."""
+class Reported(Exception):
+    """An error whose JSON document the command already printed (e.g. plan with conflicts):
+    the boundary still says it on stderr and exits with its code, but prints no second one."""
+
+    def __init__(self, error: StockAlertError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+_KIND = (("InputError", "input"), ("ConflictError", "conflict"), ("AwsError", "aws"),
+         ("Interrupted", "interrupted"))
+
+
+def error_document(err: StockAlertError) -> dict[str, Any]:
+    """The 'error' part of a failing command's JSON document."""
+    names = {cls.__name__ for cls in type(err).__mro__}
+    kind = next((k for name, k in _KIND if name in names), "runtime")
+    return {"error": {"kind": kind, "message": err.message, "hint": err.hint},
+            "exit_code": err.exit_code}
+
+
+class Interrupted(StockAlertError):
+    exit_code = 130
+
+    def __init__(self) -> None:
+        super().__init__("Interrupted.", hint="Run the same command again to finish; it "
+                         "continues where it stopped.")
+
+
+def run(debug: bool, body: Callable[[], None], output: Output = Output.human,
+        command: str = "") -> None:
+    """The one error boundary: every failure becomes a message on stderr (and, with
+    --output json, one JSON document on stdout) and an exit code, never a traceback."""
     setup_logging(debug)
     try:
         body()
+    except Reported as done:
+        _fail(done.error, debug, None, command)
     except StockAlertError as err:
-        if debug:
-            logging.getLogger("provision").exception("failed")
-        error(str(err))
-        raise typer.Exit(err.exit_code) from None
+        _fail(err, debug, output, command)
     except (typer.Exit, typer.Abort):
         raise
     except KeyboardInterrupt:
-        error("Interrupted. Run the same command again to finish; it continues where it "
-               "stopped.")
-        raise typer.Exit(130) from None
+        _fail(Interrupted(), debug, output, command)
     except Exception as err:  # noqa: BLE001 - the last line of defence against tracebacks
         if debug:
             raise
-        error(f"Unexpected error: {type(err).__name__}: {err}. Run again with --debug for "
-               "the traceback, and please report it.")
-        raise typer.Exit(1) from None
+        text = f"{type(err).__name__}: {err}"
+        _fail(StockAlertError(f"Unexpected error: {text[:300]}.", hint="Run again with "
+                              "--debug for the traceback, and please report it."),
+              debug, output, command)
+
+
+def _fail(err: StockAlertError, debug: bool, output: Output | None, command: str) -> None:
+    if debug:
+        logging.getLogger("provision").exception("failed")
+    error(str(err))
+    if output is Output.json:
+        from provision.render import emit_json
+
+        emit_json({"command": command, **error_document(err)})
+    raise typer.Exit(err.exit_code) from None
 
 
 def error(message: str) -> None:

@@ -38,7 +38,7 @@ def invoke(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionO
             render.print_invoke(outcome)
         if outcome.failed:
             raise typer.Exit(1)
-    run(debug, body)
+    run(debug, body, output, "invoke")
 
 
 @app.command()

@@ -14,7 +14,9 @@ from provision.cli.app import (
     OutputOpt,
     ProfileOpt,
     RegionOpt,
+    Reported,
     app,
+    error_document,
     resolve,
     run,
 )
@@ -27,16 +29,21 @@ def plan(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
     """Show what 'up' would change, resource by resource. Reads only; writes nothing."""
     def body() -> None:
         from provision import pipelines, render
+        from provision.engine import conflict_error
         from provision.progress import spinner
 
         target = resolve(config, profile, region)
         with spinner("reading the stack from AWS"):
             the_plan, _ = pipelines.plan(target)
+        conflict = conflict_error(the_plan)
         if output is Output.json:
-            render.emit_json({"command": "plan", **the_plan.to_dict()})
+            failure = error_document(conflict) if conflict else {}
+            render.emit_json({"command": "plan", **the_plan.to_dict(), **failure})
         else:
             render.console().print(render.plan_table(the_plan, "plan"))
-    run(debug, body)
+        if conflict:
+            raise Reported(conflict)  # 'up' would refuse: the plan is not one it can apply
+    run(debug, body, output, "plan")
 
 
 @app.command()
@@ -56,7 +63,7 @@ def up(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt =
         with spinner("reading the stack from AWS") as status:
             the_plan, done = pipelines.up(target, step_printer(status))
         _report("up", the_plan, done, output)
-    run(debug, body)
+    run(debug, body, output, "up")
 
 
 @app.command()
@@ -83,11 +90,11 @@ def down(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
             render.console(stderr=True).print(render.plan_table(the_plan, "down"))
             if not typer.confirm(f"Delete stack {the_plan.stack} in {the_plan.region}?",
                                  err=True):
-                raise InputError("Cancelled; nothing was deleted.")
+                _cancelled(output)
         with spinner("deleting") as status:
             done = pipelines.down(target, the_plan, step_printer(status))
         _report("down", the_plan, done, output)
-    run(debug, body)
+    run(debug, body, output, "down")
 
 
 @app.command()
@@ -107,7 +114,18 @@ def status(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionO
                               "resources": [r.to_dict() for r in rows]})
         else:
             render.console().print(render.status_table(the_plan, rows))
-    run(debug, body)
+    run(debug, body, output, "status")
+
+
+def _cancelled(output: Output) -> None:
+    """Answering no is a choice, not an error: exit 0, no red."""
+    from provision import render
+
+    typer.echo("Cancelled; nothing was deleted.", err=True)
+    if output is Output.json:
+        render.emit_json({"command": "down", "cancelled": True, "applied": [],
+                          "exit_code": 0})
+    raise typer.Exit(0)
 
 
 def _report(verb: str, the_plan: Any, done: list[Any], output: Output) -> None:
