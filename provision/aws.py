@@ -92,14 +92,26 @@ class Aws:
         return session
 
     def client(self, service: str) -> Any:
+        found = self._clients.get(service)  # no lock once made: clients are thread-safe
+        if found is not None:
+            return found
         session = self.session()
-        with self._lock:
+        with self._lock:  # botocore sessions are not: create one client at a time
             if service not in self._clients:
                 self._clients[service] = session.create_client(
                     service, region_name=self.region, endpoint_url=self.endpoint_url,
                     config=_client_config(),
                 )
             return self._clients[service]
+
+    def prewarm(self, services: tuple[str, ...]) -> None:
+        """Create these clients in a background thread, e.g. while the first call is in
+        flight, so the concurrent reads that follow find them ready."""
+        def make() -> None:
+            for service in services:
+                self.client(service)
+
+        threading.Thread(target=make, daemon=True, name="prewarm-clients").start()
 
     # calls -------------------------------------------------------------------------------
     def call(self, service: str, operation: str, *, missing_ok: bool = False,

@@ -17,12 +17,17 @@ from provision.resources import BY_NAME
 from provision.stack import Stack
 from provision.target import Target
 
+SERVICES = ("iam", "lambda", "logs", "sns", "events")  # what observe() reads, in that order
 _STATE = {Op.CREATE: "missing", Op.UPDATE: "drifted", Op.NOOP: "in sync",
           Op.CONFLICT: "foreign", Op.DELETE: "delete"}
 
 
 def connect(target: Target, with_code: bool) -> Stack:
-    """The first AWS call: who am I. Then the stack with its derived names."""
+    """The first AWS call: who am I. Then the stack with its derived names.
+
+    The clients the reads need are created while that call is in flight."""
+    target.aws.client("sts")
+    target.aws.prewarm(SERVICES)
     account, partition = target.aws.account()
     code = package.build() if with_code else None
     return Stack(target.config, account, target.aws.region, partition, code)
