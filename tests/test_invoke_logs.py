@@ -83,3 +83,65 @@ def test_parse_since(text: str, seconds: int) -> None:
 def test_parse_since_rejects(text: str) -> None:
     with pytest.raises(InputError, match="duration"):
         logs.parse_since(text)
+
+
+# ---- logs --follow: late events and repeats (real-AWS behaviour) ---------------------------
+# CloudWatch Logs ingests events asynchronously; an event can arrive after newer ones with an
+# older timestamp (concurrent invocations, delayed delivery). FilterLogEvents returns events by
+# timestamp, so a follower that restarts at the newest timestamp it saw skips such an event.
+# Source: the FilterLogEvents API reference ("events ... ingested ... may not be returned ...
+# in order") and aws-cli's `logs tail --follow` de-duplication by eventId (aws/aws-cli#5560).
+
+
+def test_tail_rereads_an_overlap_and_shows_each_event_once() -> None:
+    tail = logs.Tail(start_ms=1_000_000)
+    first = [{"eventId": "a", "timestamp": 2_000_000}]
+    assert tail.fresh(first) == first
+    assert tail.next_start() == 2_000_000 - logs.OVERLAP_MS  # not the newest timestamp
+    late = {"eventId": "b", "timestamp": 1_990_000}  # older than "a", arrived after it
+    assert tail.fresh([late, first[0]]) == [late]  # "a" is not shown twice
+    assert tail.fresh([late, first[0]]) == []
+
+
+def test_follow_prints_an_event_ingested_late_with_an_older_timestamp(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    import boto3
+
+    with mock_aws():
+        config = write_config(tmp_path, MINIMAL)
+        prepared, _ = target(config)
+        pipelines.up(prepared)
+        client = boto3.client("logs", region_name="us-east-1")
+        client.create_log_stream(logGroupName="/aws/lambda/t1", logStreamName="s")
+        now = int(time.time() * 1000)
+
+        def put(message: str, at: int) -> None:
+            client.put_log_events(logGroupName="/aws/lambda/t1", logStreamName="s",
+                                  logEvents=[{"timestamp": at, "message": message}])
+
+        shown: list[str] = []
+        stop = threading.Event()
+        follower = threading.Thread(target=logs.stream, args=(
+            target(config)[0], 600, True, lambda e: shown.append(e["message"]), stop, 0.02))
+        put("newest first", now)
+        follower.start()
+        try:
+            _wait_for(lambda: shown == ["newest first"])
+            put("late and older", now - 60_000)
+            _wait_for(lambda: len(shown) == 2)
+            time.sleep(0.2)  # several more polls: nothing is shown twice
+        finally:
+            stop.set()
+            follower.join(timeout=10)
+    assert shown == ["newest first", "late and older"]
+
+
+def _wait_for(condition: Any, seconds: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
