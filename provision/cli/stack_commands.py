@@ -27,15 +27,18 @@ def plan(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
     """Show what 'up' would change, resource by resource. Reads only; writes nothing."""
     def body() -> None:
         from provision import pipelines, render
+        from provision.cost.estimate import monthly
         from provision.progress import spinner
 
         target = resolve(config, profile, region)
         with spinner("reading the stack from AWS"):
             the_plan, _ = pipelines.plan(target)
+        cost = monthly(target.config)
         if output is Output.json:
-            render.emit_json({"command": "plan", **the_plan.to_dict()})
+            render.emit_json({"command": "plan", **the_plan.to_dict(), "cost": cost.to_dict()})
         else:
             render.console().print(render.plan_table(the_plan, "plan"))
+            render.console().print(cost.summary(), markup=False)
     run(debug, body)
 
 

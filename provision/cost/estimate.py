@@ -68,6 +68,40 @@ class Estimate:
         }
 
 
+    def report(self, stack: str) -> list[str]:
+        """The human report: runs, messages, each priced line, the total, what it assumes."""
+        out = [f"Cost estimate for stack {stack}, {self.month_name} (the next full calendar "
+               "month, UTC). An estimate, not a quote.",
+               f"Schedule {self.firings.expression}: {self.runs} runs ({self.firings.note})"
+               + ("" if self.enabled else "; paused (enabled: false)") + ".",
+               f"Messages per subscriber: {self.messages_qualifier} "
+               f"{self.messages_per_subscriber}.",
+               ""]
+        for line in self.lines:
+            usd = "unknown" if line.usd is None else f"${line.usd:,.2f}"
+            out.append(f"  {line.item:<32} {line.quantity:>12,g} {line.unit:<11} {usd:>9}"
+                       f"  {line.note}")
+        lower = "" if self.complete else " at least"
+        out += ["", f"Total:{lower} about ${self.total_usd:,.2f} a month.", "Assumptions:"]
+        out += [f"  - {text}" for text in self.assumptions]
+        out += [f"Warning: {text}" for text in self.warnings]
+        return out
+
+    def summary(self) -> str:
+        """One line for 'plan'."""
+        lower = "" if self.complete else "at least "
+        stale = " The SMS price table is over a year old." if any(
+            "more than a year" in w for w in self.warnings) else ""
+        return (f"Estimated cost: {lower}about ${self.total_usd:,.2f} a month "
+                f"({self.runs} runs in {self.month_name}); an estimate, details: "
+                f"'stock-alert cost'.{stale}")
+
+
+def monthly(config: Config) -> Estimate:
+    """The estimate for the next full calendar month after today (UTC)."""
+    return estimate(config, dt.datetime.now(dt.UTC).date())
+
+
 def estimate(config: Config, today: dt.date) -> Estimate:
     year, month = next_month(today)
     firings = count_month(config.schedule, year, month)
@@ -101,7 +135,7 @@ def _email_line(config: Config, runs: int) -> Line:
 
 def _service_lines(config: Config, runs: int) -> list[Line]:
     gb_s = runs * config.function.memory_mb / 1024 * config.function.timeout_s
-    log_gb = runs * prices.LOG_BYTES_PER_RUN / 1024**3
+    log_mb = runs * prices.LOG_BYTES_PER_RUN / 1024**2
     return [
         Line("Lambda requests", runs, "requests",
              max(0, runs - prices.LAMBDA_FREE_REQUESTS) * prices.LAMBDA_USD_PER_REQUEST,
@@ -114,8 +148,8 @@ def _service_lines(config: Config, runs: int) -> list[Line]:
         Line("SNS publishes", runs, "publishes",
              max(0, runs - prices.SNS_FREE_PUBLISHES) * prices.SNS_USD_PER_PUBLISH,
              f"first {prices.SNS_FREE_PUBLISHES:,} a month free"),
-        Line("CloudWatch Logs ingestion", round(log_gb, 6), "GB",
-             max(0.0, log_gb - prices.LOGS_FREE_GB) * prices.LOGS_USD_PER_GB,
+        Line("CloudWatch Logs ingestion", round(log_mb, 3), "MB",
+             max(0.0, log_mb / 1024 - prices.LOGS_FREE_GB) * prices.LOGS_USD_PER_GB,
              f"about {prices.LOG_BYTES_PER_RUN} bytes a run; {prices.LOGS_FREE_GB:g} GB free"),
     ]
 
