@@ -92,7 +92,8 @@ SCHEMA_LOOSER = {
         _doc(schedule="rate(1 hours)"),
     "numeric text is let through for lax mode, so its range is checked only by the model":
         _doc(function={"memory_mb": "64"}),
-    "a number-looking text pydantic does not parse as an integer": _doc(function={"timeout_s": "1e1"}),
+    "a number-looking text pydantic does not parse as an integer":
+        _doc(function={"timeout_s": "1e1"}),
     "the schema cannot see that a text number is not finite (nan > 0 fails in the model)":
         _doc(stocks=[{"symbol": "F", "above": "nan"}]),
 }
