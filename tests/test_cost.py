@@ -62,10 +62,17 @@ CRON_CASES: list[tuple[str, int, int, Callable[[Minute], bool]]] = [
      lambda t: t.weekday() == 4 and t.day > _last_day(t) - 7 and (t.hour, t.minute) == (8, 0)),
     ("cron(30 9 ? * 2#1 *)", 2027, 3,  # the first Monday
      lambda t: t.weekday() == 0 and t.day <= 7 and (t.hour, t.minute) == (9, 30)),
-    ("cron(0 10 1W * ? *)", 2027, 5,  # 1 May 2027 is a Saturday: Monday the 3rd
-     lambda t: t.day == _weekday_nearest(t, 1) and (t.hour, t.minute) == (10, 0)),
-    ("cron(0 10 LW * ? *)", 2027, 10,  # 31 Oct 2027 is a Sunday: Friday the 29th
-     lambda t: t.day == _last_weekday(t) and (t.hour, t.minute) == (10, 0)),
+    ("cron(0 9 ? * TUE#3,FRIL *)", 2027, 9,  # names: the third Tuesday and the last Friday
+     lambda t: (t.hour, t.minute) == (9, 0) and (
+         (t.weekday() == 1 and 15 <= t.day <= 21)
+         or (t.weekday() == 4 and t.day > _last_day(t) - 7))),
+    # W and LW are listed with the day they should move to, so a wrong move fires twice
+    ("cron(0 10 1W,3 * ? *)", 2027, 5,  # 1 May 2027 is a Saturday: Monday the 3rd
+     lambda t: t.day in (_weekday_nearest(t, 1), 3) and (t.hour, t.minute) == (10, 0)),
+    ("cron(0 10 15W,16 * ? *)", 2027, 8,  # 15 Aug 2027 is a Sunday: Monday the 16th
+     lambda t: t.day in (_weekday_nearest(t, 15), 16) and (t.hour, t.minute) == (10, 0)),
+    ("cron(0 10 LW,29 * ? *)", 2027, 10,  # 31 Oct 2027 is a Sunday: Friday the 29th
+     lambda t: t.day in (_last_weekday(t), 29) and (t.hour, t.minute) == (10, 0)),
     ("cron(5,35 */2 1-10,20 * ? *)", 2027, 1,
      lambda t: (t.day <= 10 or t.day == 20) and t.hour % 2 == 0 and t.minute in (5, 35)),
     ("cron(0 0 1 JAN-MAR ? 2027)", 2027, 2,  # a specific year, inside it
