@@ -62,9 +62,9 @@ CRON_CASES: list[tuple[str, int, int, Callable[[Minute], bool]]] = [
      lambda t: t.weekday() == 4 and t.day > _last_day(t) - 7 and (t.hour, t.minute) == (8, 0)),
     ("cron(30 9 ? * 2#1 *)", 2027, 3,  # the first Monday
      lambda t: t.weekday() == 0 and t.day <= 7 and (t.hour, t.minute) == (9, 30)),
-    ("cron(0 9 ? * TUE#3,FRIL *)", 2027, 9,  # names: the third Tuesday and the last Friday
+    ("cron(0 9 ? * SUN#3,FRIL *)", 2027, 9,  # names: the third Sunday and the last Friday
      lambda t: (t.hour, t.minute) == (9, 0) and (
-         (t.weekday() == 1 and 15 <= t.day <= 21)
+         (t.weekday() == 6 and 15 <= t.day <= 21)
          or (t.weekday() == 4 and t.day > _last_day(t) - 7))),
     # W and LW are listed with the day they should move to, so a wrong move fires twice
     ("cron(0 10 1W,3 * ? *)", 2027, 5,  # 1 May 2027 is a Saturday: Monday the 3rd
