@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -179,3 +181,30 @@ def test_stale_price_table_is_flagged_by_date(tmp_path: Path) -> None:
     assert not any("more than a year" in w for w in fresh.warnings)
     assert any("more than a year" in w and sms_prices.AS_OF in w for w in stale.warnings)
     assert "over a year old" in stale.summary() and "over a year old" not in fresh.summary()
+
+
+@pytest.mark.server
+def test_plan_shows_the_cost_line_and_json_key(cli: Any, tmp_path: Path) -> None:
+    write_config(tmp_path, MINIMAL)
+    human = cli("plan")
+    assert human.returncode == 0, human.stderr
+    assert "Estimated cost: about $" in human.stdout and "an estimate" in human.stdout
+    as_json = json.loads(cli("plan", "--output", "json").stdout)
+    assert as_json["cost"]["estimate"] is True and as_json["cost"]["runs"] > 0
+    assert as_json["cost"]["lines"][0]["item"] == "SMS to +15555550100"
+
+
+def test_cost_command_json_and_bad_config(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from provision.cli import app
+
+    path = write_config(tmp_path, MINIMAL)
+    result = CliRunner().invoke(app, ["cost", "-c", str(path), "--output", "json"])
+    assert result.exit_code == 0
+    payload = json.loads(result.output)
+    assert payload["command"] == "cost" and payload["estimate"] is True
+    assert payload["basis"] == "the next full calendar month, UTC"
+    bad = write_config(tmp_path, MINIMAL + "schedule: nope\n", "bad.yaml")
+    failed = CliRunner().invoke(app, ["cost", "-c", str(bad)])
+    assert failed.exit_code == 2 and "schedule" in failed.output
