@@ -29,6 +29,7 @@ def plan(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
     """Show what 'up' would change, resource by resource. Reads only; writes nothing."""
     def body() -> None:
         from provision import pipelines, render
+        from provision.cost.estimate import monthly
         from provision.engine import conflict_error
         from provision.progress import spinner
 
@@ -36,11 +37,14 @@ def plan(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
         with spinner("reading the stack from AWS"):
             the_plan, _ = pipelines.plan(target)
         conflict = conflict_error(the_plan)
+        cost = monthly(target.config)
         if output is Output.json:
             failure = error_document(conflict) if conflict else {}
-            render.emit_json({"command": "plan", **the_plan.to_dict(), **failure})
+            render.emit_json({"command": "plan", **the_plan.to_dict(), "cost": cost.to_dict(),
+                              **failure})
         else:
             render.console().print(render.plan_table(the_plan, "plan"))
+            render.console().print(cost.summary(), markup=False)
         if conflict:
             raise Reported(conflict)  # 'up' would refuse: the plan is not one it can apply
     run(debug, body, output, "plan")

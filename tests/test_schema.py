@@ -1,0 +1,179 @@
+"""The JSON Schema and the pydantic model accept and reject the same documents, with the gaps
+named: the schema may accept what only Python can reject, never the other way round."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from provision.cli import app
+from provision.config.model import Config, load_config
+from provision.config.schema import config_schema
+from provision.errors import ConfigError
+from tests.support.configs import EXAMPLE_CONFIG, write_config
+from tests.test_config import BAD
+
+VALIDATOR = jsonschema.Draft202012Validator(config_schema())
+BASE = {"name": "t1", "stocks": ["TSLA"]}
+
+
+def _model_ok(doc: Any) -> bool:
+    try:
+        Config.model_validate(doc)
+    except ValidationError:
+        return False
+    return True
+
+
+def _doc(**changes: Any) -> dict[str, Any]:
+    return {**BASE, **changes}
+
+
+GOOD = [
+    BASE,
+    yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8")),
+    _doc(stocks=["tsla", {"symbol": "brk.b", "name": "Berkshire", "above": 500, "below": 1}]),
+    _doc(schedule="rate(1 hour)"), _doc(schedule="  cron(0/5 9-17 ? * MON-FRI 2027)  "),
+    _doc(schedule="cron(0 10 LW * ? *)"), _doc(schedule="cron(0 8 ? * 6L,2#1 *)"),
+    _doc(region=None), _doc(region="eu-west-1"),
+    _doc(notify={"email": ["a@b.co"], "sms": ["+15555550100", "+447700900123"]}),
+    _doc(function={"memory_mb": 10240, "timeout_s": 900, "log_retention_days": 3653}),
+    _doc(quotes={"provider": "alphavantage", "api_key_parameter": "/x/key"}),
+    _doc(alert={"mode": "threshold", "change_percent": None},
+         stocks=[{"symbol": "F", "above": 20}]),
+    _doc(tags={"team": "a b.c:d/e=f+g-h@i"}), _doc(enabled=False),
+    # pydantic's lax mode reads these as numbers and booleans; the schema must not reject them
+    _doc(function={"memory_mb": "128", "timeout_s": 30.0, "log_retention_days": "14"}),
+    _doc(function={"memory_mb": " +1_28 "}), _doc(enabled="yes"), _doc(enabled="OFF"),
+    _doc(enabled=1), _doc(enabled="t"), _doc(stocks=[{"symbol": "F", "above": "1e2"}]),
+    _doc(stocks=[{"symbol": "F", "above": True}]), _doc(stocks=[{"symbol": "F", "above": "inf"}]),
+    _doc(alert={"change_percent": "2.5"}),
+]
+
+# Rejected by both (a corpus of its own; tests/test_config.py's BAD cases come on top).
+BAD_BOTH = [
+    {}, _doc(stocks=[]), _doc(colour="blue"), _doc(name=5), _doc(name="bad_name!"),
+    _doc(name="a" * 56), _doc(name="ends-"), _doc(region="mars-1"),
+    _doc(schedule="every day"), _doc(schedule="cron(0 14 * * MON-FRI)"),
+    _doc(notify={"sms": ["555-0100"]}), _doc(notify={"email": ["not-an-email"]}),
+    _doc(notify={"email": ["a@b.co", "a@b.co"]}), _doc(notify={"fax": ["1"]}),
+    _doc(function={"runtime": "python2.7"}), _doc(function={"memory_mb": 64}),
+    _doc(function={"log_retention_days": 10}), _doc(function={"memory_mb": "lots"}),
+    _doc(enabled="maybe"), _doc(enabled=2), _doc(tags={"managed-by": "me"}),
+    _doc(tags={"aws:x": "y"}), _doc(tags={"k": 1}), _doc(quotes={"provider": "google"}),
+    _doc(quotes={"base_url": "ftp://x"}), _doc(stocks=["TSLA", ""]), _doc(stocks=[5]),
+    _doc(stocks=[{"symbol": "F", "above": -1}]), _doc(stocks=[{"name": "no symbol"}]),
+    _doc(alert={"mode": "loud"}), ["just", "a", "list"],
+]
+
+# Accepted by the schema, rejected by the model: each needs Python the schema cannot express.
+SCHEMA_LOOSER = {
+    "cross-field: below must be lower than above (Stock model_validator)":
+        _doc(stocks=[{"symbol": "F", "above": 10, "below": 12}]),
+    "cross-field: alphavantage needs api_key_parameter (Quotes model_validator)":
+        _doc(quotes={"provider": "alphavantage"}),
+    "cross-field: threshold needs change_percent or a price rule (Config model_validator)":
+        _doc(alert={"mode": "threshold", "change_percent": None}),
+    "tickers are normalised (strip, upper) before the check, so the schema only asks for text":
+        _doc(stocks=["BAD TICKER!"]),
+    "duplicate tickers are found after upper-casing (tsla == TSLA)": _doc(stocks=["TSLA", "tsla"]),
+    "cron field values are checked in Python (minute 61); the schema checks 6 fields":
+        _doc(schedule="cron(61 14 ? * MON-FRI *)"),
+    "cron needs exactly one '?' in day-of-month/day-of-week: checked in Python":
+        _doc(schedule="cron(0 14 * * MON-FRI *)"),
+    "rate wants singular for 1 and plural otherwise, and N >= 1: checked in Python":
+        _doc(schedule="rate(1 hours)"),
+    "numeric text is let through for lax mode, so its range is checked only by the model":
+        _doc(function={"memory_mb": "64"}),
+    "a number-looking text pydantic does not parse as an integer":
+        _doc(function={"timeout_s": "1e1"}),
+    "the schema cannot see that a text number is not finite (nan > 0 fails in the model)":
+        _doc(stocks=[{"symbol": "F", "above": "nan"}]),
+}
+
+
+@pytest.mark.parametrize("doc", GOOD, ids=[f"good{i}" for i in range(len(GOOD))])
+def test_both_accept(doc: Any) -> None:
+    assert _model_ok(doc)
+    assert VALIDATOR.is_valid(doc), [e.message for e in VALIDATOR.iter_errors(doc)]
+
+
+@pytest.mark.parametrize("doc", BAD_BOTH, ids=[f"bad{i}" for i in range(len(BAD_BOTH))])
+def test_both_reject(doc: Any) -> None:
+    assert not _model_ok(doc)
+    assert not VALIDATOR.is_valid(doc)
+
+
+@pytest.mark.parametrize("doc", list(SCHEMA_LOOSER.values()), ids=list(SCHEMA_LOOSER))
+def test_schema_looser_only_where_stated(doc: Any) -> None:
+    assert VALIDATOR.is_valid(doc) and not _model_ok(doc)
+
+
+def _parsed(tmp_path: Path, text: str) -> Any:
+    """The document as load_config reads it, or None if it fails before the model (YAML)."""
+    path = write_config(tmp_path, text)
+    try:
+        load_config(path)
+    except ConfigError as exc:
+        if "not valid YAML" in str(exc) or "appears twice" in str(exc):
+            return None
+    return yaml.safe_load(text)
+
+
+LOOSER_BAD_CASES = {  # test_config.BAD indexes the schema accepts (the model rejects them)
+    12: "BAD TICKER! (tickers are normalised in Python)",
+    14: "[TSLA, tsla] (duplicates after upper-casing)",
+    5: "cron without '?' (checked in Python)", 7: "rate(5 minute) (checked in Python)",
+    23: "alphavantage without a key (cross-field)", 25: "threshold without a rule (cross-field)",
+    26: "below >= above (cross-field)",
+}
+
+
+@pytest.mark.parametrize(("index", "case"), list(enumerate(BAD)),
+                         ids=[f"test_config.BAD[{i}]" for i in range(len(BAD))])
+def test_config_bad_cases(tmp_path: Path, index: int, case: tuple[str, list[str]]) -> None:
+    doc = _parsed(tmp_path, case[0])
+    if doc is None:  # invalid YAML or a duplicate key: the YAML reader's job, not the schema's
+        return
+    assert not _model_ok(doc)
+    assert VALIDATOR.is_valid(doc) == (index in LOOSER_BAD_CASES), (index, case[0])
+
+
+@pytest.mark.parametrize("text", ["128", "+128", " 128 ", "1_28", "128.0", "128.", "0128", "-0",
+                                  "1e2", "0x80", "12 8", "١٢٨", "128.5", "", " ", "inf", "NaN"])
+@pytest.mark.parametrize("field", ["memory_mb", "timeout_s"])
+def test_schema_never_rejects_what_lax_mode_accepts(text: str, field: str) -> None:
+    doc = _doc(function={field: text})
+    if _model_ok(doc):
+        assert VALIDATOR.is_valid(doc), text
+
+
+def test_cli_prints_the_same_schema() -> None:
+    result = CliRunner().invoke(app, ["config", "schema"])
+    assert result.exit_code == 0
+    printed = json.loads(result.output)
+    assert printed == config_schema()
+    assert printed["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert set(printed["properties"]) == set(Config.model_fields)  # no key the model lacks
+
+
+def test_config_check_prints_defaults_and_rejects_bad(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "name: x\nstocks: [tsla]\n")
+    human = CliRunner().invoke(app, ["config", "check", "-c", str(path)])
+    assert human.exit_code == 0, human.output
+    effective = yaml.safe_load(human.output)
+    assert effective["stocks"] == [{"symbol": "TSLA", "name": None, "above": None, "below": None}]
+    assert effective["function"]["memory_mb"] == 128 and effective["alert"]["mode"] == "summary"
+    as_json = CliRunner().invoke(app, ["config", "check", "-c", str(path), "--output", "json"])
+    assert json.loads(as_json.output)["config"] == effective
+    bad = write_config(tmp_path, "name: x\nstocks: [tsla]\nschedule: nope\n", "bad.yaml")
+    result = CliRunner().invoke(app, ["config", "check", "-c", str(bad)])
+    assert result.exit_code == 2 and "schedule" in result.output
+    assert "Traceback" not in result.output
