@@ -114,7 +114,8 @@ def _busy_reason(code: str, message: str) -> str | None:
 def _entries_reason(exc: PartialFailure) -> str | None:
     codes = {str(e.get("ErrorCode", "")) for e in exc.entries}
     if codes and codes <= TRANSIENT_ENTRY:
-        return f"sending again the {len(exc.entries)} entries AWS did not apply"
+        n = len(exc.entries)
+        return f"sending again the {n} {'entry' if n == 1 else 'entries'} AWS did not apply"
     return None
 
 

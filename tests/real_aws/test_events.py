@@ -162,14 +162,14 @@ def test_put_targets_that_keep_failing_exit_1_naming_the_code(config: Path) -> N
     assert result.exit_code == 1
     message = one_paragraph(result.stderr)
     assert CONCURRENT in message and TARGET_ID in message and "no alert is sent" in message
-    assert "up again" in message
+    assert "'stock-alert up' again" in message
     assert "Created" not in result.stdout and "applied" not in result.stdout.lower()
     assert 60 <= clock.now <= 62 and 20 <= tries <= 240  # bounded by the deadline
     assert rule_targets() == []
     # Once EventBridge applies it, the next up adds exactly what is missing.
     prepared, log = target(config)
     pipelines.up(prepared)
-    assert log.writes() == ["events:PutTargets", "lambda:AddPermission"]
+    assert log.writes() == ["eventbridge:PutTargets", "lambda:AddPermission"]
     no_writes_left(config)
     down_leaves_nothing(config)
 
@@ -198,7 +198,7 @@ def test_remove_targets_that_keep_failing_exit_1_and_the_next_down_finishes(
         assert faults.count("events", "DeleteRule") == 0  # it never tried a doomed delete
     assert result.exit_code == 1
     message = one_paragraph(result.stderr)
-    assert CONCURRENT in message and "down' again" in message
+    assert CONCURRENT in message and "'stock-alert down' again" in message
     assert rule_targets() == [TARGET_ID]
     again = run_cli(config, FakeClock(), "down", "--yes")
     assert again.exit_code == 0, again.output
