@@ -14,8 +14,15 @@ from typing import Any
 from urllib.parse import urlparse
 
 from provision import __version__
-from provision.errors import AwsError, InputError, RetryExhausted
-from provision.retry import NOT_FOUND, RetryPolicy, error_code, error_message, retry_reason
+from provision.errors import AwsError, InputError, QuotaExceeded, RetryExhausted
+from provision.retry import (
+    NOT_FOUND,
+    QUOTA,
+    RetryPolicy,
+    error_code,
+    error_message,
+    retry_reason,
+)
 
 log = logging.getLogger("provision.aws")
 
@@ -115,22 +122,27 @@ class Aws:
 
     # calls -------------------------------------------------------------------------------
     def call(self, service: str, operation: str, *, missing_ok: bool = False,
-             settling: bool = False, **params: Any) -> Any:
+             settling: bool = False, dependents_removed: bool = False, **params: Any) -> Any:
         """Call `operation` (snake_case) with retries; None for not-found when missing_ok.
 
         settling=True: the target was created earlier in this run, so "not found" is AWS's
         eventual consistency and is retried until the deadline.
+        dependents_removed=True: this run has just removed what hung on the target (a rule's
+        targets, a role's policies), so a delete refused because of them (EventBridge "Rule
+        can't be deleted since it has targets.", IAM DeleteConflict "must delete policies
+        first") is AWS's eventual consistency and is retried until the deadline.
         """
         from botocore.exceptions import BotoCoreError, ClientError
 
         method: Callable[..., Any] = getattr(self.client(service), operation)
         try:
             return self.retry.call(f"{service}:{operation}", method, settling=settling,
-                                   **params)
+                                   dependents_removed=dependents_removed, **params)
         except ClientError as exc:
             if missing_ok and error_code(exc) in NOT_FOUND:
                 return None
-            raise translate(exc, service, operation) from exc
+            retried = retry_reason(exc, dependents_removed=dependents_removed) is not None
+            raise translate(exc, service, operation, retried=retried) from exc
         except BotoCoreError as exc:
             raise transport_error(exc, self.endpoint_url, service, operation) from exc
 
@@ -185,10 +197,28 @@ def _client_config() -> Any:
     )
 
 
-def translate(exc: Any, service: str, operation: str) -> AwsError:
+# What a LimitExceededException means where this tool can meet it: (service, operation) ->
+# (the quota, what to delete instead). Sources: EventBridge and CloudWatch Logs quota pages
+# (docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html,
+# docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html).
+QUOTA_NAMES = {
+    ("events", "put_rule"): ("EventBridge rules per event bus (default 300; 100 in some "
+                             "Regions)", "rules"),
+    ("events", "put_targets"): ("EventBridge targets per rule (5, not adjustable)", "targets"),
+    ("logs", "create_log_group"): ("CloudWatch Logs log groups per account and Region",
+                                   "log groups"),
+}
+
+
+def translate(exc: Any, service: str, operation: str, *,
+              retried: bool | None = None) -> AwsError:
+    """The user's error for a botocore ClientError. `retried`: whether the retry policy kept
+    trying it (default: whether it would, without the call's flags)."""
     code, message = error_code(exc), error_message(exc)
     where = f"{service} {operation.replace('_', ' ')}"
-    if retry_reason(exc):
+    if code in QUOTA:
+        return quota_error(service, operation, code, message)
+    if retry_reason(exc) if retried is None else retried:
         return RetryExhausted(
             f"{where} kept failing with {code}: {message}", code=code,
             hint="AWS did not recover before the retry deadline; run the same command again "
@@ -199,6 +229,23 @@ def translate(exc: Any, service: str, operation: str) -> AwsError:
         hint = ("Your AWS identity lacks this permission or its credentials are invalid; the "
                 "README lists the permissions the operator needs.")
     return AwsError(f"AWS refused {where}: {code}: {message}", hint=hint, code=code)
+
+
+def quota_error(service: str, operation: str, code: str, message: str) -> QuotaExceeded:
+    """A full quota: say which, and how to raise it; running again will not help by itself."""
+    quota, things = QUOTA_NAMES.get((service, operation),
+                                    (f"a {service} service quota", "resources"))
+    return QuotaExceeded(
+        f"AWS refused {service} {operation.replace('_', ' ')}: {code}: {message} The quota "
+        f"'{quota}' is full in this account and Region; this is not throttling, so retrying "
+        "cannot help.",
+        code=code,
+        hint=f"Delete {things} you no longer use, or raise the quota in the Service Quotas "
+        f"console (https://console.aws.amazon.com/servicequotas/home/services/{service}/quotas)"
+        f" or with 'aws service-quotas list-service-quotas --service-code {service}' (to find "
+        f"its quota code) and 'aws service-quotas request-service-quota-increase "
+        f"--service-code {service} --quota-code CODE --desired-value N'; then run the same "
+        "command again.")
 
 
 def transport_error(exc: Any, endpoint: str | None, service: str, operation: str) -> AwsError:

@@ -45,3 +45,19 @@ class AwsError(StockAlertError):
 
 class RetryExhausted(AwsError):
     """A retried AWS condition (IAM propagation, throttling, update in progress) did not clear."""
+
+
+class QuotaExceeded(AwsError):
+    """A service quota is full (LimitExceededException): waiting cannot help; raising it can."""
+
+
+class PartialFailure(AwsError):
+    """A batch call answered HTTP 200, yet AWS did not apply some of its entries.
+
+    `entries` are AWS's failed-entry records (EventBridge: TargetId, ErrorCode, ErrorMessage).
+    """
+
+    def __init__(self, message: str, *, hint: str = "", code: str = "",
+                 entries: tuple[dict[str, object], ...] = ()) -> None:
+        super().__init__(message, hint=hint, code=code)
+        self.entries = entries

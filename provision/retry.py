@@ -2,14 +2,18 @@
 
 botocore's `standard` retry mode already retries throttling and dropped connections a few times.
 This layer adds what botocore cannot know: IAM propagation ("The role defined for the function
-cannot be assumed by Lambda."), Lambda's "update in progress", and throttling storms that outlast
-botocore's attempts. Backoff is capped exponential with full jitter, bounded by a deadline on an
-injected clock, so tests run without real sleeps and nothing waits a fixed time.
+cannot be assumed by Lambda."), Lambda's "update in progress" and "state: Pending", conflicting
+operations on a log group, deletes that AWS refuses for a moment after their dependents were
+removed, batch entries AWS did not apply, and throttling storms that outlast botocore's attempts.
+A full quota (LimitExceededException) is not a rate: it is never retried here. Backoff is
+capped exponential with full jitter, bounded by a deadline on an injected clock, so tests run
+without real sleeps and nothing waits a fixed time.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,14 +22,24 @@ from typing import Any, TypeVar
 import tenacity
 from botocore.exceptions import ClientError
 
+from provision.errors import PartialFailure
+
 log = logging.getLogger("provision.retry")
 T = TypeVar("T")
 
 THROTTLING = frozenset({
     "Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException",
     "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException",
-    "SlowDown", "ProvisionedThroughputExceededException", "LimitExceededException",
+    "SlowDown", "ProvisionedThroughputExceededException",
+    "Throttled",  # SNS (HTTP 429); botocore's standard mode does not list this code
 })
+# A quota is full: waiting does not empty it. botocore's standard mode still counts
+# LimitExceededException as throttling, so it makes its few attempts; this layer adds none.
+QUOTA = frozenset({"LimitExceededException", "LimitExceeded"})
+# Codes of batch entries AWS did not apply that are worth sending again (EventBridge's
+# PutTargetsResultEntry: "ConcurrentModificationException: too many requests at the same time").
+TRANSIENT_ENTRY = frozenset({"ConcurrentModificationException", "InternalException",
+                             "InternalFailure", "ServiceUnavailable"}) | THROTTLING
 NOT_FOUND = frozenset({
     "NoSuchEntity", "ResourceNotFoundException", "NotFound", "NotFoundException",
     "ParameterNotFound",
@@ -34,6 +48,14 @@ _PROPAGATION = (
     "cannot be assumed by lambda",
     "execution role does not have permissions",
 )
+# "The function is currently in the following state: Pending" (also quoted, with
+# "StateReasonCode: 'Creating'"): the new function is not Active yet.
+_PENDING = re.compile(r"currently in the following state:\s*'?pending\b")
+# Refusals that only mean "the dependents you just removed are not gone yet".
+_DEPENDENTS_LEFT = {
+    "ValidationException": "since it has targets",  # EventBridge DeleteRule
+    "DeleteConflict": "policies first",  # IAM DeleteRole: "must delete/detach ... policies first"
+}
 
 
 def error_code(exc: BaseException) -> str:
@@ -48,21 +70,52 @@ def error_message(exc: BaseException) -> str:
     return str(exc)
 
 
-def retry_reason(exc: BaseException, settling: bool = False) -> str | None:
+def retry_reason(exc: BaseException, settling: bool = False,
+                 dependents_removed: bool = False) -> str | None:
     """Why this error is worth another try, or None when it is final.
 
     `settling`: the call acts on something created moments ago in this run; AWS's eventual
     consistency (IAM above all) can still answer "not found" for a short while.
+    `dependents_removed`: this run has just removed what hung on the target (a rule's targets,
+    a role's policies); AWS can still refuse the delete because of them for a short while.
     """
+    if isinstance(exc, PartialFailure):
+        return _entries_reason(exc)
     code, message = error_code(exc), error_message(exc).lower()
+    if code in QUOTA:
+        return None
     if settling and code in NOT_FOUND:
         return "waiting for the new resource to become visible"
+    if dependents_removed and _dependents_left(code, message):
+        return "waiting for AWS to see the dependents this run removed"
     if code in THROTTLING:
         return "AWS is throttling requests"
+    return _busy_reason(code, message)
+
+
+def _dependents_left(code: str, message: str) -> bool:
+    phrase = _DEPENDENTS_LEFT.get(code)
+    return phrase is not None and phrase in message
+
+
+def _busy_reason(code: str, message: str) -> str | None:
+    """The resource is busy (propagating, updating, being created) for a while."""
     if code == "InvalidParameterValueException" and any(p in message for p in _PROPAGATION):
         return "waiting for the new IAM role to propagate"
     if code == "ResourceConflictException" and "in progress" in message:
         return "waiting for the previous Lambda update to finish"
+    if code == "ResourceConflictException" and _PENDING.search(message):
+        return "waiting for the new Lambda function to become Active"
+    if code == "OperationAbortedException":
+        return "waiting for a conflicting operation on the resource to finish"
+    return None
+
+
+def _entries_reason(exc: PartialFailure) -> str | None:
+    codes = {str(e.get("ErrorCode", "")) for e in exc.entries}
+    if codes and codes <= TRANSIENT_ENTRY:
+        n = len(exc.entries)
+        return f"sending again the {n} {'entry' if n == 1 else 'entries'} AWS did not apply"
     return None
 
 
@@ -79,23 +132,26 @@ class RetryPolicy:
     attempts: dict[str, int] = field(default_factory=dict)
 
     def call(self, what: str, fn: Callable[..., T], *args: Any, settling: bool = False,
-             **kwargs: Any) -> T:
+             dependents_removed: bool = False, **kwargs: Any) -> T:
         start = self.clock()
+
+        def reason(exc: BaseException) -> str | None:
+            return retry_reason(exc, settling, dependents_removed)
 
         def out_of_time(state: tenacity.RetryCallState) -> bool:
             return self.clock() - start >= self.deadline_s
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
-            reason = retry_reason(exc, settling) if exc else "retrying"
+            why = reason(exc) if exc else "retrying"
             wait = state.next_action.sleep if state.next_action else 0.0
             self.attempts[what] = state.attempt_number + 1
-            log.info("%s: %s; attempt %d in %.1fs", what, reason, state.attempt_number + 1, wait)
+            log.info("%s: %s; attempt %d in %.1fs", what, why, state.attempt_number + 1, wait)
             if self.on_retry:
-                self.on_retry(what, reason or "", state.attempt_number + 1, self.clock() - start)
+                self.on_retry(what, why or "", state.attempt_number + 1, self.clock() - start)
 
         retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception(lambda e: retry_reason(e, settling) is not None),
+            retry=tenacity.retry_if_exception(lambda e: reason(e) is not None),
             wait=tenacity.wait_random_exponential(multiplier=self.initial_s, max=self.cap_s),
             stop=out_of_time,
             sleep=self.sleep,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
+from provision.errors import PartialFailure
 from provision.retry import RetryPolicy, retry_reason
 from tests.support.inprocess import FakeClock
 
@@ -39,9 +40,56 @@ class Flaky:
     ("TooManyRequestsException", "Rate exceeded", True),
     ("ThrottlingException", "Rate exceeded", True),
     ("AccessDenied", "no", False),
+    ("Throttled", "Rate exceeded", True),  # SNS, HTTP 429
+    ("LimitExceededException", "The requested resource exceeds the maximum number allowed.",
+     False),  # a full quota, not a rate
+    ("LimitExceeded", "Cannot exceed quota for RolesPerAccount: 1000", False),
+    ("ResourceConflictException",
+     "The operation cannot be performed at this time. The function is currently in the "
+     "following state: Pending", True),
+    ("ResourceConflictException",
+     "The operation cannot be performed at this time. The resource arn:x is currently in the "
+     "following state: 'Pending'. StateReasonCode: 'Creating'", True),
+    ("ResourceConflictException",
+     "The operation cannot be performed at this time. The function is currently in the "
+     "following state: Failed", False),
+    ("OperationAbortedException",
+     "A conflicting operation is currently in progress against this resource.", True),
+    # Without dependents_removed these are final: nothing this run did explains them.
+    ("ValidationException", "Rule can't be deleted since it has targets.", False),
+    ("DeleteConflict", "Cannot delete entity, must delete policies first.", False),
 ])
 def test_what_is_retried(code: str, message: str, retried: bool) -> None:
     assert (retry_reason(_error(code, message)) is not None) is retried
+
+
+@pytest.mark.parametrize(("code", "message", "retried"), [
+    ("ValidationException", "Rule can't be deleted since it has targets.", True),
+    ("DeleteConflict", "Cannot delete entity, must delete policies first.", True),
+    ("DeleteConflict", "Cannot delete entity, must detach all policies first.", True),
+    ("DeleteConflict", "Cannot delete entity, must remove roles from instance profile first.",
+     False),  # not something this run removed
+    ("ValidationException", "1 validation error detected", False),
+])
+def test_what_is_retried_after_removing_dependents(code: str, message: str,
+                                                    retried: bool) -> None:
+    error = _error(code, message, "DeleteRule")
+    assert (retry_reason(error, dependents_removed=True) is not None) is retried
+
+
+def _entries(*codes: str) -> PartialFailure:
+    return PartialFailure("x", code=codes[0], entries=tuple(
+        {"TargetId": f"t{n}", "ErrorCode": c, "ErrorMessage": "m"} for n, c in enumerate(codes)))
+
+
+@pytest.mark.parametrize(("codes", "retried"), [
+    (("ConcurrentModificationException",), True),
+    (("InternalException", "ConcurrentModificationException"), True),
+    (("ConcurrentModificationException", "ValidationException"), False),
+    (("AccessDeniedException",), False),
+])
+def test_which_failed_entries_are_sent_again(codes: tuple[str, ...], retried: bool) -> None:
+    assert (retry_reason(_entries(*codes)) is not None) is retried
 
 
 def test_propagation_wait_ends_within_cap_after_role_is_usable() -> None:

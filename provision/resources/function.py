@@ -83,6 +83,11 @@ class Function(Kind[WantedFunction, ObservedFunction]):
     def update(self, aws: Aws, wanted: WantedFunction, observed: ObservedFunction,
                changes: Changes) -> None:
         fields = {c.field for c in changes}
+        if observed.state == "Pending" and fields & ({"code"} | set(CONFIG_KEYS)):
+            # A function still being created (an earlier run stopped before it was Active)
+            # refuses updates with ResourceConflictException "...currently in the following
+            # state: Pending"; wait for Active first, as Lambda's docs advise.
+            aws.waiter("lambda", "function_active_v2", FunctionName=wanted.name)
         if "code" in fields:
             assert wanted.code is not None, "the code is built before a plan that updates"
             result = aws.call("lambda", "update_function_code", FunctionName=wanted.name,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provision.aws import Aws
-from provision.errors import AwsError
+from provision.errors import AwsError, PartialFailure
 from provision.plan import Action, Change, Changes, Op, tag_changes
 from provision.resources.contract import Kind
 from provision.resources.tags import apply_tags, as_list, from_list
@@ -133,9 +133,11 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
         if observed.rule is None:
             return  # only a permission remains; it goes with the function
         if observed.rule.targets:
-            aws.call("events", "remove_targets", Rule=wanted.name,
-                     Ids=sorted(observed.rule.targets))
-        aws.call("events", "delete_rule", Name=wanted.name, missing_ok=True)
+            _each_entry(aws, "remove_targets", wanted.name, sorted(observed.rule.targets))
+        # Right after RemoveTargets, DeleteRule can still answer "Rule can't be deleted since
+        # it has targets." for a moment: waited out, but only when this run removed them.
+        aws.call("events", "delete_rule", Name=wanted.name, missing_ok=True,
+                 dependents_removed=bool(observed.rule.targets))
 
     def summary(self, observed: ObservedSchedule | None) -> dict[str, Any]:
         if observed is None:
@@ -189,10 +191,55 @@ def _put_rule(aws: Aws, wanted: WantedSchedule, with_tags: bool) -> None:
 def _set_targets(aws: Aws, wanted: WantedSchedule, old: dict[str, str]) -> None:
     extra = sorted(i for i in old if i not in wanted.targets)
     if extra:
-        aws.call("events", "remove_targets", Rule=wanted.name, Ids=extra)
+        _each_entry(aws, "remove_targets", wanted.name, extra)
     missing = [{"Id": i, "Arn": arn} for i, arn in wanted.targets.items() if old.get(i) != arn]
     if missing:
-        aws.call("events", "put_targets", Rule=wanted.name, Targets=missing)
+        _each_entry(aws, "put_targets", wanted.name, missing)
+
+
+def _each_entry(aws: Aws, operation: str, rule: str, entries: list[Any]) -> None:
+    """PutTargets / RemoveTargets until AWS has applied every entry.
+
+    Both can answer HTTP 200 with FailedEntryCount > 0 ("This action can partially fail if too
+    many requests are made at the same time", botocore's events model): the entries listed in
+    FailedEntries were not applied. They are sent again under the retry policy; if they keep
+    failing, or fail for a reason that is not transient, PartialFailure names AWS's ErrorCode.
+    """
+    field = "Targets" if operation == "put_targets" else "Ids"
+    left = list(entries)
+
+    def send() -> None:
+        nonlocal left
+        params: dict[str, Any] = {"Rule": rule, field: left}
+        answer = aws.call("events", operation, **params)
+        failed = (answer.get("FailedEntries") or []) if answer.get("FailedEntryCount") else []
+        if not failed:
+            return
+        ids = {f.get("TargetId") for f in failed}
+        left = [e for e in left if _entry_id(e) in ids] or left
+        raise _partial_failure(operation, rule, failed)
+
+    aws.retry.call(f"events:{operation}", send)
+
+
+def _entry_id(entry: Any) -> str:
+    return str(entry["Id"] if isinstance(entry, dict) else entry)
+
+
+def _partial_failure(operation: str, rule: str, failed: list[dict[str, Any]]) -> PartialFailure:
+    first = failed[0]
+    code = str(first.get("ErrorCode", ""))
+    targets = ", ".join(sorted(str(f.get("TargetId")) for f in failed))
+    if operation == "put_targets":
+        effect = ("The rule exists without this target, so it runs nothing and no alert is "
+                  "sent. Run 'stock-alert up' again to add it.")
+    else:
+        effect = ("The rule still has this target, so it cannot be deleted yet. Run "
+                  "'stock-alert down' again to finish.")
+    return PartialFailure(
+        f"EventBridge did not apply {operation.replace('_', ' ')} for target {targets} of rule "
+        f"{rule}: {code}: {first.get('ErrorMessage', '')}", code=code, hint=effect,
+        entries=tuple(failed))
 
 
 def _set_permission(aws: Aws, wanted: WantedSchedule, replace: bool) -> None:
