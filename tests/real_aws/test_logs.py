@@ -52,10 +52,12 @@ def account_policy(days: int | None) -> Callable[..., None]:
 
 
 @contextmanager
-def every_session_answers(event: str, edit: Callable[..., None]) -> Iterator[None]:
-    """Every botocore session created meanwhile, the CLI's own included, runs `edit`."""
-    with mock.patch.object(handlers, "BUILTIN_HANDLERS",
-                           [*handlers.BUILTIN_HANDLERS, (event, edit)]):
+def every_session_answers(event: str, edit: Callable[..., Any], first: bool = False,
+                          ) -> Iterator[None]:
+    """Every botocore session created meanwhile, the CLI's own included, runs `edit`; with
+    first=True ahead of moto's own before-send handler, so its answer wins."""
+    spec = (event, edit, handlers.REGISTER_FIRST) if first else (event, edit)
+    with mock.patch.object(handlers, "BUILTIN_HANDLERS", [*handlers.BUILTIN_HANDLERS, spec]):
         yield
 
 
