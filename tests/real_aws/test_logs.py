@@ -15,20 +15,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import boto3
 import pytest
-from botocore import handlers
 from moto import mock_aws
 from typer.testing import CliRunner
 
 from provision import pipelines
 from provision.cli import app
 from provision.target import Target
+from tests.real_aws.wire import every_session_answers
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import ClientCalls, target
 from tests.support.inventory import inventory
@@ -49,16 +47,6 @@ def account_policy(days: int | None) -> Callable[..., None]:
             else:
                 group["retentionInDays"] = days
     return edit
-
-
-@contextmanager
-def every_session_answers(event: str, edit: Callable[..., Any], first: bool = False,
-                          ) -> Iterator[None]:
-    """Every botocore session created meanwhile, the CLI's own included, runs `edit`; with
-    first=True ahead of moto's own before-send handler, so its answer wins."""
-    spec = (event, edit, handlers.REGISTER_FIRST) if first else (event, edit)
-    with mock.patch.object(handlers, "BUILTIN_HANDLERS", [*handlers.BUILTIN_HANDLERS, spec]):
-        yield
 
 
 @pytest.fixture

@@ -5,22 +5,13 @@ subscription with SubscriptionArn "Deleted" for a while, and Unsubscribe("Delete
 InvalidParameter "Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6
 elements, not 1" (https://github.com/ansible/ansible/pull/20086,
 https://github.com/xmidt-org/webpa-common/issues/362). moto drops the subscription instead and
-accepts any Unsubscribe, so an after-call hook lists the cancelled entry and a before-send hook
-answers a non-ARN Unsubscribe as SNS does, in SNS's XML wire format.
-
-SMS that SNS accepts but never delivers. CheckIfPhoneNumberIsOptedOut: "You cannot send SMS
-messages to a number that is opted out" (botocore sns service model; moto answers true for
-numbers ending in 99). GetSMSSandboxAccountStatus / ListSMSSandboxPhoneNumbers: in the sandbox
-"you can send SMS messages only to verified destination phone numbers" (service model; the list
-is paginated by NextToken, Status Pending|Verified). moto does not implement the sandbox calls
-(in-process NotImplementedError, over HTTP a 500), so their answers are sent from before-send in
-SNS's XML wire format when a test needs them.
+accepts any Unsubscribe, so an after-call hook lists the cancelled entry and a before-send answer
+(tests/real_aws/wire.py) refuses a non-ARN Unsubscribe as SNS does, in SNS's XML wire format.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,19 +25,16 @@ from moto import mock_aws
 from provision import pipelines
 from provision.pipelines import StatusRow
 from provision.target import Target
-from tests.real_aws.test_logs import every_session_answers
+from tests.real_aws.wire import Wire, every_session, every_session_answers, form
 from tests.support.awsproxy import Error
 from tests.support.configs import MINIMAL, write_config
-from tests.support.faults import FaultInjector, error_response
+from tests.support.faults import error_response
 from tests.support.inprocess import ClientCalls, target
 from tests.support.inventory import inventory
 
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:t1-alerts"
 EMAIL, SMS = ("email", "you@example.com"), ("sms", "+15555550100")
-SMS_READS = {"sns:CheckIfPhoneNumberIsOptedOut", "sns:GetSMSSandboxAccountStatus",
-             "sns:ListSMSSandboxPhoneNumbers"}
 KINDS = ("roles", "log_groups", "topics", "subscriptions", "functions", "rules")
-XMLNS = "http://sns.amazonaws.com/doc/2010-03-31/"
 
 
 @pytest.fixture
@@ -74,14 +62,13 @@ def listed_as_cancelled(*subscribers: tuple[str, str]) -> Callable[..., None]:
 
 
 class Unsubscribes:
-    """before-send: records every Unsubscribe and refuses a non-ARN exactly as SNS does."""
+    """Answers Unsubscribe: records every one and refuses a non-ARN exactly as SNS does."""
 
     def __init__(self) -> None:
         self.arns: list[str] = []
 
-    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
-        body = request.body.decode() if isinstance(request.body, bytes) else request.body
-        arn = parse_qs(body)["SubscriptionArn"][0]
+    def __call__(self, request: Any) -> AWSResponse | None:
+        arn = parse_qs(form(request))["SubscriptionArn"][0]
         self.arns.append(arn)
         if arn.startswith("arn:"):
             return None  # on to moto
@@ -90,47 +77,13 @@ class Unsubscribes:
             f"have at least 6 elements, not {len(arn.split(':'))}"))
 
 
-def _xml(operation: str, result: str) -> Callable[..., AWSResponse]:
-    def answer(request: Any, **_: Any) -> AWSResponse:
-        import io
-
-        body = (f'<{operation}Response xmlns="{XMLNS}"><{operation}Result>{result}'
-                f"</{operation}Result><ResponseMetadata><RequestId>r</RequestId>"
-                f"</ResponseMetadata></{operation}Response>").encode()
-
-        class Raw(io.BytesIO):
-            def stream(self, **_: Any) -> Iterator[bytes]:
-                yield self.read()
-        return AWSResponse(request.url, 200, {"Content-Type": "text/xml"}, Raw(body))
-    return answer
-
-
-def sms_account(prepared: Target, in_sandbox: bool,
-                pages: tuple[tuple[tuple[str, str], ...], ...] = ()) -> None:
-    """The account's SMS sandbox status and its sandbox numbers (page by page), as SNS sends
-    them."""
-    events = prepared.aws.events
-    events.register_first("before-send.sns.GetSMSSandboxAccountStatus", _xml(
-        "GetSMSSandboxAccountStatus", f"<IsInSandbox>{str(in_sandbox).lower()}</IsInSandbox>"))
-
-    def listing(request: Any, **kwargs: Any) -> AWSResponse:
-        body = request.body.decode() if isinstance(request.body, bytes) else request.body
-        page = int(parse_qs(body).get("NextToken", ["0"])[0])
-        members = "".join(f"<member><PhoneNumber>{n}</PhoneNumber><Status>{s}</Status></member>"
-                          for n, s in pages[page])
-        more = f"<NextToken>{page + 1}</NextToken>" if page + 1 < len(pages) else ""
-        result = f"<PhoneNumbers>{members}</PhoneNumbers>{more}"
-        return _xml("ListSMSSandboxPhoneNumbers", result)(request, **kwargs)
-    events.register_first("before-send.sns.ListSMSSandboxPhoneNumbers", listing)
-
-
 # ---- helpers -------------------------------------------------------------------------------
 def _hooked(config: Path, *cancelled: tuple[str, str]) -> tuple[Target, ClientCalls, Unsubscribes]:
     prepared, log = target(config)
     unsubscribes = Unsubscribes()
     prepared.aws.events.register("after-call.sns.ListSubscriptionsByTopic",
                                  listed_as_cancelled(*cancelled))
-    prepared.aws.events.register_first("before-send.sns.Unsubscribe", unsubscribes)
+    Wire().attach(prepared.aws.events).answers["Unsubscribe"] = unsubscribes
     return prepared, log, unsubscribes
 
 
@@ -197,9 +150,10 @@ def test_cli_up_exits_0_with_a_cancelled_subscription_left_behind(
     recipient_cancels(*EMAIL)
     changed = write_config(tmp_path, MINIMAL.replace("[you@example.com]", "[]"), name="c.yaml")
     unsubscribes = Unsubscribes()
+    wire = Wire()
+    wire.answers["Unsubscribe"] = unsubscribes
     with every_session_answers("after-call.sns.ListSubscriptionsByTopic",
-                               listed_as_cancelled(EMAIL)), \
-            every_session_answers("before-send.sns.Unsubscribe", unsubscribes, first=True):
+                               listed_as_cancelled(EMAIL)), every_session(wire):
         result = runner.invoke(app, ["up", "-c", str(changed), "--output", "json"])
         status = runner.invoke(app, ["status", "-c", str(changed), "--output", "json"])
     assert (result.exit_code, status.exit_code) == (0, 0), result.output
@@ -208,3 +162,4 @@ def test_cli_up_exits_0_with_a_cancelled_subscription_left_behind(
     assert topic["state"] == "in sync"
     assert {"protocol": "email", "endpoint": EMAIL[1],
             "state": "unsubscribed by the recipient"} in topic["attributes"]["subscriptions"]
+
