@@ -6,6 +6,7 @@ or summarise.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +14,8 @@ from provision import package
 from provision.engine import Observation, execute, make_plan, observe, refuse_conflicts
 from provision.engine import Progress as Progress
 from provision.plan import AnyAction, Op, Plan
-from provision.resources import BY_NAME
+from provision.resources import BY_NAME, sms_delivery
+from provision.resources.topic import Topic
 from provision.stack import Stack
 from provision.target import Target
 
@@ -69,14 +71,27 @@ class StatusRow:
 
 
 def status(target: Target) -> tuple[Plan, list[StatusRow]]:
-    the_plan, observation = plan(target, keep=True)
-    return the_plan, [_row(action, observation) for action in the_plan.actions]
+    """The plan's view of each resource, plus whether SNS can deliver to each SMS number.
+
+    The SMS checks read only the config's numbers, so they run alongside the stack's reads
+    (after the identity call has proved the credentials); their notes join the topic's row."""
+    stack = connect(target, with_code=True)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        sms = pool.submit(sms_delivery.check, target.aws, stack.config.notify.sms)
+        observation = observe(target.aws, stack)
+        deliveries = sms.result()
+    the_plan = make_plan(observation, keep=True)
+    extra = {Topic.name: tuple(d.note for d in deliveries if d.note)}
+    return the_plan, [_row(action, observation, extra.get(action.kind, ()))
+                      for action in the_plan.actions]
 
 
-def _row(action: AnyAction, observation: Observation) -> StatusRow:
+def _row(action: AnyAction, observation: Observation, extra: tuple[str, ...] = (),
+         ) -> StatusRow:
     seen = observation.found[action.kind]
     drift = tuple(c.label for c in action.changes) if action.op is Op.UPDATE else ()
     return StatusRow(action.kind, action.name,
                      exists=seen is not None and action.op is not Op.CREATE,
                      state=_STATE[action.op], drift=drift,
-                     attributes=BY_NAME[action.kind].summary(seen), notes=action.notes)
+                     attributes=BY_NAME[action.kind].summary(seen),
+                     notes=action.notes + extra)

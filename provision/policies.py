@@ -83,7 +83,10 @@ OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
              "ListTagsForResource", "TagResource", "UntagResource", "FilterLogEvents"),
     "sns": ("GetTopicAttributes", "CreateTopic", "DeleteTopic", "SetTopicAttributes",
             "ListTagsForResource", "TagResource", "UntagResource", "ListSubscriptionsByTopic",
-            "Subscribe", "Unsubscribe"),
+            "Subscribe", "Unsubscribe",
+            # status only: can SNS deliver to each SMS number (opt-outs, the SMS sandbox)
+            "CheckIfPhoneNumberIsOptedOut", "GetSMSSandboxAccountStatus",
+            "ListSMSSandboxPhoneNumbers"),
     "lambda": ("GetFunction", "ListTags", "CreateFunction", "DeleteFunction", "UpdateFunctionCode",
                "UpdateFunctionConfiguration", "TagResource", "UntagResource", "GetPolicy",
                "AddPermission", "RemovePermission", "InvokeFunction"),

@@ -196,3 +196,61 @@ def test_log_group_retention_drift() -> None:
     seen = ObservedLogGroup(wanted.name, wanted.arn, None, OURS)
     action = LogGroup().diff(wanted, seen, keep=True)
     assert action.changes == (Change("retention_days", None, 14),)
+
+
+# Real AWS: an account-level retention policy (logs PutAccountPolicy, RETENTION_POLICY) makes
+# DescribeLogGroups report `retentionPolicyName` and the policy's `retentionInDays` (absent when
+# it never expires) instead of the group's own (botocore logs service model, LogGroup shape).
+@pytest.mark.parametrize("in_effect", [30, 3653, None])
+def test_log_group_under_an_account_retention_policy_is_in_sync(in_effect: int | None) -> None:
+    wanted = WantedLogGroup("/aws/lambda/t1", "arn:log", 14, OURS)
+    seen = ObservedLogGroup(wanted.name, wanted.arn, in_effect, OURS, account_policy="org-30d")
+    action = LogGroup().diff(wanted, seen, keep=True)
+    assert action.op is Op.NOOP and action.changes == ()
+    assert len(action.notes) == 1 and "'org-30d'" in action.notes[0]
+    assert ("never expire" if in_effect is None else f"({in_effect} days)") in action.notes[0]
+    assert LogGroup().summary(seen)["account_retention_policy"] == "org-30d"
+
+
+def test_log_group_under_an_account_policy_still_diffs_tags_and_creates_retention() -> None:
+    wanted = WantedLogGroup("/aws/lambda/t1", "arn:log", 14, OURS)
+    seen = ObservedLogGroup(wanted.name, wanted.arn, 30, {}, account_policy="org-30d")
+    assert LogGroup().diff(wanted, seen, keep=True).op is Op.CONFLICT  # ownership still wins
+    tagged = replace(seen, tags={**OURS, "extra": "x"})
+    assert [c.field for c in LogGroup().diff(wanted, tagged, keep=True).changes] == ["tags"]
+    # absent: the create still sets the group's own retention, as the config asks
+    assert LogGroup().diff(wanted, None, keep=True).changes == (
+        Change("retention_days", None, 14),)
+
+
+# Real AWS: a subscription the recipient cancelled is listed with SubscriptionArn "Deleted",
+# which Unsubscribe does not accept (https://github.com/ansible/ansible/pull/20086,
+# https://github.com/xmidt-org/webpa-common/issues/362).
+def test_cancelled_wanted_subscription_is_subscribed_again_with_a_note() -> None:
+    subs = (Subscription("email", "a@example.com", "Deleted"),
+            Subscription("sms", "+15555550100", "arn:sub:2"))
+    action = Topic().diff(TOPIC, _topic(subs), keep=True)
+    assert action.op is Op.UPDATE
+    assert action.changes == (Change("email", "Deleted", "subscribe", item="a@example.com"),)
+    assert len(action.notes) == 1 and "a@example.com unsubscribed itself" in action.notes[0]
+    assert [s["state"] for s in Topic().summary(_topic(subs))["subscriptions"]] == [
+        "unsubscribed by the recipient", "confirmed"]
+
+
+def test_cancelled_unwanted_subscription_is_never_unsubscribed() -> None:
+    subs = (Subscription("email", "a@example.com", PENDING),
+            Subscription("sms", "+15555550100", "arn:sub:2"),
+            Subscription("email", "gone@example.com", "Deleted"))
+    action = Topic().diff(TOPIC, _topic(subs), keep=True)
+    assert action.op is Op.NOOP and action.changes == ()
+
+
+def test_cancelled_entry_beside_a_new_subscription_is_in_sync() -> None:
+    """After 'up' subscribed it again, SNS lists both the old cancelled entry and the new one."""
+    subs = (Subscription("email", "a@example.com", "Deleted"),
+            Subscription("email", "a@example.com", PENDING),
+            Subscription("sms", "+15555550100", "Deleted"),
+            Subscription("sms", "+15555550100", "arn:sub:3"))
+    action = Topic().diff(TOPIC, _topic(subs), keep=True)
+    assert action.op is Op.NOOP and action.changes == ()
+    assert not any("unsubscribed itself" in n for n in action.notes)

@@ -52,7 +52,9 @@ def _lifecycle(config: Path, tmp_path: Path) -> None:
     changed = write_config(tmp_path, MINIMAL.replace("[TSLA, F, GM]", "[TSLA]")
                            + 'schedule: "rate(1 hour)"\ntags: {team: x}\n', name="c.yaml")
     pipelines.up(target(changed)[0])
-    pipelines.status(target(changed)[0])
+    _, rows = pipelines.status(target(changed)[0])
+    notes = [n for r in rows for n in r.notes]
+    assert not [n for n in notes if "AccessDenied" in n or "AuthorizationError" in n], notes
     prepared = target(changed)[0]
     the_plan, observation = pipelines.plan(prepared, keep=False)
     assert len(pipelines.down(prepared, the_plan)) == 5
@@ -82,3 +84,17 @@ def test_readme_lists_every_operator_action() -> None:
     for service, actions in policies.OPERATOR_ACTIONS.items():
         for action in actions:
             assert action in listed, f"{service}:{action} missing from the README"
+
+
+@set_initial_no_auth_action_count(SETUP_CALLS)
+def test_status_without_the_sms_read_says_delivery_unknown(
+        config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The status check above can fail: without sns:CheckIfPhoneNumberIsOptedOut the SMS note
+    names the refusal (and status still succeeds)."""
+    actions = [a for a in policies.operator_actions() if a != "sns:CheckIfPhoneNumberIsOptedOut"]
+    _operator(actions, monkeypatch)
+    pipelines.up(target(config)[0])
+    _, rows = pipelines.status(target(config)[0])
+    notes = [n for r in rows for n in r.notes if n.startswith("sms +15555550100")]
+    assert len(notes) == 1 and "sns:CheckIfPhoneNumberIsOptedOut: " in notes[0]
+    assert "AccessDenied" in notes[0] or "AuthorizationError" in notes[0]

@@ -1,4 +1,10 @@
-"""The function's log group, made before the function so Lambda never makes an untagged one."""
+"""The function's log group, made before the function so Lambda never makes an untagged one.
+
+An account-level retention policy (logs PutAccountPolicy, type RETENTION_POLICY) overrides the
+group's own retention. While one applies, DescribeLogGroups names it in `retentionPolicyName`
+and reports the policy's `retentionInDays` instead of the group's (none when it never expires),
+so the group's own setting cannot be read back: retention is then never counted as drift.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +30,9 @@ class WantedLogGroup:
 class ObservedLogGroup:
     name: str
     arn: str
-    retention_days: int | None
+    retention_days: int | None  # in effect: the account policy's when one applies
     tags: dict[str, str]
+    account_policy: str | None = None  # retentionPolicyName: an account policy governs
 
 
 class LogGroup(Kind[WantedLogGroup, ObservedLogGroup]):
@@ -44,19 +51,33 @@ class LogGroup(Kind[WantedLogGroup, ObservedLogGroup]):
             return None
         arn = group.get("logGroupArn") or group["arn"].removesuffix(":*")
         tags = aws.call("logs", "list_tags_for_resource", resourceArn=arn).get("tags", {})
-        return ObservedLogGroup(wanted.name, arn, group.get("retentionInDays"), tags)
+        return ObservedLogGroup(wanted.name, arn, group.get("retentionInDays"), tags,
+                                group.get("retentionPolicyName"))
 
     def changes(self, wanted: WantedLogGroup, observed: ObservedLogGroup | None) -> Changes:
         out: list[Change] = []
         have = observed.retention_days if observed else None
-        if have != wanted.retention_days:
+        governed = observed is not None and observed.account_policy is not None
+        if have != wanted.retention_days and not governed:
             out.append(Change("retention_days", have, wanted.retention_days))
         if observed:
             out += tag_changes(wanted.tags, observed.tags)
         return tuple(out)
 
+    def notes(self, wanted: WantedLogGroup, observed: ObservedLogGroup | None,
+              ) -> tuple[str, ...]:
+        if observed is None or observed.account_policy is None:
+            return ()
+        days = observed.retention_days
+        effect = f"{days} days" if days is not None else "never expire"
+        return (f"account retention policy {observed.account_policy!r} governs this group's "
+                f"retention ({effect}); AWS hides the group's own setting (the config asks for "
+                f"{wanted.retention_days} days) while that policy applies",)
+
     def create(self, aws: Aws, wanted: WantedLogGroup) -> None:
         aws.call("logs", "create_log_group", logGroupName=wanted.name, tags=wanted.tags)
+        # Set even under an account retention policy: the group's own setting is what the config
+        # asks for, and it takes effect again once that policy is removed.
         aws.call("logs", "put_retention_policy", logGroupName=wanted.name,
                  retentionInDays=wanted.retention_days, settling=True)
 
@@ -77,7 +98,10 @@ class LogGroup(Kind[WantedLogGroup, ObservedLogGroup]):
     def summary(self, observed: ObservedLogGroup | None) -> dict[str, Any]:
         if observed is None:
             return {}
-        return {"arn": observed.arn, "retention_days": observed.retention_days}
+        out: dict[str, Any] = {"arn": observed.arn, "retention_days": observed.retention_days}
+        if observed.account_policy is not None:
+            out["account_retention_policy"] = observed.account_policy
+        return out
 
 
 def events(aws: Aws, log_group_name: str, start_ms: int) -> list[dict[str, Any]]:

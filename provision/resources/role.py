@@ -1,4 +1,11 @@
-"""The Lambda execution role: trust policy for lambda.amazonaws.com and inline policies only."""
+"""The Lambda execution role: trust policy for lambda.amazonaws.com and inline policies only.
+
+IAM is eventually consistent: for a few seconds after CreateRole, GetRole can still answer
+NoSuchEntity, and after PutRolePolicy a policy that ListRolePolicies names can still be
+NoSuchEntity on GetRolePolicy. Such a policy is observed as *unreadable*: the diff writes it again
+(harmless, same document) and `down` still deletes it. A role that CreateRole says exists while
+GetRole said it did not is waited for, so the engine can read and adopt it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ from typing import Any
 
 from provision import policies
 from provision.aws import Aws
+from provision.errors import AwsError
 from provision.plan import Change, Changes, tag_changes
 from provision.resources.contract import Kind
 from provision.resources.tags import apply_tags, as_list, from_list
@@ -41,6 +49,12 @@ class ObservedRole:
     tags: dict[str, str]
     inline: dict[str, str] = field(default_factory=dict)  # name -> canonical document
     managed: tuple[str, ...] = ()
+    unreadable: tuple[str, ...] = ()  # listed, but GetRolePolicy said NoSuchEntity (stale read)
+
+    @property
+    def policy_names(self) -> tuple[str, ...]:
+        """Every inline policy the role has, readable or not."""
+        return (*self.inline, *self.unreadable)
 
 
 class Role(Kind[WantedRole, ObservedRole]):
@@ -58,16 +72,12 @@ class Role(Kind[WantedRole, ObservedRole]):
         tags = role.get("Tags")
         if tags is None:
             tags = aws.call("iam", "list_role_tags", RoleName=wanted.name)["Tags"]
-        names = [n for page in aws.pages("iam", "list_role_policies", RoleName=wanted.name)
-                 for n in page["PolicyNames"]]
-        inline = {name: policies.canonical(_document(aws.call(
-            "iam", "get_role_policy", RoleName=wanted.name, PolicyName=name)["PolicyDocument"]))
-            for name in names}
+        inline, unreadable = _inline(aws, wanted.name)
         managed = tuple(p["PolicyArn"] for page in aws.pages(
             "iam", "list_attached_role_policies", RoleName=wanted.name)
             for p in page["AttachedPolicies"])
         return ObservedRole(role["Arn"], policies.canonical(_document(
-            role["AssumeRolePolicyDocument"])), from_list(tags), inline, managed)
+            role["AssumeRolePolicyDocument"])), from_list(tags), inline, managed, unreadable)
 
     def changes(self, wanted: WantedRole, observed: ObservedRole | None) -> Changes:
         out: list[Change] = []
@@ -77,7 +87,8 @@ class Role(Kind[WantedRole, ObservedRole]):
         have = observed.inline if observed else {}
         out += [Change("policy", have.get(name), text, item=name)
                 for name, text in wanted.canonical_inline.items() if have.get(name) != text]
-        out += [Change("policy", text, None, item=name) for name, text in have.items()
+        listed = observed.policy_names if observed else ()
+        out += [Change("policy", have.get(name), None, item=name) for name in listed
                 if name not in wanted.inline]
         if observed and observed.managed:
             out.append(Change("managed_policies", list(observed.managed), []))
@@ -85,9 +96,23 @@ class Role(Kind[WantedRole, ObservedRole]):
             out += tag_changes(wanted.tags, observed.tags)
         return tuple(out)
 
+    def notes(self, wanted: WantedRole, observed: ObservedRole | None) -> tuple[str, ...]:
+        return tuple(f"IAM lists policy {name} but could not return it yet (eventual "
+                     "consistency after a recent write); 'up' writes it again, harmlessly"
+                     for name in (observed.unreadable if observed else ()))
+
     def create(self, aws: Aws, wanted: WantedRole) -> None:
-        aws.call("iam", "create_role", RoleName=wanted.name, Description=DESCRIPTION,
-                 AssumeRolePolicyDocument=json.dumps(wanted.trust), Tags=as_list(wanted.tags))
+        try:
+            aws.call("iam", "create_role", RoleName=wanted.name, Description=DESCRIPTION,
+                     AssumeRolePolicyDocument=json.dumps(wanted.trust),
+                     Tags=as_list(wanted.tags))
+        except AwsError as err:
+            if err.code == "EntityAlreadyExists":
+                # GetRole said NoSuchEntity, CreateRole says it exists: a stale read just after
+                # an earlier CreateRole. Wait (bounded) until GetRole sees it, so the engine's
+                # read-and-adopt that follows this error reads the role, not the stale answer.
+                aws.call("iam", "get_role", RoleName=wanted.name, settling=True)
+            raise
         for name, document in wanted.inline.items():
             # IAM is eventually consistent: the new role can briefly be "not found".
             aws.call("iam", "put_role_policy", RoleName=wanted.name, PolicyName=name,
@@ -116,7 +141,7 @@ class Role(Kind[WantedRole, ObservedRole]):
 
     def delete(self, aws: Aws, wanted: WantedRole, observed: ObservedRole) -> None:
         _detach(aws, wanted.name, observed.managed)
-        for policy in observed.inline:
+        for policy in observed.policy_names:
             aws.call("iam", "delete_role_policy", RoleName=wanted.name, PolicyName=policy,
                      missing_ok=True)
         aws.call("iam", "delete_role", RoleName=wanted.name, missing_ok=True)
@@ -124,8 +149,24 @@ class Role(Kind[WantedRole, ObservedRole]):
     def summary(self, observed: ObservedRole | None) -> dict[str, Any]:
         if observed is None:
             return {}
-        return {"arn": observed.arn, "inline_policies": sorted(observed.inline),
+        return {"arn": observed.arn, "inline_policies": sorted(observed.policy_names),
                 "managed_policies": list(observed.managed)}
+
+
+def _inline(aws: Aws, role: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """(name -> canonical document, names listed but not readable yet)."""
+    names = [n for page in aws.pages("iam", "list_role_policies", RoleName=role)
+             for n in page["PolicyNames"]]
+    inline: dict[str, str] = {}
+    unreadable: list[str] = []
+    for name in names:
+        found = aws.call("iam", "get_role_policy", RoleName=role, PolicyName=name,
+                         missing_ok=True)
+        if found is None:
+            unreadable.append(name)
+        else:
+            inline[name] = policies.canonical(_document(found["PolicyDocument"]))
+    return inline, tuple(unreadable)
 
 
 def _detach(aws: Aws, role: str, arns: tuple[str, ...]) -> None:

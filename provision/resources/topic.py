@@ -2,6 +2,11 @@
 
 Changes use the kind's own vocabulary: field "attribute" with the attribute's key as item, and
 field "email" or "sms" (the SNS protocol) with the endpoint as item.
+
+SNS lists a subscription's SubscriptionArn as "PendingConfirmation" until the recipient confirms
+it, and as "Deleted" after the recipient cancelled it (the unsubscribe link, or STOP); neither is
+an ARN that Unsubscribe accepts. A cancelled subscription counts as absent, so a configured
+endpoint is subscribed again, and only real ARNs are ever unsubscribed.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from provision.resources.tags import apply_tags, as_list, from_list
 from provision.stack import Stack
 
 PENDING = "PendingConfirmation"
+CANCELLED = "Deleted"  # the recipient unsubscribed; SNS keeps listing it for a while
 KMS_KEY = "alias/aws/sns"
 DISPLAY_NAME = "StockAlert"  # SNS prefixes SMS with it: keep <= 10 characters
 PROTOCOLS = ("email", "sms")
@@ -30,6 +36,21 @@ class Subscription:
     @property
     def pending(self) -> bool:
         return self.arn == PENDING
+
+    @property
+    def cancelled(self) -> bool:
+        return self.arn == CANCELLED
+
+    @property
+    def removable(self) -> bool:
+        """Only a real subscription ARN can be unsubscribed."""
+        return self.arn.startswith("arn:")
+
+    @property
+    def state(self) -> str:
+        if self.pending:
+            return "pending confirmation"
+        return "unsubscribed by the recipient" if self.cancelled else "confirmed"
 
 
 @dataclass(frozen=True)
@@ -77,19 +98,27 @@ class Topic(Kind[WantedTopic, ObservedTopic]):
         out = [Change("attribute", have.get(k), v, item=k)
                for k, v in wanted.attributes.items() if have.get(k) != v]
         subs = observed.subscriptions if observed else ()
-        present = {(s.protocol, s.endpoint) for s in subs}
-        out += [Change(p, None, "subscribe", item=e)
+        present = {(s.protocol, s.endpoint) for s in subs if not s.cancelled}
+        cancelled = {(s.protocol, s.endpoint) for s in subs if s.cancelled}
+        out += [Change(p, CANCELLED if (p, e) in cancelled else None, "subscribe", item=e)
                 for p, e in sorted(wanted.subscribers - present)]
         out += [Change(s.protocol, s.arn, None, item=s.endpoint) for s in subs
-                if (s.protocol, s.endpoint) not in wanted.subscribers and not s.pending]
+                if (s.protocol, s.endpoint) not in wanted.subscribers and s.removable]
         if observed:
             out += tag_changes(wanted.tags, observed.tags)
         return tuple(out)
 
     def notes(self, wanted: WantedTopic, observed: ObservedTopic | None) -> tuple[str, ...]:
         notes = []
-        for s in observed.subscriptions if observed else ():
-            if s.pending and (s.protocol, s.endpoint) in wanted.subscribers:
+        subs = observed.subscriptions if observed else ()
+        live = {(s.protocol, s.endpoint) for s in subs if not s.cancelled}
+        for s in subs:
+            if s.cancelled and (s.protocol, s.endpoint) in wanted.subscribers - live:
+                notes.append(f"{s.protocol} {s.endpoint} unsubscribed itself (the recipient "
+                             "cancelled it); 'up' subscribes it again"
+                             + (", which sends a new confirmation e-mail"
+                                if s.protocol == "email" else ""))
+            elif s.pending and (s.protocol, s.endpoint) in wanted.subscribers:
                 notes.append(f"{s.protocol} {s.endpoint} is waiting for confirmation: "
                              "open the link in the e-mail AWS sent")
             elif s.pending:
@@ -132,7 +161,7 @@ class Topic(Kind[WantedTopic, ObservedTopic]):
             "encryption": observed.attributes.get("KmsMasterKeyId"),
             "subscriptions": [
                 {"protocol": s.protocol, "endpoint": s.endpoint,
-                 "state": "pending confirmation" if s.pending else "confirmed"}
+                 "state": s.state}
                 for s in observed.subscriptions
             ],
         }

@@ -1,0 +1,107 @@
+"""Catalogue: IAM reads just after a write are stale (moto is always consistent).
+
+Sources:
+- IAM is eventually consistent; Terraform had to handle read-after-create NoSuchEntity for roles
+  and their inline policies: https://github.com/hashicorp/terraform-provider-aws/pull/18435
+  (closes #12127, #16247, #18457), and
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency
+- prowler hit NoSuchEntity on role reads that a listing had just named:
+  https://github.com/prowler-cloud/prowler/pull/2857
+The injected answers are IAM's own: 404 NoSuchEntity in the query protocol's XML ErrorResponse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from provision import pipelines
+from provision.target import Target
+from tests.support.awsproxy import Error
+from tests.support.configs import MINIMAL, write_config
+from tests.support.faults import FaultInjector, no_retry_backoff
+from tests.support.inprocess import ClientCalls, FakeClock, target
+from tests.support.inventory import inventory
+
+ROLE_GONE = Error(404, "NoSuchEntity", "The role with name t1-role cannot be found.")
+POLICY_GONE = Error(404, "NoSuchEntity",
+                    "The role policy with name t1-write-logs cannot be found.")
+KINDS = ("roles", "log_groups", "topics", "subscriptions", "functions", "rules")
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Iterator[Path]:
+    with mock_aws(), no_retry_backoff():
+        path = write_config(tmp_path, MINIMAL)
+        pipelines.up(target(path)[0])  # the first up; each test runs the next one "at once"
+        yield path
+
+
+def _stale(config: Path, clock: FakeClock | None = None,
+           ) -> tuple[Target, ClientCalls, FaultInjector]:
+    prepared, log = target(config, clock)
+    faults = FaultInjector()
+    faults.attach_session(prepared.aws)
+    return prepared, log, faults
+
+
+def _no_writes_left(config: Path) -> None:
+    prepared, log = target(config)
+    pipelines.up(prepared)
+    assert log.writes() == []
+
+
+def _nothing_left() -> None:
+    inv = inventory(boto3.Session(region_name="us-east-1"))
+    assert [inv[k] for k in KINDS] == [[]] * len(KINDS)
+
+
+def test_listed_policy_not_yet_readable_is_written_again(config: Path) -> None:
+    prepared, log, faults = _stale(config)
+    faults.inject(POLICY_GONE, "iam", "GetRolePolicy", times=1)
+    _, done = pipelines.up(prepared)  # before the fix: AwsError NoSuchEntity, exit 1
+    assert log.writes() == ["iam:PutRolePolicy"]  # the same document again: harmless
+    assert [(a.kind, [c.item for c in a.changes]) for a in done] == [("role", ["t1-write-logs"])]
+    _no_writes_left(config)
+
+
+def test_status_under_a_stale_policy_read_explains_instead_of_failing(config: Path) -> None:
+    prepared, _, faults = _stale(config)
+    faults.inject(POLICY_GONE, "iam", "GetRolePolicy", times=1)
+    _, rows = pipelines.status(prepared)
+    role = next(r for r in rows if r.kind == "role")
+    assert role.state == "drifted" and role.drift == ("policy t1-write-logs",)
+    assert any("could not return it yet" in n for n in role.notes)
+    assert role.attributes["inline_policies"] == ["t1-publish-alerts", "t1-write-logs"]
+
+
+def test_down_deletes_a_listed_policy_even_when_its_read_is_stale(config: Path) -> None:
+    prepared, log, faults = _stale(config)
+    faults.inject(POLICY_GONE, "iam", "GetRolePolicy", times=1)
+    the_plan, _ = pipelines.plan(prepared, keep=False)
+    pipelines.down(prepared, the_plan)  # else DeleteRole answers DeleteConflict
+    assert log.writes().count("iam:DeleteRolePolicy") == 2
+    _nothing_left()
+
+
+@pytest.mark.parametrize("stale_reads", [1, 2, 3])
+def test_role_not_yet_visible_after_create_is_adopted(config: Path, stale_reads: int) -> None:
+    """GetRole answers NoSuchEntity for a role that exists: the plan says create, CreateRole
+    answers EntityAlreadyExists, and the role is waited for (bounded) and adopted."""
+    clock = FakeClock()
+    prepared, log, faults = _stale(config, clock)
+    faults.inject(ROLE_GONE, "iam", "GetRole", times=stale_reads)
+    _, done = pipelines.up(prepared)  # before the fix: 2+ stale reads fail with EntityAlreadyExists
+    assert log.writes() == ["iam:CreateRole"]  # refused, then adopted: nothing else written
+    assert [a.kind for a in done] == ["role"] and done[0].changes == ()
+    # observe read + the bounded wait's attempts + the engine's re-read that adopts it
+    assert faults.count("iam", "GetRole") == stale_reads + 2
+    assert len(clock.sleeps) == stale_reads - 1 and clock.now <= 2.0 * stale_reads
+    _no_writes_left(config)
+    the_plan, _ = pipelines.plan(target(config)[0], keep=False)
+    pipelines.down(target(config)[0], the_plan)
+    _nothing_left()
