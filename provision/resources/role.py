@@ -144,7 +144,10 @@ class Role(Kind[WantedRole, ObservedRole]):
         for policy in observed.policy_names:
             aws.call("iam", "delete_role_policy", RoleName=wanted.name, PolicyName=policy,
                      missing_ok=True)
-        aws.call("iam", "delete_role", RoleName=wanted.name, missing_ok=True)
+        # Just after its policies go, IAM can still refuse the role (DeleteConflict): wait
+        # that out only when this run removed some.
+        aws.call("iam", "delete_role", RoleName=wanted.name, missing_ok=True,
+                 dependents_removed=bool(observed.inline or observed.managed))
 
     def summary(self, observed: ObservedRole | None) -> dict[str, Any]:
         if observed is None:

@@ -149,8 +149,6 @@ def test_delete_role_conflict_is_final_without_the_flag(config: Path) -> None:
     assert faults.count("iam", "DeleteRole") == 1 and clock.sleeps == []
 
 
-@pytest.mark.xfail(strict=True, reason="needs role.py's delete to pass dependents_removed="
-                   "bool(observed.inline or observed.managed) to delete_role (lead merges it)")
 def test_down_waits_out_delete_role_right_after_delete_role_policy(config: Path) -> None:
     pipelines.up(target(config)[0])
     clock = FakeClock()

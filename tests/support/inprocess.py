@@ -9,8 +9,7 @@ from typing import Any
 
 from provision.retry import RetryPolicy
 from provision.target import Options, Target, prepare
-
-READ_PREFIXES = ("Get", "List", "Describe")
+from tests.support.awsproxy import is_write_operation
 
 
 @dataclass
@@ -38,7 +37,7 @@ class ClientCalls:
         self.calls.append(f"{service}:{operation}")
 
     def writes(self) -> list[str]:
-        return [c for c in self.calls if not c.split(":", 1)[1].startswith(READ_PREFIXES)]
+        return [c for c in self.calls if is_write_operation(c.split(":", 1)[1])]
 
 
 def target(config: Path, clock: FakeClock | None = None, deadline_s: float = 300.0,
