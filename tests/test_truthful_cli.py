@@ -1,0 +1,114 @@
+"""The installed command tells the truth at every step (moto server behind the counting proxy):
+plans show what will change in config terms, status and down say what is there, the local
+quote server and local runs say what they used."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.support.awsproxy import AwsProxy
+from tests.support.cli_helpers import writes
+from tests.support.configs import MINIMAL, write_config
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
+BEFORE = """\
+name: t1
+region: us-east-1
+schedule: "cron(0 14 ? * MON-FRI *)"
+stocks: [F, GM]
+notify:
+  email: [you@example.com]
+  sms: ["+15555550100"]
+quotes: {base_url: "http://127.0.0.1:9/a"}
+alert: {mode: summary, change_percent: 2.0}
+"""
+AFTER = """\
+name: t1
+region: us-east-1
+schedule: "cron(30 21 ? * MON-FRI *)"
+stocks: [F, {symbol: TSLA, above: 300}]
+notify:
+  email: [you@example.com, b@example.com]
+quotes: {provider: alphavantage, api_key_parameter: /t1/av-key, base_url: "http://127.0.0.1:9/b"}
+alert: {mode: summary, change_percent: 4.0}
+"""
+
+
+def flat(out: str) -> str:
+    """Table text with borders gone and wrapped cells joined, for phrase checks."""
+    return " ".join(out.replace("│", " ").split())
+
+
+def test_plan_names_every_change_in_config_terms(cli: Cli, tmp_path: Path,
+                                                 aws_proxy: AwsProxy) -> None:
+    config = write_config(tmp_path, BEFORE)
+    assert cli("up").returncode == 0
+    config.write_text(AFTER, encoding="utf-8")
+    aws_proxy.reset_calls()
+    result = cli("plan")
+    assert result.returncode == 0, result.stderr
+    assert writes(aws_proxy) == []
+    out = flat(result.stdout)
+    # Each of these used to hide behind an environment diff cut at 100 characters ("…").
+    for line in ("stocks: +TSLA (above 300)", "stocks: -GM", "alert.change_percent: 2.0 -> 4.0",
+                 "quotes.base_url: http://127.0.0.1:9/a -> http://127.0.0.1:9/b",
+                 "quotes.provider: yahoo -> alphavantage",
+                 "quotes.api_key_parameter: (not set) -> /t1/av-key",
+                 "schedule: cron(0 14 ? * MON-FRI *) -> cron(30 21 ? * MON-FRI *)",
+                 "+ email b@example.com", "- sms +15555550100",
+                 "policy t1-read-api-key: added (Allow ssm:GetParameter on "
+                 "arn:aws:ssm:us-east-1:123456789012:parameter/t1/av-key)",
+                 "Plan: 0 to create, 4 to update, 0 to delete, 1 unchanged."):
+        assert line in out, line
+    assert "…" not in result.stdout and "STOCK_ALERT_" not in result.stdout
+
+
+def test_plan_of_a_new_stack_shows_the_values_it_will_create(cli: Cli, tmp_path: Path) -> None:
+    write_config(tmp_path, MINIMAL.replace("name: t1", 'name: t1\nschedule: '
+                                           '"cron(30 21 ? * MON-FRI *)"'))
+    result = cli("plan")
+    assert result.returncode == 0, result.stderr
+    out = flat(result.stdout)
+    for line in ("schedule: cron(30 21 ? * MON-FRI *)", "state: ENABLED", "retention_days: 14",
+                 "memory_mb: 128", "timeout_s: 30", "runtime: python3.12",
+                 "stocks: TSLA, F, GM", "+ email you@example.com", "+ sms +15555550100",
+                 "policy t1-publish-alerts: Allow sns:Publish on "
+                 "arn:aws:sns:us-east-1:123456789012:t1-alerts",
+                 "Plan: 5 to create, 0 to update, 0 to delete, 0 unchanged."):
+        assert line in out, line
+
+
+def test_second_down_says_absent(cli: Cli, tmp_path: Path, aws_proxy: AwsProxy) -> None:
+    write_config(tmp_path, MINIMAL)
+    assert cli("up").returncode == 0
+    first = cli("down", "--yes")
+    assert first.returncode == 0 and "5 to delete" in flat(first.stdout)
+    aws_proxy.reset_calls()
+    again = cli("down", "--yes")
+    assert again.returncode == 0, again.stderr
+    assert writes(aws_proxy) == []
+    assert "no change" not in again.stdout  # nothing is there: "absent" is the truth
+    rows = [line for line in again.stdout.splitlines() if line.startswith("│ ")]
+    assert len(rows) == 5 and all("│ absent" in row for row in rows)
+    assert "Plan: 0 to create, 0 to update, 0 to delete, 0 unchanged, 5 absent." in flat(
+        again.stdout)
+
+
+def test_status_counts_and_says_email_is_pending_on_real_aws(cli: Cli, tmp_path: Path) -> None:
+    write_config(tmp_path, MINIMAL)
+    assert cli("up").returncode == 0
+    result = cli("status")
+    assert result.returncode == 0, result.stderr
+    out = flat(result.stdout)
+    assert "5 in sync, 0 drifted, 0 missing." in out
+    # The emulator (moto) reports e-mail subscriptions as confirmed at once; real SNS keeps
+    # them "PendingConfirmation" until the recipient clicks the link (SNS Subscribe docs:
+    # "the subscription ARN is returned ... as 'pending confirmation'" for e-mail).
+    assert "email you@example.com: confirmed" in out
+    assert "on real AWS they stay pending confirmation" in out
+    doc = json.loads(cli("status", "--output", "json").stdout)
+    assert {r["state"] for r in doc["resources"]} == {"in sync"}
