@@ -5,13 +5,16 @@ quote server and local runs say what they used."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.support.awsproxy import AwsProxy
-from tests.support.cli_helpers import writes
+from tests.support.cli_helpers import one_paragraph, writes
 from tests.support.configs import MINIMAL, write_config
+from tests.support.fixtures import cli_environment, cli_path, run_cli
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -112,3 +115,59 @@ def test_status_counts_and_says_email_is_pending_on_real_aws(cli: Cli, tmp_path:
     assert "on real AWS they stay pending confirmation" in out
     doc = json.loads(cli("status", "--output", "json").stdout)
     assert {r["state"] for r in doc["resources"]} == {"in sync"}
+
+
+@contextmanager
+def emulator_with_quotes(tmp_path: Path, *prices: str) -> Iterator[tuple[str, str, list[str]]]:
+    """`stock-alert emulator --quotes` as a user runs it: (AWS endpoint, quotes URL, its lines)."""
+    env = cli_environment("http://127.0.0.1:9")
+    env.pop("AWS_ENDPOINT_URL")
+    args = [str(cli_path()), "emulator", "--port", "0", "--quotes", "--quotes-port", "0"]
+    for price in prices:
+        args += ["--price", price]
+    proc = subprocess.Popen(args, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        seen: list[str] = []
+        while not seen or "Ctrl-C" not in seen[-1]:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else ""
+            seen.append(line.rstrip("\n"))
+        export = next(line for line in seen if "export AWS_ENDPOINT_URL=" in line)
+        base = next(line for line in seen if "quotes: {base_url:" in line)
+        yield (export.split("AWS_ENDPOINT_URL=", 1)[1].split()[0], base.split('"')[1], seen)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+
+
+def test_emulator_quotes_with_set_prices_fire_the_rules(tmp_path: Path) -> None:
+    prices = ("TSLA=310:+4%", "f=11.5:-1%", "GM=48")  # GM steady: no rule may fire for it
+    with emulator_with_quotes(tmp_path, *prices) as (url, quotes, out):
+        assert quotes.startswith("http://127.0.0.1:")
+        assert "  TSLA: fixed at 310, +4.00% on the day (previous close 298.077)" in out
+        assert "  F: fixed at 11.5, -1.00% on the day (previous close 11.6162)" in out
+        write_config(tmp_path, f"""\
+name: t1
+stocks: [{{symbol: TSLA, above: 300}}, {{symbol: F, below: 12}}, GM]
+notify: {{email: [you@example.com]}}
+quotes: {{base_url: "{quotes}"}}
+alert: {{mode: threshold, change_percent: 3}}
+""")
+        env = cli_environment(url)
+        assert run_cli(["up"], env, tmp_path).returncode == 0
+        result = run_cli(["invoke", "--local", "--output", "json"], env, tmp_path)
+        assert result.returncode == 0, result.stderr
+        fired = {(r["symbol"], r["rule"]) for r in json.loads(result.stdout)["result"]
+                 ["rules_fired"]}
+        assert fired == {("TSLA", "above"), ("TSLA", "change_percent"), ("F", "below")}
+        assert run_cli(["down", "--yes"], env, tmp_path).returncode == 0
+
+
+def test_emulator_bad_price_is_input_error_naming_it(cli: Cli, aws_proxy: AwsProxy) -> None:
+    result = cli("emulator", "--port", "0", "--price", "TSLA=310:4")
+    assert result.returncode == 2
+    line = one_paragraph(result.stderr)
+    assert "--price 'TSLA=310:4'" in line and "TSLA=310:+4%" in line
+    assert result.stdout == "" and aws_proxy.calls == []
