@@ -82,6 +82,25 @@ def environment_lines(old: dict[str, str] | None, new: dict[str, str] | None,
     return lines
 
 
+def setting_differences(deployed: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
+    """The config keys whose deployed value differs from the config's, among the function
+    settings a local run uses (its environment and timeout): e.g. ['stocks', 'quotes.base_url'].
+    """
+    before, after = deployed.get("environment") or {}, wanted.get("environment") or {}
+    keys: list[str] = []
+    for var in sorted(before.keys() | after.keys(), key=_env_order):
+        if before.get(var) == after.get(var):
+            continue
+        if var == ALERT_VAR:
+            keys += [line.split(":", 1)[0] for line in _env_var_lines(var, before.get(var),
+                                                                      after.get(var))]
+        else:
+            keys.append("stocks" if var == STOCKS_VAR else ENV_TERMS.get(var, f"env {var}"))
+    if deployed.get("timeout_s") != wanted.get("timeout_s"):
+        keys.append("function.timeout_s")
+    return list(dict.fromkeys(keys))
+
+
 def _env_order(var: str) -> tuple[int, str]:
     order = (STOCKS_VAR, ALERT_VAR, *ENV_TERMS)
     return (order.index(var) if var in order else len(order), var)

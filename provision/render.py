@@ -153,17 +153,33 @@ def summary_line(plan: Plan, done: list[AnyAction], verb: str) -> str:
     return f"{'Done' if verb == 'up' else 'Removed'}: {parts}.{tail}"
 
 
+def published_texts(message: dict[str, str]) -> list[str]:
+    """The SMS and the e-mail exactly as published, for people to read."""
+    sms = message.get("sms", "")
+    return [f"SMS ({len(sms)} characters):\n  {sms}",
+            f"E-mail subject: {message.get('email_subject', '')}\n{message.get('email', '')}"]
+
+
 def print_invoke(run: InvokeResult) -> None:
     out = console()
     log_lines = list(run.log)
     if run.local:
-        out.print(f"[bold]Local run[/] (exit code {run.exit_code})")
+        used = "the config's" if run.settings_from == "config" else "the deployed function's"
+        out.print(f"[bold]Local run[/] (exit code {run.exit_code}) with {used} settings; its "
+                  "log is below only: local runs are not in CloudWatch")
         log_lines += run.stderr.splitlines()
     else:
         out.print(f"[bold]Invoked[/] (status {run.status}"
                   + (f", function error {escape(run.error)}" if run.error else "") + ")")
-    out.print("[bold]Result[/]")
-    out.print(json.dumps(run.result, indent=2), markup=False)
+    if run.failed:
+        out.print(f"[bold red]The function failed:[/] {escape(run.error_message or '')}")
+    if run.result is not None:
+        out.print("[bold]Result[/]")
+        out.print(json.dumps(run.result, indent=2), markup=False)
+    if run.message:
+        out.print("[bold]Published[/]")
+        for text in published_texts(run.message):
+            out.print(text, markup=False)
     out.print("[bold]Log tail[/]")
     for line in log_lines[-30:]:
         out.print(line, markup=False)

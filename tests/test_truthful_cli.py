@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from tests.support.awsproxy import AwsProxy
 from tests.support.cli_helpers import one_paragraph, writes
 from tests.support.configs import MINIMAL, write_config
@@ -171,3 +173,46 @@ def test_emulator_bad_price_is_input_error_naming_it(cli: Cli, aws_proxy: AwsPro
     line = one_paragraph(result.stderr)
     assert "--price 'TSLA=310:4'" in line and "TSLA=310:+4%" in line
     assert result.stdout == "" and aws_proxy.calls == []
+
+
+def test_remote_function_error_shows_lambdas_error_message(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """In-process: Lambda's answer for an unhandled error, in its wire shape (moto needs Docker
+    to run code). The botocore model says of Invoke's FunctionError: "If present, indicates that
+    an error occurred during function execution. Details about the error are included in the
+    response payload"; the payload is an ErrorObject {errorMessage, errorType, stackTrace}
+    (https://docs.aws.amazon.com/lambda/latest/api/API_ErrorObject.html,
+    https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html)."""
+    import base64
+    import io
+    from typing import Any
+
+    from botocore.awsrequest import AWSResponse
+    from moto import mock_aws
+
+    from provision import invoke, pipelines, render
+    from tests.support.inprocess import target
+
+    class Raw(io.BytesIO):
+        def stream(self, **_: Any) -> Any:
+            yield self.getvalue()
+
+    message = ("no quote fetched for any of 3 symbols: TSLA (unknown symbol), F (unknown "
+               "symbol), GM (unknown symbol)")
+    body = json.dumps({"errorMessage": message, "errorType": "QuotesUnavailable",
+                       "requestId": "r-1", "stackTrace": ['  File "/var/task/handler.py"']})
+    headers = {"X-Amz-Function-Error": "Unhandled", "Content-Type": "application/json",
+               "X-Amz-Log-Result": base64.b64encode(b"START\n{\"event\": \"error\"}\n").decode()}
+    with mock_aws():
+        prepared, _ = target(write_config(tmp_path, MINIMAL))
+        pipelines.up(prepared)
+        prepared.aws.client("lambda").meta.events.register_first(
+            "before-send.lambda.Invoke", lambda **_: AWSResponse(
+                "https://lambda.us-east-1.amazonaws.com", 200, headers, Raw(body.encode())))
+        run = invoke.invoke_remote(prepared)
+    assert run.failed and run.error == "Unhandled"
+    assert run.error_message == f"QuotesUnavailable: {message}"
+    render.print_invoke(run)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "function error Unhandled" in out and f"The function failed: QuotesUnavailable: " \
+        f"{message}" in out
