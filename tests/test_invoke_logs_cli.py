@@ -220,6 +220,12 @@ def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
         assert step in out
     assert "FAILED" not in out
     assert "Demo complete: every step checked out." in out
+    flat = " ".join(out.replace("│", " ").split())
+    # moto confirms e-mail subscriptions at once; SNS keeps them "pending confirmation" until
+    # the link is clicked (SNS Subscribe, ReturnSubscriptionArn: "pending confirmation"):
+    # both the status table and the demo say so.
+    assert "on real AWS they stay pending confirmation" in flat
+    assert "On real AWS, 'up' makes SNS send a confirmation e-mail" in flat
     sms = next(line.strip() for line in out.splitlines() if line.strip().startswith("TSLA "))
     assert " | F " in sms and " | GM " in sms
     print(f"demo took {elapsed:.1f} s")

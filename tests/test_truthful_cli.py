@@ -216,3 +216,16 @@ def test_remote_function_error_shows_lambdas_error_message(
     out = " ".join(capsys.readouterr().out.split())
     assert "function error Unhandled" in out and f"The function failed: QuotesUnavailable: " \
         f"{message}" in out
+
+
+def test_emulator_without_moto_names_the_pip_of_this_installation(tmp_path: Path) -> None:
+    # A 'moto' package without moto.server on PYTHONPATH: the import fails as if the extra
+    # were not installed, in the real installed command.
+    (tmp_path / "fake" / "moto").mkdir(parents=True)
+    (tmp_path / "fake" / "moto" / "__init__.py").write_text("", encoding="utf-8")
+    env = {**cli_environment("http://127.0.0.1:9"), "PYTHONPATH": str(tmp_path / "fake")}
+    result = run_cli(["emulator", "--port", "0"], env, tmp_path)
+    assert result.returncode == 2
+    line = " ".join(one_paragraph(result.stderr).split())
+    venv_pip = cli_path().parent / "pip"
+    assert f"{venv_pip} install 'stock-alert[emulator]'" in line, line
