@@ -35,6 +35,14 @@ tags: {{purpose: demo}}
 """
 
 
+EMAIL_NOTE = (
+    "Note: the emulator reports demo@example.com as confirmed at once. On real AWS, 'up' makes "
+    "SNS send a confirmation e-mail; the subscription stays 'pending confirmation' (see "
+    "'stock-alert status') and gets nothing until the link in that e-mail is clicked. SMS "
+    "needs no confirmation, but a new AWS account starts in the SMS sandbox: verify the phone "
+    "number in the SNS console first.")
+
+
 class Reporter(Protocol):
     def step(self, title: str) -> None: ...
     def show(self, what: Any) -> None: ...
@@ -94,6 +102,7 @@ def _story(report: Reporter, config: Path, render_plan: Callable[[Any, str], Any
     plan, rows = pipelines.status(_target(config))
     report.show(render_status(plan, rows))
     ok &= report.check(all(r.state == "in sync" for r in rows), "every resource in sync")
+    report.show(EMAIL_NOTE)
 
     ok &= _invoke(report, config)
     ok &= _down(report, config, render_plan)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from provision import diff_text
 from provision.plan import AnyAction, Op, Plan
 
 if TYPE_CHECKING:
@@ -14,7 +16,10 @@ if TYPE_CHECKING:
 
 _STYLE = {Op.CREATE: "green", Op.UPDATE: "yellow", Op.DELETE: "red", Op.NOOP: "dim",
           Op.CONFLICT: "bold red"}
-_MAX_VALUE = 100
+EMAIL_PENDING_NOTE = (
+    "the emulator confirms e-mail subscriptions at once; on real AWS they stay pending "
+    "confirmation until the link in the e-mail AWS sends is clicked, and nothing is delivered "
+    "to them before that")
 
 
 def escape(text: str) -> str:
@@ -36,61 +41,102 @@ def emit_json(payload: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
 
 
-def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
-    return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
-
-
 def describe_changes(action: AnyAction) -> str:
+    """The details cell: every change in config terms, whole (the table wraps long lines)."""
     if action.op is Op.CONFLICT:
         return action.reason
     if action.op is Op.DELETE:
         return "delete it and everything attached to it"
-    lines = []
-    for change in action.changes:
-        if action.op is Op.CREATE:
-            lines.append(change.label)
-        else:
-            lines.append(f"{change.label}: {_short(change.old)} -> {_short(change.new)}")
+    lines = diff_text.describe(action) if action.op in (Op.CREATE, Op.UPDATE) else []
+    if _absent(action) and action.reason != "absent":
+        lines.append(action.reason)  # the action cell says "absent"; this says why it is fine
     lines += [f"note: {n}" for n in action.notes]
     return "\n".join(lines)
+
+
+def _absent(action: AnyAction) -> bool:
+    """A no-op of a teardown plan: there is nothing to delete, which is not 'no change'."""
+    return action.op is Op.NOOP and action.reason.startswith("absent")
+
+
+def _action_cell(action: AnyAction) -> str:
+    if _absent(action):
+        return "[dim]absent[/]"
+    return f"[{_STYLE[action.op]}]{action.op.value}[/]"
+
+
+def plan_counts(plan: Plan) -> str:
+    """'Plan: 2 to create, 1 to update, 0 to delete, 2 unchanged.' (conflicts, absent: if any)."""
+    def count(op: Op) -> int:
+        return sum(1 for a in plan.actions if a.op is op and not _absent(a))
+    absent = sum(1 for a in plan.actions if _absent(a))
+    parts = [f"{count(Op.CREATE)} to create", f"{count(Op.UPDATE)} to update",
+             f"{count(Op.DELETE)} to delete", f"{count(Op.NOOP)} unchanged"]
+    if absent:
+        parts.append(f"{absent} absent")
+    conflicts = count(Op.CONFLICT)
+    if conflicts:
+        parts.append(f"{conflicts} conflict{'s' if conflicts > 1 else ''} "
+                     "(not owned by this stack)")
+    return "Plan: " + ", ".join(parts) + "."
+
+
+def status_counts(rows: list[StatusRow]) -> str:
+    """'5 in sync, 0 drifted, 0 missing' (and foreign, if any)."""
+    def count(state: str) -> int:
+        return sum(1 for r in rows if r.state == state)
+    line = f"{count('in sync')} in sync, {count('drifted')} drifted, {count('missing')} missing"
+    foreign = count("foreign")
+    return line + (f", {foreign} foreign (not owned by this stack)" if foreign else "") + "."
 
 
 def plan_table(plan: Plan, title: str) -> Any:
     from rich.table import Table
 
     table = Table(title=f"{title}: stack {plan.stack} in {plan.region} (account {plan.account})",
-                  title_justify="left")
+                  title_justify="left", caption=plan_counts(plan), caption_justify="left")
     table.add_column("kind")
     table.add_column("name")
     table.add_column("action")
     table.add_column("details", overflow="fold")
     for a in plan.actions:
-        table.add_row(a.kind, escape(a.name), f"[{_STYLE[a.op]}]{a.op.value}[/]",
-                      escape(describe_changes(a)))
+        table.add_row(a.kind, escape(a.name), _action_cell(a), escape(describe_changes(a)))
     return table
 
 
-def status_table(plan: Plan, rows: list[StatusRow]) -> Any:
+def status_table(plan: Plan, rows: list[StatusRow], emulator: bool | None = None) -> Any:
+    """emulator: the endpoint is a local emulator (None: judge from AWS_ENDPOINT_URL, the only
+    place the endpoint comes from), so confirmed e-mail subscriptions get a note."""
     from rich.table import Table
 
+    from provision.aws import is_loopback
+
+    if emulator is None:
+        emulator = is_loopback(os.environ.get("AWS_ENDPOINT_URL"))
     table = Table(title=f"status: stack {plan.stack} in {plan.region} (account {plan.account})",
-                  title_justify="left")
+                  title_justify="left", caption=status_counts(rows), caption_justify="left")
     for column in ("kind", "name", "state", "details"):
         table.add_column(column, overflow="fold")
     colours = {"in sync": "green", "drifted": "yellow", "missing": "red", "foreign": "bold red"}
     for row in rows:
-        details = [f"{k}: {_short(v)}" for k, v in row.attributes.items()
-                   if k != "subscriptions"]
-        for sub in row.attributes.get("subscriptions", []):
-            details.append(f"{sub['protocol']} {sub['endpoint']}: {sub['state']}")
-        if row.drift:
-            details.append("drifted: " + ", ".join(row.drift))
-        details += [f"note: {n}" for n in row.notes]
         colour = colours.get(row.state, "white")
         table.add_row(row.kind, escape(row.name), f"[{colour}]{row.state}[/]",
-                      escape("\n".join(details)))
+                      escape("\n".join(_status_details(row, emulator))))
     return table
+
+
+def _status_details(row: StatusRow, emulator: bool) -> list[str]:
+    details = [f"{k}: {diff_text.text(v)}" for k, v in row.attributes.items()
+               if k != "subscriptions"]
+    subs = row.attributes.get("subscriptions", [])
+    for sub in subs:
+        details.append(f"{sub['protocol']} {sub['endpoint']}: {sub['state']}")
+    if row.drift:
+        details.append("drifted: " + ", ".join(row.drift))
+    details += [f"note: {n}" for n in row.notes]
+    if emulator and any(s["protocol"] == "email" and s["state"] == "confirmed" for s in subs):
+        details.append(f"note: {EMAIL_PENDING_NOTE}")
+    return details
 
 
 def summary_line(plan: Plan, done: list[AnyAction], verb: str) -> str:
@@ -107,17 +153,33 @@ def summary_line(plan: Plan, done: list[AnyAction], verb: str) -> str:
     return f"{'Done' if verb == 'up' else 'Removed'}: {parts}.{tail}"
 
 
+def published_texts(message: dict[str, str]) -> list[str]:
+    """The SMS and the e-mail exactly as published, for people to read."""
+    sms = message.get("sms", "")
+    return [f"SMS ({len(sms)} characters):\n  {sms}",
+            f"E-mail subject: {message.get('email_subject', '')}\n{message.get('email', '')}"]
+
+
 def print_invoke(run: InvokeResult) -> None:
     out = console()
     log_lines = list(run.log)
     if run.local:
-        out.print(f"[bold]Local run[/] (exit code {run.exit_code})")
+        used = "the config's" if run.settings_from == "config" else "the deployed function's"
+        out.print(f"[bold]Local run[/] (exit code {run.exit_code}) with {used} settings; its "
+                  "log is below only: local runs are not in CloudWatch")
         log_lines += run.stderr.splitlines()
     else:
         out.print(f"[bold]Invoked[/] (status {run.status}"
                   + (f", function error {escape(run.error)}" if run.error else "") + ")")
-    out.print("[bold]Result[/]")
-    out.print(json.dumps(run.result, indent=2), markup=False)
+    if run.failed:
+        out.print(f"[bold red]The function failed:[/] {escape(run.error_message or '')}")
+    if run.result is not None:
+        out.print("[bold]Result[/]")
+        out.print(json.dumps(run.result, indent=2), markup=False)
+    if run.message:
+        out.print("[bold]Published[/]")
+        for text in published_texts(run.message):
+            out.print(text, markup=False)
     out.print("[bold]Log tail[/]")
     for line in log_lines[-30:]:
         out.print(line, markup=False)

@@ -56,6 +56,76 @@ def test_invoke_local_publishes_through_the_emulator(
     # The subprocess published with the deployed environment, through the same endpoint.
     assert aws_proxy.count("sns", "Publish") == 1
     assert "+15555550100" not in result.stdout and "you@example.com" not in result.stdout
+    assert payload["settings_from"] == "deployed" and payload["config_differs"] == []
+    assert payload["in_cloudwatch"] is False and result.stderr == ""
+
+
+def test_invoke_local_prints_what_it_published(deployed: Path, cli: Cli) -> None:
+    result = cli("invoke", "--local")
+    assert result.returncode == 0, result.stderr
+    [message] = _sent()
+    out = result.stdout
+    flat = " ".join(out.split())
+    assert "with the deployed function's settings" in flat and "not in CloudWatch" in flat
+    assert f"SMS ({len(message['sms'])} characters):\n  {message['sms']}" in out
+    assert f"E-mail subject: {message['subject']}\n{message['email']}" in out
+
+
+def test_invoke_local_says_when_config_differs_and_from_config_uses_it(
+        deployed: Path, cli: Cli, quotes: QuoteServer, aws_proxy: AwsProxy) -> None:
+    with QuoteServer(prices={"TSLA": (310.0, 300.0)}) as other:
+        deployed.write_text(MINIMAL + f'quotes: {{base_url: "{other.url}"}}\n'
+                            "alert: {change_percent: 4.0}\n", encoding="utf-8")
+        before = quotes.hits
+        as_deployed = cli("invoke", "--local")
+        assert as_deployed.returncode == 0, as_deployed.stderr
+        assert ("note: config differs from the deployed function in: alert.change_percent, "
+                "quotes.base_url; run 'up' first, or pass --from-config") in as_deployed.stderr
+        assert quotes.hits == before + 3 and other.hits == 0  # it really used the deployed URL
+
+        aws_proxy.reset_calls()
+        from_config = cli("invoke", "--local", "--from-config", "--output", "json")
+        assert from_config.returncode == 0, from_config.stderr
+        assert other.hits == 3 and quotes.hits == before + 3
+        assert "ran with the config's settings, which differ from the deployed function in: " \
+            "alert.change_percent, quotes.base_url" in from_config.stderr
+        payload = json.loads(from_config.stdout)
+        assert payload["settings_from"] == "config"
+        assert payload["result"]["quotes"][0]["price"] == 310.0
+        assert aws_proxy.writes() == [c for c in aws_proxy.writes() if c.key == "sns:Publish"]
+
+
+def test_from_config_needs_local(cli: Cli, tmp_path: Path, aws_proxy: AwsProxy) -> None:
+    write_config(tmp_path, MINIMAL)
+    result = cli("invoke", "--from-config")
+    assert result.returncode == 2 and "--from-config works with --local only" in result.stderr
+    assert aws_proxy.calls == []
+
+
+def test_invoke_local_when_every_quote_failed_exits_1_with_the_reason(
+        cli: Cli, tmp_path: Path) -> None:
+    with QuoteServer(unknown={"TSLA", "F", "GM"}) as gone:
+        write_config(tmp_path, MINIMAL + f'quotes: {{base_url: "{gone.url}"}}\n')
+        assert cli("up").returncode == 0
+        human = cli("invoke", "--local")
+        as_json = cli("invoke", "--local", "--output", "json")
+    reason = ("QuotesUnavailable: no quote fetched for any of 3 symbols: TSLA (unknown symbol), "
+              "F (unknown symbol), GM (unknown symbol)")
+    assert human.returncode == 1
+    assert f"error: The function failed on this machine: {reason}" in human.stderr
+    assert f"The function failed: {reason}" in " ".join(human.stdout.split())
+    assert "Traceback" in human.stdout  # the log tail: what the function wrote, as Lambda would
+    assert as_json.returncode == 1
+    payload = json.loads(as_json.stdout)  # one document: the run, failed
+    assert payload["failed"] is True and payload["error_message"] == reason
+    assert payload["result"] is None and payload["exit_code"] == 1
+    assert f"error: The function failed on this machine: {reason}" in as_json.stderr
+
+
+def test_logs_help_says_local_runs_are_not_in_cloudwatch(cli: Cli) -> None:
+    for command in ("logs", "invoke"):
+        text = " ".join(cli(command, "--help").stdout.split())
+        assert "local runs are not in CloudWatch" in text, command
 
 
 def test_invoke_local_without_a_deployment_says_run_up(cli: Cli, tmp_path: Path) -> None:
@@ -71,6 +141,9 @@ def test_invoke_remote_on_the_emulator_points_to_local(deployed: Path, cli: Cli)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "needs Docker" in result.stderr and "invoke --local" in result.stderr
+    # The reason is the whole first line of moto's error, never cut mid-word ("No such fil").
+    reason = result.stderr.split("(", 1)[1].rsplit(")", 1)[0]
+    assert "No such file or directory" in reason, reason
 
 
 def test_logs_prints_events_oldest_first(deployed: Path, cli: Cli, moto_server: str) -> None:
@@ -147,6 +220,12 @@ def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
         assert step in out
     assert "FAILED" not in out
     assert "Demo complete: every step checked out." in out
+    flat = " ".join(out.replace("│", " ").split())
+    # moto confirms e-mail subscriptions at once; SNS keeps them "pending confirmation" until
+    # the link is clicked (SNS Subscribe, ReturnSubscriptionArn: "pending confirmation"):
+    # both the status table and the demo say so.
+    assert "on real AWS they stay pending confirmation" in flat
+    assert "On real AWS, 'up' makes SNS send a confirmation e-mail" in flat
     sms = next(line.strip() for line in out.splitlines() if line.strip().startswith("TSLA "))
     assert " | F " in sms and " | GM " in sms
     print(f"demo took {elapsed:.1f} s")

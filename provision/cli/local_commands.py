@@ -8,16 +8,35 @@ import typer
 
 from provision.cli.app import DebugOpt, app, run
 
+QUOTES_PORT = 8765
+
 
 @app.command()
 def emulator(port: Annotated[int, typer.Option(
         "--port", "-p", min=0, max=65535, help="Port on 127.0.0.1 (0 picks a free one).")] = 4566,
+        quotes: Annotated[bool, typer.Option(
+            "--quotes", help="Also run the local quote server (Yahoo chart and Alpha Vantage "
+            "GLOBAL_QUOTE answers, offline) and print the quotes.base_url to put in the "
+            "config.")] = False,
+        quotes_port: Annotated[int, typer.Option(
+            "--quotes-port", min=0, max=65535,
+            help="Port of the quote server on 127.0.0.1 (0 picks a free one).")] = QUOTES_PORT,
+        price: Annotated[list[str] | None, typer.Option(
+            "--price", metavar="SYMBOL=PRICE[:CHANGE%]",
+            help="Fix a ticker's quote on the quote server, e.g. --price TSLA=310:+4% (price "
+            "310, up 4% on the day), to try above/below and change_percent rules. "
+            "Repeatable; implies --quotes.", show_default=False)] = None,
         debug: DebugOpt = False) -> None:
-    """Run a local AWS emulator (moto) on 127.0.0.1 until Ctrl-C, to try stock-alert offline."""
-    def body() -> None:
-        from provision.local.emulator import serve
+    """Run a local AWS emulator (moto) on 127.0.0.1 until Ctrl-C, to try stock-alert offline.
 
-        serve(port, lambda line: typer.echo(line))
+    With --quotes, also a local quote server whose prices you can set with --price.
+    """
+    def body() -> None:
+        from provision.local.emulator import parse_prices, serve
+
+        prices = parse_prices(price or [])  # checked before anything starts
+        wanted = quotes_port if quotes or prices else None
+        serve(port, lambda line: typer.echo(line), quotes_port=wanted, prices=prices)
     run(debug, body)
 
 

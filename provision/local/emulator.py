@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import socket
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from provision.errors import InputError
 
-INSTALL_HINT = "Install it with: pip install 'stock-alert[emulator]'"
+EXTRA = "'stock-alert[emulator]'"
+
+
+def install_hint() -> str:
+    """How to add the emulator to the installation this command runs from, not just any pip."""
+    script = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    pip = script.parent / "pip" if script else None
+    if script and "pipx" in script.parts:
+        return f"It was installed with pipx; run: pipx install --force {EXTRA}"
+    if pip and pip.exists():
+        return f"Install it into the environment {script} runs from: {pip} install {EXTRA}"
+    return f"Install it with: {sys.executable} -m pip install {EXTRA} (pip install {EXTRA})"
+
+
+def command() -> str:
+    """How to type this command again: 'stock-alert' when that is what PATH finds."""
+    script = sys.argv[0] if sys.argv else ""
+    if Path(script).name != "stock-alert":
+        return "stock-alert"
+    found = shutil.which("stock-alert")
+    same = found is not None and Path(found).resolve() == Path(script).resolve()
+    return "stock-alert" if same else script
 
 
 def start(port: int = 0) -> tuple[Any, str]:
@@ -19,7 +43,7 @@ def start(port: int = 0) -> tuple[Any, str]:
         from moto.server import ThreadedMotoServer
     except ImportError:
         raise InputError("The local emulator needs moto, which is not installed.",
-                         hint=INSTALL_HINT) from None
+                         hint=install_hint()) from None
     if port:
         _check_free(port)
     # One line per request on stderr helps nobody here; --debug turns them back on.
@@ -31,14 +55,14 @@ def start(port: int = 0) -> tuple[Any, str]:
     return server, f"http://{host}:{real_port}"
 
 
-def _check_free(port: int) -> None:
+def _check_free(port: int, option: str = "--port") -> None:
     with socket.socket() as probe:
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
             raise InputError(f"Port {port} on 127.0.0.1 is already in use.",
-                             hint="Pick another with --port, or --port 0 for any free one.") \
-                from None
+                             hint=f"Pick another with {option}, or {option} 0 for any free "
+                             "one.") from None
 
 
 def export_line(url: str, region: str = "us-east-1") -> str:
@@ -46,22 +70,64 @@ def export_line(url: str, region: str = "us-east-1") -> str:
             f"AWS_SECRET_ACCESS_KEY=testing AWS_REGION={region}")
 
 
-def serve(port: int, echo: Callable[[str], None], stop: threading.Event | None = None) -> None:
-    """Run in the foreground until Ctrl-C (or until `stop` is set)."""
+def parse_prices(values: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """--price values -> symbol -> (price, previous close); InputError naming a bad one."""
+    from provision.local.quote_server import parse_price
+
+    prices = {}
+    for value in values:
+        try:
+            symbol, price, previous = parse_price(value)
+        except ValueError as exc:
+            raise InputError(f"{exc}.", hint="Give each as SYMBOL=PRICE[:CHANGE%], e.g. "
+                             "--price TSLA=310:+4% (price 310, up 4% on the day) or "
+                             "--price F=11.5:-2.5%.") from None
+        prices[symbol] = (price, previous)
+    return prices
+
+
+def serve(port: int, echo: Callable[[str], None], stop: threading.Event | None = None,
+          quotes_port: int | None = None, prices: dict[str, tuple[float, float]] | None = None,
+          ) -> None:
+    """Run in the foreground until Ctrl-C (or until `stop` is set). quotes_port not None also
+    starts the local quote server there (0: any free port), answering `prices` as fixed."""
+    from provision.local.quote_server import QuoteServer
+
+    if quotes_port:
+        _check_free(quotes_port, "--quotes-port")
     server, url = start(port)
-    echo(f"Local AWS emulator listening on {url} (state is kept in memory only).")
-    echo("In another shell, run:")
-    echo(f"  {export_line(url)}")
-    echo("  stock-alert up && stock-alert status && stock-alert down --yes")
-    echo("Press Ctrl-C to stop.")
-    stop = stop or threading.Event()
+    quotes = None
     try:
+        if quotes_port is not None:
+            quotes = QuoteServer(port=quotes_port, prices=prices).start()
+        _greet(url, echo, quotes.url if quotes else None, prices or {})
+        stop = stop or threading.Event()
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
         echo("Stopping the emulator.")
     finally:
+        if quotes is not None:
+            quotes.stop()
         server.stop()
+
+
+def _greet(url: str, echo: Callable[[str], None], quotes_url: str | None,
+           prices: dict[str, tuple[float, float]]) -> None:
+    name = command()
+    echo(f"Local AWS emulator listening on {url} (state is kept in memory only).")
+    if quotes_url:
+        echo(f"Local quote server on {quotes_url} (answers like Yahoo's chart API and Alpha "
+             "Vantage's GLOBAL_QUOTE). Put this in config.yaml, then run 'up':")
+        echo(f'  quotes: {{base_url: "{quotes_url}"}}')
+        for symbol, (price, previous) in sorted(prices.items()):
+            echo(f"  {symbol}: fixed at {price:g}, {(price / previous - 1) * 100:+.2f}% on the "
+                 f"day (previous close {previous:g})")
+        echo("  Other tickers follow a random walk; any ticker containing UNKNOWN is unknown.")
+    echo("In another shell, run:")
+    echo(f"  {export_line(url)}")
+    echo(f"  {name} up && {name} status && {name} down --yes")
+    echo("Press Ctrl-C to stop.")
 
 
 def published_messages(account: str, region: str, topic_arn: str) -> list[dict[str, str]]:

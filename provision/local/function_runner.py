@@ -29,7 +29,13 @@ class Context:
     def get_remaining_time_in_millis(self):
         return max(0, int((deadline - time.monotonic()) * 1000))
 import handler
-result = handler.handler({"source": "stock-alert.invoke-local"}, Context())
+try:
+    result = handler.handler({"source": "stock-alert.invoke-local"}, Context())
+except Exception as exc:
+    # What Lambda answers for an unhandled error: the exception's type and message.
+    with open(sys.argv[2] + ".error", "w", encoding="utf-8") as out:
+        json.dump({"errorType": type(exc).__name__, "errorMessage": str(exc)}, out)
+    raise
 with open(sys.argv[2], "w", encoding="utf-8") as out:
     json.dump(result, out)
 """
@@ -41,6 +47,17 @@ class LocalResult:
     log_lines: list[str]
     exit_code: int
     stderr: str
+    error: dict[str, str] | None = None  # the handler raised: errorType and errorMessage
+
+    @property
+    def error_message(self) -> str | None:
+        """'QuotesUnavailable: no quote fetched ...', or the last stderr line of a crash."""
+        if self.error:
+            return f"{self.error.get('errorType')}: {self.error.get('errorMessage')}"
+        if self.result is None:
+            lines = self.stderr.strip().splitlines()
+            return lines[-1] if lines else f"exit code {self.exit_code}, no result"
+        return None
 
 
 def run(code: Path, function_env: dict[str, str], aws_env: dict[str, str],
@@ -66,4 +83,6 @@ def run(code: Path, function_env: dict[str, str], aws_env: dict[str, str],
                 hint="Raise function.timeout_s, or check that the quote provider answers.",
             ) from None
         result = json.loads(out.read_text(encoding="utf-8")) if out.exists() else None
-    return LocalResult(result, proc.stdout.splitlines(), proc.returncode, proc.stderr)
+        failed = out.with_name(out.name + ".error")
+        error = json.loads(failed.read_text(encoding="utf-8")) if failed.exists() else None
+    return LocalResult(result, proc.stdout.splitlines(), proc.returncode, proc.stderr, error)

@@ -3,7 +3,9 @@
 Answers ``/v8/finance/chart/{SYMBOL}`` like the Yahoo Finance chart API and
 ``/query?function=GLOBAL_QUOTE&symbol=...&apikey=...`` like Alpha Vantage, with the same
 response shapes, including each provider's answer for an unknown ticker. Prices are a seeded
-random walk per symbol: the same seed and the same sequence of requests give the same prices.
+random walk per symbol: the same seed and the same sequence of requests give the same prices,
+except for symbols given a fixed quote (``prices``, e.g. from ``--price TSLA=310:+4%``), which
+always answer that price and that change on the day.
 
     with QuoteServer(seed=0) as server:
         os.environ["STOCK_ALERT_QUOTES_BASE_URL"] = server.url
@@ -15,9 +17,10 @@ import argparse
 import contextlib
 import json
 import random
+import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -37,16 +40,42 @@ AV_BAD_KEY = {"Error Message": "the parameter apikey is invalid or missing."}
 _TYPICAL = {"TSLA": 250.0, "F": 12.0, "GM": 48.0, "AAPL": 190.0, "MSFT": 420.0}
 
 
-class Market:
-    """Thread-safe random walk: each quote request moves the symbol's price one step."""
+_PRICE = re.compile(r"^(?P<symbol>[A-Za-z0-9.\-=^]{1,12})=(?P<price>[0-9]+(?:\.[0-9]+)?)"
+                    r"(?::(?P<change>[+-]?[0-9]+(?:\.[0-9]+)?)%)?$")
 
-    def __init__(self, seed: int) -> None:
+
+def parse_price(text: str) -> tuple[str, float, float]:
+    """'TSLA=310:+4%' -> ('TSLA', 310.0, previous close 298.08); no change part means 0%.
+
+    Raises ValueError saying what is wrong with ``text`` and what is expected.
+    """
+    found = _PRICE.match(text.strip())
+    if not found:
+        raise ValueError(f"--price {text!r} is not SYMBOL=PRICE or SYMBOL=PRICE:CHANGE%")
+    price = float(found["price"])
+    change = float(found["change"] or 0)
+    if price <= 0:
+        raise ValueError(f"--price {text!r}: the price must be above 0")
+    if change <= -100:
+        raise ValueError(f"--price {text!r}: a day's change must be above -100%")
+    return found["symbol"].upper(), price, round(price / (1 + change / 100), 4)
+
+
+class Market:
+    """Thread-safe random walk: each quote request moves the symbol's price one step.
+    Symbols in ``fixed`` (symbol -> (price, previous close)) never move."""
+
+    def __init__(self, seed: int, fixed: Mapping[str, tuple[float, float]] | None = None,
+                 ) -> None:
         self.seed = seed
+        self.fixed = dict(fixed or {})
         self._lock = threading.Lock()
         self._walks: dict[str, tuple[random.Random, float, float]] = {}
 
     def quote(self, symbol: str) -> tuple[float, float]:
         """Return (price, previous close) for ``symbol``."""
+        if symbol in self.fixed:
+            return self.fixed[symbol]
         with self._lock:
             if symbol not in self._walks:
                 rng = random.Random(f"{self.seed}:{symbol}")
@@ -175,10 +204,12 @@ class QuoteServer:
         seed: int = 0,
         unknown: Iterable[str] = (),
         api_key: str | None = None,
+        prices: Mapping[str, tuple[float, float]] | None = None,
     ) -> None:
         """``unknown``: extra symbols answered as unknown (any symbol containing "UNKNOWN" is).
-        ``api_key``: if set, Alpha Vantage requests must carry exactly this key."""
-        self.market = Market(seed)
+        ``api_key``: if set, Alpha Vantage requests must carry exactly this key.
+        ``prices``: symbol -> (price, previous close), answered every time instead of a walk."""
+        self.market = Market(seed, prices)
         self._server = _Server((host, port), self.market, {s.upper() for s in unknown}, api_key)
         self._thread: threading.Thread | None = None
 
@@ -219,14 +250,24 @@ class QuoteServer:
         self.stop()
 
 
+def _price_arg(text: str) -> tuple[str, float, float]:
+    try:
+        return parse_price(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def main(argv: list[str] | None = None) -> None:
     """``python -m provision.local.quote_server --port 8765``: serve until interrupted."""
     parser = argparse.ArgumentParser(description="Offline Yahoo/Alpha Vantage quote server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--price", action="append", default=[], type=_price_arg,
+                        help="SYMBOL=PRICE[:CHANGE%%], e.g. TSLA=310:+4%%; repeatable")
     args = parser.parse_args(argv)
-    with QuoteServer(args.host, args.port, args.seed) as server:
+    prices = {symbol: (price, previous) for symbol, price, previous in args.price}
+    with QuoteServer(args.host, args.port, args.seed, prices=prices) as server:
         print(server.url, flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

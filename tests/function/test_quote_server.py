@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from provision.local.quote_server import QuoteServer
+from provision.local.quote_server import QuoteServer, parse_price
 from tests.function.conftest import REGION, FakeContext
 
 
@@ -112,3 +112,36 @@ def test_handler_end_to_end_against_quote_server(fn, topic, configure, env, prov
     assert result["failed"] == [{"symbol": "BADUNKNOWN", "reason": "unknown symbol"}]
     sms = topic.only()["message"]["sms"]
     assert sms.startswith("TSLA ") and sms.endswith(" | failed: BADUNKNOWN")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("TSLA=310:+4%", ("TSLA", 310.0, 298.0769)),
+    ("f=11.5:-2.5%", ("F", 11.5, 11.7949)),
+    ("GM=48", ("GM", 48.0, 48.0)),
+    ("BRK.B=400.25:0.5%", ("BRK.B", 400.25, 398.2587)),
+])
+def test_parse_price(text: str, expected: tuple[str, float, float]) -> None:
+    assert parse_price(text) == expected
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("TSLA", "is not SYMBOL=PRICE"), ("TSLA=abc", "is not SYMBOL=PRICE"),
+    ("TSLA=310:4", "is not SYMBOL=PRICE"), ("=310", "is not SYMBOL=PRICE"),
+    ("TSLA=0", "above 0"), ("TSLA=310:-100%", "above -100%"),
+])
+def test_parse_price_names_the_bad_value(text: str, words: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_price(text)
+    assert repr(text) in str(caught.value) and words in str(caught.value)
+
+
+def test_fixed_prices_answer_the_same_in_both_shapes(env):
+    fixed = {"TSLA": parse_price("TSLA=310:+4%")[1:]}
+    with QuoteServer(api_key="k", prices=fixed) as server:
+        for _ in range(3):  # never moves
+            meta = get(f"{server.url}/v8/finance/chart/TSLA")[1]["chart"]["result"][0]["meta"]
+            assert (meta["regularMarketPrice"], meta["previousClose"]) == (310.0, 298.0769)
+        quote = get(f"{server.url}/query?function=GLOBAL_QUOTE&apikey=k&symbol=TSLA")[1]
+    quote = quote["Global Quote"]
+    assert (quote["05. price"], quote["08. previous close"]) == ("310.0000", "298.0769")
+    assert quote["10. change percent"] == "4.0000%"
