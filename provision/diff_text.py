@@ -53,8 +53,8 @@ def describe(action: AnyAction) -> list[str]:
     created = action.op is Op.CREATE
     lines: list[str] = []
     for change in action.changes:
-        if created and change.field in _SKIP_ON_CREATE:
-            continue
+        if change.field == "applied" or (created and change.field in _SKIP_ON_CREATE):
+            continue  # 'applied' is the tool's own record of what it wrote, not a change
         lines += describe_change(change, created)
     return lines
 

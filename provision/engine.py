@@ -17,7 +17,7 @@ from provision.aws import ALREADY_EXISTS, Aws
 from provision.errors import AwsError, ConflictError
 from provision.plan import AnyAction, Op, Plan
 from provision.resources import BY_NAME, KINDS
-from provision.resources.contract import AnyKind
+from provision.resources.contract import AnyKind, stamped
 from provision.stack import Stack
 
 log = logging.getLogger("provision.engine")
@@ -34,7 +34,7 @@ class Observation:
 
 def observe(aws: Aws, stack: Stack) -> Observation:
     """Read every kind at once; each read is independent and read-only."""
-    wanted = {kind.name: kind.wanted(stack) for kind in KINDS}
+    wanted = {kind.name: stamped(kind.wanted(stack)) for kind in KINDS}
     found = gather({k.name: partial(k.read, aws, wanted[k.name]) for k in KINDS})
     return Observation(stack, wanted, found)
 

@@ -15,6 +15,7 @@ from provision.engine import Observation, execute, make_plan, observe, refuse_co
 from provision.engine import Progress as Progress
 from provision.plan import AnyAction, Op, Plan
 from provision.resources import BY_NAME, sms_delivery
+from provision.resources.contract import CHANGED_IN_CONFIG
 from provision.resources.topic import Topic
 from provision.stack import Stack
 from provision.target import Target
@@ -59,7 +60,7 @@ class StatusRow:
     kind: str
     name: str
     exists: bool
-    state: str  # missing, in sync, drifted, foreign
+    state: str  # missing, in sync, changed in config, drifted, foreign
     drift: tuple[str, ...]
     attributes: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
@@ -89,9 +90,13 @@ def status(target: Target) -> tuple[Plan, list[StatusRow]]:
 def _row(action: AnyAction, observation: Observation, extra: tuple[str, ...] = (),
          ) -> StatusRow:
     seen = observation.found[action.kind]
-    drift = tuple(c.label for c in action.changes) if action.op is Op.UPDATE else ()
+    drift = tuple(c.label for c in action.changes
+                  if c.field != "applied") if action.op is Op.UPDATE else ()
+    state = _STATE[action.op]
+    if action.reason == CHANGED_IN_CONFIG:
+        state = CHANGED_IN_CONFIG  # not drift: the config asks for something new
     return StatusRow(action.kind, action.name,
                      exists=seen is not None and action.op is not Op.CREATE,
-                     state=_STATE[action.op], drift=drift,
+                     state=state, drift=drift,
                      attributes=BY_NAME[action.kind].summary(seen),
                      notes=action.notes + extra)

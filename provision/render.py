@@ -85,7 +85,8 @@ def status_counts(rows: list[StatusRow]) -> str:
     """'5 in sync, 0 drifted, 0 missing' (and foreign, if any)."""
     def count(state: str) -> int:
         return sum(1 for r in rows if r.state == state)
-    line = f"{count('in sync')} in sync, {count('drifted')} drifted, {count('missing')} missing"
+    line = (f"{count('in sync')} in sync, {count('changed in config')} changed in config, "
+            f"{count('drifted')} drifted, {count('missing')} missing")
     foreign = count("foreign")
     return line + (f", {foreign} foreign (not owned by this stack)" if foreign else "") + "."
 
@@ -117,7 +118,8 @@ def status_table(plan: Plan, rows: list[StatusRow], emulator: bool | None = None
                   title_justify="left", caption=status_counts(rows), caption_justify="left")
     for column in ("kind", "name", "state", "details"):
         table.add_column(column, overflow="fold")
-    colours = {"in sync": "green", "drifted": "yellow", "missing": "red", "foreign": "bold red"}
+    colours = {"in sync": "green", "changed in config": "yellow", "drifted": "magenta",
+               "missing": "red", "foreign": "bold red"}
     for row in rows:
         colour = colours.get(row.state, "white")
         table.add_row(row.kind, escape(row.name), f"[{colour}]{row.state}[/]",
@@ -132,7 +134,8 @@ def _status_details(row: StatusRow, emulator: bool) -> list[str]:
     for sub in subs:
         details.append(f"{sub['protocol']} {sub['endpoint']}: {sub['state']}")
     if row.drift:
-        details.append("drifted: " + ", ".join(row.drift))
+        details.append(("to update: " if row.state == "changed in config" else "drifted: ")
+                       + ", ".join(row.drift))
     details += [f"note: {n}" for n in row.notes]
     if emulator and any(s["protocol"] == "email" and s["state"] == "confirmed" for s in subs):
         details.append(f"note: {EMAIL_PENDING_NOTE}")

@@ -8,13 +8,22 @@ alone. mypy checks every kind against this class.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from provision.aws import Aws
-from provision.plan import Action, Changes, Op
+from provision.plan import APPLIED_TAG, Action, Change, Changes, Op
 from provision.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG, Stack
+
+# Why an existing resource is updated. With no local state, the applied tag (a digest of the
+# wanted value as last written) tells a changed config from a change made outside the tool.
+CHANGED_IN_CONFIG = "changed in config"
+DRIFTED = "drifted (changed outside stock-alert)"
+DIFFERS = "differs from the config"
 
 
 class Wanted(Protocol):
@@ -52,6 +61,41 @@ def ownership(wanted_tags: Mapping[str, str], seen_tags: Mapping[str, str] | Non
     if seen.get(MANAGED_BY) == MANAGED_BY_VALUE and other:
         return f"owned by stock-alert stack {other!r}"
     return "not tagged as made by this stack"
+
+
+def digest(wanted: Any) -> str:
+    """A short, stable digest of a wanted value (all but its tags)."""
+    fields = {f.name: getattr(wanted, f.name) for f in dataclasses.fields(wanted)
+              if f.name != "tags"}
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, bytes):
+            return hashlib.sha256(value).hexdigest()
+        if dataclasses.is_dataclass(value):
+            return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        if isinstance(value, frozenset | set):
+            return sorted(value)
+        return str(value)
+
+    text = json.dumps(fields, sort_keys=True, default=plain, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def stamped(wanted: W) -> W:
+    """The wanted value with its digest among its tags, so every write records it."""
+    tags = {**wanted.tags, APPLIED_TAG: digest(wanted)}
+    return dataclasses.replace(wanted, tags=tags)  # type: ignore[type-var]
+
+
+def why_update(wanted: Wanted, observed: Observed) -> tuple[str, Changes]:
+    """The reason for an update and, when the config changed, the tag write recording it."""
+    seen = (observed.tags or {}).get(APPLIED_TAG)
+    want = wanted.tags.get(APPLIED_TAG)
+    if want is None or observed.tags is None:
+        return DIFFERS, ()
+    if seen == want:
+        return DRIFTED, ()
+    return (CHANGED_IN_CONFIG if seen else DIFFERS), (Change("applied", seen, want),)
 
 
 class Kind(ABC, Generic[W, O]):
@@ -97,8 +141,10 @@ class Kind(ABC, Generic[W, O]):
         if not keep:
             return action(Op.DELETE, "owned by this stack")
         found = self.changes(wanted, observed)
-        return action(Op.UPDATE if found else Op.NOOP, "drifted" if found else "in sync",
-                      found, self.notes(wanted, observed))
+        if not found:
+            return action(Op.NOOP, "in sync", (), self.notes(wanted, observed))
+        reason, record = why_update(wanted, observed)
+        return action(Op.UPDATE, reason, found + record, self.notes(wanted, observed))
 
     # AWS ------------------------------------------------------------------------------------
     @abstractmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from provision.plan import Changes
+from provision.plan import APPLIED_TAG, Changes
 
 
 def tag_writes(old: Mapping[str, str] | None, new: Mapping[str, str],
@@ -19,11 +19,15 @@ def tag_writes(old: Mapping[str, str] | None, new: Mapping[str, str],
 
 def apply_tags(changes: Changes, tag: Callable[[dict[str, str]], Any],
                untag: Callable[[list[str]], Any]) -> None:
-    """The tag and untag calls (each kind has its own API) for a 'tags' change."""
+    """The tag and untag calls (each kind has its own API) for the 'tags' change and the
+    'applied' record, in one tag call."""
+    wanted = {k: v for c in changes if c.field == "tags" for k, v in c.new.items()}
+    old = {k: v for c in changes if c.field == "tags" for k, v in c.old.items()}
     for change in changes:
-        if change.field != "tags":
-            continue
-        to_set, to_remove = tag_writes(change.old, change.new)
+        if change.field == "applied":
+            wanted[APPLIED_TAG], old[APPLIED_TAG] = change.new, change.old
+    if wanted or old:
+        to_set, to_remove = tag_writes(old, wanted)
         if to_set:
             tag(to_set)
         if to_remove:
