@@ -20,11 +20,14 @@ import pytest
 from tests.support.awsproxy import AwsProxy, Call
 from tests.support.configs import MINIMAL
 from tests.support.fixtures import cli_environment, run_cli
+from tests.test_input_limits import billion_laughs
 
 BASE = "name: t1\nregion: us-east-1\nstocks: [TSLA, F, GM]\n"
 NO_REGION = "name: t1\nstocks: [TSLA]\n"
 COMMANDS = [("up",), ("plan",), ("status",), ("down", "--yes")]
 EMPTY_FILE = "<empty file>"
+FIFO = "<named pipe>"  # config.yaml is made a FIFO that no one ever writes to
+MESSAGE_LIMIT = 1024
 
 
 
@@ -81,10 +84,21 @@ def _configs() -> list[Case]:
         ("file-missing", None, ["-c", "missing.yaml"], ["missing.yaml", "not found"]),
         ("directory", None, ["-c", "."], ["cannot read config file", "Is a directory"]),
         ("not-utf8", "name: t1\nstocks: [TSL\xc4]\n".encode("latin-1"), [],
-         ["cannot read config file", "utf-8"]),
+         ["cannot read config file", "not UTF-8", "0xc4", "line 2", "Save the file as UTF-8",
+          "!permissions"]),
         ("price-bounds-reversed",
          BASE.replace("[TSLA, F, GM]", "[{symbol: GM, above: 30, below: 40}]"), [],
          ["stocks[0]", "below (40.0) must be lower than above (30.0)", "!at least 1 item"]),
+        # A. resources: refused before they cost time or memory (measured in test_input_limits)
+        ("billion-laughs", billion_laughs(), [], ["more than 10000 values", "aliases"]),
+        ("deep-nesting", BASE + "x: " + "[" * 5000 + "]" * 5000 + "\n", [],
+         ["nested more than 8 levels", "line 4"]),
+        ("dev-zero", None, ["-c", "/dev/zero"], ["/dev/zero", "character device"]),
+        ("dev-urandom", None, ["-c", "/dev/urandom"], ["/dev/urandom", "character device"]),
+        ("fifo", FIFO, [], ["config.yaml", "named pipe", "regular file"]),
+        ("over-1-MiB", BASE + "# " + "x" * (1 << 20) + "\n", [], ["larger than 1024 KiB"]),
+        ("huge-value-is-excerpted", BASE.replace("t1", "a" * 100_000), [],
+         ["name: 'aaa", "...", "!" + "a" * 100]),
     ]
     return [
         Case(name, (*COMMANDS[i % len(COMMANDS)], *args), tuple(fragments), text,
@@ -133,7 +147,9 @@ class Outcome:
 
 
 def _run_case(case: Case, moto_url: str, folder: Path) -> Outcome:
-    if isinstance(case.config, bytes):
+    if case.config == FIFO:
+        os.mkfifo(folder / "config.yaml")
+    elif isinstance(case.config, bytes):
         (folder / "config.yaml").write_bytes(case.config)
     elif case.config is not None:
         (folder / "config.yaml").write_text(case.config, encoding="utf-8")
@@ -177,6 +193,7 @@ def _check_rejected(case: Case, outcome: Outcome) -> None:
             assert fragment[1:] not in lines[0], lines[0]
         else:
             assert fragment in lines[0], (fragment, lines[0])
+    assert len(lines[0].encode()) < MESSAGE_LIMIT, len(lines[0].encode())
     assert outcome.calls == []
 
 

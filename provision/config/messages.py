@@ -6,7 +6,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from provision.config.validators import clip, shown
+
 _MAX_SHOWN = 5
+_BUDGET = 700  # characters of problems in one message, so that it stays well under 1 KB
 
 _TYPE_HINTS = {
     "string_type": "expected text; quote it in YAML (ON, YES, NO and numbers like 1e3 are not "
@@ -34,7 +37,8 @@ def _location(loc: tuple[Any, ...]) -> str:
         elif str(part).startswith("function-"):
             continue
         else:
-            out += f".{part}" if out else str(part)
+            name = clip(str(part), 40)
+            out += f".{name}" if out else name
     return out or "(top level)"
 
 
@@ -46,27 +50,31 @@ def _message(err: Any) -> str:
         return str(err["msg"]).removeprefix("Value error, ")
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
-        return f"{err['input']!r} is not allowed; use {expected}"
+        return f"{shown(err['input'])} is not allowed; use {expected}"
     if kind in _TYPE_HINTS:
-        got = "" if kind == "missing" else f" (got {err['input']!r})"
+        got = "" if kind == "missing" else f" (got {shown(err['input'])})"
         return _TYPE_HINTS[kind] + got
-    return f"{err['msg']} (got {err.get('input')!r})"
+    return f"{err['msg']} (got {shown(err.get('input'))})"
 
 
-def _consequential(err: Any, errors: list[Any]) -> bool:
-    """A list's 'too short after validation' that only follows from an item's own error."""
-    loc = tuple(err["loc"])
-    return err["type"] == "too_short" and any(
-        tuple(other["loc"])[: len(loc)] == loc and len(other["loc"]) > len(loc)
-        for other in errors)
+def _relevant(errors: list[Any]) -> list[Any]:
+    """Without a list's 'too short after validation' that only follows from an item's error."""
+    parents = {tuple(e["loc"])[:n] for e in errors for n in range(len(e["loc"]))}
+    return [e for e in errors if not (e["type"] == "too_short" and tuple(e["loc"]) in parents)]
 
 
 def describe(exc: ValidationError) -> str:
-    errors = [e for e in exc.errors() if not _consequential(e, exc.errors())]
-    parts = [f"{_location(e['loc'])}: {_message(e)}" for e in errors[:_MAX_SHOWN]]
-    if len(parts) == 1:
+    """One paragraph: up to _MAX_SHOWN problems, and fewer if they would pass _BUDGET chars."""
+    errors = _relevant(exc.errors())
+    parts: list[str] = []
+    for err in errors[:_MAX_SHOWN]:
+        part = clip(f"{_location(err['loc'])}: {_message(err)}", _BUDGET)
+        if parts and sum(map(len, parts)) + len(part) > _BUDGET:
+            break
+        parts.append(part)
+    if len(errors) == 1:
         return parts[0] + "."
-    more = len(errors) - _MAX_SHOWN
+    more = len(errors) - len(parts)
     tail = f" (and {more} more)" if more > 0 else ""
     numbered = " ".join(f"({n}) {p}." for n, p in enumerate(parts, 1))
     return f"{len(errors)} problems{tail}: {numbered}"

@@ -80,7 +80,7 @@ class FunctionSettings(_Model):
     @classmethod
     def _runtime(cls, value: str) -> str:
         if value not in RUNTIMES:
-            raise ValueError(f"{value!r} is not a supported Python runtime; use one of "
+            raise ValueError(f"{v.shown(value)} is not a supported Python runtime; use one of "
                              f"{', '.join(RUNTIMES)}")
         return value
 
@@ -133,7 +133,7 @@ class Config(_Model):
     def _name(cls, value: str) -> str:
         if not _NAME.match(value) or value.endswith("-") or len(value) > NAME_MAX:
             raise ValueError(
-                f"{value!r} is not a usable stack name: start with a letter, then letters, "
+                f"{v.shown(value)} is not a usable stack name: start with a letter, then letters, "
                 f"digits or '-', not ending in '-', at most {NAME_MAX} characters (so that "
                 f"'<name>-schedule' fits AWS's 64-character limit)"
             )
@@ -181,7 +181,7 @@ class Config(_Model):
 def _unique(what: str, items: tuple[str, ...]) -> tuple[str, ...]:
     seen = {i for i in items if items.count(i) > 1}
     if seen:
-        raise ValueError(f"{what} {sorted(seen)[0]!r} is listed twice; list each once")
+        raise ValueError(f"{what} {v.shown(sorted(seen)[0])} is listed twice; list each once")
     return items
 
 

@@ -10,6 +10,8 @@ import functools
 import json
 from pathlib import Path
 
+from provision.config.validators import shown
+
 
 @functools.lru_cache(maxsize=1)
 def known_regions() -> frozenset[str]:
@@ -26,5 +28,5 @@ def check_region(value: str) -> str:
     if value not in known_regions():
         close = sorted(r for r in known_regions() if r.split("-")[0] == value.split("-")[0])
         example = ", ".join(close[:6]) or "us-east-1, eu-west-1"
-        raise ValueError(f"{value!r} is not a known AWS region; use one such as {example}")
+        raise ValueError(f"{shown(value)} is not a known AWS region; use one such as {example}")
     return value

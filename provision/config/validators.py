@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import reprlib
 
 _CRON_FIELDS = (
     # name, low, high, names, allows '?', extra tokens
@@ -22,6 +23,21 @@ _TICKER = re.compile(r"^[A-Z0-9^][A-Z0-9.\-=^]{0,11}$")
 _TAG_CHARS = re.compile(r"^[\w .:/=+\-@]*$", re.UNICODE)
 _SSM_NAME = re.compile(r"^/?[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
 
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 80
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 3
+_REPR.maxlevel = 2
+
+
+def shown(value: object, limit: int = 100) -> str:
+    """A short excerpt of a value for a message: never the whole of a huge input."""
+    return clip(_REPR.repr(value), limit)
+
+
+def clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 SCHEDULE_HELP = (
     'use an EventBridge expression: "cron(Minutes Hours Day-of-month Month Day-of-week Year)" '
     'with six fields and "?" in day-of-month or day-of-week, e.g. "cron(0 14 ? * MON-FRI *)", '
@@ -37,20 +53,20 @@ def check_schedule(expr: str) -> str:
     elif expr.startswith("cron(") and expr.endswith(")"):
         _check_cron(expr[5:-1])
     else:
-        raise ValueError(f"{expr!r} is neither cron(...) nor rate(...); {SCHEDULE_HELP}")
+        raise ValueError(f"{shown(expr)} is neither cron(...) nor rate(...); {SCHEDULE_HELP}")
     return expr
 
 
 def _check_rate(expr: str) -> None:
     match = _RATE.match(expr)
     if not match:
-        raise ValueError(f"{expr!r} is not a valid rate expression; {SCHEDULE_HELP}")
+        raise ValueError(f"{shown(expr)} is not a valid rate expression; {SCHEDULE_HELP}")
     value, unit = int(match.group(1)), match.group(2)
     if value < 1:
-        raise ValueError(f"{expr!r}: the rate must be a positive whole number")
+        raise ValueError(f"{shown(expr)}: the rate must be a positive whole number")
     if (value == 1) != (not unit.endswith("s")):
         right = unit.rstrip("s") if value == 1 else unit.rstrip("s") + "s"
-        raise ValueError(f"{expr!r}: EventBridge wants rate({value} {right})")
+        raise ValueError(f"{shown(expr)}: EventBridge wants rate({value} {right})")
 
 
 def _check_cron(body: str) -> None:
@@ -78,7 +94,7 @@ def _check_cron_field(
     for item in value.split(","):
         if not _cron_item_ok(item.upper(), low, high, names, name):
             raise ValueError(
-                f"cron {name} field {value!r} is invalid: use numbers {low}-{high}"
+                f"cron {name} field {shown(value)} is invalid: use numbers {low}-{high}"
                 + (f" or names {names[0]}-{names[-1]}" if names else "")
                 + ", '*', ranges 'a-b', lists 'a,b' and steps '*/n'"
                 + ("; '?' is allowed here" if question else "")
@@ -109,14 +125,14 @@ def _cron_value_ok(token: str, low: int, high: int, names: tuple[str, ...]) -> b
 
 def check_email(value: str) -> str:
     if not _EMAIL.match(value) or len(value) > 254:
-        raise ValueError(f"{value!r} is not an e-mail address; write it like you@example.com")
+        raise ValueError(f"{shown(value)} is not an e-mail address; write it like you@example.com")
     return value
 
 
 def check_phone(value: str) -> str:
     if not _E164.match(value):
         raise ValueError(
-            f"{value!r} is not an E.164 phone number; write '+', the country code and the "
+            f"{shown(value)} is not an E.164 phone number; write '+', the country code and the "
             'number, digits only (7 to 15), e.g. "+15555550100"'
         )
     return value
@@ -126,7 +142,7 @@ def check_ticker(value: str) -> str:
     symbol = value.strip().upper()
     if not _TICKER.match(symbol):
         raise ValueError(
-            f"{value!r} is not a ticker symbol; use 1 to 12 letters, digits or . - = ^, "
+            f"{shown(value)} is not a ticker symbol; use 1 to 12 letters, digits or . - = ^, "
             'e.g. "TSLA", "BRK.B" or "^GSPC"'
         )
     return symbol
@@ -135,7 +151,7 @@ def check_ticker(value: str) -> str:
 def check_ssm_name(value: str) -> str:
     if not _SSM_NAME.match(value) or len(value) > 1011:
         raise ValueError(
-            f"{value!r} is not an SSM parameter name; use letters, digits, '_', '.', '-' and "
+            f"{shown(value)} is not an SSM parameter name; use letters, digits, '_', '.', '-' and "
             "'/' separators, e.g. /stock-alert/alphavantage-key"
         )
     return value
@@ -144,11 +160,13 @@ def check_ssm_name(value: str) -> str:
 def check_tag(key: str, value: str, reserved: tuple[str, ...]) -> None:
     if not key or len(key) > 128 or key.lower().startswith("aws:") or key in reserved:
         raise ValueError(
-            f"tag key {key!r} is not allowed: keys are 1 to 128 characters, may not start with "
+            f"tag key {shown(key)} is not allowed: keys are 1 to 128 characters, may not start "
+            "with "
             f"'aws:' and may not be one of {', '.join(reserved)} (stock-alert sets those itself)"
         )
     if len(value) > 256 or not _TAG_CHARS.match(key) or not _TAG_CHARS.match(value):
         raise ValueError(
-            f"tag {key}={value!r} is not allowed: values are at most 256 characters of letters, "
+            f"tag {shown(key)}={shown(value)} is not allowed: values are at most 256 characters of "
+            "letters, "
             "digits, spaces and _ . : / = + - @"
         )
