@@ -40,7 +40,7 @@ class _StrictLoader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):  # type: ignore[no-untyped-call]
             mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-            node = super().compose_node(parent, index)  # type: ignore[no-untyped-call]
+            node: Any = super().compose_node(parent, index)  # type: ignore[no-untyped-call]
             if id(node) not in self._sizes:
                 raise ConfigError(f"an alias at line {mark.line + 1} refers to the value that "
                                   "contains it; YAML aliases may not nest a value in itself.")
@@ -55,12 +55,12 @@ class _StrictLoader(yaml.SafeLoader):
                               "TSLA), so check the brackets and indentation there.")
         before = self._expanded
         try:
-            node: Any = super().compose_node(parent, index)  # type: ignore[no-untyped-call]
+            composed: Any = super().compose_node(parent, index)  # type: ignore[no-untyped-call]
         finally:
             self._depth -= 1
-        self._count(1, node.start_mark)
-        self._sizes[id(node)] = self._expanded - before
-        return node
+        self._count(1, composed.start_mark)
+        self._sizes[id(composed)] = self._expanded - before
+        return composed
 
     def _count(self, size: int, mark: Any) -> None:
         self._expanded += size
