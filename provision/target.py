@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from provision import package
 from provision.aws import Aws
 from provision.config.model import Config, load_config
 from provision.config.regions import check_region
@@ -30,10 +31,11 @@ class Options:
 
 @dataclass
 class Target:
-    """A validated config plus where it goes; made before any AWS call."""
+    """A validated config plus where it goes and the checked function zip; no AWS call yet."""
 
     config: Config
     aws: Aws
+    code: package.CodePackage
 
 
 def prepare(opts: Options) -> Target:
@@ -45,7 +47,8 @@ def prepare(opts: Options) -> Target:
                          hint="Set it like http://127.0.0.1:4566, or unset it for real AWS.")
     opts.retry.deadline_s = _deadline(opts.retry.deadline_s)
     region = _region(opts.region, config, opts.profile)
-    return Target(config, Aws(region, opts.profile, endpoint, opts.retry))
+    code = package.build()  # built and read back here, so a bad zip costs no AWS call
+    return Target(config, Aws(region, opts.profile, endpoint, opts.retry), code)
 
 
 def _deadline(default: float) -> float:
