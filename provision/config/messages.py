@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from provision.config.validators import clip, shown
 
 _MAX_SHOWN = 5
-_BUDGET = 700  # characters of problems in one message, so that it stays well under 1 KB
+_BUDGET = 800  # characters of problems in one message, so that it stays well under 1 KB
 
 _TYPE_HINTS = {
     "string_type": "expected text; quote it in YAML (ON, YES, NO and numbers like 1e3 are not "
@@ -68,7 +68,9 @@ def describe(exc: ValidationError) -> str:
     errors = _relevant(exc.errors())
     parts: list[str] = []
     for err in errors[:_MAX_SHOWN]:
-        part = clip(f"{_location(err['loc'])}: {_message(err)}", _BUDGET)
+        where, text = _location(err["loc"]), _message(err)
+        # A list check that names the item itself ("notify.sms[1]: ...") needs no prefix.
+        part = clip(text if text.startswith(where + "[") else f"{where}: {text}", _BUDGET)
         if parts and sum(map(len, parts)) + len(part) > _BUDGET:
             break
         parts.append(part)
