@@ -14,9 +14,10 @@ from urllib.parse import urlparse
 from provision import package
 from provision.aws import Aws
 from provision.config.model import Config, load_config
-from provision.config.regions import check_region
+from provision.config.regions import check_region, partition_of
 from provision.errors import InputError
 from provision.retry import RetryPolicy
+from provision.stack import ENVIRONMENT_LIMIT, Stack, environment_size
 
 DEADLINE_ENV = "STOCK_ALERT_RETRY_DEADLINE_S"
 
@@ -47,8 +48,26 @@ def prepare(opts: Options) -> Target:
                          hint="Set it like http://127.0.0.1:4566, or unset it for real AWS.")
     opts.retry.deadline_s = _deadline(opts.retry.deadline_s)
     region = _region(opts.region, config, opts.profile)
+    _check_environment(config, region)
     code = package.build()  # built and read back here, so a bad zip costs no AWS call
     return Target(config, Aws(region, opts.profile, endpoint, opts.retry), code)
+
+
+def _check_environment(config: Config, region: str) -> None:
+    """The function's environment, built exactly as `up` builds it, must fit Lambda's 4 KB.
+
+    Only the account is unknown before the first AWS call; it is always 12 digits.
+    """
+    stack = Stack(config, "0" * 12, region, partition_of(region))
+    size = environment_size(stack.function_environment)
+    if size > ENVIRONMENT_LIMIT:
+        raise InputError(
+            f"The Lambda function's environment would be {size} bytes, over Lambda's limit of "
+            f"{ENVIRONMENT_LIMIT} bytes for all variables together; most of it is the stocks "
+            "list (each stock's symbol, name and prices, as JSON inside JSON: a non-ASCII "
+            "character of a name costs 7 bytes, a quote 2).",
+            hint=f"Shorten or drop stocks[].name values, or list fewer stocks, to save at least "
+            f"{size - ENVIRONMENT_LIMIT} bytes.")
 
 
 def _deadline(default: float) -> float:

@@ -124,6 +124,10 @@ def _configs() -> list[Case]:
         ("ssm-reserved-prefix",
          BASE + "quotes: {provider: alphavantage, api_key_parameter: /ssm/key}\n", [],
          ["quotes.api_key_parameter", "'aws' or 'ssm'"]),
+        # D. 25 stocks with long non-ASCII names: over Lambda's 4 KB for all variables
+        ("environment-over-4KB", BASE.replace("[TSLA, F, GM]", "[" + ", ".join(
+            f"{{symbol: S{i}, name: '{chr(0x4E00 + i) * 40}'}}" for i in range(25)) + "]"), [],
+         ["environment would be", "limit of 4096 bytes", "stocks[].name"]),
     ]
     return [
         Case(name, (*COMMANDS[i % len(COMMANDS)], *args), tuple(fragments), text,
