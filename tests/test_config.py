@@ -21,7 +21,7 @@ def test_example_config_is_valid() -> None:
 def test_defaults(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path, "name: x\nstocks: [tsla]\n"))
     assert config.stocks[0].symbol == "TSLA"
-    assert config.schedule == "cron(0 14 ? * MON-FRI *)"
+    assert config.schedule == "cron(30 21 ? * MON-FRI *)"
     assert config.enabled is True
     assert config.function.runtime == "python3.12"
     assert config.function.memory_mb == 128
@@ -223,3 +223,18 @@ def test_valid_edge_values_are_accepted(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path, text))
     assert config.notify.email[0] == f"{local}@x.com"
     assert config.tags == {"Owner": "a", "team": "\u00e9quipe 1"}
+
+
+@pytest.mark.parametrize("day", ["2025-01-15", "2025-03-10", "2025-07-15", "2025-11-03"])
+def test_default_schedule_fires_after_the_new_york_close(day: str) -> None:
+    """EST (winter) and EDT (summer), including the Mondays right after each clock change."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from provision.config.model import DEFAULT_SCHEDULE
+
+    minute, hour = (int(f) for f in DEFAULT_SCHEDULE.removeprefix("cron(").split()[:2])
+    fire = dt.datetime.fromisoformat(day).replace(hour=hour, minute=minute, tzinfo=dt.UTC)
+    local = fire.astimezone(ZoneInfo("America/New_York"))
+    assert local.date() == fire.date()  # still the same trading day in New York
+    assert dt.time(16, 0) < local.time() <= dt.time(18, 0), local

@@ -33,6 +33,10 @@ NAME_MAX = 64 - NAME_SUFFIX_MAX
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*", re.ASCII)
 _URL = re.compile(r"https?://[!-~]+", re.ASCII)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# 21:30 UTC on weekdays: 16:30 in New York in winter (EST, UTC-5) and 17:30 in summer (EDT,
+# UTC-4), after the 16:00 close either way, so the day's closing prices are in. EventBridge
+# rules run in UTC and do not follow daylight saving time.
+DEFAULT_SCHEDULE = "cron(30 21 ? * MON-FRI *)"
 LIST_MAX = 25  # stocks, e-mail addresses, phone numbers
 TAGS_MAX = 40  # AWS allows 50 per resource; stock-alert adds 2 and keeps room to spare
 # Numbers and booleans are strict: YAML reads yes/no/on/off as booleans, and lax pydantic would
@@ -149,7 +153,7 @@ class Alert(_Model):
 class Config(_Model):
     name: str
     region: str | None = None
-    schedule: str = "cron(0 14 ? * MON-FRI *)"
+    schedule: str = DEFAULT_SCHEDULE
     enabled: Annotated[bool, Field(strict=True)] = True
     stocks: tuple[Stock, ...] = Field(min_length=1, max_length=LIST_MAX)
     notify: Notify = Notify()
