@@ -159,16 +159,43 @@ def _log_call(event_name: str, **_: Any) -> None:
     log.debug("AWS call %s", event_name.removeprefix("before-call."))
 
 
+TIMEOUT_ENV = "STOCK_ALERT_TIMEOUT_S"
+CONNECT_TIMEOUT_S = 3.0
+READ_TIMEOUT_S = 5.0  # x 4 attempts + botocore's backoff (< 7 s): a dead endpoint ends < 30 s
+
+
+def client_timeouts() -> tuple[float, float]:
+    """(connect, read) timeouts in seconds for every AWS client.
+
+    Control-plane calls (IAM, Lambda, SNS, EventBridge, STS) answer in well under a second, so
+    the defaults stay short; STOCK_ALERT_TIMEOUT_S sets the read timeout (1 to 300 s) for a
+    slow link or emulator, and caps the connect timeout. InputError when it is not a number.
+    """
+    raw = os.environ.get(TIMEOUT_ENV, "")
+    if not raw:
+        return CONNECT_TIMEOUT_S, READ_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 1 <= value <= 300:  # also refuses nan
+        raise InputError(f"{TIMEOUT_ENV}={raw[:40]!r} is not a number of seconds from 1 to 300.",
+                         hint=f"Set it like 10, or unset it for the default read timeout of "
+                         f"{READ_TIMEOUT_S:g} s.")
+    return min(CONNECT_TIMEOUT_S, value), value
+
+
 def _client_config() -> Any:
     from botocore.config import Config
 
     retries: dict[str, Any] = {"mode": os.environ.get("AWS_RETRY_MODE", "standard")}
     if not os.environ.get("AWS_MAX_ATTEMPTS"):
         retries["total_max_attempts"] = 4
+    connect, read = client_timeouts()
     return Config(
         retries=retries,  # type: ignore[arg-type]
-        connect_timeout=5,
-        read_timeout=30,
+        connect_timeout=connect,
+        read_timeout=read,
         user_agent_extra=f"stock-alert/{__version__}",
     )
 
@@ -189,6 +216,27 @@ def translate(exc: Any, service: str, operation: str) -> AwsError:
     return AwsError(f"AWS refused {where}: {code}: {message}", hint=hint, code=code)
 
 
+def _timeout_message(exc: Any, target: str, call: str) -> tuple[str, str] | None:
+    """Our words for a timeout or an unreachable endpoint: (message, extra hint) or None."""
+    from botocore.exceptions import (
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
+
+    if not isinstance(exc, ReadTimeoutError | ConnectTimeoutError | EndpointConnectionError):
+        return None
+    connect, read = client_timeouts()
+    slow = (f"For a slow endpoint, raise {TIMEOUT_ENV} (now {read:g} s per attempt).")
+    if isinstance(exc, ReadTimeoutError):
+        return (f"{target} accepted the connection for {call} but sent no answer within "
+                f"{read:g} s, on every attempt.", slow)
+    if isinstance(exc, ConnectTimeoutError):
+        return (f"Could not connect to {target} for {call} within {connect:g} s, on every "
+                "attempt.", slow)
+    return (f"Could not connect to {target} for {call}: nothing accepted the connection.", "")
+
+
 def transport_error(exc: Any, endpoint: str | None, service: str, operation: str) -> AwsError:
     from botocore.exceptions import NoCredentialsError
 
@@ -198,5 +246,8 @@ def transport_error(exc: Any, endpoint: str | None, service: str, operation: str
     hint = "Check your network, then run the same command again; it continues where it stopped."
     if is_loopback(endpoint):
         hint = "Is the local emulator running? Start it with 'stock-alert emulator'. " + hint
+    timed = _timeout_message(exc, target, f"{service} {operation.replace('_', ' ')}")
+    if timed:
+        return AwsError(timed[0], hint=f"{timed[1]} {hint}".strip(), code=type(exc).__name__)
     return AwsError(f"Could not complete {service} {operation.replace('_', ' ')} against "
                     f"{target}: {exc}", hint=hint, code=type(exc).__name__)

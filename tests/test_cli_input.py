@@ -8,8 +8,11 @@ commands rotate over plan/up/status/down, showing each one checks its input befo
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -142,6 +145,22 @@ ENVIRONMENTS = [
          {"AWS_REGION": "nowhere-1"}),
     Case("AWS_ENDPOINT_URL-ftp", ("plan",), ("AWS_ENDPOINT_URL", "'ftp://x'"),
          env={"AWS_ENDPOINT_URL": "ftp://x"}),
+    Case("AWS_ENDPOINT_URL-no-host", ("up",), ("AWS_ENDPOINT_URL", "'http://'", "no host"),
+         env={"AWS_ENDPOINT_URL": "http://"}),
+    Case("AWS_ENDPOINT_URL-ipv6-unclosed", ("plan",), ("AWS_ENDPOINT_URL", "'http://[::1'", "["),
+         env={"AWS_ENDPOINT_URL": "http://[::1"}),
+    Case("AWS_ENDPOINT_URL-port-99999", ("status",), ("AWS_ENDPOINT_URL", "99999", "65535"),
+         env={"AWS_ENDPOINT_URL": "http://127.0.0.1:99999"}),
+    Case("AWS_ENDPOINT_URL_STS-bad", ("down", "--yes"), ("AWS_ENDPOINT_URL_STS", "'http://'"),
+         env={"AWS_ENDPOINT_URL_STS": "http://"}),
+    Case("AWS_MAX_ATTEMPTS-abc", ("up",), ("AWS_MAX_ATTEMPTS", "'abc'", "1 to 20"),
+         env={"AWS_MAX_ATTEMPTS": "abc"}),
+    Case("AWS_RETRY_MODE-bogus", ("plan",), ("AWS_RETRY_MODE", "'bogus'", "standard"),
+         env={"AWS_RETRY_MODE": "bogus"}),
+    Case("timeout-not-a-number", ("status",), ("STOCK_ALERT_TIMEOUT_S", "'abc'", "1 to 300"),
+         env={"STOCK_ALERT_TIMEOUT_S": "abc"}),
+    Case("timeout-zero", ("up",), ("STOCK_ALERT_TIMEOUT_S", "'0'"),
+         env={"STOCK_ALERT_TIMEOUT_S": "0"}),
     Case("deadline-not-a-number", ("up",), ("STOCK_ALERT_RETRY_DEADLINE_S", "'abc'"),
          env={"STOCK_ALERT_RETRY_DEADLINE_S": "abc"}),
     Case("deadline-zero", ("status",), ("STOCK_ALERT_RETRY_DEADLINE_S", "'0'"),
@@ -265,6 +284,50 @@ def test_no_credentials_and_no_endpoint_points_to_the_emulator(tmp_path: Path) -
     (line,) = result.stderr.strip().splitlines()
     assert "No AWS credentials found" in line and "stock-alert emulator" in line
     assert elapsed < 10
+
+
+class _SilentListener:
+    """127.0.0.1 listener that accepts every connection and never answers."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.held: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                self.held.append(self.sock.accept()[0])
+
+    def close(self) -> None:
+        for conn in [self.sock, *self.held]:
+            conn.close()
+
+
+@pytest.mark.parametrize(("timeout_env", "within"), [(None, 30.0), ("1", 12.0)])
+def test_endpoint_that_never_answers_ends_soon_with_a_clear_error(
+        tmp_path: Path, timeout_env: str | None, within: float) -> None:
+    # Before: botocore's 30 s read timeout x 4 attempts kept the tool silent for 121 s.
+    listener = _SilentListener()
+    try:
+        (tmp_path / "config.yaml").write_text(MINIMAL)
+        env = cli_environment(listener.url)
+        if timeout_env:
+            env["STOCK_ALERT_TIMEOUT_S"] = timeout_env
+        started = time.monotonic()
+        result = run_cli(["plan"], env, tmp_path, timeout=90)
+        elapsed = time.monotonic() - started
+    finally:
+        listener.close()
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and "Unexpected error" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert listener.url in line and "sent no answer within" in line, line
+    assert "STOCK_ALERT_TIMEOUT_S" in line
+    assert len(listener.held) >= 2  # botocore did retry, each attempt bounded
+    assert elapsed < within, elapsed
 
 
 def test_help(cli, aws_proxy: AwsProxy) -> None:
