@@ -131,6 +131,12 @@ def _configs() -> list[Case]:
         ("environment-over-4KB", BASE.replace("[TSLA, F, GM]", "[" + ", ".join(
             f"{{symbol: S{i}, name: '{chr(0x4E00 + i) * 40}'}}" for i in range(25)) + "]"), [],
          ["environment would be", "limit of 4096 bytes", "stocks[].name"]),
+        # G. our own words, limits named, the nearest key suggested
+        ("misspelt-key", BASE + "notfy: {sms: []}\n", [], ["notfy", "did you mean `notify`?"]),
+        ("stocks-26", BASE.replace("[TSLA, F, GM]", "[" + ", ".join(f"S{i}" for i in range(26))
+                                   + "]"), [], ["stocks", "at most 25 items", "!Tuple should"]),
+        ("name-empty-string", BASE.replace("[TSLA, F, GM]", "[{symbol: F, name: ''}]"), [],
+         ["stocks[0].name", "must not be empty", "!String should"]),
     ]
     return [
         Case(name, (*COMMANDS[i % len(COMMANDS)], *args), tuple(fragments), text,

@@ -238,4 +238,4 @@ def load_config(path: Path) -> Config:
     except ValidationError as exc:
         from provision.config.messages import describe
 
-        raise ConfigError(f"{path}: {describe(exc)}") from None
+        raise ConfigError(f"{path}: {describe(exc, Config)}") from None
