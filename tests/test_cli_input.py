@@ -8,11 +8,8 @@ commands rotate over plan/up/status/down, showing each one checks its input befo
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
 import subprocess
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,16 +17,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.input_cases import FIFO, NEW_CONFIGS, NEW_ENVIRONMENTS
 from tests.support.awsproxy import AwsProxy, Call
 from tests.support.configs import MINIMAL
 from tests.support.fixtures import cli_environment, run_cli
-from tests.test_input_limits import billion_laughs
 
 BASE = "name: t1\nregion: us-east-1\nstocks: [TSLA, F, GM]\n"
 NO_REGION = "name: t1\nstocks: [TSLA]\n"
 COMMANDS = [("up",), ("plan",), ("status",), ("down", "--yes")]
 EMPTY_FILE = "<empty file>"
-FIFO = "<named pipe>"  # config.yaml is made a FIFO that no one ever writes to
 MESSAGE_LIMIT = 1024
 
 
@@ -92,51 +88,7 @@ def _configs() -> list[Case]:
         ("price-bounds-reversed",
          BASE.replace("[TSLA, F, GM]", "[{symbol: GM, above: 30, below: 40}]"), [],
          ["stocks[0]", "below (40.0) must be lower than above (30.0)", "!at least 1 item"]),
-        # A. resources: refused before they cost time or memory (measured in test_input_limits)
-        ("billion-laughs", billion_laughs(), [], ["more than 10000 values", "aliases"]),
-        ("deep-nesting", BASE + "x: " + "[" * 5000 + "]" * 5000 + "\n", [],
-         ["nested more than 8 levels", "line 4"]),
-        ("dev-zero", None, ["-c", "/dev/zero"], ["/dev/zero", "character device"]),
-        ("dev-urandom", None, ["-c", "/dev/urandom"], ["/dev/urandom", "character device"]),
-        ("fifo", FIFO, [], ["config.yaml", "named pipe", "regular file"]),
-        ("over-1-MiB", BASE + "# " + "x" * (1 << 20) + "\n", [], ["larger than 1024 KiB"]),
-        ("huge-value-is-excerpted", BASE.replace("t1", "a" * 100_000), [],
-         ["name: 'aaa", "...", "!" + "a" * 100]),
-        # C. values that used to pass validation and then failed at AWS, or did the wrong thing
-        ("name-trailing-newline", BASE.replace("t1", '"t1\\n"'), [], ["name", "'t1\\n'"]),
-        ("sms-trailing-newline", BASE + 'notify: {sms: ["+15555550100", "+15555550101\\n"]}\n',
-         [], ["notify.sms[1]", "E.164"]),
-        ("sms-fullwidth-digit", BASE + 'notify: {sms: ["+1555555\uff10100"]}\n', [],
-         ["notify.sms[0]", "ASCII digits"]),
-        ("cron-arabic-indic-digit", BASE + 'schedule: "cron(\u0660 14 ? * MON-FRI *)"\n', [],
-         ["schedule", "minutes"]),
-        ("tag-keys-differ-in-case", BASE + "tags: {Managed-By: me}\n", [],
-         ["tags", "'Managed-By'", "letter case"]),
-        ("timeout-yes", BASE + "function: {timeout_s: yes}\n", [],
-         ["function.timeout_s", "whole number"]),
-        ("above-inf", BASE.replace("[TSLA, F, GM]", "[{symbol: GM, above: .inf}]"), [],
-         ["stocks[0].above"]),
-        ("email-double-dot", BASE + "notify: {email: [a..b@x.com]}\n", [],
-         ["notify.email[0]", "'a..b@x.com'"]),
-        ("email-twice-in-case", BASE + "notify: {email: [me@x.com, ME@x.com]}\n", [],
-         ["notify.email[1]", "notify.email[0]", "twice"]),
-        ("cron-never-fires", BASE + 'schedule: "cron(0 14 31 2 ? *)"\n', [],
-         ["schedule", "never fires"]),
-        ("rate-10e20-days", BASE + 'schedule: "rate(100000000000000000000 days)"\n', [],
-         ["schedule", "365 days"]),
-        ("ssm-reserved-prefix",
-         BASE + "quotes: {provider: alphavantage, api_key_parameter: /ssm/key}\n", [],
-         ["quotes.api_key_parameter", "'aws' or 'ssm'"]),
-        # D. 25 stocks with long non-ASCII names: over Lambda's 4 KB for all variables
-        ("environment-over-4KB", BASE.replace("[TSLA, F, GM]", "[" + ", ".join(
-            f"{{symbol: S{i}, name: '{chr(0x4E00 + i) * 40}'}}" for i in range(25)) + "]"), [],
-         ["environment would be", "limit of 4096 bytes", "stocks[].name"]),
-        # G. our own words, limits named, the nearest key suggested
-        ("misspelt-key", BASE + "notfy: {sms: []}\n", [], ["notfy", "did you mean `notify`?"]),
-        ("stocks-26", BASE.replace("[TSLA, F, GM]", "[" + ", ".join(f"S{i}" for i in range(26))
-                                   + "]"), [], ["stocks", "at most 25 items", "!Tuple should"]),
-        ("name-empty-string", BASE.replace("[TSLA, F, GM]", "[{symbol: F, name: ''}]"), [],
-         ["stocks[0].name", "must not be empty", "!String should"]),
+        *NEW_CONFIGS,
     ]
     return [
         Case(name, (*COMMANDS[i % len(COMMANDS)], *args), tuple(fragments), text,
@@ -151,22 +103,7 @@ ENVIRONMENTS = [
          {"AWS_REGION": "nowhere-1"}),
     Case("AWS_ENDPOINT_URL-ftp", ("plan",), ("AWS_ENDPOINT_URL", "'ftp://x'"),
          env={"AWS_ENDPOINT_URL": "ftp://x"}),
-    Case("AWS_ENDPOINT_URL-no-host", ("up",), ("AWS_ENDPOINT_URL", "'http://'", "no host"),
-         env={"AWS_ENDPOINT_URL": "http://"}),
-    Case("AWS_ENDPOINT_URL-ipv6-unclosed", ("plan",), ("AWS_ENDPOINT_URL", "'http://[::1'", "["),
-         env={"AWS_ENDPOINT_URL": "http://[::1"}),
-    Case("AWS_ENDPOINT_URL-port-99999", ("status",), ("AWS_ENDPOINT_URL", "99999", "65535"),
-         env={"AWS_ENDPOINT_URL": "http://127.0.0.1:99999"}),
-    Case("AWS_ENDPOINT_URL_STS-bad", ("down", "--yes"), ("AWS_ENDPOINT_URL_STS", "'http://'"),
-         env={"AWS_ENDPOINT_URL_STS": "http://"}),
-    Case("AWS_MAX_ATTEMPTS-abc", ("up",), ("AWS_MAX_ATTEMPTS", "'abc'", "1 to 20"),
-         env={"AWS_MAX_ATTEMPTS": "abc"}),
-    Case("AWS_RETRY_MODE-bogus", ("plan",), ("AWS_RETRY_MODE", "'bogus'", "standard"),
-         env={"AWS_RETRY_MODE": "bogus"}),
-    Case("timeout-not-a-number", ("status",), ("STOCK_ALERT_TIMEOUT_S", "'abc'", "1 to 300"),
-         env={"STOCK_ALERT_TIMEOUT_S": "abc"}),
-    Case("timeout-zero", ("up",), ("STOCK_ALERT_TIMEOUT_S", "'0'"),
-         env={"STOCK_ALERT_TIMEOUT_S": "0"}),
+    *[Case(**kwargs) for kwargs in NEW_ENVIRONMENTS],
     Case("deadline-not-a-number", ("up",), ("STOCK_ALERT_RETRY_DEADLINE_S", "'abc'"),
          env={"STOCK_ALERT_RETRY_DEADLINE_S": "abc"}),
     Case("deadline-zero", ("status",), ("STOCK_ALERT_RETRY_DEADLINE_S", "'0'"),
@@ -290,50 +227,6 @@ def test_no_credentials_and_no_endpoint_points_to_the_emulator(tmp_path: Path) -
     (line,) = result.stderr.strip().splitlines()
     assert "No AWS credentials found" in line and "stock-alert emulator" in line
     assert elapsed < 10
-
-
-class _SilentListener:
-    """127.0.0.1 listener that accepts every connection and never answers."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.held: list[socket.socket] = []
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                self.held.append(self.sock.accept()[0])
-
-    def close(self) -> None:
-        for conn in [self.sock, *self.held]:
-            conn.close()
-
-
-@pytest.mark.parametrize(("timeout_env", "within"), [(None, 30.0), ("1", 12.0)])
-def test_endpoint_that_never_answers_ends_soon_with_a_clear_error(
-        tmp_path: Path, timeout_env: str | None, within: float) -> None:
-    # Before: botocore's 30 s read timeout x 4 attempts kept the tool silent for 121 s.
-    listener = _SilentListener()
-    try:
-        (tmp_path / "config.yaml").write_text(MINIMAL)
-        env = cli_environment(listener.url)
-        if timeout_env:
-            env["STOCK_ALERT_TIMEOUT_S"] = timeout_env
-        started = time.monotonic()
-        result = run_cli(["plan"], env, tmp_path, timeout=90)
-        elapsed = time.monotonic() - started
-    finally:
-        listener.close()
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr and "Unexpected error" not in result.stderr
-    (line,) = result.stderr.strip().splitlines()
-    assert listener.url in line and "sent no answer within" in line, line
-    assert "STOCK_ALERT_TIMEOUT_S" in line
-    assert len(listener.held) >= 2  # botocore did retry, each attempt bounded
-    assert elapsed < within, elapsed
 
 
 def test_help(cli, aws_proxy: AwsProxy) -> None:
