@@ -11,16 +11,15 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlparse
 
 from provision import __version__
-from provision.errors import AwsError, InputError, QuotaExceeded, RetryExhausted
+from provision.aws_errors import translate, transport_error
+from provision.endpoint import EMULATOR_HINT, client_timeouts, is_loopback
+from provision.errors import AwsError, InputError
 from provision.retry import (
     NOT_FOUND,
-    QUOTA,
     RetryPolicy,
     error_code,
-    error_message,
     retry_reason,
 )
 
@@ -29,17 +28,6 @@ log = logging.getLogger("provision.aws")
 ALREADY_EXISTS = frozenset({
     "EntityAlreadyExists", "ResourceAlreadyExistsException", "ResourceConflictException",
 })
-EMULATOR_HINT = (
-    "To try stock-alert with no AWS account, start the local emulator with "
-    "'stock-alert emulator' and run the export line it prints."
-)
-
-
-def is_loopback(url: str | None) -> bool:
-    host = urlparse(url or "").hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
-
-
 class Aws:
     """One AWS identity and region; hands out cached clients and runs calls with retries."""
 
@@ -189,10 +177,11 @@ def _client_config() -> Any:
     retries: dict[str, Any] = {"mode": os.environ.get("AWS_RETRY_MODE", "standard")}
     if not os.environ.get("AWS_MAX_ATTEMPTS"):
         retries["total_max_attempts"] = 4
+    connect, read = client_timeouts()
     return Config(
         retries=retries,  # type: ignore[arg-type]
-        connect_timeout=5,
-        read_timeout=30,
+        connect_timeout=connect,
+        read_timeout=read,
         user_agent_extra=f"stock-alert/{__version__}",
     )
 
@@ -201,61 +190,3 @@ def _client_config() -> Any:
 # (the quota, what to delete instead). Sources: EventBridge and CloudWatch Logs quota pages
 # (docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html,
 # docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html).
-QUOTA_NAMES = {
-    ("events", "put_rule"): ("EventBridge rules per event bus (default 300; 100 in some "
-                             "Regions)", "rules"),
-    ("events", "put_targets"): ("EventBridge targets per rule (5, not adjustable)", "targets"),
-    ("logs", "create_log_group"): ("CloudWatch Logs log groups per account and Region",
-                                   "log groups"),
-}
-
-
-def translate(exc: Any, service: str, operation: str, *,
-              retried: bool | None = None) -> AwsError:
-    """The user's error for a botocore ClientError. `retried`: whether the retry policy kept
-    trying it (default: whether it would, without the call's flags)."""
-    code, message = error_code(exc), error_message(exc)
-    where = f"{service} {operation.replace('_', ' ')}"
-    if code in QUOTA:
-        return quota_error(service, operation, code, message)
-    if retry_reason(exc) if retried is None else retried:
-        return RetryExhausted(
-            f"{where} kept failing with {code}: {message}", code=code,
-            hint="AWS did not recover before the retry deadline; run the same command again "
-            "to continue where this one stopped.")
-    hint = "Fix the cause and run the same command again; it continues where this one stopped."
-    if code in ("AccessDenied", "AccessDeniedException", "AuthorizationError",
-                "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken"):
-        hint = ("Your AWS identity lacks this permission or its credentials are invalid; the "
-                "README lists the permissions the operator needs.")
-    return AwsError(f"AWS refused {where}: {code}: {message}", hint=hint, code=code)
-
-
-def quota_error(service: str, operation: str, code: str, message: str) -> QuotaExceeded:
-    """A full quota: say which, and how to raise it; running again will not help by itself."""
-    quota, things = QUOTA_NAMES.get((service, operation),
-                                    (f"a {service} service quota", "resources"))
-    return QuotaExceeded(
-        f"AWS refused {service} {operation.replace('_', ' ')}: {code}: {message} The quota "
-        f"'{quota}' is full in this account and Region; this is not throttling, so retrying "
-        "cannot help.",
-        code=code,
-        hint=f"Delete {things} you no longer use, or raise the quota in the Service Quotas "
-        f"console (https://console.aws.amazon.com/servicequotas/home/services/{service}/quotas)"
-        f" or with 'aws service-quotas list-service-quotas --service-code {service}' (to find "
-        f"its quota code) and 'aws service-quotas request-service-quota-increase "
-        f"--service-code {service} --quota-code CODE --desired-value N'; then run the same "
-        "command again.")
-
-
-def transport_error(exc: Any, endpoint: str | None, service: str, operation: str) -> AwsError:
-    from botocore.exceptions import NoCredentialsError
-
-    if isinstance(exc, NoCredentialsError):
-        return AwsError("No AWS credentials found.", hint=EMULATOR_HINT)
-    target = endpoint or f"the {service} endpoint"
-    hint = "Check your network, then run the same command again; it continues where it stopped."
-    if is_loopback(endpoint):
-        hint = "Is the local emulator running? Start it with 'stock-alert emulator'. " + hint
-    return AwsError(f"Could not complete {service} {operation.replace('_', ' ')} against "
-                    f"{target}: {exc}", hint=hint, code=type(exc).__name__)

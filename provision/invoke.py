@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provision import package
-from provision.aws import is_loopback
 from provision.diff_text import setting_differences
+from provision.endpoint import is_loopback
 from provision.errors import ConflictError, StockAlertError
 from provision.local import function_runner
 from provision.pipelines import connect

@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from provision import package
 from provision.engine import Observation, execute, make_plan, observe, refuse_conflicts
 from provision.engine import Progress as Progress
 from provision.plan import AnyAction, Op, Plan
@@ -32,7 +31,7 @@ def connect(target: Target, with_code: bool) -> Stack:
     target.aws.client("sts")
     target.aws.prewarm(SERVICES)
     account, partition = target.aws.account()
-    code = package.build() if with_code else None
+    code = target.code if with_code else None
     return Stack(target.config, account, target.aws.region, partition, code)
 
 

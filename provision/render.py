@@ -110,7 +110,7 @@ def status_table(plan: Plan, rows: list[StatusRow], emulator: bool | None = None
     place the endpoint comes from), so confirmed e-mail subscriptions get a note."""
     from rich.table import Table
 
-    from provision.aws import is_loopback
+    from provision.endpoint import is_loopback
 
     if emulator is None:
         emulator = is_loopback(os.environ.get("AWS_ENDPOINT_URL"))

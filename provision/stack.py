@@ -9,6 +9,7 @@ from functools import cached_property
 from provision.config.model import MANAGED_BY, STACK_TAG, Config
 from provision.package import CodePackage
 
+ENVIRONMENT_LIMIT = 4096  # Lambda: all environment variables together, 4 KB
 MANAGED_BY_VALUE = "stock-alert"
 HANDLER = "handler.handler"
 
@@ -114,3 +115,13 @@ class Stack:
             env["STOCK_ALERT_QUOTES_BASE_URL"] = cfg.quotes.base_url
         return env
 
+
+def environment_size(env: dict[str, str]) -> int:
+    """Bytes Lambda counts against ENVIRONMENT_LIMIT: the variables as one compact JSON object.
+
+    Lambda's refusal quotes the measured string as JSON ("exceeded the 4KB limit. String
+    measured: {...}", https://github.com/github-aws-runners/terraform-aws-github-runner/issues/3594),
+    so quotes and backslashes count escaped. Non-ASCII is counted as \\uXXXX (6 bytes), an upper
+    bound of its UTF-8 size; STOCK_ALERT_STOCKS is itself ASCII JSON already.
+    """
+    return len(json.dumps(env, separators=(",", ":")).encode("utf-8"))

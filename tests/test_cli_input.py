@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.input_cases import FIFO, NEW_CONFIGS, NEW_ENVIRONMENTS
 from tests.support.awsproxy import AwsProxy, Call
 from tests.support.configs import MINIMAL
 from tests.support.fixtures import cli_environment, run_cli
@@ -25,6 +26,7 @@ BASE = "name: t1\nregion: us-east-1\nstocks: [TSLA, F, GM]\n"
 NO_REGION = "name: t1\nstocks: [TSLA]\n"
 COMMANDS = [("up",), ("plan",), ("status",), ("down", "--yes")]
 EMPTY_FILE = "<empty file>"
+MESSAGE_LIMIT = 1024
 
 
 
@@ -81,10 +83,12 @@ def _configs() -> list[Case]:
         ("file-missing", None, ["-c", "missing.yaml"], ["missing.yaml", "not found"]),
         ("directory", None, ["-c", "."], ["cannot read config file", "Is a directory"]),
         ("not-utf8", "name: t1\nstocks: [TSL\xc4]\n".encode("latin-1"), [],
-         ["cannot read config file", "utf-8"]),
+         ["cannot read config file", "not UTF-8", "0xc4", "line 2", "Save the file as UTF-8",
+          "!permissions"]),
         ("price-bounds-reversed",
          BASE.replace("[TSLA, F, GM]", "[{symbol: GM, above: 30, below: 40}]"), [],
          ["stocks[0]", "below (40.0) must be lower than above (30.0)", "!at least 1 item"]),
+        *NEW_CONFIGS,
     ]
     return [
         Case(name, (*COMMANDS[i % len(COMMANDS)], *args), tuple(fragments), text,
@@ -99,6 +103,7 @@ ENVIRONMENTS = [
          {"AWS_REGION": "nowhere-1"}),
     Case("AWS_ENDPOINT_URL-ftp", ("plan",), ("AWS_ENDPOINT_URL", "'ftp://x'"),
          env={"AWS_ENDPOINT_URL": "ftp://x"}),
+    *[Case(**kwargs) for kwargs in NEW_ENVIRONMENTS],
     Case("deadline-not-a-number", ("up",), ("STOCK_ALERT_RETRY_DEADLINE_S", "'abc'"),
          env={"STOCK_ALERT_RETRY_DEADLINE_S": "abc"}),
     Case("deadline-zero", ("status",), ("STOCK_ALERT_RETRY_DEADLINE_S", "'0'"),
@@ -133,7 +138,9 @@ class Outcome:
 
 
 def _run_case(case: Case, moto_url: str, folder: Path) -> Outcome:
-    if isinstance(case.config, bytes):
+    if case.config == FIFO:
+        os.mkfifo(folder / "config.yaml")
+    elif isinstance(case.config, bytes):
         (folder / "config.yaml").write_bytes(case.config)
     elif case.config is not None:
         (folder / "config.yaml").write_text(case.config, encoding="utf-8")
@@ -177,6 +184,7 @@ def _check_rejected(case: Case, outcome: Outcome) -> None:
             assert fragment[1:] not in lines[0], lines[0]
         else:
             assert fragment in lines[0], (fragment, lines[0])
+    assert len(lines[0].encode()) < MESSAGE_LIMIT, len(lines[0].encode())
     assert outcome.calls == []
 
 

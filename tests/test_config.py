@@ -21,7 +21,7 @@ def test_example_config_is_valid() -> None:
 def test_defaults(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path, "name: x\nstocks: [tsla]\n"))
     assert config.stocks[0].symbol == "TSLA"
-    assert config.schedule == "cron(0 14 ? * MON-FRI *)"
+    assert config.schedule == "cron(30 21 ? * MON-FRI *)"
     assert config.enabled is True
     assert config.function.runtime == "python3.12"
     assert config.function.memory_mb == 128

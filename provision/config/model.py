@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic import model_validator as _model_validator
 
 from provision.config import validators as v
 from provision.config.regions import check_region
+from provision.config.schedule import check_schedule
 from provision.config.yamlfile import load_yaml
 from provision.errors import ConfigError
 
@@ -28,7 +30,20 @@ RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
 # shared by IAM role, Lambda function and EventBridge rule names.
 NAME_SUFFIX_MAX = len("-schedule")
 NAME_MAX = 64 - NAME_SUFFIX_MAX
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*", re.ASCII)
+_URL = re.compile(r"https?://[!-~]+", re.ASCII)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# 21:30 UTC on weekdays: 16:30 in New York in winter (EST, UTC-5) and 17:30 in summer (EDT,
+# UTC-4), after the 16:00 close either way, so the day's closing prices are in. EventBridge
+# rules run in UTC and do not follow daylight saving time.
+DEFAULT_SCHEDULE = "cron(30 21 ? * MON-FRI *)"
+LIST_MAX = 25  # stocks, e-mail addresses, phone numbers
+TAGS_MAX = 40  # AWS allows 50 per resource; stock-alert adds 2 and keeps room to spare
+# Numbers and booleans are strict: YAML reads yes/no/on/off as booleans, and lax pydantic would
+# turn `timeout_s: yes` into 1 second. Floats must be finite (.inf and .nan are YAML floats).
+Price = Annotated[float | None, Field(gt=0, strict=True, allow_inf_nan=False)]
+Email = Annotated[str, AfterValidator(v.check_email)]
+Phone = Annotated[str, AfterValidator(v.check_phone)]
 
 
 class _Model(BaseModel):
@@ -37,14 +52,22 @@ class _Model(BaseModel):
 
 class Stock(_Model):
     symbol: str
-    name: str | None = Field(default=None, max_length=40)
-    above: float | None = Field(default=None, gt=0)
-    below: float | None = Field(default=None, gt=0)
+    name: str | None = Field(default=None, min_length=1, max_length=40)
+    above: Price = None
+    below: Price = None
 
     @field_validator("symbol")
     @classmethod
     def _symbol(cls, value: str) -> str:
         return v.check_ticker(value)
+
+    @field_validator("name")
+    @classmethod
+    def _display_name(cls, value: str | None) -> str | None:
+        if value is not None and _CONTROL.search(value):
+            raise ValueError(f"{v.shown(value)} holds a line break or other control character; "
+                             "write the display name on one line")
+        return value
 
     @_model_validator(mode="after")
     def _bounds(self) -> Stock:
@@ -56,31 +79,33 @@ class Stock(_Model):
 
 
 class Notify(_Model):
-    email: tuple[str, ...] = ()
-    sms: tuple[str, ...] = ()
+    email: tuple[Email, ...] = Field(default=(), max_length=LIST_MAX)
+    sms: tuple[Phone, ...] = Field(default=(), max_length=LIST_MAX)
 
     @field_validator("email")
     @classmethod
     def _emails(cls, items: tuple[str, ...]) -> tuple[str, ...]:
-        return _unique("e-mail address", tuple(v.check_email(e) for e in items))
+        # Domains are case-insensitive and mail systems treat local parts so in practice; SNS
+        # would make two subscriptions and send every alert twice.
+        return _unique("notify.email", items, str.casefold)
 
     @field_validator("sms")
     @classmethod
     def _phones(cls, items: tuple[str, ...]) -> tuple[str, ...]:
-        return _unique("phone number", tuple(v.check_phone(p) for p in items))
+        return _unique("notify.sms", items)
 
 
 class FunctionSettings(_Model):
     runtime: str = "python3.12"
-    memory_mb: Annotated[int, Field(ge=128, le=10240)] = 128
-    timeout_s: Annotated[int, Field(ge=1, le=900)] = 30
-    log_retention_days: int = 14
+    memory_mb: Annotated[int, Field(ge=128, le=10240, strict=True)] = 128
+    timeout_s: Annotated[int, Field(ge=1, le=900, strict=True)] = 30
+    log_retention_days: Annotated[int, Field(strict=True)] = 14
 
     @field_validator("runtime")
     @classmethod
     def _runtime(cls, value: str) -> str:
         if value not in RUNTIMES:
-            raise ValueError(f"{value!r} is not a supported Python runtime; use one of "
+            raise ValueError(f"{v.shown(value)} is not a supported Python runtime; use one of "
                              f"{', '.join(RUNTIMES)}")
         return value
 
@@ -96,12 +121,20 @@ class FunctionSettings(_Model):
 class Quotes(_Model):
     provider: Literal["yahoo", "alphavantage"] = "yahoo"
     api_key_parameter: str | None = None
-    base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    base_url: str | None = None
 
     @field_validator("api_key_parameter")
     @classmethod
     def _param(cls, value: str | None) -> str | None:
         return None if value is None else v.check_ssm_name(value)
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not _URL.fullmatch(value):
+            raise ValueError(f"{v.shown(value)} is not an http(s) URL; write it like "
+                             "https://quotes.example.com, without spaces")
+        return value
 
     @_model_validator(mode="after")
     def _key_needed(self) -> Quotes:
@@ -113,27 +146,28 @@ class Quotes(_Model):
 
 class Alert(_Model):
     mode: Literal["summary", "threshold"] = "summary"
-    change_percent: float | None = Field(default=3.0, gt=0, le=1000)
+    change_percent: float | None = Field(default=3.0, gt=0, le=1000, strict=True,
+                                         allow_inf_nan=False)
 
 
 class Config(_Model):
     name: str
     region: str | None = None
-    schedule: str = "cron(0 14 ? * MON-FRI *)"
-    enabled: bool = True
-    stocks: tuple[Stock, ...] = Field(min_length=1, max_length=25)
+    schedule: str = DEFAULT_SCHEDULE
+    enabled: Annotated[bool, Field(strict=True)] = True
+    stocks: tuple[Stock, ...] = Field(min_length=1, max_length=LIST_MAX)
     notify: Notify = Notify()
     function: FunctionSettings = FunctionSettings()
     quotes: Quotes = Quotes()
     alert: Alert = Alert()
-    tags: dict[str, str] = Field(default_factory=dict, max_length=40)
+    tags: dict[str, str] = Field(default_factory=dict, max_length=TAGS_MAX)
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _NAME.match(value) or value.endswith("-") or len(value) > NAME_MAX:
+        if not _NAME.fullmatch(value) or value.endswith("-") or len(value) > NAME_MAX:
             raise ValueError(
-                f"{value!r} is not a usable stack name: start with a letter, then letters, "
+                f"{v.shown(value)} is not a usable stack name: start with a letter, then letters, "
                 f"digits or '-', not ending in '-', at most {NAME_MAX} characters (so that "
                 f"'<name>-schedule' fits AWS's 64-character limit)"
             )
@@ -147,7 +181,7 @@ class Config(_Model):
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
-        return v.check_schedule(value)
+        return check_schedule(value)
 
     @field_validator("stocks", mode="before")
     @classmethod
@@ -159,14 +193,13 @@ class Config(_Model):
     @field_validator("stocks")
     @classmethod
     def _unique_stocks(cls, items: tuple[Stock, ...]) -> tuple[Stock, ...]:
-        _unique("ticker", tuple(s.symbol for s in items))
+        _unique("stocks", tuple(s.symbol for s in items))
         return items
 
     @field_validator("tags")
     @classmethod
     def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
-        for key, value in tags.items():
-            v.check_tag(key, value, (MANAGED_BY, STACK_TAG))
+        v.check_tags(tags, (MANAGED_BY, STACK_TAG))
         return tags
 
     @_model_validator(mode="after")
@@ -178,10 +211,14 @@ class Config(_Model):
         return self
 
 
-def _unique(what: str, items: tuple[str, ...]) -> tuple[str, ...]:
-    seen = {i for i in items if items.count(i) > 1}
-    if seen:
-        raise ValueError(f"{what} {sorted(seen)[0]!r} is listed twice; list each once")
+def _unique(where: str, items: tuple[str, ...],
+            same: Callable[[str], str] = str) -> tuple[str, ...]:
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        earlier = first.setdefault(same(item), index)
+        if earlier != index:
+            raise ValueError(f"{where}[{index}]: {v.shown(item)} is listed twice (also as "
+                             f"{where}[{earlier}] {v.shown(items[earlier])}); list it once")
     return items
 
 
@@ -201,4 +238,4 @@ def load_config(path: Path) -> Config:
     except ValidationError as exc:
         from provision.config.messages import describe
 
-        raise ConfigError(f"{path}: {describe(exc)}") from None
+        raise ConfigError(f"{path}: {describe(exc, Config)}") from None

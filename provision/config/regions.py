@@ -10,21 +10,30 @@ import functools
 import json
 from pathlib import Path
 
+from provision.config.validators import shown
+
+
+def known_regions() -> frozenset[str]:
+    return frozenset(region for region in _partitions() if not region.endswith("-global"))
+
 
 @functools.lru_cache(maxsize=1)
-def known_regions() -> frozenset[str]:
+def _partitions() -> dict[str, str]:
     import botocore
 
     data = json.loads((Path(botocore.__file__).parent / "data" / "partitions.json").read_text())
-    return frozenset(
-        region for partition in data["partitions"] for region in partition["regions"]
-        if not region.endswith("-global")
-    )
+    return {region: partition["id"] for partition in data["partitions"]
+            for region in partition["regions"]}
+
+
+def partition_of(region: str) -> str:
+    """The ARN partition of a known region (aws, aws-cn, aws-us-gov, ...), without an AWS call."""
+    return _partitions().get(region, "aws")
 
 
 def check_region(value: str) -> str:
     if value not in known_regions():
         close = sorted(r for r in known_regions() if r.split("-")[0] == value.split("-")[0])
         example = ", ".join(close[:6]) or "us-east-1, eu-west-1"
-        raise ValueError(f"{value!r} is not a known AWS region; use one such as {example}")
+        raise ValueError(f"{shown(value)} is not a known AWS region; use one such as {example}")
     return value

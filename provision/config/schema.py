@@ -60,19 +60,22 @@ def _tighten(defs: dict[str, Any], props: dict[str, Any]) -> None:
     defs["Stock"]["properties"]["symbol"]["pattern"] = r"\S"
     notify = defs["Notify"]["properties"]
     notify["email"].update(uniqueItems=True)
-    notify["email"]["items"].update(pattern=v._EMAIL.pattern, maxLength=254)
+    email = rf"^{v._LOCAL.pattern}@({v._LABEL.pattern}\.)+{v._TLD.pattern}$"
+    notify["email"]["items"].update(pattern=email, maxLength=254)
     notify["sms"].update(uniqueItems=True)
-    notify["sms"]["items"]["pattern"] = v._E164.pattern
+    notify["sms"]["items"]["pattern"] = f"^{v._E164.pattern}$"
     function = defs["FunctionSettings"]["properties"]
     function["runtime"]["enum"] = list(model.RUNTIMES)
     function["log_retention_days"]["enum"] = list(model.RETENTION_DAYS)
     param = defs["Quotes"]["properties"]["api_key_parameter"]["anyOf"][0]
-    param.update(pattern=v._SSM_NAME.pattern, maxLength=1011)
+    part = v._SSM_PART.pattern
+    param.update(pattern=f"^/?{part}(/{part})*$", maxLength=v.SSM_MAX_LENGTH)
     reserved = [model.MANAGED_BY, model.STACK_TAG]
     props["tags"]["propertyNames"] = {
-        "minLength": 1, "maxLength": 128, "pattern": v._TAG_CHARS.pattern,
+        "minLength": 1, "maxLength": 128, "pattern": f"^{v._TAG_CHARS.pattern}$",
         "not": {"anyOf": [{"pattern": "^[Aa][Ww][Ss]:"}, {"enum": reserved}]}}
-    props["tags"]["additionalProperties"].update(maxLength=256, pattern=v._TAG_CHARS.pattern)
+    props["tags"]["additionalProperties"].update(maxLength=256,
+                                                 pattern=f"^{v._TAG_CHARS.pattern}$")
 
 
 def _loosen(node: Any) -> Any:

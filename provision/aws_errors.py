@@ -1,0 +1,95 @@
+"""AWS errors in our words: what failed, where, and the next step (quota, timeout, refusal).
+
+aws.Aws.call and Aws.waiter turn every botocore exception into one of these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from provision.endpoint import EMULATOR_HINT, TIMEOUT_ENV, client_timeouts, is_loopback
+from provision.errors import AwsError, QuotaExceeded, RetryExhausted
+from provision.retry import QUOTA, error_code, error_message, retry_reason
+
+QUOTA_NAMES = {
+    ("events", "put_rule"): ("EventBridge rules per event bus (default 300; 100 in some "
+                             "Regions)", "rules"),
+    ("events", "put_targets"): ("EventBridge targets per rule (5, not adjustable)", "targets"),
+    ("logs", "create_log_group"): ("CloudWatch Logs log groups per account and Region",
+                                   "log groups"),
+}
+
+
+def translate(exc: Any, service: str, operation: str, *,
+              retried: bool | None = None) -> AwsError:
+    """The user's error for a botocore ClientError. `retried`: whether the retry policy kept
+    trying it (default: whether it would, without the call's flags)."""
+    code, message = error_code(exc), error_message(exc)
+    where = f"{service} {operation.replace('_', ' ')}"
+    if code in QUOTA:
+        return quota_error(service, operation, code, message)
+    if retry_reason(exc) if retried is None else retried:
+        return RetryExhausted(
+            f"{where} kept failing with {code}: {message}", code=code,
+            hint="AWS did not recover before the retry deadline; run the same command again "
+            "to continue where this one stopped.")
+    hint = "Fix the cause and run the same command again; it continues where this one stopped."
+    if code in ("AccessDenied", "AccessDeniedException", "AuthorizationError",
+                "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken"):
+        hint = ("Your AWS identity lacks this permission or its credentials are invalid; the "
+                "README lists the permissions the operator needs.")
+    return AwsError(f"AWS refused {where}: {code}: {message}", hint=hint, code=code)
+
+
+def quota_error(service: str, operation: str, code: str, message: str) -> QuotaExceeded:
+    """A full quota: say which, and how to raise it; running again will not help by itself."""
+    quota, things = QUOTA_NAMES.get((service, operation),
+                                    (f"a {service} service quota", "resources"))
+    return QuotaExceeded(
+        f"AWS refused {service} {operation.replace('_', ' ')}: {code}: {message} The quota "
+        f"'{quota}' is full in this account and Region; this is not throttling, so retrying "
+        "cannot help.",
+        code=code,
+        hint=f"Delete {things} you no longer use, or raise the quota in the Service Quotas "
+        f"console (https://console.aws.amazon.com/servicequotas/home/services/{service}/quotas)"
+        f" or with 'aws service-quotas list-service-quotas --service-code {service}' (to find "
+        f"its quota code) and 'aws service-quotas request-service-quota-increase "
+        f"--service-code {service} --quota-code CODE --desired-value N'; then run the same "
+        "command again.")
+
+
+def _timeout_message(exc: Any, target: str, call: str) -> tuple[str, str] | None:
+    """Our words for a timeout or an unreachable endpoint: (message, extra hint) or None."""
+    from botocore.exceptions import (
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
+
+    if not isinstance(exc, ReadTimeoutError | ConnectTimeoutError | EndpointConnectionError):
+        return None
+    connect, read = client_timeouts()
+    slow = (f"For a slow endpoint, raise {TIMEOUT_ENV} (now {read:g} s per attempt).")
+    if isinstance(exc, ReadTimeoutError):
+        return (f"{target} accepted the connection for {call} but sent no answer within "
+                f"{read:g} s, on every attempt.", slow)
+    if isinstance(exc, ConnectTimeoutError):
+        return (f"Could not connect to {target} for {call} within {connect:g} s, on every "
+                "attempt.", slow)
+    return (f"Could not connect to {target} for {call}: nothing accepted the connection.", "")
+
+
+def transport_error(exc: Any, endpoint: str | None, service: str, operation: str) -> AwsError:
+    from botocore.exceptions import NoCredentialsError
+
+    if isinstance(exc, NoCredentialsError):
+        return AwsError("No AWS credentials found.", hint=EMULATOR_HINT)
+    target = endpoint or f"the {service} endpoint"
+    hint = "Check your network, then run the same command again; it continues where it stopped."
+    if is_loopback(endpoint):
+        hint = "Is the local emulator running? Start it with 'stock-alert emulator'. " + hint
+    timed = _timeout_message(exc, target, f"{service} {operation.replace('_', ' ')}")
+    if timed:
+        return AwsError(timed[0], hint=f"{timed[1]} {hint}".strip(), code=type(exc).__name__)
+    return AwsError(f"Could not complete {service} {operation.replace('_', ' ')} against "
+                    f"{target}: {exc}", hint=hint, code=type(exc).__name__)
