@@ -6,7 +6,6 @@ observed, so the executor can carry it out from the action alone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
@@ -27,7 +26,6 @@ class Op(StrEnum):
 
 
 WRITES = frozenset({Op.CREATE, Op.UPDATE, Op.DELETE})
-APPLIED_TAG = "stock-alert:applied"  # digest of the wanted value as last written
 
 
 @dataclass(frozen=True)
@@ -121,13 +119,3 @@ def diff_fields(wanted: dict[str, Any], seen: dict[str, Any]) -> Changes:
         Change(key, seen.get(key), value) for key, value in wanted.items()
         if seen.get(key) != value
     )
-
-
-def tag_changes(wanted: Mapping[str, str], seen: Mapping[str, str]) -> Changes:
-    """A single 'tags' change when the tag sets differ. AWS-reserved aws:* tags and the
-    applied-digest tag (written with any update, see resources/contract.py) are not compared."""
-    def user(tags: Mapping[str, str]) -> dict[str, str]:
-        return {k: v for k, v in tags.items() if not k.startswith("aws:") and k != APPLIED_TAG}
-
-    mine, want = user(seen), user(wanted)
-    return () if mine == want else (Change("tags", mine, want),)

@@ -18,6 +18,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from provision.config.model import DEFAULT_SCHEDULE
 from tests.support.awsproxy import AwsProxy
 from tests.support.cli_helpers import (
     ACCOUNT,
@@ -32,7 +33,7 @@ from tests.support.cli_helpers import (
 )
 from tests.support.configs import MINIMAL, write_config
 from tests.support.fixtures import cli_environment, cli_path
-from tests.support.inventory import is_empty, leftovers
+from tests.support.inventory import is_empty, leftovers, user_tags
 
 pytestmark = pytest.mark.server
 
@@ -40,7 +41,7 @@ FN_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:t1"
 RULE_ARN = f"arn:aws:events:us-east-1:{ACCOUNT}:rule/t1-schedule"
 TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT}:t1-alerts"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/t1-role"
-CRON = "cron(0 14 ? * MON-FRI *)"
+CRON = DEFAULT_SCHEDULE
 
 #: What observing an existing, in-sync stack reads: one call per thing to look at.
 STEADY_READS = Counter(
@@ -114,11 +115,11 @@ def _assert_fresh_stack(inv: dict) -> None:
         },
     })
     assert role["attached_policies"] == []
-    assert role["tags"] == STACK_TAGS
+    assert user_tags(role["tags"]) == STACK_TAGS
     assert inv["policies"] == []
 
     (group,) = inv["log_groups"]
-    assert (group["name"], group["retention_days"], group["tags"]) == (
+    assert (group["name"], group["retention_days"], user_tags(group["tags"])) == (
         "/aws/lambda/t1",
         14,
         STACK_TAGS,
@@ -127,7 +128,7 @@ def _assert_fresh_stack(inv: dict) -> None:
     (topic,) = inv["topics"]
     assert topic["arn"] == TOPIC_ARN
     assert topic["attributes"]["KmsMasterKeyId"] == "alias/aws/sns"
-    assert topic["tags"] == STACK_TAGS
+    assert user_tags(topic["tags"]) == STACK_TAGS
     subs = sorted((s["topic_arn"], s["protocol"], s["endpoint"]) for s in inv["subscriptions"])
     assert subs == [(TOPIC_ARN, "email", "you@example.com"), (TOPIC_ARN, "sms", "+15555550100")]
 
@@ -138,7 +139,7 @@ def _assert_fresh_stack(inv: dict) -> None:
     assert (fn["memory"], fn["timeout"]) == (128, 30)
     assert fn["role"] == ROLE_ARN
     assert fn["environment"]["STOCK_ALERT_TOPIC_ARN"] == TOPIC_ARN
-    assert fn["tags"] == STACK_TAGS
+    assert user_tags(fn["tags"]) == STACK_TAGS
     (statement,) = fn["policy_statements"]
     assert statement["Sid"] == "t1-schedule-invoke"
     assert statement["Principal"] == {"Service": "events.amazonaws.com"}
@@ -148,7 +149,7 @@ def _assert_fresh_stack(inv: dict) -> None:
 
     (rule,) = inv["rules"]
     assert (rule["name"], rule["schedule"], rule["state"]) == ("t1-schedule", CRON, "ENABLED")
-    assert rule["tags"] == STACK_TAGS
+    assert user_tags(rule["tags"]) == STACK_TAGS
     assert rule["targets"] == [{"Id": "stock-alert-function", "Arn": FN_ARN}]
 
 
@@ -314,8 +315,9 @@ def test_changes_and_drift_write_only_what_differs(
     ]
     inv = inventory_now()
     (fn,) = inv["functions"]
-    assert fn["tags"] == STACK_TAGS and len(fn["policy_statements"]) == 1
-    assert [(g["name"], g["retention_days"], g["tags"]) for g in inv["log_groups"]] == [
+    assert user_tags(fn["tags"]) == STACK_TAGS and len(fn["policy_statements"]) == 1
+    assert [(g["name"], g["retention_days"], user_tags(g["tags"]))
+            for g in inv["log_groups"]] == [
         ("/aws/lambda/t1", 14, STACK_TAGS)
     ]
 

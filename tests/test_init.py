@@ -15,7 +15,7 @@ import yaml
 from typer.testing import CliRunner
 
 from provision.cli import app
-from provision.config.model import load_config
+from provision.config.model import DEFAULT_SCHEDULE, load_config
 from tests.support.fixtures import cli_path
 
 FLAGS = ["--stock", "tsla", "--stock", "F,GM", "--email", "a@b.co", "--sms", "+15555550100",
@@ -151,7 +151,7 @@ def test_terminal_asks_checks_each_answer_and_asks_again(tmp_path: Path) -> None
     config = load_config(tmp_path / "config.yaml")
     assert (config.name, [s.symbol for s in config.stocks]) == ("mine", ["TSLA", "F"])
     assert config.notify == type(config.notify)(email=("a@b.co",), sms=())
-    assert (config.schedule, config.alert.mode) == ("cron(0 14 ? * MON-FRI *)", "threshold")
+    assert (config.schedule, config.alert.mode) == (DEFAULT_SCHEDULE, "threshold")
 
 
 def test_terminal_with_flags_asks_only_for_the_rest(tmp_path: Path) -> None:

@@ -11,11 +11,13 @@ import pytest
 from moto import mock_aws
 
 from provision import package, pipelines
+from provision.config.model import DEFAULT_SCHEDULE
 from provision.errors import ConflictError
 from provision.plan import Op
 from provision.target import Target
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
+from tests.support.inventory import user_tags
 
 ACCOUNT = "123456789012"
 
@@ -50,7 +52,7 @@ def test_fresh_up_creates_everything_tagged(aws: None, config: Path) -> None:
     assert sorted(iam.list_role_policies(RoleName="t1-role")["PolicyNames"]) == [
         "t1-publish-alerts", "t1-write-logs"]
     assert iam.list_attached_role_policies(RoleName="t1-role")["AttachedPolicies"] == []
-    tags = {t["Key"]: t["Value"] for t in role["Tags"]}
+    tags = user_tags({t["Key"]: t["Value"] for t in role["Tags"]})
     assert tags == {"managed-by": "stock-alert", "stock-alert:stack": "t1", "team": "quant"}
 
     group = _client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/t1")
@@ -73,7 +75,7 @@ def test_fresh_up_creates_everything_tagged(aws: None, config: Path) -> None:
 
     events = _client("events")
     rule = events.describe_rule(Name="t1-schedule")
-    assert rule["ScheduleExpression"] == "cron(0 14 ? * MON-FRI *)"
+    assert rule["ScheduleExpression"] == DEFAULT_SCHEDULE
     assert rule["State"] == "ENABLED"
     [tgt] = events.list_targets_by_rule(Rule="t1-schedule")["Targets"]
     assert tgt["Arn"] == conf["FunctionArn"]
@@ -246,16 +248,16 @@ def test_tag_edit_retags_every_resource_and_nothing_else(
         "eventbridge:UntagResource"])
     want = {"managed-by": "stock-alert", "stock-alert:stack": "t1", "owner": "me"}
     role = _client("iam").get_role(RoleName="t1-role")["Role"]
-    assert {t["Key"]: t["Value"] for t in role["Tags"]} == want
+    assert user_tags({t["Key"]: t["Value"] for t in role["Tags"]}) == want
     group_arn = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/t1"
-    assert _client("logs").list_tags_for_resource(resourceArn=group_arn)["tags"] == want
+    assert user_tags(_client("logs").list_tags_for_resource(resourceArn=group_arn)["tags"]) == want
     topic_tags = _client("sns").list_tags_for_resource(
         ResourceArn=f"arn:aws:sns:us-east-1:{ACCOUNT}:t1-alerts")["Tags"]
-    assert {t["Key"]: t["Value"] for t in topic_tags} == want
-    assert _client("lambda").get_function(FunctionName="t1")["Tags"] == want
+    assert user_tags({t["Key"]: t["Value"] for t in topic_tags}) == want
+    assert user_tags(_client("lambda").get_function(FunctionName="t1")["Tags"]) == want
     rule_tags = _client("events").list_tags_for_resource(
         ResourceARN=f"arn:aws:events:us-east-1:{ACCOUNT}:rule/t1-schedule")["Tags"]
-    assert {t["Key"]: t["Value"] for t in rule_tags} == want
+    assert user_tags({t["Key"]: t["Value"] for t in rule_tags}) == want
     assert _up(retagged) == []
 
 

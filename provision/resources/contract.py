@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from provision.aws import Aws
-from provision.plan import APPLIED_TAG, Action, Change, Changes, Op
+from provision.config.model import APPLIED_TAG
+from provision.plan import Action, Change, Changes, Op
 from provision.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG, Stack
 
 # Why an existing resource is updated. With no local state, the applied tag (a digest of the

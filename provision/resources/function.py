@@ -7,9 +7,9 @@ from typing import Any
 
 from provision.aws import Aws
 from provision.package import CodePackage
-from provision.plan import Change, Changes, diff_fields, tag_changes
+from provision.plan import Change, Changes, diff_fields
 from provision.resources.contract import Kind
-from provision.resources.tags import apply_tags
+from provision.resources.tags import apply_tags, tag_changes
 from provision.stack import HANDLER, Stack
 
 DESCRIPTION = "stock-alert: fetches quotes and publishes alerts"

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from provision.aws import Aws
-from provision.plan import Change, Changes, tag_changes
+from provision.plan import Change, Changes
 from provision.resources.contract import Kind
-from provision.resources.tags import apply_tags
+from provision.resources.tags import apply_tags, tag_changes
 from provision.stack import Stack
 
 

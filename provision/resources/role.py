@@ -17,9 +17,9 @@ from typing import Any
 from provision import policies
 from provision.aws import Aws
 from provision.errors import AwsError
-from provision.plan import Change, Changes, tag_changes
+from provision.plan import Change, Changes
 from provision.resources.contract import Kind
-from provision.resources.tags import apply_tags, as_list, from_list
+from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
 from provision.stack import Stack
 
 DESCRIPTION = "stock-alert execution role: writes its log group, publishes to its topic"

@@ -14,9 +14,9 @@ from typing import Any
 
 from provision.aws import Aws
 from provision.errors import AwsError, PartialFailure
-from provision.plan import Action, Change, Changes, Op, tag_changes
+from provision.plan import Action, Change, Changes, Op
 from provision.resources.contract import Kind
-from provision.resources.tags import apply_tags, as_list, from_list
+from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
 from provision.stack import Stack
 
 TARGET_ID = "stock-alert-function"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from provision.plan import APPLIED_TAG, Changes
+from provision.config.model import APPLIED_TAG
+from provision.plan import Change, Changes
 
 
 def tag_writes(old: Mapping[str, str] | None, new: Mapping[str, str],
@@ -42,3 +43,13 @@ def as_list(tags: Mapping[str, str], key: str = "Key", value: str = "Value",
 def from_list(tags: list[dict[str, str]] | None, key: str = "Key", value: str = "Value",
               ) -> dict[str, str]:
     return {t[key]: t[value] for t in tags or []}
+
+
+def tag_changes(wanted: Mapping[str, str], seen: Mapping[str, str]) -> Changes:
+    """A single 'tags' change when the tag sets differ. AWS-reserved aws:* tags and the
+    applied-digest tag (written with any update, see resources/contract.py) are not compared."""
+    def user(tags: Mapping[str, str]) -> dict[str, str]:
+        return {k: v for k, v in tags.items() if not k.startswith("aws:") and k != APPLIED_TAG}
+
+    mine, want = user(seen), user(wanted)
+    return () if mine == want else (Change("tags", mine, want),)

@@ -329,3 +329,13 @@ __all__ = [
     "leftovers",
     "local_session",
 ]
+
+
+def user_tags(tags: dict[str, str]) -> dict[str, str]:
+    """A resource's tags without stock-alert:applied, after checking that tag is there and is
+    the 16-hex digest of what was last written (see provision/resources/contract.py)."""
+    import re
+
+    applied = tags.get("stock-alert:applied", "")
+    assert re.fullmatch(r"[0-9a-f]{16}", applied), f"no applied digest in {tags}"
+    return {k: v for k, v in tags.items() if k != "stock-alert:applied"}
