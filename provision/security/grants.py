@@ -89,10 +89,9 @@ def pairs(document: policies.Document | str) -> list[tuple[str, str, str]]:
     """(effect, action, resource) for every combination a document names, in order.
 
     NotAction/NotResource are shown with a 'NOT ' prefix: they grant by exclusion."""
-    if isinstance(document, str):
-        document = json.loads(document)
+    parsed: dict[str, Any] = json.loads(document) if isinstance(document, str) else document
     out: list[tuple[str, str, str]] = []
-    for statement in _as_list_of_dicts(document.get("Statement")):
+    for statement in _as_list_of_dicts(parsed.get("Statement")):
         actions = _as_list(statement.get("Action")) or [
             f"NOT {a}" for a in _as_list(statement.get("NotAction"))]
         resources = _as_list(statement.get("Resource")) or [
