@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
 from provision.cli.app import (
     ConfigOpt,
     DebugOpt,
@@ -38,3 +43,37 @@ def permissions(config: ConfigOpt = None, profile: ProfileOpt = None, region: Re
         for line in tables.permissions_notes(report):
             out.print(line, markup=False)
     run(debug, body, output, "permissions")
+
+
+class PolicyFormat(StrEnum):
+    json = "json"
+    explain = "explain"
+    markdown = "markdown"
+
+
+@app.command("deployer-policy")
+def deployer_policy(
+        config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt = None,
+        account: Annotated[str | None, typer.Option(
+            "--account", help="The 12-digit account ID; with it (and a region) no AWS call is "
+            "made. Default: read with sts:GetCallerIdentity.", show_default=False)] = None,
+        fmt: Annotated[PolicyFormat, typer.Option(
+            "--format", help="json: the IAM policy document; explain: each action, its "
+            "resource, the commands that need it and why; markdown: the README's list.",
+        )] = PolicyFormat.json,
+        debug: DebugOpt = False) -> None:
+    """Print the least-privilege IAM policy the operator needs for up, down, status, invoke and
+    logs with this config: scoped to this stack's ARNs, PassRole only to Lambda."""
+    def body() -> None:
+        from provision import render
+        from provision.security import deployer, tables
+
+        stack, source = deployer.operator_stack(resolve(config, profile, region), account)
+        typer.echo(f"Policy for stack {stack.name} in {stack.region}: {source}.", err=True)
+        if fmt is PolicyFormat.json:
+            render.emit_json(deployer.policy(stack))
+        elif fmt is PolicyFormat.markdown:
+            typer.echo(deployer.markdown(stack), nl=False)
+        else:
+            render.console().print(tables.deployer_table(stack))
+    run(debug, body)

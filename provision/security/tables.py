@@ -8,6 +8,7 @@ from provision.security.grants import NOT_GRANTED
 
 if TYPE_CHECKING:
     from provision.security.permissions import PermissionsReport
+    from provision.stack import Stack
 
 
 def _table(title: str, *columns: str) -> Any:
@@ -55,3 +56,17 @@ def permissions_notes(report: PermissionsReport) -> list[str]:
         lines.append(f"Warning: managed policy {arn} is attached; stock-alert attaches none "
                      "and 'stock-alert up' detaches it.")
     return lines
+
+
+def deployer_table(stack: Stack) -> Any:
+    from rich.text import Text
+
+    from provision.security.deployer import NOT_NEEDED, rows
+
+    table = _table(f"Operator permissions for stack {stack.name}", "Action", "Resource",
+                   "Commands", "Why")
+    for action, resource, commands, why in rows(stack):
+        table.add_row(Text(action), Text(resource), Text(commands), Text(why))
+    for action, why in NOT_NEEDED:
+        table.add_row(Text(action), Text("-"), Text("not granted"), Text(why))
+    return table
