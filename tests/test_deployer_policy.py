@@ -27,7 +27,7 @@ from provision.security import deployer
 from tests.support.awsproxy import Error
 from tests.support.configs import MINIMAL, write_config
 from tests.support.faults import inject_faults
-from tests.support.inprocess import target
+from tests.support.inprocess import READ_PREFIXES, target
 
 SETUP_CALLS = 8  # two users: create_user, create_policy, attach_user_policy, create_access_key
 ACCOUNT = "123456789012"
@@ -60,9 +60,28 @@ def _user(name: str, actions: list[str]) -> dict[str, str]:
             "aws_secret_access_key": key["SecretAccessKey"], "aws_session_token": None}
 
 
+_LOADER: list[Any] = []
+
+
+def _shared_loader(make: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Every Aws in these tests reads botocore's service models through one cached loader:
+    ~60 runs of the lifecycle would otherwise parse the same JSON files hundreds of times."""
+    def made(self: Any) -> Any:
+        session = make(self)
+        if not _LOADER:
+            _LOADER.append(session.get_component("data_loader"))
+        session.register_component("data_loader", _LOADER[0])
+        return session
+    return made
+
+
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from moto.iam.access_control import IAMRequest
+
+    from provision.aws import Aws
+
+    monkeypatch.setattr(Aws, "_make_session", _shared_loader(Aws._make_session))
 
     # moto 5.2 recomputes Lambda GET signatures wrongly in-process (SignatureDoesNotMatch for
     # a correctly signed GetFunction); the action check stays.
@@ -78,7 +97,13 @@ def _as_operator(granted: list[str], monkeypatch: pytest.MonkeyPatch) -> Callabl
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", keys["aws_access_key_id"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", keys["aws_secret_access_key"])
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    return lambda service: boto3.client(service, region_name="us-east-1", **admin_keys)
+    clients: dict[str, Any] = {}
+
+    def admin(service: str) -> Any:
+        if service not in clients:
+            clients[service] = boto3.client(service, region_name="us-east-1", **admin_keys)
+        return clients[service]
+    return admin
 
 
 def _prepared(config: Path, granted: set[str]) -> Any:
@@ -120,40 +145,41 @@ def _tamper(admin: Callable[[str], Any]) -> None:
 
 
 def _steps(tmp_path: Path, admin: Callable[[str], Any], granted: set[str]) -> list[Step]:
-    first = write_config(tmp_path, FIRST, "first.yaml")
-    second = write_config(tmp_path, SECOND, "second.yaml")
+    # One Aws per config for the whole run, as a person running the commands in one shell
+    # would have: the clients are made once.
+    first, _ = _prepared(write_config(tmp_path, FIRST, "first.yaml"), granted)
+    second, calls = _prepared(write_config(tmp_path, SECOND, "second.yaml"), granted)
 
     def foreign_role_status() -> None:
         admin("iam").create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(TRUST))
-        rows = pipelines.status(_prepared(first, granted)[0])[1]
+        rows = pipelines.status(first)[1]
         assert rows[0].state == "foreign"
         admin("iam").delete_role(RoleName=ROLE)
 
     def repair() -> None:
         _tamper(admin)
-        _, done = pipelines.up(_prepared(second, granted)[0])
+        _, done = pipelines.up(second)
         assert [a.kind for a in done] == ["role", "log-group", "topic", "function", "schedule"]
 
     def noop() -> None:
-        prepared, calls = _prepared(second, granted)
-        pipelines.up(prepared)
-        assert calls.writes() == []
+        before = len(calls.calls)
+        pipelines.up(second)
+        assert [c for c in calls.calls[before:]
+                if not c.split(":", 1)[1].startswith(READ_PREFIXES)] == []
 
     def teardown() -> None:
-        prepared = _prepared(second, granted)[0]
-        the_plan, _ = pipelines.plan(prepared, keep=False)
-        assert len(pipelines.down(prepared, the_plan)) == 5
+        the_plan, _ = pipelines.plan(second, keep=False)
+        assert len(pipelines.down(second, the_plan)) == 5
         assert admin("lambda").list_functions()["Functions"] == []
 
     return [
         ("status", foreign_role_status),
-        ("up", lambda: pipelines.up(_prepared(first, granted)[0])),
+        ("up", lambda: pipelines.up(first)),
         ("up", repair),
         ("up", noop),
-        ("status", lambda: pipelines.status(_prepared(second, granted)[0])),
-        ("logs", lambda: logs.stream(_prepared(second, granted)[0], 3600, False,
-                                     lambda e: None)),
-        ("invoke", lambda: invoke_remote(_prepared(second, granted)[0])),
+        ("status", lambda: pipelines.status(second)),
+        ("logs", lambda: logs.stream(second, 3600, False, lambda e: None)),
+        ("invoke", lambda: invoke_remote(second)),
         ("down", teardown),
     ]
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from provision.policies import VERSION, Document
 from provision.stack import Stack
 
-ALL = ("up", "down", "status", "invoke", "logs")
 READ = ("up", "down", "status")
 UP = ("up",)
 DOWN = ("down",)
@@ -45,7 +44,6 @@ SCOPES: dict[str, tuple[str, Callable[[Stack], list[str]]]] = {
 }
 
 NEEDS: tuple[Need, ...] = (
-    Need("sts:GetCallerIdentity", "any", ALL, "learn the account, to derive every ARN"),
     Need("iam:GetRole", "role", READ, "read the role, its trust policy and tags"),
     Need("iam:ListRoleTags", "role", READ, "read the tags of a role GetRole shows without any "
          "(one made outside stock-alert), to report it as foreign"),
@@ -119,7 +117,6 @@ NEEDS: tuple[Need, ...] = (
 
 # Why each Resource "*" cannot be narrower (Service Authorization Reference: no resource type).
 WILDCARD: dict[str, str] = {
-    "sts:GetCallerIdentity": "STS defines no resource for it; it only says who you are.",
     "logs:DescribeLogGroups": "CloudWatch Logs authorises it per account, not per log group.",
     "sns:Unsubscribe": "subscriptions are not an IAM resource type; SNS checks the caller "
     "against the subscription's owner and topic itself.",
@@ -132,6 +129,8 @@ PASS_ROLE_CONDITION = {"StringEquals": {"iam:PassedToService": "lambda.amazonaws
 
 # Not granted to the operator, and why.
 NOT_NEEDED: tuple[tuple[str, str], ...] = (
+    ("sts:GetCallerIdentity", "every command calls it to learn the account, but STS answers "
+     "it without any permission, even under an explicit Deny (STS API Reference)."),
     ("iam:AttachRolePolicy, iam:CreatePolicy", "stock-alert attaches no managed policy; the "
      "role holds inline policies only."),
     ("iam:PassRole on '*' or to any service", "only this role, only to Lambda."),
