@@ -77,3 +77,32 @@ def deployer_policy(
         else:
             render.console().print(tables.deployer_table(stack))
     run(debug, body)
+
+
+@app.command()
+def audit(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt = None,
+          output: OutputOpt = Output.human, debug: DebugOpt = False) -> None:
+    """Compare what is deployed with the config and the security rules; print each finding
+    with its fix. Exit 1 when anything is found, 0 when clean. Reads only; writes nothing.
+
+    Finds extra or changed role policies, wildcard grants, an opened trust policy, extra
+    invoke permissions, extra subscriptions, an opened topic policy, removed encryption,
+    changed log retention and removed tags.
+    """
+    def body() -> None:
+        from provision import render
+        from provision.progress import spinner
+        from provision.security import audit as rules
+        from provision.security import tables
+
+        with spinner("reading the stack from AWS"):
+            the_plan, found = rules.run(resolve(config, profile, region))
+        if output is Output.json:
+            render.emit_json({"command": "audit", "stack": the_plan.stack,
+                              "region": the_plan.region, "account": the_plan.account,
+                              "clean": not found, "findings": [f.to_dict() for f in found]})
+        else:
+            render.console().print(tables.audit_table(the_plan.stack, found))
+        if found:
+            raise typer.Exit(1)
+    run(debug, body, output, "audit")

@@ -70,3 +70,15 @@ def deployer_table(stack: Stack) -> Any:
     for action, why in NOT_NEEDED:
         table.add_row(Text(action), Text("-"), Text("not granted"), Text(why))
     return table
+
+
+def audit_table(stack: str, found: list[Any]) -> Any:
+    from rich.text import Text
+
+    if not found:
+        return Text(f"Stack {stack}: no findings; what is deployed keeps every promise.")
+    table = _table(f"Stack {stack}: {len(found)} finding(s)", "Rule", "Resource", "Found",
+                   "Fix")
+    for f in found:
+        table.add_row(Text(f.rule), Text(f.resource), Text(f.detail), Text(f.fix))
+    return table
