@@ -72,29 +72,10 @@ def _normalise(value: Any) -> Any:
     return value
 
 
-# What the person or pipeline running stock-alert needs (README: "Permissions the operator
-# needs"). Kept here so a test can prove, with moto's IAM enforcement, that it is enough.
-OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
-    "sts": ("GetCallerIdentity",),
-    "iam": ("GetRole", "CreateRole", "DeleteRole", "UpdateAssumeRolePolicy", "TagRole",
-            "UntagRole", "ListRoleTags", "ListRolePolicies", "GetRolePolicy", "PutRolePolicy",
-            "DeleteRolePolicy", "ListAttachedRolePolicies", "DetachRolePolicy", "PassRole"),
-    "logs": ("DescribeLogGroups", "CreateLogGroup", "DeleteLogGroup", "PutRetentionPolicy",
-             "ListTagsForResource", "TagResource", "UntagResource", "FilterLogEvents"),
-    "sns": ("GetTopicAttributes", "CreateTopic", "DeleteTopic", "SetTopicAttributes",
-            "ListTagsForResource", "TagResource", "UntagResource", "ListSubscriptionsByTopic",
-            "Subscribe", "Unsubscribe",
-            # status only: can SNS deliver to each SMS number (opt-outs, the SMS sandbox)
-            "CheckIfPhoneNumberIsOptedOut", "GetSMSSandboxAccountStatus",
-            "ListSMSSandboxPhoneNumbers"),
-    "lambda": ("GetFunction", "ListTags", "CreateFunction", "DeleteFunction", "UpdateFunctionCode",
-               "UpdateFunctionConfiguration", "TagResource", "UntagResource", "GetPolicy",
-               "AddPermission", "RemovePermission", "InvokeFunction"),
-    "events": ("DescribeRule", "PutRule", "DeleteRule", "ListTagsForResource", "TagResource",
-               "UntagResource", "ListTargetsByRule", "PutTargets", "RemoveTargets"),
-}
-
-
 def operator_actions() -> list[str]:
-    return [f"{service}:{action}" for service, actions in OPERATOR_ACTIONS.items()
-            for action in actions]
+    """What the person or pipeline running stock-alert needs: generated, with each action's
+    scope and reason, by provision.security.deployer (README: "Permissions the operator
+    needs"; `stock-alert deployer-policy` prints the scoped policy)."""
+    from provision.security.deployer import actions
+
+    return actions()

@@ -24,7 +24,8 @@ PENDING = "PendingConfirmation"
 CANCELLED = "Deleted"  # the recipient unsubscribed; SNS keeps listing it for a while
 KMS_KEY = "alias/aws/sns"
 DISPLAY_NAME = "StockAlert"  # SNS prefixes SMS with it: keep <= 10 characters
-PROTOCOLS = ("email", "sms")
+PROTOCOLS = ("email", "sms")  # what the config subscribes
+NOT_SUBSCRIBERS = ("attribute", "tags", "applied")  # every other change field is a protocol
 
 
 @dataclass(frozen=True)
@@ -139,9 +140,11 @@ class Topic(Kind[WantedTopic, ObservedTopic]):
             if change.field == "attribute":
                 aws.call("sns", "set_topic_attributes", TopicArn=arn,
                          AttributeName=change.item, AttributeValue=change.new)
-            elif change.field in PROTOCOLS and change.new:
+            elif change.field in NOT_SUBSCRIBERS:
+                continue  # tags and the applied record: one tag call below
+            elif change.new:
                 _subscribe(aws, arn, change.field, change.item)
-            elif change.field in PROTOCOLS:
+            else:  # any protocol, also one the config never makes (sqs, https, lambda...)
                 aws.call("sns", "unsubscribe", SubscriptionArn=change.old, missing_ok=True)
         apply_tags(changes,
                    lambda tags: aws.call("sns", "tag_resource", ResourceArn=arn,

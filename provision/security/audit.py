@@ -1,0 +1,219 @@
+"""`stock-alert audit`: what is deployed, compared with the config and the security rules.
+
+Most findings come from the engine's own plan (each kind's diff of wanted and observed), so
+audit and 'up' can never disagree about drift; the rest inspect the observed documents
+(wildcards, the trust policy) and the two extra reads in audit_reads.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from provision.engine import Observation
+from provision.plan import AnyAction, Change, Op, Plan
+from provision.resources.audit_reads import ExtraReads
+from provision.security.grants import pairs
+
+UP = "run 'stock-alert up'"
+LAMBDA = "lambda.amazonaws.com"
+RESTRICTING_KEYS = ("aws:sourceowner", "aws:sourceaccount", "aws:sourcearn",
+                    "aws:principalorgid", "aws:principalaccount", "aws:principalarn")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    resource: str  # "kind name"
+    detail: str
+    fix: str
+    up_repairs: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "resource": self.resource, "detail": self.detail,
+                "fix": self.fix, "up_repairs": self.up_repairs}
+
+
+def _ours(rule: str, action: AnyAction, detail: str) -> Finding:
+    return Finding(rule, f"{action.kind} {action.name}", detail, UP, True)
+
+
+def audit(plan: Plan, observation: Observation, extra: ExtraReads) -> list[Finding]:
+    found: list[Finding] = []
+    for action in plan.actions:
+        found += _from_action(action)
+    found += wildcard_grants(observation)
+    found += trust_findings(observation)
+    found += permission_findings(observation, extra)
+    found += topic_policy_findings(observation, extra)
+    return found
+
+
+def _from_action(action: AnyAction) -> list[Finding]:
+    if action.op is Op.CONFLICT:
+        return [Finding("not-owned", f"{action.kind} {action.name}", action.reason,
+                        "it lacks this stack's tags, so 'up' will not touch it: if it is this "
+                        "stack's, put back the tags managed-by=stock-alert and "
+                        f"stock-alert:stack={action.wanted.tags.get('stock-alert:stack')} by "
+                        "hand; otherwise choose another stack name", False)]
+    if action.op is Op.CREATE:
+        return [_ours("missing", action, "not deployed")]
+    return [f for change in action.changes for f in _from_change(action, change)]
+
+
+def _from_change(action: AnyAction, change: Change) -> list[Finding]:
+    if change.field == "applied":
+        return []  # the tool's own record of what it last wrote, not a finding
+    rule = CHANGE_RULES.get((action.kind, change.field))
+    if rule is not None:
+        return rule(action, change)
+    if action.kind == "topic" and change.field not in ("email", "sms"):
+        return _subscription(action, change)
+    return [_ours("drifted", action, f"{change.label} differs from the config")]
+
+
+def _policy(action: AnyAction, change: Change) -> list[Finding]:
+    if change.new is None:
+        return [_ours("extra-inline-policy", action,
+                      f"inline policy {change.item} was added outside stock-alert")]
+    if change.old is None:
+        return [_ours("missing-inline-policy", action, f"inline policy {change.item} is gone")]
+    return [_ours("changed-inline-policy", action,
+                  f"inline policy {change.item} differs from the one stock-alert writes")]
+
+
+def _managed(action: AnyAction, change: Change) -> list[Finding]:
+    return [_ours("attached-managed-policy", action,
+                  f"managed policies attached: {', '.join(change.old)}")]
+
+
+def _tags(action: AnyAction, change: Change) -> list[Finding]:
+    old, new = change.old or {}, change.new or {}
+    removed = sorted(k for k in new if k not in old)
+    changed = sorted(k for k in new if k in old and old[k] != new[k])
+    added = sorted(k for k in old if k not in new)
+    parts = [f"{label}: {', '.join(keys)}" for label, keys in
+             (("removed", removed), ("changed", changed), ("not in the config", added)) if keys]
+    return [_ours("tags-changed", action, "tags " + "; ".join(parts))]
+
+
+def _attribute(action: AnyAction, change: Change) -> list[Finding]:
+    if change.item == "KmsMasterKeyId":
+        return [_ours("encryption-removed" if not change.old else "encryption-changed", action,
+                      f"KmsMasterKeyId is {change.old!r}, wanted {change.new!r}")]
+    return [_ours("drifted", action, f"{change.item} is {change.old!r}, wanted {change.new!r}")]
+
+
+def _retention(action: AnyAction, change: Change) -> list[Finding]:
+    return [_ours("retention-changed", action,
+                  f"retention is {change.old} days, the config says {change.new}")]
+
+
+def _subscription(action: AnyAction, change: Change) -> list[Finding]:
+    if change.new:
+        return [_ours("missing-subscription", action, f"{change.field} {change.item} is not "
+                      "subscribed")]
+    detail = f"{change.field} {change.item} is subscribed but not in the config"
+    return [_ours("extra-subscription", action, detail)]  # any protocol: 'up' unsubscribes it
+
+
+def _permission(action: AnyAction, change: Change) -> list[Finding]:
+    seen = change.old
+    if seen is None:
+        return [_ours("invoke-permission-missing", action, "the function's invoke permission "
+                      "for this rule is gone")]
+    lacks = [k for k in ("source_arn", "source_account") if not seen.get(k)]
+    detail = ("the invoke permission has no " + " and no ".join(
+        {"source_arn": "SourceArn", "source_account": "SourceAccount"}[k] for k in lacks)
+        if lacks else "the invoke permission differs from the one stock-alert adds")
+    return [_ours("invoke-permission-open" if lacks else "invoke-permission-changed", action,
+                  detail)]
+
+
+def _trust(action: AnyAction, change: Change) -> list[Finding]:
+    return []  # reported by trust_findings, which says what opened it
+
+
+Rule = Callable[[AnyAction, Change], list[Finding]]
+CHANGE_RULES: dict[tuple[str, str], Rule] = {
+    ("role", "policy"): _policy, ("role", "managed_policies"): _managed,
+    ("role", "trust_policy"): _trust, ("log-group", "retention_days"): _retention,
+    ("topic", "attribute"): _attribute, ("topic", "email"): _subscription,
+    ("topic", "sms"): _subscription, ("schedule", "permission"): _permission,
+    **{(kind, "tags"): _tags for kind in ("role", "log-group", "topic", "function",
+                                          "schedule")},
+}
+
+
+def wildcard_grants(observation: Observation) -> list[Finding]:
+    role = observation.found.get("role")
+    out = []
+    for name, text in sorted((role.inline if role else {}).items()):
+        for effect, action, resource in pairs(text):
+            if effect == "Allow" and (action == "*" or action.endswith(":*")
+                                      or resource == "*" or action.startswith("NOT ")):
+                out.append(Finding("wildcard-grant", f"role {observation.stack.role_name}",
+                                   f"policy {name} allows {action} on {resource}", UP, True))
+    return out
+
+
+def trust_findings(observation: Observation) -> list[Finding]:
+    role = observation.found.get("role")
+    if role is None or role.trust == observation.wanted["role"].canonical_trust:
+        return []
+    statements = json.loads(role.trust).get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    others = sorted({json.dumps(s.get("Principal"), sort_keys=True) for s in statements
+                     if s.get("Principal") != {"Service": LAMBDA}})
+    detail = (f"the trust policy lets {', '.join(others)} assume the role" if others else
+              f"the trust policy has {len(statements)} statement(s) instead of the one for "
+              f"{LAMBDA}")
+    return [Finding("trust-opened", f"role {observation.stack.role_name}", detail, UP, True)]
+
+
+def permission_findings(observation: Observation, extra: ExtraReads) -> list[Finding]:
+    sid = observation.stack.statement_id
+    return [Finding("extra-invoke-permission", f"function {observation.stack.function_name}",
+                    f"statement {s.get('Sid')!r} lets {json.dumps(s.get('Principal'))} "
+                    f"{s.get('Action')}",
+                    "'stock-alert up' does not remove it yet: aws lambda remove-permission "
+                    f"--function-name {observation.stack.function_name} --statement-id "
+                    f"{s.get('Sid')}", False)
+            for s in extra.function_statements if s.get("Sid") != sid]
+
+
+def topic_policy_findings(observation: Observation, extra: ExtraReads) -> list[Finding]:
+    statements = (extra.topic_policy or {}).get("Statement", [])
+    open_ones = [s for s in statements if s.get("Effect") == "Allow" and _anyone(s)
+                 and not _restricted(s)]
+    return [Finding("topic-policy-open", f"topic {observation.stack.topic_name}",
+                    f"statement {s.get('Sid')!r} lets anyone {s.get('Action')}",
+                    "'stock-alert up' does not manage the topic policy yet: remove the "
+                    "statement (aws sns set-topic-attributes --attribute-name Policy)", False)
+            for s in open_ones]
+
+
+def _anyone(statement: dict[str, Any]) -> bool:
+    principal = statement.get("Principal")
+    if isinstance(principal, dict):
+        principal = principal.get("AWS")
+    values = principal if isinstance(principal, list) else [principal]
+    return "*" in values
+
+
+def _restricted(statement: dict[str, Any]) -> bool:
+    keys = {k.lower() for cond in (statement.get("Condition") or {}).values()
+            if isinstance(cond, dict) for k in cond}
+    return any(k in RESTRICTING_KEYS for k in keys)
+
+
+def run(target: Any) -> tuple[Plan, list[Finding]]:
+    """Observe once through the engine (the same plan 'up' would make), then judge."""
+    from provision import pipelines
+    from provision.resources import audit_reads
+
+    the_plan, observation = pipelines.plan(target)
+    return the_plan, audit(the_plan, observation, audit_reads.read(target.aws,
+                                                                    observation.stack))

@@ -1,0 +1,133 @@
+"""Why the function holds each permission, and what it is deliberately not given.
+
+`WHY` is keyed by action: every action policies.py grants must be explained here, or the tests
+fail (tests/test_permissions.py). `rows()` turns policy documents, deployed or planned, into one
+row per (action, resource), and flags any grant stock-alert itself would not make.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from provision import policies
+from provision.stack import Stack
+
+WHY: dict[str, str] = {
+    "logs:CreateLogStream": (
+        "Lambda opens a new stream in the function's own log group for each execution "
+        "environment; without it the function's output is lost."),
+    "logs:PutLogEvents": (
+        "writes the function's log lines (quotes fetched, alerts sent, errors) into that "
+        "stream, so 'stock-alert logs' can show them."),
+    "sns:Publish": (
+        "sends each alert to the stack's own topic; the topic, not the function, decides "
+        "who receives it (the subscribers in the config)."),
+    "ssm:GetParameter": (
+        "reads the quote provider's API key from the one parameter named in the config "
+        "(quotes.api_key_parameter), so the key never sits in the function's environment."),
+}
+
+# (action, resource it would cover, why it is not granted)
+NOT_GRANTED: tuple[tuple[str, str, str], ...] = (
+    ("logs:CreateLogGroup", "*",
+     "'up' creates the log group itself, with retention and tags, before the function "
+     "exists; if the function could create it, a deleted group would come back with no "
+     "expiry and no tags and outlive 'down'."),
+    ("logs:CreateLogStream, logs:PutLogEvents", "*",
+     "the managed AWSLambdaBasicExecutionRole grants these on every log group in the "
+     "account; the inline grant names only this function's group."),
+    ("sns:Publish", "*",
+     "publishing on '*' would let the function text any phone number directly "
+     "(Publish with PhoneNumber); it may publish only to its own topic."),
+    ("sns:Subscribe, sns:Unsubscribe, sns:SetTopicAttributes", "the topic",
+     "the function only sends; who receives alerts is the config's choice, applied by 'up'."),
+    ("ssm:GetParameters, ssm:GetParametersByPath", "*",
+     "the function reads exactly one parameter, by its full name."),
+    ("kms:Decrypt, kms:*", "*",
+     "the topic uses the AWS-managed key alias/aws/sns and a SecureString parameter the "
+     "AWS-managed alias/aws/ssm; their key policies let SNS and SSM use them for callers in "
+     "the account, so the role needs no KMS grant."),
+    ("ec2:CreateNetworkInterface (AWSLambdaVPCAccessExecutionRole)", "*",
+     "the function runs outside any VPC and reaches the quote API over Lambda's own "
+     "internet access."),
+    ("secretsmanager:GetSecretValue", "*",
+     "the API key lives in SSM Parameter Store, not Secrets Manager."),
+    ("iam:PassRole, lambda:InvokeFunction", "*",
+     "the function never hands its role on or invokes anything; EventBridge invokes it "
+     "through the function's resource policy, limited to this rule and account."),
+)
+
+EXTRA_WHY = ("not granted by stock-alert (added outside it); 'stock-alert up' rewrites the "
+             "role's policies to the planned ones")
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One (action, resource) the role holds, with where it came from and why."""
+
+    action: str
+    resource: str
+    policy: str
+    effect: str
+    why: str | None  # None: an action stock-alert grants but WHY does not explain
+    planned: bool  # stock-alert itself grants exactly this (action, resource)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"action": self.action, "resource": self.resource, "policy": self.policy,
+                "effect": self.effect, "why": self.why, "planned": self.planned}
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def pairs(document: policies.Document | str) -> list[tuple[str, str, str]]:
+    """(effect, action, resource) for every combination a document names, in order.
+
+    NotAction/NotResource are shown with a 'NOT ' prefix: they grant by exclusion."""
+    parsed: dict[str, Any] = json.loads(document) if isinstance(document, str) else document
+    out: list[tuple[str, str, str]] = []
+    for statement in _as_list_of_dicts(parsed.get("Statement")):
+        actions = _as_list(statement.get("Action")) or [
+            f"NOT {a}" for a in _as_list(statement.get("NotAction"))]
+        resources = _as_list(statement.get("Resource")) or [
+            f"NOT {r}" for r in _as_list(statement.get("NotResource"))]
+        effect = str(statement.get("Effect", "Allow"))
+        out += [(effect, a, r) for a in actions for r in resources]
+    return out
+
+
+def _as_list_of_dicts(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, dict):
+        return [value]
+    return [v for v in value or [] if isinstance(v, dict)]
+
+
+def planned_pairs(stack: Stack) -> set[tuple[str, str]]:
+    return {(a, r) for doc in policies.inline_policies(stack).values()
+            for e, a, r in pairs(doc) if e == "Allow"}
+
+
+def rows(documents: dict[str, Any], stack: Stack) -> list[Grant]:
+    """One Grant per distinct (action, resource) in `documents` (name -> document)."""
+    planned = planned_pairs(stack)
+    seen: set[tuple[str, str]] = set()
+    out: list[Grant] = []
+    for name in sorted(documents):
+        for effect, action, resource in pairs(documents[name]):
+            if (action, resource) in seen:
+                continue
+            seen.add((action, resource))
+            ours = effect == "Allow" and (action, resource) in planned
+            why = WHY.get(action) if ours else EXTRA_WHY
+            out.append(Grant(action, resource, name, effect, why, ours))
+    return out
+
+
+def unexplained(stack: Stack) -> list[str]:
+    """Actions stock-alert grants that WHY does not explain (must be empty)."""
+    return sorted({a for a, _ in planned_pairs(stack) if a not in WHY})

@@ -1,0 +1,225 @@
+"""`stock-alert deployer-policy`: enough for the whole lifecycle, and every action needed.
+
+moto's IAM enforcement checks actions only (AWS-NOTES "IAM enforcement"): the user below holds
+the generated policy's actions on Resource "*", and removing any one of them must make some
+step fail with AccessDenied, in a command the policy's table says needs it. Resource scoping
+and the PassRole condition are asserted exactly in tests/test_deployer_scoping.py.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core import set_initial_no_auth_action_count
+
+from provision import logs, pipelines
+from provision.errors import AwsError
+from provision.invoke import invoke_remote
+from provision.security import deployer
+from tests.support.awsproxy import Error
+from tests.support.configs import MINIMAL, write_config
+from tests.support.faults import inject_faults
+from tests.support.inprocess import READ_PREFIXES, target
+
+SETUP_CALLS = 8  # two users: create_user, create_policy, attach_user_policy, create_access_key
+ACCOUNT = "123456789012"
+ROLE = "t1-role"
+TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+         "Principal": {"Service": "lambda.amazonaws.com"}}]}
+FIRST = MINIMAL + "tags: {team: x}\n"
+SECOND = (MINIMAL.replace("[TSLA, F, GM]", "[TSLA]").replace('  sms: ["+15555550100"]\n', "")
+          + 'schedule: "rate(1 hour)"\ntags: {owner: y}\n')
+# moto names the Invoke call's action after the operation ("lambda:Invoke"); the IAM action is
+# lambda:InvokeFunction (Service Authorization Reference). The test user holds moto's name
+# exactly when it holds the real one.
+MOTO_NAMES = {"lambda:InvokeFunction": "lambda:Invoke"}
+Step = tuple[str, Callable[[], Any]]
+
+
+def _user(name: str, actions: list[str]) -> dict[str, str]:
+    iam = boto3.client("iam")
+    iam.create_user(UserName=name)
+    policy = iam.create_policy(PolicyName=f"{name}-policy", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
+    iam.attach_user_policy(UserName=name, PolicyArn=policy["Policy"]["Arn"])
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return {"aws_access_key_id": key["AccessKeyId"],
+            "aws_secret_access_key": key["SecretAccessKey"], "aws_session_token": None}
+
+
+_LOADER: list[Any] = []
+
+
+def _shared_loader(make: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Every Aws in these tests reads botocore's service models through one cached loader:
+    ~60 runs of the lifecycle would otherwise parse the same JSON files hundreds of times."""
+    def made(self: Any) -> Any:
+        session = make(self)
+        if not _LOADER:
+            _LOADER.append(session.get_component("data_loader"))
+        session.register_component("data_loader", _LOADER[0])
+        return session
+    return made
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from moto.iam.access_control import IAMRequest
+
+    from provision.aws import Aws
+
+    monkeypatch.setattr(Aws, "_make_session", _shared_loader(Aws._make_session))
+
+    # moto 5.2 recomputes Lambda GET signatures wrongly in-process (SignatureDoesNotMatch for
+    # a correctly signed GetFunction); the action check stays.
+    monkeypatch.setattr(IAMRequest, "check_signature", lambda self: None)
+    with mock_aws():
+        yield
+
+
+def _as_operator(granted: list[str], monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Any]:
+    """Create the admin (for tampering) and the operator; the process runs as the operator."""
+    admin_keys = _user("admin", ["*"])
+    keys = _user("operator", granted)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", keys["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", keys["aws_secret_access_key"])
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    clients: dict[str, Any] = {}
+
+    def admin(service: str) -> Any:
+        if service not in clients:
+            clients[service] = boto3.client(service, region_name="us-east-1", **admin_keys)
+        return clients[service]
+    return admin
+
+
+def _prepared(config: Path, granted: set[str]) -> Any:
+    prepared, calls = target(config)
+    if "lambda:ListTags" not in granted:
+        # Real Lambda leaves Tags out of GetFunction for callers not allowed lambda:ListTags
+        # (since 2024-07-27; AWS's notice quoted in github.com/DataBiosphere/azul/issues/6387);
+        # moto always includes them.
+        prepared.aws.events.register("after-call.lambda.GetFunction",
+                                     lambda parsed, **_: parsed.pop("Tags", None))
+    return prepared, calls
+
+
+def _code_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("handler.py", "def handler(event, context):\n    return 'changed'\n")
+    return buffer.getvalue()
+
+
+def _tamper(admin: Callable[[str], Any]) -> None:
+    """What someone with console access might do; the second 'up' must undo each."""
+    iam = admin("iam")
+    iam.update_assume_role_policy(RoleName=ROLE, PolicyDocument=json.dumps(
+        {**TRUST, "Statement": TRUST["Statement"] + [{
+            "Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}]}))
+    wide = iam.create_policy(PolicyName="wide", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*",
+                                                "Resource": "*"}]}))
+    iam.attach_role_policy(RoleName=ROLE, PolicyArn=wide["Policy"]["Arn"])
+    admin("lambda").update_function_code(FunctionName="t1", ZipFile=_code_zip())
+    admin("lambda").remove_permission(FunctionName="t1", StatementId="t1-schedule-invoke")
+    admin("lambda").add_permission(FunctionName="t1", StatementId="t1-schedule-invoke",
+                                   Action="lambda:InvokeFunction",
+                                   Principal="events.amazonaws.com")
+    admin("sns").set_topic_attributes(TopicArn=f"arn:aws:sns:us-east-1:{ACCOUNT}:t1-alerts",
+                                      AttributeName="DisplayName", AttributeValue="hacked")
+
+
+def _steps(tmp_path: Path, admin: Callable[[str], Any], granted: set[str]) -> list[Step]:
+    # One Aws per config for the whole run, as a person running the commands in one shell
+    # would have: the clients are made once.
+    first, _ = _prepared(write_config(tmp_path, FIRST, "first.yaml"), granted)
+    second, calls = _prepared(write_config(tmp_path, SECOND, "second.yaml"), granted)
+
+    def foreign_role_status() -> None:
+        admin("iam").create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(TRUST))
+        rows = pipelines.status(first)[1]
+        assert rows[0].state == "foreign"
+        admin("iam").delete_role(RoleName=ROLE)
+
+    def repair() -> None:
+        _tamper(admin)
+        _, done = pipelines.up(second)
+        assert [a.kind for a in done] == ["role", "log-group", "topic", "function", "schedule"]
+
+    def noop() -> None:
+        before = len(calls.calls)
+        pipelines.up(second)
+        assert [c for c in calls.calls[before:]
+                if not c.split(":", 1)[1].startswith(READ_PREFIXES)] == []
+
+    def teardown() -> None:
+        the_plan, _ = pipelines.plan(second, keep=False)
+        assert len(pipelines.down(second, the_plan)) == 5
+        assert admin("lambda").list_functions()["Functions"] == []
+
+    return [
+        ("status", foreign_role_status),
+        ("up", lambda: pipelines.up(first)),
+        ("up", repair),
+        ("up", noop),
+        ("status", lambda: pipelines.status(second)),
+        ("logs", lambda: logs.stream(second, 3600, False, lambda e: None)),
+        ("invoke", lambda: invoke_remote(second)),
+        ("down", teardown),
+    ]
+
+
+def _run(tmp_path: Path, granted: set[str], monkeypatch: pytest.MonkeyPatch) -> str | None:
+    """Run the steps as an operator holding `granted`; the command of the first step AWS
+    refuses with AccessDenied, or None when every step succeeds."""
+    admin = _as_operator(sorted(granted | {MOTO_NAMES[a] for a in granted if a in MOTO_NAMES}),
+                         monkeypatch)
+    with inject_faults() as faults:
+        if "iam:PassRole" not in granted:
+            # moto does not check the iam:PassRole that CreateFunction implies (AWS-NOTES);
+            # real Lambda refuses it with AccessDeniedException (Lambda Developer Guide,
+            # "Lambda execution role": the user needs iam:PassRole to create a function).
+            faults.inject(Error(403, "AccessDeniedException", "User is not authorized to "
+                                "perform: iam:PassRole"), service="lambda",
+                          operation="CreateFunction", times=1)
+        for command, step in _steps(tmp_path, admin, granted):
+            try:
+                step()
+            except AwsError as err:
+                # moto answers Lambda's AccessDenied in XML, which botocore reads as code 403
+                assert err.code in ("AccessDenied", "AccessDeniedException") or (
+                    "is not authorized to perform" in str(err)), err
+                return command
+    return None
+
+
+@set_initial_no_auth_action_count(SETUP_CALLS)
+def test_the_generated_policy_is_enough_for_every_command(
+        world: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _run(tmp_path, set(deployer.actions()), monkeypatch) is None
+
+
+def _cases() -> list[Any]:
+    return [pytest.param(need, id=need.action) for need in deployer.NEEDS]
+
+
+@pytest.mark.parametrize("need", _cases())
+@set_initial_no_auth_action_count(SETUP_CALLS)
+def test_every_action_is_needed(need: deployer.Need, world: None, tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    granted = set(deployer.actions()) - {need.action}
+    failed_in = _run(tmp_path, granted, monkeypatch)
+    assert failed_in is not None, f"nothing failed without {need.action}"
+    assert failed_in in need.commands, (need.action, failed_in)
+
