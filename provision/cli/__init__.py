@@ -13,6 +13,7 @@ from __future__ import annotations
 from provision.cli.app import app
 from provision.cli import stack_commands  # registration order is --help's order
 from provision.cli import function_commands, local_commands
+from provision.cli import fleet_commands as fleet_commands
 from provision.cli import setup_commands
 
 __all__ = ["app", "main", "function_commands", "local_commands", "setup_commands",
