@@ -145,13 +145,15 @@ def _utc(value: Any) -> datetime | None:
 
 
 def _lambda_time(text: str | None) -> datetime | None:
-    """Lambda's LastModified, e.g. '2024-05-01T12:00:00.000+0000'."""
+    """Lambda's LastModified, e.g. '2024-05-01T12:00:00.000+0000' (the Lambda API reference's
+    form; moto writes nanoseconds). Anything unreadable is an unknown age, not a guess."""
     if not text:
         return None
     try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
+        when = datetime.fromisoformat(text)
     except ValueError:
         return None
+    return when if when.tzinfo else None
 
 
 def _millis(value: Any) -> datetime | None:
