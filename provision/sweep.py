@@ -10,6 +10,9 @@ names, foreign resources left alone) are the engine's, not a second implementati
 Safety rules, each a reason a stack is shown but not deleted:
 - a resource without the stock-alert:stack tag belongs to no stack: never deleted;
 - a stack name that no config could have (so no engine names) is never deleted;
+- a stack of which a Region holds only the IAM role (IAM is global, so every Region lists
+  it) is not deleted from that Region: that would pull the role from under a stack that
+  lives in another one;
 - --tag k=v selects a stack only when every resource found for it carries every pair;
 - --older-than selects a stack only when at least one of its resources reports a creation
   time and every one that does is older than the limit. SNS topics and EventBridge rules
@@ -30,6 +33,7 @@ from provision.resources.tagged import Found, Listing
 from provision.stack import Stack
 
 NO_STACK = "(no stack tag)"
+GLOBAL_KINDS = frozenset({"role"})  # listed by every Region's sweep: never a reason to delete
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,10 @@ def judge(name: str, items: tuple[Found, ...], listing: Listing, filters: Filter
         return Group(name, items, False, (f"{name!r} is not a stack name stock-alert can "
                                           "make; never deleted",))
     reasons = [*_tag_reasons(items, filters), *_age_reasons(items, filters, now)]
+    if all(f.kind in GLOBAL_KINDS for f in items):
+        reasons.append("only its IAM role was found, and IAM is global: the stack lives in "
+                       "another Region or its regional resources are gone; delete it with "
+                       "'down' in its Region, or the role by hand")
     return Group(name, items, not reasons, tuple(reasons),
                  (*_unknown_ages(items, filters), *_strays(items, stack)))
 
