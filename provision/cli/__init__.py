@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from provision.cli.app import app
 from provision.cli import stack_commands  # registration order is --help's order
-from provision.cli import function_commands, security_commands, local_commands
-from provision.cli import setup_commands
+from provision.cli import fleet_commands, function_commands, security_commands
+from provision.cli import local_commands, setup_commands
 
-__all__ = ["app", "main", "function_commands", "local_commands", "security_commands",
-           "setup_commands",
-           "stack_commands"]
+__all__ = ["app", "main", "fleet_commands", "function_commands", "local_commands",
+           "security_commands", "setup_commands", "stack_commands"]
 
 
 def main() -> None:

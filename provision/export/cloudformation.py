@@ -1,0 +1,183 @@
+"""The stack as a CloudFormation template, built from each kind's wanted value.
+
+The template is made from `KINDS[i].wanted(stack)`, the values `up` diffs and applies, for a
+Stack whose name, account, Region and partition are sentinels; every string that holds one
+becomes `Fn::Sub` over the StackName parameter and the AWS:: pseudo parameters. So the names,
+ARNs, inline policy documents, environment and tags cannot drift from what `up` makes, and the
+same template deploys to any account and Region (StackSets).
+
+Resources follow KINDS' creation order with DependsOn, so CloudFormation creates the log group
+before the function (Lambda never makes an untagged one) and deletes in reverse, like `down`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from provision.config.model import NAME_MAX, Config
+from provision.resources import KINDS
+from provision.resources.code_bucket import CodeLocation
+from provision.resources.function import WantedFunction
+from provision.resources.log_group import WantedLogGroup
+from provision.resources.role import DESCRIPTION as ROLE_DESCRIPTION
+from provision.resources.role import WantedRole
+from provision.resources.schedule import WantedSchedule
+from provision.resources.tags import as_list
+from provision.resources.topic import WantedTopic
+from provision.stack import Stack
+
+NAME = "StockAlertExportSentinel"  # a valid stack name no real config is likely to use
+SENTINELS = {NAME: "${StackName}", "@@ACCOUNT@@": "${AWS::AccountId}",
+             "@@REGION@@": "${AWS::Region}", "@@PARTITION@@": "${AWS::Partition}"}
+Doc = dict[str, Any]
+
+
+@dataclass
+class Fragment:
+    """What one kind adds to the template."""
+
+    resources: Doc = field(default_factory=dict)
+    parameters: Doc = field(default_factory=dict)
+    conditions: Doc = field(default_factory=dict)
+
+
+def export_stack(config: Config) -> Stack:
+    """The Stack `up` would build, with sentinels for what each deployment supplies."""
+    named = config.model_copy(update={"name": NAME})
+    return Stack(named, "@@ACCOUNT@@", "@@REGION@@", "@@PARTITION@@")
+
+
+def substitute(value: Any) -> Any:
+    """Every string holding a sentinel -> Fn::Sub (literal '${' escaped as '${!')."""
+    if isinstance(value, dict):
+        return {k: substitute(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute(v) for v in value]
+    if isinstance(value, str) and any(s in value for s in SENTINELS):
+        text = value.replace("${", "${!")
+        for sentinel, reference in SENTINELS.items():
+            text = text.replace(sentinel, reference)
+        return {"Fn::Sub": text}
+    return value
+
+
+def role(w: WantedRole) -> Fragment:
+    return Fragment({"Role": {"Type": "AWS::IAM::Role", "Properties": {
+        "RoleName": w.name, "Description": ROLE_DESCRIPTION,
+        "AssumeRolePolicyDocument": w.trust,
+        "Policies": [{"PolicyName": n, "PolicyDocument": d} for n, d in w.inline.items()],
+        "Tags": as_list(w.tags)}}})
+
+
+def log_group(w: WantedLogGroup) -> Fragment:
+    return Fragment({"LogGroup": {"Type": "AWS::Logs::LogGroup", "Properties": {
+        "LogGroupName": w.name, "RetentionInDays": w.retention_days,
+        "Tags": as_list(w.tags)}}})
+
+
+def topic(w: WantedTopic) -> Fragment:
+    """The topic, and one subscription per configured subscriber, each its own parameter
+    (default: the config's value; an empty value skips that subscription)."""
+    out = Fragment({"Topic": {"Type": "AWS::SNS::Topic", "Properties": {
+        "TopicName": w.name, **w.attributes, "Tags": as_list(w.tags)}}})
+    counts: dict[str, int] = {}
+    for protocol, endpoint in sorted(w.subscribers):
+        counts[protocol] = counts.get(protocol, 0) + 1
+        label = f"{protocol.capitalize()}Subscriber{counts[protocol]}"
+        out.parameters[label] = {
+            "Type": "String", "Default": endpoint,
+            "Description": f"An {protocol} endpoint for the alerts; empty for none."}
+        out.conditions[f"Has{label}"] = {"Fn::Not": [{"Fn::Equals": [{"Ref": label}, ""]}]}
+        out.resources[f"{label}Subscription"] = {
+            "Type": "AWS::SNS::Subscription", "Condition": f"Has{label}",
+            "Properties": {"TopicArn": {"Ref": "Topic"}, "Protocol": protocol,
+                           "Endpoint": {"Ref": label}}}
+    return out
+
+
+def function(w: WantedFunction) -> Fragment:
+    return Fragment({"Function": {"Type": "AWS::Lambda::Function", "Properties": {
+        "FunctionName": w.name, **w.config_params(),
+        "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}},
+        "Tags": as_list(w.tags)}}})
+
+
+def schedule(w: WantedSchedule) -> Fragment:
+    rule = {"Name": w.name, "ScheduleExpression": w.settings["schedule"],
+            "State": w.settings["state"], "Description": w.settings["description"],
+            "Targets": [{"Id": i, "Arn": arn} for i, arn in w.targets.items()],
+            "Tags": as_list(w.tags)}
+    params = w.permission_params()
+    permission = {k: params[k] for k in ("FunctionName", "Action", "Principal", "SourceArn",
+                                         "SourceAccount")}
+    return Fragment({"Schedule": {"Type": "AWS::Events::Rule", "Properties": rule},
+                     "InvokePermission": {"Type": "AWS::Lambda::Permission",
+                                          "DependsOn": ["Schedule"],
+                                          "Properties": permission}})
+
+
+BUILDERS: dict[str, Callable[[Any], Fragment]] = {
+    "role": role, "log-group": log_group, "topic": topic, "function": function,
+    "schedule": schedule}
+
+
+def template(config: Config, code: CodeLocation | None = None,
+             code_sha256: str | None = None) -> Doc:
+    stack = export_stack(config)
+    params: Doc = {
+        "StackName": {"Type": "String", "Default": config.name, "MaxLength": NAME_MAX,
+                      "AllowedPattern": "^[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?$",
+                      "Description": "The stock-alert stack name; every resource name and the "
+                      "stock-alert:stack tag derive from it."},
+        "CodeBucket": {"Type": "String", "Description": "S3 bucket holding the function zip "
+                       "(stock-alert export --package-bucket uploads it)."},
+        "CodeKey": {"Type": "String", "Description": "S3 key of the function zip."},
+    }
+    if code:
+        params["CodeBucket"]["Default"], params["CodeKey"]["Default"] = code.bucket, code.key
+    conditions: Doc = {}
+    resources: Doc = {}
+    previous: list[str] = []
+    for kind in KINDS:  # creation order, as `up`; CloudFormation deletes in reverse
+        part = BUILDERS[kind.name](kind.wanted(stack))
+        for body in part.resources.values():
+            if previous and "Condition" not in body:
+                body["DependsOn"] = sorted({*body.get("DependsOn", []), *previous})
+        resources.update(part.resources)
+        params.update(part.parameters)
+        conditions.update(part.conditions)
+        previous = [n for n, b in part.resources.items() if "Condition" not in b]
+    doc: Doc = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"stock-alert stack (exported from config {config.name!r})",
+        "Metadata": {"stock-alert": {"code-sha256": code_sha256}} if code_sha256 else {},
+        "Parameters": params, "Conditions": conditions, "Resources": substitute(resources),
+        "Outputs": {"FunctionArn": {"Value": {"Fn::GetAtt": ["Function", "Arn"]}},
+                    "TopicArn": {"Value": {"Ref": "Topic"}}},
+    }
+    return {k: v for k, v in doc.items() if v}
+
+
+def dump(doc: Doc, fmt: str = "yaml") -> str:
+    """YAML by default (long-form Fn:: keys, so YAML and JSON hold the same data)."""
+    if fmt == "json":
+        return json.dumps(doc, indent=2) + "\n"
+    import yaml
+
+    class _Dumper(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, width=100)
+
+
+def upload_code(aws: Any, bucket: str, config: Config) -> tuple[CodeLocation, str]:
+    """Build the reproducible zip, put it in the bucket; (where it is, its CodeSha256)."""
+    from provision import package
+    from provision.resources import code_bucket
+
+    code = package.build()
+    return code_bucket.upload(aws, bucket, config.name, code), code.sha256
