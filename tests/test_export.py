@@ -93,9 +93,11 @@ def _client(service: str) -> Any:
 
 
 def _tags(pairs: list[dict[str, str]] | dict[str, str]) -> dict[str, str]:
-    if isinstance(pairs, dict):
-        return {k: v for k, v in pairs.items() if not k.startswith("aws:")}
-    return {t["Key"]: t["Value"] for t in pairs if not t["Key"].startswith("aws:")}
+    """The user-visible tags: not AWS's own, and not stock-alert:applied, the record of what
+    'up' last wrote, which a CloudFormation-made stack does not have."""
+    tags = pairs if isinstance(pairs, dict) else {t["Key"]: t["Value"] for t in pairs}
+    return {k: v for k, v in tags.items()
+            if not k.startswith("aws:") and k != "stock-alert:applied"}
 
 
 def _policy(document: Any) -> str:

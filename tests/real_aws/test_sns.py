@@ -132,7 +132,8 @@ def test_cancelled_subscriber_removed_from_the_config_is_never_unsubscribed(
     prepared, log, unsubscribes = _hooked(changed, EMAIL)
     pipelines.up(prepared)  # before the fix: Unsubscribe("Deleted") -> InvalidParameter, exit 1
     assert len(unsubscribes.arns) == 1 and unsubscribes.arns[0].startswith("arn:")  # old sms
-    assert sorted(log.writes()) == ["sns:Subscribe", "sns:Unsubscribe"]
+    # (and the config's new digest goes on the topic with one TagResource)
+    assert sorted(log.writes()) == ["sns:Subscribe", "sns:TagResource", "sns:Unsubscribe"]
     again, log, unsubscribes = _hooked(changed, EMAIL)
     pipelines.up(again)
     assert log.writes() == [] and unsubscribes.arns == []
