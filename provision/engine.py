@@ -7,13 +7,13 @@ Adding a resource kind is one new module in resources/ and one line in resources
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from provision.aws import ALREADY_EXISTS, Aws
+from provision.concurrency import gather
 from provision.errors import AwsError, ConflictError
 from provision.plan import AnyAction, Op, Plan
 from provision.resources import BY_NAME, KINDS
@@ -37,35 +37,6 @@ def observe(aws: Aws, stack: Stack) -> Observation:
     wanted = {kind.name: stamped(kind.wanted(stack)) for kind in KINDS}
     found = gather({k.name: partial(k.read, aws, wanted[k.name]) for k in KINDS})
     return Observation(stack, wanted, found)
-
-
-def gather(tasks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
-    """Run each task in its own daemon thread and return their results by name; the first
-    failure (in the order given) is raised once all have ended.
-
-    Daemon threads, not a ThreadPoolExecutor: the interpreter waits for a pool's workers at
-    exit, so Ctrl-C during throttled reads would hang until every retry had run out. The
-    main thread's joins stay interruptible; abandoned readers only read.
-    """
-    results: dict[str, Any] = {}
-    failures: dict[str, BaseException] = {}
-
-    def work(name: str, task: Callable[[], Any]) -> None:
-        try:
-            results[name] = task()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
-            failures[name] = exc
-
-    threads = [threading.Thread(target=work, args=item, daemon=True, name=f"read-{item[0]}")
-               for item in tasks.items()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for name in tasks:
-        if name in failures:
-            raise failures[name]
-    return {name: results[name] for name in tasks}
 
 
 def make_plan(observation: Observation, keep: bool) -> Plan:

@@ -6,10 +6,11 @@ or summarise.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+from provision.concurrency import gather
 from provision.engine import Observation, execute, make_plan, observe, refuse_conflicts
 from provision.engine import Progress as Progress
 from provision.plan import AnyAction, Op, Plan
@@ -76,10 +77,9 @@ def status(target: Target) -> tuple[Plan, list[StatusRow]]:
     The SMS checks read only the config's numbers, so they run alongside the stack's reads
     (after the identity call has proved the credentials); their notes join the topic's row."""
     stack = connect(target, with_code=True)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        sms = pool.submit(sms_delivery.check, target.aws, stack.config.notify.sms)
-        observation = observe(target.aws, stack)
-        deliveries = sms.result()
+    found = gather({"sms": partial(sms_delivery.check, target.aws, stack.config.notify.sms),
+                    "stack": partial(observe, target.aws, stack)})
+    observation, deliveries = found["stack"], found["sms"]
     the_plan = make_plan(observation, keep=True)
     extra = {Topic.name: tuple(d.note for d in deliveries if d.note)}
     return the_plan, [_row(action, observation, extra.get(action.kind, ()))

@@ -85,8 +85,10 @@ def status_counts(rows: list[StatusRow]) -> str:
     """'5 in sync, 0 drifted, 0 missing' (and foreign, if any)."""
     def count(state: str) -> int:
         return sum(1 for r in rows if r.state == state)
-    line = (f"{count('in sync')} in sync, {count('changed in config')} changed in config, "
-            f"{count('drifted')} drifted, {count('missing')} missing")
+    changed = count("changed in config")
+    line = (f"{count('in sync')} in sync, " + (f"{changed} changed in config, " if changed
+                                                 else "")
+            + f"{count('drifted')} drifted, {count('missing')} missing")
     foreign = count("foreign")
     return line + (f", {foreign} foreign (not owned by this stack)" if foreign else "") + "."
 

@@ -100,7 +100,8 @@ def test_changed_schedule_writes_only_eventbridge(aws: None, config: Path, tmp_p
     _up(config)
     changed = write_config(tmp_path, config.read_text() + 'schedule: "rate(1 hour)"\n',
                            name="changed.yaml")
-    assert _up(changed) == ["eventbridge:PutRule"]
+    # one write for the change, one tag call recording the new config digest
+    assert _up(changed) == ["eventbridge:PutRule", "eventbridge:TagResource"]
     assert _client("events").describe_rule(Name="t1-schedule")["ScheduleExpression"] == \
         "rate(1 hour)"
 
@@ -108,7 +109,7 @@ def test_changed_schedule_writes_only_eventbridge(aws: None, config: Path, tmp_p
 def test_disabled_updates_rule_state(aws: None, config: Path, tmp_path: Path) -> None:
     _up(config)
     paused = write_config(tmp_path, config.read_text() + "enabled: false\n", name="p.yaml")
-    assert _up(paused) == ["eventbridge:PutRule"]
+    assert _up(paused) == ["eventbridge:PutRule", "eventbridge:TagResource"]
     assert _client("events").describe_rule(Name="t1-schedule")["State"] == "DISABLED"
 
 
@@ -117,7 +118,7 @@ def test_subscription_edits_subscribe_new_and_unsubscribe_removed(
     _up(config)
     edited = write_config(tmp_path, MINIMAL.replace('"+15555550100"', '"+15555550199"')
                           + "tags: {team: quant}\n", name="e.yaml")
-    assert sorted(_up(edited)) == ["sns:Subscribe", "sns:Unsubscribe"]
+    assert sorted(_up(edited)) == ["sns:Subscribe", "sns:TagResource", "sns:Unsubscribe"]
     subs = _client("sns").list_subscriptions_by_topic(
         TopicArn=f"arn:aws:sns:us-east-1:{ACCOUNT}:t1-alerts")["Subscriptions"]
     assert sorted(s["Endpoint"] for s in subs) == ["+15555550199", "you@example.com"]
@@ -150,7 +151,7 @@ def test_code_change_uploads_only_code(aws: None, config: Path,
     (code / "handler.py").write_text((code / "handler.py").read_text() + "\n# v2\n")
     original = package.build
     monkeypatch.setattr(package, "build", lambda folder=None: original(folder or code))
-    assert _up(config) == ["lambda:UpdateFunctionCode"]
+    assert _up(config) == ["lambda:UpdateFunctionCode", "lambda:TagResource"]
     sha = _client("lambda").get_function(FunctionName="t1")["Configuration"]["CodeSha256"]
     assert sha == original(code).sha256
 

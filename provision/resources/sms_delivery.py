@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Generic, TypeVar
+from functools import partial
+from typing import Any, Generic, TypeVar
 
 from provision.aws import Aws
+from provision.concurrency import gather
 from provision.errors import AwsError
 
 log = logging.getLogger("provision.sms_delivery")
@@ -77,11 +78,11 @@ def check(aws: Aws, numbers: Iterable[str]) -> tuple[SmsDelivery, ...]:
     wanted = sorted(set(numbers))
     if not wanted:
         return ()
-    with ThreadPoolExecutor(max_workers=len(wanted) + 1) as pool:
-        sandbox = pool.submit(_sandbox, aws)
-        opted = {n: pool.submit(_read, _opted_out, aws, n) for n in wanted}
-        in_sandbox, verified = sandbox.result()
-        return tuple(verdict(n, opted[n].result(), in_sandbox, verified) for n in wanted)
+    tasks: dict[str, Callable[[], Any]] = {"sandbox": partial(_sandbox, aws)}
+    tasks |= {n: partial(_read, _opted_out, aws, n) for n in wanted}
+    found = gather(tasks)
+    in_sandbox, verified = found["sandbox"]
+    return tuple(verdict(n, found[n], in_sandbox, verified) for n in wanted)
 
 
 def verdict(number: str, opted_out: Read[bool], in_sandbox: Read[bool],

@@ -1,0 +1,36 @@
+"""Concurrent reads that never hold up Ctrl-C or the end of the process."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+
+def gather(tasks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Run each task in its own daemon thread and return their results by name; the first
+    failure (in the order given) is raised once all have ended.
+
+    Daemon threads, not a ThreadPoolExecutor: the interpreter waits for a pool's workers at
+    exit, so Ctrl-C during throttled reads would hang until every retry had run out. The
+    main thread's joins stay interruptible; abandoned readers only read.
+    """
+    results: dict[str, Any] = {}
+    failures: dict[str, BaseException] = {}
+
+    def work(name: str, task: Callable[[], Any]) -> None:
+        try:
+            results[name] = task()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            failures[name] = exc
+
+    threads = [threading.Thread(target=work, args=item, daemon=True, name=f"read-{item[0]}")
+               for item in tasks.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for name in tasks:
+        if name in failures:
+            raise failures[name]
+    return {name: results[name] for name in tasks}
