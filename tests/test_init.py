@@ -145,7 +145,8 @@ def test_terminal_asks_checks_each_answer_and_asks_again(tmp_path: Path) -> None
     assert code == 0, output
     flat = " ".join(output.split())
     assert "'bad_name!' is not a usable stack name" in flat
-    assert "'BAD!' is not a ticker symbol" in flat and "'nope' is not an e-mail address" in flat
+    assert "'BAD!' is not a ticker symbol" in flat
+    assert "'nope' is not a deliverable e-mail address" in flat
     assert "'555-0100' is not an E.164 phone number" in flat and "'loud' is not allowed" in flat
     assert flat.count("Try again.") == 6
     config = load_config(tmp_path / "config.yaml")
