@@ -80,7 +80,8 @@ class Action(Generic[W, O]):
             "kind": self.kind,
             "name": self.name,
             "op": self.op.value,
-            "changes": [c.to_dict() for c in self.changes],
+            # 'applied' is the tool's own record of what it wrote (see resources/contract.py)
+            "changes": [c.to_dict() for c in self.changes if c.field != "applied"],
             "reason": self.reason,
             "notes": list(self.notes),
         }

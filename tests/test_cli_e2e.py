@@ -246,12 +246,13 @@ def test_changes_and_drift_write_only_what_differs(
         ("memory_mb", 128, 256)
     ]
 
-    # A changed schedule only: up writes to EventBridge alone, exactly one PutRule.
+    # A changed schedule only: up writes to EventBridge alone, exactly one PutRule and the tag
+    # call that records the new config digest.
     config.write_text(MINIMAL.replace("name: t1", 'name: t1\nschedule: "rate(15 minutes)"'))
     aws_proxy.reset_calls()
     changed = cli("up")
     assert changed.returncode == 0, changed.stderr
-    assert writes(aws_proxy) == ["events:PutRule"]
+    assert writes(aws_proxy) == ["events:PutRule", "events:TagResource"]
     (rule,) = inventory_now()["rules"]
     assert (rule["schedule"], rule["state"]) == ("rate(15 minutes)", "ENABLED")
     assert rule["targets"] == [{"Id": "stock-alert-function", "Arn": FN_ARN}]
@@ -265,7 +266,8 @@ def test_changes_and_drift_write_only_what_differs(
     aws_proxy.reset_calls()
     notified = cli("up")
     assert notified.returncode == 0, notified.stderr
-    assert sorted(writes(aws_proxy)) == ["sns:Subscribe", "sns:Subscribe", "sns:Unsubscribe"]
+    assert sorted(writes(aws_proxy)) == ["sns:Subscribe", "sns:Subscribe", "sns:TagResource",
+                                         "sns:Unsubscribe"]
     subs = sorted((s["protocol"], s["endpoint"]) for s in inventory_now()["subscriptions"])
     assert subs == [("email", "ops@example.org"), ("email", "you@example.com"),
                     ("sms", "+447700900123")]
@@ -404,7 +406,7 @@ def test_resource_of_another_stack_is_a_conflict_and_down_leaves_only_it(
     assert "Left alone (not owned by this stack): log-group /aws/lambda/t1" in down.stdout
     assert leftovers(inventory_now()) == {"log_groups": ["/aws/lambda/t1"]}
     (group,) = inventory_now()["log_groups"]
-    assert group["tags"] == {"managed-by": "stock-alert", "stock-alert:stack": "other"}
+    assert user_tags(group["tags"]) == {"managed-by": "stock-alert", "stock-alert:stack": "other"}
 
 
 def _down_on_a_terminal(

@@ -106,7 +106,8 @@ def test_iam_propagation_and_update_in_progress_are_waited_out(
     aws_proxy.inject(role_not_assumable(), "lambda", "UpdateFunctionConfiguration")
     changed = cli("up")
     assert changed.returncode == 0, changed.stderr
-    assert writes(aws_proxy) == ["lambda:UpdateFunctionConfiguration"] * 3
+    # three attempts, then the tag call recording the new config digest
+    assert writes(aws_proxy) == ["lambda:UpdateFunctionConfiguration"] * 3 + ["lambda:TagResource"]
     progress = _retry_lines(changed.stderr, "lambda:update_function_configuration")
     assert len(progress) == 2, changed.stderr
     assert "waiting for the previous Lambda update to finish" in progress[0]
