@@ -12,10 +12,10 @@ this machine is shared and a loaded scheduler adds wall time the tool does not c
 
 from __future__ import annotations
 
+import json
 import os
-import resource
 import subprocess
-import threading
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,28 +44,39 @@ class Measured:
     rss_mb: float
 
 
-def _limit_child() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+# The command is started from a small launcher process, not from pytest: ru_maxrss counts a
+# process's peak over its whole life, and a child forked from this (large) test process starts
+# with the parent's resident pages, so wait4 would report pytest's size, not the command's.
+_LAUNCHER = """
+import json, os, resource, signal, sys
+result, limit, kill_after, argv = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+pid = os.fork()
+if pid == 0:
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    os.execv(argv[0], argv)
+signal.signal(signal.SIGALRM, lambda *_: os.kill(pid, signal.SIGKILL))
+signal.alarm(kill_after)
+_, status, usage = os.wait4(pid, 0)
+with open(result, "w") as out:
+    json.dump({"code": os.waitstatus_to_exitcode(status), "maxrss_kb": usage.ru_maxrss,
+               "cpu_s": usage.ru_utime + usage.ru_stime}, out)
+"""
 
 
 def run_measured(args: list[str], env: dict[str, str], cwd: Path) -> Measured:
-    """Run stock-alert, reap it with wait4 and return its own rusage (not other children's)."""
-    out, err = cwd / "stdout.txt", cwd / "stderr.txt"
+    """Run stock-alert from a small launcher that reaps it with wait4 and reports its own
+    rusage (peak RSS and CPU time of the command alone)."""
+    out, err, result = cwd / "stdout.txt", cwd / "stderr.txt", cwd / "rusage.json"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         started = time.monotonic()
-        proc = subprocess.Popen([str(cli_path()), *args], env=env, cwd=cwd, stdout=stdout,
-                                stderr=stderr, stdin=subprocess.DEVNULL,
-                                preexec_fn=_limit_child)
-        timer = threading.Timer(KILL_AFTER_S, proc.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
+        subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, str(result), str(ADDRESS_SPACE),
+                        str(int(KILL_AFTER_S)), str(cli_path()), *args],
+                       env=env, cwd=cwd, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL,
+                       timeout=KILL_AFTER_S + 30, check=False)
         wall = time.monotonic() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    return Measured(proc.returncode, out.read_text(), err.read_text(),
-                    usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024)
+    usage = json.loads(result.read_text())
+    return Measured(usage["code"], out.read_text(), err.read_text(), usage["cpu_s"], wall,
+                    usage["maxrss_kb"] / 1024)
 
 
 def billion_laughs() -> str:
