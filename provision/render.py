@@ -48,6 +48,8 @@ def describe_changes(action: AnyAction) -> str:
     if action.op is Op.DELETE:
         return "delete it and everything attached to it"
     lines = diff_text.describe(action) if action.op in (Op.CREATE, Op.UPDATE) else []
+    if action.op is Op.UPDATE:
+        lines.insert(0, f"({action.reason})")  # changed in config, or drifted outside
     if _absent(action) and action.reason != "absent":
         lines.append(action.reason)  # the action cell says "absent"; this says why it is fine
     lines += [f"note: {n}" for n in action.notes]
