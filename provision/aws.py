@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from provision import __version__
-from provision.aws_errors import translate, transport_error
+from provision.aws_errors import not_aws_answer, translate, transport_error
 from provision.endpoint import EMULATOR_HINT, client_timeouts, is_loopback
 from provision.errors import AwsError, InputError
 from provision.retry import (
@@ -121,6 +121,7 @@ class Aws:
         first") is AWS's eventual consistency and is retried until the deadline.
         """
         from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.parsers import ResponseParserError
 
         method: Callable[..., Any] = getattr(self.client(service), operation)
         try:
@@ -133,6 +134,8 @@ class Aws:
             raise translate(exc, service, operation, retried=retried) from exc
         except BotoCoreError as exc:
             raise transport_error(exc, self.endpoint_url, service, operation) from exc
+        except ResponseParserError as exc:  # not a BotoCoreError: an answer that is not AWS's
+            raise not_aws_answer(self.endpoint_url, service, operation) from exc
 
     def pages(self, service: str, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
         """Every page of a paginated read, paged by botocore's own paginator model; each page

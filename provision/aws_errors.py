@@ -93,3 +93,15 @@ def transport_error(exc: Any, endpoint: str | None, service: str, operation: str
         return AwsError(timed[0], hint=f"{timed[1]} {hint}".strip(), code=type(exc).__name__)
     return AwsError(f"Could not complete {service} {operation.replace('_', ' ')} against "
                     f"{target}: {exc}", hint=hint, code=type(exc).__name__)
+
+
+def not_aws_answer(endpoint: str | None, service: str, operation: str) -> AwsError:
+    """The endpoint answered, but not as AWS does (an HTML error page, a proxy, a wrong port)."""
+    target = endpoint or f"the {service} endpoint"
+    hint = ("Check that AWS_ENDPOINT_URL points at AWS or an AWS emulator, not another "
+            "service; then run the same command again.")
+    if is_loopback(endpoint):
+        hint = ("If this is a local emulator, it may not implement this call, or it failed "
+                "on it (its log says why). " + hint)
+    return AwsError(f"{target} answered {service} {operation.replace('_', ' ')} with something "
+                    "that is not an AWS answer.", hint=hint, code="NotAnAwsAnswer")

@@ -115,3 +115,38 @@ def test_ctrl_c_while_reads_are_throttled_ends_within_a_second(
         assert document["error"]["kind"] == "interrupted" and document["exit_code"] == 130
     else:
         assert out == ""
+
+
+def test_an_endpoint_that_is_not_aws_is_a_plain_error(tmp_path: Path, config: Path) -> None:
+    """Something answers on AWS_ENDPOINT_URL, but not as AWS does (a web server, a proxy's
+    error page): exit 1 with a message naming the endpoint, not a parser traceback."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.support.fixtures import cli_environment, run_cli
+
+    class Page(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            body = b"<!doctype html><html><title>It works!</title></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        result = run_cli(["status", "--output", "json"], cli_environment(url), config.parent,
+                         timeout=60)
+    finally:
+        server.shutdown()
+    assert result.returncode == 1, result.stderr
+    message = one_paragraph(result.stderr)
+    assert url in message and "not an AWS answer" in message
+    assert "Unexpected error" not in message and "Traceback" not in result.stderr
+    assert _document(result.stdout)["error"]["kind"] == "aws"
