@@ -84,6 +84,7 @@ class Aws:
             # A local emulator accepts any credentials; spare the user from inventing some.
             session.set_credentials("testing", "testing", "testing")
         session.register("before-call", _log_call)
+        session.register("needs-retry", self._say_no_answer)
         return session
 
     def client(self, service: str) -> Any:
@@ -107,6 +108,15 @@ class Aws:
                 self.client(service)
 
         threading.Thread(target=make, daemon=True, name="prewarm-clients").start()
+
+    def _say_no_answer(self, event_name: str = "", attempts: int = 0,
+                       caught_exception: Any = None, **_: Any) -> None:
+        """A progress line while botocore retries a call that got no answer (a silent or
+        unreachable endpoint), so a long wait never looks like a hang. Decides nothing."""
+        if caught_exception is not None and _no_answer(caught_exception):
+            call = event_name.removeprefix("needs-retry.")
+            log.info("%s: no answer from %s (attempt %d): %s", call,
+                     self.endpoint_url or "AWS", attempts, type(caught_exception).__name__)
 
     # calls -------------------------------------------------------------------------------
     def call(self, service: str, operation: str, *, missing_ok: bool = False,
@@ -168,6 +178,13 @@ class Aws:
         identity = self.call("sts", "get_caller_identity")
         arn = identity["Arn"]
         return identity["Account"], arn.split(":")[1]
+
+
+def _no_answer(caught: Any) -> bool:
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import ReadTimeoutError
+
+    return isinstance(caught, ReadTimeoutError | BotoConnectionError)
 
 
 def _log_call(event_name: str, **_: Any) -> None:

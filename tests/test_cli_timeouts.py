@@ -56,7 +56,9 @@ def test_endpoint_that_never_answers_ends_soon_with_a_clear_error(
         listener.close()
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr and "Unexpected error" not in result.stderr
-    (line,) = result.stderr.strip().splitlines()
+    *progress, line = result.stderr.strip().splitlines()
+    # while it waits, each attempt that got no answer is said as it happens
+    assert progress and all("no answer from " + listener.url in p for p in progress), progress
     assert listener.url in line and "sent no answer within" in line, line
     assert "STOCK_ALERT_TIMEOUT_S" in line
     assert len(listener.held) >= 2  # botocore did retry, each attempt bounded
