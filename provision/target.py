@@ -46,7 +46,7 @@ def prepare(opts: Options) -> Target:
     config = load_config(opts.config_path)
     check_environment_variables()
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
-    opts.retry.deadline_s = _deadline(opts.retry.deadline_s)
+    opts.retry.deadline_s = deadline_from_env(opts.retry.deadline_s)
     region = _region(opts.region, config, opts.profile)
     _check_environment(config, region)
     code = package.build()  # built and read back here, so a bad zip costs no AWS call
@@ -105,7 +105,7 @@ def _check_environment(config: Config, region: str) -> None:
             f"{size - ENVIRONMENT_LIMIT} bytes.")
 
 
-def _deadline(default: float) -> float:
+def deadline_from_env(default: float) -> float:
     raw = os.environ.get(DEADLINE_ENV)
     if raw is None:
         return default

@@ -124,10 +124,10 @@ def _sweep(filters: Any, names: list[str], profile: str | None, yes: bool,
     from provision import render, sweep
     from provision.aws import Aws
     from provision.retry import RetryPolicy
-    from provision.target import _deadline
+    from provision.target import deadline_from_env
 
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
-    deadline = _deadline(RetryPolicy().deadline_s)  # STOCK_ALERT_RETRY_DEADLINE_S, as 'down'
+    deadline = deadline_from_env(RetryPolicy().deadline_s)  # as 'down' reads it
     now = datetime.now(UTC)
     scans = [sweep.scan(Aws(name, profile, endpoint, RetryPolicy(deadline_s=deadline)),
                         filters, now) for name in names]
