@@ -198,3 +198,20 @@ def test_nothing_deployed_is_five_missing(tmp_path: Path) -> None:
     with mock_aws():
         code, findings = _audit(write_config(tmp_path, CONFIG))
     assert code == 1 and [f["rule"] for f in findings] == ["missing"] * 5
+
+
+def test_audit_reads_exactly_what_plan_reads(config: Path) -> None:
+    """audit judges the engine's one observation: no AWS read of its own, none repeated."""
+    from provision.security import audit
+
+    _open_topic_policy()
+    _extra_permission()
+    prepared, audit_calls = target(config)
+    _, findings = audit.run(prepared)
+    assert {"topic-policy-open", "extra-invoke-permission"} <= _rules(
+        [{"rule": f.rule} for f in findings])
+    prepared, plan_calls = target(config)
+    pipelines.plan(prepared)
+    assert sorted(audit_calls.calls) == sorted(plan_calls.calls)
+    assert audit_calls.calls.count("sns:GetTopicAttributes") == 1
+    assert audit_calls.calls.count("lambda:GetPolicy") == 1

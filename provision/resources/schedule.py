@@ -56,6 +56,8 @@ class ObservedRule:
 class ObservedSchedule:
     rule: ObservedRule | None
     permission: dict[str, Any] | None
+    # the function policy's other statements, as GetPolicy gave them (for audit; never diffed)
+    others: tuple[dict[str, Any], ...] = ()
 
     @property
     def tags(self) -> dict[str, str] | None:
@@ -81,10 +83,10 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
 
     def read(self, aws: Aws, wanted: WantedSchedule) -> ObservedSchedule | None:
         rule = _read_rule(aws, wanted.name)
-        permission = _read_permission(aws, wanted)
+        permission, others = _read_permission(aws, wanted)
         if rule is None and permission is None:
             return None
-        return ObservedSchedule(rule, permission)
+        return ObservedSchedule(rule, permission, others)
 
     def diff(self, wanted: WantedSchedule, observed: ObservedSchedule | None,
              keep: bool) -> Action[WantedSchedule, ObservedSchedule]:
@@ -161,12 +163,15 @@ def _read_rule(aws: Aws, name: str) -> ObservedRule | None:
     return ObservedRule(rule["Arn"], settings, from_list(tags), targets)
 
 
-def _read_permission(aws: Aws, wanted: WantedSchedule) -> dict[str, Any] | None:
+def _read_permission(aws: Aws, wanted: WantedSchedule,
+                     ) -> tuple[dict[str, Any] | None, tuple[dict[str, Any], ...]]:
+    """(this stack's statement reduced to what we compare, every other statement)."""
     policy = aws.call("lambda", "get_policy", FunctionName=wanted.function_name,
                       missing_ok=True)
     statements = json.loads(policy["Policy"])["Statement"] if policy else []
-    return next((_parse_statement(s) for s in statements
+    ours = next((_parse_statement(s) for s in statements
                  if s.get("Sid") == wanted.statement_id), None)
+    return ours, tuple(s for s in statements if s.get("Sid") != wanted.statement_id)
 
 
 def _parse_statement(statement: dict[str, Any]) -> dict[str, Any]:

@@ -69,6 +69,7 @@ class ObservedTopic:
     attributes: dict[str, str]
     tags: dict[str, str]
     subscriptions: tuple[Subscription, ...]
+    policy: str | None = None  # the topic's access policy (JSON text), for audit; not diffed
 
 
 class Topic(Kind[WantedTopic, ObservedTopic]):
@@ -92,7 +93,8 @@ class Topic(Kind[WantedTopic, ObservedTopic]):
                                            TopicArn=wanted.arn)
                      for s in page.get("Subscriptions", []))
         attrs = {k: v for k, v in found["Attributes"].items() if k in wanted.attributes}
-        return ObservedTopic(wanted.arn, attrs, from_list(tags), subs)
+        return ObservedTopic(wanted.arn, attrs, from_list(tags), subs,
+                             found["Attributes"].get("Policy"))
 
     def changes(self, wanted: WantedTopic, observed: ObservedTopic | None) -> Changes:
         have = observed.attributes if observed else {}

@@ -2,25 +2,39 @@
 
 Most findings come from the engine's own plan (each kind's diff of wanted and observed), so
 audit and 'up' can never disagree about drift; the rest inspect the observed documents
-(wildcards, the trust policy) and the two extra reads in audit_reads.py.
+(wildcards, the trust policy, the topic policy and the function's other permissions), all from
+that one observation: audit makes no read of its own.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from provision.engine import Observation
 from provision.plan import AnyAction, Change, Op, Plan
-from provision.resources.audit_reads import ExtraReads
 from provision.security.grants import pairs
 
 UP = "run 'stock-alert up'"
 LAMBDA = "lambda.amazonaws.com"
 RESTRICTING_KEYS = ("aws:sourceowner", "aws:sourceaccount", "aws:sourcearn",
                     "aws:principalorgid", "aws:principalaccount", "aws:principalarn")
+
+
+@dataclass(frozen=True)
+class ExtraReads:
+    """What audit inspects beyond the plan, taken from the kinds' observed values."""
+
+    topic_policy: dict[str, Any] | None = None  # the topic's Policy attribute, parsed
+    function_statements: list[dict[str, Any]] = field(default_factory=list)  # not ours
+
+    @classmethod
+    def of(cls, observation: Observation) -> ExtraReads:
+        topic, schedule = observation.found.get("topic"), observation.found.get("schedule")
+        policy = json.loads(topic.policy) if topic is not None and topic.policy else None
+        return cls(policy, list(schedule.others) if schedule is not None else [])
 
 
 @dataclass(frozen=True)
@@ -174,14 +188,13 @@ def trust_findings(observation: Observation) -> list[Finding]:
 
 
 def permission_findings(observation: Observation, extra: ExtraReads) -> list[Finding]:
-    sid = observation.stack.statement_id
     return [Finding("extra-invoke-permission", f"function {observation.stack.function_name}",
                     f"statement {s.get('Sid')!r} lets {json.dumps(s.get('Principal'))} "
                     f"{s.get('Action')}",
                     "'stock-alert up' does not remove it yet: aws lambda remove-permission "
                     f"--function-name {observation.stack.function_name} --statement-id "
                     f"{s.get('Sid')}", False)
-            for s in extra.function_statements if s.get("Sid") != sid]
+            for s in extra.function_statements]
 
 
 def topic_policy_findings(observation: Observation, extra: ExtraReads) -> list[Finding]:
@@ -212,8 +225,6 @@ def _restricted(statement: dict[str, Any]) -> bool:
 def run(target: Any) -> tuple[Plan, list[Finding]]:
     """Observe once through the engine (the same plan 'up' would make), then judge."""
     from provision import pipelines
-    from provision.resources import audit_reads
 
     the_plan, observation = pipelines.plan(target)
-    return the_plan, audit(the_plan, observation, audit_reads.read(target.aws,
-                                                                    observation.stack))
+    return the_plan, audit(the_plan, observation, ExtraReads.of(observation))
