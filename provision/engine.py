@@ -17,7 +17,7 @@ from provision.concurrency import gather
 from provision.errors import AwsError, ConflictError
 from provision.plan import AnyAction, Op, Plan
 from provision.resources import BY_NAME, KINDS
-from provision.resources.contract import AnyKind, stamped
+from provision.resources.contract import FOREIGN, AnyKind, stamped
 from provision.stack import Stack
 
 log = logging.getLogger("provision.engine")
@@ -58,12 +58,13 @@ def conflict_error(plan: Plan) -> ConflictError | None:
     """The error 'up' would stop with, naming each resource it does not own; None if none."""
     if plan.conflicts:
         names = "; ".join(f"{a.kind} {a.name} ({a.reason})" for a in plan.conflicts)
+        hint = "Each reason above says how to resolve it."
+        if any(a.reason.startswith(FOREIGN) for a in plan.conflicts):
+            hint = ("stock-alert only manages resources tagged managed-by=stock-alert and "
+                    f"stock-alert:stack={plan.stack}. Pick another 'name' in the config, or "
+                    "delete or rename the existing resource yourself.")
         return ConflictError(
-            f"Stack {plan.stack!r} cannot be applied: {names}. Nothing was changed.",
-            hint="stock-alert only manages resources tagged managed-by=stock-alert and "
-            f"stock-alert:stack={plan.stack}. Pick another 'name' in the config, or delete or "
-            "rename the existing resource yourself.",
-        )
+            f"Stack {plan.stack!r} cannot be applied: {names}. Nothing was changed.", hint=hint)
     return None
 
 

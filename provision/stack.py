@@ -62,8 +62,12 @@ class Stack:
         return f"arn:{self.partition}:{service}:{where}:{self.account}:{resource}"
 
     @property
+    def role_path(self) -> str:
+        return self.config.iam.path
+
+    @property
     def role_arn(self) -> str:
-        return self._arn("iam", f"role/{self.role_name}", region=False)
+        return self._arn("iam", f"role{self.role_path}{self.role_name}", region=False)
 
     @property
     def function_arn(self) -> str:

@@ -35,9 +35,13 @@ ACCOUNT = "123456789012"
 ROLE = "t1-role"
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
          "Principal": {"Service": "lambda.amazonaws.com"}}]}
-FIRST = MINIMAL + "tags: {team: x}\n"
+# FIRST sets a permissions boundary at CreateRole, SECOND drops it (DeleteRolePermissionsBoundary),
+# BOUNDED sets it again on the existing role (PutRolePermissionsBoundary).
+BOUNDARY = "iam: {permissions_boundary: arn:aws:iam::aws:policy/PowerUserAccess}\n"
+FIRST = MINIMAL + "tags: {team: x}\n" + BOUNDARY
 SECOND = (MINIMAL.replace("[TSLA, F, GM]", "[TSLA]").replace('  sms: ["+15555550100"]\n', "")
           + 'schedule: "rate(1 hour)"\ntags: {owner: y}\n')
+BOUNDED = SECOND + BOUNDARY
 # moto names the Invoke call's action after the operation ("lambda:Invoke"); the IAM action is
 # lambda:InvokeFunction (Service Authorization Reference). The test user holds moto's name
 # exactly when it holds the real one.
@@ -154,6 +158,7 @@ def _steps(tmp_path: Path, admin: Callable[[str], Any], granted: set[str]) -> li
     # would have: the clients are made once.
     first, _ = _prepared(write_config(tmp_path, FIRST, "first.yaml"), granted)
     second, calls = _prepared(write_config(tmp_path, SECOND, "second.yaml"), granted)
+    bounded, _ = _prepared(write_config(tmp_path, BOUNDED, "bounded.yaml"), granted)
 
     def foreign_role_status() -> None:
         admin("iam").create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(TRUST))
@@ -182,6 +187,7 @@ def _steps(tmp_path: Path, admin: Callable[[str], Any], granted: set[str]) -> li
         ("up", lambda: pipelines.up(first)),
         ("up", repair),
         ("up", noop),
+        ("up", lambda: pipelines.up(bounded)),
         ("status", lambda: _status_refusals(first)),  # first has an SMS subscriber
         ("logs", lambda: logs.stream(second, 3600, False, lambda e: None)),
         ("invoke", lambda: invoke_remote(second)),

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from provision import policies
 from provision.cli import app
-from provision.config.model import Config
+from provision.config.model import Config, load_config
 from provision.security import deployer
 from provision.stack import Stack
 from tests.support.configs import EXAMPLE_CONFIG, MINIMAL, write_config
@@ -167,7 +167,11 @@ def test_markdown_lists_every_action_and_every_wildcard_reason(tmp_path: Path) -
     result = runner.invoke(app, ["deployer-policy", "-c", str(EXAMPLE_CONFIG), "--account",
                                  ACCOUNT, "--format", "markdown"])
     assert result.exit_code == 0, result.output
-    for action in deployer.actions():
-        assert f"| `{action}` |" in result.stdout
+    example = Stack(load_config(EXAMPLE_CONFIG), ACCOUNT, "us-east-1")
+    for need in deployer.granted(example):
+        assert f"| `{need.action}` |" in result.stdout
+    # the example names no permissions boundary: nothing can set one, removing one is allowed
+    assert "`iam:PutRolePermissionsBoundary`" not in result.stdout
+    assert "| `iam:DeleteRolePermissionsBoundary` |" in result.stdout
     for reason in deployer.WILDCARD.values():
         assert reason in result.stdout

@@ -66,7 +66,8 @@ def substitute(value: Any) -> Any:
 
 def role(w: WantedRole) -> Fragment:
     return Fragment({"Role": {"Type": "AWS::IAM::Role", "Properties": {
-        "RoleName": w.name, "Description": ROLE_DESCRIPTION,
+        "RoleName": w.name, "Description": ROLE_DESCRIPTION, "Path": w.path,
+        **({"PermissionsBoundary": w.boundary} if w.boundary else {}),
         "AssumeRolePolicyDocument": w.trust,
         "Policies": [{"PolicyName": n, "PolicyDocument": d} for n, d in w.inline.items()],
         "Tags": as_list(w.tags)}}})

@@ -25,6 +25,7 @@ from provision.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG, Stack
 CHANGED_IN_CONFIG = "changed in config"
 DRIFTED = "drifted (changed outside stock-alert)"
 DIFFERS = "differs from the config"
+FOREIGN = "exists but is"  # how every ownership conflict's reason begins
 
 
 class Wanted(Protocol):
@@ -138,7 +139,7 @@ class Kind(ABC, Generic[W, O]):
         if observed.tags is not None:
             owner = ownership(wanted.tags, observed.tags)
             if owner != "ours":
-                return action(Op.CONFLICT, f"exists but is {owner}")
+                return action(Op.CONFLICT, f"{FOREIGN} {owner}")
         if not keep:
             return action(Op.DELETE, "owned by this stack")
         found = self.changes(wanted, observed)

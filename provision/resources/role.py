@@ -9,6 +9,7 @@ GetRole said it did not is waited for, so the engine can read and adopt it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,7 +18,7 @@ from typing import Any
 from provision import policies
 from provision.aws import Aws
 from provision.errors import AwsError
-from provision.plan import Change, Changes
+from provision.plan import Action, Change, Changes, Op
 from provision.resources.contract import Kind
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
 from provision.stack import Stack
@@ -32,6 +33,8 @@ class WantedRole:
     trust: policies.Document
     inline: dict[str, policies.Document]  # policy name -> document, exactly as built
     tags: dict[str, str]
+    path: str = "/"
+    boundary: str | None = None  # permissions boundary: a managed policy's ARN
 
     @cached_property
     def canonical_trust(self) -> str:
@@ -50,6 +53,8 @@ class ObservedRole:
     inline: dict[str, str] = field(default_factory=dict)  # name -> canonical document
     managed: tuple[str, ...] = ()
     unreadable: tuple[str, ...] = ()  # listed, but GetRolePolicy said NoSuchEntity (stale read)
+    path: str = "/"
+    boundary: str | None = None
 
     @property
     def policy_names(self) -> tuple[str, ...]:
@@ -62,7 +67,8 @@ class Role(Kind[WantedRole, ObservedRole]):
 
     def wanted(self, stack: Stack) -> WantedRole:
         return WantedRole(stack.role_name, stack.role_arn, policies.trust_policy(),
-                          policies.inline_policies(stack), stack.tags)
+                          policies.inline_policies(stack), stack.tags, stack.role_path,
+                          stack.config.iam.permissions_boundary)
 
     def read(self, aws: Aws, wanted: WantedRole) -> ObservedRole | None:
         found = aws.call("iam", "get_role", RoleName=wanted.name, missing_ok=True)
@@ -76,8 +82,22 @@ class Role(Kind[WantedRole, ObservedRole]):
         managed = tuple(p["PolicyArn"] for page in aws.pages(
             "iam", "list_attached_role_policies", RoleName=wanted.name)
             for p in page["AttachedPolicies"])
+        boundary = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
         return ObservedRole(role["Arn"], policies.canonical(_document(
-            role["AssumeRolePolicyDocument"])), from_list(tags), inline, managed, unreadable)
+            role["AssumeRolePolicyDocument"])), from_list(tags), inline, managed, unreadable,
+            role.get("Path", "/"), boundary)
+
+    def diff(self, wanted: WantedRole, observed: ObservedRole | None,
+             keep: bool) -> Action[WantedRole, ObservedRole]:
+        action = super().diff(wanted, observed, keep)
+        if action.op is not Op.UPDATE or observed is None or observed.path == wanted.path:
+            return action
+        # IAM has no call that moves a role to another path (UpdateRole takes none); replacing
+        # it would leave the function without a role meanwhile. Refuse before any write.
+        return dataclasses.replace(action, op=Op.CONFLICT, changes=(), reason=(
+            f"exists at IAM path {observed.path} but iam.path says {wanted.path}; IAM cannot "
+            "move a role, so run 'stock-alert down' then 'up' to recreate it there, or set "
+            f"iam.path back to {observed.path}"))
 
     def changes(self, wanted: WantedRole, observed: ObservedRole | None) -> Changes:
         out: list[Change] = []
@@ -90,6 +110,11 @@ class Role(Kind[WantedRole, ObservedRole]):
         listed = observed.policy_names if observed else ()
         out += [Change("policy", have.get(name), None, item=name) for name in listed
                 if name not in wanted.inline]
+        if observed and observed.path != wanted.path:
+            out.append(Change("path", observed.path, wanted.path))  # refused in diff()
+        if (observed.boundary if observed else None) != wanted.boundary:
+            out.append(Change("permissions_boundary", observed.boundary if observed else None,
+                              wanted.boundary))
         if observed and observed.managed:
             out.append(Change("managed_policies", list(observed.managed), []))
         if observed:
@@ -104,9 +129,10 @@ class Role(Kind[WantedRole, ObservedRole]):
     def create(self, aws: Aws, wanted: WantedRole) -> None:
         try:
             aws.call("iam", "create_role", RoleName=wanted.name, Description=DESCRIPTION,
-                     AssumeRolePolicyDocument=json.dumps(wanted.trust),
-                     Tags=as_list(wanted.tags))
+                     Path=wanted.path, AssumeRolePolicyDocument=json.dumps(wanted.trust),
+                     Tags=as_list(wanted.tags), **_boundary(wanted))
         except AwsError as err:
+            _refused_boundary(err, wanted)
             if err.code == "EntityAlreadyExists":
                 # GetRole said NoSuchEntity, CreateRole says it exists: a stale read just after
                 # an earlier CreateRole. Wait (bounded) until GetRole sees it, so the engine's
@@ -135,6 +161,8 @@ class Role(Kind[WantedRole, ObservedRole]):
                          PolicyDocument=json.dumps(wanted.inline[change.item]))
             elif change.field == "managed_policies":
                 _detach(aws, role, observed.managed)
+            elif change.field == "permissions_boundary":
+                _set_boundary(aws, wanted)
         apply_tags(changes,
                    lambda tags: aws.call("iam", "tag_role", RoleName=role, Tags=as_list(tags)),
                    lambda keys: aws.call("iam", "untag_role", RoleName=role, TagKeys=keys))
@@ -153,7 +181,8 @@ class Role(Kind[WantedRole, ObservedRole]):
         if observed is None:
             return {}
         return {"arn": observed.arn, "inline_policies": sorted(observed.policy_names),
-                "managed_policies": list(observed.managed)}
+                "managed_policies": list(observed.managed),
+                "permissions_boundary": observed.boundary}
 
 
 def _inline(aws: Aws, role: str) -> tuple[dict[str, str], tuple[str, ...]]:
@@ -170,6 +199,36 @@ def _inline(aws: Aws, role: str) -> tuple[dict[str, str], tuple[str, ...]]:
         else:
             inline[name] = policies.canonical(_document(found["PolicyDocument"]))
     return inline, tuple(unreadable)
+
+
+def _boundary(wanted: WantedRole) -> dict[str, Any]:
+    return {"PermissionsBoundary": wanted.boundary} if wanted.boundary else {}
+
+
+def _set_boundary(aws: Aws, wanted: WantedRole) -> None:
+    if wanted.boundary:
+        try:
+            aws.call("iam", "put_role_permissions_boundary", RoleName=wanted.name,
+                     PermissionsBoundary=wanted.boundary)
+        except AwsError as err:
+            _refused_boundary(err, wanted)
+            raise
+    else:
+        aws.call("iam", "delete_role_permissions_boundary", RoleName=wanted.name,
+                 missing_ok=True)
+
+
+def _refused_boundary(err: AwsError, wanted: WantedRole) -> None:
+    """IAM refuses a boundary it does not have or cannot use (a service-role policy): name the
+    config key, not just IAM's words."""
+    if wanted.boundary and (err.code == "PolicyNotAttachable" or (
+            err.code in ("NoSuchEntity", "InvalidInput") and wanted.boundary in err.message)):
+        raise AwsError(
+            f"IAM refused iam.permissions_boundary {wanted.boundary} for role {wanted.name}: "
+            f"{err.message}", code=err.code,
+            hint="The boundary must be a managed policy that exists in this account (or an AWS "
+            "managed policy) and is not a service-role policy: fix the ARN in the config, or "
+            "remove iam.permissions_boundary.") from err
 
 
 def _detach(aws: Aws, role: str, arns: tuple[str, ...]) -> None:

@@ -103,6 +103,15 @@ def _managed(action: AnyAction, change: Change) -> list[Finding]:
                   f"managed policies attached: {', '.join(change.old)}")]
 
 
+def _boundary(action: AnyAction, change: Change) -> list[Finding]:
+    if change.new is None:
+        return [_ours("boundary-not-in-config", action, f"permissions boundary {change.old} is "
+                      "set but iam.permissions_boundary names none")]
+    rule = "boundary-removed" if change.old is None else "boundary-changed"
+    return [_ours(rule, action, f"permissions boundary is {change.old or 'none'}, the config "
+                  f"says {change.new}")]
+
+
 def _tags(action: AnyAction, change: Change) -> list[Finding]:
     old, new = change.old or {}, change.new or {}
     removed = sorted(k for k in new if k not in old)
@@ -153,7 +162,8 @@ def _trust(action: AnyAction, change: Change) -> list[Finding]:
 Rule = Callable[[AnyAction, Change], list[Finding]]
 CHANGE_RULES: dict[tuple[str, str], Rule] = {
     ("role", "policy"): _policy, ("role", "managed_policies"): _managed,
-    ("role", "trust_policy"): _trust, ("log-group", "retention_days"): _retention,
+    ("role", "trust_policy"): _trust, ("role", "permissions_boundary"): _boundary,
+    ("log-group", "retention_days"): _retention,
     ("topic", "attribute"): _attribute, ("topic", "email"): _subscription,
     ("topic", "sms"): _subscription, ("schedule", "permission"): _permission,
     **{(kind, "tags"): _tags for kind in ("role", "log-group", "topic", "function",

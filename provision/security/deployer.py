@@ -59,6 +59,10 @@ NEEDS: tuple[Need, ...] = (
          "attached (a role with one attached cannot be deleted)"),
     Need("iam:DeleteRolePolicy", "role", ("up", "down"), "remove extra inline policies; "
          "empty the role before deleting it"),
+    Need("iam:PutRolePermissionsBoundary", "role", UP, "set iam.permissions_boundary on a "
+         "role made without it, or put it back if removed by hand"),
+    Need("iam:DeleteRolePermissionsBoundary", "role", UP, "remove a boundary the config no "
+         "longer names (granted only while the config names none)"),
     Need("iam:DeleteRole", "role", DOWN, "delete the role"),
     Need("iam:PassRole", "role", UP, "give the role to the function (CreateFunction, "
          "UpdateFunctionConfiguration); only to lambda.amazonaws.com"),
@@ -126,6 +130,25 @@ WILDCARD: dict[str, str] = {
 }
 
 PASS_ROLE_CONDITION = {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
+# With iam.permissions_boundary set, the operator may create the role, or set its boundary,
+# only with that boundary, and may not remove it: the standard permissions-boundary guard (IAM
+# User Guide, "Permissions boundaries for IAM entities": delegating role creation).
+BOUNDED = ("iam:CreateRole", "iam:PutRolePermissionsBoundary")
+UNBOUNDED_ONLY = "iam:DeleteRolePermissionsBoundary"
+SEPARATE = ("iam:PassRole", *BOUNDED)
+
+
+def granted(stack: Stack) -> list[Need]:
+    """NEEDS as this config needs them: a boundary in the config takes its removal away;
+    without one, nothing sets a boundary."""
+    bounded = stack.config.iam.permissions_boundary is not None
+    skip = UNBOUNDED_ONLY if bounded else "iam:PutRolePermissionsBoundary"
+    return [n for n in NEEDS if n.action != skip]
+
+
+def boundary_condition(stack: Stack) -> Document | None:
+    boundary = stack.config.iam.permissions_boundary
+    return {"StringEquals": {"iam:PermissionsBoundary": boundary}} if boundary else None
 
 # Not granted to the operator, and why.
 NOT_NEEDED: tuple[tuple[str, str], ...] = (
@@ -149,10 +172,17 @@ def actions() -> list[str]:
 def policy(stack: Stack) -> Document:
     """The operator policy for this stack: one statement per resource scope, PassRole apart."""
     statements: list[Document] = []
+    needs = granted(stack)
+    condition = boundary_condition(stack)
+    apart = SEPARATE if condition else ("iam:PassRole",)
     for scope, (sid, resources) in SCOPES.items():
-        names = [n.action for n in NEEDS if n.scope == scope and n.action != "iam:PassRole"]
+        names = [n.action for n in needs if n.scope == scope and n.action not in apart]
         statements.append({"Sid": sid, "Effect": "Allow", "Action": names,
                            "Resource": resources(stack)})
+    if condition:
+        statements.append({"Sid": "CreateRoleOnlyWithTheBoundary", "Effect": "Allow",
+                           "Action": [a for a in BOUNDED if a in {n.action for n in needs}],
+                           "Resource": stack.role_arn, "Condition": condition})
     statements.append({"Sid": "PassExecutionRoleToLambdaOnly", "Effect": "Allow",
                        "Action": "iam:PassRole", "Resource": stack.role_arn,
                        "Condition": PASS_ROLE_CONDITION})
@@ -162,8 +192,11 @@ def policy(stack: Stack) -> Document:
 def rows(stack: Stack) -> list[tuple[str, str, str, str]]:
     """(action, resource, commands, why) for the explain table and the README."""
     out = []
-    for need in NEEDS:
+    condition = boundary_condition(stack)
+    for need in granted(stack):
         resource = ", ".join(SCOPES[need.scope][1](stack))
+        if condition and need.action in BOUNDED:
+            resource += f" (iam:PermissionsBoundary = {stack.config.iam.permissions_boundary})"
         why = need.why
         if need.scope == "any":
             why = f"{why}. Resource '*': {WILDCARD[need.action]}"
