@@ -34,3 +34,47 @@ def gather(tasks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
         if name in failures:
             raise failures[name]
     return {name: results[name] for name in tasks}
+
+
+def run_graph(tasks: dict[str, Callable[[], Any]], needs: dict[str, set[str]]) -> dict[str, Any]:
+    """Run each task once every task it needs has succeeded, independent ones at once.
+
+    After a failure nothing new starts; tasks already running finish (a write in flight is
+    not abandoned halfway), then the first failure in the order given is raised. Returns the
+    results by name, in the order given. Daemon threads, as in gather().
+    """
+    results: dict[str, Any] = {}
+    failures: dict[str, BaseException] = {}
+    started: set[str] = set()
+    running: set[str] = set()
+    changed = threading.Condition()
+
+    def work(name: str) -> None:
+        try:
+            value = tasks[name]()
+            with changed:
+                results[name] = value
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            with changed:
+                failures[name] = exc
+        finally:
+            with changed:
+                running.discard(name)
+                changed.notify_all()
+
+    with changed:
+        while True:
+            ready = [] if failures else [
+                n for n in tasks if n not in started and needs.get(n, set()) <= set(results)]
+            for name in ready:
+                started.add(name)
+                running.add(name)
+                threading.Thread(target=work, args=(name,), daemon=True,
+                                 name=f"apply-{name}").start()
+            if not running:
+                break
+            changed.wait(0.5)  # a timeout keeps Ctrl-C deliverable to the main thread
+    for name in tasks:
+        if name in failures:
+            raise failures[name]
+    return {name: results[name] for name in tasks if name in results}

@@ -13,7 +13,7 @@ from functools import partial
 from typing import Any
 
 from provision.aws import ALREADY_EXISTS, Aws
-from provision.concurrency import gather
+from provision.concurrency import gather, run_graph
 from provision.errors import AwsError, ConflictError
 from provision.plan import AnyAction, Op, Plan
 from provision.resources import BY_NAME, KINDS
@@ -72,18 +72,40 @@ Progress = Callable[[AnyAction, str], None]
 
 
 def execute(aws: Aws, plan: Plan, progress: Progress | None = None) -> list[AnyAction]:
-    """Carry out every writing action in order; return the actions actually applied."""
-    done: list[AnyAction] = []
-    for action in plan.actions:
-        if not action.writes:
-            continue
-        if progress:
-            progress(action, "start")
-        applied = _apply(aws, BY_NAME[action.kind], action)
-        done.append(applied)
-        if progress:
-            progress(applied, "done")
-    return done
+    """Carry out every writing action, each once the kinds it depends on are done and
+    independent ones at once; return the actions actually applied, in plan order.
+
+    Up creates what a kind needs first (Kind.after); teardown runs the same edges backwards,
+    so nothing is deleted while something that needs it is still there."""
+    writing = {a.kind: a for a in plan.actions if a.writes}
+
+    def task(action: AnyAction) -> Callable[[], AnyAction]:
+        def run() -> AnyAction:
+            if progress:
+                progress(action, "start")
+            applied = _apply(aws, BY_NAME[action.kind], action)
+            if progress:
+                progress(applied, "done")
+            return applied
+        return run
+
+    done = run_graph({k: task(a) for k, a in writing.items()}, dependencies(writing, plan))
+    return list(done.values())
+
+
+def dependencies(writing: dict[str, AnyAction], plan: Plan) -> dict[str, set[str]]:
+    """Kind -> the writing kinds that must finish first."""
+    teardown = any(a.op is Op.DELETE for a in plan.actions)
+    needs: dict[str, set[str]] = {k: set() for k in writing}
+    for kind in writing:
+        for first in BY_NAME[kind].after:
+            if first not in writing:
+                continue
+            if teardown:
+                needs[first].add(kind)
+            else:
+                needs[kind].add(first)
+    return needs
 
 
 def _apply(aws: Aws, kind: AnyKind, action: AnyAction) -> AnyAction:

@@ -6,22 +6,25 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 from provision.plan import AnyAction, Op
 
 _live: list[Any] = []  # the rich console of the active spinner, if any
+_lines = threading.Lock()  # kinds are applied concurrently: one whole line at a time
 
 
 def say(text: str) -> None:
     """One progress line on stderr, above the spinner when there is one."""
-    if _live:
-        _live[-1].print(text, markup=False, highlight=False)
-        return
-    with contextlib.suppress(ValueError):  # stderr already closed
-        sys.stderr.write(text + "\n")
-        sys.stderr.flush()
+    with _lines:
+        if _live:
+            _live[-1].print(text, markup=False, highlight=False)
+            return
+        with contextlib.suppress(ValueError):  # stderr already closed
+            sys.stderr.write(text + "\n")
+            sys.stderr.flush()
 
 
 class StderrHandler(logging.Handler):

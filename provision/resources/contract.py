@@ -105,6 +105,9 @@ class Kind(ABC, Generic[W, O]):
     shared, so every kind decides and dispatches the same way."""
 
     name: ClassVar[str]
+    # Kinds that must exist before this one is created or updated (and so are deleted after
+    # it). Independent kinds are written at the same time.
+    after: ClassVar[tuple[str, ...]] = ()
 
     # pure -----------------------------------------------------------------------------------
     @abstractmethod

@@ -47,6 +47,7 @@ class ObservedFunction:
 
 class Function(Kind[WantedFunction, ObservedFunction]):
     name = "function"
+    after = ("role", "log-group")
 
     def wanted(self, stack: Stack) -> WantedFunction:
         fn = stack.config.function

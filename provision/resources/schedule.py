@@ -67,6 +67,7 @@ class ObservedSchedule:
 
 class Schedule(Kind[WantedSchedule, ObservedSchedule]):
     name = "schedule"
+    after = ("function", "topic")
 
     def wanted(self, stack: Stack) -> WantedSchedule:
         config = stack.config

@@ -53,6 +53,66 @@ DOWN_WRITES = [
     "iam:DeleteRole",
 ]
 
+# Kinds are written concurrently once what they need exists (Kind.after), so two runs may
+# interleave the writes of independent kinds differently; within a kind the order is fixed.
+_KIND_OF_SERVICE = {"iam": "role", "logs": "log-group", "sns": "topic", "events": "schedule",
+                    "cloudwatch": "alarm", "ec2": "security-group"}
+_SCHEDULE_LAMBDA = {"AddPermission", "RemovePermission"}
+
+
+def kind_of(key: str) -> str:
+    """The resource kind a "service:Operation" write belongs to."""
+    service, operation = key.split(":", 1)
+    if service == "lambda":
+        return "schedule" if operation in _SCHEDULE_LAMBDA else "function"
+    return _KIND_OF_SERVICE[service]
+
+
+def _by_kind(keys: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key in keys:
+        out.setdefault(kind_of(key), []).append(key)
+    return out
+
+
+def in_dependency_order(actual: list[str], teardown: bool = False) -> None:
+    """Assert no kind was written before a kind it needs was done (backwards for teardown)."""
+    from provision.resources import BY_NAME
+
+    where: dict[str, list[int]] = {}
+    for index, key in enumerate(actual):
+        where.setdefault(kind_of(key), []).append(index)
+    for kind in where:
+        for first in BY_NAME[kind].after:
+            if first in where:
+                before, later = (kind, first) if teardown else (first, kind)
+                assert max(where[before]) < min(where[later]), (before, later, actual)
+
+
+def writes_match(actual: list[str], expected: list[str], teardown: bool = False,
+                 prefix: bool = False) -> None:
+    """Assert `actual` is `expected` (or, with prefix, a start of each kind's part of it) in
+    some order the dependencies allow, each kind's writes in their fixed order."""
+    got, want = _by_kind(actual), _by_kind(expected)
+    if prefix:
+        assert all(want.get(k, [])[:len(v)] == v for k, v in got.items()), (actual, expected)
+    else:
+        assert got == want, (actual, expected)
+    in_dependency_order(actual, teardown)
+
+
+def remaining(expected: list[str], done: list[str]) -> list[str]:
+    """`expected` without the writes already `done` (as a multiset), in expected's order."""
+    left = Counter(done)
+    out = []
+    for key in expected:
+        if left[key]:
+            left[key] -= 1
+        else:
+            out.append(key)
+    return out
+
+
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 _CLEAN: dict[str, Inventory] = {}
