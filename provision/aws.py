@@ -37,8 +37,12 @@ class Aws:
         profile: str | None = None,
         endpoint_url: str | None = None,
         retry: RetryPolicy | None = None,
+        retry_mode: str | None = None,
     ) -> None:
         self.region = region
+        self.retry_mode = retry_mode  # botocore's; AWS_RETRY_MODE wins, else "standard"
+        self._identity: tuple[str, str] | None = None
+        self._credentials: dict[str, str] = {}  # an assumed role's; else the session's
         self.profile = profile
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         self.retry = retry or RetryPolicy()
@@ -96,7 +100,7 @@ class Aws:
             if service not in self._clients:
                 self._clients[service] = session.create_client(
                     service, region_name=self.region, endpoint_url=self.endpoint_url,
-                    config=_client_config(),
+                    config=_client_config(self.retry_mode), **self._credentials,
                 )
             return self._clients[service]
 
@@ -174,10 +178,35 @@ class Aws:
                            "command again.") from exc
 
     def account(self) -> tuple[str, str]:
-        """(account id, partition) of the caller: one STS call."""
-        identity = self.call("sts", "get_caller_identity")
-        arn = identity["Arn"]
-        return identity["Account"], arn.split(":")[1]
+        """(account id, partition) of the caller: one STS call, remembered (the identity of a
+        session does not change, and a fleet's stacks share one Aws)."""
+        if self._identity is None:
+            identity = self.call("sts", "get_caller_identity")
+            self._identity = identity["Account"], identity["Arn"].split(":")[1]
+        return self._identity
+
+    # more places ---------------------------------------------------------------------------
+    def sibling(self, region: str) -> Aws:
+        """The same identity in another Region: the same botocore session (so the same
+        credentials and hooks), its own clients."""
+        other = Aws(region, self.profile, self.endpoint_url, self.retry, self.retry_mode)
+        other._session, other._lock, other._identity = self.session(), self._lock, self._identity
+        other._credentials = self._credentials
+        return other
+
+    def assume(self, role_arn: str, session_name: str = "stock-alert") -> Aws:
+        """An Aws acting as `role_arn` (STS AssumeRole, called with this one's credentials),
+        in this Region. It shares this one's botocore session (and so its hooks); only its
+        clients are made with the role's temporary credentials. They last an hour at least
+        (AssumeRole's default DurationSeconds), longer than a fleet run."""
+        answer = self.call("sts", "assume_role", RoleArn=role_arn, RoleSessionName=session_name)
+        creds = answer["Credentials"]
+        other = self.sibling(self.region)
+        other._identity = None  # another account: ask STS again
+        other._credentials = {"aws_access_key_id": creds["AccessKeyId"],
+                              "aws_secret_access_key": creds["SecretAccessKey"],
+                              "aws_session_token": creds["SessionToken"]}
+        return other
 
 
 def _no_answer(caught: Any) -> bool:
@@ -191,10 +220,10 @@ def _log_call(event_name: str, **_: Any) -> None:
     log.debug("AWS call %s", event_name.removeprefix("before-call."))
 
 
-def _client_config() -> Any:
+def _client_config(mode: str | None = None) -> Any:
     from botocore.config import Config
 
-    retries: dict[str, Any] = {"mode": os.environ.get("AWS_RETRY_MODE", "standard")}
+    retries: dict[str, Any] = {"mode": os.environ.get("AWS_RETRY_MODE") or mode or "standard"}
     if not os.environ.get("AWS_MAX_ATTEMPTS"):
         retries["total_max_attempts"] = 4
     connect, read = client_timeouts()

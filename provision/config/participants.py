@@ -126,7 +126,7 @@ def _yaml_rows(path: Path, text: str) -> list[tuple[int, dict[str, Any]]]:
     from provision.config.yamlfile import load_yaml
 
     data = load_yaml(path)
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    node: Any = yaml.compose(text, Loader=yaml.SafeLoader)
     if isinstance(data, dict) and list(data) == ["participants"]:
         data = data["participants"]
         node = node.value[0][1]
@@ -182,3 +182,31 @@ def _unique(path: Path, people: list[Participant]) -> None:
                 f"{path}: line {person.line}: id {person.id!r} is already used on line "
                 f"{earlier.line} ({earlier.id!r}); ids must differ, ignoring case, because "
                 "IAM role names ignore case.", hint="Give each participant their own id.")
+
+
+_ROLE_ARN = re.compile(r"arn:aws(-cn|-us-gov|-iso|-iso-b)?:iam::([0-9]{12}):role/"
+                       r"(/?[\x21-\x7e]{0,510}/)?[A-Za-z0-9+=,.@_-]{1,64}", re.ASCII)
+
+
+def role_arns(flags: list[str], path: Path | None) -> list[str]:
+    """--assume-role ARN (repeatable) and --assume-role-file FILE (one ARN a line, '#'
+    comments), checked: real IAM role ARNs, each account once."""
+    found = [(f"--assume-role {arn!r}", arn.strip()) for arn in flags]
+    if path is not None:
+        for number, line in enumerate(_text(path).splitlines(), start=1):
+            text = line.split("#", 1)[0].strip()
+            if text:
+                found.append((f"{path}: line {number}", text))
+    accounts: dict[str, str] = {}
+    for where, arn in found:
+        match = _ROLE_ARN.fullmatch(arn)
+        if not match:
+            raise InputError(f"{where}: {v.shown(arn)} is not an IAM role ARN.",
+                             hint="Write it like arn:aws:iam::123456789012:role/stock-alert-"
+                             "deployer (12-digit account id, then role/ and the role's name).")
+        earlier = accounts.setdefault(match.group(2), where)
+        if earlier != where:
+            raise InputError(f"{where}: account {match.group(2)} is already given by {earlier}; "
+                             "two roles in one account would deploy the same stacks twice at "
+                             "once.", hint="Give each account once.")
+    return [arn for _, arn in found]
