@@ -208,9 +208,17 @@ _VERBS: dict[str, Callable[[Target, Result, Callable[[str], None]], None]] = {
 
 
 def jobs_for(configs: list[Config], regions: list[str], roles: list[str | None]) -> list[Job]:
-    """Every stack in every Region of every account: accounts outermost, then Regions."""
+    """Every stack in every Region of every account: accounts outermost, then Regions.
+
+    IAM is global: one stack name in two Regions would be one role, which each Region's 'up'
+    would rewrite with its own Region's ARNs. So with more than one Region, each Region's
+    stacks are named <name>-<region> (checked against the name limit like any other)."""
+    from provision.config.participants import with_suffix
+
+    per_region = {region: [with_suffix(c, region, f"--regions {region}") for c in configs]
+                  if len(regions) > 1 else configs for region in regions}
     return [Job(Place(region, role), config) for role in roles for region in regions
-            for config in configs]
+            for config in per_region[region]]
 
 
 def failed(results: list[Result]) -> int:

@@ -64,6 +64,11 @@ def _notify(person: Participant) -> Notify:
                   sms=(person.phone,) if person.phone else ())
 
 
+def with_suffix(base: Config, suffix: str, where: str) -> Config:
+    """The same stack named <name>-<suffix> (e.g. one per Region)."""
+    return _named(base, suffix, base.notify, where)
+
+
 def _named(base: Config, suffix: str, notify: Notify, where: str) -> Config:
     name = f"{base.name}-{suffix}"
     if len(name) > NAME_MAX:
