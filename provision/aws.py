@@ -42,6 +42,7 @@ class Aws:
         self.region = region
         self.retry_mode = retry_mode  # botocore's; AWS_RETRY_MODE wins, else "standard"
         self._identity: tuple[str, str] | None = None
+        self._identity_lock = threading.Lock()
         self._credentials: dict[str, str] = {}  # an assumed role's; else the session's
         self.profile = profile
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
@@ -180,10 +181,11 @@ class Aws:
     def account(self) -> tuple[str, str]:
         """(account id, partition) of the caller: one STS call, remembered (the identity of a
         session does not change, and a fleet's stacks share one Aws)."""
-        if self._identity is None:
-            identity = self.call("sts", "get_caller_identity")
-            self._identity = identity["Account"], identity["Arn"].split(":")[1]
-        return self._identity
+        with self._identity_lock:  # many stacks ask at once: one of them asks STS
+            if self._identity is None:
+                identity = self.call("sts", "get_caller_identity")
+                self._identity = identity["Account"], identity["Arn"].split(":")[1]
+            return self._identity
 
     # more places ---------------------------------------------------------------------------
     def sibling(self, region: str) -> Aws:

@@ -97,16 +97,22 @@ class Connections:
         self.base = base
         self._lock = threading.Lock()
         self._made: dict[Place, Aws] = {}
-        self._accounts: dict[str | None, Aws] = {None: base}
+        self._accounts: dict[str | None, Aws | StockAlertError] = {None: base}
 
     def get(self, place: Place) -> Aws:
+        """One AssumeRole per account: its refusal is every one of that account's results."""
         with self._lock:
             found = self._made.get(place)
             if found is None:
                 home = self._accounts.get(place.role_arn)
                 if home is None:
-                    home = self.base.assume(place.role_arn or "")
+                    try:
+                        home = self.base.assume(place.role_arn or "")
+                    except StockAlertError as err:
+                        home = err
                     self._accounts[place.role_arn] = home
+                if isinstance(home, StockAlertError):
+                    raise home
                 found = home if home.region == place.region else home.sibling(place.region)
                 self._made[place] = found
             return found

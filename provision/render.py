@@ -246,8 +246,8 @@ def fleet_document(verb: str, results: list[Any]) -> dict[str, Any]:
     """One JSON document: a result per stack, and the totals per account and Region."""
     places: dict[tuple[str, str], dict[str, Any]] = {}
     for r in results:
-        key = (r.account or r.job.place.role_arn or "", r.job.place.region)
-        place = places.setdefault(key, {"account": key[0] or None, "region": key[1],
+        key = (r.job.place.role_arn or r.account, r.job.place.region)
+        place = places.setdefault(key, {"account": r.account or None, "region": key[1],
                                         "assumed_role": r.job.place.role_arn,
                                         "ok": 0, "failed": 0})
         place["ok" if r.ok else "failed"] += 1

@@ -29,9 +29,9 @@ CountOpt = Annotated[int | None, typer.Option(
     "--count", help="Run on N stacks <name>-1 ... <name>-N, each with the config's subscribers.",
     show_default=False, rich_help_panel=_FLEET)]
 ParticipantsOpt = Annotated[Path | None, typer.Option(
-    "--participants", metavar="FILE", help="CSV (header id,email,phone) or YAML list of {id, email, phone}: "
-    "one stack <name>-<id> per participant, whose own e-mail and phone are its only "
-    "subscribers.", show_default=False, rich_help_panel=_FLEET)]
+    "--participants", metavar="FILE", help="CSV (header id,email,phone) or YAML list of "
+    "{id, email, phone}: one stack <name>-<id> per participant, whose own e-mail and phone "
+    "are its only subscribers.", show_default=False, rich_help_panel=_FLEET)]
 ParallelOpt = Annotated[int, typer.Option(
     "--parallel", help="Stacks worked on at once (1-64); AWS throttling is met by slowing "
     "down, not by failing.", rich_help_panel=_FLEET)]
@@ -40,10 +40,11 @@ RegionsOpt = Annotated[str | None, typer.Option(
     "than one, each Region's stacks are named <name>-<region> (IAM role names are global).",
     show_default=False, rich_help_panel=_FLEET)]
 AssumeOpt = Annotated[list[str] | None, typer.Option(
-    "--assume-role", metavar="ARN", help="Run in the account of this IAM role, through STS AssumeRole; "
-    "repeatable, results per account.", show_default=False, rich_help_panel=_FLEET)]
+    "--assume-role", metavar="ARN", help="Run in the account of this IAM role, through STS "
+    "AssumeRole; repeatable, results per account.", show_default=False, rich_help_panel=_FLEET)]
 AssumeFileOpt = Annotated[Path | None, typer.Option(
-    "--assume-role-file", metavar="FILE", help="A file of role ARNs, one a line ('#' starts a comment).",
+    "--assume-role-file", metavar="FILE", help="A file of role ARNs, one a line ('#' starts "
+    "a comment).",
     show_default=False, rich_help_panel=_FLEET)]
 
 
