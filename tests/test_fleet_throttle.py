@@ -6,8 +6,10 @@ Real answers, injected at the wire by the proxy for every fifth call of each ser
 - Lambda: 429 `TooManyRequestsException` (botocore lambda service model, e.g. CreateFunction
   errors: "The request throughput limit was exceeded");
 - Logs, EventBridge: 400 `ThrottlingException`; SNS, STS: 400 `Throttling`.
-Terraform's AWS provider retries these under parallelism for the same reason
-(github.com/hashicorp/terraform-provider-aws/issues/1254, IAM "Throttling: Rate exceeded").
+Other tools failed on exactly these answers when they ran IAM calls in parallel:
+github.com/gruntwork-io/cloud-nuke/issues/371 (IAM role deletes, "Throttling: Rate exceeded"),
+github.com/legion-platform/legion/issues/807 (the IAM XML ErrorResponse, Code Throttling), and
+github.com/hashicorp/terraform/issues/1051 (a provider-wide limiter, not only parallelism).
 botocore's adaptive mode keeps one token bucket per client (botocore/retries/adaptive.py,
 register_retry_handler), so the fleet's shared clients pace all stacks together; the retry
 policy (provision/retry.py) retries any throttling that outlasts botocore's attempts.
