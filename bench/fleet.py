@@ -87,7 +87,8 @@ def _phase(proxy: AwsProxy, env: dict[str, str], cwd: Path, args: list[str]) -> 
     return seconds, reads, writes, throttles, failed
 
 
-def run(sizes: list[int], parallel: int) -> list[Row]:
+def run(sizes: list[int], parallel: int, mode: str | None = None,
+        throttle: tuple[bool, ...] = (False, True)) -> list[Row]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -99,7 +100,9 @@ def run(sizes: list[int], parallel: int) -> list[Row]:
             cwd = Path(folder)
             (cwd / "config.yaml").write_text(CONFIG)
             env = cli_environment(proxy.url)
-            for throttled in (False, True):
+            if mode:
+                env["AWS_RETRY_MODE"] = mode
+            for throttled in throttle:
                 for n in sizes:
                     reset_moto(moto)
                     proxy.clear_faults()
@@ -163,10 +166,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,10,50")
     parser.add_argument("--parallel", type=int, default=8)
+    parser.add_argument("--retry-mode", choices=("standard", "adaptive", "legacy"),
+                        help="AWS_RETRY_MODE for the command (default: stock-alert's choice)")
+    parser.add_argument("--only-throttled", action="store_true")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(HEADER, flush=True)
-    rows = run(sizes, args.parallel)
+    rows = run(sizes, args.parallel, args.retry_mode,
+               (True,) if args.only_throttled else (False, True))
     goals = _goals(rows)
     print("\n".join(goals))
     RESULTS.write_text(
