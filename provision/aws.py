@@ -19,6 +19,7 @@ from provision.errors import AwsError, InputError
 from provision.retry import (
     NOT_FOUND,
     RetryPolicy,
+    ThrottleGate,
     error_code,
     retry_reason,
 )
@@ -44,6 +45,7 @@ class Aws:
         self._identity: tuple[str, str] | None = None
         self._identity_lock = threading.Lock()
         self._credentials: dict[str, str] = {}  # an assumed role's; else the session's
+        self.shared_gates = False  # a fleet: one ThrottleGate per client, shared by stacks
         self.profile = profile
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         self.retry = retry or RetryPolicy()
@@ -99,10 +101,14 @@ class Aws:
         session = self.session()
         with self._lock:  # botocore sessions are not: create one client at a time
             if service not in self._clients:
-                self._clients[service] = session.create_client(
+                client = session.create_client(
                     service, region_name=self.region, endpoint_url=self.endpoint_url,
                     config=_client_config(self.retry_mode), **self._credentials,
                 )
+                if self.shared_gates:
+                    ThrottleGate(sleep=self.retry.sleep, clock=self.retry.clock).attach(
+                        client.meta.events)
+                self._clients[service] = client
             return self._clients[service]
 
     def prewarm(self, services: tuple[str, ...]) -> None:
@@ -192,6 +198,7 @@ class Aws:
         """The same identity in another Region: the same botocore session (so the same
         credentials and hooks), its own clients."""
         other = Aws(region, self.profile, self.endpoint_url, self.retry, self.retry_mode)
+        other.shared_gates = self.shared_gates
         other._session, other._lock, other._identity = self.session(), self._lock, self._identity
         other._credentials = self._credentials
         return other

@@ -245,7 +245,7 @@ def _fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
     if not yes and not typer.confirm(f"Delete {len(jobs)} stack(s) ({configs[0].name} ...) in "
                                      f"{', '.join(regions)}?", err=True):
         _cancelled(output)
-    target.aws.retry_mode = "adaptive"  # one client per service, shared: one rate limiter
+    target.aws.shared_gates = True  # one client per service, shared: one rate limiter
     with FleetDisplay([j.key for j in jobs], f"{verb}: {len(jobs)} stack(s)") as display:
         results = runner.run(verb, jobs, target.aws, target.code, fleet.parallel,
                              lambda job, text: display.update(job.key, text))
