@@ -148,7 +148,7 @@ def _goals(rows: list[Row]) -> list[str]:
 
     sizes = sorted({r.n for r in rows})
     lines = []
-    for throttled in (False, True):
+    for throttled in sorted({r.throttled for r in rows}):
         if len(sizes) > 1:
             big, one = up(sizes[-1], throttled), up(sizes[0], throttled)
             lines.append(f"- {'20%' if throttled else 'no'} throttling: {sizes[-1]} stacks took "
