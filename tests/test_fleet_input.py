@@ -89,3 +89,16 @@ def test_role_file_names_the_line_and_refuses_one_account_twice(tmp_path: Path) 
         role_arns([], roles)
     assert role_arns(["arn:aws:iam::222222222222:role/path/to/d"], None) == [
         "arn:aws:iam::222222222222:role/path/to/d"]
+
+
+def test_a_stack_name_that_overflows_the_functions_environment_is_refused(
+        cli, aws_proxy: AwsProxy, tmp_path: Path) -> None:
+    """The config's own environment is exactly Lambda's 4096 bytes; '<name>-1' adds 2 bytes in
+    each of the two variables that hold the name (the stack and the topic ARN)."""
+    names = ["é" * 40] * 5 + ["é" * 10 + "x" * 30] + ["x" * 40] * 19
+    stocks = "".join(f"  - {{symbol: S{i}, name: {name}}}\n" for i, name in enumerate(names))
+    write_config(tmp_path, f"name: ws\nregion: us-east-1\nstocks:\n{stocks}")
+    done = cli("up", "--count", "2")
+    assert done.returncode == 2
+    assert "environment would be 4100 bytes" in one_paragraph(done.stderr)
+    assert aws_proxy.calls == []

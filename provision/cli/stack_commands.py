@@ -231,6 +231,7 @@ def _fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
     from provision.cli.fleet_commands import parse_regions
     from provision.config.participants import role_arns, stack_configs
     from provision.progress import FleetDisplay
+    from provision.target import check_stack_environment
 
     runner.check_parallel(fleet.parallel)
     if fleet.regions is not None and region:
@@ -242,6 +243,8 @@ def _fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
                else [target.aws.region])
     roles: list[str | None] = [*role_arns(list(fleet.roles), fleet.roles_file)] or [None]
     jobs = runner.jobs_for(configs, regions, roles)
+    for job in jobs[:len(configs) * len(regions)]:  # the accounts add nothing to it
+        check_stack_environment(job.config, job.place.region)
     if not yes and not typer.confirm(f"Delete {len(jobs)} stack(s) ({configs[0].name} ...) in "
                                      f"{', '.join(regions)}?", err=True):
         _cancelled(output)
