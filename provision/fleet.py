@@ -194,6 +194,14 @@ def _down(target: Target, result: Result, say: Callable[[str], None]) -> None:
     result.ok, result.summary = True, summary_line(result.plan, result.applied, "down")
 
 
+def _teardown_plan(target: Target, result: Result, say: Callable[[str], None]) -> None:
+    """What 'down' would delete (reads only), for the question before a fleet's 'down'."""
+    from provision.render import plan_counts
+
+    result.plan, _ = pipelines.plan(target, keep=False)
+    result.ok, result.summary = True, plan_counts(result.plan)
+
+
 def _status(target: Target, result: Result, say: Callable[[str], None]) -> None:
     from provision.render import status_counts
 
@@ -210,7 +218,7 @@ def _steps(say: Callable[[str], None]) -> pipelines.Progress:
 
 
 _VERBS: dict[str, Callable[[Target, Result, Callable[[str], None]], None]] = {
-    "plan": _plan, "up": _up, "down": _down, "status": _status}
+    "plan": _plan, "up": _up, "down": _down, "status": _status, "teardown": _teardown_plan}
 
 
 def jobs_for(configs: list[Config], regions: list[str], roles: list[str | None]) -> list[Job]:

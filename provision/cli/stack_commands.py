@@ -245,10 +245,9 @@ def _fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
     jobs = runner.jobs_for(configs, regions, roles)
     for job in jobs[:len(configs) * len(regions)]:  # the accounts add nothing to it
         check_stack_environment(job.config, job.place.region)
-    if not yes and not typer.confirm(f"Delete {len(jobs)} stack(s) ({configs[0].name} ...) in "
-                                     f"{', '.join(regions)}?", err=True):
-        _cancelled(output)
     target.aws.shared_gates = True  # one client per service, shared: one rate limiter
+    if not yes:
+        _confirm_fleet_down(runner, jobs, target, fleet.parallel, output)
     with FleetDisplay([j.key for j in jobs], f"{verb}: {len(jobs)} stack(s)") as display:
         results = runner.run(verb, jobs, target.aws, target.code, fleet.parallel,
                              lambda job, text: display.update(job.key, text))
@@ -258,3 +257,19 @@ def _fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
         render.console().print(render.fleet_table(verb, results))
     if runner.failed(results):
         raise typer.Exit(1)
+
+
+def _confirm_fleet_down(runner: Any, jobs: list[Any], target: Any, parallel: int,
+                        output: Output) -> None:
+    """Read what each stack holds, show it on stderr, and ask once for all of them."""
+    from provision import render
+    from provision.progress import spinner
+
+    with spinner(f"reading {len(jobs)} stack(s) from AWS"):
+        found = runner.run("teardown", jobs, target.aws, target.code, parallel)
+    render.console(stderr=True).print(render.fleet_table("down would delete", found))
+    doomed = [r for r in found if not r.ok or (r.plan is not None and r.plan.has_writes)]
+    if doomed and not typer.confirm(f"Delete {len(doomed)} stack(s): "
+                                    f"{', '.join(r.job.config.name for r in doomed[:5])}"
+                                    f"{' ...' if len(doomed) > 5 else ''}?", err=True):
+        _cancelled(output)
