@@ -39,7 +39,9 @@ class Place:
 
     @property
     def label(self) -> str:
-        return f"{self.role_arn or 'own account'} {self.region}"
+        """'us-east-1', or 'us-east-1, account 111111111111' through an assumed role."""
+        account = self.role_arn.split(":")[4] if self.role_arn else ""
+        return f"{self.region}, account {account}" if account else self.region
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class Job:
 
     @property
     def key(self) -> str:
-        return f"{self.config.name} {self.place.label}"
+        return f"{self.config.name} ({self.place.label})"
 
 
 @dataclass
