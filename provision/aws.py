@@ -19,6 +19,7 @@ from provision.errors import AwsError, InputError
 from provision.retry import (
     NOT_FOUND,
     RetryPolicy,
+    ThrottleGate,
     error_code,
     retry_reason,
 )
@@ -37,8 +38,14 @@ class Aws:
         profile: str | None = None,
         endpoint_url: str | None = None,
         retry: RetryPolicy | None = None,
+        retry_mode: str | None = None,
     ) -> None:
         self.region = region
+        self.retry_mode = retry_mode  # botocore's; AWS_RETRY_MODE wins, else "standard"
+        self._identity: tuple[str, str] | None = None
+        self._identity_lock = threading.Lock()
+        self._credentials: dict[str, str] = {}  # an assumed role's; else the session's
+        self.shared_gates = False  # a fleet: one ThrottleGate per client, shared by stacks
         self.profile = profile
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         self.retry = retry or RetryPolicy()
@@ -94,10 +101,14 @@ class Aws:
         session = self.session()
         with self._lock:  # botocore sessions are not: create one client at a time
             if service not in self._clients:
-                self._clients[service] = session.create_client(
+                client = session.create_client(
                     service, region_name=self.region, endpoint_url=self.endpoint_url,
-                    config=_client_config(),
+                    config=_client_config(self.retry_mode), **self._credentials,
                 )
+                if self.shared_gates:
+                    ThrottleGate(sleep=self.retry.sleep, clock=self.retry.clock).attach(
+                        client.meta.events)
+                self._clients[service] = client
             return self._clients[service]
 
     def prewarm(self, services: tuple[str, ...]) -> None:
@@ -174,10 +185,37 @@ class Aws:
                            "command again.") from exc
 
     def account(self) -> tuple[str, str]:
-        """(account id, partition) of the caller: one STS call."""
-        identity = self.call("sts", "get_caller_identity")
-        arn = identity["Arn"]
-        return identity["Account"], arn.split(":")[1]
+        """(account id, partition) of the caller: one STS call, remembered (the identity of a
+        session does not change, and a fleet's stacks share one Aws)."""
+        with self._identity_lock:  # many stacks ask at once: one of them asks STS
+            if self._identity is None:
+                identity = self.call("sts", "get_caller_identity")
+                self._identity = identity["Account"], identity["Arn"].split(":")[1]
+            return self._identity
+
+    # more places ---------------------------------------------------------------------------
+    def sibling(self, region: str) -> Aws:
+        """The same identity in another Region: the same botocore session (so the same
+        credentials and hooks), its own clients."""
+        other = Aws(region, self.profile, self.endpoint_url, self.retry, self.retry_mode)
+        other.shared_gates = self.shared_gates
+        other._session, other._lock, other._identity = self.session(), self._lock, self._identity
+        other._credentials = self._credentials
+        return other
+
+    def assume(self, role_arn: str, session_name: str = "stock-alert") -> Aws:
+        """An Aws acting as `role_arn` (STS AssumeRole, called with this one's credentials),
+        in this Region. It shares this one's botocore session (and so its hooks); only its
+        clients are made with the role's temporary credentials. They last an hour at least
+        (AssumeRole's default DurationSeconds), longer than a fleet run."""
+        answer = self.call("sts", "assume_role", RoleArn=role_arn, RoleSessionName=session_name)
+        creds = answer["Credentials"]
+        other = self.sibling(self.region)
+        other._identity = None  # another account: ask STS again
+        other._credentials = {"aws_access_key_id": creds["AccessKeyId"],
+                              "aws_secret_access_key": creds["SecretAccessKey"],
+                              "aws_session_token": creds["SessionToken"]}
+        return other
 
 
 def _no_answer(caught: Any) -> bool:
@@ -191,10 +229,10 @@ def _log_call(event_name: str, **_: Any) -> None:
     log.debug("AWS call %s", event_name.removeprefix("before-call."))
 
 
-def _client_config() -> Any:
+def _client_config(mode: str | None = None) -> Any:
     from botocore.config import Config
 
-    retries: dict[str, Any] = {"mode": os.environ.get("AWS_RETRY_MODE", "standard")}
+    retries: dict[str, Any] = {"mode": os.environ.get("AWS_RETRY_MODE") or mode or "standard"}
     if not os.environ.get("AWS_MAX_ATTEMPTS"):
         retries["total_max_attempts"] = 4
     connect, read = client_timeouts()

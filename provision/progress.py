@@ -71,3 +71,47 @@ def step_printer(status: _Status) -> Any:
         else:
             say(f"{action.op.value}d {action.kind} {action.name}")
     return progress
+
+
+class FleetDisplay:
+    """One row per stack, kept current: a rich Live table on a terminal, else one plain line
+    per event ("stack (place): text"), so a log file reads in order."""
+
+    def __init__(self, keys: list[str], title: str) -> None:
+        self.rows = dict.fromkeys(keys, "waiting")
+        self.title = title
+        self._live: Any = None
+
+    def __enter__(self) -> FleetDisplay:
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.live import Live
+
+            console = Console(stderr=True)
+            self._live = Live(self._table(), console=console, refresh_per_second=4,
+                              transient=True)
+            self._live.__enter__()
+            _live.append(console)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._live is not None:
+            _live.pop()
+            self._live.__exit__(*exc)
+
+    def update(self, key: str, text: str) -> None:
+        self.rows[key] = text
+        if self._live is None:
+            say(f"{key}: {text}")
+        else:
+            self._live.update(self._table())
+
+    def _table(self) -> Any:
+        from rich.table import Table
+
+        table = Table(title=self.title, title_justify="left")
+        table.add_column("stack")
+        table.add_column("now", overflow="fold")
+        for key, text in self.rows.items():
+            table.add_row(key, text, style="red" if text.startswith("failed") else None)
+        return table

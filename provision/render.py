@@ -222,3 +222,35 @@ class DemoReporter:
         self.console.print(f"{mark} {escape(message)}")
         self.failures += 0 if ok else 1
         return ok
+
+
+def fleet_table(verb: str, results: list[Any]) -> Any:
+    """The end of a fleet command: one row per stack, where it ran, and how it ended."""
+    from rich.table import Table
+
+    failed = sum(1 for r in results if not r.ok)
+    table = Table(title=f"{verb}: {len(results)} stack(s), {failed} failed",
+                  title_justify="left")
+    for column in ("stack", "account", "region", "result", "summary"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        account = r.account or (r.job.place.role_arn or "-")
+        table.add_row(escape(r.job.config.name), escape(account), r.job.place.region,
+                      "[green]ok[/]" if r.ok else "[bold red]failed[/]",
+                      escape(r.summary if r.ok or r.error is None else
+                             f"{r.error.message} {r.error.hint}".strip()))
+    return table
+
+
+def fleet_document(verb: str, results: list[Any]) -> dict[str, Any]:
+    """One JSON document: a result per stack, and the totals per account and Region."""
+    places: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in results:
+        key = (r.job.place.role_arn or r.account, r.job.place.region)
+        place = places.setdefault(key, {"account": r.account or None, "region": key[1],
+                                        "assumed_role": r.job.place.role_arn,
+                                        "ok": 0, "failed": 0})
+        place["ok" if r.ok else "failed"] += 1
+    failed = sum(1 for r in results if not r.ok)
+    return {"command": verb, "stacks": [r.to_dict() for r in results],
+            "places": list(places.values()), "failed": failed, "exit_code": 1 if failed else 0}

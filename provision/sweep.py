@@ -195,10 +195,17 @@ class Scan:
     listing: Listing | None = None
     outcomes: list[Outcome] = field(default_factory=list)
     error: StockAlertError | None = None
+    role_arn: str | None = None  # --assume-role: the role this Region was swept as
+
+    @property
+    def where(self) -> str:
+        """The Region, and the account when it is known (several accounts: which one)."""
+        account = self.listing.account if self.listing else self.role_arn
+        return f"{self.region} ({account})" if account else self.region
 
     def to_dict(self) -> dict[str, Any]:
         err = self.error
-        return {"region": self.region,
+        return {"region": self.region, "assumed_role": self.role_arn,
                 "account": self.listing.account if self.listing else None,
                 "stacks": [o.to_dict() for o in self.outcomes],
                 "error": {"message": err.message, "hint": err.hint} if err else None}

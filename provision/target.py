@@ -88,6 +88,12 @@ def _check_endpoint(var: str, url: str) -> None:
                          "port from 1 to 65535), or unset it for real AWS.")
 
 
+def check_stack_environment(config: Config, region: str) -> None:
+    """The environment check of one stack of a fleet: <name>-<id> is longer than <name>, and
+    the function's environment holds names derived from it."""
+    _check_environment(config, region)
+
+
 def _check_environment(config: Config, region: str) -> None:
     """The function's environment, built exactly as `up` builds it, must fit Lambda's 4 KB.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -96,6 +97,12 @@ def sweep(
     region: RegionOpt = None, profile: ProfileOpt = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
     output: OutputOpt = Output.human, debug: DebugOpt = False,
+    assume_role: Annotated[list[str] | None, typer.Option(
+        "--assume-role", metavar="ARN", help="Sweep the account of this IAM role, through STS "
+        "AssumeRole; repeatable, results per account.", show_default=False)] = None,
+    assume_role_file: Annotated[Path | None, typer.Option(
+        "--assume-role-file", metavar="FILE", help="A file of role ARNs, one a line ('#' "
+        "starts a comment).", show_default=False)] = None,
 ) -> None:
     """Find every resource tagged managed-by=stock-alert (no config needed), grouped by stack,
     and delete the selected stacks as 'down' would, after confirmation.
@@ -105,20 +112,22 @@ def sweep(
     exit code is 1 if any failed. Without a terminal it refuses unless --yes is given.
     """
     def body() -> None:
+        from provision.config.participants import role_arns
         from provision.sweep import Filters
 
         filters = Filters(stack_prefix, parse_age(older_than) if older_than else None,
                           parse_tags(tag or []))
         names = parse_regions(regions, region, profile)
+        roles: list[str | None] = [*role_arns(assume_role or [], assume_role_file)] or [None]
         if not yes and not sys.stdin.isatty():
             raise InputError("'sweep' deletes stacks and needs confirmation, but there is no "
                              "terminal to ask on.", hint="Pass --yes to confirm in scripts.")
-        _sweep(filters, names, profile, yes, output)
+        _sweep(filters, names, roles, profile, yes, output)
     run(debug, body, output, "sweep")
 
 
-def _sweep(filters: Any, names: list[str], profile: str | None, yes: bool,
-           output: Output) -> None:
+def _sweep(filters: Any, names: list[str], roles: list[str | None], profile: str | None,
+           yes: bool, output: Output) -> None:
     from datetime import UTC, datetime
 
     from provision import render, sweep
@@ -129,9 +138,11 @@ def _sweep(filters: Any, names: list[str], profile: str | None, yes: bool,
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
     deadline = deadline_from_env(RetryPolicy().deadline_s)  # as 'down' reads it
     now = datetime.now(UTC)
-    scans = [sweep.scan(Aws(name, profile, endpoint, RetryPolicy(deadline_s=deadline)),
-                        filters, now) for name in names]
-    chosen = sorted({f"{o.group.stack} ({o.region})" for s in scans for o in s.outcomes
+    base = Aws(names[0], profile, endpoint, RetryPolicy(deadline_s=deadline))
+    homes = {role: _home(base, role) for role in roles}  # one AssumeRole per account
+    scans = [_scan(sweep, homes[role], role, name, filters, now) for role in roles
+             for name in names]
+    chosen = sorted({f"{o.group.stack} ({s.where})" for s in scans for o in s.outcomes
                      if o.group.selected})
     if output is Output.human or (chosen and not yes):
         render.console(stderr=output is Output.json or not yes).print(_found_table(scans))
@@ -154,6 +165,28 @@ def _sweep(filters: Any, names: list[str], profile: str | None, yes: bool,
         raise typer.Exit(1)
 
 
+def _home(base: Any, role: str | None) -> Any:
+    """The account's Aws (one botocore session for all), or why AssumeRole was refused."""
+    from provision.errors import StockAlertError
+
+    try:
+        return base.assume(role) if role else base
+    except StockAlertError as err:
+        return err
+
+
+def _scan(sweep: Any, home: Any, role: str | None, region: str, filters: Any,
+          now: Any) -> Any:
+    """One Region of one account; a refused AssumeRole fails that account's Regions only."""
+    from provision.errors import StockAlertError
+
+    if isinstance(home, StockAlertError):
+        return sweep.Scan(region, error=home, role_arn=role)
+    found = sweep.scan(home if home.region == region else home.sibling(region), filters, now)
+    found.role_arn = role
+    return found
+
+
 def _found_table(scans: list[Any]) -> Any:
     from rich.table import Table
 
@@ -162,15 +195,15 @@ def _found_table(scans: list[Any]) -> Any:
         table.add_column(column)
     for found in scans:
         if found.error:
-            table.add_row(found.region, "-", f"listing failed: {found.error}", "no")
+            table.add_row(found.where, "-", f"listing failed: {found.error}", "no")
         if not found.outcomes and not found.error:
-            table.add_row(found.region, "-", "nothing tagged managed-by=stock-alert", "-")
+            table.add_row(found.where, "-", "nothing tagged managed-by=stock-alert", "-")
         for outcome in found.outcomes:
             g = outcome.group
             lines = [f"{r.kind} {r.name}" + (f" (created {r.created:%Y-%m-%d})" if r.created
                                              else " (age unknown)") for r in g.resources]
             why = "yes" if g.selected else "no: " + "; ".join(g.reasons)
-            table.add_row(found.region, g.stack, "\n".join(lines + [f"note: {n}"
+            table.add_row(found.where, g.stack, "\n".join(lines + [f"note: {n}"
                                                                    for n in g.notes]), why)
     return table
 
@@ -183,7 +216,7 @@ def _result_table(scans: list[Any]) -> Any:
         table.add_column(column)
     for found in scans:
         if found.error:
-            table.add_row(found.region, "-", "failed", str(found.error))
+            table.add_row(found.where, "-", "failed", str(found.error))
         for o in found.outcomes:
             detail = [f"deleted {a.kind} {a.name}" for a in o.applied] + [
                 f"left alone: {x}" for x in o.left_alone]
@@ -191,7 +224,7 @@ def _result_table(scans: list[Any]) -> Any:
                 detail.append(str(o.error))
             if o.result == "skipped":
                 detail += list(o.group.reasons)
-            table.add_row(found.region, o.group.stack, o.result,
+            table.add_row(found.where, o.group.stack, o.result,
                           "\n".join(detail) or "nothing left to delete")
     return table
 

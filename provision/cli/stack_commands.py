@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -22,12 +24,60 @@ from provision.cli.app import (
 )
 from provision.errors import InputError
 
+_FLEET = "Many stacks"
+CountOpt = Annotated[int | None, typer.Option(
+    "--count", help="Run on N stacks <name>-1 ... <name>-N, each with the config's subscribers.",
+    show_default=False, rich_help_panel=_FLEET)]
+ParticipantsOpt = Annotated[Path | None, typer.Option(
+    "--participants", metavar="FILE", help="CSV (header id,email,phone) or YAML list of "
+    "{id, email, phone}: one stack <name>-<id> per participant, whose own e-mail and phone "
+    "are its only subscribers.", show_default=False, rich_help_panel=_FLEET)]
+ParallelOpt = Annotated[int, typer.Option(
+    "--parallel", help="Stacks worked on at once (1-64); AWS throttling is met by slowing "
+    "down, not by failing.", rich_help_panel=_FLEET)]
+RegionsOpt = Annotated[str | None, typer.Option(
+    "--regions", help="Comma-separated Regions: run in each, results per Region. With more "
+    "than one, each Region's stacks are named <name>-<region> (IAM role names are global).",
+    show_default=False, rich_help_panel=_FLEET)]
+AssumeOpt = Annotated[list[str] | None, typer.Option(
+    "--assume-role", metavar="ARN", help="Run in the account of this IAM role, through STS "
+    "AssumeRole; repeatable, results per account.", show_default=False, rich_help_panel=_FLEET)]
+AssumeFileOpt = Annotated[Path | None, typer.Option(
+    "--assume-role-file", metavar="FILE", help="A file of role ARNs, one a line ('#' starts "
+    "a comment).",
+    show_default=False, rich_help_panel=_FLEET)]
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """The fleet options of one command; `wanted` is False when none was given."""
+
+    count: int | None = None
+    participants: Path | None = None
+    parallel: int = 8
+    regions: str | None = None
+    roles: tuple[str, ...] = ()
+    roles_file: Path | None = None
+
+    @property
+    def wanted(self) -> bool:
+        return (self.count is not None or self.participants is not None
+                or self.regions is not None or bool(self.roles) or self.roles_file is not None)
+
 
 @app.command()
 def plan(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt = None,
-         output: OutputOpt = Output.human, debug: DebugOpt = False) -> None:
+         output: OutputOpt = Output.human, debug: DebugOpt = False,
+         count: CountOpt = None, participants: ParticipantsOpt = None, parallel: ParallelOpt = 8,
+         regions: RegionsOpt = None, assume_role: AssumeOpt = None,
+         assume_role_file: AssumeFileOpt = None) -> None:
     """Show what 'up' would change, resource by resource. Reads only; writes nothing."""
+    fleet = Fleet(count, participants, parallel, regions, tuple(assume_role or ()),
+                  assume_role_file)
+
     def body() -> None:
+        if fleet.wanted:
+            return _fleet("plan", fleet, config, profile, region, output)
         from provision import pipelines, render
         from provision.cost.estimate import monthly
         from provision.engine import conflict_error
@@ -52,14 +102,26 @@ def plan(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
 
 @app.command()
 def up(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt = None,
-       output: OutputOpt = Output.human, debug: DebugOpt = False) -> None:
+       output: OutputOpt = Output.human, debug: DebugOpt = False,
+       count: CountOpt = None, participants: ParticipantsOpt = None, parallel: ParallelOpt = 8,
+       regions: RegionsOpt = None, assume_role: AssumeOpt = None,
+       assume_role_file: AssumeFileOpt = None) -> None:
     """Create or update the stack so it matches the config exactly; safe to run again.
 
     Running it twice changes nothing the second time. After a crash or a dropped connection,
     run it again: it reads what exists and finishes the job. Resources with the stack's names
     but without its tags are never touched: 'up' stops before any write and names them.
+
+    With --count or --participants (and --regions, --assume-role) it works on many stacks at
+    once; one stack's failure does not stop the others, and running it again finishes what
+    is left.
     """
+    fleet = Fleet(count, participants, parallel, regions, tuple(assume_role or ()),
+                  assume_role_file)
+
     def body() -> None:
+        if fleet.wanted:
+            return _fleet("up", fleet, config, profile, region, output)
         from provision import pipelines
         from provision.progress import spinner, step_printer
 
@@ -73,12 +135,18 @@ def up(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt =
 @app.command()
 def down(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt = None,
          yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
-         output: OutputOpt = Output.human, debug: DebugOpt = False) -> None:
+         output: OutputOpt = Output.human, debug: DebugOpt = False,
+         count: CountOpt = None, participants: ParticipantsOpt = None, parallel: ParallelOpt = 8,
+         regions: RegionsOpt = None, assume_role: AssumeOpt = None,
+         assume_role_file: AssumeFileOpt = None) -> None:
     """Delete everything this stack owns, newest first; leaves what it does not own alone.
 
     Needs only the config (no local state). Asks for confirmation unless --yes; without a
     terminal it refuses unless --yes is given. Running it again when nothing is left is fine.
     """
+    fleet = Fleet(count, participants, parallel, regions, tuple(assume_role or ()),
+                  assume_role_file)
+
     def body() -> None:
         from provision import pipelines, render
         from provision.progress import spinner, step_printer
@@ -87,6 +155,8 @@ def down(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
             raise InputError("'down' deletes the whole stack and needs confirmation, but "
                              "there is no terminal to ask on.",
                              hint="Pass --yes to confirm in scripts.")
+        if fleet.wanted:
+            return _fleet("down", fleet, config, profile, region, output, yes)
         target = resolve(config, profile, region)
         with spinner("reading the stack from AWS"):
             the_plan, _ = pipelines.plan(target, keep=False)
@@ -103,9 +173,17 @@ def down(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
 
 @app.command()
 def status(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt = None,
-           output: OutputOpt = Output.human, debug: DebugOpt = False) -> None:
+           output: OutputOpt = Output.human, debug: DebugOpt = False,
+           count: CountOpt = None, participants: ParticipantsOpt = None,
+           parallel: ParallelOpt = 8, regions: RegionsOpt = None,
+           assume_role: AssumeOpt = None, assume_role_file: AssumeFileOpt = None) -> None:
     """Show each resource: missing, in sync, drifted or foreign; subscriptions and their state."""
+    fleet = Fleet(count, participants, parallel, regions, tuple(assume_role or ()),
+                  assume_role_file)
+
     def body() -> None:
+        if fleet.wanted:
+            return _fleet("status", fleet, config, profile, region, output)
         from provision import pipelines, render
         from provision.progress import spinner
 
@@ -142,3 +220,56 @@ def _report(verb: str, the_plan: Any, done: list[Any], output: Output) -> None:
     out = render.console()
     out.print(render.plan_table(the_plan, verb))
     out.print(render.summary_line(the_plan, done, verb), markup=False)
+
+
+def _fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
+           region: str | None, output: Output, yes: bool = True) -> None:
+    """Every stack the fleet options name, in every Region and account, `parallel` at a time:
+    progress rows on stderr, then one table (or JSON document); exit 1 if any failed."""
+    from provision import fleet as runner
+    from provision import render
+    from provision.cli.fleet_commands import parse_regions
+    from provision.config.participants import role_arns, stack_configs
+    from provision.progress import FleetDisplay
+    from provision.target import check_stack_environment
+
+    runner.check_parallel(fleet.parallel)
+    if fleet.regions is not None and region:
+        raise InputError("--regions and --region were both given.",
+                         hint="Use --regions a,b for several Regions, or --region for one.")
+    target = resolve(config, profile, region)
+    configs = stack_configs(target.config, fleet.count, fleet.participants) or [target.config]
+    regions = (parse_regions(fleet.regions, None, profile) if fleet.regions is not None
+               else [target.aws.region])
+    roles: list[str | None] = [*role_arns(list(fleet.roles), fleet.roles_file)] or [None]
+    jobs = runner.jobs_for(configs, regions, roles)
+    for job in jobs[:len(configs) * len(regions)]:  # the accounts add nothing to it
+        check_stack_environment(job.config, job.place.region)
+    target.aws.shared_gates = True  # one client per service, shared: one rate limiter
+    if not yes:
+        _confirm_fleet_down(runner, jobs, target, fleet.parallel, output)
+    with FleetDisplay([j.key for j in jobs], f"{verb}: {len(jobs)} stack(s)") as display:
+        results = runner.run(verb, jobs, target.aws, target.code, fleet.parallel,
+                             lambda job, text: display.update(job.key, text))
+    if output is Output.json:
+        render.emit_json(render.fleet_document(verb, results))
+    else:
+        render.console().print(render.fleet_table(verb, results))
+    if runner.failed(results):
+        raise typer.Exit(1)
+
+
+def _confirm_fleet_down(runner: Any, jobs: list[Any], target: Any, parallel: int,
+                        output: Output) -> None:
+    """Read what each stack holds, show it on stderr, and ask once for all of them."""
+    from provision import render
+    from provision.progress import spinner
+
+    with spinner(f"reading {len(jobs)} stack(s) from AWS"):
+        found = runner.run("teardown", jobs, target.aws, target.code, parallel)
+    render.console(stderr=True).print(render.fleet_table("down would delete", found))
+    doomed = [r for r in found if not r.ok or (r.plan is not None and r.plan.has_writes)]
+    if doomed and not typer.confirm(f"Delete {len(doomed)} stack(s): "
+                                    f"{', '.join(r.job.config.name for r in doomed[:5])}"
+                                    f"{' ...' if len(doomed) > 5 else ''}?", err=True):
+        _cancelled(output)
