@@ -73,7 +73,10 @@ def up(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt =
 @app.command()
 def down(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt = None,
          yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
-         output: OutputOpt = Output.human, debug: DebugOpt = False) -> None:
+         output: OutputOpt = Output.human, debug: DebugOpt = False,
+         delete_secret: Annotated[bool, typer.Option(
+             "--delete-secret", help="Also delete the stored API key ('secret set'), if this "
+             "stack owns it. Without it the key is kept.")] = False) -> None:
     """Delete everything this stack owns, newest first; leaves what it does not own alone.
 
     Needs only the config (no local state). Asks for confirmation unless --yes; without a
@@ -92,12 +95,16 @@ def down(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
             the_plan, _ = pipelines.plan(target, keep=False)
         if the_plan.has_writes and not yes:
             render.console(stderr=True).print(render.plan_table(the_plan, "down"))
-            if not typer.confirm(f"Delete stack {the_plan.stack} in {the_plan.region}?",
+            key = " and its API key" if delete_secret else ""
+            if not typer.confirm(f"Delete stack {the_plan.stack}{key} in {the_plan.region}?",
                                  err=True):
                 _cancelled(output)
         with spinner("deleting") as status:
             done = pipelines.down(target, the_plan, step_printer(status))
         _report("down", the_plan, done, output)
+        from provision.cli.secret_commands import after_down
+
+        after_down(target, delete_secret, yes, the_plan.has_writes)
     run(debug, body, output, "down")
 
 
