@@ -41,7 +41,16 @@ SCOPES: dict[str, tuple[str, Callable[[Stack], list[str]]]] = {
     "topic": ("AlertTopic", lambda s: [s.topic_arn]),
     "function": ("Function", lambda s: [s.function_arn]),
     "rule": ("ScheduleRule", lambda s: [s.rule_arn]),
+    # The stored API key ('secret set', 'down --delete-secret'): only when the config names one.
+    "api-key-parameter": ("ApiKeyParameter", lambda s: _listed(s.api_key_parameter_arn)),
+    "api-key-secret": ("ApiKeySecret", lambda s: _listed(s.api_key_secret_arn)),
 }
+SECRET_SET = ("secret set",)
+DELETE_SECRET = ("down --delete-secret",)
+
+
+def _listed(arn: str | None) -> list[str]:
+    return [arn] if arn else []
 
 NEEDS: tuple[Need, ...] = (
     Need("iam:GetRole", "role", READ, "read the role, its trust policy and tags"),
@@ -113,6 +122,23 @@ NEEDS: tuple[Need, ...] = (
     Need("events:RemoveTargets", "rule", ("up", "down"), "remove stray targets; empty the "
          "rule before deleting it"),
     Need("events:DeleteRule", "rule", DOWN, "delete the rule"),
+) + (
+    Need("ssm:ListTagsForResource", "api-key-parameter", SECRET_SET + DELETE_SECRET,
+         "learn whether the key parameter exists and is this stack's (one call, scoped)"),
+    Need("ssm:PutParameter", "api-key-parameter", SECRET_SET,
+         "store the key as a SecureString"),
+    Need("ssm:AddTagsToResource", "api-key-parameter", SECRET_SET,
+         "tag the parameter (also needed by PutParameter with Tags)"),
+    Need("ssm:DeleteParameter", "api-key-parameter", DELETE_SECRET, "delete the parameter"),
+    Need("secretsmanager:DescribeSecret", "api-key-secret", SECRET_SET + DELETE_SECRET,
+         "learn whether the secret exists, is this stack's or is scheduled for deletion"),
+    Need("secretsmanager:CreateSecret", "api-key-secret", SECRET_SET, "create the secret"),
+    Need("secretsmanager:PutSecretValue", "api-key-secret", SECRET_SET,
+         "replace the key in an existing secret"),
+    Need("secretsmanager:TagResource", "api-key-secret", SECRET_SET,
+         "tag the secret (also needed by CreateSecret with Tags)"),
+    Need("secretsmanager:DeleteSecret", "api-key-secret", DELETE_SECRET,
+         "delete the secret, without a recovery window"),
 )
 
 # Why each Resource "*" cannot be narrower (Service Authorization Reference: no resource type).
@@ -151,6 +177,8 @@ def policy(stack: Stack) -> Document:
     statements: list[Document] = []
     for scope, (sid, resources) in SCOPES.items():
         names = [n.action for n in NEEDS if n.scope == scope and n.action != "iam:PassRole"]
+        if not resources(stack):
+            continue  # e.g. no API key source in the config
         statements.append({"Sid": sid, "Effect": "Allow", "Action": names,
                            "Resource": resources(stack)})
     statements.append({"Sid": "PassExecutionRoleToLambdaOnly", "Effect": "Allow",
@@ -163,6 +191,8 @@ def rows(stack: Stack) -> list[tuple[str, str, str, str]]:
     """(action, resource, commands, why) for the explain table and the README."""
     out = []
     for need in NEEDS:
+        if not SCOPES[need.scope][1](stack):
+            continue
         resource = ", ".join(SCOPES[need.scope][1](stack))
         why = need.why
         if need.scope == "any":
