@@ -41,16 +41,29 @@ SCOPES: dict[str, tuple[str, Callable[[Stack], list[str]]]] = {
     "topic": ("AlertTopic", lambda s: [s.topic_arn]),
     "function": ("Function", lambda s: [s.function_arn]),
     "rule": ("ScheduleRule", lambda s: [s.rule_arn]),
-    # The stored API key ('secret set', 'down --delete-secret'): only when the config names one.
-    "api-key-parameter": ("ApiKeyParameter", lambda s: _listed(s.api_key_parameter_arn)),
-    "api-key-secret": ("ApiKeySecret", lambda s: _listed(s.api_key_secret_arn)),
+    # The stored API key ('secret set', 'down --delete-secret'): where the config reads it, or,
+    # with no source configured, the default name of each store 'secret set' may write.
+    "api-key-parameter": ("ApiKeyParameter", lambda s: _key_store(s, "ssm")),
+    "api-key-secret": ("ApiKeySecret", lambda s: _key_store(s, "secretsmanager")),
 }
 SECRET_SET = ("secret set",)
 DELETE_SECRET = ("down --delete-secret",)
 
 
-def _listed(arn: str | None) -> list[str]:
-    return [arn] if arn else []
+def _key_store(stack: Stack, store: str) -> list[str]:
+    """The ARN 'secret set' writes in `store` for this config; none when the config reads the
+    key from the other store (a Secrets Manager name as its ARN pattern NAME-??????)."""
+    from provision.resources.secret import locate
+
+    chosen = stack.api_key_service
+    if chosen not in (None, store):
+        return []
+    name = locate(stack.config, store).name  # type: ignore[arg-type]
+    if store == "ssm":
+        return [stack._arn("ssm", f"parameter/{name.lstrip('/')}")]
+    if name.startswith("arn:"):
+        return [name]
+    return [stack._arn("secretsmanager", f"secret:{name}-??????")]
 
 NEEDS: tuple[Need, ...] = (
     Need("iam:GetRole", "role", READ, "read the role, its trust policy and tags"),
