@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from provision.policies import VERSION, Document
+from provision.security.key_scopes import CONDITIONS, kms_key, key_store
 from provision.stack import Stack
 
 READ = ("up", "down", "status")
@@ -43,27 +44,16 @@ SCOPES: dict[str, tuple[str, Callable[[Stack], list[str]]]] = {
     "rule": ("ScheduleRule", lambda s: [s.rule_arn]),
     # The stored API key ('secret set', 'down --delete-secret'): where the config reads it, or,
     # with no source configured, the default name of each store 'secret set' may write.
-    "api-key-parameter": ("ApiKeyParameter", lambda s: _key_store(s, "ssm")),
-    "api-key-secret": ("ApiKeySecret", lambda s: _key_store(s, "secretsmanager")),
+    "api-key-parameter": ("ApiKeyParameter", lambda s: key_store(s, "ssm")),
+    "api-key-secret": ("ApiKeySecret", lambda s: key_store(s, "secretsmanager")),
+    # quotes.api_key_kms_key: the customer key, only through the store that uses it (CONDITIONS)
+    "kms-ssm": ("ApiKeyParameterKmsKey", lambda s: kms_key(s, "ssm")),
+    "kms-secretsmanager": ("ApiKeySecretKmsKey", lambda s: kms_key(s, "secretsmanager")),
 }
+
 SECRET_SET = ("secret set",)
 DELETE_SECRET = ("down --delete-secret",)
 
-
-def _key_store(stack: Stack, store: str) -> list[str]:
-    """The ARN 'secret set' writes in `store` for this config; none when the config reads the
-    key from the other store (a Secrets Manager name as its ARN pattern NAME-??????)."""
-    from provision.resources.secret import locate
-
-    chosen = stack.api_key_service
-    if chosen not in (None, store):
-        return []
-    name = locate(stack.config, store).name  # type: ignore[arg-type]
-    if store == "ssm":
-        return [stack._arn("ssm", f"parameter/{name.lstrip('/')}")]
-    if name.startswith("arn:"):
-        return [name]
-    return [stack._arn("secretsmanager", f"secret:{name}-??????")]
 
 NEEDS: tuple[Need, ...] = (
     Need("iam:GetRole", "role", READ, "read the role, its trust policy and tags"),
@@ -152,6 +142,12 @@ NEEDS: tuple[Need, ...] = (
          "tag the secret (also needed by CreateSecret with Tags)"),
     Need("secretsmanager:DeleteSecret", "api-key-secret", DELETE_SECRET,
          "delete the secret, without a recovery window"),
+    Need("kms:Encrypt", "kms-ssm", SECRET_SET, "SSM encrypts a standard SecureString with "
+         "the customer key as the caller (only through SSM: kms:ViaService)"),
+    Need("kms:GenerateDataKey", "kms-secretsmanager", SECRET_SET, "Secrets Manager encrypts "
+         "the secret with the customer key as the caller (only through Secrets Manager)"),
+    Need("kms:Decrypt", "kms-secretsmanager", SECRET_SET, "CreateSecret with a customer key "
+         "also needs it (its documentation); only through Secrets Manager"),
 )
 
 # Why each Resource "*" cannot be narrower (Service Authorization Reference: no resource type).
@@ -173,7 +169,8 @@ NOT_NEEDED: tuple[tuple[str, str], ...] = (
     ("iam:AttachRolePolicy, iam:CreatePolicy", "stock-alert attaches no managed policy; the "
      "role holds inline policies only."),
     ("iam:PassRole on '*' or to any service", "only this role, only to Lambda."),
-    ("kms:*", "the topic uses the AWS-managed key alias/aws/sns."),
+    ("kms:*", "the topic uses the AWS-managed key alias/aws/sns; with quotes.api_key_kms_key, "
+     "only the key actions listed above, on that key, through SSM or Secrets Manager."),
     ("sns:Publish, ssm:GetParameter", "the function's grants, not the operator's; add them "
      "only if you use 'invoke --local', which runs the code with your credentials."),
     ("logs:CreateLogStream, logs:PutLogEvents", "only the function writes logs."),
@@ -194,6 +191,8 @@ def policy(stack: Stack) -> Document:
             continue  # e.g. no API key source in the config
         statements.append({"Sid": sid, "Effect": "Allow", "Action": names,
                            "Resource": resources(stack)})
+        if sid in CONDITIONS:
+            statements[-1]["Condition"] = CONDITIONS[sid](stack)
     statements.append({"Sid": "PassExecutionRoleToLambdaOnly", "Effect": "Allow",
                        "Action": "iam:PassRole", "Resource": stack.role_arn,
                        "Condition": PASS_ROLE_CONDITION})
@@ -212,6 +211,10 @@ def rows(stack: Stack) -> list[tuple[str, str, str, str]]:
             why = f"{why}. Resource '*': {WILDCARD[need.action]}"
         if need.action == "iam:PassRole":
             resource += " (iam:PassedToService = lambda.amazonaws.com)"
+        sid = SCOPES[need.scope][0]
+        if sid in CONDITIONS:
+            via = CONDITIONS[sid](stack)["StringEquals"]["kms:ViaService"]
+            resource += f" (kms:ViaService = {via})"
         out.append((need.action, resource, ", ".join(need.commands), why))
     return out
 
