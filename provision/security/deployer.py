@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from provision.policies import VERSION, Document
-from provision.security.key_scopes import CONDITIONS, kms_key, key_store
+from provision.security.key_scopes import CONDITIONS, key_store, kms_key
 from provision.stack import Stack
 
 READ = ("up", "down", "status")
