@@ -135,9 +135,37 @@ def store(aws: Aws, where: Where, value: str, tags: dict[str, str], stack: str,
     decided that overwriting an existing key is wanted."""
     if found is not None:
         _check_owner(where, found, stack)
-    if where.store == "ssm":
-        return _put_parameter(aws, where, value, tags, found)
-    return _put_secret(aws, where, value, tags, stack, found)
+    try:
+        if where.store == "ssm":
+            return _put_parameter(aws, where, value, tags, found)
+        return _put_secret(aws, where, value, tags, stack, found)
+    except AwsError as err:
+        refused = _key_refused(err, where)
+        if refused is None:
+            raise
+        raise refused from None
+
+
+# Secrets Manager answers "Access to KMS is not allowed" (github.com/aws/aws-cdk/issues/7677);
+# SSM relays KMS's own refusal, which names AWSKMS or the kms: action.
+_KMS_WORDS = ("access to kms", "awskms", "kms:")
+_KEY_ACTIONS = {"ssm": "kms:Encrypt", "secretsmanager": "kms:GenerateDataKey and kms:Decrypt"}
+
+
+def _key_refused(err: AwsError, where: Where) -> AwsError | None:
+    """A refusal to use the customer key, in words that name the key and the fix."""
+    text = str(err).lower()
+    denied = err.code in ("AccessDeniedException", "AccessDenied", "InvalidKeyId",
+                          "KMSAccessDeniedException")
+    if not (where.kms_key and denied and any(w in text for w in _KMS_WORDS)):
+        return None
+    return AwsError(
+        f"AWS refused to encrypt the API key for {where.label} with the customer key "
+        f"{where.kms_key} ({err.code}); nothing was stored.",
+        hint=f"You need {_KEY_ACTIONS[where.store]} on that key (from its key policy or, if "
+        "the key policy delegates to IAM, your IAM policy: see 'stock-alert deployer-policy'), "
+        "and the key must be enabled in the stack's region. Or remove quotes.api_key_kms_key "
+        "to use the AWS-managed key.", code=err.code)
 
 
 def _check_owner(where: Where, found: Stored, stack: str) -> None:
