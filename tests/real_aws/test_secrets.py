@@ -8,6 +8,7 @@ clock, so the waits are measured, not slept.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -89,8 +90,9 @@ def test_overwrite_sends_no_tags_and_adds_new_ones_apart(aws: None, tmp_path: Pa
         result = run(tagged, clock, "secret", "set", "--overwrite", stdin="second-key")
         again = run(tagged, clock, "secret", "set", "--overwrite", stdin="third-key")
     assert result.exit_code == 0 and again.exit_code == 0, result.output + again.output
-    assert calls.operations() == ["ListTagsForResource", "PutParameter", "AddTagsToResource",
-                                  "ListTagsForResource", "PutParameter"]
+    assert calls.operations() == ["ssm:ListTagsForResource", "ssm:PutParameter",
+                                  "ssm:AddTagsToResource", "ssm:ListTagsForResource",
+                                  "ssm:PutParameter"]
     ssm = client("ssm")
     assert ssm.get_parameter(Name=PARAMETER, WithDecryption=True)["Parameter"]["Value"] == \
         "third-key"
@@ -116,7 +118,7 @@ def test_our_secret_scheduled_for_deletion_is_named_with_both_fixes(
     assert f"Secrets Manager secret {SECRET} is scheduled for deletion" in text
     assert f"aws secretsmanager restore-secret --secret-id {arn}" in text
     assert "--force-delete-without-recovery" in text
-    assert calls.operations() == ["DescribeSecret"]  # nothing written
+    assert calls.operations() == ["secretsmanager:DescribeSecret"]  # nothing written
     assert_quiet(result)
 
 
@@ -159,18 +161,45 @@ def test_a_name_that_stays_blocked_fails_at_the_deadline(aws: None, tmp_path: Pa
 # --- Secrets Manager: ResourceExistsException ------------------------------------------------
 # Source: CreateSecret's errors in the secretsmanager service model (ResourceExistsException:
 # "A resource with the ID you requested already exists"); moto gives the same answer.
-def test_a_lost_create_answer_is_adopted_when_ours(aws: None, tmp_path: Path) -> None:
+def test_a_lost_create_answer_is_made_good_by_the_idempotency_token(
+        aws: None, tmp_path: Path) -> None:
+    """CreateSecret's ClientRequestToken is an idempotency token: "If you use the Amazon Web
+    Services CLI or one of the Amazon Web Services SDKs to call this operation, then you can
+    leave this parameter empty. The CLI or SDK generates a random UUID for you" (secretsmanager
+    service model), and botocore sends the same one again when it retries. So a lost answer
+    does not turn into ResourceExistsException: the second attempt is answered as the first."""
+    sent: list[str] = []
     with inject_faults() as faults:
-        # moto creates the secret, the answer is lost, botocore sends it again: AWS (and moto)
-        # then answer ResourceExistsException for the secret this very run created.
         faults.inject(LoseResponse(), service="secretsmanager", operation="CreateSecret")
+        with mock.patch.object(faults, "dispatch", wraps=faults.dispatch) as seen:
+            result = run(write_config(tmp_path, SM_CONFIG), FakeClock(), "secret", "set")
+            sent = [c.args[0].body.decode() for c in seen.call_args_list
+                    if c.args[1].endswith("CreateSecret")]
+    assert result.exit_code == 0, result.output
+    assert [o.split(":")[1] for o in faults.operations()] == [
+        "DescribeSecret", "CreateSecret", "CreateSecret"]
+    tokens = {json.loads(body)["ClientRequestToken"] for body in sent}
+    assert len(sent) == 2 and len(tokens) == 1
+    assert client("secretsmanager").get_secret_value(SecretId=SECRET)["SecretString"] == KEY
+    assert_quiet(result)
+
+
+NOT_FOUND = Error(400, "ResourceNotFoundException", "Secrets Manager can't find the specified "
+                  "secret.")
+
+
+def test_a_secret_of_ours_that_appears_meanwhile_gets_the_value(
+        aws: None, tmp_path: Path) -> None:
+    sm = client("secretsmanager")
+    sm.create_secret(Name=SECRET, SecretString="older", Tags=OURS)  # e.g. a parallel run
+    with inject_faults() as faults:
+        # it appeared between our DescribeSecret and CreateSecret
+        faults.inject(NOT_FOUND, service="secretsmanager", operation="DescribeSecret")
         result = run(write_config(tmp_path, SM_CONFIG), FakeClock(), "secret", "set")
     assert result.exit_code == 0, result.output
-    assert faults.operations() == ["DescribeSecret", "CreateSecret", "CreateSecret",
-                                   "DescribeSecret", "PutSecretValue"]
-    sm = client("secretsmanager")
+    assert [o.split(":")[1] for o in faults.operations()] == [
+        "DescribeSecret", "CreateSecret", "DescribeSecret", "PutSecretValue"]
     assert sm.get_secret_value(SecretId=SECRET)["SecretString"] == KEY
-    assert sm.describe_secret(SecretId=SECRET)["Tags"] == OURS
     assert_quiet(result)
 
 
@@ -182,13 +211,11 @@ def test_a_secret_that_appears_owned_by_another_stack_is_refused(
                                                         "Value": "other"}])
     with inject_faults() as faults:
         # it appeared between our DescribeSecret and CreateSecret
-        faults.inject(Error(400, "ResourceNotFoundException", "Secrets Manager can't find the "
-                            "specified secret."), service="secretsmanager",
-                      operation="DescribeSecret")
+        faults.inject(NOT_FOUND, service="secretsmanager", operation="DescribeSecret")
         result = run(write_config(tmp_path, SM_CONFIG), FakeClock(), "secret", "set")
     assert result.exit_code == 1
     assert "belongs to stock-alert stack 'other'" in flat(result)
-    assert "PutSecretValue" not in faults.operations()
+    assert "secretsmanager:PutSecretValue" not in faults.operations()
     assert sm.get_secret_value(SecretId=SECRET)["SecretString"] == "theirs"
     assert_quiet(result)
 
