@@ -170,9 +170,10 @@ NOT_NEEDED: tuple[tuple[str, str], ...] = (
      "role holds inline policies only."),
     ("iam:PassRole on '*' or to any service", "only this role, only to Lambda."),
     ("kms:*", "the topic uses the AWS-managed key alias/aws/sns; with quotes.api_key_kms_key, "
-     "only the key actions listed above, on that key, through SSM or Secrets Manager."),
-    ("sns:Publish, ssm:GetParameter", "the function's grants, not the operator's; add them "
-     "only if you use 'invoke --local', which runs the code with your credentials."),
+     "'secret set' needs only kms:Encrypt (SSM) or kms:GenerateDataKey and kms:Decrypt "
+     "(Secrets Manager) on that key, through that service."),
+    ("sns:Publish, ssm:GetParameter, secretsmanager:GetSecretValue", "the function's grants, "
+     "not the operator's; add them only if you use 'invoke --local', which runs the code with your credentials."),
     ("logs:CreateLogStream, logs:PutLogEvents", "only the function writes logs."),
 )
 
