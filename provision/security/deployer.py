@@ -173,7 +173,8 @@ NOT_NEEDED: tuple[tuple[str, str], ...] = (
      "'secret set' needs only kms:Encrypt (SSM) or kms:GenerateDataKey and kms:Decrypt "
      "(Secrets Manager) on that key, through that service."),
     ("sns:Publish, ssm:GetParameter, secretsmanager:GetSecretValue", "the function's grants, "
-     "not the operator's; add them only if you use 'invoke --local', which runs the code with your credentials."),
+     "not the operator's; add them only if you use 'invoke --local', which runs the code "
+     "with your credentials."),
     ("logs:CreateLogStream, logs:PutLogEvents", "only the function writes logs."),
 )
 
