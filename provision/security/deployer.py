@@ -205,9 +205,10 @@ def rows(stack: Stack) -> list[tuple[str, str, str, str]]:
     """(action, resource, commands, why) for the explain table and the README."""
     out = []
     for need in NEEDS:
-        if not SCOPES[need.scope][1](stack):
-            continue
-        resource = ", ".join(SCOPES[need.scope][1](stack))
+        named = SCOPES[need.scope][1](stack)
+        if not named and not need.scope.startswith("kms-"):
+            continue  # the config rules this store out
+        resource = ", ".join(named) or "the key in quotes.api_key_kms_key, when it is set"
         why = need.why
         if need.scope == "any":
             why = f"{why}. Resource '*': {WILDCARD[need.action]}"
