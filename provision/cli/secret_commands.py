@@ -152,8 +152,16 @@ def after_down(target: Any, delete_secret: bool, yes: bool, asked: bool) -> None
         return
     from provision import pipelines
 
-    outcome = pipelines.delete_secret(target, where)
-    said = {"deleted": f"Deleted the API key in {where.label}.",
-            "absent": f"No API key to delete: {where.label} does not exist.",
-            "kept": f"Left {where.label} alone: it is not tagged as this stack's."}
-    typer.echo(said[outcome.action], err=True)
+    configured = target.config.quotes.api_key_parameter or target.config.quotes.api_key_secret
+    # with no source configured, 'secret set' may have used either store's default name
+    places = [where] if configured else [where, secret.locate(target.config, "secretsmanager")]
+    outcomes = [pipelines.delete_secret(target, place) for place in places]
+    for outcome in outcomes:
+        label = outcome.where.label
+        if outcome.action == "deleted":
+            typer.echo(f"Deleted the API key in {label}.", err=True)
+        elif outcome.action == "kept":
+            typer.echo(f"Left {label} alone: it is not tagged as this stack's.", err=True)
+    if all(o.action == "absent" for o in outcomes):
+        names = " or ".join(o.where.label for o in outcomes)
+        typer.echo(f"No API key to delete: {names} does not exist.", err=True)
