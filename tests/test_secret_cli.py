@@ -15,6 +15,7 @@ from provision.local.quote_server import QuoteServer
 from tests.support.awsproxy import AwsProxy
 from tests.support.configs import MINIMAL, write_config
 from tests.support.fixtures import endpoint_session
+from tests.support.inventory import Inventory, is_empty
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 KEY = "av-Key-7Q2x9ZpL"
@@ -149,7 +150,8 @@ def test_down_keeps_the_key_unless_asked_and_never_deletes_a_foreign_one(
 
 
 def test_secrets_manager_end_to_end_with_invoke_local(
-        cli: Cli, tmp_path: Path, moto_server: str, aws_proxy: AwsProxy) -> None:
+        cli: Cli, tmp_path: Path, moto_server: str, aws_proxy: AwsProxy,
+        inventory_now: Callable[[], Inventory]) -> None:
     session = endpoint_session(moto_server)
     with QuoteServer(api_key=KEY) as quotes:  # refuses any other key
         write_config(tmp_path, MINIMAL + "quotes: {provider: alphavantage, api_key_secret: "
@@ -188,3 +190,4 @@ def test_secrets_manager_end_to_end_with_invoke_local(
     assert gone.returncode == 0, gone.stderr
     listed = session.client("secretsmanager").list_secrets(IncludePlannedDeletion=True)
     assert listed["SecretList"] == []  # forced: no recovery window keeps the name blocked
+    assert is_empty(inventory_now())  # and down left nothing of the stack
