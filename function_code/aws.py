@@ -57,6 +57,26 @@ def api_key(parameter: str) -> str:
     return key
 
 
+def secret_value(secret_id: str) -> str:
+    """The current string value of Secrets Manager secret ``secret_id`` (name or ARN), read
+    once per container. Only the error code is ever reported, never the value."""
+    cache_key = "secretsmanager:" + secret_id
+    if cache_key not in _API_KEYS:
+        try:
+            response = client("secretsmanager").get_secret_value(SecretId=secret_id)
+        except Exception as exc:  # botocore errors; only the code is reported
+            raise AwsError(
+                f"secretsmanager:GetSecretValue {secret_id} failed: {_error_code(exc)}"
+            ) from None
+        value = str(response.get("SecretString") or "").strip()
+        if not value:
+            raise AwsError(f"Secrets Manager secret {secret_id} has no string value")
+        _API_KEYS[cache_key] = value
+    key = _API_KEYS[cache_key]
+    log.add_secret(key)
+    return key
+
+
 def publish(topic_arn: str, subject: str, message: str) -> str:
     """Publish one JSON-structured message to the topic; return its MessageId."""
     try:

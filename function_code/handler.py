@@ -46,8 +46,11 @@ class QuotesUnavailable(Exception):
 
 
 def make_provider(config: settings.Settings) -> quotes.Provider:
-    """The configured provider; Alpha Vantage reads its key from SSM (cached per container)."""
+    """The configured provider; Alpha Vantage reads its key from SSM or Secrets Manager
+    (cached per container)."""
     if config.provider == "alphavantage":
+        if config.api_key_secret:
+            return quotes.AlphaVantage(config.base_url, aws.secret_value(config.api_key_secret))
         return quotes.AlphaVantage(config.base_url, aws.api_key(str(config.api_key_parameter)))
     return quotes.Yahoo(config.base_url)
 

@@ -1,7 +1,8 @@
 """The environment contract set by the deployer, parsed and validated.
 
 Variables: STOCK_ALERT_STACK, STOCK_ALERT_TOPIC_ARN, STOCK_ALERT_STOCKS (JSON list),
-STOCK_ALERT_ALERT (JSON object), STOCK_ALERT_PROVIDER, STOCK_ALERT_API_KEY_PARAMETER,
+STOCK_ALERT_ALERT (JSON object), STOCK_ALERT_PROVIDER, STOCK_ALERT_API_KEY_PARAMETER or
+STOCK_ALERT_API_KEY_SECRET (a Secrets Manager secret's name or ARN, never the key),
 STOCK_ALERT_QUOTES_BASE_URL (optional), STOCK_ALERT_HTTP_TIMEOUT_S (optional, seconds).
 """
 
@@ -50,6 +51,7 @@ class Settings:
     api_key_parameter: str | None
     base_url: str
     http_timeout_s: float
+    api_key_secret: str | None = None
 
 
 def _json(var: str, raw: str) -> Any:
@@ -129,9 +131,11 @@ def load(env: dict[str, str] | None = None) -> Settings:
     if provider not in DEFAULT_BASE_URLS:
         raise SettingsError(f"STOCK_ALERT_PROVIDER must be yahoo or alphavantage, not {provider!r}")
     parameter = env.get("STOCK_ALERT_API_KEY_PARAMETER", "").strip() or None
-    if provider == "alphavantage" and not parameter:
+    secret = env.get("STOCK_ALERT_API_KEY_SECRET", "").strip() or None
+    if provider == "alphavantage" and not (parameter or secret):
         raise SettingsError(
             "provider alphavantage needs STOCK_ALERT_API_KEY_PARAMETER (the SSM parameter name)"
+            " or STOCK_ALERT_API_KEY_SECRET (the Secrets Manager secret)"
         )
     return Settings(
         stack=env.get("STOCK_ALERT_STACK", "").strip() or "stock-alert",
@@ -142,4 +146,5 @@ def load(env: dict[str, str] | None = None) -> Settings:
         api_key_parameter=parameter,
         base_url=_base_url(env, provider),
         http_timeout_s=_timeout(env),
+        api_key_secret=secret,
     )

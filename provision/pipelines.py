@@ -55,6 +55,13 @@ def down(target: Target, the_plan: Plan, progress: Progress | None = None,
     return execute(target.aws, the_plan, progress)
 
 
+def delete_secret(target: Target, where: Any) -> Any:
+    """down --delete-secret: the stored API key, only if this stack owns it."""
+    from provision.resources import secret
+
+    return secret.delete(target.aws, where, target.config.name)
+
+
 @dataclass(frozen=True)
 class StatusRow:
     kind: str

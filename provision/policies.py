@@ -53,7 +53,27 @@ def inline_policies(stack: Stack) -> dict[str, Document]:
             "Version": VERSION,
             "Statement": [_statement("ReadOwnApiKey", ["ssm:GetParameter"], [parameter])],
         }
+    policies.update(api_key_secret_policies(stack, policies))
     return policies
+
+
+def api_key_secret_policies(stack: Stack, policies: dict[str, Document]) -> dict[str, Document]:
+    """The Secrets Manager read (quotes.api_key_secret) and, with quotes.api_key_kms_key, the
+    customer key's kms:Decrypt, only through the service that stores the key (kms:ViaService)."""
+    name = stack.policy_name("read-api-key")
+    secret = stack.api_key_secret_arn
+    found = dict(policies.get(name) or {"Version": VERSION, "Statement": []})
+    statements = list(found["Statement"])
+    if secret:
+        statements.append(_statement("ReadOwnApiKey", ["secretsmanager:GetSecretValue"],
+                                     [secret]))
+    key, service = stack.config.quotes.api_key_kms_key, stack.api_key_service
+    if key and service:
+        decrypt = _statement("DecryptOwnApiKey", ["kms:Decrypt"], [key])
+        decrypt["Condition"] = {"StringEquals": {
+            "kms:ViaService": f"{service}.{stack.region}.amazonaws.com"}}
+        statements.append(decrypt)
+    return {name: {**found, "Statement": statements}} if statements else {}
 
 
 def canonical(document: Document | str) -> str:

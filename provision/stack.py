@@ -92,6 +92,26 @@ class Stack:
             return None
         return self._arn("ssm", f"parameter/{name.lstrip('/')}")
 
+    @property
+    def api_key_secret_arn(self) -> str | None:
+        """The configured secret's ARN, or, for a name, the ARN pattern of exactly that secret:
+        Secrets Manager appends '-' and 6 random characters to every secret's ARN, and
+        '-??????' matches those and nothing else (a '*' would also match 'NAME-old-...')."""
+        secret = self.config.quotes.api_key_secret
+        if not secret:
+            return None
+        if secret.startswith("arn:"):
+            return secret
+        return self._arn("secretsmanager", f"secret:{secret}-??????")
+
+    @property
+    def api_key_service(self) -> str | None:
+        """'ssm' or 'secretsmanager': where the function reads the API key from, if anywhere."""
+        quotes = self.config.quotes
+        if quotes.api_key_secret:
+            return "secretsmanager"
+        return "ssm" if quotes.api_key_parameter else None
+
     # tags and environment --------------------------------------------------------------------
     @cached_property
     def tags(self) -> dict[str, str]:
@@ -115,6 +135,8 @@ class Stack:
         }
         if cfg.quotes.api_key_parameter:
             env["STOCK_ALERT_API_KEY_PARAMETER"] = cfg.quotes.api_key_parameter
+        if cfg.quotes.api_key_secret:  # the secret's name or ARN, never its value
+            env["STOCK_ALERT_API_KEY_SECRET"] = cfg.quotes.api_key_secret
         if cfg.quotes.base_url:
             env["STOCK_ALERT_QUOTES_BASE_URL"] = cfg.quotes.base_url
         return env

@@ -68,7 +68,10 @@ BAD = [
     (MINIMAL + "enabled: maybe\n", ["enabled", "true or false"]),
     (MINIMAL + "tags: {managed-by: me}\n", ["tags", "managed-by"]),
     (MINIMAL + "tags: {'aws:x': y}\n", ["tags", "aws:"]),
-    (MINIMAL + "quotes: {provider: alphavantage}\n", ["quotes", "api_key_parameter"]),
+    # without either key alphavantage reads the default /stock-alert/<name>/api-key; an explicit
+    # null asks for no key at all (tests/test_config_secrets.py)
+    (MINIMAL + "quotes: {provider: alphavantage, api_key_parameter: null}\n",
+     ["quotes", "api_key_parameter", "api_key_secret"]),
     (MINIMAL + "quotes: {provider: google}\n", ["quotes.provider", "'google'"]),
     (MINIMAL + "alert: {mode: threshold, change_percent: null}\n", ["threshold", "above/below"]),
     (MINIMAL.replace("[TSLA, F, GM]", "[{symbol: F, above: 10, below: 12}]"), ["below"]),

@@ -49,7 +49,8 @@ OWN_WORDS = {  # pydantic error type -> (config, words ours must contain)
     "extra_forbidden-in-list": (BASE.replace("[TSLA]", "[{symbol: T, abov: 5}]"),
                                 ["stocks[0].abov", "did you mean `above`?"]),
     "extra_forbidden-far": (BASE + "quotes: {zzz: 1}\n",
-                            ["quotes.zzz", "the keys here are api_key_parameter, base_url"]),
+                            ["quotes.zzz", "the keys here are api_key_kms_key, api_key_parameter, "
+                             "api_key_secret, base_url"]),
 }
 
 

@@ -24,6 +24,7 @@ from provision import logs, pipelines
 from provision.errors import AwsError
 from provision.invoke import invoke_remote
 from provision.security import deployer
+from tests.deployer_secret_steps import secret_steps
 from tests.real_aws.wire import Wire, query_answer
 from tests.support.awsproxy import Error, is_write_operation
 from tests.support.configs import MINIMAL, write_config
@@ -218,7 +219,8 @@ def _run(tmp_path: Path, granted: set[str], monkeypatch: pytest.MonkeyPatch) -> 
             faults.inject(Error(403, "AccessDeniedException", "User is not authorized to "
                                 "perform: iam:PassRole"), service="lambda",
                           operation="CreateFunction", times=1)
-        for command, step in _steps(tmp_path, admin, granted):
+        for command, step in (_steps(tmp_path, admin, granted)
+                              + secret_steps(tmp_path, granted, faults)):
             try:
                 step()
             except AwsError as err:

@@ -84,8 +84,10 @@ BAD_BOTH = [
 SCHEMA_LOOSER = {
     "cross-field: below must be lower than above (Stock model_validator)":
         _doc(stocks=[{"symbol": "F", "above": 10, "below": 12}]),
-    "cross-field: alphavantage needs api_key_parameter (Quotes model_validator)":
-        _doc(quotes={"provider": "alphavantage"}),
+    "cross-field: alphavantage needs a key source, null asks for none (Quotes model_validator)":
+        _doc(quotes={"provider": "alphavantage", "api_key_parameter": None}),
+    "cross-field: at most one of api_key_parameter and api_key_secret (Quotes model_validator)":
+        _doc(quotes={"api_key_parameter": "/x/key", "api_key_secret": "x/key"}),
     "cross-field: threshold needs change_percent or a price rule (Config model_validator)":
         _doc(alert={"mode": "threshold", "change_percent": None}),
     "tickers are normalised (strip, upper) before the check, so the schema only asks for text":
@@ -149,7 +151,8 @@ LOOSER_BAD_CASES = {
     MINIMAL.replace("[TSLA, F, GM]", "[TSLA, tsla]"): "duplicates only after upper-casing",
     MINIMAL + 'schedule: "cron(0 14 * * MON-FRI *)"\n': "cron without '?' (checked in Python)",
     MINIMAL + 'schedule: "rate(5 minute)"\n': "rate's unit and number (checked in Python)",
-    MINIMAL + "quotes: {provider: alphavantage}\n": "alphavantage without a key (cross-field)",
+    MINIMAL + "quotes: {provider: alphavantage, api_key_parameter: null}\n":
+        "alphavantage without a key (cross-field)",
     MINIMAL + "alert: {mode: threshold, change_percent: null}\n":
         "threshold without a rule (cross-field)",
     MINIMAL.replace("[TSLA, F, GM]", "[{symbol: F, above: 10, below: 12}]"):

@@ -138,7 +138,10 @@ def down(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
          output: OutputOpt = Output.human, debug: DebugOpt = False,
          count: CountOpt = None, participants: ParticipantsOpt = None, parallel: ParallelOpt = 8,
          regions: RegionsOpt = None, assume_role: AssumeOpt = None,
-         assume_role_file: AssumeFileOpt = None) -> None:
+         assume_role_file: AssumeFileOpt = None,
+         delete_secret: Annotated[bool, typer.Option(
+             "--delete-secret", help="Also delete the stored API key ('secret set'), if this "
+             "stack owns it. Without it the key is kept.")] = False) -> None:
     """Delete everything this stack owns, newest first; leaves what it does not own alone.
 
     Needs only the config (no local state). Asks for confirmation unless --yes; without a
@@ -155,6 +158,12 @@ def down(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
             raise InputError("'down' deletes the whole stack and needs confirmation, but "
                              "there is no terminal to ask on.",
                              hint="Pass --yes to confirm in scripts.")
+        if fleet.wanted and delete_secret:
+            raise InputError("--delete-secret works on one stack at a time; it cannot be "
+                             "combined with --count, --participants, --regions or "
+                             "--assume-role.",
+                             hint="Run 'down' for the stacks, then 'down --delete-secret' with "
+                             "the config of the stack whose stored key should go.")
         if fleet.wanted:
             return _fleet("down", fleet, config, profile, region, output, yes)
         target = resolve(config, profile, region)
@@ -162,12 +171,16 @@ def down(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
             the_plan, _ = pipelines.plan(target, keep=False)
         if the_plan.has_writes and not yes:
             render.console(stderr=True).print(render.plan_table(the_plan, "down"))
-            if not typer.confirm(f"Delete stack {the_plan.stack} in {the_plan.region}?",
+            key = " and its API key" if delete_secret else ""
+            if not typer.confirm(f"Delete stack {the_plan.stack}{key} in {the_plan.region}?",
                                  err=True):
                 _cancelled(output)
         with spinner("deleting") as status:
             done = pipelines.down(target, the_plan, step_printer(status))
         _report("down", the_plan, done, output)
+        from provision.cli.secret_commands import after_down
+
+        after_down(target, delete_secret, yes, the_plan.has_writes)
     run(debug, body, output, "down")
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic import model_validator as _model_validator
 
+from provision.config import secrets as keys
 from provision.config import validators as v
 from provision.config.iam import IamSettings
 from provision.config.regions import check_region
@@ -123,12 +124,24 @@ class FunctionSettings(_Model):
 class Quotes(_Model):
     provider: Literal["yahoo", "alphavantage"] = "yahoo"
     api_key_parameter: str | None = None
+    api_key_secret: str | None = None  # Secrets Manager name or ARN (config/secrets.py)
+    api_key_kms_key: str | None = None  # customer KMS key ARN for the parameter or secret
     base_url: str | None = None
 
     @field_validator("api_key_parameter")
     @classmethod
     def _param(cls, value: str | None) -> str | None:
         return None if value is None else v.check_ssm_name(value)
+
+    @field_validator("api_key_secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        return None if value is None else keys.check_secret(value)
+
+    @field_validator("api_key_kms_key")
+    @classmethod
+    def _kms_key(cls, value: str | None) -> str | None:
+        return None if value is None else keys.check_kms_key(value)
 
     @field_validator("base_url")
     @classmethod
@@ -140,9 +153,7 @@ class Quotes(_Model):
 
     @_model_validator(mode="after")
     def _key_needed(self) -> Quotes:
-        if self.provider == "alphavantage" and not self.api_key_parameter:
-            raise ValueError("provider alphavantage needs api_key_parameter: the name of an SSM "
-                             "SecureString parameter that holds your Alpha Vantage API key")
+        keys.check_sources(self.api_key_parameter, self.api_key_secret, self.provider)
         return self
 
 
@@ -164,6 +175,11 @@ class Config(_Model):
     alert: Alert = Alert()
     iam: IamSettings = IamSettings()
     tags: dict[str, str] = Field(default_factory=dict, max_length=TAGS_MAX)
+
+    @_model_validator(mode="before")
+    @classmethod
+    def _default_key_source(cls, data: Any) -> Any:
+        return keys.with_default_source(data)
 
     @field_validator("name")
     @classmethod
@@ -211,6 +227,11 @@ class Config(_Model):
         if self.alert.mode == "threshold" and not (self.alert.change_percent or has_price_rule):
             raise ValueError("alert.mode threshold needs alert.change_percent or an above/below "
                              "price on at least one stock, or nothing could ever fire")
+        return self
+
+    @_model_validator(mode="after")
+    def _key_region(self) -> Config:
+        keys.check_kms_region(self.quotes.api_key_kms_key, self.region)
         return self
 
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from provision.config.regions import partition_of
 from provision.policies import VERSION, Document
+from provision.security.key_scopes import CONDITIONS, key_store, kms_key
 from provision.stack import Stack
 
 READ = ("up", "down", "status")
@@ -41,7 +43,18 @@ SCOPES: dict[str, tuple[str, Callable[[Stack], list[str]]]] = {
     "topic": ("AlertTopic", lambda s: [s.topic_arn]),
     "function": ("Function", lambda s: [s.function_arn]),
     "rule": ("ScheduleRule", lambda s: [s.rule_arn]),
+    # The stored API key ('secret set', 'down --delete-secret'): where the config reads it, or,
+    # with no source configured, the default name of each store 'secret set' may write.
+    "api-key-parameter": ("ApiKeyParameter", lambda s: key_store(s, "ssm")),
+    "api-key-secret": ("ApiKeySecret", lambda s: key_store(s, "secretsmanager")),
+    # quotes.api_key_kms_key: the customer key, only through the store that uses it (CONDITIONS)
+    "kms-ssm": ("ApiKeyParameterKmsKey", lambda s: kms_key(s, "ssm")),
+    "kms-secretsmanager": ("ApiKeySecretKmsKey", lambda s: kms_key(s, "secretsmanager")),
 }
+
+SECRET_SET = ("secret set",)
+DELETE_SECRET = ("down --delete-secret",)
+
 
 NEEDS: tuple[Need, ...] = (
     Need("iam:GetRole", "role", READ, "read the role, its trust policy and tags"),
@@ -117,6 +130,29 @@ NEEDS: tuple[Need, ...] = (
     Need("events:RemoveTargets", "rule", ("up", "down"), "remove stray targets; empty the "
          "rule before deleting it"),
     Need("events:DeleteRule", "rule", DOWN, "delete the rule"),
+) + (
+    Need("ssm:ListTagsForResource", "api-key-parameter", SECRET_SET + DELETE_SECRET,
+         "learn whether the key parameter exists and is this stack's (one call, scoped)"),
+    Need("ssm:PutParameter", "api-key-parameter", SECRET_SET,
+         "store the key as a SecureString"),
+    Need("ssm:AddTagsToResource", "api-key-parameter", SECRET_SET,
+         "tag the parameter (also needed by PutParameter with Tags)"),
+    Need("ssm:DeleteParameter", "api-key-parameter", DELETE_SECRET, "delete the parameter"),
+    Need("secretsmanager:DescribeSecret", "api-key-secret", SECRET_SET + DELETE_SECRET,
+         "learn whether the secret exists, is this stack's or is scheduled for deletion"),
+    Need("secretsmanager:CreateSecret", "api-key-secret", SECRET_SET, "create the secret"),
+    Need("secretsmanager:PutSecretValue", "api-key-secret", SECRET_SET,
+         "replace the key in an existing secret"),
+    Need("secretsmanager:TagResource", "api-key-secret", SECRET_SET,
+         "tag the secret (also needed by CreateSecret with Tags)"),
+    Need("secretsmanager:DeleteSecret", "api-key-secret", DELETE_SECRET,
+         "delete the secret, without a recovery window"),
+    Need("kms:Encrypt", "kms-ssm", SECRET_SET, "SSM encrypts a standard SecureString with "
+         "the customer key as the caller (only through SSM: kms:ViaService)"),
+    Need("kms:GenerateDataKey", "kms-secretsmanager", SECRET_SET, "Secrets Manager encrypts "
+         "the secret with the customer key as the caller (only through Secrets Manager)"),
+    Need("kms:Decrypt", "kms-secretsmanager", SECRET_SET, "CreateSecret with a customer key "
+         "also needs it (its documentation); only through Secrets Manager"),
 )
 
 # Why each Resource "*" cannot be narrower (Service Authorization Reference: no resource type).
@@ -157,9 +193,12 @@ NOT_NEEDED: tuple[tuple[str, str], ...] = (
     ("iam:AttachRolePolicy, iam:CreatePolicy", "stock-alert attaches no managed policy; the "
      "role holds inline policies only."),
     ("iam:PassRole on '*' or to any service", "only this role, only to Lambda."),
-    ("kms:*", "the topic uses the AWS-managed key alias/aws/sns."),
-    ("sns:Publish, ssm:GetParameter", "the function's grants, not the operator's; add them "
-     "only if you use 'invoke --local', which runs the code with your credentials."),
+    ("kms:*", "the topic uses the AWS-managed key alias/aws/sns; with quotes.api_key_kms_key, "
+     "'secret set' needs only kms:Encrypt (SSM) or kms:GenerateDataKey and kms:Decrypt "
+     "(Secrets Manager) on that key, through that service."),
+    ("sns:Publish, ssm:GetParameter, secretsmanager:GetSecretValue", "the function's grants, "
+     "not the operator's; add them only if you use 'invoke --local', which runs the code "
+     "with your credentials."),
     ("logs:CreateLogStream, logs:PutLogEvents", "only the function writes logs."),
 )
 
@@ -177,8 +216,12 @@ def policy(stack: Stack) -> Document:
     apart = SEPARATE if condition else ("iam:PassRole",)
     for scope, (sid, resources) in SCOPES.items():
         names = [n.action for n in needs if n.scope == scope and n.action not in apart]
+        if not resources(stack):
+            continue  # e.g. no API key source in the config
         statements.append({"Sid": sid, "Effect": "Allow", "Action": names,
                            "Resource": resources(stack)})
+        if sid in CONDITIONS:
+            statements[-1]["Condition"] = CONDITIONS[sid](stack)
     if condition:
         statements.append({"Sid": "CreateRoleOnlyWithTheBoundary", "Effect": "Allow",
                            "Action": [a for a in BOUNDED if a in {n.action for n in needs}],
@@ -194,7 +237,10 @@ def rows(stack: Stack) -> list[tuple[str, str, str, str]]:
     out = []
     condition = boundary_condition(stack)
     for need in granted(stack):
-        resource = ", ".join(SCOPES[need.scope][1](stack))
+        named = SCOPES[need.scope][1](stack)
+        if not named and not need.scope.startswith("kms-"):
+            continue  # the config rules this store out
+        resource = ", ".join(named) or "the key in quotes.api_key_kms_key, when it is set"
         if condition and need.action in BOUNDED:
             resource += f" (iam:PermissionsBoundary = {stack.config.iam.permissions_boundary})"
         why = need.why
@@ -202,6 +248,10 @@ def rows(stack: Stack) -> list[tuple[str, str, str, str]]:
             why = f"{why}. Resource '*': {WILDCARD[need.action]}"
         if need.action == "iam:PassRole":
             resource += " (iam:PassedToService = lambda.amazonaws.com)"
+        sid = SCOPES[need.scope][0]
+        if sid in CONDITIONS:
+            via = CONDITIONS[sid](stack)["StringEquals"]["kms:ViaService"]
+            resource += f" (kms:ViaService = {via})"
         out.append((need.action, resource, ", ".join(need.commands), why))
     return out
 
@@ -220,21 +270,6 @@ def markdown(stack: Stack) -> str:
     lines += ["", "Not granted, on purpose:", ""]
     lines += [f"- `{a}`: {why}" for a, why in NOT_NEEDED]
     return "\n".join(lines) + "\n"
-
-
-def partition_of(region: str) -> str:
-    """The partition a region belongs to, from botocore's local partitions.json (no AWS call)."""
-    import json
-    import re
-    from pathlib import Path
-
-    import botocore
-
-    data = json.loads((Path(botocore.__file__).parent / "data" / "partitions.json").read_text())
-    for part in data["partitions"]:
-        if region in part["regions"] or re.fullmatch(part["regionRegex"], region):
-            return str(part["id"])
-    return "aws"
 
 
 def operator_stack(target: object, account: str | None) -> tuple[Stack, str]:

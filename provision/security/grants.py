@@ -27,6 +27,15 @@ WHY: dict[str, str] = {
     "ssm:GetParameter": (
         "reads the quote provider's API key from the one parameter named in the config "
         "(quotes.api_key_parameter), so the key never sits in the function's environment."),
+    "secretsmanager:GetSecretValue": (
+        "reads the quote provider's API key from the one secret named in the config "
+        "(quotes.api_key_secret). Given by name, the resource is NAME-??????: Secrets Manager "
+        "ends every secret's ARN in '-' and 6 random characters, and '??????' matches exactly "
+        "those, where '*' would also match other secrets whose names start with NAME."),
+    "kms:Decrypt": (
+        "decrypts the API key with the customer key named in quotes.api_key_kms_key, and only "
+        "when SSM or Secrets Manager asks on the function's behalf (kms:ViaService), so the "
+        "role cannot use the key for anything else."),
 }
 
 # (action, resource it would cover, why it is not granted)
@@ -48,12 +57,13 @@ NOT_GRANTED: tuple[tuple[str, str, str], ...] = (
     ("kms:Decrypt, kms:*", "*",
      "the topic uses the AWS-managed key alias/aws/sns and a SecureString parameter the "
      "AWS-managed alias/aws/ssm; their key policies let SNS and SSM use them for callers in "
-     "the account, so the role needs no KMS grant."),
+     "the account, so the role needs no KMS grant (with quotes.api_key_kms_key it gets "
+     "kms:Decrypt on that one key, through SSM or Secrets Manager only)."),
     ("ec2:CreateNetworkInterface (AWSLambdaVPCAccessExecutionRole)", "*",
      "the function runs outside any VPC and reaches the quote API over Lambda's own "
      "internet access."),
     ("secretsmanager:GetSecretValue", "*",
-     "the API key lives in SSM Parameter Store, not Secrets Manager."),
+     "the function reads at most the one secret named in quotes.api_key_secret."),
     ("iam:PassRole, lambda:InvokeFunction", "*",
      "the function never hands its role on or invokes anything; EventBridge invokes it "
      "through the function's resource policy, limited to this rule and account."),
