@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic import model_validator as _model_validator
 
 from provision.config import validators as v
+from provision.config.network import Network
 from provision.config.regions import check_region
 from provision.config.schedule import check_schedule
 from provision.config.yamlfile import load_yaml
@@ -162,6 +163,7 @@ class Config(_Model):
     quotes: Quotes = Quotes()
     alert: Alert = Alert()
     tags: dict[str, str] = Field(default_factory=dict, max_length=TAGS_MAX)
+    network: Network | None = None
 
     @field_validator("name")
     @classmethod
