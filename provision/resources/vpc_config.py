@@ -27,8 +27,8 @@ KNOWN: dict[tuple[str, str], str] = {}  # (region, group name) -> id, as read or
 def check_network(aws: Aws, subnet_ids: tuple[str, ...], given_ids: tuple[str, ...]) -> str:
     """The subnets' one VPC, after checking that the subnets and the given groups exist in
     this region and all belong to it; InputError (exit 2) naming what is wrong otherwise."""
-    subnets = _described(aws, "describe_subnets", "Subnets", "InvalidSubnetID.NotFound",
-                         "subnet_ids", SubnetIds=list(subnet_ids))
+    subnets = _described(aws, "describe_subnets", "Subnets", "subnet-id", "SubnetId",
+                         "subnet_ids", subnet_ids)
     vpcs = {s["SubnetId"]: s["VpcId"] for s in subnets}
     if len(set(vpcs.values())) > 1:
         where = ", ".join(f"{s} in {v}" for s, v in sorted(vpcs.items()))
@@ -36,9 +36,8 @@ def check_network(aws: Aws, subnet_ids: tuple[str, ...], given_ids: tuple[str, .
                          hint="A Lambda function attaches to one VPC: list subnets of one VPC.")
     vpc = next(iter(vpcs.values()))
     if given_ids:
-        groups = _described(aws, "describe_security_groups", "SecurityGroups",
-                            "InvalidGroup.NotFound", "security_group_ids",
-                            GroupIds=list(given_ids))
+        groups = _described(aws, "describe_security_groups", "SecurityGroups", "group-id",
+                            "GroupId", "security_group_ids", given_ids)
         elsewhere = sorted(f"{g['GroupId']} is in {g.get('VpcId')}" for g in groups
                            if g.get("VpcId") != vpc)
         if elsewhere:
@@ -50,18 +49,21 @@ def check_network(aws: Aws, subnet_ids: tuple[str, ...], given_ids: tuple[str, .
     return vpc
 
 
-def _described(aws: Aws, operation: str, key: str, missing: str, where: str,
-               **params: Any) -> list[dict[str, Any]]:
-    try:
-        return list(aws.call("ec2", operation, **params).get(key, []))
-    except AwsError as err:
-        if err.code != missing:
-            raise
-        detail = str(err.message).split(": ", 2)[-1]
+def _described(aws: Aws, operation: str, key: str, name: str, id_key: str, where: str,
+               ids: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Every one of `ids`, read with an id filter: unlike the ids parameter (one
+    InvalidSubnetID.NotFound / InvalidGroup.NotFound for the whole call), a filter answers with
+    what exists, so the message can name exactly the ids that do not."""
+    found = [item for page in aws.pages("ec2", operation,
+                                        Filters=[{"Name": name, "Values": list(ids)}])
+             for item in page.get(key, [])]
+    missing = [i for i in ids if i not in {item[id_key] for item in found}]
+    if missing:
         raise InputError(
-            f"network.{where}: {detail} (region {aws.region}).",
+            f"network.{where}: {', '.join(missing)} not found in region {aws.region}.",
             hint=f"Check the id; it must exist in the stack's region {aws.region} (an id from "
-            "another region or account is not found here).") from None
+            "another region or account is not found here).")
+    return found
 
 
 # the function's VpcConfig ------------------------------------------------------------------
