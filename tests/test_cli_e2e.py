@@ -278,9 +278,11 @@ def test_changes_and_drift_write_only_what_differs(
     assert status.returncode == 0, status.stderr
     assert writes(aws_proxy) == []
     rows = by_kind(_json(status.stdout)["resources"])
+    # security-group: no network in this config, so nothing to read and nothing to differ
     assert {k: r["state"] for k, r in rows.items()} == dict.fromkeys(
-        ["role", "log-group", "topic", "function", "schedule"], "in sync"
+        ["role", "log-group", "topic", "security-group", "function", "schedule"], "in sync"
     )
+    assert rows["security-group"]["exists"] is False
     assert rows["function"]["attributes"]["memory_mb"] == 128
     assert sorted(
         (s["protocol"], s["endpoint"]) for s in rows["topic"]["attributes"]["subscriptions"]

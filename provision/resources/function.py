@@ -35,8 +35,11 @@ class WantedFunction:
         params = {CONFIG_KEYS[f]: v for f, v in wanted.items() if f != "environment"}
         if "environment" in wanted:
             params["Environment"] = {"Variables": wanted["environment"]}
-        if fields is None and not self.settings["vpc"]["SubnetIds"]:
-            params.pop("VpcConfig", None)  # not in a VPC: say nothing (create, export)
+        if "VpcConfig" in params and params["VpcConfig"] is None:  # not in a VPC
+            if fields is None:
+                del params["VpcConfig"]  # create, export: say nothing
+            else:
+                params["VpcConfig"] = {"SubnetIds": [], "SecurityGroupIds": []}  # detach
         return params
 
 
@@ -66,7 +69,7 @@ class Function(Kind[WantedFunction, ObservedFunction]):
 
     def read(self, aws: Aws, wanted: WantedFunction) -> ObservedFunction | None:
         found = read_function(aws, wanted.name)
-        if found is None or not found.settings["vpc"]["SecurityGroupIds"]:
+        if found is None or not found.settings["vpc"]:
             return found
         seen = seen_vpc(aws, wanted.settings["vpc"], found.settings["vpc"], wanted.tags[STACK_TAG])
         return replace(found, settings={**found.settings, "vpc": seen})

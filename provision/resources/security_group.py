@@ -132,15 +132,20 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
     # pure ------------------------------------------------------------------------------------
     def diff(self, wanted: WantedSecurityGroup, observed: ObservedSecurityGroup | None,
              keep: bool) -> Action[WantedSecurityGroup, ObservedSecurityGroup]:
-        if wanted.makes_group or not keep or observed is None:
-            return super().diff(wanted, observed, keep and wanted.makes_group)
+        if wanted.makes_group:
+            return super().diff(wanted, observed, keep)
+        mine = observed is not None and ownership(wanted.tags, observed.tags) == "ours"
+        if mine and not keep:
+            return super().diff(wanted, observed, keep)  # down deletes what we made earlier
+        why = ("absent: no network in the config" if not wanted.enabled
+               else "kept until 'down': network names its own security groups" if mine
+               else "absent: network names its own security groups")
         # network: names its own groups now, and ours is still there: Lambda may hold it for
         # up to 45 minutes after the function switches groups, so 'up' leaves it to 'down'.
-        mine = ownership(wanted.tags, observed.tags) == "ours"
-        note = (f"{observed.group_id} is no longer used by the config; 'down' deletes it",)
+        note = (f"{observed.group_id} is no longer used by the config; 'down' deletes it",
+                ) if mine and observed else ()
         return Action(kind=self.name, name=wanted.name, op=Op.NOOP, wanted=wanted,
-                      observed=observed, reason="not managed (network names its groups)",
-                      notes=note if mine else ())
+                      observed=observed, reason=why, notes=note)
 
     def changes(self, wanted: WantedSecurityGroup,
                 observed: ObservedSecurityGroup | None) -> Changes:

@@ -67,29 +67,33 @@ def _described(aws: Aws, operation: str, key: str, name: str, id_key: str, where
 
 
 # the function's VpcConfig ------------------------------------------------------------------
-def vpc_setting(stack: Stack) -> dict[str, list[str]]:
-    """The function's wanted VpcConfig; the group stock-alert makes is named, not its id
-    (unknown until it exists): `seen_vpc` and `vpc_params` translate."""
+def vpc_setting(stack: Stack) -> dict[str, list[str]] | None:
+    """The function's wanted VpcConfig, None outside a VPC. The group stock-alert makes is
+    named, not its id (unknown until it exists): `seen_vpc` and `vpc_params` translate."""
     net = stack.config.network
     if net is None:
-        return {"SubnetIds": [], "SecurityGroupIds": []}
+        return None
     groups = list(net.security_group_ids) or [stack.security_group_name]
     return {"SubnetIds": sorted(net.subnet_ids), "SecurityGroupIds": sorted(groups)}
 
 
-def plain_vpc(config: dict[str, Any] | None) -> dict[str, list[str]]:
-    """Lambda's VpcConfig as ids only (absent, or empty lists when the function is detached)."""
+def plain_vpc(config: dict[str, Any] | None) -> dict[str, list[str]] | None:
+    """Lambda's VpcConfig as ids only; None when the function is in no VPC (GetFunction leaves
+    VpcConfig out, or, after a detach, answers it with empty lists)."""
     config = config or {}
-    return {"SubnetIds": sorted(config.get("SubnetIds") or []),
-            "SecurityGroupIds": sorted(config.get("SecurityGroupIds") or [])}
+    subnets, groups = config.get("SubnetIds") or [], config.get("SecurityGroupIds") or []
+    if not subnets and not groups:
+        return None
+    return {"SubnetIds": sorted(subnets), "SecurityGroupIds": sorted(groups)}
 
 
-def seen_vpc(aws: Aws, wanted: dict[str, list[str]], seen: dict[str, list[str]],
+def seen_vpc(aws: Aws, wanted: dict[str, list[str]] | None, seen: dict[str, list[str]],
              stack_name: str) -> dict[str, list[str]]:
     """The function's observed VpcConfig with our group's id replaced by its name, read by id
     (one call, only when the function uses groups the config does not name by id)."""
-    names = [g for g in wanted["SecurityGroupIds"] if not GROUP_ID.match(g)]
-    unknown = [g for g in seen["SecurityGroupIds"] if g not in wanted["SecurityGroupIds"]]
+    want = wanted["SecurityGroupIds"] if wanted else []
+    names = [g for g in want if not GROUP_ID.match(g)]
+    unknown = [g for g in seen["SecurityGroupIds"] if g not in want]
     if not names or not unknown:
         return seen
     try:
