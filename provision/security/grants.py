@@ -27,6 +27,27 @@ WHY: dict[str, str] = {
     "ssm:GetParameter": (
         "reads the quote provider's API key from the one parameter named in the config "
         "(quotes.api_key_parameter), so the key never sits in the function's environment."),
+    # network: (issue 12), the actions of AWSLambdaVPCAccessExecutionRole, scoped
+    "ec2:CreateNetworkInterface": (
+        "lets Lambda create the function's network interfaces (Hyperplane ENIs) when it is "
+        "attached to the VPC; only in the config's subnets, with the config's groups or the "
+        "group tagged as this stack's."),
+    "ec2:DeleteNetworkInterface": (
+        "lets Lambda delete those interfaces when the function is detached or deleted; only "
+        "interfaces in the config's subnets."),
+    "ec2:AssignPrivateIpAddresses": (
+        "lets Lambda give its interfaces more addresses as the function scales; only "
+        "interfaces in the config's subnets."),
+    "ec2:UnassignPrivateIpAddresses": (
+        "lets Lambda release those addresses again; only interfaces in the config's subnets."),
+    "ec2:DescribeNetworkInterfaces": (
+        "lets Lambda find the interfaces it made. Resource '*': IAM has no resource type for "
+        "EC2 Describe calls (Service Authorization Reference), so they cannot be narrower; "
+        "they only read."),
+    "ec2:DescribeSubnets": (
+        "lets Lambda read the config's subnets (their VPC and zone) to place the interfaces. "
+        "Resource '*': IAM has no resource type for EC2 Describe calls (Service Authorization "
+        "Reference); they only read."),
 }
 
 # (action, resource it would cover, why it is not granted)
@@ -50,8 +71,8 @@ NOT_GRANTED: tuple[tuple[str, str, str], ...] = (
      "AWS-managed alias/aws/ssm; their key policies let SNS and SSM use them for callers in "
      "the account, so the role needs no KMS grant."),
     ("ec2:CreateNetworkInterface (AWSLambdaVPCAccessExecutionRole)", "*",
-     "the function runs outside any VPC and reaches the quote API over Lambda's own "
-     "internet access."),
+     "without network: the function runs outside any VPC and reaches the quote API over "
+     "Lambda's own internet access; with it, only in the config's subnets and groups."),
     ("secretsmanager:GetSecretValue", "*",
      "the API key lives in SSM Parameter Store, not Secrets Manager."),
     ("iam:PassRole, lambda:InvokeFunction", "*",
