@@ -180,11 +180,9 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
             return
         group_id = made["GroupId"]
         KNOWN[(aws.region, wanted.name)] = group_id
-        aws.call("ec2", "authorize_security_group_egress", GroupId=group_id,
-                 IpPermissions=list(wanted.egress.values()))
+        _rules(aws, "authorize_security_group_egress", group_id, list(wanted.egress.values()))
         # The allow-all rule EC2 adds to every new group: a real extra write.
-        aws.call("ec2", "revoke_security_group_egress", GroupId=group_id,
-                 IpPermissions=[ALLOW_ALL])
+        _rules(aws, "revoke_security_group_egress", group_id, [ALLOW_ALL])
 
     def _adopt(self, aws: Aws, wanted: WantedSecurityGroup, vpc: str) -> None:
         found = self._named(aws, wanted.name, vpc)
@@ -204,12 +202,11 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
         drop = [observed.egress[c.item] for c in changes if c.field == "egress" and c.old]
         inbound = [observed.ingress[c.item] for c in changes if c.field == "ingress"]
         if add:  # first, so the function never loses its HTTPS route meanwhile
-            aws.call("ec2", "authorize_security_group_egress", GroupId=gid, IpPermissions=add)
+            _rules(aws, "authorize_security_group_egress", gid, add)
         if drop:
-            aws.call("ec2", "revoke_security_group_egress", GroupId=gid, IpPermissions=drop)
+            _rules(aws, "revoke_security_group_egress", gid, drop)
         if inbound:
-            aws.call("ec2", "revoke_security_group_ingress", GroupId=gid,
-                     IpPermissions=inbound)
+            _rules(aws, "revoke_security_group_ingress", gid, inbound)
         apply_tags(changes,
                    lambda tags: aws.call("ec2", "create_tags", Resources=[gid],
                                          Tags=as_list(tags)),
@@ -220,6 +217,24 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
                observed: ObservedSecurityGroup) -> None:
         delete_waiting_for_enis(aws, observed.group_id, wanted.name)
         KNOWN.pop((aws.region, wanted.name), None)
+
+
+def _rules(aws: Aws, operation: str, group_id: str, permissions: list[dict[str, Any]]) -> None:
+    """Authorize or revoke rules. A rule already there (InvalidPermission.Duplicate) or already
+    gone (InvalidPermission.NotFound) is done: botocore sends a call again when its answer was
+    lost, and the first attempt may have taken effect (EC2 API "Error codes")."""
+    done = ("InvalidPermission.Duplicate" if operation.startswith("authorize")
+            else "InvalidPermission.NotFound")
+    try:
+        aws.call("ec2", operation, GroupId=group_id, IpPermissions=permissions)
+    except AwsError as err:
+        if err.code != done:
+            raise
+        if len(permissions) > 1:  # EC2 refused the whole batch for one rule: one at a time
+            for permission in permissions:
+                _rules(aws, operation, group_id, [permission])
+            return
+        log.info("%s %s: %s, nothing to do", operation, group_id, done)
 
 
 def _observed(group: dict[str, Any]) -> ObservedSecurityGroup:
