@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from provision.policies import VERSION, Document
+from provision.security import network_deployer
 from provision.stack import Stack
 
 READ = ("up", "down", "status")
@@ -156,6 +157,7 @@ def policy(stack: Stack) -> Document:
     statements.append({"Sid": "PassExecutionRoleToLambdaOnly", "Effect": "Allow",
                        "Action": "iam:PassRole", "Resource": stack.role_arn,
                        "Condition": PASS_ROLE_CONDITION})
+    statements += network_deployer.statements(stack)  # with network: only (issue 12)
     return {"Version": VERSION, "Statement": statements}
 
 
@@ -170,7 +172,7 @@ def rows(stack: Stack) -> list[tuple[str, str, str, str]]:
         if need.action == "iam:PassRole":
             resource += " (iam:PassedToService = lambda.amazonaws.com)"
         out.append((need.action, resource, ", ".join(need.commands), why))
-    return out
+    return out + network_deployer.rows(stack)
 
 
 def markdown(stack: Stack) -> str:
