@@ -22,7 +22,7 @@ from provision import pipelines
 from provision.errors import AwsError
 from provision.resources import security_group
 from tests.support import faults
-from tests.support.awsproxy import Error, LoseResponse
+from tests.support.awsproxy import Error, LoseResponse, role_not_assumable
 from tests.support.inprocess import FakeClock, target
 from tests.test_network_moto import aws, ec2, group, make_vpc, network_config, vpc_config
 
@@ -154,3 +154,23 @@ def test_no_network_makes_no_ec2_call(aws: None, ec2_errors: faults.FaultInjecto
     assert ec2_errors.count("ec2") == 0
     assert ec2().describe_security_groups(Filters=[
         {"Name": "group-name", "Values": ["t1-fn-sg"]}])["SecurityGroups"] == []
+
+
+def test_a_new_eni_grant_that_has_not_propagated_is_waited_out(
+        aws: None, ec2_errors: faults.FaultInjector, tmp_path: Path) -> None:
+    """Right after 'up' writes the role's t1-vpc-enis policy, Lambda can still see the role
+    without it and refuses CreateFunction with InvalidParameterValueException "The provided
+    execution role does not have permissions to call CreateNetworkInterface on EC2"
+    (github.com/serverless/serverless/issues/1966, github.com/aws/aws-sam-cli/issues/617).
+    That is IAM's eventual consistency: retried like "cannot be assumed", on the fake clock."""
+    vpc, subnets = make_vpc()
+    refused = Error(400, "InvalidParameterValueException", "The provided execution role does "
+                    "not have permissions to call CreateNetworkInterface on EC2")
+    assert refused.status == role_not_assumable().status
+    ec2_errors.inject(refused, service="lambda", operation="CreateFunction", times=3)
+    clock = FakeClock()
+    prepared, _ = target(network_config(tmp_path, subnets), clock)
+    pipelines.up(prepared)
+    assert ec2_errors.count("lambda", "CreateFunction") == 4
+    assert len(clock.sleeps) == 3 and 0 < clock.now < 10
+    assert vpc_config()["SecurityGroupIds"] == [group(vpc)["GroupId"]]  # type: ignore[index]

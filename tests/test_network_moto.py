@@ -190,3 +190,6 @@ def test_removing_network_detaches_the_function(aws: None, tmp_path: Path) -> No
     assert vpc_config().get("SubnetIds", []) == []
     assert vpc_config().get("SecurityGroupIds", []) == []
     assert not [c for c in calls.calls if c.startswith("ec2:")]  # no network: no EC2 call
+    _, calls = target(plain)
+    pipelines.up(_)
+    assert calls.writes() == []
