@@ -236,6 +236,7 @@ def test_changes_and_drift_write_only_what_differs(
     actions = _actions(_json(planned.stdout))
     assert {k: a["op"] for k, a in actions.items()} == {
         "role": "no change", "log-group": "no change", "topic": "no change",
+        "security-group": "no change",  # issue 12: no network in this config, a no-op
         "function": "update", "schedule": "update",
     }
     assert [c["field"] for c in actions["schedule"]["changes"]] == ["schedule"]
@@ -361,6 +362,7 @@ def test_foreign_role_blocks_up_and_down_leaves_it(
     assert {r["kind"]: r["state"] for r in _json(status.stdout)["resources"]} == {
         "role": "foreign", "log-group": "missing", "topic": "missing", "function": "missing",
         "schedule": "missing",
+        "security-group": "in sync",  # issue 12: no network, a no-op row (exists: false)
     }
 
     aws_proxy.reset_calls()
