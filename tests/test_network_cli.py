@@ -13,6 +13,7 @@ import pytest
 from tests.support.awsproxy import AwsProxy
 from tests.support.cli_helpers import direct, one_paragraph, writes
 from tests.support.configs import MINIMAL, write_config
+from tests.support.inventory import leftovers
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(120)]
 Cli = Callable[..., Any]
@@ -78,7 +79,8 @@ def test_an_unknown_group_exits_2(cli: Cli, aws_proxy: AwsProxy, moto_server: st
 
 
 def test_lifecycle_up_noop_status_down(cli: Cli, aws_proxy: AwsProxy, moto_server: str,
-                                       tmp_path: Path) -> None:
+                                       tmp_path: Path, inventory_now: Callable[[], Any]
+                                       ) -> None:
     vpc, subnets = _vpc(moto_server, "10.1.0.0/16")
     _config(tmp_path, subnets)
     ec2 = direct(moto_server, "ec2")
@@ -109,6 +111,7 @@ def test_lifecycle_up_noop_status_down(cli: Cli, aws_proxy: AwsProxy, moto_serve
     down = cli("down", "--yes")
     assert down.returncode == 0, down.stderr
     assert ours() == []
+    assert leftovers(inventory_now()) == {}  # and nothing else of the stack either
     aws_proxy.reset_calls()
     assert cli("down", "--yes").returncode == 0
     assert writes(aws_proxy) == []
