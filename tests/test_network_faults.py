@@ -174,3 +174,19 @@ def test_a_new_eni_grant_that_has_not_propagated_is_waited_out(
     assert ec2_errors.count("lambda", "CreateFunction") == 4
     assert len(clock.sleeps) == 3 and 0 < clock.now < 10
     assert vpc_config()["SecurityGroupIds"] == [group(vpc)["GroupId"]]  # type: ignore[index]
+
+
+def test_a_new_group_not_yet_visible_is_waited_for(
+        aws: None, ec2_errors: faults.FaultInjector, tmp_path: Path) -> None:
+    """EC2 API reference, "Eventual consistency": right after CreateSecurityGroup, a call
+    naming the new group may return InvalidGroup.NotFound (github.com/boto/boto3/issues/620,
+    github.com/hashicorp/packer/issues/1322). The 443 rule is added once EC2 sees the group."""
+    vpc, subnets = make_vpc()
+    missing = Error(400, "InvalidGroup.NotFound", "The security group 'sg-0' does not exist")
+    ec2_errors.inject(missing, service="ec2", operation="AuthorizeSecurityGroupEgress", times=2)
+    clock = FakeClock()
+    pipelines.up(target(network_config(tmp_path, subnets), clock)[0])
+    assert ec2_errors.count("ec2", "AuthorizeSecurityGroupEgress") == 3
+    assert clock.sleeps == [0.5, 1.0]
+    [egress] = group(vpc)["IpPermissionsEgress"]  # type: ignore[index]
+    assert egress["FromPort"] == 443

@@ -16,6 +16,7 @@ DependencyViolation; 'down' waits for that, bounded, with a progress line per tr
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,7 @@ ALLOW_ALL = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}  # EC2's
 ENI_RELEASE_WAIT_S = 45 * 60
 ENI_POLL_FIRST_S = 10.0
 ENI_POLL_CAP_S = 60.0
+NEW_GROUP_WAIT_S = 60.0  # how long a new group may stay invisible to EC2's own calls
 
 
 @dataclass(frozen=True)
@@ -181,9 +183,11 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
             return
         group_id = made["GroupId"]
         KNOWN[(aws.region, wanted.name)] = group_id
-        _rules(aws, "authorize_security_group_egress", group_id, list(wanted.egress.values()))
+        _settled(aws, lambda: _rules(aws, "authorize_security_group_egress", group_id,
+                                     list(wanted.egress.values())))
         # The allow-all rule EC2 adds to every new group: a real extra write.
-        _rules(aws, "revoke_security_group_egress", group_id, [ALLOW_ALL])
+        _settled(aws, lambda: _rules(aws, "revoke_security_group_egress", group_id,
+                                     [ALLOW_ALL]))
 
     def _adopt(self, aws: Aws, wanted: WantedSecurityGroup, vpc: str) -> None:
         found = self._named(aws, wanted.name, vpc)
@@ -218,6 +222,26 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
                observed: ObservedSecurityGroup) -> None:
         delete_waiting_for_enis(aws, observed.group_id, wanted.name)
         KNOWN.pop((aws.region, wanted.name), None)
+
+
+def _settled(aws: Aws, write: Callable[[], None]) -> None:
+    """A write to a group made moments ago: EC2 can answer InvalidGroup.NotFound until the new
+    group is visible ("Eventual consistency" in the EC2 API reference; hit by packer,
+    github.com/hashicorp/packer/issues/1322, and boto3, github.com/boto/boto3/issues/620).
+    Retried with capped doubling on the injected clock, for at most NEW_GROUP_WAIT_S."""
+    policy = aws.retry
+    start, delay = policy.clock(), 0.5
+    while True:
+        try:
+            return write()
+        except AwsError as err:
+            if err.code != "InvalidGroup.NotFound" or (
+                    policy.clock() - start + delay > NEW_GROUP_WAIT_S):
+                raise
+        log.info("the new security group is not visible to EC2 yet (InvalidGroup.NotFound); "
+                 "next try in %.1fs", delay)
+        policy.sleep(delay)
+        delay = min(delay * 2, 5.0)
 
 
 def _rules(aws: Aws, operation: str, group_id: str, permissions: list[dict[str, Any]]) -> None:
