@@ -101,6 +101,8 @@ def _row(action: AnyAction, observation: Observation, extra: tuple[str, ...] = (
     state = _STATE[action.op]
     if action.reason == CHANGED_IN_CONFIG:
         state = CHANGED_IN_CONFIG  # not drift: the config asks for something new
+    elif action.op is Op.NOOP and seen is None:
+        state = "not used"  # the config asks for none (e.g. no network:); the reason says why
     return StatusRow(action.kind, action.name,
                      exists=seen is not None and action.op is not Op.CREATE,
                      state=state, drift=drift,

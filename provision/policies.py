@@ -2,6 +2,8 @@
 
 Every statement names exact ARNs; there is no wildcard resource, no service:* action, and no
 logs:CreateLogGroup (the tool creates the log group itself, with retention and tags).
+With `network:`, the two EC2 Describe calls Lambda needs are the one exception: IAM authorises
+them only on "*" (VPC_DESCRIBE), so they get "*" in a statement of their own.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from provision.stack import Stack
+from provision.stack import STACK_TAG, Stack
 
 Document = dict[str, Any]
 VERSION = "2012-10-17"
@@ -47,6 +49,9 @@ def inline_policies(stack: Stack) -> dict[str, Document]:
             "Statement": [_statement("PublishOwnTopic", ["sns:Publish"], [stack.topic_arn])],
         },
     }
+    network = network_policy(stack)
+    if network:
+        policies[stack.policy_name("vpc-enis")] = network
     parameter = stack.api_key_parameter_arn
     if parameter:
         policies[stack.policy_name("read-api-key")] = {
@@ -74,6 +79,43 @@ def api_key_secret_policies(stack: Stack, policies: dict[str, Document]) -> dict
             "kms:ViaService": f"{service}.{stack.region}.amazonaws.com"}}
         statements.append(decrypt)
     return {name: {**found, "Statement": statements}} if statements else {}
+
+
+# The two EC2 actions Lambda's VPC access needs that IAM authorises only on "*" (Service
+# Authorization Reference: no resource type), granted on "*" alone, and nothing else is.
+VPC_DESCRIBE = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
+
+
+def network_policy(stack: Stack) -> Document | None:
+    """The ENI permissions Lambda needs to attach the function to the config's subnets (the
+    actions of AWSLambdaVPCAccessExecutionRole, Lambda Developer Guide "Giving Lambda functions
+    access to resources in an Amazon VPC"), scoped wherever EC2 allows: new interfaces only in
+    the config's subnets and groups (the group stock-alert makes: by its stack tag, its id is
+    unknown before it exists), and only interfaces in those subnets may be changed or deleted."""
+    net = stack.config.network
+    if net is None:
+        return None
+    subnets = [stack.ec2_arn(f"subnet/{s}") for s in net.subnet_ids]
+    groups = [stack.ec2_arn(f"security-group/{g}") for g in net.security_group_ids]
+    statements = [_statement("CreateEnisInOwnSubnets", ["ec2:CreateNetworkInterface"],
+                             [stack.ec2_arn("network-interface/*"), *subnets, *groups])]
+    if net.makes_group:
+        # IAM checks each resource of the call against the statements: the interface and the
+        # subnets are allowed above, the group here by its tag (the other two are repeated
+        # because the action requires them in every statement naming it; here the tag
+        # condition, which they do not carry, leaves them to the statement above).
+        statements.append({**_statement("CreateEnisWithOwnGroup", ["ec2:CreateNetworkInterface"],
+                                        [stack.ec2_arn("network-interface/*"), *subnets,
+                                         stack.ec2_arn("security-group/*")]),
+                           "Condition": {"StringEquals": {
+                               f"aws:ResourceTag/{STACK_TAG}": stack.name}}})
+    statements.append({**_statement(
+        "ManageEnisInOwnSubnets", ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+                                   "ec2:UnassignPrivateIpAddresses"],
+        [stack.ec2_arn("network-interface/*")]),
+        "Condition": {"ArnEquals": {"ec2:Subnet": subnets}}})
+    statements.append(_statement("DescribeHasNoResourceLevel", VPC_DESCRIBE, ["*"]))
+    return {"Version": VERSION, "Statement": statements}
 
 
 def canonical(document: Document | str) -> str:

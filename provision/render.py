@@ -122,8 +122,8 @@ def status_table(plan: Plan, rows: list[StatusRow], emulator: bool | None = None
                   title_justify="left", caption=status_counts(rows), caption_justify="left")
     for column in ("kind", "name", "state", "details"):
         table.add_column(column, overflow="fold")
-    colours = {"in sync": "green", "changed in config": "yellow", "drifted": "magenta",
-               "missing": "red", "foreign": "bold red"}
+    colours = {"in sync": "green", "not used": "dim", "changed in config": "yellow",
+               "drifted": "magenta", "missing": "red", "foreign": "bold red"}
     for row in rows:
         colour = colours.get(row.state, "white")
         table.add_row(row.kind, escape(row.name), f"[{colour}]{row.state}[/]",

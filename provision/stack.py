@@ -53,6 +53,15 @@ class Stack:
     def statement_id(self) -> str:
         return f"{self.name}-schedule-invoke"
 
+    @property
+    def security_group_name(self) -> str:
+        """The group 'up' makes for the function when network: names no groups (issue 12)."""
+        return f"{self.name}-fn-sg"
+
+    def ec2_arn(self, resource: str) -> str:
+        """An EC2 ARN in this stack's account and region, e.g. ec2_arn("subnet/subnet-1")."""
+        return self._arn("ec2", resource)
+
     def policy_name(self, purpose: str) -> str:
         return f"{self.name}-{purpose}"
 

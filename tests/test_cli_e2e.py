@@ -237,6 +237,7 @@ def test_changes_and_drift_write_only_what_differs(
     actions = _actions(_json(planned.stdout))
     assert {k: a["op"] for k, a in actions.items()} == {
         "role": "no change", "log-group": "no change", "topic": "no change",
+        "security-group": "no change",  # issue 12: no network in this config, a no-op
         "function": "update", "schedule": "update",
     }
     assert [c["field"] for c in actions["schedule"]["changes"]] == ["schedule"]
@@ -279,9 +280,11 @@ def test_changes_and_drift_write_only_what_differs(
     assert status.returncode == 0, status.stderr
     assert writes(aws_proxy) == []
     rows = by_kind(_json(status.stdout)["resources"])
+    # security-group: no network in this config, so nothing to read and nothing to differ
     assert {k: r["state"] for k, r in rows.items()} == dict.fromkeys(
-        ["role", "log-group", "topic", "function", "schedule"], "in sync"
+        ["role", "log-group", "topic", "security-group", "function", "schedule"], "in sync"
     )
+    assert rows["security-group"]["exists"] is False
     assert rows["function"]["attributes"]["memory_mb"] == 128
     assert sorted(
         (s["protocol"], s["endpoint"]) for s in rows["topic"]["attributes"]["subscriptions"]
@@ -360,6 +363,7 @@ def test_foreign_role_blocks_up_and_down_leaves_it(
     assert {r["kind"]: r["state"] for r in _json(status.stdout)["resources"]} == {
         "role": "foreign", "log-group": "missing", "topic": "missing", "function": "missing",
         "schedule": "missing",
+        "security-group": "in sync",  # issue 12: no network, a no-op row (exists: false)
     }
 
     aws_proxy.reset_calls()

@@ -67,7 +67,8 @@ def test_plan_names_every_change_in_config_terms(cli: Cli, tmp_path: Path,
                  "+ email b@example.com", "- sms +15555550100",
                  "policy t1-read-api-key: added (Allow ssm:GetParameter on "
                  "arn:aws:ssm:us-east-1:123456789012:parameter/t1/av-key)",
-                 "Plan: 0 to create, 4 to update, 0 to delete, 1 unchanged."):
+                 # the security group (issue 12): absent, this config has no network
+                 "Plan: 0 to create, 4 to update, 0 to delete, 1 unchanged, 1 absent."):
         assert line in out, line
     assert "…" not in result.stdout and "STOCK_ALERT_" not in result.stdout
 
@@ -83,7 +84,8 @@ def test_plan_of_a_new_stack_shows_the_values_it_will_create(cli: Cli, tmp_path:
                  "stocks: TSLA, F, GM", "+ email you@example.com", "+ sms +15555550100",
                  "policy t1-publish-alerts: Allow sns:Publish on "
                  "arn:aws:sns:us-east-1:123456789012:t1-alerts",
-                 "Plan: 5 to create, 0 to update, 0 to delete, 0 unchanged."):
+                 # the security group (issue 12): absent, this config has no network
+                 "Plan: 5 to create, 0 to update, 0 to delete, 0 unchanged, 1 absent."):
         assert line in out, line
 
 
@@ -98,8 +100,9 @@ def test_second_down_says_absent(cli: Cli, tmp_path: Path, aws_proxy: AwsProxy) 
     assert writes(aws_proxy) == []
     assert "no change" not in again.stdout  # nothing is there: "absent" is the truth
     rows = [line for line in again.stdout.splitlines() if line.startswith("│ ")]
-    assert len(rows) == 5 and all("│ absent" in row for row in rows)
-    assert "Plan: 0 to create, 0 to update, 0 to delete, 0 unchanged, 5 absent." in flat(
+    # 6 kinds: the security group (issue 12) is absent too (no network in this config)
+    assert len(rows) == 6 and all("│ absent" in row for row in rows)
+    assert "Plan: 0 to create, 0 to update, 0 to delete, 0 unchanged, 6 absent." in flat(
         again.stdout)
 
 
@@ -109,7 +112,9 @@ def test_status_counts_and_says_email_is_pending_on_real_aws(cli: Cli, tmp_path:
     result = cli("status")
     assert result.returncode == 0, result.stderr
     out = flat(result.stdout)
-    assert "5 in sync, 0 drifted, 0 missing." in out
+    # 6 rows: the security-group row (issue 12) is a no-op for a config without network and
+    # pipelines count every no-op as 'in sync' (its row says exists: false)
+    assert "6 in sync, 0 drifted, 0 missing." in out
     # The emulator (moto) reports e-mail subscriptions as confirmed at once; real SNS keeps
     # them "PendingConfirmation" until the recipient clicks the link (SNS Subscribe docs:
     # "the subscription ARN is returned ... as 'pending confirmation'" for e-mail).

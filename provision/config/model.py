@@ -17,6 +17,7 @@ from pydantic import model_validator as _model_validator
 from provision.config import secrets as keys
 from provision.config import validators as v
 from provision.config.iam import IamSettings
+from provision.config.network import Network
 from provision.config.regions import check_region
 from provision.config.schedule import check_schedule
 from provision.config.yamlfile import load_yaml
@@ -175,6 +176,7 @@ class Config(_Model):
     alert: Alert = Alert()
     iam: IamSettings = IamSettings()
     tags: dict[str, str] = Field(default_factory=dict, max_length=TAGS_MAX)
+    network: Network | None = None
 
     @_model_validator(mode="before")
     @classmethod

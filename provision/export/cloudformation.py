@@ -25,8 +25,11 @@ from provision.resources.log_group import WantedLogGroup
 from provision.resources.role import DESCRIPTION as ROLE_DESCRIPTION
 from provision.resources.role import WantedRole
 from provision.resources.schedule import WantedSchedule
+from provision.resources.security_group import DESCRIPTION as SG_DESCRIPTION
+from provision.resources.security_group import WantedSecurityGroup
 from provision.resources.tags import as_list
 from provision.resources.topic import WantedTopic
+from provision.resources.vpc_config import GROUP_ID
 from provision.stack import Stack
 
 NAME = "StockAlertExportSentinel"  # a valid stack name no real config is likely to use
@@ -99,9 +102,30 @@ def topic(w: WantedTopic) -> Fragment:
     return out
 
 
+def security_group(w: WantedSecurityGroup) -> Fragment:
+    """The group `up` makes with network: (none when the config names its own groups). The
+    subnets' VPC is not in the config ('up' reads it): a parameter. With SecurityGroupEgress
+    given, CloudFormation removes EC2's default allow-all egress rule, as 'up' does."""
+    if not w.makes_group:
+        return Fragment()
+    egress = [{"IpProtocol": p["IpProtocol"], "FromPort": p["FromPort"], "ToPort": p["ToPort"],
+               **({"CidrIpv6": p["Ipv6Ranges"][0]["CidrIpv6"]} if "Ipv6Ranges" in p
+                  else {"CidrIp": p["IpRanges"][0]["CidrIp"]})} for p in w.egress.values()]
+    return Fragment({"SecurityGroup": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
+        "GroupName": w.name, "GroupDescription": SG_DESCRIPTION, "VpcId": {"Ref": "VpcId"},
+        "SecurityGroupEgress": egress, "Tags": as_list(w.tags)}}},
+        parameters={"VpcId": {"Type": "AWS::EC2::VPC::Id", "Description": "The VPC of "
+                              "network.subnet_ids, for the function's security group."}})
+
+
 def function(w: WantedFunction) -> Fragment:
+    params = w.config_params()
+    if "VpcConfig" in params:  # the group made above is named in the wanted value: its id
+        params["VpcConfig"] = {**params["VpcConfig"], "SecurityGroupIds": [
+            g if GROUP_ID.match(g) else {"Fn::GetAtt": ["SecurityGroup", "GroupId"]}
+            for g in params["VpcConfig"]["SecurityGroupIds"]]}
     return Fragment({"Function": {"Type": "AWS::Lambda::Function", "Properties": {
-        "FunctionName": w.name, **w.config_params(),
+        "FunctionName": w.name, **params,
         "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}},
         "Tags": as_list(w.tags)}}})
 
@@ -121,8 +145,8 @@ def schedule(w: WantedSchedule) -> Fragment:
 
 
 BUILDERS: dict[str, Callable[[Any], Fragment]] = {
-    "role": role, "log-group": log_group, "topic": topic, "function": function,
-    "schedule": schedule}
+    "role": role, "log-group": log_group, "topic": topic, "security-group": security_group,
+    "function": function, "schedule": schedule}
 
 
 def template(config: Config, code: CodeLocation | None = None,
@@ -150,7 +174,7 @@ def template(config: Config, code: CodeLocation | None = None,
         resources.update(part.resources)
         params.update(part.parameters)
         conditions.update(part.conditions)
-        previous = [n for n, b in part.resources.items() if "Condition" not in b]
+        previous = [n for n, b in part.resources.items() if "Condition" not in b] or previous
     doc: Doc = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"stock-alert stack (exported from config {config.name!r})",

@@ -20,6 +20,17 @@ _LISTINGS = {
 
 
 def inventory(aws: Aws) -> dict[str, list[str]]:
-    return {section: sorted(item[key] for page in aws.pages(service, operation)
-                            for item in page.get(listing, []))
-            for section, (service, operation, listing, key) in _LISTINGS.items()}
+    found = {section: sorted(item[key] for page in aws.pages(service, operation)
+                             for item in page.get(listing, []))
+             for section, (service, operation, listing, key) in _LISTINGS.items()}
+    found["security_groups"] = security_groups(aws)
+    return found
+
+
+def security_groups(aws: Aws) -> list[str]:
+    """Groups stock-alert made (network:, issue 12): only tagged ones, since every VPC holds a
+    'default' group that nobody can delete."""
+    tagged = [{"Name": "tag:managed-by", "Values": ["stock-alert"]}]
+    return sorted(f"{g['GroupName']} ({g['GroupId']})"
+                  for page in aws.pages("ec2", "describe_security_groups", Filters=tagged)
+                  for g in page.get("SecurityGroups", []))

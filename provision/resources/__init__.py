@@ -11,8 +11,10 @@ from provision.resources.function import Function
 from provision.resources.log_group import LogGroup
 from provision.resources.role import Role
 from provision.resources.schedule import Schedule
+from provision.resources.security_group import SecurityGroup
 from provision.resources.topic import Topic
 
 # Creation order; deletion runs it backwards.
-KINDS: tuple[AnyKind, ...] = (Role(), LogGroup(), Topic(), Function(), Schedule())
+KINDS: tuple[AnyKind, ...] = (Role(), LogGroup(), Topic(), SecurityGroup(), Function(),
+                               Schedule())
 BY_NAME: dict[str, AnyKind] = {kind.name: kind for kind in KINDS}

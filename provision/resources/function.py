@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from provision.aws import Aws
@@ -10,12 +10,14 @@ from provision.package import CodePackage
 from provision.plan import Change, Changes, diff_fields
 from provision.resources.contract import Kind
 from provision.resources.tags import apply_tags, tag_changes
-from provision.stack import HANDLER, Stack
+from provision.resources.vpc_config import plain_vpc, seen_vpc, vpc_params, vpc_setting
+from provision.stack import HANDLER, STACK_TAG, Stack
 
 DESCRIPTION = "stock-alert: fetches quotes and publishes alerts"
 CONFIG_KEYS = {  # our field -> Lambda's field
     "runtime": "Runtime", "handler": "Handler", "role": "Role", "memory_mb": "MemorySize",
     "timeout_s": "Timeout", "environment": "Environment", "description": "Description",
+    "vpc": "VpcConfig",
 }
 
 
@@ -33,6 +35,11 @@ class WantedFunction:
         params = {CONFIG_KEYS[f]: v for f, v in wanted.items() if f != "environment"}
         if "environment" in wanted:
             params["Environment"] = {"Variables": wanted["environment"]}
+        if "VpcConfig" in params and params["VpcConfig"] is None:  # not in a VPC
+            if fields is None:
+                del params["VpcConfig"]  # create, export: say nothing
+            else:
+                params["VpcConfig"] = {"SubnetIds": [], "SecurityGroupIds": []}  # detach
         return params
 
 
@@ -47,7 +54,7 @@ class ObservedFunction:
 
 class Function(Kind[WantedFunction, ObservedFunction]):
     name = "function"
-    after = ("role", "log-group")
+    after = ("role", "log-group", "security-group")
 
     def wanted(self, stack: Stack) -> WantedFunction:
         fn = stack.config.function
@@ -56,12 +63,17 @@ class Function(Kind[WantedFunction, ObservedFunction]):
             "memory_mb": fn.memory_mb, "timeout_s": fn.timeout_s,
             "environment": dict(sorted(stack.function_environment.items())),
             "description": DESCRIPTION,
+            "vpc": vpc_setting(stack),
         }
         return WantedFunction(stack.function_name, stack.function_arn, settings, stack.code,
                               stack.tags)
 
     def read(self, aws: Aws, wanted: WantedFunction) -> ObservedFunction | None:
-        return read_function(aws, wanted.name)
+        found = read_function(aws, wanted.name)
+        if found is None or not found.settings["vpc"]:
+            return found
+        seen = seen_vpc(aws, wanted.settings["vpc"], found.settings["vpc"], wanted.tags[STACK_TAG])
+        return replace(found, settings={**found.settings, "vpc": seen})
 
     def changes(self, wanted: WantedFunction, observed: ObservedFunction | None) -> Changes:
         code = wanted.code.sha256 if wanted.code else None
@@ -77,7 +89,7 @@ class Function(Kind[WantedFunction, ObservedFunction]):
         assert wanted.code is not None, "the code is built before a plan that creates"
         result = aws.call("lambda", "create_function", FunctionName=wanted.name,
                           Code={"ZipFile": wanted.code.zip_bytes}, Publish=False,
-                          Tags=wanted.tags, **wanted.config_params())
+                          Tags=wanted.tags, **vpc_params(aws, wanted.config_params()))
         if result.get("State", "Active") != "Active":
             aws.waiter("lambda", "function_active_v2", FunctionName=wanted.name)
 
@@ -96,7 +108,8 @@ class Function(Kind[WantedFunction, ObservedFunction]):
             _wait_updated(aws, wanted.name, result)
         if fields & set(CONFIG_KEYS):
             result = aws.call("lambda", "update_function_configuration",
-                              FunctionName=wanted.name, **wanted.config_params(fields))
+                              FunctionName=wanted.name,
+                              **vpc_params(aws, wanted.config_params(fields)))
             _wait_updated(aws, wanted.name, result)
         apply_tags(changes,
                    lambda tags: aws.call("lambda", "tag_resource", Resource=wanted.arn,
@@ -124,6 +137,7 @@ def read_function(aws: Aws, name: str) -> ObservedFunction | None:
     settings = {ours: conf.get(theirs) for ours, theirs in CONFIG_KEYS.items()}
     settings["environment"] = dict(sorted(
         (conf.get("Environment") or {}).get("Variables", {}).items()))
+    settings["vpc"] = plain_vpc(conf.get("VpcConfig"))
     tags = found.get("Tags")
     if tags is None:
         # GetFunction includes tags only for callers allowed lambda:ListTags; ask explicitly,

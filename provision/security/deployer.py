@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from provision.config.regions import partition_of
 from provision.policies import VERSION, Document
+from provision.security import network_deployer
 from provision.security.key_scopes import CONDITIONS, key_store, kms_key
 from provision.stack import Stack
 
@@ -229,6 +230,7 @@ def policy(stack: Stack) -> Document:
     statements.append({"Sid": "PassExecutionRoleToLambdaOnly", "Effect": "Allow",
                        "Action": "iam:PassRole", "Resource": stack.role_arn,
                        "Condition": PASS_ROLE_CONDITION})
+    statements += network_deployer.statements(stack)  # with network: only (issue 12)
     return {"Version": VERSION, "Statement": statements}
 
 
@@ -253,7 +255,7 @@ def rows(stack: Stack) -> list[tuple[str, str, str, str]]:
             via = CONDITIONS[sid](stack)["StringEquals"]["kms:ViaService"]
             resource += f" (kms:ViaService = {via})"
         out.append((need.action, resource, ", ".join(need.commands), why))
-    return out
+    return out + network_deployer.rows(stack)
 
 
 def markdown(stack: Stack) -> str:

@@ -36,6 +36,27 @@ WHY: dict[str, str] = {
         "decrypts the API key with the customer key named in quotes.api_key_kms_key, and only "
         "when SSM or Secrets Manager asks on the function's behalf (kms:ViaService), so the "
         "role cannot use the key for anything else."),
+    # network: (issue 12), the actions of AWSLambdaVPCAccessExecutionRole, scoped
+    "ec2:CreateNetworkInterface": (
+        "lets Lambda create the function's network interfaces (Hyperplane ENIs) when it is "
+        "attached to the VPC; only in the config's subnets, with the config's groups or the "
+        "group tagged as this stack's."),
+    "ec2:DeleteNetworkInterface": (
+        "lets Lambda delete those interfaces when the function is detached or deleted; only "
+        "interfaces in the config's subnets."),
+    "ec2:AssignPrivateIpAddresses": (
+        "lets Lambda give its interfaces more addresses as the function scales; only "
+        "interfaces in the config's subnets."),
+    "ec2:UnassignPrivateIpAddresses": (
+        "lets Lambda release those addresses again; only interfaces in the config's subnets."),
+    "ec2:DescribeNetworkInterfaces": (
+        "lets Lambda find the interfaces it made. Resource '*': IAM has no resource type for "
+        "EC2 Describe calls (Service Authorization Reference), so they cannot be narrower; "
+        "they only read."),
+    "ec2:DescribeSubnets": (
+        "lets Lambda read the config's subnets (their VPC and zone) to place the interfaces. "
+        "Resource '*': IAM has no resource type for EC2 Describe calls (Service Authorization "
+        "Reference); they only read."),
 }
 
 # (action, resource it would cover, why it is not granted)
@@ -60,8 +81,8 @@ NOT_GRANTED: tuple[tuple[str, str, str], ...] = (
      "the account, so the role needs no KMS grant (with quotes.api_key_kms_key it gets "
      "kms:Decrypt on that one key, through SSM or Secrets Manager only)."),
     ("ec2:CreateNetworkInterface (AWSLambdaVPCAccessExecutionRole)", "*",
-     "the function runs outside any VPC and reaches the quote API over Lambda's own "
-     "internet access."),
+     "without network: the function runs outside any VPC and reaches the quote API over "
+     "Lambda's own internet access; with it, only in the config's subnets and groups."),
     ("secretsmanager:GetSecretValue", "*",
      "the function reads at most the one secret named in quotes.api_key_secret."),
     ("iam:PassRole, lambda:InvokeFunction", "*",

@@ -1,0 +1,92 @@
+"""The operator's EC2 permissions with `network:` (issue 12), scope and reason for each.
+
+Added to `stock-alert deployer-policy` only when the config has `network:`. The group
+stock-alert makes is unknown by id before it exists, so its statements name
+`security-group/*` and narrow by this stack's tag: at creation by the request's tag
+(aws:RequestTag), afterwards by the group's own tag (aws:ResourceTag). CreateSecurityGroup also
+authorises the VPC the group goes into; the config names subnets, not the VPC ('up' reads it
+from them), so that statement names `vpc/*` in this account and Region, under the same
+request-tag condition.
+"""
+
+from __future__ import annotations
+
+from provision.policies import Document
+from provision.stack import STACK_TAG, Stack
+
+READ = ("up", "down", "status")
+UP = ("up",)
+
+# action -> (scope, commands, why)
+NEEDS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "ec2:DescribeSubnets": ("any", READ, "check that network.subnet_ids exist in this Region "
+                            "and are in one VPC, before anything is written"),
+    "ec2:DescribeSecurityGroups": ("any", READ, "find <name>-fn-sg in that VPC (ours or "
+                                   "foreign) and check network.security_group_ids"),
+    "ec2:CreateSecurityGroup": ("new-group", UP, "make <name>-fn-sg, tagged in the same call"),
+    "ec2:AuthorizeSecurityGroupEgress": ("own-group", UP, "allow outbound TCP 443 to "
+                                         "network.egress_cidrs"),
+    "ec2:RevokeSecurityGroupEgress": ("own-group", UP, "remove EC2's default allow-all egress "
+                                      "and any outbound rule added by hand"),
+    "ec2:RevokeSecurityGroupIngress": ("own-group", UP, "remove any inbound rule added by "
+                                       "hand (the group has none)"),
+    "ec2:CreateTags": ("own-group", UP, "tag the group at creation (CreateSecurityGroup with "
+                       "TagSpecifications needs it) and add tags from the config"),
+    "ec2:DeleteTags": ("own-group", UP, "remove tags dropped from the config"),
+    "ec2:DeleteSecurityGroup": ("own-group", ("down",), "delete the group once Lambda has "
+                                "released its network interfaces"),
+}
+WILDCARD = {
+    "ec2:DescribeSubnets": "EC2 Describe calls have no resource type (Service Authorization "
+    "Reference).",
+    "ec2:DescribeSecurityGroups": "EC2 Describe calls have no resource type (Service "
+    "Authorization Reference).",
+}
+
+
+def _resources(stack: Stack, scope: str) -> list[str]:
+    if scope == "any":
+        return ["*"]
+    if scope == "new-group":
+        return [stack.ec2_arn("security-group/*"), stack.ec2_arn("vpc/*")]
+    return [stack.ec2_arn("security-group/*")]
+
+
+def statements(stack: Stack) -> list[Document]:
+    """The EC2 statements of the operator policy; none without network:."""
+    if stack.config.network is None:
+        return []
+    group = stack.ec2_arn("security-group/*")
+    own = [a for a, (scope, _, _) in NEEDS.items() if scope == "own-group"]
+    return [
+        {"Sid": "Ec2DescribeNoResourceLevel", "Effect": "Allow",
+         "Action": [a for a, (scope, _, _) in NEEDS.items() if scope == "any"],
+         "Resource": "*"},
+        # aws:RequestTag is a key of the request, so it holds for both resources of the call
+        {"Sid": "CreateSecurityGroupTaggedForThisStack", "Effect": "Allow",
+         "Action": ["ec2:CreateSecurityGroup"], "Resource": [group, stack.ec2_arn("vpc/*")],
+         "Condition": {"StringEquals": {f"aws:RequestTag/{STACK_TAG}": stack.name}}},
+        {"Sid": "TagOnlyWhileCreatingIt", "Effect": "Allow", "Action": ["ec2:CreateTags"],
+         "Resource": [group], "Condition": {"StringEquals": {
+             "ec2:CreateAction": "CreateSecurityGroup",
+             f"aws:RequestTag/{STACK_TAG}": stack.name}}},
+        {"Sid": "OwnSecurityGroup", "Effect": "Allow", "Action": own, "Resource": [group],
+         "Condition": {"StringEquals": {f"aws:ResourceTag/{STACK_TAG}": stack.name}}},
+    ]
+
+
+def rows(stack: Stack) -> list[tuple[str, str, str, str]]:
+    """(action, resource, commands, why) for the explain table; none without network:."""
+    if stack.config.network is None:
+        return []
+    out = []
+    for action, (scope, commands, why) in NEEDS.items():
+        resource = ", ".join(_resources(stack, scope))
+        if scope == "any":
+            why = f"{why}. Resource '*': {WILDCARD[action]}"
+        elif scope == "new-group":
+            resource += f" (request tagged {STACK_TAG}={stack.name})"
+        else:
+            resource += f" (tagged {STACK_TAG}={stack.name})"
+        out.append((action, resource, ", ".join(commands), why))
+    return out

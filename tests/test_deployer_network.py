@@ -1,0 +1,158 @@
+"""`deployer-policy` with `network:` (issue 12): the operator's EC2 actions are enough for the
+network lifecycle and each one is needed (moto's IAM enforcement, as in
+tests/test_deployer_policy.py, whose helpers this reuses), and each is scoped as documented."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto.core import set_initial_no_auth_action_count
+
+from provision import pipelines
+from provision.config.model import Config
+from provision.errors import AwsError
+from provision.security import deployer, network_deployer
+from provision.stack import Stack
+from tests.support.configs import MINIMAL, write_config
+from tests.test_deployer_policy import SETUP_CALLS, _as_operator, _prepared, world
+
+__all__ = ["world"]  # the fixture, imported for the tests below
+ACCOUNT = "123456789012"
+EC2_ACTIONS = list(network_deployer.NEEDS)
+
+
+def _network(subnets: list[str], tags: str) -> str:
+    return MINIMAL + f"tags: {tags}\nnetwork:\n  subnet_ids: [{', '.join(subnets)}]\n"
+
+
+def _steps(tmp_path: Path, admin: Callable[[str], Any],
+           granted: set[str]) -> list[tuple[str, Callable[[], Any]]]:
+    ec2 = admin("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.1.{i}.0/24")["Subnet"]["SubnetId"]
+               for i in range(2)]
+    first, _ = _prepared(write_config(tmp_path, _network(subnets, "{team: x}"), "a.yaml"),
+                         granted)
+    second, _ = _prepared(write_config(tmp_path, _network(subnets, "{owner: y}"), "b.yaml"),
+                          granted)
+
+    def tamper_then_repair() -> None:
+        group = ec2.describe_security_groups(Filters=[
+            {"Name": "group-name", "Values": ["t1-fn-sg"]}])["SecurityGroups"][0]["GroupId"]
+        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+            "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        ec2.authorize_security_group_egress(GroupId=group, IpPermissions=[{
+            "IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        pipelines.up(second)  # new tag (CreateTags), dropped tag (DeleteTags), rules revoked
+
+    def teardown() -> None:
+        the_plan, _ = pipelines.plan(second, keep=False)
+        pipelines.down(second, the_plan)
+        assert ec2.describe_security_groups(Filters=[
+            {"Name": "group-name", "Values": ["t1-fn-sg"]}])["SecurityGroups"] == []
+
+    return [("status", lambda: pipelines.status(first)), ("up", lambda: pipelines.up(first)),
+            ("up", tamper_then_repair), ("down", teardown)]
+
+
+def _run(tmp_path: Path, granted: set[str], monkeypatch: pytest.MonkeyPatch) -> str | None:
+    admin = _as_operator(sorted(granted | {"lambda:Invoke"}), monkeypatch)
+    for command, step in _steps(tmp_path, admin, granted):
+        try:
+            step()
+        except AwsError as err:
+            # moto answers EC2's refusal with code UnauthorizedOperation or AccessDenied
+            assert err.code in ("AccessDenied", "UnauthorizedOperation", "AccessDeniedException"
+                                ) or "not authorized" in str(err), err
+            return command
+    return None
+
+
+ALL = set(deployer.actions()) | set(EC2_ACTIONS)
+
+
+@set_initial_no_auth_action_count(SETUP_CALLS)
+def test_the_network_policy_is_enough(world: None, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _run(tmp_path, ALL, monkeypatch) is None
+
+
+@pytest.mark.parametrize("action", EC2_ACTIONS)
+@set_initial_no_auth_action_count(SETUP_CALLS)
+def test_every_ec2_action_is_needed(action: str, world: None, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    failed_in = _run(tmp_path, ALL - {action}, monkeypatch)
+    assert failed_in is not None, f"nothing failed without {action}"
+    assert failed_in in network_deployer.NEEDS[action][1], (action, failed_in)
+
+
+# scoping (pure) ---------------------------------------------------------------------------
+def _stack(network: bool = True) -> Stack:
+    data: dict[str, Any] = {"name": "t1", "stocks": ["TSLA"]}
+    if network:
+        data["network"] = {"subnet_ids": ["subnet-0123456789abcdef0"]}
+    return Stack(Config.model_validate(data), ACCOUNT, "us-east-1")
+
+
+def _ec2_statements(stack: Stack) -> dict[str, dict[str, Any]]:
+    return {s["Sid"]: s for s in deployer.policy(stack)["Statement"]
+            if any(str(a).startswith("ec2:") for a in (
+                s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))}
+
+
+def test_no_network_no_ec2_in_the_operator_policy() -> None:
+    assert _ec2_statements(_stack(network=False)) == {}
+    assert not [r for r in deployer.rows(_stack(network=False)) if r[0].startswith("ec2:")]
+
+
+def test_ec2_statements_are_scoped_to_this_stacks_tag() -> None:
+    group = f"arn:aws:ec2:us-east-1:{ACCOUNT}:security-group/*"
+    found = _ec2_statements(_stack())
+    assert found["Ec2DescribeNoResourceLevel"]["Resource"] == "*"
+    assert set(found["Ec2DescribeNoResourceLevel"]["Action"]) == set(network_deployer.WILDCARD)
+    create = found["CreateSecurityGroupTaggedForThisStack"]
+    assert create["Action"] == ["ec2:CreateSecurityGroup"]
+    assert create["Resource"] == [group, f"arn:aws:ec2:us-east-1:{ACCOUNT}:vpc/*"]
+    assert create["Condition"] == {"StringEquals": {"aws:RequestTag/stock-alert:stack": "t1"}}
+    tag = found["TagOnlyWhileCreatingIt"]
+    assert tag["Action"] == ["ec2:CreateTags"] and tag["Resource"] == [group]
+    assert tag["Condition"]["StringEquals"]["ec2:CreateAction"] == "CreateSecurityGroup"
+    own = found["OwnSecurityGroup"]
+    assert own["Resource"] == [group]
+    assert own["Condition"] == {"StringEquals": {"aws:ResourceTag/stock-alert:stack": "t1"}}
+    granted = {a for s in found.values() for a in s["Action"]}
+    assert granted == set(network_deployer.NEEDS)
+    wild = [a for s in found.values() if s["Resource"] in ("*", ["*"]) for a in s["Action"]]
+    assert sorted(wild) == sorted(network_deployer.WILDCARD)
+
+
+def test_each_ec2_resource_is_a_type_the_sar_defines_for_the_action() -> None:
+    from parliament import analyze_policy_string, iam_definition
+
+    ec2 = next(s for s in iam_definition if s["prefix"] == "ec2")
+    types = {p["privilege"]: {r["resource_type"].rstrip("*") for r in p["resource_types"]} - {""}
+             for p in ec2["privileges"]}
+    for statement in _ec2_statements(_stack()).values():
+        resources = statement["Resource"]
+        for action in statement["Action"]:
+            name = action.split(":")[1]
+            if resources == "*":
+                assert types[name] == set(), action
+                continue
+            kinds = {r.split(":")[5].split("/")[0] for r in resources}
+            assert kinds <= types[name], (action, kinds, types[name])
+    doc = json.dumps(deployer.policy(_stack()))
+    assert analyze_policy_string(doc).findings == []
+
+
+def test_explain_rows_name_scope_and_reason() -> None:
+    rows = {r[0]: r for r in deployer.rows(_stack()) if r[0].startswith("ec2:")}
+    assert set(rows) == set(network_deployer.NEEDS)
+    assert "Resource '*'" in rows["ec2:DescribeSubnets"][3]
+    assert "tagged stock-alert:stack=t1" in rows["ec2:DeleteSecurityGroup"][1]
+    assert rows["ec2:DeleteSecurityGroup"][2] == "down"
