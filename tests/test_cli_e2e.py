@@ -281,9 +281,9 @@ def test_changes_and_drift_write_only_what_differs(
     assert writes(aws_proxy) == []
     rows = by_kind(_json(status.stdout)["resources"])
     # security-group: no network in this config, so nothing to read and nothing to differ
-    assert {k: r["state"] for k, r in rows.items()} == dict.fromkeys(
-        ["role", "log-group", "topic", "security-group", "function", "schedule"], "in sync"
-    )
+    assert {k: r["state"] for k, r in rows.items()} == {
+        **dict.fromkeys(["role", "log-group", "topic", "function", "schedule"], "in sync"),
+        "security-group": "not used"}
     assert rows["security-group"]["exists"] is False
     assert rows["function"]["attributes"]["memory_mb"] == 128
     assert sorted(
@@ -298,7 +298,8 @@ def test_changes_and_drift_write_only_what_differs(
     assert rows["function"]["state"] == "drifted"
     assert rows["function"]["drift"] == ["memory_mb"]
     assert rows["function"]["attributes"]["memory_mb"] == 256
-    assert [k for k, r in rows.items() if r["state"] != "in sync"] == ["function"]
+    assert [k for k, r in rows.items() if r["state"] not in ("in sync", "not used")] == [
+        "function"]
     assert writes(aws_proxy) == []
 
     repaired = cli("up")  # the drift is put back, with one call
@@ -363,7 +364,7 @@ def test_foreign_role_blocks_up_and_down_leaves_it(
     assert {r["kind"]: r["state"] for r in _json(status.stdout)["resources"]} == {
         "role": "foreign", "log-group": "missing", "topic": "missing", "function": "missing",
         "schedule": "missing",
-        "security-group": "in sync",  # issue 12: no network, a no-op row (exists: false)
+        "security-group": "not used",  # issue 12: no network
     }
 
     aws_proxy.reset_calls()

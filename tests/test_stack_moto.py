@@ -222,8 +222,8 @@ def test_down_leaves_foreign_resources(aws: None, config: Path) -> None:
 def test_status_reports_states(aws: None, config: Path) -> None:
     prepared, _ = target(config)
     _, rows = pipelines.status(prepared)
-    # the security group (issue 12): no network in this config, nothing to make; a no-op row
-    # that pipelines label 'in sync', with exists False
+    # the security group (issue 12): no network in this config, nothing to make
+    assert {r.kind: r.state for r in rows}["security-group"] == "not used"
     assert {r.state for r in rows if r.kind != "security-group"} == {"missing"}
     assert not [r for r in rows if r.exists]
     _up(config)
@@ -232,7 +232,7 @@ def test_status_reports_states(aws: None, config: Path) -> None:
     _, rows = pipelines.status(prepared)
     states = {r.kind: r.state for r in rows}
     assert states == {"role": "in sync", "log-group": "in sync", "topic": "in sync",
-                      "security-group": "in sync",  # no network: a no-op row (see above)
+                      "security-group": "not used",  # no network (see above)
                       "function": "drifted", "schedule": "in sync"}
     fn = next(r for r in rows if r.kind == "function")
     assert fn.drift == ("timeout_s",)

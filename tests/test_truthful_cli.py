@@ -112,16 +112,19 @@ def test_status_counts_and_says_email_is_pending_on_real_aws(cli: Cli, tmp_path:
     result = cli("status")
     assert result.returncode == 0, result.stderr
     out = flat(result.stdout)
-    # 6 rows: the security-group row (issue 12) is a no-op for a config without network and
-    # pipelines count every no-op as 'in sync' (its row says exists: false)
-    assert "6 in sync, 0 drifted, 0 missing." in out
+    # the security-group row (issue 12) is "not used" for a config without network: not
+    # counted as in sync, since nothing exists
+    assert "5 in sync, 0 drifted, 0 missing." in out
+    assert "not used" in out
     # The emulator (moto) reports e-mail subscriptions as confirmed at once; real SNS keeps
     # them "PendingConfirmation" until the recipient clicks the link (SNS Subscribe docs:
     # "the subscription ARN is returned ... as 'pending confirmation'" for e-mail).
     assert "email you@example.com: confirmed" in out
     assert "on real AWS they stay pending confirmation" in out
     doc = json.loads(cli("status", "--output", "json").stdout)
-    assert {r["state"] for r in doc["resources"]} == {"in sync"}
+    states = {r["kind"]: r["state"] for r in doc["resources"]}
+    assert states.pop("security-group") == "not used"
+    assert set(states.values()) == {"in sync"}
 
 
 @contextmanager
