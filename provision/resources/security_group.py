@@ -1,16 +1,14 @@
 """The function's security group `<name>-fn-sg` (issue 12), and the checks of `network:`.
 
-Made only when `network:` names no security groups: in the subnets' VPC, tagged at creation, no
-inbound rule, outbound TCP 443 only to `egress_cidrs`. EC2 gives every new group an allow-all
-outbound rule; 'up' revokes it, which is one more write than the group itself.
+Made only when `network:` names no security groups: in the subnets' VPC, tagged, no inbound
+rule, outbound TCP 443 only to `egress_cidrs` (EC2's default allow-all egress is revoked).
 
 The observe phase checks the network before anything is written (so `plan` shows it too): the
 subnets and groups exist in the stack's region and belong to one VPC; each problem is exit 2
 naming it. With no `network:` the kind makes no call at all.
 
-Lambda releases the function's network interfaces (Hyperplane ENIs) up to ~45 minutes after the
-function is deleted or detached, and until then EC2 refuses to delete the group with
-DependencyViolation; 'down' waits for that, bounded, with a progress line per try.
+Lambda releases the function's ENIs up to ~45 minutes after it is deleted or detached; until
+then EC2 refuses to delete the group (DependencyViolation); 'down' waits, bounded.
 """
 
 from __future__ import annotations
@@ -94,6 +92,7 @@ def rules(permissions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
     name = "security-group"
+    after = ("role",)  # Lambda frees the function's ENIs with the role: it outlives the group
 
     def wanted(self, stack: Stack) -> WantedSecurityGroup:
         net = stack.config.network
