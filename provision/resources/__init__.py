@@ -6,6 +6,7 @@ Adding a kind: write resources/<kind>.py with a Wanted and an Observed dataclass
 
 from __future__ import annotations
 
+from provision.resources.alarm import Alarm
 from provision.resources.contract import AnyKind
 from provision.resources.function import Function
 from provision.resources.log_group import LogGroup
@@ -13,6 +14,7 @@ from provision.resources.role import Role
 from provision.resources.schedule import Schedule
 from provision.resources.topic import Topic
 
-# Creation order; deletion runs it backwards.
-KINDS: tuple[AnyKind, ...] = (Role(), LogGroup(), Topic(), Function(), Schedule())
+# Creation order; deletion runs it backwards. The alarm comes last: it watches the function
+# and notifies the topic, and `down` removes it first.
+KINDS: tuple[AnyKind, ...] = (Role(), LogGroup(), Topic(), Function(), Schedule(), Alarm())
 BY_NAME: dict[str, AnyKind] = {kind.name: kind for kind in KINDS}
