@@ -41,6 +41,7 @@ SCOPES: dict[str, tuple[str, Callable[[Stack], list[str]]]] = {
     "topic": ("AlertTopic", lambda s: [s.topic_arn]),
     "function": ("Function", lambda s: [s.function_arn]),
     "rule": ("ScheduleRule", lambda s: [s.rule_arn]),
+    "alarm": ("ErrorsAlarm", lambda s: [s.alarm_arn]),
 }
 
 NEEDS: tuple[Need, ...] = (
@@ -77,7 +78,8 @@ NEEDS: tuple[Need, ...] = (
     Need("sns:ListTagsForResource", "topic", READ, "check the topic is this stack's"),
     Need("sns:ListSubscriptionsByTopic", "topic", READ, "compare subscribers with the config"),
     Need("sns:CreateTopic", "topic", UP, "create the encrypted, tagged topic"),
-    Need("sns:SetTopicAttributes", "topic", UP, "restore encryption or display name"),
+    Need("sns:SetTopicAttributes", "topic", UP, "restore encryption, display name or the "
+         "access policy"),
     Need("sns:TagResource", "topic", UP, "tag the topic (also needed by CreateTopic with tags)"),
     Need("sns:UntagResource", "topic", UP, "remove tags dropped from the config"),
     Need("sns:Subscribe", "topic", UP, "subscribe the config's e-mail addresses and phones"),
@@ -113,6 +115,18 @@ NEEDS: tuple[Need, ...] = (
     Need("events:RemoveTargets", "rule", ("up", "down"), "remove stray targets; empty the "
          "rule before deleting it"),
     Need("events:DeleteRule", "rule", DOWN, "delete the rule"),
+    # Issue 9 hardening: reserved concurrency and the on-failure alarm.
+    Need("lambda:PutFunctionConcurrency", "function", UP,
+         "reserve function.reserved_concurrency (1 by default) for the function"),
+    Need("lambda:DeleteFunctionConcurrency", "function", UP,
+         "stop reserving when function.reserved_concurrency is set to null"),
+    Need("cloudwatch:DescribeAlarms", "alarm", READ, "read the errors alarm"),
+    Need("cloudwatch:ListTagsForResource", "alarm", READ, "check the alarm is this stack's"),
+    Need("cloudwatch:PutMetricAlarm", "alarm", UP, "create or update the errors alarm"),
+    Need("cloudwatch:TagResource", "alarm", UP, "tag the alarm (PutMetricAlarm with tags "
+         "needs it too) and add tags from the config"),
+    Need("cloudwatch:UntagResource", "alarm", UP, "remove tags dropped from the config"),
+    Need("cloudwatch:DeleteAlarms", "alarm", DOWN, "delete the errors alarm"),
 )
 
 # Why each Resource "*" cannot be narrower (Service Authorization Reference: no resource type).

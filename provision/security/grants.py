@@ -27,6 +27,13 @@ WHY: dict[str, str] = {
     "ssm:GetParameter": (
         "reads the quote provider's API key from the one parameter named in the config "
         "(quotes.api_key_parameter), so the key never sits in the function's environment."),
+    "kms:GenerateDataKey*": (
+        "with notify.kms_key, SNS encrypts each alert the function publishes under that "
+        "customer key, asking KMS for a data key as the role; only via SNS in this Region "
+        "(kms:ViaService)."),
+    "kms:Decrypt": (
+        "with notify.kms_key, SNS decrypts the data key of an alert the function publishes, as "
+        "the role; only that key, only via SNS in this Region (kms:ViaService)."),
 }
 
 # (action, resource it would cover, why it is not granted)
