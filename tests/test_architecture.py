@@ -37,7 +37,8 @@ def _imports(path: Path, top_level_only: bool) -> set[str]:
 
 
 def test_registry_holds_every_kind_once_in_creation_order() -> None:
-    assert [k.name for k in KINDS] == ["role", "log-group", "topic", "function", "schedule"]
+    assert [k.name for k in KINDS] == ["role", "log-group", "topic", "function", "schedule",
+                                        "alarm"]
     assert all(isinstance(k, Kind) for k in KINDS) and set(BY_NAME) == {k.name for k in KINDS}
 
 

@@ -163,11 +163,13 @@ def test_lifecycle_up_twice_then_down_twice(
     assert first.returncode == 0, first.stderr
     assert writes(aws_proxy) == FRESH_UP_WRITES
     fresh_reads = sum(reads(aws_proxy).values())
-    print(f"fresh up: {len(aws_proxy.calls)} calls ({fresh_reads} reads, 12 writes)")
+    print(f"fresh up: {len(aws_proxy.calls)} calls ({fresh_reads} reads, "
+          f"{len(FRESH_UP_WRITES)} writes)")
     for kind, name in [("role", "t1-role"), ("log-group", "/aws/lambda/t1"),
-                       ("topic", "t1-alerts"), ("function", "t1"), ("schedule", "t1-schedule")]:
+                       ("topic", "t1-alerts"), ("function", "t1"), ("schedule", "t1-schedule"),
+                       ("alarm", "t1-errors")]:
         assert f"│ {kind}" in first.stdout and name in first.stdout
-    assert "Done: 5 created." in first.stdout
+    assert "Done: 6 created." in first.stdout  # issue 9 added the errors alarm
     _assert_fresh_stack(inventory_now())
 
     # Second up: zero writes, and each thing is read once.
@@ -179,7 +181,7 @@ def test_lifecycle_up_twice_then_down_twice(
     assert reads(aws_proxy) == STEADY_READS
     assert sum(reads(aws_proxy).values()) < 30
     assert "Nothing to do: stack t1 already matches the config." in second.stdout
-    assert second.stdout.count("no change") == 5
+    assert second.stdout.count("no change") == 6
 
     # down without --yes and without a terminal: refused before any AWS call.
     aws_proxy.reset_calls()
@@ -279,7 +281,7 @@ def test_changes_and_drift_write_only_what_differs(
     assert writes(aws_proxy) == []
     rows = by_kind(_json(status.stdout)["resources"])
     assert {k: r["state"] for k, r in rows.items()} == dict.fromkeys(
-        ["role", "log-group", "topic", "function", "schedule"], "in sync"
+        ["role", "log-group", "topic", "function", "schedule", "alarm"], "in sync"
     )
     assert rows["function"]["attributes"]["memory_mb"] == 128
     assert sorted(

@@ -47,7 +47,8 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def _lifecycle(config: Path, tmp_path: Path) -> None:
     _, done = pipelines.up(target(config)[0])
-    assert [a.kind for a in done] == ["role", "log-group", "topic", "function", "schedule"]
+    assert [a.kind for a in done] == ["role", "log-group", "topic", "function", "schedule",
+                                      "alarm"]
     changed = write_config(tmp_path, MINIMAL.replace("[TSLA, F, GM]", "[TSLA]")
                            + 'schedule: "rate(1 hour)"\ntags: {team: x}\n', name="c.yaml")
     pipelines.up(target(changed)[0])
@@ -56,7 +57,7 @@ def _lifecycle(config: Path, tmp_path: Path) -> None:
     assert not [n for n in notes if "AccessDenied" in n or "AuthorizationError" in n], notes
     prepared = target(changed)[0]
     the_plan, observation = pipelines.plan(prepared, keep=False)
-    assert len(pipelines.down(prepared, the_plan)) == 5
+    assert len(pipelines.down(prepared, the_plan)) == 6  # with the errors alarm (issue 9)
 
 
 @set_initial_no_auth_action_count(SETUP_CALLS)

@@ -92,7 +92,7 @@ def test_second_up_writes_nothing(aws: None, config: Path) -> None:
     _up(config)
     prepared, log = target(config)
     the_plan, done = pipelines.up(prepared)
-    assert [a.op for a in the_plan.actions] == [Op.NOOP] * 5
+    assert [a.op for a in the_plan.actions] == [Op.NOOP] * 6  # six kinds with the alarm
     assert done == [] and log.writes() == []
 
 

@@ -38,11 +38,14 @@ FRESH_UP_WRITES = [
     "sns:Subscribe",
     "sns:Subscribe",
     "lambda:CreateFunction",
+    "lambda:PutFunctionConcurrency",  # function.reserved_concurrency: 1 by default (issue 9)
     "events:PutRule",
     "events:PutTargets",
     "lambda:AddPermission",
+    "cloudwatch:PutMetricAlarm",  # the errors alarm, tags included (issue 9)
 ]
 DOWN_WRITES = [
+    "cloudwatch:DeleteAlarms",  # the alarm is made last, so it goes first (issue 9)
     "events:RemoveTargets",
     "events:DeleteRule",
     "lambda:DeleteFunction",
