@@ -163,7 +163,7 @@ def test_one_failed_stack_does_not_stop_the_others(aws: None, tmp_path: Path) ->
     assert code == 1 and _results(doc) == {"alert": "failed", "alert-2": "deleted"}
     [failed] = [s for s in doc["regions"][0]["stacks"] if s["result"] == "failed"]
     assert "AccessDeniedException" in failed["error"]["message"]
-    assert [a["kind"] for a in failed["applied"]] == ["alarm", "schedule"]  # stopped at the function
+    assert [a["kind"] for a in failed["applied"]] == ["alarm", "schedule"]  # stopped at function
     assert _gone(alert2)
 
 
