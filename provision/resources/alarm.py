@@ -20,11 +20,12 @@ Real-AWS facts this kind is built on:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from provision.aws import Aws
-from provision.plan import Change, Changes
+from provision.plan import Action, Change, Changes, Op
 from provision.resources.contract import Kind
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
 from provision.resources.topic import KMS_KEY
@@ -103,6 +104,15 @@ class Alarm(Kind[WantedAlarm, ObservedAlarm]):
 
     def notes(self, wanted: WantedAlarm, observed: ObservedAlarm | None) -> tuple[str, ...]:
         return (UNDELIVERABLE,) if wanted.topic_key == KMS_KEY else ()
+
+    def diff(self, wanted: WantedAlarm, observed: ObservedAlarm | None,
+             keep: bool) -> Action[WantedAlarm, ObservedAlarm]:
+        """The shared state machine; a create also carries the delivery note, so the plan
+        before the first 'up' already says it."""
+        action = super().diff(wanted, observed, keep)
+        if action.op is Op.CREATE:
+            return dataclasses.replace(action, notes=self.notes(wanted, observed))
+        return action
 
     def create(self, aws: Aws, wanted: WantedAlarm) -> None:
         aws.call("cloudwatch", "put_metric_alarm", Tags=as_list(wanted.tags), **wanted.params())
