@@ -42,10 +42,10 @@ FRESH_UP_WRITES = [
     "events:PutRule",
     "events:PutTargets",
     "lambda:AddPermission",
-    "cloudwatch:PutMetricAlarm",  # the errors alarm, tags included (issue 9)
+    "monitoring:PutMetricAlarm",  # the errors alarm with its tags (issue 9; CloudWatch signs so)
 ]
 DOWN_WRITES = [
-    "cloudwatch:DeleteAlarms",  # the alarm is made last, so it goes first (issue 9)
+    "monitoring:DeleteAlarms",  # the alarm is made last, so it goes first (issue 9)
     "events:RemoveTargets",
     "events:DeleteRule",
     "lambda:DeleteFunction",
