@@ -109,7 +109,7 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
         targets = rule.targets if rule else {}
         if targets != wanted.targets:
             out.append(Change("targets", targets, wanted.targets))
-        elif rule and rule.retry_policies.get(TARGET_ID) != wanted.retry_policy:
+        elif rule and (rule.retry_policies.get(TARGET_ID) or {}) != wanted.retry_policy:
             out.append(Change(RETRY_POLICY, rule.retry_policies.get(TARGET_ID),
                               wanted.retry_policy))
         permission = observed.permission if observed else None
