@@ -67,7 +67,7 @@ def test_plan_names_every_change_in_config_terms(cli: Cli, tmp_path: Path,
                  "+ email b@example.com", "- sms +15555550100",
                  "policy t1-read-api-key: added (Allow ssm:GetParameter on "
                  "arn:aws:ssm:us-east-1:123456789012:parameter/t1/av-key)",
-                 "Plan: 0 to create, 4 to update, 0 to delete, 1 unchanged."):
+                 "Plan: 0 to create, 4 to update, 0 to delete, 2 unchanged."):
         assert line in out, line
     assert "…" not in result.stdout and "STOCK_ALERT_" not in result.stdout
 
@@ -83,7 +83,7 @@ def test_plan_of_a_new_stack_shows_the_values_it_will_create(cli: Cli, tmp_path:
                  "stocks: TSLA, F, GM", "+ email you@example.com", "+ sms +15555550100",
                  "policy t1-publish-alerts: Allow sns:Publish on "
                  "arn:aws:sns:us-east-1:123456789012:t1-alerts",
-                 "Plan: 5 to create, 0 to update, 0 to delete, 0 unchanged."):
+                 "Plan: 6 to create, 0 to update, 0 to delete, 0 unchanged."):
         assert line in out, line
 
 
@@ -91,7 +91,7 @@ def test_second_down_says_absent(cli: Cli, tmp_path: Path, aws_proxy: AwsProxy) 
     write_config(tmp_path, MINIMAL)
     assert cli("up").returncode == 0
     first = cli("down", "--yes")
-    assert first.returncode == 0 and "5 to delete" in flat(first.stdout)
+    assert first.returncode == 0 and "6 to delete" in flat(first.stdout)
     aws_proxy.reset_calls()
     again = cli("down", "--yes")
     assert again.returncode == 0, again.stderr
@@ -109,7 +109,7 @@ def test_status_counts_and_says_email_is_pending_on_real_aws(cli: Cli, tmp_path:
     result = cli("status")
     assert result.returncode == 0, result.stderr
     out = flat(result.stdout)
-    assert "5 in sync, 0 drifted, 0 missing." in out
+    assert "6 in sync, 0 drifted, 0 missing." in out  # six kinds (issue 9)
     # The emulator (moto) reports e-mail subscriptions as confirmed at once; real SNS keeps
     # them "PendingConfirmation" until the recipient clicks the link (SNS Subscribe docs:
     # "the subscription ARN is returned ... as 'pending confirmation'" for e-mail).
