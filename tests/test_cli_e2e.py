@@ -61,6 +61,9 @@ STEADY_READS = Counter(
         "events:DescribeRule": 1,
         "events:ListTagsForResource": 1,
         "events:ListTargetsByRule": 1,
+        # the errors alarm (issue 9); reserved concurrency comes with GetFunction, no read
+        "monitoring:DescribeAlarms": 1,
+        "monitoring:ListTagsForResource": 1,
     }
 )
 
@@ -199,7 +202,7 @@ def test_lifecycle_up_twice_then_down_twice(
     assert down.returncode == 0, down.stderr
     assert writes(aws_proxy) == DOWN_WRITES
     print(f"down: {len(aws_proxy.calls)} calls ({len(DOWN_WRITES)} writes)")
-    assert "Removed: 5 deleted." in down.stdout
+    assert "Removed: 6 deleted." in down.stdout
     remaining = inventory_now()
     assert leftovers(remaining) == {}
     assert is_empty(remaining)
@@ -222,7 +225,7 @@ def test_changes_and_drift_write_only_what_differs(
     assert (doc["stack"], doc["region"], doc["account"]) == ("t1", "us-east-1", ACCOUNT)
     assert [(a["kind"], a["op"]) for a in doc["applied"]] == [
         ("role", "create"), ("log-group", "create"), ("topic", "create"),
-        ("function", "create"), ("schedule", "create"),
+        ("function", "create"), ("schedule", "create"), ("alarm", "create"),
     ]
     assert "Done" not in first.stdout  # JSON only on stdout
 
@@ -238,7 +241,7 @@ def test_changes_and_drift_write_only_what_differs(
     actions = _actions(_json(planned.stdout))
     assert {k: a["op"] for k, a in actions.items()} == {
         "role": "no change", "log-group": "no change", "topic": "no change",
-        "function": "update", "schedule": "update",
+        "function": "update", "schedule": "update", "alarm": "no change",
     }
     assert [c["field"] for c in actions["schedule"]["changes"]] == ["schedule"]
     assert actions["schedule"]["changes"][0] == {
@@ -315,6 +318,7 @@ def test_changes_and_drift_write_only_what_differs(
         "logs:CreateLogGroup",
         "logs:PutRetentionPolicy",
         "lambda:CreateFunction",
+        "lambda:PutFunctionConcurrency",  # its reservation went with it too (issue 9)
         "lambda:AddPermission",
     ]
     inv = inventory_now()
@@ -360,7 +364,7 @@ def test_foreign_role_blocks_up_and_down_leaves_it(
     assert status.returncode == 0, status.stderr
     assert {r["kind"]: r["state"] for r in _json(status.stdout)["resources"]} == {
         "role": "foreign", "log-group": "missing", "topic": "missing", "function": "missing",
-        "schedule": "missing",
+        "schedule": "missing", "alarm": "missing",
     }
 
     aws_proxy.reset_calls()
