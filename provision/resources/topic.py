@@ -11,6 +11,7 @@ endpoint is subscribed again, and only real ARNs are ever unsubscribed.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 from collections.abc import Callable
@@ -201,10 +202,29 @@ def _set_attribute(aws: Aws, arn: str, name: str, value: str) -> None:
 
 
 def _canonical_or_text(text: str) -> str:
+    """The policy as read, in the form the wanted one is written in. Equivalent spellings AWS
+    may answer with count as equal: Principal {"AWS": "*"} is "*", and an account ID is that
+    account's root ARN (IAM User Guide, "AWS JSON policy elements: Principal"); otherwise a
+    no-op 'up' would rewrite the policy forever."""
     try:
-        return canonical(text)
+        document = json.loads(text)
     except ValueError:
         return text
+    statements = document.get("Statement") if isinstance(document, dict) else None
+    for statement in statements if isinstance(statements, list) else []:
+        if isinstance(statement, dict) and "Principal" in statement:
+            statement["Principal"] = _principal(statement["Principal"])
+    return canonical(document)
+
+
+def _principal(principal: Any) -> Any:
+    if principal == {"AWS": "*"}:
+        return "*"
+    if isinstance(principal, dict) and isinstance(principal.get("AWS"), str):
+        aws = principal["AWS"]
+        if aws.isdigit() and len(aws) == 12:
+            return {**principal, "AWS": f"arn:aws:iam::{aws}:root"}
+    return principal
 
 
 def _while_principal_propagates(aws: Aws, what: str, send: Callable[[], Any]) -> Any:

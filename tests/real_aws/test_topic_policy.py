@@ -107,3 +107,29 @@ def test_policy_naming_a_recreated_role_by_its_old_unique_id_is_rewritten(config
     pipelines.up(prepared)
     assert calls.writes() == ["sns:SetTopicAttributes"]
     assert _writes(config) == []
+
+
+def test_equivalent_spellings_of_principals_are_not_drift(config: Path) -> None:
+    """AWS may answer a resource policy with equivalent principals spelt differently from what
+    was written: "*" as {"AWS": "*"} (the same principal, IAM User Guide, "AWS JSON policy
+    elements: Principal", anonymous/all principals) and an account as its ID instead of its
+    root ARN (same page, "AWS account principals"). Terraform compares SNS policies for
+    equivalence for this reason (aws_sns_topic's policy diff suppression). The answer is
+    edited to that spelling: a no-op 'up' must stay a no-op."""
+    _writes(config)
+    prepared, calls = target(config)
+
+    def respelt(parsed: dict[str, Any], **_: Any) -> None:
+        attrs = parsed.get("Attributes", {})
+        if "Policy" in attrs:
+            policy = json.loads(attrs["Policy"])
+            for statement in policy["Statement"]:
+                if statement["Principal"] == "*":
+                    statement["Principal"] = {"AWS": "*"}
+                elif statement["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}:
+                    statement["Principal"] = {"AWS": "123456789012"}
+            attrs["Policy"] = json.dumps(policy, indent=2)
+
+    prepared.aws.events.register("after-call.sns.GetTopicAttributes", respelt)
+    pipelines.up(prepared)
+    assert calls.writes() == []
