@@ -215,7 +215,10 @@ def topic_policy_findings(observation: Observation, extra: ExtraReads) -> list[F
                         f"statement {s.get('Sid')!r} lets anyone {s.get('Action')}", UP, True)
                 for s in open_ones]
     wanted = observation.wanted["topic"].attributes.get("Policy")
-    if wanted is None or canonical(extra.topic_policy) == wanted:
+    topic = observation.found.get("topic")
+    # the topic kind's reading, where equivalent spellings of a principal already compare equal
+    seen = topic.attributes.get("Policy") if topic is not None else canonical(extra.topic_policy)
+    if wanted is None or seen == wanted:
         return []
     sids = sorted(str(s.get("Sid")) for s in statements if isinstance(s, dict))
     return [Finding("topic-policy-changed", where,
