@@ -55,7 +55,8 @@ NOT_GRANTED: tuple[tuple[str, str, str], ...] = (
     ("kms:Decrypt, kms:*", "*",
      "the topic uses the AWS-managed key alias/aws/sns and a SecureString parameter the "
      "AWS-managed alias/aws/ssm; their key policies let SNS and SSM use them for callers in "
-     "the account, so the role needs no KMS grant."),
+     "the account, so the role needs no KMS grant. With notify.kms_key it gets only "
+     "kms:GenerateDataKey* and kms:Decrypt, on that key, through SNS."),
     ("ec2:CreateNetworkInterface (AWSLambdaVPCAccessExecutionRole)", "*",
      "the function runs outside any VPC and reaches the quote API over Lambda's own "
      "internet access."),
