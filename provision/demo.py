@@ -134,7 +134,9 @@ def _down(report: Reporter, config: Path, render_plan: Callable[[Any, str], Any]
     plan, _ = pipelines.plan(target, keep=False)
     done = pipelines.down(target, plan)
     report.show(render_plan(plan, "down"))
-    ok = report.check(len(done) == 5, f"deleted {len(done)} of 5 resources")
+    from provision.resources import KINDS
+
+    ok = report.check(len(done) == len(KINDS), f"deleted {len(done)} of {len(KINDS)} resources")
     report.step("Checking that nothing is left")
     left = inventory(target.aws)
     report.show(json.dumps(left, indent=2))

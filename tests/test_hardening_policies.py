@@ -96,3 +96,18 @@ def test_topic_policy_allows_no_one_by_star_and_names_this_stack_only() -> None:
                   if s["Effect"] == "Allow" and "sns:Publish" in json.dumps(s["Action"])]
     assert publishers == [{"AWS": stack.role_arn},
                           {"Service": "cloudwatch.amazonaws.com"}]
+
+
+def test_plan_shows_a_topic_policy_change_as_its_statements() -> None:
+    from provision.diff_text import describe_change
+    from provision.plan import Change
+
+    wanted = json.dumps(policies.topic_policy(_stack()))
+    opened = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "open", "Effect": "Allow", "Principal": "*", "Action": "sns:Publish",
+         "Resource": "x"}]})
+    lines = describe_change(Change("attribute", opened, wanted, item="Policy"), False)
+    assert "access_policy: -Allow sns:Publish by * on x" in lines
+    assert any(line.startswith("access_policy: +Deny sns:* by *") and "SecureTransport" in line
+               for line in lines)
+    assert all("{\"Statement\"" not in line for line in lines)  # never the raw JSON
