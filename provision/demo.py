@@ -91,8 +91,10 @@ def _story(report: Reporter, config: Path, render_plan: Callable[[Any, str], Any
     report.step("stock-alert up")
     plan, done = pipelines.up(_target(config))
     report.show(render_plan(plan, "up"))
-    ok = report.check(len(done) == 5 and all(a.op is Op.CREATE for a in done),
-                      f"created {len(done)} of 5 resources")
+    from provision.resources import KINDS
+
+    ok = report.check(len(done) == len(KINDS) and all(a.op is Op.CREATE for a in done),
+                      f"created {len(done)} of {len(KINDS)} resources")
 
     report.step("stock-alert up (again: must change nothing)")
     plan, done = pipelines.up(_target(config))
@@ -134,7 +136,9 @@ def _down(report: Reporter, config: Path, render_plan: Callable[[Any, str], Any]
     plan, _ = pipelines.plan(target, keep=False)
     done = pipelines.down(target, plan)
     report.show(render_plan(plan, "down"))
-    ok = report.check(len(done) == 5, f"deleted {len(done)} of 5 resources")
+    from provision.resources import KINDS
+
+    ok = report.check(len(done) == len(KINDS), f"deleted {len(done)} of {len(KINDS)} resources")
     report.step("Checking that nothing is left")
     left = inventory(target.aws)
     report.show(json.dumps(left, indent=2))

@@ -241,6 +241,8 @@ def _subscriber(change: Change, created: bool) -> list[str]:
 
 
 def _attribute(change: Change, created: bool) -> list[str]:
+    if change.item == "Policy":  # the topic's access policy: its statements, like a role's
+        return document_lines("access_policy", change.old, change.new, created)
     name = _ATTRIBUTES.get(change.item, f"attribute {change.item}")
     if created:
         return [f"{name}: {text(change.new)}"]

@@ -52,6 +52,9 @@ def inline_policies(stack: Stack) -> dict[str, Document]:
     network = network_policy(stack)
     if network:
         policies[stack.policy_name("vpc-enis")] = network
+    key = kms_statement(stack)
+    if key is not None:
+        policies[stack.policy_name("use-topic-key")] = {"Version": VERSION, "Statement": [key]}
     parameter = stack.api_key_parameter_arn
     if parameter:
         policies[stack.policy_name("read-api-key")] = {
@@ -116,6 +119,67 @@ def network_policy(stack: Stack) -> Document | None:
         "Condition": {"ArnEquals": {"ec2:Subnet": subnets}}})
     statements.append(_statement("DescribeHasNoResourceLevel", VPC_DESCRIBE, ["*"]))
     return {"Version": VERSION, "Statement": statements}
+
+
+KMS_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"]
+# What the topic's owner account may do: SNS's default topic policy, without Publish.
+TOPIC_OWNER_ACTIONS = [
+    "sns:AddPermission", "sns:DeleteTopic", "sns:GetTopicAttributes",
+    "sns:ListSubscriptionsByTopic", "sns:RemovePermission", "sns:SetTopicAttributes",
+    "sns:Subscribe",
+]
+CLOUDWATCH = "cloudwatch.amazonaws.com"
+
+
+def kms_statement(stack: Stack) -> Document | None:
+    """With notify.kms_key: publishing to the encrypted topic makes SNS call KMS as the role
+    (GenerateDataKey for the message's data key, Decrypt to reuse it), only through SNS.
+
+    A key ARN is the resource. An alias ARN is not: IAM authorises KMS operations on the key,
+    never on the alias ("Using aliases to control access to KMS keys", AWS KMS Developer
+    Guide), so the grant names the account's keys and requires the alias via
+    kms:ResourceAliases."""
+    key = stack.config.notify.kms_key
+    if key is None:
+        return None
+    statement = _statement("UseTopicKeyViaSns", KMS_ACTIONS, [key])
+    condition: Document = {"StringEquals": {"kms:ViaService": f"sns.{stack.region}.amazonaws.com"}}
+    if ":alias/" in key:
+        prefix, alias = key.split(":alias/", 1)
+        statement["Resource"] = [f"{prefix}:key/*"]
+        condition["ForAnyValue:StringEquals"] = {"kms:ResourceAliases": f"alias/{alias}"}
+    statement["Condition"] = condition
+    return statement
+
+
+def topic_policy(stack: Stack) -> Document:
+    """The topic's access policy: the owner account manages it, only this stack's role (and
+    its errors alarm, through CloudWatch) may publish, and only over TLS."""
+    topic = stack.topic_arn
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {"Sid": "OwnerAccountManages", "Effect": "Allow",
+             "Principal": {"AWS": stack.account_root_arn}, "Action": TOPIC_OWNER_ACTIONS,
+             "Resource": topic},
+            {"Sid": "StackRolePublishes", "Effect": "Allow",
+             "Principal": {"AWS": stack.role_arn}, "Action": "sns:Publish", "Resource": topic},
+            {"Sid": "ErrorsAlarmPublishes", "Effect": "Allow",
+             "Principal": {"Service": CLOUDWATCH}, "Action": "sns:Publish", "Resource": topic,
+             "Condition": {"ArnLike": {"aws:SourceArn": stack.alarm_arn},
+                           "StringEquals": {"aws:SourceAccount": stack.account}}},
+            # Same-account callers need no topic grant (their identity policy suffices), so
+            # only a Deny keeps everyone else from publishing. A service principal has no
+            # aws:PrincipalArn and only services set aws:SourceArn: both keys must differ.
+            {"Sid": "OnlyStackPublishes", "Effect": "Deny", "Principal": "*",
+             "Action": "sns:Publish", "Resource": topic,
+             "Condition": {"ArnNotEquals": {"aws:PrincipalArn": stack.role_arn,
+                                            "aws:SourceArn": stack.alarm_arn}}},
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+             "Action": "sns:*", "Resource": topic,
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        ],
+    }
 
 
 def canonical(document: Document | str) -> str:

@@ -50,6 +50,10 @@ class Stack:
         return f"{self.name}-schedule"
 
     @property
+    def alarm_name(self) -> str:
+        return f"{self.name}-errors"
+
+    @property
     def statement_id(self) -> str:
         return f"{self.name}-schedule-invoke"
 
@@ -93,6 +97,14 @@ class Stack:
     @property
     def rule_arn(self) -> str:
         return self._arn("events", f"rule/{self.rule_name}")
+
+    @property
+    def alarm_arn(self) -> str:
+        return self._arn("cloudwatch", f"alarm:{self.alarm_name}")
+
+    @property
+    def account_root_arn(self) -> str:
+        return self._arn("iam", "root", region=False)
 
     @property
     def api_key_parameter_arn(self) -> str | None:

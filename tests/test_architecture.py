@@ -37,9 +37,10 @@ def _imports(path: Path, top_level_only: bool) -> set[str]:
 
 
 def test_registry_holds_every_kind_once_in_creation_order() -> None:
-    # security-group (issue 12): before the function, whose VpcConfig names it
+    # security-group (issue 12): before the function, whose VpcConfig names it; the errors
+    # alarm (issue 9) watches the function and notifies the topic
     assert [k.name for k in KINDS] == ["role", "log-group", "topic", "security-group",
-                                       "function", "schedule"]
+                                       "function", "schedule", "alarm"]
     assert all(isinstance(k, Kind) for k in KINDS) and set(BY_NAME) == {k.name for k in KINDS}
 
 

@@ -109,6 +109,24 @@ def _queue_subscription() -> None:
                                   Endpoint=f"arn:aws:sqs:us-east-1:{ACCOUNT}:spy")
 
 
+def _open_topic_policy() -> None:
+    boto3.client("sns").set_topic_attributes(
+        TopicArn=TOPIC, AttributeName="Policy", AttributeValue=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Sid": "open", "Effect": "Allow", "Principal": "*", "Action": "sns:Publish",
+                "Resource": TOPIC}]}))
+
+
+def _tls_allowed() -> None:
+    """Our policy without its DenyInsecureTransport statement: nothing opened, but changed."""
+    sns = boto3.client("sns")
+    policy = json.loads(sns.get_topic_attributes(TopicArn=TOPIC)["Attributes"]["Policy"])
+    policy["Statement"] = [s for s in policy["Statement"]
+                           if s["Sid"] != "DenyInsecureTransport"]
+    sns.set_topic_attributes(TopicArn=TOPIC, AttributeName="Policy",
+                             AttributeValue=json.dumps(policy))
+
+
 REPAIRED: list[tuple[Callable[[], None], set[str], str]] = [
     (_extra_inline, {"extra-inline-policy", "wildcard-grant"}, "policy extra allows s3:* on *"),
     (_attached, {"attached-managed-policy"}, f"arn:aws:iam::{ACCOUNT}:policy/wide"),
@@ -120,6 +138,9 @@ REPAIRED: list[tuple[Callable[[], None], set[str], str]] = [
     (_encryption, {"encryption-removed"}, "KmsMasterKeyId is None"),
     (_retention, {"retention-changed"}, "retention is 1 days"),
     (_tags, {"tags-changed"}, "tags removed: team"),
+    # The topic policy is managed now (issue 9, hardening): 'up' rewrites it whole.
+    (_open_topic_policy, {"topic-policy-open"}, "'open' lets anyone sns:Publish"),
+    (_tls_allowed, {"topic-policy-changed"}, "differs from the one stock-alert"),
 ]
 
 
@@ -149,17 +170,8 @@ def _extra_permission() -> None:
                                           Action="lambda:InvokeFunction", Principal="*")
 
 
-def _open_topic_policy() -> None:
-    boto3.client("sns").set_topic_attributes(
-        TopicArn=TOPIC, AttributeName="Policy", AttributeValue=json.dumps({
-            "Version": "2012-10-17", "Statement": [{
-                "Sid": "open", "Effect": "Allow", "Principal": "*", "Action": "sns:Publish",
-                "Resource": TOPIC}]}))
-
-
 NOT_REPAIRED: list[tuple[Callable[[], None], str, str]] = [
     (_extra_permission, "extra-invoke-permission", "remove-permission"),
-    (_open_topic_policy, "topic-policy-open", "does not manage the topic policy"),
 ]
 
 
@@ -176,11 +188,14 @@ def test_what_up_does_not_repair_yet_says_so(config: Path, tamper: Callable[[], 
         pipelines.up(target(config)[0])
 
 
-def test_default_topic_policy_is_not_open(config: Path) -> None:
-    """SNS's default policy has Principal AWS '*' restricted by AWS:SourceOwner: not open."""
+def test_managed_topic_policy_is_not_open(config: Path) -> None:
+    """'up' replaces SNS's default policy (Principal AWS '*' with AWS:SourceOwner) with its own,
+    which allows no one by '*' (Deny statements only) and audits clean."""
     policy = json.loads(boto3.client("sns").get_topic_attributes(
         TopicArn=TOPIC)["Attributes"]["Policy"])
-    assert policy["Statement"][0]["Principal"] == {"AWS": "*"}
+    anyone = [s["Sid"] for s in policy["Statement"] if s["Principal"] in ("*", {"AWS": "*"})]
+    assert anyone and all(s["Effect"] == "Deny" for s in policy["Statement"]
+                          if s["Sid"] in anyone)
     assert _audit(config) == (0, [])
 
 
@@ -194,10 +209,10 @@ def test_removed_ownership_tag_is_not_owned_and_up_refuses(config: Path) -> None
     assert "stock-alert:stack=t1" in finding["fix"]
 
 
-def test_nothing_deployed_is_five_missing(tmp_path: Path) -> None:
-    with mock_aws():
+def test_nothing_deployed_is_six_missing(tmp_path: Path) -> None:
+    with mock_aws():  # role, log group, topic, function, schedule and (issue 9) the alarm
         code, findings = _audit(write_config(tmp_path, CONFIG))
-    assert code == 1 and [f["rule"] for f in findings] == ["missing"] * 5
+    assert code == 1 and [f["rule"] for f in findings] == ["missing"] * 6
 
 
 def test_audit_reads_exactly_what_plan_reads(config: Path) -> None:

@@ -62,6 +62,9 @@ STEADY_READS = Counter(
         "events:DescribeRule": 1,
         "events:ListTagsForResource": 1,
         "events:ListTargetsByRule": 1,
+        # the errors alarm (issue 9); reserved concurrency comes with GetFunction, no read
+        "monitoring:DescribeAlarms": 1,
+        "monitoring:ListTagsForResource": 1,
     }
 )
 
@@ -164,11 +167,13 @@ def test_lifecycle_up_twice_then_down_twice(
     assert first.returncode == 0, first.stderr
     writes_match(writes(aws_proxy), FRESH_UP_WRITES)
     fresh_reads = sum(reads(aws_proxy).values())
-    print(f"fresh up: {len(aws_proxy.calls)} calls ({fresh_reads} reads, 12 writes)")
+    print(f"fresh up: {len(aws_proxy.calls)} calls ({fresh_reads} reads, "
+          f"{len(FRESH_UP_WRITES)} writes)")
     for kind, name in [("role", "t1-role"), ("log-group", "/aws/lambda/t1"),
-                       ("topic", "t1-alerts"), ("function", "t1"), ("schedule", "t1-schedule")]:
+                       ("topic", "t1-alerts"), ("function", "t1"), ("schedule", "t1-schedule"),
+                       ("alarm", "t1-errors")]:
         assert f"│ {kind}" in first.stdout and name in first.stdout
-    assert "Done: 5 created." in first.stdout
+    assert "Done: 6 created." in first.stdout  # issue 9 added the errors alarm
     _assert_fresh_stack(inventory_now())
 
     # Second up: zero writes, and each thing is read once.
@@ -180,7 +185,7 @@ def test_lifecycle_up_twice_then_down_twice(
     assert reads(aws_proxy) == STEADY_READS
     assert sum(reads(aws_proxy).values()) < 30
     assert "Nothing to do: stack t1 already matches the config." in second.stdout
-    assert second.stdout.count("no change") == 5
+    assert second.stdout.count("no change") == 6
 
     # down without --yes and without a terminal: refused before any AWS call.
     aws_proxy.reset_calls()
@@ -198,7 +203,7 @@ def test_lifecycle_up_twice_then_down_twice(
     assert down.returncode == 0, down.stderr
     writes_match(writes(aws_proxy), DOWN_WRITES, teardown=True)
     print(f"down: {len(aws_proxy.calls)} calls ({len(DOWN_WRITES)} writes)")
-    assert "Removed: 5 deleted." in down.stdout
+    assert "Removed: 6 deleted." in down.stdout
     remaining = inventory_now()
     assert leftovers(remaining) == {}
     assert is_empty(remaining)
@@ -221,7 +226,7 @@ def test_changes_and_drift_write_only_what_differs(
     assert (doc["stack"], doc["region"], doc["account"]) == ("t1", "us-east-1", ACCOUNT)
     assert [(a["kind"], a["op"]) for a in doc["applied"]] == [
         ("role", "create"), ("log-group", "create"), ("topic", "create"),
-        ("function", "create"), ("schedule", "create"),
+        ("function", "create"), ("schedule", "create"), ("alarm", "create"),
     ]
     assert "Done" not in first.stdout  # JSON only on stdout
 
@@ -238,7 +243,7 @@ def test_changes_and_drift_write_only_what_differs(
     assert {k: a["op"] for k, a in actions.items()} == {
         "role": "no change", "log-group": "no change", "topic": "no change",
         "security-group": "no change",  # issue 12: no network in this config, a no-op
-        "function": "update", "schedule": "update",
+        "function": "update", "schedule": "update", "alarm": "no change",
     }
     assert [c["field"] for c in actions["schedule"]["changes"]] == ["schedule"]
     assert actions["schedule"]["changes"][0] == {
@@ -282,7 +287,8 @@ def test_changes_and_drift_write_only_what_differs(
     rows = by_kind(_json(status.stdout)["resources"])
     # security-group: no network in this config, so nothing to read and nothing to differ
     assert {k: r["state"] for k, r in rows.items()} == {
-        **dict.fromkeys(["role", "log-group", "topic", "function", "schedule"], "in sync"),
+        **dict.fromkeys(["role", "log-group", "topic", "function", "schedule", "alarm"],
+                        "in sync"),
         "security-group": "not used"}
     assert rows["security-group"]["exists"] is False
     assert rows["function"]["attributes"]["memory_mb"] == 128
@@ -318,6 +324,7 @@ def test_changes_and_drift_write_only_what_differs(
         "logs:CreateLogGroup",
         "logs:PutRetentionPolicy",
         "lambda:CreateFunction",
+        "lambda:PutFunctionConcurrency",  # its reservation went with it too (issue 9)
         "lambda:AddPermission",
     ]
     inv = inventory_now()
@@ -363,7 +370,7 @@ def test_foreign_role_blocks_up_and_down_leaves_it(
     assert status.returncode == 0, status.stderr
     assert {r["kind"]: r["state"] for r in _json(status.stdout)["resources"]} == {
         "role": "foreign", "log-group": "missing", "topic": "missing", "function": "missing",
-        "schedule": "missing",
+        "schedule": "missing", "alarm": "missing",
         "security-group": "not used",  # issue 12: no network
     }
 

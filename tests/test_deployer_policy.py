@@ -41,12 +41,18 @@ TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s
 BOUNDARY = "iam: {permissions_boundary: arn:aws:iam::aws:policy/PowerUserAccess}\n"
 FIRST = MINIMAL + "tags: {team: x}\n" + BOUNDARY
 SECOND = (MINIMAL.replace("[TSLA, F, GM]", "[TSLA]").replace('  sms: ["+15555550100"]\n', "")
-          + 'schedule: "rate(1 hour)"\ntags: {owner: y}\n')
+          + 'schedule: "rate(1 hour)"\ntags: {owner: y}\n'
+          # exercises lambda:DeleteFunctionConcurrency (issue 9: reserving nothing)
+          + "function: {reserved_concurrency: null}\n")
 BOUNDED = SECOND + BOUNDARY
 # moto names the Invoke call's action after the operation ("lambda:Invoke"); the IAM action is
 # lambda:InvokeFunction (Service Authorization Reference). The test user holds moto's name
 # exactly when it holds the real one.
 MOTO_NAMES = {"lambda:InvokeFunction": "lambda:Invoke"}
+# moto also names CloudWatch's actions after its signing name (monitoring:DescribeAlarms); the
+# IAM prefix is cloudwatch: (Service Authorization Reference, Amazon CloudWatch).
+MOTO_NAMES.update({a: a.replace("cloudwatch:", "monitoring:") for a in deployer.actions()
+                   if a.startswith("cloudwatch:")})
 Step = tuple[str, Callable[[], Any]]
 
 
@@ -170,7 +176,8 @@ def _steps(tmp_path: Path, admin: Callable[[str], Any], granted: set[str]) -> li
     def repair() -> None:
         _tamper(admin)
         _, done = pipelines.up(second)
-        assert [a.kind for a in done] == ["role", "log-group", "topic", "function", "schedule"]
+        assert [a.kind for a in done] == ["role", "log-group", "topic", "function", "schedule",
+                                          "alarm"]  # the alarm: its tags changed
 
     def noop() -> None:
         before = len(calls.calls)
@@ -180,7 +187,7 @@ def _steps(tmp_path: Path, admin: Callable[[str], Any], granted: set[str]) -> li
 
     def teardown() -> None:
         the_plan, _ = pipelines.plan(second, keep=False)
-        assert len(pipelines.down(second, the_plan)) == 5
+        assert len(pipelines.down(second, the_plan)) == 6  # with the errors alarm
         assert admin("lambda").list_functions()["Functions"] == []
 
     return [

@@ -21,6 +21,11 @@ SETUP_CALLS = 4  # create_user, create_policy, attach_user_policy, create_access
 
 def _operator(actions: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Create a user allowed exactly `actions` and make its keys the process credentials."""
+    # moto names CloudWatch's actions after its signing name (monitoring:DescribeAlarms); the
+    # IAM prefix is cloudwatch: (Service Authorization Reference). Hold both, as AWS would need
+    # only the real one.
+    actions = actions + [a.replace("cloudwatch:", "monitoring:") for a in actions
+                         if a.startswith("cloudwatch:")]
     iam = boto3.client("iam")
     iam.create_user(UserName="operator")
     policy = iam.create_policy(PolicyName="stock-alert-operator", PolicyDocument=json.dumps({
@@ -47,7 +52,8 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def _lifecycle(config: Path, tmp_path: Path) -> None:
     _, done = pipelines.up(target(config)[0])
-    assert [a.kind for a in done] == ["role", "log-group", "topic", "function", "schedule"]
+    assert [a.kind for a in done] == ["role", "log-group", "topic", "function", "schedule",
+                                      "alarm"]
     changed = write_config(tmp_path, MINIMAL.replace("[TSLA, F, GM]", "[TSLA]")
                            + 'schedule: "rate(1 hour)"\ntags: {team: x}\n', name="c.yaml")
     pipelines.up(target(changed)[0])
@@ -56,7 +62,7 @@ def _lifecycle(config: Path, tmp_path: Path) -> None:
     assert not [n for n in notes if "AccessDenied" in n or "AuthorizationError" in n], notes
     prepared = target(changed)[0]
     the_plan, observation = pipelines.plan(prepared, keep=False)
-    assert len(pipelines.down(prepared, the_plan)) == 5
+    assert len(pipelines.down(prepared, the_plan)) == 6  # with the errors alarm (issue 9)
 
 
 @set_initial_no_auth_action_count(SETUP_CALLS)

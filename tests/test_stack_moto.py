@@ -83,17 +83,18 @@ def test_fresh_up_creates_everything_tagged(aws: None, config: Path) -> None:
     assert statement["Principal"] == {"Service": "events.amazonaws.com"}
     assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == rule["Arn"]
     assert statement["Condition"]["StringEquals"]["AWS:SourceAccount"] == ACCOUNT
-    # One write per thing created: role, 2 policies, log group, retention, topic,
-    # 2 subscriptions, function, rule, target, permission.
-    assert len(writes) == 12, writes
+    # One write per thing created: role, 2 policies, log group, retention, topic (its access
+    # policy included), 2 subscriptions, function, its reserved concurrency, rule, target,
+    # permission, errors alarm (concurrency and the alarm: issue 9).
+    assert len(writes) == 14, writes
 
 
 def test_second_up_writes_nothing(aws: None, config: Path) -> None:
     _up(config)
     prepared, log = target(config)
     the_plan, done = pipelines.up(prepared)
-    # 6 kinds: the security group (issue 12) is a no-op too (no network in this config)
-    assert [a.op for a in the_plan.actions] == [Op.NOOP] * 6
+    # 7 kinds: the security group (issue 12) is a no-op too (no network in this config)
+    assert [a.op for a in the_plan.actions] == [Op.NOOP] * 7
     assert done == [] and log.writes() == []
 
 
@@ -164,7 +165,7 @@ def test_partial_state_converges(aws: None, config: Path) -> None:
     iam.delete_role_policy(RoleName="t1-role", PolicyName="t1-write-logs")
     writes = _up(config)
     assert sorted(writes) == ["iam:PutRolePolicy", "lambda:AddPermission",
-                              "lambda:CreateFunction"]
+                              "lambda:CreateFunction", "lambda:PutFunctionConcurrency"]
     assert _up(config) == []
 
 
@@ -192,7 +193,7 @@ def test_down_removes_everything_and_twice_is_free(aws: None, config: Path) -> N
     prepared, _ = target(config)
     the_plan, observation = pipelines.plan(prepared, keep=False)
     assert [a.kind for a in the_plan.actions] == [
-        "schedule", "function", "security-group", "topic", "log-group", "role"]
+        "alarm", "schedule", "function", "security-group", "topic", "log-group", "role"]
     pipelines.down(prepared, the_plan)
     assert _client("iam").list_roles()["Roles"] == []
     assert _client("lambda").list_functions()["Functions"] == []
@@ -233,7 +234,7 @@ def test_status_reports_states(aws: None, config: Path) -> None:
     states = {r.kind: r.state for r in rows}
     assert states == {"role": "in sync", "log-group": "in sync", "topic": "in sync",
                       "security-group": "not used",  # no network (see above)
-                      "function": "drifted", "schedule": "in sync"}
+                      "function": "drifted", "schedule": "in sync", "alarm": "in sync"}
     fn = next(r for r in rows if r.kind == "function")
     assert fn.drift == ("timeout_s",)
     topic = next(r for r in rows if r.kind == "topic")
@@ -251,7 +252,7 @@ def test_tag_edit_retags_every_resource_and_nothing_else(
         "iam:TagRole", "iam:UntagRole", "cloudwatch-logs:TagResource",
         "cloudwatch-logs:UntagResource", "sns:TagResource", "sns:UntagResource",
         "lambda:TagResource", "lambda:UntagResource", "eventbridge:TagResource",
-        "eventbridge:UntagResource"])
+        "eventbridge:UntagResource", "cloudwatch:TagResource", "cloudwatch:UntagResource"])
     want = {"managed-by": "stock-alert", "stock-alert:stack": "t1", "owner": "me"}
     role = _client("iam").get_role(RoleName="t1-role")["Role"]
     assert user_tags({t["Key"]: t["Value"] for t in role["Tags"]}) == want

@@ -16,6 +16,7 @@ from pydantic import model_validator as _model_validator
 
 from provision.config import secrets as keys
 from provision.config import validators as v
+from provision.config.hardening import KmsKey, ReservedConcurrency, ScheduleDelivery
 from provision.config.iam import IamSettings
 from provision.config.network import Network
 from provision.config.regions import check_region
@@ -85,6 +86,7 @@ class Stock(_Model):
 class Notify(_Model):
     email: tuple[Email, ...] = Field(default=(), max_length=LIST_MAX)
     sms: tuple[Phone, ...] = Field(default=(), max_length=LIST_MAX)
+    kms_key: KmsKey = None  # the topic's customer KMS key; None: alias/aws/sns
 
     @field_validator("email")
     @classmethod
@@ -104,6 +106,7 @@ class FunctionSettings(_Model):
     memory_mb: Annotated[int, Field(ge=128, le=10240, strict=True)] = 128
     timeout_s: Annotated[int, Field(ge=1, le=900, strict=True)] = 30
     log_retention_days: Annotated[int, Field(strict=True)] = 14
+    reserved_concurrency: ReservedConcurrency = 1
 
     @field_validator("runtime")
     @classmethod
@@ -175,6 +178,7 @@ class Config(_Model):
     quotes: Quotes = Quotes()
     alert: Alert = Alert()
     iam: IamSettings = IamSettings()
+    schedule_delivery: ScheduleDelivery = ScheduleDelivery()
     tags: dict[str, str] = Field(default_factory=dict, max_length=TAGS_MAX)
     network: Network | None = None
 

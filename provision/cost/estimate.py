@@ -152,6 +152,9 @@ def _service_lines(config: Config, runs: int) -> list[Line]:
         Line("CloudWatch Logs ingestion", round(log_mb, 3), "MB",
              max(0.0, log_mb / 1024 - prices.LOGS_FREE_GB) * prices.LOGS_USD_PER_GB,
              f"about {prices.LOG_BYTES_PER_RUN} bytes a run; {prices.LOGS_FREE_GB:g} GB free"),
+        Line("CloudWatch alarm (<name>-errors)", 1, "alarm", 0.0,
+             f"standard-resolution alarm metrics: first {prices.ALARMS_FREE} free, then "
+             f"${prices.ALARM_USD_PER_MONTH:.2f} each a month"),
     ]
 
 
@@ -169,6 +172,10 @@ def _assumptions(config: Config, threshold: bool) -> tuple[str, ...]:
                    "one per run.")
     if not config.enabled:
         out.append("enabled: false pauses the schedule, so nothing runs.")
+    if config.notify.kms_key:
+        out.append("notify.kms_key: the customer KMS key is yours (about $1 a month, billed "
+                   "whether or not this stack uses it); each publish adds KMS requests, within "
+                   "KMS's 20,000 free requests a month at this volume.")
     return tuple(out)
 
 

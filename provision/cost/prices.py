@@ -24,6 +24,9 @@ SNS_USD_PER_EMAIL = 2.00 / 100_000
 # CloudWatch Logs: https://aws.amazon.com/cloudwatch/pricing/
 LOGS_FREE_GB = 5.0
 LOGS_USD_PER_GB = 0.50
+# CloudWatch alarms (same page): 10 standard-resolution alarm metrics a month always free.
+ALARMS_FREE = 10
+ALARM_USD_PER_MONTH = 0.10
 LOG_BYTES_PER_RUN = 2_048  # assumption: a run logs a few lines (about 2 KB)
 STALE_AFTER_DAYS = 365
 

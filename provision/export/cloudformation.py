@@ -19,6 +19,7 @@ from typing import Any
 
 from provision.config.model import NAME_MAX, Config
 from provision.resources import KINDS
+from provision.resources.alarm import WantedAlarm
 from provision.resources.code_bucket import CodeLocation
 from provision.resources.function import WantedFunction
 from provision.resources.log_group import WantedLogGroup
@@ -28,7 +29,7 @@ from provision.resources.schedule import WantedSchedule
 from provision.resources.security_group import DESCRIPTION as SG_DESCRIPTION
 from provision.resources.security_group import WantedSecurityGroup
 from provision.resources.tags import as_list
-from provision.resources.topic import WantedTopic
+from provision.resources.topic import POLICY, WantedTopic
 from provision.resources.vpc_config import GROUP_ID
 from provision.stack import Stack
 
@@ -85,8 +86,12 @@ def log_group(w: WantedLogGroup) -> Fragment:
 def topic(w: WantedTopic) -> Fragment:
     """The topic, and one subscription per configured subscriber, each its own parameter
     (default: the config's value; an empty value skips that subscription)."""
+    attributes = {k: v for k, v in w.attributes.items() if k != POLICY}
     out = Fragment({"Topic": {"Type": "AWS::SNS::Topic", "Properties": {
-        "TopicName": w.name, **w.attributes, "Tags": as_list(w.tags)}}})
+        "TopicName": w.name, **attributes, "Tags": as_list(w.tags)}}})
+    if POLICY in w.attributes:  # CloudFormation keeps a topic's access policy apart
+        out.resources["TopicPolicy"] = {"Type": "AWS::SNS::TopicPolicy", "Properties": {
+            "Topics": [{"Ref": "Topic"}], "PolicyDocument": json.loads(w.attributes[POLICY])}}
     counts: dict[str, int] = {}
     for protocol, endpoint in sorted(w.subscribers):
         counts[protocol] = counts.get(protocol, 0) + 1
@@ -127,13 +132,16 @@ def function(w: WantedFunction) -> Fragment:
     return Fragment({"Function": {"Type": "AWS::Lambda::Function", "Properties": {
         "FunctionName": w.name, **params,
         "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}},
+        **({"ReservedConcurrentExecutions": w.reserved_concurrency}
+           if w.reserved_concurrency is not None else {}),
         "Tags": as_list(w.tags)}}})
 
 
 def schedule(w: WantedSchedule) -> Fragment:
     rule = {"Name": w.name, "ScheduleExpression": w.settings["schedule"],
             "State": w.settings["state"], "Description": w.settings["description"],
-            "Targets": [{"Id": i, "Arn": arn} for i, arn in w.targets.items()],
+            "Targets": [{"Id": i, "Arn": arn, "RetryPolicy": w.retry_policy}
+                        for i, arn in w.targets.items()],
             "Tags": as_list(w.tags)}
     params = w.permission_params()
     permission = {k: params[k] for k in ("FunctionName", "Action", "Principal", "SourceArn",
@@ -144,9 +152,14 @@ def schedule(w: WantedSchedule) -> Fragment:
                                           "Properties": permission}})
 
 
+def alarm(w: WantedAlarm) -> Fragment:
+    return Fragment({"ErrorsAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+        **w.params(), "Tags": as_list(w.tags)}}})
+
+
 BUILDERS: dict[str, Callable[[Any], Fragment]] = {
     "role": role, "log-group": log_group, "topic": topic, "security-group": security_group,
-    "function": function, "schedule": schedule}
+    "function": function, "schedule": schedule, "alarm": alarm}
 
 
 def template(config: Config, code: CodeLocation | None = None,

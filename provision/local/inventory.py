@@ -16,6 +16,7 @@ _LISTINGS = {
     "subscriptions": ("sns", "list_subscriptions", "Subscriptions", "SubscriptionArn"),
     "rules": ("events", "list_rules", "Rules", "Name"),
     "log_groups": ("logs", "describe_log_groups", "logGroups", "logGroupName"),
+    "alarms": ("cloudwatch", "describe_alarms", "MetricAlarms", "AlarmName"),
 }
 
 

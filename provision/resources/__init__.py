@@ -6,6 +6,7 @@ Adding a kind: write resources/<kind>.py with a Wanted and an Observed dataclass
 
 from __future__ import annotations
 
+from provision.resources.alarm import Alarm
 from provision.resources.contract import AnyKind
 from provision.resources.function import Function
 from provision.resources.log_group import LogGroup
@@ -14,7 +15,8 @@ from provision.resources.schedule import Schedule
 from provision.resources.security_group import SecurityGroup
 from provision.resources.topic import Topic
 
-# Creation order; deletion runs it backwards.
+# Creation order (each kind after those it needs, Kind.after); deletion runs the same edges
+# backwards. The alarm watches the function and notifies the topic: down removes it first.
 KINDS: tuple[AnyKind, ...] = (Role(), LogGroup(), Topic(), SecurityGroup(), Function(),
-                               Schedule())
+                               Schedule(), Alarm())
 BY_NAME: dict[str, AnyKind] = {kind.name: kind for kind in KINDS}

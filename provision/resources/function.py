@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from provision.aws import Aws
+from provision.errors import AwsError
 from provision.package import CodePackage
 from provision.plan import Change, Changes, diff_fields
 from provision.resources.contract import Kind
@@ -14,6 +15,7 @@ from provision.resources.vpc_config import plain_vpc, seen_vpc, vpc_params, vpc_
 from provision.stack import HANDLER, STACK_TAG, Stack
 
 DESCRIPTION = "stock-alert: fetches quotes and publishes alerts"
+CONCURRENCY = "reserved_concurrency"  # PutFunctionConcurrency, not UpdateFunctionConfiguration
 CONFIG_KEYS = {  # our field -> Lambda's field
     "runtime": "Runtime", "handler": "Handler", "role": "Role", "memory_mb": "MemorySize",
     "timeout_s": "Timeout", "environment": "Environment", "description": "Description",
@@ -28,6 +30,7 @@ class WantedFunction:
     settings: dict[str, Any]  # our field names (CONFIG_KEYS), wanted values
     code: CodePackage | None  # None when only reading (down, status of a teardown)
     tags: dict[str, str]
+    reserved_concurrency: int | None = None  # None: draws on the account's unreserved pool
 
     def config_params(self, fields: set[str] | None = None) -> dict[str, Any]:
         """Lambda's parameters for the given fields (all when None)."""
@@ -50,6 +53,7 @@ class ObservedFunction:
     code_sha256: str
     tags: dict[str, str]
     state: str
+    reserved_concurrency: int | None = None  # GetFunction's Concurrency, absent when unset
 
 
 class Function(Kind[WantedFunction, ObservedFunction]):
@@ -66,7 +70,7 @@ class Function(Kind[WantedFunction, ObservedFunction]):
             "vpc": vpc_setting(stack),
         }
         return WantedFunction(stack.function_name, stack.function_arn, settings, stack.code,
-                              stack.tags)
+                              stack.tags, fn.reserved_concurrency)
 
     def read(self, aws: Aws, wanted: WantedFunction) -> ObservedFunction | None:
         found = read_function(aws, wanted.name)
@@ -81,6 +85,9 @@ class Function(Kind[WantedFunction, ObservedFunction]):
         if observed is None or observed.code_sha256 != code:
             out.append(Change("code", observed.code_sha256 if observed else None, code))
         out += diff_fields(wanted.settings, observed.settings if observed else {})
+        have = observed.reserved_concurrency if observed else None
+        if have != wanted.reserved_concurrency:
+            out.append(Change(CONCURRENCY, have, wanted.reserved_concurrency))
         if observed:
             out += tag_changes(wanted.tags, observed.tags)
         return tuple(out)
@@ -92,6 +99,8 @@ class Function(Kind[WantedFunction, ObservedFunction]):
                           Tags=wanted.tags, **vpc_params(aws, wanted.config_params()))
         if result.get("State", "Active") != "Active":
             aws.waiter("lambda", "function_active_v2", FunctionName=wanted.name)
+        if wanted.reserved_concurrency is not None:
+            _set_concurrency(aws, wanted.name, wanted.reserved_concurrency)
 
     def update(self, aws: Aws, wanted: WantedFunction, observed: ObservedFunction,
                changes: Changes) -> None:
@@ -111,6 +120,8 @@ class Function(Kind[WantedFunction, ObservedFunction]):
                               FunctionName=wanted.name,
                               **vpc_params(aws, wanted.config_params(fields)))
             _wait_updated(aws, wanted.name, result)
+        if CONCURRENCY in fields:
+            _set_concurrency(aws, wanted.name, wanted.reserved_concurrency)
         apply_tags(changes,
                    lambda tags: aws.call("lambda", "tag_resource", Resource=wanted.arn,
                                          Tags=tags),
@@ -126,7 +137,7 @@ class Function(Kind[WantedFunction, ObservedFunction]):
         s = observed.settings
         return {"arn": observed.arn, "runtime": s["runtime"], "memory_mb": s["memory_mb"],
                 "timeout_s": s["timeout_s"], "code_sha256": observed.code_sha256,
-                "state": observed.state}
+                "state": observed.state, "reserved_concurrency": observed.reserved_concurrency}
 
 
 def read_function(aws: Aws, name: str) -> ObservedFunction | None:
@@ -143,8 +154,37 @@ def read_function(aws: Aws, name: str) -> ObservedFunction | None:
         # GetFunction includes tags only for callers allowed lambda:ListTags; ask explicitly,
         # so a missing permission is an error instead of making our function look foreign.
         tags = aws.call("lambda", "list_tags", Resource=conf["FunctionArn"]).get("Tags", {})
+    reserved = (found.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
     return ObservedFunction(conf["FunctionArn"], settings, conf.get("CodeSha256", ""),
-                            tags, conf.get("State", "Active"))
+                            tags, conf.get("State", "Active"), reserved)
+
+
+def _set_concurrency(aws: Aws, name: str, reserved: int | None) -> None:
+    """Reserve (or, for None, stop reserving) concurrency for the function.
+
+    Lambda refuses a reservation that would leave the account's unreserved pool under its
+    minimum (100 at the default limit of 1000; 10 or 50 in new accounts with a low limit):
+    InvalidParameterValueException "Specified ReservedConcurrentExecutions for function
+    decreases account's UnreservedConcurrentExecution below its minimum value of [10]."
+    (github.com/aws-samples/one-observability-demo/issues/278,
+    github.com/milliHQ/terraform-aws-next-js/issues/251). Waiting cannot fix it, so it is
+    explained, not retried."""
+    if reserved is None:
+        aws.call("lambda", "delete_function_concurrency", FunctionName=name, missing_ok=True)
+        return
+    try:
+        aws.call("lambda", "put_function_concurrency", FunctionName=name,
+                 ReservedConcurrentExecutions=reserved)
+    except AwsError as err:
+        if "UnreservedConcurrentExecution" not in str(err):
+            raise
+        raise AwsError(
+            f"Lambda cannot reserve {reserved} concurrent execution(s) for {name}: this "
+            f"account's concurrency limit is too low to set any aside ({err.message})",
+            code=err.code,
+            hint="Set 'function.reserved_concurrency: null' in the config to reserve nothing, "
+            "or ask AWS to raise the 'Concurrent executions' quota (Service Quotas, Lambda), "
+            "then run 'stock-alert up' again.") from err
 
 
 def _wait_updated(aws: Aws, name: str, result: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ what is observed: a crash between them, or a rule deleted by hand, leaves only o
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from provision.aws import Aws
@@ -22,6 +22,7 @@ from provision.stack import Stack
 TARGET_ID = "stock-alert-function"
 DESCRIPTION = "stock-alert: runs the quote check on schedule"
 RULE_FIELDS = ("schedule", "description", "state")
+RETRY_POLICY = "retry_policy"  # the target's RetryPolicy: attempts and maximum event age
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class WantedSchedule:
     statement_id: str
     permission: dict[str, Any]  # the statement reduced to what we compare
     tags: dict[str, str]
+    # EventBridge's RetryPolicy on the target (schedule_delivery in the config)
+    retry_policy: dict[str, int] = field(default_factory=dict)
 
     def permission_params(self) -> dict[str, Any]:
         return {
@@ -50,6 +53,7 @@ class ObservedRule:
     settings: dict[str, Any]
     tags: dict[str, str]
     targets: dict[str, str]
+    retry_policies: dict[str, dict[str, int]] = field(default_factory=dict)  # by target id
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,8 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
         }
         return WantedSchedule(stack.rule_name, stack.rule_arn, settings,
                               {TARGET_ID: stack.function_arn}, stack.function_name,
-                              stack.statement_id, permission, stack.tags)
+                              stack.statement_id, permission, stack.tags,
+                              config.schedule_delivery.retry_policy())
 
     def read(self, aws: Aws, wanted: WantedSchedule) -> ObservedSchedule | None:
         rule = _read_rule(aws, wanted.name)
@@ -105,6 +110,9 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
         targets = rule.targets if rule else {}
         if targets != wanted.targets:
             out.append(Change("targets", targets, wanted.targets))
+        elif rule and (rule.retry_policies.get(TARGET_ID) or {}) != wanted.retry_policy:
+            out.append(Change(RETRY_POLICY, rule.retry_policies.get(TARGET_ID),
+                              wanted.retry_policy))
         permission = observed.permission if observed else None
         if permission != wanted.permission:
             out.append(Change("permission", permission, wanted.permission))
@@ -127,8 +135,9 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
                                          Tags=as_list(tags)),
                    lambda keys: aws.call("events", "untag_resource", ResourceARN=wanted.arn,
                                          TagKeys=keys))
-        if "targets" in fields:
-            _set_targets(aws, wanted, observed.rule.targets if observed.rule else {})
+        if fields & {"targets", RETRY_POLICY}:
+            _set_targets(aws, wanted, observed.rule.targets if observed.rule else {},
+                         resend=RETRY_POLICY in fields)
         if "permission" in fields:
             _set_permission(aws, wanted, replace=observed.permission is not None)
 
@@ -148,6 +157,7 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
         rule = observed.rule
         return {"arn": rule.arn if rule else None, **(rule.settings if rule else {}),
                 "targets": sorted(rule.targets.values()) if rule else [],
+                "retry_policy": rule.retry_policies.get(TARGET_ID) if rule else None,
                 "permission": "present" if observed.permission else "missing"}
 
 
@@ -156,12 +166,13 @@ def _read_rule(aws: Aws, name: str) -> ObservedRule | None:
     if rule is None:
         return None
     tags = aws.call("events", "list_tags_for_resource", ResourceARN=rule["Arn"])["Tags"]
-    targets = {t["Id"]: t["Arn"] for page in aws.pages("events", "list_targets_by_rule",
-                                                       Rule=name)
-               for t in page["Targets"]}
+    listed = [t for page in aws.pages("events", "list_targets_by_rule", Rule=name)
+              for t in page["Targets"]]
+    targets = {t["Id"]: t["Arn"] for t in listed}
+    retry = {t["Id"]: dict(t["RetryPolicy"]) for t in listed if t.get("RetryPolicy")}
     settings = {"schedule": rule.get("ScheduleExpression"),
                 "description": rule.get("Description"), "state": rule.get("State")}
-    return ObservedRule(rule["Arn"], settings, from_list(tags), targets)
+    return ObservedRule(rule["Arn"], settings, from_list(tags), targets, retry)
 
 
 def _read_permission(aws: Aws, wanted: WantedSchedule,
@@ -194,11 +205,15 @@ def _put_rule(aws: Aws, wanted: WantedSchedule, with_tags: bool) -> None:
              Description=wanted.settings["description"], **extra)
 
 
-def _set_targets(aws: Aws, wanted: WantedSchedule, old: dict[str, str]) -> None:
+def _set_targets(aws: Aws, wanted: WantedSchedule, old: dict[str, str],
+                 resend: bool = False) -> None:
+    """Remove stray targets, then put each wanted one that is missing or differs (all of them
+    when `resend`: PutTargets replaces a target whole, RetryPolicy included)."""
     extra = sorted(i for i in old if i not in wanted.targets)
     if extra:
         _each_entry(aws, "remove_targets", wanted.name, extra)
-    missing = [{"Id": i, "Arn": arn} for i, arn in wanted.targets.items() if old.get(i) != arn]
+    missing = [{"Id": i, "Arn": arn, "RetryPolicy": wanted.retry_policy}
+               for i, arn in wanted.targets.items() if resend or old.get(i) != arn]
     if missing:
         _each_entry(aws, "put_targets", wanted.name, missing)
 

@@ -55,7 +55,8 @@ class Listing:
 
 
 def kind_and_name(arn: str) -> tuple[str, str]:
-    """('role' | 'function' | 'log-group' | 'topic' | 'rule' | 'other', name) of an ARN."""
+    """('role' | 'function' | 'log-group' | 'topic' | 'rule' | 'alarm' | 'other', name) of an
+    ARN."""
     parts = arn.split(":", 5)
     service, rest = (parts[2], parts[5]) if len(parts) == 6 else ("", arn)
     if service == "iam" and rest.startswith("role/"):
@@ -68,6 +69,8 @@ def kind_and_name(arn: str) -> tuple[str, str]:
         return "topic", rest
     if service == "events" and rest.startswith("rule/"):
         return "rule", rest.removeprefix("rule/")
+    if service == "cloudwatch" and rest.startswith("alarm:"):
+        return "alarm", rest.removeprefix("alarm:")  # the errors alarm (issue 9)
     return "other", rest
 
 

@@ -11,11 +11,17 @@ endpoint is subscribed again, and only real ARNs are ever unsubscribed.
 
 from __future__ import annotations
 
+import json
+import logging
+import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from provision.aws import Aws
+from provision.errors import AwsError
 from provision.plan import Change, Changes
+from provision.policies import canonical, topic_policy
 from provision.resources.contract import Kind
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
 from provision.stack import Stack
@@ -26,6 +32,12 @@ KMS_KEY = "alias/aws/sns"
 DISPLAY_NAME = "StockAlert"  # SNS prefixes SMS with it: keep <= 10 characters
 PROTOCOLS = ("email", "sms")  # what the config subscribes
 NOT_SUBSCRIBERS = ("attribute", "tags", "applied")  # every other change field is a protocol
+POLICY = "Policy"
+# SNS checks every principal of a topic policy against IAM and refuses one IAM does not show it
+# yet (a role created moments ago): InvalidParameter "Invalid parameter: Policy Error:
+# PrincipalNotFound" (github.com/hashicorp/terraform-provider-aws/issues/26041).
+PRINCIPAL_NOT_FOUND = "principalnotfound"
+log = logging.getLogger("provision.resources.topic")
 
 
 @dataclass(frozen=True)
@@ -79,9 +91,10 @@ class Topic(Kind[WantedTopic, ObservedTopic]):
         notify = stack.config.notify
         subscribers = frozenset({("email", e) for e in notify.email}
                                 | {("sms", p) for p in notify.sms})
-        return WantedTopic(stack.topic_name, stack.topic_arn,
-                           {"KmsMasterKeyId": KMS_KEY, "DisplayName": DISPLAY_NAME},
-                           subscribers, stack.tags)
+        attributes = {"KmsMasterKeyId": notify.kms_key or KMS_KEY, "DisplayName": DISPLAY_NAME,
+                      POLICY: canonical(topic_policy(stack))}
+        return WantedTopic(stack.topic_name, stack.topic_arn, attributes, subscribers,
+                           stack.tags)
 
     def read(self, aws: Aws, wanted: WantedTopic) -> ObservedTopic | None:
         found = aws.call("sns", "get_topic_attributes", TopicArn=wanted.arn, missing_ok=True)
@@ -93,6 +106,8 @@ class Topic(Kind[WantedTopic, ObservedTopic]):
                                            TopicArn=wanted.arn)
                      for s in page.get("Subscriptions", []))
         attrs = {k: v for k, v in found["Attributes"].items() if k in wanted.attributes}
+        if attrs.get(POLICY):
+            attrs[POLICY] = _canonical_or_text(attrs[POLICY])
         return ObservedTopic(wanted.arn, attrs, from_list(tags), subs,
                              found["Attributes"].get("Policy"))
 
@@ -130,8 +145,9 @@ class Topic(Kind[WantedTopic, ObservedTopic]):
         return tuple(notes)
 
     def create(self, aws: Aws, wanted: WantedTopic) -> None:
-        aws.call("sns", "create_topic", Name=wanted.name, Attributes=wanted.attributes,
-                 Tags=as_list(wanted.tags))
+        _while_principal_propagates(aws, "sns:create_topic", lambda: aws.call(
+            "sns", "create_topic", Name=wanted.name, Attributes=wanted.attributes,
+            Tags=as_list(wanted.tags)))
         for protocol, endpoint in sorted(wanted.subscribers):
             _subscribe(aws, wanted.arn, protocol, endpoint, settling=True)
 
@@ -140,8 +156,7 @@ class Topic(Kind[WantedTopic, ObservedTopic]):
         arn = wanted.arn
         for change in changes:
             if change.field == "attribute":
-                aws.call("sns", "set_topic_attributes", TopicArn=arn,
-                         AttributeName=change.item, AttributeValue=change.new)
+                _set_attribute(aws, arn, str(change.item), str(change.new))
             elif change.field in NOT_SUBSCRIBERS:
                 continue  # tags and the applied record: one tag call below
             elif change.new:
@@ -176,3 +191,62 @@ def _subscribe(aws: Aws, arn: str, protocol: str, endpoint: str, settling: bool 
                ) -> None:
     aws.call("sns", "subscribe", TopicArn=arn, Protocol=protocol, Endpoint=endpoint,
              ReturnSubscriptionArn=True, settling=settling)
+
+
+def _set_attribute(aws: Aws, arn: str, name: str, value: str) -> None:
+    def send() -> Any:
+        return aws.call("sns", "set_topic_attributes", TopicArn=arn, AttributeName=name,
+                        AttributeValue=value)
+
+    _while_principal_propagates(aws, "sns:set_topic_attributes", send)
+
+
+def _canonical_or_text(text: str) -> str:
+    """The policy as read, in the form the wanted one is written in. Equivalent spellings AWS
+    may answer with count as equal: Principal {"AWS": "*"} is "*", and an account ID is that
+    account's root ARN (IAM User Guide, "AWS JSON policy elements: Principal"); otherwise a
+    no-op 'up' would rewrite the policy forever."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return text
+    statements = document.get("Statement") if isinstance(document, dict) else None
+    for statement in statements if isinstance(statements, list) else []:
+        if isinstance(statement, dict) and "Principal" in statement:
+            statement["Principal"] = _principal(statement["Principal"])
+    return canonical(document)
+
+
+def _principal(principal: Any) -> Any:
+    if principal == {"AWS": "*"}:
+        return "*"
+    if isinstance(principal, dict) and isinstance(principal.get("AWS"), str):
+        aws = principal["AWS"]
+        if aws.isdigit() and len(aws) == 12:
+            return {**principal, "AWS": f"arn:aws:iam::{aws}:root"}
+    return principal
+
+
+def _while_principal_propagates(aws: Aws, what: str, send: Callable[[], Any]) -> Any:
+    """Send a write that carries the topic policy, again while SNS answers PrincipalNotFound.
+
+    Bounded like every retry here: capped exponential backoff with full jitter, on the retry
+    policy's clock, until its deadline; then the last error goes up unchanged."""
+    policy = aws.retry
+    start, attempt = policy.clock(), 0
+    while True:
+        try:
+            return send()
+        except AwsError as err:
+            if (err.code != "InvalidParameter" or PRINCIPAL_NOT_FOUND not in str(err).lower()
+                    or policy.clock() - start >= policy.deadline_s):
+                raise
+        attempt += 1
+        wait = random.uniform(0, min(policy.cap_s, policy.initial_s * 2 ** attempt))
+        policy.attempts[what] = attempt + 1
+        log.info("%s: waiting for the new IAM role to propagate to SNS; attempt %d in %.1fs",
+                 what, attempt + 1, wait)
+        if policy.on_retry:
+            policy.on_retry(what, "waiting for the new IAM role to propagate to SNS",
+                            attempt + 1, policy.clock() - start)
+        policy.sleep(wait)

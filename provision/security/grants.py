@@ -33,9 +33,10 @@ WHY: dict[str, str] = {
         "ends every secret's ARN in '-' and 6 random characters, and '??????' matches exactly "
         "those, where '*' would also match other secrets whose names start with NAME."),
     "kms:Decrypt": (
-        "decrypts the API key with the customer key named in quotes.api_key_kms_key, and only "
-        "when SSM or Secrets Manager asks on the function's behalf (kms:ViaService), so the "
-        "role cannot use the key for anything else."),
+        "decrypts with a customer key, and only when a service asks on the function's behalf "
+        "(kms:ViaService), so the role cannot use the key for anything else: with "
+        "quotes.api_key_kms_key, the API key, through SSM or Secrets Manager; with "
+        "notify.kms_key, the data key of an alert it publishes, through SNS in this Region."),
     # network: (issue 12), the actions of AWSLambdaVPCAccessExecutionRole, scoped
     "ec2:CreateNetworkInterface": (
         "lets Lambda create the function's network interfaces (Hyperplane ENIs) when it is "
@@ -57,6 +58,10 @@ WHY: dict[str, str] = {
         "lets Lambda read the config's subnets (their VPC and zone) to place the interfaces. "
         "Resource '*': IAM has no resource type for EC2 Describe calls (Service Authorization "
         "Reference); they only read."),
+    "kms:GenerateDataKey*": (
+        "with notify.kms_key, SNS encrypts each alert the function publishes under that "
+        "customer key, asking KMS for a data key as the role; only via SNS in this Region "
+        "(kms:ViaService)."),
 }
 
 # (action, resource it would cover, why it is not granted)
@@ -78,8 +83,9 @@ NOT_GRANTED: tuple[tuple[str, str, str], ...] = (
     ("kms:Decrypt, kms:*", "*",
      "the topic uses the AWS-managed key alias/aws/sns and a SecureString parameter the "
      "AWS-managed alias/aws/ssm; their key policies let SNS and SSM use them for callers in "
-     "the account, so the role needs no KMS grant (with quotes.api_key_kms_key it gets "
-     "kms:Decrypt on that one key, through SSM or Secrets Manager only)."),
+     "the account, so the role needs no KMS grant. With quotes.api_key_kms_key it gets "
+     "kms:Decrypt on that one key, through SSM or Secrets Manager only; with notify.kms_key, "
+     "kms:GenerateDataKey* and kms:Decrypt on that key, through SNS only."),
     ("ec2:CreateNetworkInterface (AWSLambdaVPCAccessExecutionRole)", "*",
      "without network: the function runs outside any VPC and reaches the quote API over "
      "Lambda's own internet access; with it, only in the config's subnets and groups."),

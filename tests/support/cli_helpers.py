@@ -38,11 +38,14 @@ FRESH_UP_WRITES = [
     "sns:Subscribe",
     "sns:Subscribe",
     "lambda:CreateFunction",
+    "lambda:PutFunctionConcurrency",  # function.reserved_concurrency: 1 by default (issue 9)
     "events:PutRule",
     "events:PutTargets",
     "lambda:AddPermission",
+    "monitoring:PutMetricAlarm",  # the errors alarm with its tags (issue 9; CloudWatch signs so)
 ]
 DOWN_WRITES = [
+    "monitoring:DeleteAlarms",  # the alarm is made last, so it goes first (issue 9)
     "events:RemoveTargets",
     "events:DeleteRule",
     "lambda:DeleteFunction",
@@ -56,7 +59,7 @@ DOWN_WRITES = [
 # Kinds are written concurrently once what they need exists (Kind.after), so two runs may
 # interleave the writes of independent kinds differently; within a kind the order is fixed.
 _KIND_OF_SERVICE = {"iam": "role", "logs": "log-group", "sns": "topic", "events": "schedule",
-                    "cloudwatch": "alarm", "ec2": "security-group"}
+                    "cloudwatch": "alarm", "monitoring": "alarm", "ec2": "security-group"}
 _SCHEDULE_LAMBDA = {"AddPermission", "RemovePermission"}
 
 

@@ -38,6 +38,7 @@ STACK_SECTIONS = (
     "subscriptions",
     "functions",
     "rules",
+    "alarms",
 )
 
 
@@ -259,6 +260,27 @@ def _rules(events: BaseClient) -> list[dict[str, Any]]:
     return sorted((_rule(events, r) for r in rules), key=lambda r: r["name"])
 
 
+# ---- CloudWatch alarms ------------------------------------------------------------------------
+
+
+def _alarms(cw: BaseClient) -> list[dict[str, Any]]:
+    alarms = []
+    for alarm in _pages(cw, "describe_alarms", "MetricAlarms"):
+        tags = cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"]).get("Tags")
+        alarms.append({
+            "name": alarm["AlarmName"], "arn": alarm["AlarmArn"],
+            "metric": f"{alarm.get('Namespace')}/{alarm.get('MetricName')}",
+            "dimensions": {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])},
+            "statistic": alarm.get("Statistic"), "period": alarm.get("Period"),
+            "threshold": alarm.get("Threshold"),
+            "comparison": alarm.get("ComparisonOperator"),
+            "treat_missing_data": alarm.get("TreatMissingData"),
+            "alarm_actions": sorted(alarm.get("AlarmActions", [])),
+            "tags": _tag_dict(tags),
+        })
+    return sorted(alarms, key=lambda a: a["name"])
+
+
 # ---- SSM ------------------------------------------------------------------------------------
 
 
@@ -282,6 +304,7 @@ def inventory(source: str | boto3.Session | ClientFactory, region: str = "us-eas
         "subscriptions": _subscriptions(sns),
         "functions": _functions(client("lambda")),
         "rules": _rules(client("events")),
+        "alarms": _alarms(client("cloudwatch")),
         "ssm_parameters": _parameters(client("ssm")),
     }
 

@@ -1,0 +1,159 @@
+"""The on-failure path: a CloudWatch alarm on the function's Errors metric that notifies the topic.
+
+`<name>-errors` goes to ALARM when the function fails at least once in 5 minutes (Sum of
+AWS/Lambda Errors >= 1); no data (no run) is not a failure. Its action publishes to the stack's
+topic, which lets cloudwatch.amazonaws.com publish for this alarm only (policies.topic_policy).
+
+Real-AWS facts this kind is built on:
+- PutMetricAlarm both creates and updates, and an update "completely overwrites the previous
+  configuration", but "If you are using this operation to update an existing alarm, any tags
+  you specify in this parameter are ignored" (botocore cloudwatch model, PutMetricAlarm Tags):
+  tags go with the create only; later tag changes use TagResource/UntagResource.
+- DescribeAlarms pages (NextToken), and its pages can hold composite alarms too.
+- CloudWatch cannot publish to a topic encrypted with the AWS-managed key alias/aws/sns: that
+  key's policy does not let cloudwatch.amazonaws.com use it and cannot be edited
+  (repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger,
+  github.com/aws/aws-cdk/issues/11121). The alarm still changes state, so it is made anyway
+  and every plan says its notification cannot be delivered until notify.kms_key names a
+  customer key whose policy allows cloudwatch.amazonaws.com.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from provision.aws import Aws
+from provision.plan import Action, Change, Changes, Op
+from provision.resources.contract import Kind
+from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
+from provision.resources.topic import KMS_KEY
+from provision.stack import Stack
+
+DESCRIPTION = "stock-alert: the function failed (AWS/Lambda Errors >= 1 in 5 minutes)"
+# Our field -> PutMetricAlarm's parameter (and DescribeAlarms' field of the same name).
+FIELDS = {
+    "namespace": "Namespace", "metric": "MetricName", "dimensions": "Dimensions",
+    "statistic": "Statistic", "period_s": "Period", "evaluation_periods": "EvaluationPeriods",
+    "threshold": "Threshold", "comparison": "ComparisonOperator",
+    "missing_data": "TreatMissingData", "actions": "AlarmActions",
+    "actions_enabled": "ActionsEnabled", "description": "AlarmDescription",
+}
+UNDELIVERABLE = (
+    "the topic is encrypted with the AWS-managed key alias/aws/sns, which CloudWatch cannot "
+    "use, so this alarm changes state but its notification is never delivered; set "
+    "notify.kms_key to a customer managed key whose key policy allows "
+    "cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey* (README: On-failure alarm)")
+
+
+@dataclass(frozen=True)
+class WantedAlarm:
+    name: str
+    arn: str
+    settings: dict[str, Any]  # FIELDS keys
+    topic_key: str  # the topic's KmsMasterKeyId: decides whether the action can deliver
+    tags: dict[str, str]
+
+    def params(self) -> dict[str, Any]:
+        return {"AlarmName": self.name,
+                **{FIELDS[k]: _wire(k, v) for k, v in self.settings.items()}}
+
+
+@dataclass(frozen=True)
+class ObservedAlarm:
+    arn: str
+    settings: dict[str, Any]
+    tags: dict[str, str]
+    state: str
+
+
+class Alarm(Kind[WantedAlarm, ObservedAlarm]):
+    name = "alarm"
+    after = ("function", "topic")  # it watches the one and notifies the other
+
+    def wanted(self, stack: Stack) -> WantedAlarm:
+        settings = {
+            "namespace": "AWS/Lambda", "metric": "Errors",
+            "dimensions": (("FunctionName", stack.function_name),), "statistic": "Sum",
+            "period_s": 300, "evaluation_periods": 1, "threshold": 1.0,
+            "comparison": "GreaterThanOrEqualToThreshold", "missing_data": "notBreaching",
+            "actions": (stack.topic_arn,), "actions_enabled": True, "description": DESCRIPTION,
+        }
+        return WantedAlarm(stack.alarm_name, stack.alarm_arn, settings,
+                           stack.config.notify.kms_key or KMS_KEY, stack.tags)
+
+    def read(self, aws: Aws, wanted: WantedAlarm) -> ObservedAlarm | None:
+        found = next((a for page in aws.pages("cloudwatch", "describe_alarms",
+                                              AlarmNames=[wanted.name], AlarmTypes=["MetricAlarm"])
+                      for a in page.get("MetricAlarms", []) if a["AlarmName"] == wanted.name),
+                     None)
+        if found is None:
+            return None
+        tags = aws.call("cloudwatch", "list_tags_for_resource", ResourceARN=found["AlarmArn"])
+        settings = {ours: _ours(ours, found.get(theirs)) for ours, theirs in FIELDS.items()}
+        return ObservedAlarm(found["AlarmArn"], settings, from_list(tags.get("Tags")),
+                             found.get("StateValue", ""))
+
+    def changes(self, wanted: WantedAlarm, observed: ObservedAlarm | None) -> Changes:
+        have = observed.settings if observed else {}
+        out = [Change(k, have.get(k), v) for k, v in wanted.settings.items()
+               if have.get(k) != v]
+        if observed:
+            out += tag_changes(wanted.tags, observed.tags)
+        return tuple(out)
+
+    def notes(self, wanted: WantedAlarm, observed: ObservedAlarm | None) -> tuple[str, ...]:
+        return (UNDELIVERABLE,) if wanted.topic_key == KMS_KEY else ()
+
+    def diff(self, wanted: WantedAlarm, observed: ObservedAlarm | None,
+             keep: bool) -> Action[WantedAlarm, ObservedAlarm]:
+        """The shared state machine; a create also carries the delivery note, so the plan
+        before the first 'up' already says it."""
+        action = super().diff(wanted, observed, keep)
+        if action.op is Op.CREATE:
+            return dataclasses.replace(action, notes=self.notes(wanted, observed))
+        return action
+
+    def create(self, aws: Aws, wanted: WantedAlarm) -> None:
+        aws.call("cloudwatch", "put_metric_alarm", Tags=as_list(wanted.tags), **wanted.params())
+
+    def update(self, aws: Aws, wanted: WantedAlarm, observed: ObservedAlarm,
+               changes: Changes) -> None:
+        if any(c.field in FIELDS for c in changes):
+            # Overwrites the whole configuration; Tags would be ignored here, so none are sent.
+            aws.call("cloudwatch", "put_metric_alarm", **wanted.params())
+        apply_tags(changes,
+                   lambda tags: aws.call("cloudwatch", "tag_resource", ResourceARN=wanted.arn,
+                                         Tags=as_list(tags)),
+                   lambda keys: aws.call("cloudwatch", "untag_resource",
+                                         ResourceARN=wanted.arn, TagKeys=keys))
+
+    def delete(self, aws: Aws, wanted: WantedAlarm, observed: ObservedAlarm) -> None:
+        # DeleteAlarms ignores names that do not exist ("the alarms you specify with correct
+        # names are still deleted", botocore cloudwatch model), so a repeat is harmless.
+        aws.call("cloudwatch", "delete_alarms", AlarmNames=[wanted.name], missing_ok=True)
+
+    def summary(self, observed: ObservedAlarm | None) -> dict[str, Any]:
+        if observed is None:
+            return {}
+        return {"arn": observed.arn, "state": observed.state,
+                "actions": list(observed.settings.get("actions") or ())}
+
+
+def _wire(field: str, value: Any) -> Any:
+    if field == "dimensions":
+        return [{"Name": n, "Value": v} for n, v in value]
+    if field == "actions":
+        return list(value)
+    return value
+
+
+def _ours(field: str, value: Any) -> Any:
+    if field == "dimensions":
+        return tuple(sorted((d["Name"], d["Value"]) for d in value or []))
+    if field == "actions":
+        return tuple(sorted(value or []))
+    if field == "threshold" and value is not None:
+        return float(value)
+    return value
