@@ -18,7 +18,7 @@ from provision.errors import AwsError
 from provision.security import deployer, network_deployer
 from provision.stack import Stack
 from tests.support.configs import MINIMAL, write_config
-from tests.test_deployer_policy import SETUP_CALLS, _as_operator, _prepared, world
+from tests.test_deployer_policy import MOTO_NAMES, SETUP_CALLS, _as_operator, _prepared, world
 
 __all__ = ["world"]  # the fixture, imported for the tests below
 ACCOUNT = "123456789012"
@@ -61,7 +61,9 @@ def _steps(tmp_path: Path, admin: Callable[[str], Any],
 
 
 def _run(tmp_path: Path, granted: set[str], monkeypatch: pytest.MonkeyPatch) -> str | None:
-    admin = _as_operator(sorted(granted | {"lambda:Invoke"}), monkeypatch)
+    # moto's own names for some actions (lambda:Invoke, monitoring:*), as in the main test
+    admin = _as_operator(sorted(granted | {MOTO_NAMES[a] for a in granted if a in MOTO_NAMES}),
+                         monkeypatch)
     for command, step in _steps(tmp_path, admin, granted):
         try:
             step()

@@ -198,7 +198,10 @@ def _alarm() -> dict[str, Any]:
 
 def test_errors_alarm_watches_the_function_and_notifies_the_topic(config: Path) -> None:
     writes = _up(config)
-    assert writes[-1] == "cloudwatch:PutMetricAlarm" and writes.count(writes[-1]) == 1
+    # made once, after the function and the topic it names (it is written alongside the rule)
+    assert writes.count("cloudwatch:PutMetricAlarm") == 1
+    assert writes.index("cloudwatch:PutMetricAlarm") > max(
+        writes.index("lambda:CreateFunction"), writes.index("sns:CreateTopic"))
     alarm = _alarm()
     assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
         "AWS/Lambda", "Errors", "Sum")
