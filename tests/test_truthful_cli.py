@@ -102,7 +102,7 @@ def test_second_down_says_absent(cli: Cli, tmp_path: Path, aws_proxy: AwsProxy) 
     rows = [line for line in again.stdout.splitlines() if line.startswith("│ ")]
     # 7 kinds: the security group (issue 12) is absent too (no network in this config)
     assert len(rows) == 7 and all("│ absent" in row for row in rows)
-    assert "Plan: 0 to create, 0 to update, 0 to delete, 0 unchanged, 6 absent." in flat(
+    assert "Plan: 0 to create, 0 to update, 0 to delete, 0 unchanged, 7 absent." in flat(
         again.stdout)
 
 
