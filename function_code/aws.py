@@ -9,6 +9,7 @@ import log
 
 TYPE_CHECKING = False  # typing costs ~20 ms to import at cold start; only the checker needs it
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 _CLIENTS: dict[str, Any] = {}
@@ -43,34 +44,36 @@ def _error_code(exc: Exception) -> str:
 
 def api_key(parameter: str) -> str:
     """The decrypted SecureString ``parameter``, read from SSM once per container."""
-    if parameter not in _API_KEYS:
-        try:
-            response = client("ssm").get_parameter(Name=parameter, WithDecryption=True)
-        except Exception as exc:  # botocore errors; only the code is reported
-            raise AwsError(f"ssm:GetParameter {parameter} failed: {_error_code(exc)}") from None
-        value = str(response.get("Parameter", {}).get("Value") or "").strip()
-        if not value:
-            raise AwsError(f"SSM parameter {parameter} is empty")
-        _API_KEYS[parameter] = value
-    key = _API_KEYS[parameter]
-    log.add_secret(key)
-    return key
+    def read() -> str:
+        response = client("ssm").get_parameter(Name=parameter, WithDecryption=True)
+        return str(response.get("Parameter", {}).get("Value") or "")
+
+    return _cached_key(parameter, read, f"ssm:GetParameter {parameter}",
+                       f"SSM parameter {parameter} is empty")
 
 
 def secret_value(secret_id: str) -> str:
     """The current string value of Secrets Manager secret ``secret_id`` (name or ARN), read
     once per container. Only the error code is ever reported, never the value."""
-    cache_key = "secretsmanager:" + secret_id
+    def read() -> str:
+        response = client("secretsmanager").get_secret_value(SecretId=secret_id)
+        return str(response.get("SecretString") or "")
+
+    return _cached_key("secretsmanager:" + secret_id, read,
+                       f"secretsmanager:GetSecretValue {secret_id}",
+                       f"Secrets Manager secret {secret_id} has no string value")
+
+
+def _cached_key(cache_key: str, read: Callable[[], str], call: str, empty: str) -> str:
+    """Read a key once per container, register it with the log scrubber, and report only
+    AWS's error code on failure (never the value)."""
     if cache_key not in _API_KEYS:
         try:
-            response = client("secretsmanager").get_secret_value(SecretId=secret_id)
+            value = read().strip()
         except Exception as exc:  # botocore errors; only the code is reported
-            raise AwsError(
-                f"secretsmanager:GetSecretValue {secret_id} failed: {_error_code(exc)}"
-            ) from None
-        value = str(response.get("SecretString") or "").strip()
+            raise AwsError(f"{call} failed: {_error_code(exc)}") from None
         if not value:
-            raise AwsError(f"Secrets Manager secret {secret_id} has no string value")
+            raise AwsError(empty)
         _API_KEYS[cache_key] = value
     key = _API_KEYS[cache_key]
     log.add_secret(key)
