@@ -1,6 +1,6 @@
-"""The floor for an unchanged `stock-alert up`: the same 16 reads, with bare botocore, concurrently.
+"""The floor for an unchanged `stock-alert up`: the same 18 reads, with bare botocore, concurrently.
 
-A process that starts Python, imports botocore (not boto3), creates the six clients and makes
+A process that starts Python, imports botocore (not boto3), creates the seven clients and makes
 exactly the reads an unchanged `up` makes (counted by bench/compare.py), each resource kind's
 reads in order (a later read needs an earlier answer or the account id) and the kinds in
 parallel. Nothing is parsed or diffed, so no real `up` can be faster than this.
@@ -17,7 +17,7 @@ from typing import Any
 import botocore.session
 from botocore.config import Config
 
-SERVICES = ("sts", "iam", "logs", "sns", "lambda", "events")
+SERVICES = ("sts", "iam", "logs", "sns", "lambda", "events", "cloudwatch")
 
 
 def make_clients() -> dict[str, Any]:
@@ -61,15 +61,22 @@ def read_schedule(c: dict[str, Any], name: str) -> None:
     c["events"].list_targets_by_rule(Rule=f"{name}-schedule")
 
 
+def read_alarm(c: dict[str, Any], name: str) -> None:
+    found = c["cloudwatch"].describe_alarms(AlarmNames=[f"{name}-errors"])["MetricAlarms"]
+    for alarm in found:
+        c["cloudwatch"].list_tags_for_resource(ResourceARN=alarm["AlarmArn"])
+
+
 def main(name: str) -> None:
     clients = make_clients()
-    with ThreadPoolExecutor(max_workers=6) as pool:
+    with ThreadPoolExecutor(max_workers=7) as pool:
         account = pool.submit(lambda: clients["sts"].get_caller_identity()["Account"])
         jobs = [pool.submit(read_role, clients, name),
                 pool.submit(read_log_group, clients, name, account),
                 pool.submit(read_topic, clients, name, account),
                 pool.submit(read_function, clients, name),
-                pool.submit(read_schedule, clients, name)]
+                pool.submit(read_schedule, clients, name),
+                pool.submit(read_alarm, clients, name)]
         for job in jobs:
             job.result(timeout=60)
 
