@@ -2,45 +2,28 @@
 
 from __future__ import annotations
 
-import os
-import select
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.support.awsproxy import AwsProxy
 from tests.support.configs import MINIMAL, write_config
-from tests.support.fixtures import cli_path, run_cli
+from tests.support.fixtures import run_cli
+from tests.support.terminal import run_on_pty
 
 
 def _on_terminal(args: list[str], env: dict[str, str], cwd: Path, answer: str,
                  timeout: float = 60) -> tuple[int, str]:
     """Run the command with a pty as stdin/stdout/stderr; type `answer` at the prompt."""
-    leader, follower = os.openpty()
-    proc = subprocess.Popen([str(cli_path()), *args], env={**env, "TERM": "dumb"}, cwd=cwd,
-                            stdin=follower, stdout=follower, stderr=follower)
-    os.close(follower)
-    output, answered, deadline = b"", False, time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            output += chunk
+    answered: list[bool] = []
+
+    def respond(output: bytes) -> str | None:
         if not answered and b"[y/N]" in output:
-            os.write(leader, answer.encode() + b"\n")
-            answered = True
-        if proc.poll() is not None and not ready:
-            break
-    code = proc.wait(timeout=10)
-    os.close(leader)
-    return code, output.decode("utf-8", "replace")
+            answered.append(True)
+            return answer
+        return None
+
+    return run_on_pty(args, env, cwd, respond, timeout)
 
 
 @pytest.fixture

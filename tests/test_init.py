@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
-import subprocess
-import time
 from pathlib import Path
 
 import jsonschema
@@ -16,7 +13,7 @@ from typer.testing import CliRunner
 
 from provision.cli import app
 from provision.config.model import DEFAULT_SCHEDULE, load_config
-from tests.support.fixtures import cli_path
+from tests.support.terminal import run_on_pty
 
 FLAGS = ["--stock", "tsla", "--stock", "F,GM", "--email", "a@b.co", "--sms", "+15555550100",
          "--name", "demo1", "--schedule", "rate(1 hour)", "--mode", "threshold"]
@@ -106,31 +103,18 @@ def test_a_crash_while_writing_leaves_the_old_file_and_no_debris(
 def _converse(args: list[str], cwd: Path, script: list[tuple[str, str]],
               timeout: float = 60) -> tuple[int, str]:
     """Run stock-alert on a pty; each time the next expected text appears, type its answer."""
-    leader, follower = os.openpty()
-    proc = subprocess.Popen([str(cli_path()), *args], cwd=cwd, env={**os.environ, "TERM": "dumb"},
-                            stdin=follower, stdout=follower, stderr=follower)
-    os.close(follower)
-    output, seen, steps = b"", 0, list(script)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            output += chunk
-        if steps and steps[0][0].encode() in output[seen:]:
-            seen = output.index(steps[0][0].encode(), seen) + 1
-            os.write(leader, steps.pop(0)[1].encode() + b"\n")
-        if proc.poll() is not None and not ready:
-            break
-    code = proc.wait(timeout=10)
-    os.close(leader)
-    assert not steps, f"never asked {steps[0][0]!r}: {output.decode(errors='replace')}"
-    return code, output.decode("utf-8", "replace")
+    steps, seen = list(script), [0]
+
+    def respond(output: bytes) -> str | None:
+        if steps and steps[0][0].encode() in output[seen[0]:]:
+            seen[0] = output.index(steps[0][0].encode(), seen[0]) + 1
+            return steps.pop(0)[1]
+        return None
+
+    code, output = run_on_pty(args, os.environ, cwd, respond, timeout)
+    assert not steps, f"never asked {steps[0][0]!r}: {output}"
+    return code, output
+
 
 
 def test_terminal_asks_checks_each_answer_and_asks_again(tmp_path: Path) -> None:

@@ -3,14 +3,11 @@ echo it, and replacing a stored key asks first. The key never appears on the ter
 
 from __future__ import annotations
 
-import os
-import select
-import subprocess
-import time
 from pathlib import Path
 
 from tests.support.configs import MINIMAL, write_config
-from tests.support.fixtures import cli_path, endpoint_session
+from tests.support.fixtures import endpoint_session
+from tests.support.terminal import run_on_pty
 
 KEY = "tty-Key-5mWq81"
 PARAMETER = "/stock-alert/t1/api-key"
@@ -20,32 +17,17 @@ def _on_terminal(args: list[str], env: dict[str, str], cwd: Path,
                  script: list[tuple[bytes, str]], timeout: float = 60) -> tuple[int, str]:
     """Run the command on a pty; when the output ends with the next prompt of `script`, type
     its answer."""
-    leader, follower = os.openpty()
-    proc = subprocess.Popen([str(cli_path()), *args], env={**env, "TERM": "dumb"}, cwd=cwd,
-                            stdin=follower, stdout=follower, stderr=follower)
-    os.close(follower)
-    output, step, deadline = b"", 0, time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            output += chunk
+    steps = list(script)
+
+    def respond(output: bytes) -> str | None:
         # click writes a prompt's text, then asks getpass for the trailing " " once echo is
         # off: type only after that space, as a person would after seeing the prompt
-        if step < len(script) and output.endswith(script[step][0] + b" "):
-            os.write(leader, script[step][1].encode() + b"\n")
-            output += b"\n"  # so the next prompt is told apart from this one
-            step += 1
-        if proc.poll() is not None and not ready:
-            break
-    code = proc.wait(timeout=10)
-    os.close(leader)
-    return code, output.decode("utf-8", "replace")
+        if steps and output.endswith(steps[0][0] + b" "):
+            return steps.pop(0)[1]
+        return None
+
+    return run_on_pty(args, env, cwd, respond, timeout)
+
 
 
 def test_the_key_is_typed_twice_and_never_echoed(
