@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import loader
+
 pytest_plugins = ["tests.support.fixtures"]
+
+loader.share()  # one set of parsed service models for every botocore session of this process
 
 
 @pytest.fixture(autouse=True)

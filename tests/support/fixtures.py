@@ -7,7 +7,10 @@ Load with ``pytest_plugins = ["tests.support.fixtures"]`` in the root ``tests/co
 * ``aws_env`` -- environment for running the CLI subprocess through the proxy;
 * ``boto_session`` -- a boto3 Session whose clients talk to the proxy;
 * ``inventory_now`` -- ``() -> dict`` listing what exists (read straight from moto, uncounted);
-* ``cli`` -- ``(*args, input=None, timeout=120) -> CompletedProcess`` running ``stock-alert``;
+* ``cli`` -- ``(*args, input=None, timeout=120) -> CompletedProcess`` running ``stock-alert``
+  in this process (tests/support/clirunner.py), through the proxy;
+* ``cli_subprocess`` -- the same, as a real process of the installed console script (for the
+  few tests about the process itself: the script, signals, terminals, memory);
 * ``fast_retries`` -- botocore standard-mode retries without backoff sleeps (in-process only).
 """
 
@@ -27,6 +30,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from tests.support.awsproxy import AwsProxy
+from tests.support.clirunner import run_cli_inprocess
 from tests.support.faults import no_retry_backoff
 from tests.support.inventory import Inventory, inventory, local_session
 
@@ -171,7 +175,21 @@ def inventory_now(moto_server: str) -> Callable[[], Inventory]:
 
 @pytest.fixture
 def cli(aws_env: dict[str, str], tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """``cli("up", "--yes")`` runs the installed ``stock-alert`` in ``tmp_path`` via the proxy."""
+    """``cli("up", "--yes")`` runs ``stock-alert`` in-process in ``tmp_path`` via the proxy."""
+
+    def run(
+        *args: str, input: str | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        return run_cli_inprocess(args, aws_env, tmp_path, input=input, timeout=timeout)
+
+    return run
+
+
+@pytest.fixture
+def cli_subprocess(
+    aws_env: dict[str, str], tmp_path: Path
+) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``cli`` as a real subprocess of the installed console script."""
 
     def run(
         *args: str, input: str | None = None, timeout: float = 120
@@ -193,6 +211,7 @@ __all__ = [
     "aws_proxy",
     "boto_session",
     "cli",
+    "cli_subprocess",
     "cli_environment",
     "cli_path",
     "endpoint_session",

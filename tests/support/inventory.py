@@ -42,9 +42,10 @@ STACK_SECTIONS = (
 )
 
 
-@functools.cache
 def _shared_loader() -> botocore.loaders.Loader:
-    return botocore.loaders.create_loader()
+    from tests.support.loader import shared_loader
+
+    return shared_loader()
 
 
 def local_session(

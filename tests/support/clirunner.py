@@ -1,0 +1,69 @@
+"""Run ``stock-alert`` in this process, as a subprocess would see it, in milliseconds.
+
+A subprocess costs about 1.4 s of interpreter start-up and imports per command; most CLI tests
+run a few commands each, so the suite spent minutes starting Python. ``run_cli_inprocess`` gives
+the same ``CompletedProcess`` as ``fixtures.run_cli``: the command's whole environment (not
+added to ours: replaced, as ``env=`` does for a subprocess), its working directory, its stdin,
+its separate stdout and stderr, and its exit code. The command's calls still go over HTTP to
+the moto server (through the counting proxy when the test uses one), so "zero AWS calls" and
+"what exists afterwards" are measured exactly as before.
+
+What an in-process run cannot show stays with the real subprocess tests (``run_cli``): the
+console script itself, signals, terminals (pty), and memory limits.
+
+An exception that escapes the CLI's error boundary is written to stderr as the traceback an
+interpreter would print, with exit code 1, so a test that asserts "no traceback" still fails
+when the boundary is broken.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from typer.testing import CliRunner
+
+PROG = "stock-alert"
+
+
+@contextlib.contextmanager
+def environment(env: Mapping[str, str], cwd: str | os.PathLike[str]) -> Iterator[None]:
+    """os.environ replaced by ``env`` and the working directory ``cwd``, both restored after."""
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+
+
+def run_cli_inprocess(
+    args: Sequence[str],
+    env: Mapping[str, str],
+    cwd: str | os.PathLike[str],
+    input: str | None = None,
+    timeout: float = 120,  # noqa: ARG001 - the same signature as run_cli; pytest-timeout rules
+) -> subprocess.CompletedProcess[str]:
+    """``stock-alert *args`` in-process; never raises on a non-zero exit status."""
+    from provision.cli import app
+
+    with environment(env, cwd):
+        result = CliRunner().invoke(app, list(args), input=input, prog_name=PROG,
+                                    catch_exceptions=True)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += _traceback(result.exc_info)
+    return subprocess.CompletedProcess([PROG, *args], result.exit_code, result.stdout, stderr)
+
+
+def _traceback(exc_info: Any) -> str:
+    return "Traceback (most recent call last):\n" + "".join(
+        traceback.format_exception(*exc_info)[1:])
