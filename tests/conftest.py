@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import loader
+from tests.support import clirunner, loader
 
 pytest_plugins = ["tests.support.fixtures"]
 
 loader.share()  # one set of parsed service models for every botocore session of this process
+clirunner.remember_commands()  # one click command tree per Typer app, not one per invoke
 
 
 @pytest.fixture(autouse=True)

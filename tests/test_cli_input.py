@@ -1,9 +1,10 @@
 """Bad input (config, flags, environment): exit 2, one paragraph, no traceback, ZERO API calls.
 
-Every case runs the installed ``stock-alert`` through its own counting proxy, so "zero API
-calls" is measured, not assumed. The cases are independent and make no AWS calls, so the
-module runs them all at once (a few at a time) and each test then checks its own outcome. The
-commands rotate over plan/up/status/down, showing each one checks its input before any call.
+Every case runs ``stock-alert`` (in-process, with the case's own environment and folder)
+through its own counting proxy, so "zero API calls" is measured, not assumed. The module runs
+every case once, up front, and each test then checks its own outcome. The commands rotate over
+plan/up/status/down, showing each one checks its input before any call. The console script as
+a real process is covered by test_cli_process.py.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +20,8 @@ import pytest
 from tests.input_cases import FIFO, NEW_CONFIGS, NEW_ENVIRONMENTS
 from tests.support.awsproxy import AwsProxy, Call
 from tests.support.configs import MINIMAL
-from tests.support.fixtures import cli_environment, run_cli
+from tests.support.clirunner import run_cli_inprocess
+from tests.support.fixtures import cli_environment
 
 BASE = "name: t1\nregion: us-east-1\nstocks: [TSLA, F, GM]\n"
 NO_REGION = "name: t1\nstocks: [TSLA]\n"
@@ -138,7 +139,7 @@ class Outcome:
     calls: list[Call]
 
 
-def _run_case(case: Case, moto_url: str, folder: Path) -> Outcome:
+def _run_case(case: Case, proxy: AwsProxy, folder: Path) -> Outcome:
     if case.config == FIFO:
         os.mkfifo(folder / "config.yaml")
     elif isinstance(case.config, bytes):
@@ -147,24 +148,22 @@ def _run_case(case: Case, moto_url: str, folder: Path) -> Outcome:
         (folder / "config.yaml").write_text(case.config, encoding="utf-8")
     (folder / "empty-aws-config").write_text("")
     base = {k: v for k, v in os.environ.items() if not k.startswith("STOCK_ALERT_")}
-    with AwsProxy(moto_url) as proxy:
-        env = cli_environment(proxy.url, base)
-        for key, value in case.env.items():
-            env[key] = str(folder / "empty-aws-config") if value == EMPTY_FILE else value
-        result = run_cli(case.args, env, folder, timeout=60)
-        return Outcome(result, proxy.calls)
+    env = cli_environment(proxy.url, base)
+    for key, value in case.env.items():
+        env[key] = str(folder / "empty-aws-config") if value == EMPTY_FILE else value
+    proxy.reset_calls()
+    result = run_cli_inprocess(case.args, env, folder)
+    return Outcome(result, list(proxy.calls))
 
 
 @pytest.fixture(scope="module")
 def outcomes(moto_server_base: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
-    """Every case of this module, run concurrently (they only start a process and fail)."""
+    """Every case of this module, run once, one after another (the environment and the working
+    directory are the process's own, so in-process runs cannot overlap), each case's calls
+    counted by the one proxy from zero."""
     cases = [*CONFIGS, *ENVIRONMENTS, *FLAGS]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {
-            c.name: pool.submit(_run_case, c, moto_server_base, tmp_path_factory.mktemp(c.name))
-            for c in cases
-        }
-        return {name: future.result() for name, future in futures.items()}
+    with AwsProxy(moto_server_base) as proxy:
+        return {c.name: _run_case(c, proxy, tmp_path_factory.mktemp(c.name)) for c in cases}
 
 
 def _check_rejected(case: Case, outcome: Outcome) -> None:
@@ -220,7 +219,7 @@ def test_no_credentials_and_no_endpoint_points_to_the_emulator(tmp_path: Path) -
                 "AWS_EC2_METADATA_DISABLED": "true", "HOME": str(tmp_path)})
     assert not any(k.startswith("AWS_ENDPOINT_URL") for k in env)
     started = time.monotonic()
-    result = run_cli(["plan"], env, tmp_path, timeout=30)
+    result = run_cli_inprocess(["plan"], env, tmp_path)
     elapsed = time.monotonic() - started
     assert result.returncode == 2, result.stderr
     assert result.stdout == ""
