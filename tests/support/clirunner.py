@@ -11,6 +11,12 @@ the moto server (through the counting proxy when the test uses one), so "zero AW
 What an in-process run cannot show stays with the real subprocess tests (``run_cli``): the
 console script itself, signals, terminals (pty), and memory limits.
 
+Waiting is on a fake clock: the tool's own retries, backoffs and bounded waits (its
+``RetryPolicy``, injected where the CLI builds its ``Options``) sleep on a ``FakeClock`` that
+only moves when the tool sleeps, and botocore's standard-mode backoff sleeps 0 s. A fault test
+therefore sees every retry line and every attempt at the wire, at no cost in real time; the
+real-time tests (tests/test_cli_timeouts.py, one per kind of wait) keep the subprocess.
+
 An exception that escapes the CLI's error boundary is written to stderr as the traceback an
 interpreter would print, with exit code 1, so a test that asserts "no traceback" still fails
 when the boundary is broken.
@@ -24,6 +30,7 @@ import subprocess
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+from unittest import mock
 
 import typer.testing
 from typer.testing import CliRunner
@@ -68,17 +75,38 @@ def run_cli_inprocess(
     cwd: str | os.PathLike[str],
     input: str | None = None,
     timeout: float = 120,  # noqa: ARG001 - the same signature as run_cli; pytest-timeout rules
+    clock: Any = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``stock-alert *args`` in-process; never raises on a non-zero exit status."""
+    """``stock-alert *args`` in-process; never raises on a non-zero exit status. ``clock``: the
+    FakeClock the tool's retries sleep on (a new one per command when None)."""
     from provision.cli import app
 
-    with environment(env, cwd):
+    with environment(env, cwd), fake_time(clock):
         result = CliRunner().invoke(app, list(args), input=input, prog_name=PROG,
                                     catch_exceptions=True)
     stderr = result.stderr
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         stderr += _traceback(result.exc_info)
     return subprocess.CompletedProcess([PROG, *args], result.exit_code, result.stdout, stderr)
+
+
+@contextlib.contextmanager
+def fake_time(clock: Any = None) -> Iterator[Any]:
+    """Every RetryPolicy the command makes sleeps on ``clock``; botocore's backoff is 0 s."""
+    from provision import retry
+    from tests.support.faults import no_retry_backoff
+    from tests.support.inprocess import FakeClock
+
+    clock = clock or FakeClock()
+    made = retry.RetryPolicy.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("sleep", clock.sleep)
+        kwargs.setdefault("clock", clock.clock)
+        made(self, *args, **kwargs)
+
+    with no_retry_backoff(), mock.patch.object(retry.RetryPolicy, "__init__", init):
+        yield clock
 
 
 def _traceback(exc_info: Any) -> str:
