@@ -19,8 +19,8 @@ import pytest
 
 from tests.input_cases import FIFO, NEW_CONFIGS, NEW_ENVIRONMENTS
 from tests.support.awsproxy import AwsProxy, Call
-from tests.support.configs import MINIMAL
 from tests.support.clirunner import run_cli_inprocess
+from tests.support.configs import MINIMAL
 from tests.support.fixtures import cli_environment
 
 BASE = "name: t1\nregion: us-east-1\nstocks: [TSLA, F, GM]\n"
