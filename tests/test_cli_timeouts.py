@@ -3,6 +3,10 @@
 Before: botocore's 30 s read timeout x 4 attempts kept stock-alert silent for 121 s. Now a 5 s
 read timeout (STOCK_ALERT_TIMEOUT_S) x 4 attempts plus botocore's backoff ends it in about 22 s
 with an error naming the endpoint.
+
+One real-time run proves the wait ends and what it says, with STOCK_ALERT_TIMEOUT_S=1 (about
+5 s). The default's bound follows from the clients' own settings, checked without waiting 22 s:
+every client the tool makes carries the default read timeout and attempt count.
 """
 
 from __future__ import annotations
@@ -15,8 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from provision.aws import Aws
+from provision.endpoint import READ_TIMEOUT_S
 from tests.support.configs import MINIMAL
 from tests.support.fixtures import cli_environment, run_cli
+
+BACKOFF_CAP_S = 7.0  # botocore standard mode: at most 3 backoffs of at most 2 s (+ jitter)
 
 
 class _SilentListener:
@@ -39,7 +47,15 @@ class _SilentListener:
             conn.close()
 
 
-@pytest.mark.parametrize(("timeout_env", "within"), [(None, 30.0), ("1", 12.0)])
+def test_by_default_a_silent_endpoint_is_given_up_on_within_30_seconds() -> None:
+    client = Aws("us-east-1", endpoint_url="http://127.0.0.1:9").client("sts")
+    config = client.meta.config
+    attempts = config.retries["total_max_attempts"]
+    assert config.read_timeout == READ_TIMEOUT_S
+    assert attempts * config.read_timeout + BACKOFF_CAP_S < 30.0, (attempts, config)
+
+
+@pytest.mark.parametrize(("timeout_env", "within"), [("1", 12.0)])
 def test_endpoint_that_never_answers_ends_soon_with_a_clear_error(
         tmp_path: Path, timeout_env: str | None, within: float) -> None:
     # Before: botocore's 30 s read timeout x 4 attempts kept the tool silent for 121 s.
