@@ -117,11 +117,6 @@ def closure(folder: Path) -> dict[str, bytes]:
     return dict(sorted(files.items()))
 
 
-def source_files(folder: Path) -> list[Path]:
-    """The files that go into the zip (see closure), sorted by name."""
-    return [folder / name for name in closure(folder)]
-
-
 def build(folder: Path | None = None) -> CodePackage:
     """The zip of `folder`'s closure. The files are read on every call, so an edited module is
     always shipped; the zip itself is remembered by the files' names and contents."""

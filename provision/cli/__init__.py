@@ -10,8 +10,6 @@ its own module, registered here in the order `--help` lists them.
 
 from __future__ import annotations
 
-import os
-
 from provision.cli.app import app
 from provision.cli import stack_commands  # registration order is --help's order
 from provision.cli import fleet_commands, function_commands, security_commands
@@ -23,8 +21,4 @@ __all__ = ["app", "main", "fleet_commands", "function_commands", "local_commands
 
 
 def main() -> None:
-    # pydantic looks for third-party plugins by scanning every installed package's entry
-    # points when the first model is built (~30 ms of every command); the config model wants
-    # none. A user's own setting wins.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    app()
+    app()  # app.py already turned pydantic's plugin scan off, on import
