@@ -30,3 +30,15 @@ def _isolated_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
     yield
+
+
+SERVER_FIXTURES = frozenset({"moto_server", "moto_server_base"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs the moto server over HTTP (directly or through a fixture
+    such as ``cli`` or ``aws_proxy``) as ``server``: ``-m "not server and not process"`` is the
+    fast loop of pure and in-process tests (README, "Tests")."""
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.server)

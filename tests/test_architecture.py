@@ -80,6 +80,7 @@ def test_no_module_over_300_lines() -> None:
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.process
 def test_mypy_rejects_a_kind_that_breaks_the_contract(tmp_path: Path) -> None:
     """A deliberately wrong signature in one kind fails `mypy provision`."""
     copy = tmp_path / "provision"

@@ -12,16 +12,23 @@ test_cli_e2e's emulator test, test_completion).
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.support.awsproxy import AwsProxy
-from tests.support.cli_helpers import DOWN_WRITES, FRESH_UP_WRITES, writes, writes_match
+from tests.support.awsproxy import AwsProxy, role_not_assumable
+from tests.support.cli_helpers import (
+    DOWN_WRITES,
+    FRESH_UP_WRITES,
+    attempts,
+    writes,
+    writes_match,
+)
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inventory import is_empty
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.process]
 
 
 def test_version_and_help_from_the_console_script(cli_subprocess) -> None:
@@ -67,3 +74,21 @@ def test_bad_config_exits_2_from_the_process_with_no_call(
     assert line.startswith("error: ") and "colour" in line
     assert json.loads(result.stdout)["exit_code"] == 2
     assert aws_proxy.calls == []
+
+
+def test_the_tools_own_backoff_really_sleeps_in_a_real_process(
+    cli_subprocess, aws_proxy: AwsProxy, tmp_path: Path
+) -> None:
+    """The one real-time retry test (the others run on the fake clock): IAM propagation met
+    twice, waited out with real, short, growing sleeps (0.25 s then up to 0.5 s, jittered)."""
+    write_config(tmp_path, MINIMAL)
+    aws_proxy.inject(role_not_assumable(), "lambda", "CreateFunction", times=2)
+    started = time.monotonic()
+    up = cli_subprocess("up")
+    elapsed = time.monotonic() - started
+    assert up.returncode == 0, up.stderr
+    assert attempts(aws_proxy, "lambda:CreateFunction") == 3
+    waits = [float(line.rsplit(" in ", 1)[1].rstrip("s")) for line in up.stderr.splitlines()
+             if line.strip().startswith("lambda:create_function:")]
+    assert len(waits) == 2 and 0 < sum(waits) <= 1.0, up.stderr
+    assert elapsed >= sum(waits)  # the waits were slept, not skipped

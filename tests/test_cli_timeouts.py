@@ -24,6 +24,8 @@ from provision.endpoint import READ_TIMEOUT_S
 from tests.support.configs import MINIMAL
 from tests.support.fixtures import cli_environment, run_cli
 
+pytestmark = pytest.mark.process
+
 BACKOFF_CAP_S = 7.0  # botocore standard mode: at most 3 backoffs of at most 2 s (+ jitter)
 
 

@@ -11,6 +11,8 @@ import pytest
 
 from tests.support.fixtures import cli_path
 
+pytestmark = pytest.mark.process
+
 BIN = str(cli_path().parent)
 
 

@@ -81,6 +81,7 @@ def test_bad_environment_is_reported_not_published(
     assert topic.notifications() == []
 
 
+@pytest.mark.process
 def test_handler_import_is_stdlib_only():
     """Importing the handler (cold start) must not pull in boto3, even with site disabled."""
     code = (
