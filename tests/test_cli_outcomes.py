@@ -85,7 +85,7 @@ def test_up_refused_by_a_conflict_prints_one_conflict_document(
 
 
 @pytest.mark.parametrize("output", ["human", "json"])
-def test_ctrl_c_while_reads_are_throttled_ends_within_a_second(
+def test_ctrl_c_while_reads_are_throttled_ends_at_once(
         aws_env: dict[str, str], aws_proxy: AwsProxy, config: Path, output: str) -> None:
     """Every read answers Throttling, so each reader thread would retry for the whole 300 s
     deadline; a real SIGINT must still end the command at once, with exit 130."""
@@ -108,7 +108,10 @@ def test_ctrl_c_while_reads_are_throttled_ends_within_a_second(
         proc.kill()
     assert proc.returncode == 130, err
     print(f"SIGINT to exit: {took:.3f} s")
-    assert took < 1.0, took
+    # Without the fix the readers go on retrying until the 300 s deadline (communicate's 15 s
+    # timeout fires first). It takes ~0.2 s on an idle machine; the bound is loose so that
+    # a loaded machine (parallel workers) does not make it fail when the behaviour is right.
+    assert took < 5.0, took
     assert "Interrupted" in err and "Traceback" not in err
     if output == "json":
         document = _document(out)
