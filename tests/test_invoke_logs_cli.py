@@ -206,6 +206,7 @@ def test_logs_without_log_group(cli: Cli, tmp_path: Path) -> None:
     assert result.returncode == 1 and "does not exist" in result.stderr
 
 
+@pytest.mark.process
 def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
     from tests.support.fixtures import cli_environment, run_cli
 

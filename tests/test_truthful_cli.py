@@ -149,9 +149,10 @@ def emulator_with_quotes(tmp_path: Path, *prices: str) -> Iterator[tuple[str, st
         yield (export.split("AWS_ENDPOINT_URL=", 1)[1].split()[0], base.split('"')[1], seen)
     finally:
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=15) == 0
+        assert proc.wait(timeout=30) == 0
 
 
+@pytest.mark.process
 def test_emulator_quotes_with_set_prices_fire_the_rules(tmp_path: Path) -> None:
     prices = ("TSLA=310:+4%", "f=11.5:-1%", "GM=48")  # GM steady: no rule may fire for it
     with emulator_with_quotes(tmp_path, *prices) as (url, quotes, out):
@@ -226,6 +227,7 @@ def test_remote_function_error_shows_lambdas_error_message(
         f"{message}" in out
 
 
+@pytest.mark.process
 def test_emulator_without_moto_names_the_pip_of_this_installation(tmp_path: Path) -> None:
     # A 'moto' package without moto.server on PYTHONPATH: the import fails as if the extra
     # were not installed, in the real installed command.
