@@ -78,8 +78,17 @@ SAMPLES = [
            "provision/cli/stack_commands.py", "if not yes and not sys.stdin.isatty():",
            "if False:",
            "tests/test_cli_e2e.py::test_lifecycle_up_twice_then_down_twice"),
-    Sample("a fleet stack that fails does not stop the others",
-           "provision/fleet.py", "except StockAlertError", "except ZeroDivisionError",
+    Sample("deployer-policy's table names the command that needs each action",
+           "provision/security/deployer.py",
+           'Need("iam:ListAttachedRolePolicies", "role", READ,',
+           'Need("iam:ListAttachedRolePolicies", "role", ("invoke",),',
+           "tests/test_deployer_actions.py::"
+           "test_every_action_is_needed_by_the_call_that_asks_for_it"
+           "[iam:ListAttachedRolePolicies]"),
+    Sample("a fleet stack that fails is reported failed, and the others go on",
+           "provision/fleet.py",
+           'result.ok, result.error, result.summary = False, err, f"failed: {err.message}"',
+           'result.ok, result.error, result.summary = True, None, "done"',
            "tests/test_fleet_cli.py::"
            "test_one_failure_does_not_stop_the_others_and_a_rerun_finishes"),
 ]

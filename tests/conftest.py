@@ -16,8 +16,7 @@ loader.share()  # one set of parsed service models for every botocore session of
 clirunner.remember_commands()  # one click command tree per Typer app, not one per invoke
 
 
-@pytest.fixture(autouse=True)
-def _isolated_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def isolated_environment(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
     """No real AWS: drop the caller's AWS settings, use fake credentials and an empty home."""
     for key in list(os.environ):
         if key.startswith("AWS_") or key.startswith("STOCK_ALERT_"):
@@ -27,8 +26,14 @@ def _isolated_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "aws-credentials"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Every test: no real AWS (isolated_environment)."""
+    isolated_environment(monkeypatch, tmp_path)
     yield
 
 

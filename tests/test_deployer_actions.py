@@ -1,0 +1,89 @@
+"""`deployer-policy`: every action is needed, proven from ONE recorded lifecycle (issue 18).
+
+tests/test_deployer_policy.py runs the lifecycle as an operator holding the generated policy
+and shows it is enough. This module runs that lifecycle once more while recording, per API call,
+the IAM action moto asked to authorise and the command it belonged to
+(tests/support/action_recorder.py). For each action of the policy it then asserts:
+- the lifecycle asks for it, and the first command that does is one the policy's table says
+  needs it (without the action, that is the call that fails first: every earlier call was
+  authorised by the other actions);
+- that single call, replayed alone as an operator holding every action but this one, is
+  refused with AccessDenied naming it, and replayed as an operator holding them all, is not.
+
+Actions that moto does not check are the few whose refusal the lifecycle test simulates as
+real AWS answers it (iam:PassRole on CreateFunction, tagging on create, the caller's KMS
+actions, lambda:ListTags, the SMS sandbox read): those keep a whole lifecycle per action in
+tests/test_deployer_policy.py (SIMULATED there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto import mock_aws, settings
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.iam.access_control import IAMRequest
+
+from provision.security import deployer
+from tests.conftest import isolated_environment
+from tests.support.action_recorder import Checked, Recorder, is_denied, replay
+from tests.test_deployer_policy import (
+    MOTO_NAMES,
+    SETUP_CALLS,
+    SIMULATED,
+    _user,
+    admin_clients,
+    lifecycle,
+)
+
+NEEDS = {need.action: need for need in deployer.NEEDS}
+CHECKED_BY_MOTO = [a for a in NEEDS if a not in SIMULATED]
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorder]:
+    """One lifecycle as the operator with the whole policy, recorded; moto stays active (and
+    enforcing) for the replays."""
+    with pytest.MonkeyPatch.context() as patch:
+        isolated_environment(patch, tmp_path_factory.mktemp("aws-home"))
+        patch.setattr(IAMRequest, "check_signature", lambda self: None)  # as test_deployer_policy
+        saved = settings.INITIAL_NO_AUTH_ACTION_COUNT, ActionAuthenticatorMixin.request_count
+        settings.INITIAL_NO_AUTH_ACTION_COUNT, ActionAuthenticatorMixin.request_count = (
+            SETUP_CALLS, 0)
+        try:
+            with mock_aws():
+                recorder = Recorder()
+                with recorder.recording():
+                    failed_in = lifecycle(tmp_path_factory.mktemp("recorded"), set(NEEDS),
+                                          patch, recorder)
+                assert failed_in is None, f"the whole policy was refused in {failed_in}"
+                yield recorder
+        finally:
+            settings.INITIAL_NO_AUTH_ACTION_COUNT, ActionAuthenticatorMixin.request_count = saved
+
+
+def _operator(name: str, actions: set[str]) -> dict[str, Any]:
+    """A new IAM user holding `actions` (and moto's names for them), made by the admin."""
+    return _user(name, sorted(actions | {MOTO_NAMES[a] for a in actions if a in MOTO_NAMES}),
+                 admin_clients[-1]("iam"))
+
+
+@pytest.mark.parametrize("action", CHECKED_BY_MOTO)
+def test_every_action_is_needed_by_the_call_that_asks_for_it(
+        action: str, recorded: Recorder) -> None:
+    need = NEEDS[action]
+    first: Checked | None = recorded.first(MOTO_NAMES.get(action, action))
+    assert first is not None, f"no call of the lifecycle asked for {action}"
+    assert first.command in need.commands, (action, first.command, need.commands)
+    without = replay(first, _operator(f"without-{action.replace(':', '-')}",
+                                      set(NEEDS) - {action}))
+    assert is_denied(without, first.action), (action, first, without)
+    granted = replay(first, _operator(f"with-{action.replace(':', '-')}", set(NEEDS)))
+    assert not is_denied(granted, first.action), (action, granted)
+
+
+def test_the_recording_saw_every_command_of_the_lifecycle(recorded: Recorder) -> None:
+    commands = {c.command for c in recorded.checked}
+    assert {"status", "up", "logs", "invoke", "down"} <= commands, commands
