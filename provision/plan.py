@@ -25,6 +25,22 @@ class Op(StrEnum):
         return self.value
 
 
+class Mode(StrEnum):
+    """What a plan is for: 'up' (make the config true), 'down' (nothing wanted: delete what
+    carries the stack's tags) or 'status' (read and compare, write nothing)."""
+
+    UP = "up"
+    DOWN = "down"
+    STATUS = "status"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def teardown(self) -> bool:
+        return self is Mode.DOWN
+
+
 WRITES = frozenset({Op.CREATE, Op.UPDATE, Op.DELETE})
 
 
@@ -96,6 +112,7 @@ class Plan:
     region: str
     account: str
     actions: tuple[AnyAction, ...]
+    mode: Mode = Mode.UP
 
     @property
     def conflicts(self) -> tuple[AnyAction, ...]:
@@ -110,6 +127,7 @@ class Plan:
             "stack": self.stack,
             "region": self.region,
             "account": self.account,
+            "mode": self.mode.value,
             "actions": [a.to_dict() for a in self.actions],
         }
 

@@ -15,6 +15,7 @@ from moto.core import set_initial_no_auth_action_count
 from provision import pipelines
 from provision.config.model import Config
 from provision.errors import AwsError
+from provision.plan import Mode
 from provision.security import deployer, network_deployer
 from provision.stack import Stack
 from tests.support.configs import MINIMAL, write_config
@@ -51,7 +52,7 @@ def _steps(tmp_path: Path, admin: Callable[[str], Any],
         pipelines.up(second)  # new tag (CreateTags), dropped tag (DeleteTags), rules revoked
 
     def teardown() -> None:
-        the_plan, _ = pipelines.plan(second, keep=False)
+        the_plan, _ = pipelines.plan(second, mode=Mode.DOWN)
         pipelines.down(second, the_plan)
         assert ec2.describe_security_groups(Filters=[
             {"Name": "group-name", "Values": ["t1-fn-sg"]}])["SecurityGroups"] == []

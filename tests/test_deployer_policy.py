@@ -23,6 +23,7 @@ from moto.core import set_initial_no_auth_action_count
 from provision import logs, pipelines
 from provision.errors import AwsError
 from provision.invoke import invoke_remote
+from provision.plan import Mode
 from provision.security import deployer
 from tests.deployer_secret_steps import secret_steps
 from tests.real_aws.wire import Wire, query_answer
@@ -186,7 +187,7 @@ def _steps(tmp_path: Path, admin: Callable[[str], Any], granted: set[str]) -> li
                 if is_write_operation(c.split(":", 1)[1])] == []
 
     def teardown() -> None:
-        the_plan, _ = pipelines.plan(second, keep=False)
+        the_plan, _ = pipelines.plan(second, mode=Mode.DOWN)
         assert len(pipelines.down(second, the_plan)) == 6  # with the errors alarm
         assert admin("lambda").list_functions()["Functions"] == []
 

@@ -16,6 +16,7 @@ from moto import mock_aws
 
 from provision import pipelines
 from provision.errors import ConflictError
+from provision.plan import Mode
 from provision.policies import canonical, topic_policy
 from provision.resources.alarm import UNDELIVERABLE
 from tests.support.configs import MINIMAL, write_config
@@ -56,7 +57,7 @@ def _policy() -> dict[str, Any]:
 
 def _down(config: Path) -> None:
     prepared, _ = target(config)
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     assert_empty(inventory(boto3.Session(region_name="us-east-1")), "t1")
 
@@ -233,7 +234,7 @@ def test_alarm_of_the_same_name_without_our_tags_is_never_touched(config: Path) 
         _up(config)
     assert _alarm()["Namespace"] == "Mine"
     prepared, calls = target(config)
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     assert "cloudwatch:DeleteAlarms" not in calls.writes() and _alarm()["Threshold"] == 9.0
 
@@ -257,7 +258,7 @@ def test_down_leaves_nothing_after_every_hardening_change(config: Path, tmp_path
     _up(everything)
     _no_writes_left(everything)
     prepared, calls = target(everything)
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     assert calls.writes()[0] == "cloudwatch:DeleteAlarms"
     assert boto3.client("cloudwatch").describe_alarms()["MetricAlarms"] == []

@@ -25,6 +25,7 @@ from provision.cli import app
 from provision.config.model import Config
 from provision.errors import AwsError, ConflictError
 from provision.export.cloudformation import template
+from provision.plan import Mode
 from provision.security import deployer
 from provision.security.audit import ExtraReads, audit
 from provision.stack import Stack
@@ -135,7 +136,7 @@ def test_a_changed_path_is_refused_before_any_write(aws: None, tmp_path: Path) -
     assert "IAM path /stock-alert/ but iam.path says /elsewhere/" in text
     assert "'stock-alert down' then 'up'" in text and "managed-by" not in text
     # down still removes it, wherever it lives
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     assert boto3.client("iam", region_name="us-east-1").list_roles()["Roles"] == []
 

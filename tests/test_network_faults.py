@@ -20,6 +20,7 @@ from botocore.awsrequest import AWSResponse
 
 from provision import pipelines
 from provision.errors import AwsError
+from provision.plan import Mode
 from provision.resources import security_group
 from tests.support import faults
 from tests.support.awsproxy import Error, LoseResponse, role_not_assumable
@@ -67,7 +68,7 @@ def _deployed(tmp_path: Path) -> tuple[str, Path]:
 
 def _down(config: Path, clock: FakeClock) -> Any:
     prepared, calls = target(config, clock)
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     return pipelines.down(prepared, the_plan), calls
 
 
@@ -150,7 +151,7 @@ def test_no_network_makes_no_ec2_call(aws: None, ec2_errors: faults.FaultInjecto
     pipelines.up(target(config)[0])
     pipelines.status(target(config)[0])
     prepared, _ = target(config)
-    pipelines.down(prepared, pipelines.plan(prepared, keep=False)[0])
+    pipelines.down(prepared, pipelines.plan(prepared, mode=Mode.DOWN)[0])
     assert ec2_errors.count("ec2") == 0
     assert ec2().describe_security_groups(Filters=[
         {"Name": "group-name", "Values": ["t1-fn-sg"]}])["SecurityGroups"] == []

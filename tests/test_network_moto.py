@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from provision import pipelines
 from provision.errors import ConflictError
-from provision.plan import Op
+from provision.plan import Mode, Op
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 
@@ -97,11 +97,11 @@ def test_down_removes_the_group_and_a_second_down_finds_nothing(aws: None,
     config = network_config(tmp_path, subnets)
     pipelines.up(target(config)[0])
     prepared, _ = target(config)
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     done = pipelines.down(prepared, the_plan)
     assert "security-group" in [a.kind for a in done]
     assert group(vpc) is None
-    the_plan, _ = pipelines.plan(target(config)[0], keep=False)
+    the_plan, _ = pipelines.plan(target(config)[0], mode=Mode.DOWN)
     assert [a.kind for a in the_plan.actions if a.writes] == []
 
 
@@ -115,7 +115,7 @@ def test_a_foreign_group_of_the_same_name_is_refused(aws: None, tmp_path: Path) 
     assert "security-group t1-fn-sg" in str(err.value)
     assert calls.writes() == []
     # down leaves it alone
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     assert group(vpc)["GroupId"] == foreign  # type: ignore[index]
 

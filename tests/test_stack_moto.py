@@ -13,7 +13,7 @@ from moto import mock_aws
 from provision import package, pipelines
 from provision.config.model import DEFAULT_SCHEDULE
 from provision.errors import ConflictError
-from provision.plan import Op
+from provision.plan import Mode, Op
 from provision.target import Target
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
@@ -191,7 +191,7 @@ def test_other_stacks_resource_is_a_conflict(aws: None, config: Path) -> None:
 def test_down_removes_everything_and_twice_is_free(aws: None, config: Path) -> None:
     _up(config)
     prepared, _ = target(config)
-    the_plan, observation = pipelines.plan(prepared, keep=False)
+    the_plan, observation = pipelines.plan(prepared, mode=Mode.DOWN)
     assert [a.kind for a in the_plan.actions] == [
         "alarm", "schedule", "function", "security-group", "topic", "log-group", "role"]
     pipelines.down(prepared, the_plan)
@@ -202,7 +202,7 @@ def test_down_removes_everything_and_twice_is_free(aws: None, config: Path) -> N
     assert _client("events").list_rules()["Rules"] == []
     assert _client("logs").describe_log_groups()["logGroups"] == []
     again, log = target(config)
-    plan2, obs2 = pipelines.plan(again, keep=False)
+    plan2, obs2 = pipelines.plan(again, mode=Mode.DOWN)
     assert pipelines.down(again, plan2) == [] and log.writes() == []
 
 
@@ -212,7 +212,7 @@ def test_down_leaves_foreign_resources(aws: None, config: Path) -> None:
     # Replace our role's tags so it looks like someone else's.
     iam.untag_role(RoleName="t1-role", TagKeys=["managed-by", "stock-alert:stack"])
     prepared, _ = target(config)
-    the_plan, observation = pipelines.plan(prepared, keep=False)
+    the_plan, observation = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["t1-role"]
     assert sorted(iam.list_role_policies(RoleName="t1-role")["PolicyNames"]) == [

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from provision import pipelines
 from provision.aws import Aws
 from provision.cli import app
-from provision.plan import Op
+from provision.plan import Mode, Op
 from provision.resources.tagged import Found, Listing, list_tagged
 from provision.sweep import NO_STACK, Filters, delete_selected, group, scan
 from tests.support.awsproxy import Error
@@ -126,7 +126,7 @@ def _whole(path: Path) -> bool:
 
 
 def _gone(path: Path) -> bool:
-    return all(a.op is Op.NOOP for a in pipelines.plan(target(path)[0], keep=False)[0].actions)
+    return all(a.op is Op.NOOP for a in pipelines.plan(target(path)[0], mode=Mode.DOWN)[0].actions)
 
 
 def _sweep(*args: str) -> tuple[int, dict[str, Any]]:
@@ -149,7 +149,7 @@ def test_sweep_prefix_deletes_only_that_stack(aws: None, tmp_path: Path) -> None
 def test_down_of_alert_leaves_alert_2_whole(aws: None, tmp_path: Path) -> None:
     alert, alert2 = _two_stacks(tmp_path)
     prepared = target(alert)[0]
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     assert _gone(alert) and _whole(alert2)
 

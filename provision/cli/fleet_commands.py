@@ -96,6 +96,9 @@ def sweep(
         show_default=False)] = None,
     region: RegionOpt = None, profile: ProfileOpt = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="List what would be deleted, by stack, and delete nothing (needs no "
+        "terminal; works with --output json).")] = False,
     output: OutputOpt = Output.human, debug: DebugOpt = False,
     assume_role: Annotated[list[str] | None, typer.Option(
         "--assume-role", metavar="ARN", help="Sweep the account of this IAM role, through STS "
@@ -109,7 +112,8 @@ def sweep(
 
     Only resources tagged managed-by=stock-alert AND stock-alert:stack=<name>, at the names
     that stack derives, are ever deleted. One stack's failure does not stop the others; the
-    exit code is 1 if any failed. Without a terminal it refuses unless --yes is given.
+    exit code is 1 if any failed. Without a terminal it refuses unless --yes or --dry-run is
+    given.
     """
     def body() -> None:
         from provision.config.participants import role_arns
@@ -119,15 +123,16 @@ def sweep(
                           parse_tags(tag or []))
         names = parse_regions(regions, region, profile)
         roles: list[str | None] = [*role_arns(assume_role or [], assume_role_file)] or [None]
-        if not yes and not sys.stdin.isatty():
+        if not yes and not dry_run and not sys.stdin.isatty():
             raise InputError("'sweep' deletes stacks and needs confirmation, but there is no "
-                             "terminal to ask on.", hint="Pass --yes to confirm in scripts.")
-        _sweep(filters, names, roles, profile, yes, output)
+                             "terminal to ask on.", hint="Pass --yes to confirm in scripts, "
+                             "or --dry-run to list what would be deleted.")
+        _sweep(filters, names, roles, profile, yes, output, dry_run)
     run(debug, body, output, "sweep")
 
 
 def _sweep(filters: Any, names: list[str], roles: list[str | None], profile: str | None,
-           yes: bool, output: Output) -> None:
+           yes: bool, output: Output, dry_run: bool = False) -> None:
     from datetime import UTC, datetime
 
     from provision import render, sweep
@@ -140,8 +145,11 @@ def _sweep(filters: Any, names: list[str], roles: list[str | None], profile: str
     now = datetime.now(UTC)
     base = Aws(names[0], profile, endpoint, RetryPolicy(deadline_s=deadline))
     homes = {role: _home(base, role) for role in roles}  # one AssumeRole per account
-    scans = [_scan(sweep, homes[role], role, name, filters, now) for role in roles
+    iam = {role: _account_roles(homes[role], filters) for role in roles}  # IAM is global
+    scans = [_scan(sweep, homes[role], role, name, filters, now, iam[role]) for role in roles
              for name in names]
+    if dry_run:
+        return _dry_run(sweep, scans, output)
     chosen = sorted({f"{o.group.stack} ({s.where})" for s in scans for o in s.outcomes
                      if o.group.selected})
     if output is Output.human or (chosen and not yes):
@@ -165,6 +173,38 @@ def _sweep(filters: Any, names: list[str], roles: list[str | None], profile: str
         raise typer.Exit(1)
 
 
+def _dry_run(sweep: Any, scans: list[Any], output: Output) -> None:
+    """Plan each selected stack's teardown (reads only) and show it; delete nothing."""
+    from provision import render
+
+    for found in scans:
+        sweep.delete_selected(found, dry_run=True)
+    failed = sweep.failed(scans)
+    if output is Output.json:
+        render.emit_json({"command": "sweep", "dry_run": True,
+                          "regions": [s.to_dict() for s in scans],
+                          "exit_code": 1 if failed else 0})
+    else:
+        render.console().print(_found_table(scans))
+        render.console().print(_result_table(scans, "sweep --dry-run: nothing was deleted"))
+    if failed:
+        raise typer.Exit(1)
+
+
+def _account_roles(home: Any, filters: Any) -> Any:
+    """The account's tagged IAM roles, read once for all its Regions; None when the listing
+    fails (each Region's own listing then reports the error)."""
+    from provision.errors import StockAlertError
+    from provision.resources.tagged import tagged_roles
+
+    if isinstance(home, StockAlertError):
+        return None
+    try:
+        return tagged_roles(home, filters.prefix)
+    except StockAlertError:
+        return None
+
+
 def _home(base: Any, role: str | None) -> Any:
     """The account's Aws (one botocore session for all), or why AssumeRole was refused."""
     from provision.errors import StockAlertError
@@ -176,13 +216,14 @@ def _home(base: Any, role: str | None) -> Any:
 
 
 def _scan(sweep: Any, home: Any, role: str | None, region: str, filters: Any,
-          now: Any) -> Any:
+          now: Any, roles: Any = None) -> Any:
     """One Region of one account; a refused AssumeRole fails that account's Regions only."""
     from provision.errors import StockAlertError
 
     if isinstance(home, StockAlertError):
         return sweep.Scan(region, error=home, role_arn=role)
-    found = sweep.scan(home if home.region == region else home.sibling(region), filters, now)
+    found = sweep.scan(home if home.region == region else home.sibling(region), filters, now,
+                       roles)
     found.role_arn = role
     return found
 
@@ -208,25 +249,35 @@ def _found_table(scans: list[Any]) -> Any:
     return table
 
 
-def _result_table(scans: list[Any]) -> Any:
+def _result_table(scans: list[Any], title: str = "sweep") -> Any:
     from rich.table import Table
 
-    table = Table(title="sweep")
+    table = Table(title=title)
     for column in ("region", "stack", "result", "detail"):
         table.add_column(column)
     for found in scans:
         if found.error:
             table.add_row(found.where, "-", "failed", str(found.error))
         for o in found.outcomes:
-            detail = [f"deleted {a.kind} {a.name}" for a in o.applied] + [
-                f"left alone: {x}" for x in o.left_alone]
-            if o.error:
-                detail.append(str(o.error))
-            if o.result == "skipped":
-                detail += list(o.group.reasons)
-            table.add_row(found.where, o.group.stack, o.result,
-                          "\n".join(detail) or "nothing left to delete")
+            table.add_row(found.where, o.group.stack, str(o.result), "\n".join(_detail(o)))
     return table
+
+
+def _detail(outcome: Any) -> list[str]:
+    """Exactly what happened to one stack: each deletion (or, dry run, each planned one),
+    each resource left alone and why."""
+    from provision.sweep import Result
+
+    planned = outcome.plan.actions if outcome.plan else ()
+    detail = [f"deleted {a.kind} {a.name}" for a in outcome.applied]
+    if outcome.result is Result.WOULD_DELETE:
+        detail += [f"would delete {a.kind} {a.name}" for a in planned if a.writes]
+    detail += [f"left alone: {x}" for x in outcome.left_alone]
+    if outcome.error:
+        detail.append(str(outcome.error))
+    if outcome.result is Result.SKIPPED:
+        detail += list(outcome.group.reasons)
+    return detail
 
 
 @app.command()

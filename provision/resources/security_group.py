@@ -5,7 +5,9 @@ rule, outbound TCP 443 only to `egress_cidrs` (EC2's default allow-all egress is
 
 The observe phase checks the network before anything is written (so `plan` shows it too): the
 subnets and groups exist in the stack's region and belong to one VPC; each problem is exit 2
-naming it. With no `network:` the kind makes no call at all.
+naming it. With no `network:`, `plan`/`up`/`status` make no EC2 call; `down` and `sweep` always
+look (`locate`): every group tagged with the stack's tags, in any VPC and whatever the config
+says now, is deleted, so removing `network:` or moving it to another VPC never leaks a group.
 
 Lambda releases the function's ENIs up to ~45 minutes after it is deleted or detached; until
 then EC2 refuses to delete the group (DependencyViolation); 'down' waits, bounded.
@@ -13,6 +15,7 @@ then EC2 refuses to delete the group (DependencyViolation); 'down' waits, bounde
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,11 +23,11 @@ from typing import Any
 
 from provision.aws import Aws
 from provision.errors import AwsError, ConflictError
-from provision.plan import Action, Change, Changes, Op
+from provision.plan import Action, Change, Changes, Mode, Op
 from provision.resources.contract import Kind, ownership
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
-from provision.resources.vpc_config import KNOWN, check_network
-from provision.stack import Stack
+from provision.resources.vpc_config import check_network
+from provision.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG, Stack
 
 log = logging.getLogger("provision.resources.security_group")
 
@@ -45,7 +48,6 @@ class WantedSecurityGroup:
     name: str
     enabled: bool  # network: is configured
     makes_group: bool  # ... and names no groups, so stock-alert makes this one
-    teardown: bool  # planning 'down': find the group by name, check nothing
     subnet_ids: tuple[str, ...]
     given_ids: tuple[str, ...]
     egress: dict[str, dict[str, Any]]  # rule label -> EC2 IpPermission of that one rule
@@ -59,6 +61,15 @@ class ObservedSecurityGroup:
     egress: dict[str, dict[str, Any]]
     ingress: dict[str, dict[str, Any]]
     tags: dict[str, str]
+    # This stack's other groups (id, VPC): left by an earlier network: in another VPC. 'up'
+    # says so; 'down' deletes them with this one.
+    others: tuple[tuple[str, str], ...] = ()
+    in_vpc: bool = True  # False: only groups in other VPCs were found ('up' makes a new one)
+
+    @property
+    def stale(self) -> tuple[tuple[str, str], ...]:
+        """(id, VPC) of this stack's groups that the config's VPC no longer uses."""
+        return self.others if self.in_vpc else ((self.group_id, self.vpc_id), *self.others)
 
 
 def rule(cidr: str) -> tuple[str, dict[str, Any]]:
@@ -93,6 +104,21 @@ def rules(permissions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
     name = "security-group"
     after = ("role",)  # Lambda frees the function's ENIs with the role: it outlives the group
+    services = ("ec2",)
+
+    def physical_name(self, stack: Stack) -> str:
+        return stack.security_group_name
+
+    def recognise(self, arn: str) -> str | None:
+        """The group's id: an EC2 ARN names the id, not the name."""
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and parts[2] == "ec2" and parts[5].startswith("security-group/"):
+            return parts[5].removeprefix("security-group/")
+        return None
+
+    def matches(self, found: str, stack: Stack) -> bool:
+        """Any group carrying the stack's tags: `locate` finds them by their tags."""
+        return found.startswith("sg-")
 
     def wanted(self, stack: Stack) -> WantedSecurityGroup:
         net = stack.config.network
@@ -100,45 +126,58 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
         return WantedSecurityGroup(
             stack.security_group_name, enabled=net is not None,
             makes_group=net is not None and net.makes_group,
-            teardown=stack.code is None,  # the pipelines build no code for a teardown plan
             subnet_ids=tuple(net.subnet_ids) if net else (),
             given_ids=tuple(net.security_group_ids) if net else (),
             egress=egress, tags=stack.tags)
 
     # reads -----------------------------------------------------------------------------------
     def read(self, aws: Aws, wanted: WantedSecurityGroup) -> ObservedSecurityGroup | None:
+        """The group of this name in the config's VPC; this stack's groups of the same name in
+        other VPCs come along as `others`. No call at all without network:."""
         if not wanted.enabled:
-            return None  # no network: no call
-        if wanted.teardown:
-            found = [g for g in self._named(aws, wanted.name, None)
-                     if ownership(wanted.tags, from_list(g.get("Tags"))) == "ours"]
-        else:
-            vpc = check_network(aws, wanted.subnet_ids, wanted.given_ids)
-            found = self._named(aws, wanted.name, vpc)
-        group = _observed(found[0]) if found else None
-        if group is not None:
-            KNOWN[(aws.region, wanted.name)] = group.group_id
-        else:
-            KNOWN.pop((aws.region, wanted.name), None)
-        return group
+            return None
+        vpc = check_network(aws, wanted.subnet_ids, wanted.given_ids)
+        named = _groups(aws, [{"Name": "group-name", "Values": [wanted.name]}])
+        here = [g for g in named if g.get("VpcId") == vpc]
+        elsewhere = [g for g in named if g.get("VpcId") != vpc
+                     and ownership(wanted.tags, from_list(g.get("Tags"))).ours]
+        if here:
+            return self._remembered(aws, wanted, _observed(here[0], elsewhere))
+        aws.learnt.remember(self.name, wanted.name, None)
+        return (dataclasses.replace(_observed(elsewhere[0], elsewhere[1:]), in_vpc=False)
+                if elsewhere else None)
 
-    @staticmethod
-    def _named(aws: Aws, name: str, vpc: str | None) -> list[dict[str, Any]]:
-        filters = [{"Name": "group-name", "Values": [name]}]
-        if vpc:
-            filters.append({"Name": "vpc-id", "Values": [vpc]})
-        return [g for page in aws.pages("ec2", "describe_security_groups", Filters=filters)
-                for g in page.get("SecurityGroups", [])]
+    def locate(self, aws: Aws, wanted: WantedSecurityGroup) -> ObservedSecurityGroup | None:
+        """Every group carrying the stack's tags, in any VPC, whatever its name or the config:
+        the first named <name>-fn-sg (or else any) is the observed group, the rest `others`."""
+        tagged = _groups(aws, [
+            {"Name": f"tag:{MANAGED_BY}", "Values": [MANAGED_BY_VALUE]},
+            {"Name": f"tag:{STACK_TAG}", "Values": [wanted.tags[STACK_TAG]]}])
+        tagged.sort(key=lambda g: (g.get("GroupName") != wanted.name, g["GroupId"]))
+        return self._remembered(aws, wanted, _observed(tagged[0], tagged[1:]) if tagged
+                                else None)
+
+    def _remembered(self, aws: Aws, wanted: WantedSecurityGroup,
+                    group: ObservedSecurityGroup | None) -> ObservedSecurityGroup | None:
+        """The group as read, its id kept on this account and Region's Aws for the function
+        that a later step of this run attaches to it (never process-wide)."""
+        aws.learnt.remember(self.name, wanted.name, group.group_id if group else None)
+        return group
 
     # pure ------------------------------------------------------------------------------------
     def diff(self, wanted: WantedSecurityGroup, observed: ObservedSecurityGroup | None,
-             keep: bool) -> Action[WantedSecurityGroup, ObservedSecurityGroup]:
+             mode: Mode, adopt: bool = False,
+             ) -> Action[WantedSecurityGroup, ObservedSecurityGroup]:
+        if mode.teardown:
+            return super().diff(wanted, observed, mode, adopt)  # everything tagged goes
         if wanted.makes_group:
-            return super().diff(wanted, observed, keep)
-        mine = observed is not None and ownership(wanted.tags, observed.tags) == "ours"
-        if mine and not keep:
-            return super().diff(wanted, observed, keep)  # down deletes what we made earlier
-        why = ("absent: no network in the config" if not wanted.enabled
+            here = observed if observed is None or observed.in_vpc else None
+            action = super().diff(wanted, here, mode, adopt)
+            return dataclasses.replace(action, notes=action.notes + _stale(observed))
+        mine = (observed is not None and observed.in_vpc
+                and ownership(wanted.tags, observed.tags, adopt).ours)
+        why = ("not looked up: no network in the config ('down' deletes a group left from an "
+               "earlier network:)" if not wanted.enabled
                else "kept until 'down': network names its own security groups" if mine
                else "absent: network names its own security groups")
         # network: names its own groups now, and ours is still there: Lambda may hold it for
@@ -146,7 +185,7 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
         note = (f"{observed.group_id} is no longer used by the config; 'down' deletes it",
                 ) if mine and observed else ()
         return Action(kind=self.name, name=wanted.name, op=Op.NOOP, wanted=wanted,
-                      observed=observed, reason=why, notes=note)
+                      observed=observed, reason=why, notes=note + _stale(observed))
 
     def changes(self, wanted: WantedSecurityGroup,
                 observed: ObservedSecurityGroup | None) -> Changes:
@@ -181,7 +220,7 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
             self._adopt(aws, wanted, vpc)  # an earlier answer was lost, or someone made it
             return
         group_id = made["GroupId"]
-        KNOWN[(aws.region, wanted.name)] = group_id
+        aws.learnt.remember(self.name, wanted.name, group_id)
         _settled(aws, lambda: _rules(aws, "authorize_security_group_egress", group_id,
                                      list(wanted.egress.values())))
         # The allow-all rule EC2 adds to every new group: a real extra write.
@@ -189,14 +228,15 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
                                      [ALLOW_ALL]))
 
     def _adopt(self, aws: Aws, wanted: WantedSecurityGroup, vpc: str) -> None:
-        found = self._named(aws, wanted.name, vpc)
+        found = _groups(aws, [{"Name": "group-name", "Values": [wanted.name]},
+                              {"Name": "vpc-id", "Values": [vpc]}])
         observed = _observed(found[0]) if found else None
-        if observed is None or ownership(wanted.tags, observed.tags) != "ours":
+        if observed is None or not ownership(wanted.tags, observed.tags).ours:
             owner = ownership(wanted.tags, observed.tags if observed else None)
             raise ConflictError(f"security-group {wanted.name} appeared in {vpc} while "
                                 f"creating it and is {owner}.",
                                 hint="Delete or rename it, then run 'up' again.")
-        KNOWN[(aws.region, wanted.name)] = observed.group_id
+        aws.learnt.remember(self.name, wanted.name, observed.group_id)
         self.update(aws, wanted, observed, self.changes(wanted, observed))
 
     def update(self, aws: Aws, wanted: WantedSecurityGroup, observed: ObservedSecurityGroup,
@@ -219,8 +259,21 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
 
     def delete(self, aws: Aws, wanted: WantedSecurityGroup,
                observed: ObservedSecurityGroup) -> None:
-        delete_waiting_for_enis(aws, observed.group_id, wanted.name)
-        KNOWN.pop((aws.region, wanted.name), None)
+        for group_id, _ in ((observed.group_id, observed.vpc_id), *observed.others):
+            delete_waiting_for_enis(aws, group_id, wanted.name)
+        aws.learnt.remember(self.name, wanted.name, None)
+
+
+def _groups(aws: Aws, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [g for page in aws.pages("ec2", "describe_security_groups", Filters=filters)
+            for g in page.get("SecurityGroups", [])]
+
+
+def _stale(observed: ObservedSecurityGroup | None) -> tuple[str, ...]:
+    """What 'up' says of this stack's groups left in another VPC: they are not silent."""
+    return tuple(f"{gid} in {vpc} is this stack's group from an earlier network: in another "
+                 "VPC; it is no longer used, and 'down' deletes it"
+                 for gid, vpc in (observed.stale if observed else ()))
 
 
 def _settled(aws: Aws, write: Callable[[], None]) -> None:
@@ -261,11 +314,13 @@ def _rules(aws: Aws, operation: str, group_id: str, permissions: list[dict[str, 
         log.info("%s %s: %s, nothing to do", operation, group_id, done)
 
 
-def _observed(group: dict[str, Any]) -> ObservedSecurityGroup:
+def _observed(group: dict[str, Any], others: list[dict[str, Any]] | None = None,
+              ) -> ObservedSecurityGroup:
     return ObservedSecurityGroup(group["GroupId"], group.get("VpcId", ""),
                                  rules(group.get("IpPermissionsEgress", [])),
                                  rules(group.get("IpPermissions", [])),
-                                 from_list(group.get("Tags")))
+                                 from_list(group.get("Tags")),
+                                 tuple((g["GroupId"], g.get("VpcId", "")) for g in others or ()))
 
 
 def delete_waiting_for_enis(aws: Aws, group_id: str, name: str) -> None:

@@ -15,6 +15,7 @@ from moto import mock_aws
 
 from provision import pipelines
 from provision.errors import AwsError
+from provision.plan import Mode
 from tests.real_aws.test_events import (
     down_leaves_nothing,
     faulty,
@@ -154,7 +155,7 @@ def test_down_waits_out_delete_role_right_after_delete_role_policy(config: Path)
     clock = FakeClock()
     prepared, faults = faulty(config, clock)
     faults.inject(POLICIES_LEFT, "iam", "DeleteRole", times=2)
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     assert faults.count("iam", "DeleteRole") == 3 and len(clock.sleeps) == 2
     assert is_empty(inventory(boto3.Session(region_name="us-east-1")))
