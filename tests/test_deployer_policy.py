@@ -34,7 +34,7 @@ from tests.support.inprocess import target
 
 SETUP_CALLS = 8  # two users: create_user, create_policy, attach_user_policy, create_access_key
 ACCOUNT = "123456789012"
-ROLE = "t1-role"
+ROLE = "t1-us-east-1-role"
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
          "Principal": {"Service": "lambda.amazonaws.com"}}]}
 # FIRST sets a permissions boundary at CreateRole, SECOND drops it (DeleteRolePermissionsBoundary),

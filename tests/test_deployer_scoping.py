@@ -94,14 +94,14 @@ def test_pass_role_is_this_role_to_lambda_only() -> None:
     passing = [s for s in _statements() if "iam:PassRole" in json.dumps(s["Action"])]
     assert passing == [{
         "Sid": "PassExecutionRoleToLambdaOnly", "Effect": "Allow", "Action": "iam:PassRole",
-        "Resource": f"arn:aws:iam::{ACCOUNT}:role/t1-role",
+        "Resource": f"arn:aws:iam::{ACCOUNT}:role/t1-us-east-1-role",
         "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}}]
 
 
 def test_partition_follows_the_region_without_aws() -> None:
     stack = _stack("cn-north-1")
     assert deployer.policy(stack)["Statement"][1]["Resource"] == [
-        f"arn:aws-cn:iam::{ACCOUNT}:role/t1-role"]
+        f"arn:aws-cn:iam::{ACCOUNT}:role/t1-us-east-1-role"]
 
 
 def test_operator_actions_are_the_generated_ones() -> None:

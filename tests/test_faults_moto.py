@@ -201,7 +201,7 @@ def test_global_injection_reaches_clients_the_tool_creates(config: Path) -> None
 
 @pytest.mark.parametrize(("service", "operation", "error"), [
     ("iam", "PutRolePolicy", Error(404, "NoSuchEntity",
-                                   "The role with name t1-role cannot be found.")),
+                                   "The role with name t1-us-east-1-role cannot be found.")),
     ("sns", "Subscribe", Error(404, "NotFound", "Topic does not exist")),
     ("logs", "PutRetentionPolicy", Error(400, "ResourceNotFoundException",
                                          "The specified log group does not exist.")),
@@ -221,10 +221,10 @@ def test_new_resource_not_yet_visible_is_waited_for(
 def test_not_found_on_an_existing_resource_is_not_waited_for(config: Path,
                                                              tmp_path: Path) -> None:
     pipelines.up(target(config)[0])
-    boto3.client("iam").delete_role_policy(RoleName="t1-role", PolicyName="t1-write-logs")
+    boto3.client("iam").delete_role_policy(RoleName="t1-us-east-1-role", PolicyName="t1-write-logs")
     clock = FakeClock()
     prepared, faults = _faulty(config, clock)
-    faults.inject(Error(404, "NoSuchEntity", "The role with name t1-role cannot be found."),
+    faults.inject(Error(404, "NoSuchEntity", "The role with name t1-us-east-1-role cannot be found."),
                   "iam", "PutRolePolicy", times=None)
     with pytest.raises(AwsError, match="NoSuchEntity"):
         pipelines.up(prepared)

@@ -25,7 +25,7 @@ from tests.support.inventory import assert_empty, inventory
 
 ACCOUNT = "123456789012"
 TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:t1-alerts"
-ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/t1-role"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/t1-us-east-1-role"
 ALARM_ARN = f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:t1-errors"
 KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
@@ -174,7 +174,7 @@ def test_customer_key_encrypts_the_topic_and_grants_exactly_its_use(config: Path
                               "sns:TagResource"]
     attrs = boto3.client("sns").get_topic_attributes(TopicArn=TOPIC)["Attributes"]
     assert attrs["KmsMasterKeyId"] == KEY
-    doc = boto3.client("iam").get_role_policy(RoleName="t1-role",
+    doc = boto3.client("iam").get_role_policy(RoleName="t1-us-east-1-role",
                                               PolicyName="t1-use-topic-key")["PolicyDocument"]
     [statement] = doc["Statement"]
     assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]

@@ -48,7 +48,7 @@ def aws() -> Iterator[None]:
 
 
 def _role() -> dict:  # type: ignore[type-arg]
-    return boto3.client("iam", region_name="us-east-1").get_role(RoleName="t1-role")["Role"]
+    return boto3.client("iam", region_name="us-east-1").get_role(RoleName="t1-us-east-1-role")["Role"]
 
 
 def _up(config: Path) -> list[str]:
@@ -79,7 +79,7 @@ def test_bad_iam_settings_exit_2_naming_the_key_without_aws(
 def test_the_role_arn_carries_the_path() -> None:
     stack = Stack(Config.model_validate({"name": "t1", "stocks": ["F"],
                                          "iam": {"path": "/team/apps/"}}), ACCOUNT, "us-east-1")
-    assert stack.role_arn == f"arn:aws:iam::{ACCOUNT}:role/team/apps/t1-role"
+    assert stack.role_arn == f"arn:aws:iam::{ACCOUNT}:role/team/apps/t1-us-east-1-role"
 
 
 # -- lifecycle against moto ----------------------------------------------------------------------
@@ -94,7 +94,7 @@ def test_up_creates_the_role_at_its_path_with_its_boundary_in_one_call(
     assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == BOUNDARY
     # the function is given the role's real ARN, path included
     fn = boto3.client("lambda", region_name="us-east-1").get_function(FunctionName="t1")
-    assert fn["Configuration"]["Role"] == f"arn:aws:iam::{ACCOUNT}:role/stock-alert/t1-role"
+    assert fn["Configuration"]["Role"] == f"arn:aws:iam::{ACCOUNT}:role/stock-alert/t1-us-east-1-role"
     assert _up(config) == []  # a second up changes nothing
 
 
@@ -116,10 +116,10 @@ def test_a_boundary_removed_by_hand_is_found_by_audit_and_put_back_by_up(
     config = write_config(tmp_path, WITH_BOTH)
     _up(config)
     boto3.client("iam", region_name="us-east-1").delete_role_permissions_boundary(
-        RoleName="t1-role")
+        RoleName="t1-us-east-1-role")
     the_plan, observation = pipelines.plan(target(config)[0])
     found = audit(the_plan, observation, ExtraReads.of(observation))
-    assert [(f.rule, f.resource) for f in found] == [("boundary-removed", "role t1-role")]
+    assert [(f.rule, f.resource) for f in found] == [("boundary-removed", "role t1-us-east-1-role")]
     assert found[0].up_repairs and BOUNDARY in found[0].detail
     assert _up(config) == ["iam:PutRolePermissionsBoundary"]  # drift: no new record
     assert _role()["PermissionsBoundary"]["PermissionsBoundaryArn"] == BOUNDARY
@@ -177,7 +177,7 @@ def test_with_a_boundary_the_operator_creates_roles_only_with_it_and_cannot_remo
     assert guarded == [{
         "Sid": "CreateRoleOnlyWithTheBoundary", "Effect": "Allow",
         "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
-        "Resource": f"arn:aws:iam::{ACCOUNT}:role/stock-alert/t1-role",
+        "Resource": f"arn:aws:iam::{ACCOUNT}:role/stock-alert/t1-us-east-1-role",
         "Condition": {"StringEquals": {"iam:PermissionsBoundary": BOUNDARY}}}]
     elsewhere = [s for s in policy["Statement"] if s is not guarded[0]]
     assert "iam:CreateRole" not in json.dumps(elsewhere)

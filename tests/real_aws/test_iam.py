@@ -28,7 +28,7 @@ from tests.support.faults import FaultInjector, no_retry_backoff
 from tests.support.inprocess import ClientCalls, FakeClock, target
 from tests.support.inventory import inventory
 
-ROLE_GONE = Error(404, "NoSuchEntity", "The role with name t1-role cannot be found.")
+ROLE_GONE = Error(404, "NoSuchEntity", "The role with name t1-us-east-1-role cannot be found.")
 POLICY_GONE = Error(404, "NoSuchEntity",
                     "The role policy with name t1-write-logs cannot be found.")
 KINDS = ("roles", "log_groups", "topics", "subscriptions", "functions", "rules")

@@ -128,12 +128,12 @@ def test_delete_role_flag_waits_out_the_conflict(config: Path) -> None:
     """Aws.call's dependents_removed flag, as role.py's delete will use it."""
     pipelines.up(target(config)[0])
     iam = boto3.client("iam")
-    for name in iam.list_role_policies(RoleName="t1-role")["PolicyNames"]:
-        iam.delete_role_policy(RoleName="t1-role", PolicyName=name)
+    for name in iam.list_role_policies(RoleName="t1-us-east-1-role")["PolicyNames"]:
+        iam.delete_role_policy(RoleName="t1-us-east-1-role", PolicyName=name)
     clock = FakeClock()
     prepared, faults = faulty(config, clock)
     faults.inject(POLICIES_LEFT, "iam", "DeleteRole", times=2)
-    prepared.aws.call("iam", "delete_role", RoleName="t1-role", dependents_removed=True)
+    prepared.aws.call("iam", "delete_role", RoleName="t1-us-east-1-role", dependents_removed=True)
     tries = faults.count("iam", "DeleteRole")
     report("DeleteRole (flag), 2 DeleteConflict", tries, clock)
     assert tries == 3 and len(clock.sleeps) == 2
@@ -146,7 +146,7 @@ def test_delete_role_conflict_is_final_without_the_flag(config: Path) -> None:
     prepared, faults = faulty(config, clock)
     faults.inject(POLICIES_LEFT, "iam", "DeleteRole", times=None)
     with pytest.raises(AwsError, match="DeleteConflict"):
-        prepared.aws.call("iam", "delete_role", RoleName="t1-role")
+        prepared.aws.call("iam", "delete_role", RoleName="t1-us-east-1-role")
     assert faults.count("iam", "DeleteRole") == 1 and clock.sleeps == []
 
 
