@@ -189,7 +189,15 @@ def test_removing_network_detaches_the_function(aws: None, tmp_path: Path) -> No
     assert [c.field for c in function.changes if c.field != "applied"] == ["vpc"]
     assert vpc_config().get("SubnetIds", []) == []
     assert vpc_config().get("SecurityGroupIds", []) == []
-    assert not [c for c in calls.calls if c.startswith("ec2:")]  # no network: no EC2 call
+    # up without network: makes no EC2 call; the group it leaves is said, and 'down' finds it
+    assert not [c for c in calls.calls if c.startswith("ec2:")]
+    group_row = {a.kind: a for a in the_plan.actions}["security-group"]
+    assert "'down' deletes a group left from an earlier network:" in group_row.reason
     _, calls = target(plain)
     pipelines.up(_)
     assert calls.writes() == []
+    # issue 19: down with the config that no longer has network: still deletes the group
+    prepared, _ = target(plain)
+    teardown, _ = pipelines.plan(prepared, mode=Mode.DOWN)
+    pipelines.down(prepared, teardown)
+    assert group(vpc) is None
