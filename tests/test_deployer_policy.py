@@ -37,15 +37,17 @@ ACCOUNT = "123456789012"
 ROLE = "t1-us-east-1-role"
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
          "Principal": {"Service": "lambda.amazonaws.com"}}]}
-# FIRST sets a permissions boundary at CreateRole, SECOND drops it (DeleteRolePermissionsBoundary),
+# FIRST sets a permissions boundary at CreateRole, SECOND drops it (DeleteRolePermissionsBoundary:
+# the config says so explicitly, since 'up' keeps a boundary the config is silent about),
 # BOUNDED sets it again on the existing role (PutRolePermissionsBoundary).
 BOUNDARY = "iam: {permissions_boundary: arn:aws:iam::aws:policy/PowerUserAccess}\n"
 FIRST = MINIMAL + "tags: {team: x}\n" + BOUNDARY
-SECOND = (MINIMAL.replace("[TSLA, F, GM]", "[TSLA]").replace('  sms: ["+15555550100"]\n', "")
-          + 'schedule: "rate(1 hour)"\ntags: {owner: y}\n'
-          # exercises lambda:DeleteFunctionConcurrency (issue 9: reserving nothing)
-          + "function: {reserved_concurrency: null}\n")
-BOUNDED = SECOND + BOUNDARY
+CHANGED = (MINIMAL.replace("[TSLA, F, GM]", "[TSLA]").replace('  sms: ["+15555550100"]\n', "")
+           + 'schedule: "rate(1 hour)"\ntags: {owner: y}\n'
+           # exercises lambda:DeleteFunctionConcurrency (issue 9: reserving nothing)
+           + "function: {reserved_concurrency: null}\n")
+SECOND = CHANGED + "iam: {permissions_boundary: null}\n"
+BOUNDED = CHANGED + BOUNDARY
 # moto names the Invoke call's action after the operation ("lambda:Invoke"); the IAM action is
 # lambda:InvokeFunction (Service Authorization Reference). The test user holds moto's name
 # exactly when it holds the real one.

@@ -106,9 +106,26 @@ def test_boundary_added_changed_and_removed_in_the_config(aws: None, tmp_path: P
     changed = _up(write_config(tmp_path, MINIMAL + f"iam: {{permissions_boundary: {OTHER}}}\n"))
     assert changed == ["iam:PutRolePermissionsBoundary", "iam:TagRole"]
     assert _role()["PermissionsBoundary"]["PermissionsBoundaryArn"] == OTHER
-    removed = _up(write_config(tmp_path, MINIMAL))
+    silent = _up(write_config(tmp_path, MINIMAL))  # says nothing of a boundary: kept
+    assert silent == [] and _role()["PermissionsBoundary"]["PermissionsBoundaryArn"] == OTHER
+    removed = _up(write_config(tmp_path, MINIMAL + "iam: {permissions_boundary: null}\n"))
     assert removed == ["iam:DeleteRolePermissionsBoundary", "iam:TagRole"]
     assert "PermissionsBoundary" not in _role()
+
+
+def test_a_boundary_attached_by_hand_is_kept_and_reported(aws: None, tmp_path: Path) -> None:
+    """issue 19: loosening a control someone else added is not the tool's call."""
+    config = write_config(tmp_path, MINIMAL)
+    _up(config)
+    boto3.client("iam", region_name="us-east-1").put_role_permissions_boundary(
+        RoleName="t1-us-east-1-role", PermissionsBoundary=OTHER)
+    prepared, calls = target(config)
+    the_plan, _ = pipelines.up(prepared)
+    assert calls.writes() == []
+    assert _role()["PermissionsBoundary"]["PermissionsBoundaryArn"] == OTHER
+    [role] = [a for a in the_plan.actions if a.kind == "role"]
+    assert any(f"permissions boundary {OTHER} was attached outside stock-alert and is kept"
+               in note for note in role.notes)
 
 
 def test_a_boundary_removed_by_hand_is_found_by_audit_and_put_back_by_up(
