@@ -203,6 +203,15 @@ class Role(Kind[WantedRole, ObservedRole]):
         aws.call("iam", "delete_role", RoleName=wanted.name, missing_ok=True,
                  dependents_removed=bool(observed.inline or observed.managed))
 
+    def intended_grants(self, wanted: WantedRole) -> frozenset[tuple[str, str, str, str]]:
+        """(policy, effect, action, resource) of every grant this kind itself writes, such as
+        the two EC2 Describe actions IAM authorises only on '*' (with network:): `audit`
+        judges the grants the role has beyond these, never the tool's own intended ones."""
+        from provision.security.grants import pairs
+
+        return frozenset((name, *grant) for name, document in wanted.inline.items()
+                         for grant in pairs(document))
+
     def summary(self, observed: ObservedRole | None) -> dict[str, Any]:
         if observed is None:
             return {}
