@@ -355,7 +355,8 @@ def test_foreign_role_blocks_up_and_down_leaves_it(
 ) -> None:
     write_config(tmp_path, MINIMAL)
     direct(moto_server, "iam").create_role(
-        RoleName="t1-us-east-1-role", AssumeRolePolicyDocument=TRUST_FOR_LAMBDA, Description="not ours"
+        RoleName="t1-us-east-1-role", AssumeRolePolicyDocument=TRUST_FOR_LAMBDA,
+        Description="not ours"
     )
     before = inventory_now()
 

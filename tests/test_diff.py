@@ -33,7 +33,8 @@ def _doc(action: str, resource: str) -> policies.Document:
             "Statement": [{"Effect": "Allow", "Action": [action], "Resource": [resource]}]}
 
 
-ROLE = WantedRole("t1-us-east-1-role", "arn:aws:iam::123456789012:role/t1-us-east-1-role", policies.trust_policy(),
+ROLE = WantedRole("t1-us-east-1-role", "arn:aws:iam::123456789012:role/t1-us-east-1-role",
+                  policies.trust_policy(),
                   {"t1-write-logs": _doc("logs:PutLogEvents", "arn:log:*"),
                    "t1-publish-alerts": _doc("sns:Publish", "arn:topic")}, OURS)
 

@@ -224,7 +224,8 @@ def test_not_found_on_an_existing_resource_is_not_waited_for(config: Path,
     boto3.client("iam").delete_role_policy(RoleName="t1-us-east-1-role", PolicyName="t1-write-logs")
     clock = FakeClock()
     prepared, faults = _faulty(config, clock)
-    faults.inject(Error(404, "NoSuchEntity", "The role with name t1-us-east-1-role cannot be found."),
+    faults.inject(Error(404, "NoSuchEntity",
+                        "The role with name t1-us-east-1-role cannot be found."),
                   "iam", "PutRolePolicy", times=None)
     with pytest.raises(AwsError, match="NoSuchEntity"):
         pipelines.up(prepared)

@@ -48,7 +48,8 @@ def aws() -> Iterator[None]:
 
 
 def _role() -> dict:  # type: ignore[type-arg]
-    return boto3.client("iam", region_name="us-east-1").get_role(RoleName="t1-us-east-1-role")["Role"]
+    iam = boto3.client("iam", region_name="us-east-1")
+    return iam.get_role(RoleName="t1-us-east-1-role")["Role"]
 
 
 def _up(config: Path) -> list[str]:
@@ -94,7 +95,8 @@ def test_up_creates_the_role_at_its_path_with_its_boundary_in_one_call(
     assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == BOUNDARY
     # the function is given the role's real ARN, path included
     fn = boto3.client("lambda", region_name="us-east-1").get_function(FunctionName="t1")
-    assert fn["Configuration"]["Role"] == f"arn:aws:iam::{ACCOUNT}:role/stock-alert/t1-us-east-1-role"
+    assert fn["Configuration"]["Role"] == (
+        f"arn:aws:iam::{ACCOUNT}:role/stock-alert/t1-us-east-1-role")
     assert _up(config) == []  # a second up changes nothing
 
 

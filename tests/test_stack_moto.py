@@ -330,5 +330,6 @@ def test_inline_policies_are_stored_exactly_as_built(aws: None, config: Path) ->
     stack = Stack(load_config(config), ACCOUNT, "us-east-1")
     iam = _client("iam")
     for name, document in policies.inline_policies(stack).items():
-        stored = iam.get_role_policy(RoleName="t1-us-east-1-role", PolicyName=name)["PolicyDocument"]
+        stored = iam.get_role_policy(RoleName="t1-us-east-1-role",
+                                     PolicyName=name)["PolicyDocument"]
         assert stored == document

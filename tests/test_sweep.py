@@ -275,7 +275,8 @@ def test_list_roles_without_tags_still_finds_our_role(aws: None, tmp_path: Path)
 
     region.events.register("after-call.iam.ListRoles", strip_tags)
     roles = [f for f in list_tagged(region).resources if f.kind == "role"]
-    assert [(r.name, r.tags["stock-alert:stack"]) for r in roles] == [("alert-us-east-1-role", "alert")]
+    assert [(r.name, r.tags["stock-alert:stack"]) for r in roles] == [
+        ("alert-us-east-1-role", "alert")]
 
 
 def test_stale_tagging_answer_deletes_nothing_and_fails_nothing(aws: None,
