@@ -15,9 +15,9 @@ from typing import Any
 from provision.aws import ALREADY_EXISTS, Aws
 from provision.concurrency import gather, run_graph
 from provision.errors import AwsError, ConflictError
-from provision.plan import AnyAction, Mode, Op, Plan
+from provision.plan import AnyAction, Mode, Op, Owner, Plan
 from provision.resources import BY_NAME, KINDS
-from provision.resources.contract import FOREIGN, AnyKind, stamped
+from provision.resources.contract import AnyKind, stamped
 from provision.stack import Stack
 
 log = logging.getLogger("provision.engine")
@@ -69,10 +69,15 @@ def conflict_error(plan: Plan) -> ConflictError | None:
     if plan.conflicts:
         names = "; ".join(f"{a.kind} {a.name} ({a.reason})" for a in plan.conflicts)
         hint = "Each reason above says how to resolve it."
-        if any(a.reason.startswith(FOREIGN) for a in plan.conflicts):
+        owners = {a.owner for a in plan.conflicts if a.owner is not None}
+        if owners:
             hint = ("stock-alert only manages resources tagged managed-by=stock-alert and "
                     f"stock-alert:stack={plan.stack}. Pick another 'name' in the config, or "
                     "delete or rename the existing resource yourself.")
+        if Owner.OTHER_FLEET in owners:
+            hint = ("A fleet changes only the stacks it made (tag stock-alert:fleet). To take "
+                    "over a stack of this name that no fleet made, run the fleet's 'up' with "
+                    "--adopt; otherwise choose another config name or participant id.")
         return ConflictError(
             f"Stack {plan.stack!r} cannot be applied: {names}. Nothing was changed.", hint=hint)
     return None

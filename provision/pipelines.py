@@ -16,7 +16,7 @@ from provision.engine import Observation, execute, make_plan, observe, refuse_co
 from provision.engine import Progress as Progress
 from provision.plan import AnyAction, Mode, Op, Plan
 from provision.resources import BY_NAME, sms_delivery
-from provision.resources.contract import CHANGED_IN_CONFIG
+from provision.resources.contract import Reason
 from provision.resources.topic import Topic
 from provision.stack import Stack
 from provision.target import Target
@@ -101,8 +101,8 @@ def _row(action: AnyAction, observation: Observation, extra: tuple[str, ...] = (
     drift = tuple(c.label for c in action.changes
                   if c.field != "applied") if action.op is Op.UPDATE else ()
     state = _STATE[action.op]
-    if action.reason == CHANGED_IN_CONFIG:
-        state = CHANGED_IN_CONFIG  # not drift: the config asks for something new
+    if action.reason == Reason.CHANGED_IN_CONFIG:
+        state = Reason.CHANGED_IN_CONFIG.value  # not drift: the config asks for something new
     elif action.op is Op.NOOP and seen is None:
         state = "not used"  # the config asks for none (e.g. no network:); the reason says why
     return StatusRow(action.kind, action.name,

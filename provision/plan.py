@@ -7,7 +7,7 @@ observed, so the executor can carry it out from the action alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any, Generic, TypeVar
 
 W = TypeVar("W")
@@ -39,6 +39,16 @@ class Mode(StrEnum):
     @property
     def teardown(self) -> bool:
         return self is Mode.DOWN
+
+
+class Owner(Enum):
+    """Whose a resource is, judged from its tags alone (resources/contract.py ownership)."""
+
+    OURS = "ours"
+    UNTAGGED = "untagged"  # not managed-by=stock-alert, or no stack tag: nobody's we know
+    OTHER_STACK = "other stack"
+    OTHER_REGION = "other region"  # a global (IAM) resource serving this stack in another Region
+    OTHER_FLEET = "other fleet"  # made by another fleet, or by none while this is a fleet's
 
 
 WRITES = frozenset({Op.CREATE, Op.UPDATE, Op.DELETE})
@@ -82,6 +92,7 @@ class Action(Generic[W, O]):
     changes: Changes = ()
     reason: str = ""
     notes: tuple[str, ...] = ()
+    owner: Owner | None = None  # on an ownership conflict: whose the resource is
 
     @property
     def writes(self) -> bool:

@@ -14,20 +14,33 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from provision.aws import Aws
 from provision.config.model import APPLIED_TAG, FLEET_TAG, REGION_TAG
-from provision.plan import Action, Change, Changes, Mode, Op
+from provision.plan import Action, Change, Changes, Mode, Op, Owner
 from provision.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG, Stack
 
-# Why an existing resource is updated. With no local state, the applied tag (a digest of the
-# wanted value as last written) tells a changed config from a change made outside the tool.
-CHANGED_IN_CONFIG = "changed in config"
-DRIFTED = "drifted (changed outside stock-alert)"
-DIFFERS = "differs from the config"
-FOREIGN = "exists but is"  # how every ownership conflict's reason begins
+
+class Reason(StrEnum):
+    """Why the shared state machine chose an action. For an update: with no local state, the
+    applied tag (a digest of the wanted value as last written) tells a changed config from a
+    change made outside the tool."""
+
+    MISSING = "missing"
+    ABSENT = "absent"
+    OWNED = "owned by this stack"
+    IN_SYNC = "in sync"
+    CHANGED_IN_CONFIG = "changed in config"
+    DRIFTED = "drifted (changed outside stock-alert)"
+    DIFFERS = "differs from the config"
+
+
+CHANGED_IN_CONFIG = Reason.CHANGED_IN_CONFIG
+DRIFTED = Reason.DRIFTED
+DIFFERS = Reason.DIFFERS
+FOREIGN = "exists but is"  # how every ownership conflict's reason begins (for people)
 
 
 class Wanted(Protocol):
@@ -53,16 +66,6 @@ class Observed(Protocol):
 
 W = TypeVar("W", bound=Wanted)
 O = TypeVar("O", bound=Observed)  # noqa: E741
-
-
-class Owner(Enum):
-    """Whose a resource is, judged from its tags alone."""
-
-    OURS = "ours"
-    UNTAGGED = "untagged"  # not managed-by=stock-alert, or no stack tag: nobody's we know
-    OTHER_STACK = "other stack"
-    OTHER_REGION = "other region"  # a global (IAM) resource serving this stack in another Region
-    OTHER_FLEET = "other fleet"  # made by another fleet, or by none while this is a fleet's
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,7 @@ def stamped(wanted: W) -> W:
     return dataclasses.replace(wanted, tags=tags)  # type: ignore[type-var]
 
 
-def why_update(wanted: Wanted, observed: Observed) -> tuple[str, Changes]:
+def why_update(wanted: Wanted, observed: Observed) -> tuple[Reason, Changes]:
     """The reason for an update and, when the config changed, the tag write recording it."""
     seen = (observed.tags or {}).get(APPLIED_TAG)
     want = wanted.tags.get(APPLIED_TAG)
@@ -191,24 +194,25 @@ class Kind(ABC, Generic[W, O]):
 
         Mode.DOWN plans against "nothing wanted": what carries the stack's tags is deleted."""
         def action(op: Op, reason: str, changes: Changes = (),
-                   notes: tuple[str, ...] = ()) -> Action[W, O]:
+                   notes: tuple[str, ...] = (), owner: Owner | None = None) -> Action[W, O]:
             return Action(kind=self.name, name=wanted.name, op=op, wanted=wanted,
-                          observed=observed, changes=changes, reason=reason, notes=notes)
+                          observed=observed, changes=changes, reason=reason, notes=notes,
+                          owner=owner)
 
         teardown = mode.teardown
         if observed is None:
             if teardown:
-                return action(Op.NOOP, "absent")
-            return action(Op.CREATE, "missing", self.changes(wanted, None))
+                return action(Op.NOOP, Reason.ABSENT)
+            return action(Op.CREATE, Reason.MISSING, self.changes(wanted, None))
         if observed.tags is not None:
             owner = ownership(wanted.tags, observed.tags, adopt)
             if not owner.ours:
-                return action(Op.CONFLICT, f"{FOREIGN} {owner}")
+                return action(Op.CONFLICT, f"{FOREIGN} {owner}", owner=owner.owner)
         if teardown:
-            return action(Op.DELETE, "owned by this stack")
+            return action(Op.DELETE, Reason.OWNED)
         found = self.changes(wanted, observed)
         if not found:
-            return action(Op.NOOP, "in sync", (), self.notes(wanted, observed))
+            return action(Op.NOOP, Reason.IN_SYNC, (), self.notes(wanted, observed))
         reason, record = why_update(wanted, observed)
         return action(Op.UPDATE, reason, found + record, self.notes(wanted, observed))
 

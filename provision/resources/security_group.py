@@ -176,8 +176,8 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
             return dataclasses.replace(action, notes=action.notes + _stale(observed))
         mine = (observed is not None and observed.in_vpc
                 and ownership(wanted.tags, observed.tags, adopt).ours)
-        why = ("not looked up: no network in the config ('down' deletes a group left from an "
-               "earlier network:)" if not wanted.enabled
+        why = ("absent from the config: no network (not looked up; 'down' deletes any group "
+               "an earlier network: left)" if not wanted.enabled
                else "kept until 'down': network names its own security groups" if mine
                else "absent: network names its own security groups")
         # network: names its own groups now, and ours is still there: Lambda may hold it for
