@@ -61,7 +61,9 @@ def _needed(stack: Stack) -> dict[str, tuple[str, tuple[str, ...], str]]:
     """NEEDS as this config needs them: without network:, only what 'down' uses."""
     if stack.config.network is not None:
         return NEEDS
-    return {a: (scope, ("down",), why) for a, (scope, _, why) in NEEDS.items()
+    why = {"ec2:DescribeSecurityGroups": "find this stack's tagged groups in any VPC, left "
+           "by an earlier network: ('down' deletes them whatever the config says now)"}
+    return {a: (scope, ("down",), why.get(a, text)) for a, (scope, _, text) in NEEDS.items()
             if a in TEARDOWN}
 
 
