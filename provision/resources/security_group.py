@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,13 +24,13 @@ from provision.aws import Aws
 from provision.errors import AwsError, ConflictError
 from provision.plan import Action, Change, Changes, Mode, Op
 from provision.resources.contract import Kind, ownership
+from provision.resources.ip_permissions import rule, rules, settled, write_rules
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
 from provision.resources.vpc_config import check_network
 from provision.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG, Stack
 
 log = logging.getLogger("provision.resources.security_group")
 
-HTTPS = 443
 DESCRIPTION = "stock-alert: the function's outbound HTTPS only"
 ALLOW_ALL = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}  # EC2's default egress
 # Terraform's AWS provider waits up to 45 minutes for Lambda's ENIs before deleting a group
@@ -40,7 +39,6 @@ ALLOW_ALL = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}  # EC2's
 ENI_RELEASE_WAIT_S = 45 * 60
 ENI_POLL_FIRST_S = 10.0
 ENI_POLL_CAP_S = 60.0
-NEW_GROUP_WAIT_S = 60.0  # how long a new group may stay invisible to EC2's own calls
 
 
 @dataclass(frozen=True)
@@ -70,35 +68,6 @@ class ObservedSecurityGroup:
     def stale(self) -> tuple[tuple[str, str], ...]:
         """(id, VPC) of this stack's groups that the config's VPC no longer uses."""
         return self.others if self.in_vpc else ((self.group_id, self.vpc_id), *self.others)
-
-
-def rule(cidr: str) -> tuple[str, dict[str, Any]]:
-    """(label, IpPermission) of 'outbound TCP 443 to cidr'."""
-    ranges = ({"Ipv6Ranges": [{"CidrIpv6": cidr}]} if ":" in cidr
-              else {"IpRanges": [{"CidrIp": cidr}]})
-    return f"tcp/{HTTPS} to {cidr}", {"IpProtocol": "tcp", "FromPort": HTTPS,
-                                      "ToPort": HTTPS, **ranges}
-
-
-def rules(permissions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """EC2's IpPermissions split into one labelled IpPermission per (ports, target)."""
-    out: dict[str, dict[str, Any]] = {}
-    for perm in permissions:
-        base: dict[str, Any] = {k: perm[k] for k in ("IpProtocol", "FromPort", "ToPort")
-                                if k in perm}
-        proto = "all" if perm["IpProtocol"] == "-1" else perm["IpProtocol"]
-        low, high = perm.get("FromPort"), perm.get("ToPort")
-        ports = "" if low is None or low == -1 else (
-            f"/{low}" if low == high else f"/{low}-{high}")
-        targets = ([("IpRanges", "CidrIp", r) for r in perm.get("IpRanges", [])]
-                   + [("Ipv6Ranges", "CidrIpv6", r) for r in perm.get("Ipv6Ranges", [])]
-                   + [("PrefixListIds", "PrefixListId", r)
-                      for r in perm.get("PrefixListIds", [])]
-                   + [("UserIdGroupPairs", "GroupId", r)
-                      for r in perm.get("UserIdGroupPairs", [])])
-        for key, field, item in targets:
-            out[f"{proto}{ports} to {item[field]}"] = {**base, key: [{field: item[field]}]}
-    return out
 
 
 class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
@@ -221,10 +190,10 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
             return
         group_id = made["GroupId"]
         aws.learnt.remember(self.name, wanted.name, group_id)
-        _settled(aws, lambda: _rules(aws, "authorize_security_group_egress", group_id,
+        settled(aws, lambda: write_rules(aws, "authorize_security_group_egress", group_id,
                                      list(wanted.egress.values())))
         # The allow-all rule EC2 adds to every new group: a real extra write.
-        _settled(aws, lambda: _rules(aws, "revoke_security_group_egress", group_id,
+        settled(aws, lambda: write_rules(aws, "revoke_security_group_egress", group_id,
                                      [ALLOW_ALL]))
 
     def _adopt(self, aws: Aws, wanted: WantedSecurityGroup, vpc: str) -> None:
@@ -246,11 +215,11 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
         drop = [observed.egress[c.item] for c in changes if c.field == "egress" and c.old]
         inbound = [observed.ingress[c.item] for c in changes if c.field == "ingress"]
         if add:  # first, so the function never loses its HTTPS route meanwhile
-            _rules(aws, "authorize_security_group_egress", gid, add)
+            write_rules(aws, "authorize_security_group_egress", gid, add)
         if drop:
-            _rules(aws, "revoke_security_group_egress", gid, drop)
+            write_rules(aws, "revoke_security_group_egress", gid, drop)
         if inbound:
-            _rules(aws, "revoke_security_group_ingress", gid, inbound)
+            write_rules(aws, "revoke_security_group_ingress", gid, inbound)
         apply_tags(changes,
                    lambda tags: aws.call("ec2", "create_tags", Resources=[gid],
                                          Tags=as_list(tags)),
@@ -274,44 +243,6 @@ def _stale(observed: ObservedSecurityGroup | None) -> tuple[str, ...]:
     return tuple(f"{gid} in {vpc} is this stack's group from an earlier network: in another "
                  "VPC; it is no longer used, and 'down' deletes it"
                  for gid, vpc in (observed.stale if observed else ()))
-
-
-def _settled(aws: Aws, write: Callable[[], None]) -> None:
-    """A write to a group made moments ago: EC2 can answer InvalidGroup.NotFound until the new
-    group is visible ("Eventual consistency" in the EC2 API reference; hit by packer,
-    github.com/hashicorp/packer/issues/1322, and boto3, github.com/boto/boto3/issues/620).
-    Retried with capped doubling on the injected clock, for at most NEW_GROUP_WAIT_S."""
-    policy = aws.retry
-    start, delay = policy.clock(), 0.5
-    while True:
-        try:
-            return write()
-        except AwsError as err:
-            if err.code != "InvalidGroup.NotFound" or (
-                    policy.clock() - start + delay > NEW_GROUP_WAIT_S):
-                raise
-        log.info("the new security group is not visible to EC2 yet (InvalidGroup.NotFound); "
-                 "next try in %.1fs", delay)
-        policy.sleep(delay)
-        delay = min(delay * 2, 5.0)
-
-
-def _rules(aws: Aws, operation: str, group_id: str, permissions: list[dict[str, Any]]) -> None:
-    """Authorize or revoke rules. A rule already there (InvalidPermission.Duplicate) or already
-    gone (InvalidPermission.NotFound) is done: botocore sends a call again when its answer was
-    lost, and the first attempt may have taken effect (EC2 API "Error codes")."""
-    done = ("InvalidPermission.Duplicate" if operation.startswith("authorize")
-            else "InvalidPermission.NotFound")
-    try:
-        aws.call("ec2", operation, GroupId=group_id, IpPermissions=permissions)
-    except AwsError as err:
-        if err.code != done:
-            raise
-        if len(permissions) > 1:  # EC2 refused the whole batch for one rule: one at a time
-            for permission in permissions:
-                _rules(aws, operation, group_id, [permission])
-            return
-        log.info("%s %s: %s, nothing to do", operation, group_id, done)
 
 
 def _observed(group: dict[str, Any], others: list[dict[str, Any]] | None = None,
