@@ -132,7 +132,7 @@ def snapshot(name: str) -> dict[str, Any]:
                  "inline": inline, "description": role.get("Description"),
                  "tags": _tags(iam.list_role_tags(RoleName=role_name)["Tags"]),
                  "managed": iam.list_attached_role_policies(
-                     RoleName=f"{name}-role")["AttachedPolicies"]},
+                     RoleName=role_name)["AttachedPolicies"]},
         "log_group": {"retention": group.get("retentionInDays"),
                       "tags": _tags(logs.list_tags_for_resource(
                           resourceArn=group["arn"].removesuffix(":*"))["tags"])},
