@@ -119,7 +119,8 @@ def _assert_fresh_stack(inv: dict) -> None:
         },
     })
     assert role["attached_policies"] == []
-    assert user_tags(role["tags"]) == STACK_TAGS
+    # IAM is global: the role also names the Region whose stack it serves
+    assert user_tags(role["tags"]) == {**STACK_TAGS, "stock-alert:region": "us-east-1"}
     assert inv["policies"] == []
 
     (group,) = inv["log_groups"]
