@@ -28,7 +28,8 @@ def make_clients() -> dict[str, Any]:
 
 
 def read_role(c: dict[str, Any], name: str) -> None:
-    iam, role = c["iam"], f"{name}-role"
+    # IAM is global: stock-alert's role name carries the Region (Stack.role_name)
+    iam, role = c["iam"], f"{name}-{c['iam'].meta.region_name}-role"
     iam.get_role(RoleName=role)
     for policy in iam.list_role_policies(RoleName=role)["PolicyNames"]:
         iam.get_role_policy(RoleName=role, PolicyName=policy)

@@ -29,6 +29,27 @@ log = logging.getLogger("provision.aws")
 ALREADY_EXISTS = frozenset({
     "EntityAlreadyExists", "ResourceAlreadyExistsException", "ResourceConflictException",
 })
+class Learnt:
+    """What this run's reads and writes learnt in one account and Region, kept on that place's
+    `Aws` (never process-wide): e.g. the id of the security group a kind read or made, by
+    (kind, name), for the function that a later step configures with it. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[tuple[str, str], str] = {}
+
+    def remember(self, kind: str, name: str, value: str | None) -> None:
+        with self._lock:
+            if value is None:
+                self._values.pop((kind, name), None)
+            else:
+                self._values[(kind, name)] = value
+
+    def recall(self, kind: str, name: str) -> str | None:
+        with self._lock:
+            return self._values.get((kind, name))
+
+
 class Aws:
     """One AWS identity and region; hands out cached clients and runs calls with retries."""
 
@@ -52,6 +73,7 @@ class Aws:
         self._lock = threading.Lock()
         self._session: Any = None
         self._clients: dict[str, Any] = {}
+        self.learnt = Learnt()  # this account and Region's only: siblings get their own
 
     # setup -------------------------------------------------------------------------------
     def session(self) -> Any:

@@ -15,7 +15,7 @@ from provision import invoke, pipelines
 from provision.local import emulator
 from provision.local.inventory import inventory
 from provision.local.quote_server import QuoteServer
-from provision.plan import Op
+from provision.plan import Mode, Op
 from provision.target import Options, Target, prepare
 
 DEMO_CONFIG = """\
@@ -133,7 +133,7 @@ def _invoke(report: Reporter, config: Path) -> bool:
 def _down(report: Reporter, config: Path, render_plan: Callable[[Any, str], Any]) -> bool:
     report.step("stock-alert down --yes")
     target = _target(config)
-    plan, _ = pipelines.plan(target, keep=False)
+    plan, _ = pipelines.plan(target, mode=Mode.DOWN)
     done = pipelines.down(target, plan)
     report.show(render_plan(plan, "down"))
     owned = [a for a in plan.actions if a.op is Op.DELETE]

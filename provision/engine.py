@@ -15,12 +15,15 @@ from typing import Any
 from provision.aws import ALREADY_EXISTS, Aws
 from provision.concurrency import gather, run_graph
 from provision.errors import AwsError, ConflictError
-from provision.plan import AnyAction, Op, Plan
+from provision.plan import AnyAction, Mode, Op, Owner, Plan
 from provision.resources import BY_NAME, KINDS
-from provision.resources.contract import FOREIGN, AnyKind, stamped
+from provision.resources.contract import AnyKind, stamped
 from provision.stack import Stack
 
 log = logging.getLogger("provision.engine")
+
+
+SERVICES = tuple(dict.fromkeys(s for kind in KINDS for s in kind.services))
 
 
 @dataclass(frozen=True)
@@ -30,22 +33,29 @@ class Observation:
     stack: Stack
     wanted: dict[str, Any]
     found: dict[str, Any]
+    mode: Mode = Mode.UP
 
 
-def observe(aws: Aws, stack: Stack) -> Observation:
-    """Read every kind at once; each read is independent and read-only."""
+def observe(aws: Aws, stack: Stack, mode: Mode = Mode.UP) -> Observation:
+    """Read every kind at once; each read is independent and read-only.
+
+    A teardown finds each kind's resources from the stack's name and tags alone
+    (`Kind.locate` on `Stack.teardown()`): what the config says now never hides anything."""
+    if mode.teardown:
+        stack = stack.teardown()
     wanted = {kind.name: stamped(kind.wanted(stack)) for kind in KINDS}
-    found = gather({k.name: partial(k.read, aws, wanted[k.name]) for k in KINDS})
-    return Observation(stack, wanted, found)
+    found = gather({k.name: partial(k.locate if mode.teardown else k.read, aws,
+                                    wanted[k.name]) for k in KINDS})
+    return Observation(stack, wanted, found, mode)
 
 
-def make_plan(observation: Observation, keep: bool) -> Plan:
+def make_plan(observation: Observation, adopt: bool = False) -> Plan:
     """Pure: what each kind needs, in execution order (reversed when tearing down)."""
-    stack = observation.stack
-    kinds = KINDS if keep else tuple(reversed(KINDS))
-    actions = tuple(k.diff(observation.wanted[k.name], observation.found[k.name], keep)
+    stack, mode = observation.stack, observation.mode
+    kinds = tuple(reversed(KINDS)) if mode.teardown else KINDS
+    actions = tuple(k.diff(observation.wanted[k.name], observation.found[k.name], mode, adopt)
                     for k in kinds)
-    return Plan(stack.name, stack.region, stack.account, actions)
+    return Plan(stack.name, stack.region, stack.account, actions, mode)
 
 
 def refuse_conflicts(plan: Plan) -> None:
@@ -59,10 +69,15 @@ def conflict_error(plan: Plan) -> ConflictError | None:
     if plan.conflicts:
         names = "; ".join(f"{a.kind} {a.name} ({a.reason})" for a in plan.conflicts)
         hint = "Each reason above says how to resolve it."
-        if any(a.reason.startswith(FOREIGN) for a in plan.conflicts):
+        owners = {a.owner for a in plan.conflicts if a.owner is not None}
+        if owners:
             hint = ("stock-alert only manages resources tagged managed-by=stock-alert and "
                     f"stock-alert:stack={plan.stack}. Pick another 'name' in the config, or "
                     "delete or rename the existing resource yourself.")
+        if Owner.OTHER_FLEET in owners:
+            hint = ("A fleet changes only the stacks it made (tag stock-alert:fleet). To take "
+                    "over a stack of this name that no fleet made, run the fleet's 'up' with "
+                    "--adopt; otherwise choose another config name or participant id.")
         return ConflictError(
             f"Stack {plan.stack!r} cannot be applied: {names}. Nothing was changed.", hint=hint)
     return None
@@ -95,7 +110,7 @@ def execute(aws: Aws, plan: Plan, progress: Progress | None = None) -> list[AnyA
 
 def dependencies(writing: dict[str, AnyAction], plan: Plan) -> dict[str, set[str]]:
     """Kind -> the writing kinds that must finish first."""
-    teardown = any(a.op is Op.DELETE for a in plan.actions)
+    teardown = plan.mode.teardown
     needs: dict[str, set[str]] = {k: set() for k in writing}
     for kind in writing:
         for first in BY_NAME[kind].after:
@@ -118,7 +133,7 @@ def _apply(aws: Aws, kind: AnyKind, action: AnyAction) -> AnyAction:
     # It exists after all: an earlier call took effect but its answer was lost, or someone
     # made it meanwhile. Read it again and adopt it only if it carries this stack's tags.
     log.info("%s %s already exists; reading it again", action.kind, action.name)
-    again = kind.diff(action.wanted, kind.read(aws, action.wanted), True)
+    again = kind.diff(action.wanted, kind.read(aws, action.wanted), Mode.UP)
     if again.op is Op.CONFLICT:
         raise ConflictError(
             f"{again.kind} {again.name} appeared while creating it and {again.reason}.",

@@ -21,7 +21,7 @@ from provision.aws import Aws
 from provision.config.model import Config
 from provision.errors import StockAlertError
 from provision.package import CodePackage
-from provision.plan import AnyAction, Plan
+from provision.plan import AnyAction, Mode, Plan
 from provision.target import Target
 
 PARALLEL_DEFAULT = 8
@@ -48,6 +48,7 @@ class Place:
 class Job:
     place: Place
     config: Config
+    fleet: str | None = None  # the fleet that makes this stack (FLEET_TAG), if it is one's
 
     @property
     def key(self) -> str:
@@ -121,7 +122,7 @@ class Connections:
 
 
 def run(verb: str, jobs: list[Job], base: Aws, code: CodePackage, parallel: int,
-        on_event: Event | None = None) -> list[Result]:
+        on_event: Event | None = None, adopt: bool = False) -> list[Result]:
     """Run `verb` for every job, `parallel` at a time; each job's result, in the jobs' order.
 
     Daemon workers, like concurrency.gather: Ctrl-C is not held up by a pool's exit join."""
@@ -137,7 +138,7 @@ def run(verb: str, jobs: list[Job], base: Aws, code: CodePackage, parallel: int,
                 result = todo.get_nowait()
             except queue.Empty:
                 return
-            _one(verb, result, connections, code, on_event)
+            _one(verb, result, connections, code, on_event, adopt)
 
     workers = [threading.Thread(target=work, daemon=True, name=f"fleet-{i}")
                for i in range(min(parallel, len(jobs)))]
@@ -150,7 +151,7 @@ def run(verb: str, jobs: list[Job], base: Aws, code: CodePackage, parallel: int,
 
 
 def _one(verb: str, result: Result, connections: Connections, code: CodePackage,
-         on_event: Event | None) -> None:
+         on_event: Event | None, adopt: bool = False) -> None:
     job = result.job
 
     def say(text: str) -> None:
@@ -161,7 +162,7 @@ def _one(verb: str, result: Result, connections: Connections, code: CodePackage,
     try:
         aws = connections.get(job.place)
         result.account = aws.account()[0]  # one STS call per account, cached by the Aws
-        _VERBS[verb](Target(job.config, aws, code), result, say)
+        _VERBS[verb](Target(job.config, aws, code, job.fleet, adopt), result, say)
     except StockAlertError as err:
         result.ok, result.error, result.summary = False, err, f"failed: {err.message}"
     except Exception as err:  # noqa: BLE001 - one stack's bug must not stop the others
@@ -191,7 +192,7 @@ def _up(target: Target, result: Result, say: Callable[[str], None]) -> None:
 def _down(target: Target, result: Result, say: Callable[[str], None]) -> None:
     from provision.render import summary_line
 
-    result.plan, _ = pipelines.plan(target, keep=False)
+    result.plan, _ = pipelines.plan(target, mode=Mode.DOWN)
     result.applied = pipelines.down(target, result.plan, _steps(say))
     result.ok, result.summary = True, summary_line(result.plan, result.applied, "down")
 
@@ -200,7 +201,7 @@ def _teardown_plan(target: Target, result: Result, say: Callable[[str], None]) -
     """What 'down' would delete (reads only), for the question before a fleet's 'down'."""
     from provision.render import plan_counts
 
-    result.plan, _ = pipelines.plan(target, keep=False)
+    result.plan, _ = pipelines.plan(target, mode=Mode.DOWN)
     result.ok, result.summary = True, plan_counts(result.plan)
 
 
@@ -223,8 +224,13 @@ _VERBS: dict[str, Callable[[Target, Result, Callable[[str], None]], None]] = {
     "plan": _plan, "up": _up, "down": _down, "status": _status, "teardown": _teardown_plan}
 
 
-def jobs_for(configs: list[Config], regions: list[str], roles: list[str | None]) -> list[Job]:
+def jobs_for(configs: list[Config], regions: list[str], roles: list[str | None],
+             fleet: str | None = None) -> list[Job]:
     """Every stack in every Region of every account: accounts outermost, then Regions.
+
+    `fleet` (the config's own name) is tagged on every stack whose name the fleet made
+    (<name>-<id>, <name>-<region>): the fleet never takes over, or deletes, a stack of that
+    name that it did not make. A job whose stack is the config's own keeps no fleet tag.
 
     IAM is global: one stack name in two Regions would be one role, which each Region's 'up'
     would rewrite with its own Region's ARNs. So with more than one Region, each Region's
@@ -233,8 +239,8 @@ def jobs_for(configs: list[Config], regions: list[str], roles: list[str | None])
 
     per_region = {region: [with_suffix(c, region, f"--regions {region}") for c in configs]
                   if len(regions) > 1 else configs for region in regions}
-    return [Job(Place(region, role), config) for role in roles for region in regions
-            for config in per_region[region]]
+    return [Job(Place(region, role), config, fleet if config.name != fleet else None)
+            for role in roles for region in regions for config in per_region[region]]
 
 
 def failed(results: list[Result]) -> int:

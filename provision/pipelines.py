@@ -11,16 +11,17 @@ from functools import partial
 from typing import Any
 
 from provision.concurrency import gather
+from provision.engine import SERVICES as KIND_SERVICES
 from provision.engine import Observation, execute, make_plan, observe, refuse_conflicts
 from provision.engine import Progress as Progress
-from provision.plan import AnyAction, Op, Plan
+from provision.plan import AnyAction, Mode, Op, Plan
 from provision.resources import BY_NAME, sms_delivery
-from provision.resources.contract import CHANGED_IN_CONFIG
+from provision.resources.contract import Reason
 from provision.resources.topic import Topic
 from provision.stack import Stack
 from provision.target import Target
 
-SERVICES = ("iam", "lambda", "logs", "sns", "events")  # what observe() reads, in that order
+SERVICES = KIND_SERVICES  # what observe() reads: every kind's clients (Kind.services)
 _STATE = {Op.CREATE: "missing", Op.UPDATE: "drifted", Op.NOOP: "in sync",
           Op.CONFLICT: "foreign", Op.DELETE: "delete"}
 
@@ -33,25 +34,26 @@ def connect(target: Target, with_code: bool) -> Stack:
     target.aws.prewarm(SERVICES)
     account, partition = target.aws.account()
     code = target.code if with_code else None
-    return Stack(target.config, account, target.aws.region, partition, code)
+    return Stack(target.config, account, target.aws.region, partition, code, target.fleet)
 
 
-def plan(target: Target, keep: bool = True) -> tuple[Plan, Observation]:
-    """keep=False plans the teardown (nothing wanted)."""
-    stack = connect(target, with_code=keep)
-    observation = observe(target.aws, stack)
-    return make_plan(observation, keep), observation
+def plan(target: Target, mode: Mode = Mode.UP) -> tuple[Plan, Observation]:
+    """Mode.DOWN plans the teardown: nothing wanted, everything the stack's tags mark found."""
+    stack = connect(target, with_code=not mode.teardown)
+    observation = observe(target.aws, stack, mode)
+    return make_plan(observation, target.adopt), observation
 
 
 def up(target: Target, progress: Progress | None = None) -> tuple[Plan, list[AnyAction]]:
-    the_plan, _ = plan(target, keep=True)
+    the_plan, _ = plan(target, Mode.UP)
     refuse_conflicts(the_plan)
     return the_plan, execute(target.aws, the_plan, progress)
 
 
 def down(target: Target, the_plan: Plan, progress: Progress | None = None,
          ) -> list[AnyAction]:
-    """Carry out a teardown plan made by plan(target, keep=False)."""
+    """Carry out a teardown plan made by plan(target, Mode.DOWN)."""
+    assert the_plan.mode.teardown, "down carries out a teardown plan only"
     return execute(target.aws, the_plan, progress)
 
 
@@ -85,9 +87,9 @@ def status(target: Target) -> tuple[Plan, list[StatusRow]]:
     (after the identity call has proved the credentials); their notes join the topic's row."""
     stack = connect(target, with_code=True)
     found = gather({"sms": partial(sms_delivery.check, target.aws, stack.config.notify.sms),
-                    "stack": partial(observe, target.aws, stack)})
+                    "stack": partial(observe, target.aws, stack, Mode.STATUS)})
     observation, deliveries = found["stack"], found["sms"]
-    the_plan = make_plan(observation, keep=True)
+    the_plan = make_plan(observation, target.adopt)
     extra = {Topic.name: tuple(d.note for d in deliveries if d.note)}
     return the_plan, [_row(action, observation, extra.get(action.kind, ()))
                       for action in the_plan.actions]
@@ -99,8 +101,8 @@ def _row(action: AnyAction, observation: Observation, extra: tuple[str, ...] = (
     drift = tuple(c.label for c in action.changes
                   if c.field != "applied") if action.op is Op.UPDATE else ()
     state = _STATE[action.op]
-    if action.reason == CHANGED_IN_CONFIG:
-        state = CHANGED_IN_CONFIG  # not drift: the config asks for something new
+    if action.reason == Reason.CHANGED_IN_CONFIG:
+        state = Reason.CHANGED_IN_CONFIG.value  # not drift: the config asks for something new
     elif action.op is Op.NOOP and seen is None:
         state = "not used"  # the config asks for none (e.g. no network:); the reason says why
     return StatusRow(action.kind, action.name,

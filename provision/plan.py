@@ -7,7 +7,7 @@ observed, so the executor can carry it out from the action alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any, Generic, TypeVar
 
 W = TypeVar("W")
@@ -23,6 +23,32 @@ class Op(StrEnum):
 
     def __str__(self) -> str:
         return self.value
+
+
+class Mode(StrEnum):
+    """What a plan is for: 'up' (make the config true), 'down' (nothing wanted: delete what
+    carries the stack's tags) or 'status' (read and compare, write nothing)."""
+
+    UP = "up"
+    DOWN = "down"
+    STATUS = "status"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def teardown(self) -> bool:
+        return self is Mode.DOWN
+
+
+class Owner(Enum):
+    """Whose a resource is, judged from its tags alone (resources/contract.py ownership)."""
+
+    OURS = "ours"
+    UNTAGGED = "untagged"  # not managed-by=stock-alert, or no stack tag: nobody's we know
+    OTHER_STACK = "other stack"
+    OTHER_REGION = "other region"  # a global (IAM) resource serving this stack in another Region
+    OTHER_FLEET = "other fleet"  # made by another fleet, or by none while this is a fleet's
 
 
 WRITES = frozenset({Op.CREATE, Op.UPDATE, Op.DELETE})
@@ -66,6 +92,7 @@ class Action(Generic[W, O]):
     changes: Changes = ()
     reason: str = ""
     notes: tuple[str, ...] = ()
+    owner: Owner | None = None  # on an ownership conflict: whose the resource is
 
     @property
     def writes(self) -> bool:
@@ -96,6 +123,7 @@ class Plan:
     region: str
     account: str
     actions: tuple[AnyAction, ...]
+    mode: Mode = Mode.UP
 
     @property
     def conflicts(self) -> tuple[AnyAction, ...]:
@@ -110,6 +138,7 @@ class Plan:
             "stack": self.stack,
             "region": self.region,
             "account": self.account,
+            "mode": self.mode.value,
             "actions": [a.to_dict() for a in self.actions],
         }
 

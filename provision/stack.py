@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from functools import cached_property
 
-from provision.config.model import MANAGED_BY, STACK_TAG, Config
+from provision.config.model import FLEET_TAG, MANAGED_BY, REGION_TAG, STACK_TAG, Config
 from provision.package import CodePackage
 
+NAME_LIMIT = 64  # IAM role names, like Lambda function and EventBridge rule names
 ENVIRONMENT_LIMIT = 4096  # Lambda: all environment variables together, 4 KB
 MANAGED_BY_VALUE = "stock-alert"
 HANDLER = "handler.handler"
@@ -23,14 +25,43 @@ class Stack:
     region: str
     partition: str = "aws"
     code: CodePackage | None = None
+    fleet: str | None = None  # the fleet that made it (FLEET_TAG), None for a lone stack
 
     @property
     def name(self) -> str:
         return self.config.name
 
+    @classmethod
+    def bare(cls, name: str, account: str, region: str, partition: str = "aws",
+             fleet: str | None = None) -> Stack | None:
+        """The stack named `name` known by its name and place alone, with no config: what
+        `down` and `sweep` tear down (every name derives from these). None when no config
+        could have this name."""
+        from pydantic import ValidationError
+
+        try:
+            config = Config.model_validate({"name": name, "stocks": ["SPY"]})
+        except ValidationError:
+            return None
+        return cls(config, account, region, partition, None, fleet)
+
+    def teardown(self) -> Stack:
+        """This stack as `down` sees it: the same name, place and fleet, and nothing the config
+        says beyond the name (so a resource the config no longer mentions is still found)."""
+        bare = Stack.bare(self.name, self.account, self.region, self.partition, self.fleet)
+        assert bare is not None, "a loaded config's name is a valid stack name"
+        return bare
+
     # names ---------------------------------------------------------------------------------
     @property
     def role_name(self) -> str:
+        """IAM is global: the role's name includes the Region, so the same stack name in two
+        Regions is two roles (see regional_name for names over IAM's 64 characters)."""
+        return regional_name(self.name, self.region, "-role")
+
+    @property
+    def legacy_role_name(self) -> str:
+        """The role's name before roles were per Region (one role shared by every Region)."""
         return f"{self.name}-role"
 
     @property
@@ -136,7 +167,14 @@ class Stack:
     # tags and environment --------------------------------------------------------------------
     @cached_property
     def tags(self) -> dict[str, str]:
-        return {**self.config.tags, MANAGED_BY: MANAGED_BY_VALUE, STACK_TAG: self.name}
+        fleet = {FLEET_TAG: self.fleet} if self.fleet else {}
+        return {**self.config.tags, MANAGED_BY: MANAGED_BY_VALUE, STACK_TAG: self.name,
+                **fleet}
+
+    @cached_property
+    def global_tags(self) -> dict[str, str]:
+        """The tags of a global (IAM) resource: also the Region whose stack it serves."""
+        return {**self.tags, REGION_TAG: self.region}
 
     def owns(self, tags: dict[str, str] | None) -> bool:
         """True when a resource's tags say this stack made it."""
@@ -161,6 +199,18 @@ class Stack:
         if cfg.quotes.base_url:
             env["STOCK_ALERT_QUOTES_BASE_URL"] = cfg.quotes.base_url
         return env
+
+
+def regional_name(name: str, region: str, suffix: str) -> str:
+    """'<name>-<region><suffix>', or, when that is over NAME_LIMIT characters, the name cut
+    short and followed by 8 hex digits of a SHA-256 of name and Region, so it stays unique and
+    deterministic (the ownership tags, not the name, decide what is this stack's)."""
+    full = f"{name}-{region}{suffix}"
+    if len(full) <= NAME_LIMIT:
+        return full
+    digest = hashlib.sha256(f"{name}/{region}".encode()).hexdigest()[:8]
+    tail = f"-{digest}-{region}{suffix}"
+    return f"{name[:NAME_LIMIT - len(tail)]}{tail}"
 
 
 def environment_size(env: dict[str, str]) -> int:

@@ -2,17 +2,19 @@
 and tear each one down through the engine, exactly as `down` would.
 
 Grouping and filtering are pure. The deletion builds, for each selected stack name, the same
-Stack `down` builds from a config (a minimal config with that name: teardown needs only the
-names, which derive from it), then runs engine.observe / make_plan(keep=False) / execute. So
-the order (rule, function, topic, log group, role) and the ownership checks (both tags, exact
-names, foreign resources left alone) are the engine's, not a second implementation.
+Stack `down` tears down (`Stack.bare`: teardown needs only the name and place; every name
+derives from them), then runs engine.observe / make_plan in Mode.DOWN / execute. So the order
+(alarm, schedule, function, topic, security group, log group, role last) and the ownership
+checks (the tags, each kind's `locate`, foreign resources left alone) are the engine's, not a
+second implementation. What is reported is what the engine did: each deletion, each resource
+left alone and why, or "nothing to delete".
 
 Safety rules, each a reason a stack is shown but not deleted:
 - a resource without the stock-alert:stack tag belongs to no stack: never deleted;
 - a stack name that no config could have (so no engine names) is never deleted;
-- a stack of which a Region holds only the IAM role (IAM is global, so every Region lists
-  it) is not deleted from that Region: that would pull the role from under a stack that
-  lives in another one;
+- IAM is global: a Region's listing holds only the roles tagged with its Region (and legacy
+  roles with no Region tag, which no Region's teardown deletes: they are reported), and a
+  stack of which a Region holds only a role is not deleted from that Region;
 - --tag k=v selects a stack only when every resource found for it carries every pair;
 - --older-than selects a stack only when at least one of its resources reports a creation
   time and every one that does is older than the limit. SNS topics and EventBridge rules
@@ -24,16 +26,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
-from provision.config.model import STACK_TAG, Config
+from provision.config.model import FLEET_TAG, STACK_TAG
 from provision.errors import StockAlertError
-from provision.plan import AnyAction, Op, Plan
+from provision.plan import AnyAction, Mode, Op, Plan
+from provision.resources.contract import AnyKind
 from provision.resources.tagged import Found, Listing
 from provision.stack import Stack
 
 NO_STACK = "(no stack tag)"
-GLOBAL_KINDS = frozenset({"role"})  # listed by every Region's sweep: never a reason to delete
+
+
+class Result(StrEnum):
+    """What became of one stack."""
+
+    SKIPPED = "skipped"  # not selected, or cancelled
+    DELETED = "deleted"  # at least one resource deleted
+    NOTHING = "nothing to delete"  # selected, but the engine found nothing of it left
+    WOULD_DELETE = "would delete"  # --dry-run: planned, nothing deleted
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -58,23 +71,19 @@ class Group:
                 "notes": list(self.notes), "resources": [r.to_dict() for r in self.resources]}
 
 
-def stack_for(name: str, listing: Listing) -> Stack | None:
-    """The Stack `down` would build for a config with this name; None if no config could
-    have this name (then the engine has no names for it and nothing is deleted)."""
-    from pydantic import ValidationError
-
-    try:
-        config = Config.model_validate({"name": name, "stocks": ["SPY"]})
-    except ValidationError:
-        return None
-    return Stack(config, listing.account, listing.region, listing.partition)
+def stack_for(name: str, listing: Listing, items: tuple[Found, ...] = ()) -> Stack | None:
+    """The Stack `down` would tear down for this name in this place (with the fleet its
+    resources' tags name, if they agree on one); None if no config could have this name (then
+    the engine has no names for it and nothing is deleted)."""
+    fleets = {f.tags.get(FLEET_TAG) for f in items}
+    fleet = fleets.pop() if len(fleets) == 1 else None
+    return Stack.bare(name, listing.account, listing.region, listing.partition, fleet)
 
 
-def derived_names(stack: Stack) -> dict[str, str]:
-    """What tagged.kind_and_name calls each of this stack's resources."""
-    return {"role": stack.role_name, "function": stack.function_name,
-            "log-group": stack.log_group_name, "topic": stack.topic_name,
-            "rule": stack.rule_name}
+def _kind(found: Found) -> AnyKind | None:
+    from provision.resources import BY_NAME
+
+    return BY_NAME.get(found.kind)
 
 
 def group(listing: Listing, filters: Filters, now: datetime) -> list[Group]:
@@ -92,12 +101,12 @@ def judge(name: str, items: tuple[Found, ...], listing: Listing, filters: Filter
     if name == NO_STACK:
         return Group(name, items, False, ("no stock-alert:stack tag, so no stack owns them; "
                                           "never deleted",))
-    stack = stack_for(name, listing)
+    stack = stack_for(name, listing, items)
     if stack is None:
         return Group(name, items, False, (f"{name!r} is not a stack name stock-alert can "
                                           "make; never deleted",))
     reasons = [*_tag_reasons(items, filters), *_age_reasons(items, filters, now)]
-    if all(f.kind in GLOBAL_KINDS for f in items):
+    if all((k := _kind(f)) is not None and k.is_global for f in items):
         reasons.append("only its IAM role was found, and IAM is global: the stack lives in "
                        "another Region or its regional resources are gone; delete it with "
                        "'down' in its Region, or the role by hand")
@@ -129,9 +138,14 @@ def _unknown_ages(items: tuple[Found, ...], filters: Filters) -> list[str]:
 
 
 def _strays(items: tuple[Found, ...], stack: Stack) -> list[str]:
-    names = derived_names(stack)
+    """The listed resources that tearing the stack down does not remove, each said once."""
     return [f"{f.kind} {f.name} carries this stack's tags but is not one of its resources; "
-            "left alone" for f in items if names.get(f.kind) != f.name]
+            "left alone" for f in items if not _removed_by_down(f, stack)]
+
+
+def _removed_by_down(found: Found, stack: Stack) -> bool:
+    kind = _kind(found)
+    return kind is not None and kind.matches(found.name, stack)
 
 
 # deletion, through the engine ------------------------------------------------------------
@@ -141,7 +155,7 @@ class Outcome:
 
     region: str
     group: Group
-    result: str = "skipped"
+    result: Result = Result.SKIPPED
     plan: Plan | None = None
     applied: list[AnyAction] = field(default_factory=list)
     error: StockAlertError | None = None
@@ -153,8 +167,10 @@ class Outcome:
 
     def to_dict(self) -> dict[str, Any]:
         err = self.error
-        return {"region": self.region, **self.group.to_dict(), "result": self.result,
+        planned = [a.to_dict() for a in self.plan.actions if a.writes] if self.plan else []
+        return {"region": self.region, **self.group.to_dict(), "result": self.result.value,
                 "applied": [a.to_dict() for a in self.applied],
+                "would_delete": planned if self.result is Result.WOULD_DELETE else [],
                 "left_alone": self.left_alone,
                 "error": {"message": err.message, "hint": err.hint,
                           "code": getattr(err, "code", "")} if err else None}
@@ -164,11 +180,12 @@ Progress = Callable[[AnyAction, str], None]
 
 
 def delete_stack(aws: Any, listing: Listing, outcome: Outcome,
-                 progress: Progress | None = None) -> Outcome:
-    """Tear one selected stack down as `down` does; an error fails this stack only."""
+                 progress: Progress | None = None, dry_run: bool = False) -> Outcome:
+    """Tear one selected stack down as `down` does (or, dry_run, only plan it); an error
+    fails this stack only."""
     from provision.engine import execute, make_plan, observe
 
-    stack = stack_for(outcome.group.stack, listing)
+    stack = stack_for(outcome.group.stack, listing, outcome.group.resources)
     assert stack is not None, "only selected stacks are deleted, and those have a Stack"
     def record(action: AnyAction, stage: str) -> None:
         if stage == "done":
@@ -177,11 +194,16 @@ def delete_stack(aws: Any, listing: Listing, outcome: Outcome,
             progress(action, stage)
 
     try:
-        outcome.plan = make_plan(observe(aws, stack), keep=False)
-        execute(aws, outcome.plan, record)
-        outcome.result = "deleted"
+        outcome.plan = make_plan(observe(aws, stack, Mode.DOWN))
+        if not outcome.plan.has_writes:
+            outcome.result = Result.NOTHING
+        elif dry_run:
+            outcome.result = Result.WOULD_DELETE
+        else:
+            execute(aws, outcome.plan, record)
+            outcome.result = Result.DELETED
     except StockAlertError as err:
-        outcome.result, outcome.error = "failed", err
+        outcome.result, outcome.error = Result.FAILED, err
     return outcome
 
 
@@ -211,13 +233,14 @@ class Scan:
                 "error": {"message": err.message, "hint": err.hint} if err else None}
 
 
-def scan(aws: Any, filters: Filters, now: datetime) -> Scan:
-    """List and judge one Region (reads only); a listing failure fails this Region only."""
+def scan(aws: Any, filters: Filters, now: datetime, roles: list[Found] | None = None) -> Scan:
+    """List and judge one Region (reads only); a listing failure fails this Region only.
+    `roles`: the account's tagged IAM roles, read once for all its Regions."""
     from provision.resources.tagged import list_tagged
 
     found = Scan(aws.region, aws)
     try:
-        found.listing = list_tagged(aws, filters.prefix)
+        found.listing = list_tagged(aws, filters.prefix, roles)
     except StockAlertError as err:
         found.error = err
         return found
@@ -225,11 +248,12 @@ def scan(aws: Any, filters: Filters, now: datetime) -> Scan:
     return found
 
 
-def delete_selected(found: Scan, progress: Progress | None = None) -> None:
+def delete_selected(found: Scan, progress: Progress | None = None,
+                    dry_run: bool = False) -> None:
     for outcome in found.outcomes:
         if outcome.group.selected and found.listing is not None:
-            delete_stack(found.aws, found.listing, outcome, progress)
+            delete_stack(found.aws, found.listing, outcome, progress, dry_run)
 
 
 def failed(scans: list[Scan]) -> bool:
-    return any(s.error or any(o.result == "failed" for o in s.outcomes) for s in scans)
+    return any(s.error or any(o.result is Result.FAILED for o in s.outcomes) for s in scans)

@@ -39,6 +39,8 @@ class Target:
     config: Config
     aws: Aws
     code: package.CodePackage
+    fleet: str | None = None  # the fleet this stack belongs to (its FLEET_TAG), if any
+    adopt: bool = False  # a fleet may claim a same-named stack that no fleet made
 
 
 def prepare(opts: Options) -> Target:

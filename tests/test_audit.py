@@ -19,7 +19,7 @@ from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 
 ACCOUNT = "123456789012"
-ROLE, FN, TOPIC = "t1-role", "t1", f"arn:aws:sns:us-east-1:{ACCOUNT}:t1-alerts"
+ROLE, FN, TOPIC = "t1-us-east-1-role", "t1", f"arn:aws:sns:us-east-1:{ACCOUNT}:t1-alerts"
 LOG_GROUP = "/aws/lambda/t1"
 CONFIG = MINIMAL + "tags: {team: x}\n"
 runner = CliRunner()

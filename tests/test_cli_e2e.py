@@ -41,7 +41,7 @@ pytestmark = pytest.mark.server
 FN_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:t1"
 RULE_ARN = f"arn:aws:events:us-east-1:{ACCOUNT}:rule/t1-schedule"
 TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT}:t1-alerts"
-ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/t1-role"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/t1-us-east-1-role"
 CRON = DEFAULT_SCHEDULE
 
 #: What observing an existing, in-sync stack reads: one call per thing to look at.
@@ -90,7 +90,7 @@ def _one_item_lists_flattened(value):  # type: ignore[no-untyped-def]
 def _assert_fresh_stack(inv: dict) -> None:
     """Everything the README promises for stack t1 exists, exactly."""
     (role,) = inv["roles"]
-    assert role["name"] == "t1-role"
+    assert role["name"] == "t1-us-east-1-role"
     assert role["trust_policy"] == {
         "Version": "2012-10-17",
         "Statement": [
@@ -119,7 +119,8 @@ def _assert_fresh_stack(inv: dict) -> None:
         },
     })
     assert role["attached_policies"] == []
-    assert user_tags(role["tags"]) == STACK_TAGS
+    # IAM is global: the role also names the Region whose stack it serves
+    assert user_tags(role["tags"]) == {**STACK_TAGS, "stock-alert:region": "us-east-1"}
     assert inv["policies"] == []
 
     (group,) = inv["log_groups"]
@@ -169,7 +170,7 @@ def test_lifecycle_up_twice_then_down_twice(
     fresh_reads = sum(reads(aws_proxy).values())
     print(f"fresh up: {len(aws_proxy.calls)} calls ({fresh_reads} reads, "
           f"{len(FRESH_UP_WRITES)} writes)")
-    for kind, name in [("role", "t1-role"), ("log-group", "/aws/lambda/t1"),
+    for kind, name in [("role", "t1-us-east-1-role"), ("log-group", "/aws/lambda/t1"),
                        ("topic", "t1-alerts"), ("function", "t1"), ("schedule", "t1-schedule"),
                        ("alarm", "t1-errors")]:
         assert f"│ {kind}" in first.stdout and name in first.stdout
@@ -355,14 +356,15 @@ def test_foreign_role_blocks_up_and_down_leaves_it(
 ) -> None:
     write_config(tmp_path, MINIMAL)
     direct(moto_server, "iam").create_role(
-        RoleName="t1-role", AssumeRolePolicyDocument=TRUST_FOR_LAMBDA, Description="not ours"
+        RoleName="t1-us-east-1-role", AssumeRolePolicyDocument=TRUST_FOR_LAMBDA,
+        Description="not ours"
     )
     before = inventory_now()
 
     refused = cli("up")
     assert refused.returncode == 1
     message = one_paragraph(refused.stderr)
-    assert "t1-role" in message and "Nothing was changed" in message
+    assert "t1-us-east-1-role" in message and "Nothing was changed" in message
     assert writes(aws_proxy) == []
     assert inventory_now() == before  # the role is untouched, nothing else was made
 
@@ -378,7 +380,7 @@ def test_foreign_role_blocks_up_and_down_leaves_it(
     down = cli("down", "--yes")
     assert down.returncode == 0, down.stderr
     assert writes(aws_proxy) == []
-    assert "Left alone (not owned by this stack): role t1-role" in down.stdout
+    assert "Left alone (not owned by this stack): role t1-us-east-1-role" in down.stdout
     assert inventory_now() == before
 
 

@@ -285,7 +285,7 @@ def test_lost_responses_are_adopted_or_repeated_within_the_same_up(
         ("monitoring:PutMetricAlarm", "ok"),  # the errors alarm (issue 9)
     ]), outcome
     in_dependency_order([key for key, _ in outcome], teardown=False)
-    for what in ("role t1-role", "log-group /aws/lambda/t1", "function t1"):
+    for what in ("role t1-us-east-1-role", "log-group /aws/lambda/t1", "function t1"):
         assert f"{what} already exists; reading it again" in result.stderr, what
     assert normalised(inventory_now()) == clean
 

@@ -62,10 +62,11 @@ def test_aws_refusal_with_json_output_is_an_aws_error_document(
 
 def test_plan_with_a_conflict_exits_1_and_its_document_says_why(
         cli: Cli, aws_proxy: AwsProxy, moto_server: str, config: Path) -> None:
-    direct(moto_server, "iam").create_role(RoleName="t1-role", AssumeRolePolicyDocument="{}")
+    direct(moto_server, "iam").create_role(RoleName="t1-us-east-1-role",
+                                           AssumeRolePolicyDocument="{}")
     human = cli("plan")
     assert human.returncode == 1
-    assert "conflict" in human.stdout and "t1-role" in one_paragraph(human.stderr)
+    assert "conflict" in human.stdout and "t1-us-east-1-role" in one_paragraph(human.stderr)
     result = cli("plan", "--output", "json")
     assert result.returncode == 1
     document = _document(result.stdout)

@@ -40,7 +40,7 @@ def test_down_answered_no_deletes_nothing(deployed: dict[str, str], tmp_path: Pa
     assert code == 0  # answering no is a choice, not an error
     assert "Delete stack t1 in us-east-1?" in output and "Cancelled" in output
     assert "error:" not in output
-    assert "t1-role" in output  # the plan was shown before the question
+    assert "t1-us-east-1-role" in output  # the plan was shown before the question
     assert aws_proxy.writes() == []
 
 

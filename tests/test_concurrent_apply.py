@@ -109,10 +109,10 @@ def test_teardown_keeps_the_role_until_the_security_group_is_gone() -> None:
     """Lambda releases a VPC function's interfaces with the role's permissions: deleting the
     role first would strand them (and the group) -- so down deletes the group, then the role."""
     from provision.engine import dependencies
-    from provision.plan import Action, Op, Plan
+    from provision.plan import Action, Mode, Op, Plan
 
     actions = tuple(Action(kind=k.name, name=k.name, op=Op.DELETE, wanted=None)
                     for k in reversed(KINDS))
-    needs = dependencies({a.kind: a for a in actions}, Plan("t1", "r", "a", actions))
+    needs = dependencies({a.kind: a for a in actions}, Plan("t1", "r", "a", actions, Mode.DOWN))
     assert "security-group" in needs["role"] and "function" in needs["security-group"]
     assert "schedule" in needs["function"]

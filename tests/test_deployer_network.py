@@ -15,6 +15,7 @@ from moto.core import set_initial_no_auth_action_count
 from provision import pipelines
 from provision.config.model import Config
 from provision.errors import AwsError
+from provision.plan import Mode
 from provision.security import deployer, network_deployer
 from provision.stack import Stack
 from tests.support.configs import MINIMAL, write_config
@@ -51,7 +52,7 @@ def _steps(tmp_path: Path, admin: Callable[[str], Any],
         pipelines.up(second)  # new tag (CreateTags), dropped tag (DeleteTags), rules revoked
 
     def teardown() -> None:
-        the_plan, _ = pipelines.plan(second, keep=False)
+        the_plan, _ = pipelines.plan(second, mode=Mode.DOWN)
         pipelines.down(second, the_plan)
         assert ec2.describe_security_groups(Filters=[
             {"Name": "group-name", "Values": ["t1-fn-sg"]}])["SecurityGroups"] == []
@@ -107,9 +108,18 @@ def _ec2_statements(stack: Stack) -> dict[str, dict[str, Any]]:
                 s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))}
 
 
-def test_no_network_no_ec2_in_the_operator_policy() -> None:
-    assert _ec2_statements(_stack(network=False)) == {}
-    assert not [r for r in deployer.rows(_stack(network=False)) if r[0].startswith("ec2:")]
+def test_no_network_only_the_teardown_ec2_actions_in_the_operator_policy() -> None:
+    """'down' looks for a group left from an earlier network: whatever the config says now
+    (issue 19), so it may find and delete this stack's tagged group; nothing else."""
+    found = _ec2_statements(_stack(network=False))
+    assert {sid: s["Action"] for sid, s in found.items()} == {
+        "Ec2DescribeNoResourceLevel": ["ec2:DescribeSecurityGroups"],
+        "OwnSecurityGroup": ["ec2:DeleteSecurityGroup"]}
+    assert found["OwnSecurityGroup"]["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/stock-alert:stack": "t1"}}
+    assert [(r[0], r[2]) for r in deployer.rows(_stack(network=False))
+            if r[0].startswith("ec2:")] == [("ec2:DescribeSecurityGroups", "down"),
+                                            ("ec2:DeleteSecurityGroup", "down")]
 
 
 def test_ec2_statements_are_scoped_to_this_stacks_tag() -> None:

@@ -23,6 +23,7 @@ from moto.core import set_initial_no_auth_action_count
 from provision import logs, pipelines
 from provision.errors import AwsError
 from provision.invoke import invoke_remote
+from provision.plan import Mode
 from provision.security import deployer
 from tests.deployer_secret_steps import secret_steps
 from tests.real_aws.wire import Wire, query_answer
@@ -33,18 +34,20 @@ from tests.support.inprocess import target
 
 SETUP_CALLS = 8  # two users: create_user, create_policy, attach_user_policy, create_access_key
 ACCOUNT = "123456789012"
-ROLE = "t1-role"
+ROLE = "t1-us-east-1-role"
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
          "Principal": {"Service": "lambda.amazonaws.com"}}]}
-# FIRST sets a permissions boundary at CreateRole, SECOND drops it (DeleteRolePermissionsBoundary),
+# FIRST sets a permissions boundary at CreateRole, SECOND drops it (DeleteRolePermissionsBoundary:
+# the config says so explicitly, since 'up' keeps a boundary the config is silent about),
 # BOUNDED sets it again on the existing role (PutRolePermissionsBoundary).
 BOUNDARY = "iam: {permissions_boundary: arn:aws:iam::aws:policy/PowerUserAccess}\n"
 FIRST = MINIMAL + "tags: {team: x}\n" + BOUNDARY
-SECOND = (MINIMAL.replace("[TSLA, F, GM]", "[TSLA]").replace('  sms: ["+15555550100"]\n', "")
-          + 'schedule: "rate(1 hour)"\ntags: {owner: y}\n'
-          # exercises lambda:DeleteFunctionConcurrency (issue 9: reserving nothing)
-          + "function: {reserved_concurrency: null}\n")
-BOUNDED = SECOND + BOUNDARY
+CHANGED = (MINIMAL.replace("[TSLA, F, GM]", "[TSLA]").replace('  sms: ["+15555550100"]\n', "")
+           + 'schedule: "rate(1 hour)"\ntags: {owner: y}\n'
+           # exercises lambda:DeleteFunctionConcurrency (issue 9: reserving nothing)
+           + "function: {reserved_concurrency: null}\n")
+SECOND = CHANGED + "iam: {permissions_boundary: null}\n"
+BOUNDED = CHANGED + BOUNDARY
 # moto names the Invoke call's action after the operation ("lambda:Invoke"); the IAM action is
 # lambda:InvokeFunction (Service Authorization Reference). The test user holds moto's name
 # exactly when it holds the real one.
@@ -186,7 +189,7 @@ def _steps(tmp_path: Path, admin: Callable[[str], Any], granted: set[str]) -> li
                 if is_write_operation(c.split(":", 1)[1])] == []
 
     def teardown() -> None:
-        the_plan, _ = pipelines.plan(second, keep=False)
+        the_plan, _ = pipelines.plan(second, mode=Mode.DOWN)
         assert len(pipelines.down(second, the_plan)) == 6  # with the errors alarm
         assert admin("lambda").list_functions()["Functions"] == []
 

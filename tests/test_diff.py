@@ -10,7 +10,7 @@ import pytest
 
 from provision import policies
 from provision.package import CodePackage
-from provision.plan import Change, Op
+from provision.plan import Change, Mode, Op
 from provision.resources.function import Function, ObservedFunction, WantedFunction
 from provision.resources.log_group import LogGroup, ObservedLogGroup, WantedLogGroup
 from provision.resources.role import ObservedRole, Role, WantedRole
@@ -33,7 +33,8 @@ def _doc(action: str, resource: str) -> policies.Document:
             "Statement": [{"Effect": "Allow", "Action": [action], "Resource": [resource]}]}
 
 
-ROLE = WantedRole("t1-role", "arn:aws:iam::123456789012:role/t1-role", policies.trust_policy(),
+ROLE = WantedRole("t1-us-east-1-role", "arn:aws:iam::123456789012:role/t1-us-east-1-role",
+                  policies.trust_policy(),
                   {"t1-write-logs": _doc("logs:PutLogEvents", "arn:log:*"),
                    "t1-publish-alerts": _doc("sns:Publish", "arn:topic")}, OURS)
 
@@ -45,14 +46,14 @@ def _role(**overrides: Any) -> ObservedRole:
 
 
 def test_absent_and_wanted_is_create_with_every_field() -> None:
-    action = Role().diff(ROLE, None, keep=True)
+    action = Role().diff(ROLE, None, mode=Mode.UP)
     assert action.op is Op.CREATE
     assert [c.label for c in action.changes] == [
         "trust_policy", "policy t1-write-logs", "policy t1-publish-alerts"]
 
 
 def test_absent_and_unwanted_is_nothing() -> None:
-    assert Role().diff(ROLE, None, keep=False).op is Op.NOOP
+    assert Role().diff(ROLE, None, mode=Mode.DOWN).op is Op.NOOP
 
 
 @pytest.mark.parametrize(("tags", "reason"), [
@@ -65,15 +66,15 @@ def test_absent_and_unwanted_is_nothing() -> None:
     ({"managed-by": "stock-alert", "stock-alert:stack": "t1-2"},
      "owned by stock-alert stack 't1-2'"),
 ])
-@pytest.mark.parametrize("keep", [True, False])
-def test_foreign_is_a_conflict_both_ways(tags: dict[str, str], reason: str, keep: bool) -> None:
-    action = Role().diff(ROLE, _role(tags=tags), keep=keep)
+@pytest.mark.parametrize("mode", [Mode.UP, Mode.DOWN])
+def test_foreign_is_a_conflict_both_ways(tags: dict[str, str], reason: str, mode: Mode) -> None:
+    action = Role().diff(ROLE, _role(tags=tags), mode)
     assert action.op is Op.CONFLICT and reason in action.reason
 
 
 def test_in_sync_role_is_no_change_and_ours_unwanted_is_delete() -> None:
-    assert Role().diff(ROLE, _role(), keep=True).op is Op.NOOP
-    down = Role().diff(ROLE, _role(), keep=False)
+    assert Role().diff(ROLE, _role(), mode=Mode.UP).op is Op.NOOP
+    down = Role().diff(ROLE, _role(), mode=Mode.DOWN)
     assert down.op is Op.DELETE and down.observed == _role() and down.wanted is ROLE
 
 
@@ -83,7 +84,7 @@ def test_role_drift_lists_each_difference_with_its_item() -> None:
     inline["hand-made"] = "{}"
     seen = _role(inline=inline, managed=("arn:aws:iam::aws:policy/AdministratorAccess",),
                  tags={**OURS, "extra": "x"})
-    action = Role().diff(ROLE, seen, keep=True)
+    action = Role().diff(ROLE, seen, mode=Mode.UP)
     assert action.op is Op.UPDATE
     assert [(c.field, c.item) for c in action.changes] == [
         ("policy", "t1-publish-alerts"), ("policy", "hand-made"), ("managed_policies", ""),
@@ -100,7 +101,7 @@ def test_role_layout_differences_are_not_drift() -> None:
 
     collapsed = {name: policies.canonical(collapse(doc)) for name, doc in ROLE.inline.items()}
     assert collapse(ROLE.inline["t1-write-logs"]) != ROLE.inline["t1-write-logs"]
-    assert Role().diff(ROLE, _role(inline=collapsed), keep=True).op is Op.NOOP
+    assert Role().diff(ROLE, _role(inline=collapsed), mode=Mode.UP).op is Op.NOOP
 
 
 TOPIC = WantedTopic("t1-alerts", "arn:topic", {"KmsMasterKeyId": "alias/aws/sns",
@@ -118,7 +119,7 @@ def test_topic_subscription_edits_and_pending_notes() -> None:
         Subscription("sms", "+15555550199", "arn:sub:1"),
         Subscription("email", "old@example.com", PENDING),
     )
-    action = Topic().diff(TOPIC, _topic(subs, KmsMasterKeyId=""), keep=True)
+    action = Topic().diff(TOPIC, _topic(subs, KmsMasterKeyId=""), mode=Mode.UP)
     assert action.op is Op.UPDATE
     assert action.changes == (
         Change("attribute", "", "alias/aws/sns", item="KmsMasterKeyId"),
@@ -132,7 +133,7 @@ def test_topic_subscription_edits_and_pending_notes() -> None:
 def test_topic_with_only_pending_wanted_subscriptions_is_in_sync() -> None:
     subs = (Subscription("email", "a@example.com", PENDING),
             Subscription("sms", "+15555550100", "arn:sub:2"))
-    action = Topic().diff(TOPIC, _topic(subs), keep=True)
+    action = Topic().diff(TOPIC, _topic(subs), mode=Mode.UP)
     assert action.op is Op.NOOP and len(action.notes) == 1
 
 
@@ -145,10 +146,10 @@ FUNCTION = WantedFunction("t1", FN_ARN, SETTINGS, CodePackage(b"zip-bytes"), OUR
 def test_function_code_and_config_diffs_are_separate() -> None:
     code = FUNCTION.code.sha256 if FUNCTION.code else ""
     in_sync = ObservedFunction(FN_ARN, dict(SETTINGS), code, OURS, "Active")
-    assert Function().diff(FUNCTION, in_sync, keep=True).op is Op.NOOP
+    assert Function().diff(FUNCTION, in_sync, mode=Mode.UP).op is Op.NOOP
     env = {"STOCK_ALERT_PROVIDER": "alphavantage"}
     seen = replace(in_sync, settings={**SETTINGS, "environment": env}, code_sha256="other")
-    action = Function().diff(FUNCTION, seen, keep=True)
+    action = Function().diff(FUNCTION, seen, mode=Mode.UP)
     assert [c.field for c in action.changes] == ["code", "environment"]
     assert FUNCTION.config_params({"environment"}) == {
         "Environment": {"Variables": SETTINGS["environment"]}}
@@ -170,31 +171,31 @@ def _schedule(permission: dict[str, Any] | None, **settings: Any) -> ObservedSch
 
 
 def test_schedule_permission_with_other_conditions_is_replaced() -> None:
-    assert Schedule().diff(SCHEDULE, _schedule(PERMISSION), keep=True).op is Op.NOOP
+    assert Schedule().diff(SCHEDULE, _schedule(PERMISSION), mode=Mode.UP).op is Op.NOOP
     loose = {**PERMISSION, "source_arn": None, "source_account": None}
-    action = Schedule().diff(SCHEDULE, _schedule(loose), keep=True)
+    action = Schedule().diff(SCHEDULE, _schedule(loose), mode=Mode.UP)
     assert action.changes == (Change("permission", loose, PERMISSION),)
 
 
 def test_schedule_only_permission_left_is_recreated_or_ignored_on_down() -> None:
     orphan = ObservedSchedule(None, PERMISSION)
-    up = Schedule().diff(SCHEDULE, orphan, keep=True)
+    up = Schedule().diff(SCHEDULE, orphan, mode=Mode.UP)
     assert up.op is Op.UPDATE
     assert [c.field for c in up.changes] == ["schedule", "description", "state", "targets"]
-    assert Schedule().diff(SCHEDULE, orphan, keep=False).op is Op.NOOP
+    assert Schedule().diff(SCHEDULE, orphan, mode=Mode.DOWN).op is Op.NOOP
 
 
 def test_disabled_and_new_cron_change_only_rule_fields() -> None:
     paused = replace(SCHEDULE, settings={**SCHEDULE.settings, "state": "DISABLED",
                                          "schedule": "rate(1 hour)"})
-    action = Schedule().diff(paused, _schedule(PERMISSION), keep=True)
+    action = Schedule().diff(paused, _schedule(PERMISSION), mode=Mode.UP)
     assert [c.field for c in action.changes] == ["schedule", "state"]
 
 
 def test_log_group_retention_drift() -> None:
     wanted = WantedLogGroup("/aws/lambda/t1", "arn:log", 14, OURS)
     seen = ObservedLogGroup(wanted.name, wanted.arn, None, OURS)
-    action = LogGroup().diff(wanted, seen, keep=True)
+    action = LogGroup().diff(wanted, seen, mode=Mode.UP)
     assert action.changes == (Change("retention_days", None, 14),)
 
 
@@ -205,7 +206,7 @@ def test_log_group_retention_drift() -> None:
 def test_log_group_under_an_account_retention_policy_is_in_sync(in_effect: int | None) -> None:
     wanted = WantedLogGroup("/aws/lambda/t1", "arn:log", 14, OURS)
     seen = ObservedLogGroup(wanted.name, wanted.arn, in_effect, OURS, account_policy="org-30d")
-    action = LogGroup().diff(wanted, seen, keep=True)
+    action = LogGroup().diff(wanted, seen, mode=Mode.UP)
     assert action.op is Op.NOOP and action.changes == ()
     assert len(action.notes) == 1 and "'org-30d'" in action.notes[0]
     assert ("never expire" if in_effect is None else f"({in_effect} days)") in action.notes[0]
@@ -215,11 +216,11 @@ def test_log_group_under_an_account_retention_policy_is_in_sync(in_effect: int |
 def test_log_group_under_an_account_policy_still_diffs_tags_and_creates_retention() -> None:
     wanted = WantedLogGroup("/aws/lambda/t1", "arn:log", 14, OURS)
     seen = ObservedLogGroup(wanted.name, wanted.arn, 30, {}, account_policy="org-30d")
-    assert LogGroup().diff(wanted, seen, keep=True).op is Op.CONFLICT  # ownership still wins
+    assert LogGroup().diff(wanted, seen, mode=Mode.UP).op is Op.CONFLICT  # ownership still wins
     tagged = replace(seen, tags={**OURS, "extra": "x"})
-    assert [c.field for c in LogGroup().diff(wanted, tagged, keep=True).changes] == ["tags"]
+    assert [c.field for c in LogGroup().diff(wanted, tagged, mode=Mode.UP).changes] == ["tags"]
     # absent: the create still sets the group's own retention, as the config asks
-    assert LogGroup().diff(wanted, None, keep=True).changes == (
+    assert LogGroup().diff(wanted, None, mode=Mode.UP).changes == (
         Change("retention_days", None, 14),)
 
 
@@ -229,7 +230,7 @@ def test_log_group_under_an_account_policy_still_diffs_tags_and_creates_retentio
 def test_cancelled_wanted_subscription_is_subscribed_again_with_a_note() -> None:
     subs = (Subscription("email", "a@example.com", "Deleted"),
             Subscription("sms", "+15555550100", "arn:sub:2"))
-    action = Topic().diff(TOPIC, _topic(subs), keep=True)
+    action = Topic().diff(TOPIC, _topic(subs), mode=Mode.UP)
     assert action.op is Op.UPDATE
     assert action.changes == (Change("email", "Deleted", "subscribe", item="a@example.com"),)
     assert len(action.notes) == 1 and "a@example.com unsubscribed itself" in action.notes[0]
@@ -241,7 +242,7 @@ def test_cancelled_unwanted_subscription_is_never_unsubscribed() -> None:
     subs = (Subscription("email", "a@example.com", PENDING),
             Subscription("sms", "+15555550100", "arn:sub:2"),
             Subscription("email", "gone@example.com", "Deleted"))
-    action = Topic().diff(TOPIC, _topic(subs), keep=True)
+    action = Topic().diff(TOPIC, _topic(subs), mode=Mode.UP)
     assert action.op is Op.NOOP and action.changes == ()
 
 
@@ -251,6 +252,6 @@ def test_cancelled_entry_beside_a_new_subscription_is_in_sync() -> None:
             Subscription("email", "a@example.com", PENDING),
             Subscription("sms", "+15555550100", "Deleted"),
             Subscription("sms", "+15555550100", "arn:sub:3"))
-    action = Topic().diff(TOPIC, _topic(subs), keep=True)
+    action = Topic().diff(TOPIC, _topic(subs), mode=Mode.UP)
     assert action.op is Op.NOOP and action.changes == ()
     assert not any("unsubscribed itself" in n for n in action.notes)

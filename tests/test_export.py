@@ -113,10 +113,11 @@ def snapshot(name: str) -> dict[str, Any]:
     """What exists for stack `name`, field by field, read through the public APIs."""
     iam, logs, sns, lam, events = (_client(s) for s in ("iam", "logs", "sns", "lambda",
                                                          "events"))
-    role = iam.get_role(RoleName=f"{name}-role")["Role"]
-    inline = {p: _policy(iam.get_role_policy(RoleName=f"{name}-role",
+    role_name = f"{name}-{REGION}-role"  # IAM is global: the role's name carries the Region
+    role = iam.get_role(RoleName=role_name)["Role"]
+    inline = {p: _policy(iam.get_role_policy(RoleName=role_name,
                                              PolicyName=p)["PolicyDocument"])
-              for p in iam.list_role_policies(RoleName=f"{name}-role")["PolicyNames"]}
+              for p in iam.list_role_policies(RoleName=role_name)["PolicyNames"]}
     [group] = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
     topic = f"arn:aws:sns:{REGION}:123456789012:{name}-alerts"
     attrs = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
@@ -129,9 +130,9 @@ def snapshot(name: str) -> dict[str, Any]:
     return {
         "role": {"trust": policies.canonical(role["AssumeRolePolicyDocument"]),
                  "inline": inline, "description": role.get("Description"),
-                 "tags": _tags(iam.list_role_tags(RoleName=f"{name}-role")["Tags"]),
+                 "tags": _tags(iam.list_role_tags(RoleName=role_name)["Tags"]),
                  "managed": iam.list_attached_role_policies(
-                     RoleName=f"{name}-role")["AttachedPolicies"]},
+                     RoleName=role_name)["AttachedPolicies"]},
         "log_group": {"retention": group.get("retentionInDays"),
                       "tags": _tags(logs.list_tags_for_resource(
                           resourceArn=group["arn"].removesuffix(":*"))["tags"])},

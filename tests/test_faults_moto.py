@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from provision import pipelines
 from provision.errors import AwsError, RetryExhausted
+from provision.plan import Mode
 from provision.target import Target
 from tests.support.awsproxy import (
     Error,
@@ -59,7 +60,7 @@ def _clean_state(tmp_path: Path) -> dict[str, Any]:
     prepared, _ = target(write_config(tmp_path, MINIMAL, name="clean.yaml"))
     pipelines.up(prepared)
     state = _state()
-    the_plan, observation = pipelines.plan(prepared, keep=False)
+    the_plan, observation = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     _CLEAN.append(state)
     return state
@@ -165,12 +166,12 @@ def test_outage_halfway_through_down_is_repaired_by_the_next_down(
         config: Path, after_writes: int) -> None:
     pipelines.up(target(config)[0])
     prepared, faults = _faulty(config)
-    the_plan, observation = pipelines.plan(prepared, keep=False)
+    the_plan, observation = pipelines.plan(prepared, mode=Mode.DOWN)
     faults.fail_all_after_writes(after_writes)
     with pytest.raises(AwsError):
         pipelines.down(prepared, the_plan)
     again, log = target(config)
-    plan2, obs2 = pipelines.plan(again, keep=False)
+    plan2, obs2 = pipelines.plan(again, mode=Mode.DOWN)
     pipelines.down(again, plan2)
     inv = inventory(boto3.Session(region_name="us-east-1"))
     assert [inv[k] for k in ("roles", "log_groups", "topics", "subscriptions", "functions",
@@ -200,7 +201,7 @@ def test_global_injection_reaches_clients_the_tool_creates(config: Path) -> None
 
 @pytest.mark.parametrize(("service", "operation", "error"), [
     ("iam", "PutRolePolicy", Error(404, "NoSuchEntity",
-                                   "The role with name t1-role cannot be found.")),
+                                   "The role with name t1-us-east-1-role cannot be found.")),
     ("sns", "Subscribe", Error(404, "NotFound", "Topic does not exist")),
     ("logs", "PutRetentionPolicy", Error(400, "ResourceNotFoundException",
                                          "The specified log group does not exist.")),
@@ -220,10 +221,11 @@ def test_new_resource_not_yet_visible_is_waited_for(
 def test_not_found_on_an_existing_resource_is_not_waited_for(config: Path,
                                                              tmp_path: Path) -> None:
     pipelines.up(target(config)[0])
-    boto3.client("iam").delete_role_policy(RoleName="t1-role", PolicyName="t1-write-logs")
+    boto3.client("iam").delete_role_policy(RoleName="t1-us-east-1-role", PolicyName="t1-write-logs")
     clock = FakeClock()
     prepared, faults = _faulty(config, clock)
-    faults.inject(Error(404, "NoSuchEntity", "The role with name t1-role cannot be found."),
+    faults.inject(Error(404, "NoSuchEntity",
+                        "The role with name t1-us-east-1-role cannot be found."),
                   "iam", "PutRolePolicy", times=None)
     with pytest.raises(AwsError, match="NoSuchEntity"):
         pipelines.up(prepared)
@@ -240,7 +242,7 @@ def test_lost_response_during_down_finishes_in_the_same_run(
     pipelines.up(target(config)[0])
     prepared, faults = _faulty(config)
     faults.inject(LoseResponse(), service, operation)
-    the_plan, observation = pipelines.plan(prepared, keep=False)
+    the_plan, observation = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     assert faults.count(service, operation) >= 2  # the lost call and the retry that met "gone"
     inv = inventory(boto3.Session(region_name="us-east-1"))

@@ -105,8 +105,9 @@ def test_regions_name_each_regions_stacks_and_down_empties_both(
     # IAM is global: without the Region in the name both Regions would share (and keep
     # rewriting) one role; with it, four roles, each naming its own Region's log group.
     roles = sorted(r["name"] for r in inventory(moto_server, "us-east-1")["roles"])
-    assert roles == ["t1-1-eu-west-1-role", "t1-1-us-east-1-role", "t1-2-eu-west-1-role",
-                     "t1-2-us-east-1-role"]
+    # each stack <name>-<region>; its role's name carries the Region again (Stack.role_name)
+    assert roles == ["t1-1-eu-west-1-eu-west-1-role", "t1-1-us-east-1-us-east-1-role",
+                     "t1-2-eu-west-1-eu-west-1-role", "t1-2-us-east-1-us-east-1-role"]
     assert sorted(f["name"] for f in inventory(moto_server, "eu-west-1")["functions"]) == [
         "t1-1-eu-west-1", "t1-2-eu-west-1"]
     assert cli("up", "--count", "2", "--regions", "us-east-1,eu-west-1").returncode == 0

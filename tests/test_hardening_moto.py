@@ -16,6 +16,7 @@ from moto import mock_aws
 
 from provision import pipelines
 from provision.errors import ConflictError
+from provision.plan import Mode
 from provision.policies import canonical, topic_policy
 from provision.resources.alarm import UNDELIVERABLE
 from tests.support.configs import MINIMAL, write_config
@@ -24,7 +25,7 @@ from tests.support.inventory import assert_empty, inventory
 
 ACCOUNT = "123456789012"
 TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:t1-alerts"
-ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/t1-role"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/t1-us-east-1-role"
 ALARM_ARN = f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:t1-errors"
 KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
@@ -56,7 +57,7 @@ def _policy() -> dict[str, Any]:
 
 def _down(config: Path) -> None:
     prepared, _ = target(config)
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     assert_empty(inventory(boto3.Session(region_name="us-east-1")), "t1")
 
@@ -173,7 +174,7 @@ def test_customer_key_encrypts_the_topic_and_grants_exactly_its_use(config: Path
                               "sns:TagResource"]
     attrs = boto3.client("sns").get_topic_attributes(TopicArn=TOPIC)["Attributes"]
     assert attrs["KmsMasterKeyId"] == KEY
-    doc = boto3.client("iam").get_role_policy(RoleName="t1-role",
+    doc = boto3.client("iam").get_role_policy(RoleName="t1-us-east-1-role",
                                               PolicyName="t1-use-topic-key")["PolicyDocument"]
     [statement] = doc["Statement"]
     assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
@@ -233,7 +234,7 @@ def test_alarm_of_the_same_name_without_our_tags_is_never_touched(config: Path) 
         _up(config)
     assert _alarm()["Namespace"] == "Mine"
     prepared, calls = target(config)
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     assert "cloudwatch:DeleteAlarms" not in calls.writes() and _alarm()["Threshold"] == 9.0
 
@@ -257,7 +258,7 @@ def test_down_leaves_nothing_after_every_hardening_change(config: Path, tmp_path
     _up(everything)
     _no_writes_left(everything)
     prepared, calls = target(everything)
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     assert calls.writes()[0] == "cloudwatch:DeleteAlarms"
     assert boto3.client("cloudwatch").describe_alarms()["MetricAlarms"] == []

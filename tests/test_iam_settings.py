@@ -25,6 +25,7 @@ from provision.cli import app
 from provision.config.model import Config
 from provision.errors import AwsError, ConflictError
 from provision.export.cloudformation import template
+from provision.plan import Mode
 from provision.security import deployer
 from provision.security.audit import ExtraReads, audit
 from provision.stack import Stack
@@ -47,7 +48,8 @@ def aws() -> Iterator[None]:
 
 
 def _role() -> dict:  # type: ignore[type-arg]
-    return boto3.client("iam", region_name="us-east-1").get_role(RoleName="t1-role")["Role"]
+    iam = boto3.client("iam", region_name="us-east-1")
+    return iam.get_role(RoleName="t1-us-east-1-role")["Role"]
 
 
 def _up(config: Path) -> list[str]:
@@ -78,7 +80,7 @@ def test_bad_iam_settings_exit_2_naming_the_key_without_aws(
 def test_the_role_arn_carries_the_path() -> None:
     stack = Stack(Config.model_validate({"name": "t1", "stocks": ["F"],
                                          "iam": {"path": "/team/apps/"}}), ACCOUNT, "us-east-1")
-    assert stack.role_arn == f"arn:aws:iam::{ACCOUNT}:role/team/apps/t1-role"
+    assert stack.role_arn == f"arn:aws:iam::{ACCOUNT}:role/team/apps/t1-us-east-1-role"
 
 
 # -- lifecycle against moto ----------------------------------------------------------------------
@@ -93,7 +95,8 @@ def test_up_creates_the_role_at_its_path_with_its_boundary_in_one_call(
     assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == BOUNDARY
     # the function is given the role's real ARN, path included
     fn = boto3.client("lambda", region_name="us-east-1").get_function(FunctionName="t1")
-    assert fn["Configuration"]["Role"] == f"arn:aws:iam::{ACCOUNT}:role/stock-alert/t1-role"
+    assert fn["Configuration"]["Role"] == (
+        f"arn:aws:iam::{ACCOUNT}:role/stock-alert/t1-us-east-1-role")
     assert _up(config) == []  # a second up changes nothing
 
 
@@ -105,9 +108,26 @@ def test_boundary_added_changed_and_removed_in_the_config(aws: None, tmp_path: P
     changed = _up(write_config(tmp_path, MINIMAL + f"iam: {{permissions_boundary: {OTHER}}}\n"))
     assert changed == ["iam:PutRolePermissionsBoundary", "iam:TagRole"]
     assert _role()["PermissionsBoundary"]["PermissionsBoundaryArn"] == OTHER
-    removed = _up(write_config(tmp_path, MINIMAL))
+    silent = _up(write_config(tmp_path, MINIMAL))  # says nothing of a boundary: kept
+    assert silent == [] and _role()["PermissionsBoundary"]["PermissionsBoundaryArn"] == OTHER
+    removed = _up(write_config(tmp_path, MINIMAL + "iam: {permissions_boundary: null}\n"))
     assert removed == ["iam:DeleteRolePermissionsBoundary", "iam:TagRole"]
     assert "PermissionsBoundary" not in _role()
+
+
+def test_a_boundary_attached_by_hand_is_kept_and_reported(aws: None, tmp_path: Path) -> None:
+    """issue 19: loosening a control someone else added is not the tool's call."""
+    config = write_config(tmp_path, MINIMAL)
+    _up(config)
+    boto3.client("iam", region_name="us-east-1").put_role_permissions_boundary(
+        RoleName="t1-us-east-1-role", PermissionsBoundary=OTHER)
+    prepared, calls = target(config)
+    the_plan, _ = pipelines.up(prepared)
+    assert calls.writes() == []
+    assert _role()["PermissionsBoundary"]["PermissionsBoundaryArn"] == OTHER
+    [role] = [a for a in the_plan.actions if a.kind == "role"]
+    assert any(f"permissions boundary {OTHER} was attached outside stock-alert and is kept"
+               in note for note in role.notes)
 
 
 def test_a_boundary_removed_by_hand_is_found_by_audit_and_put_back_by_up(
@@ -115,10 +135,10 @@ def test_a_boundary_removed_by_hand_is_found_by_audit_and_put_back_by_up(
     config = write_config(tmp_path, WITH_BOTH)
     _up(config)
     boto3.client("iam", region_name="us-east-1").delete_role_permissions_boundary(
-        RoleName="t1-role")
+        RoleName="t1-us-east-1-role")
     the_plan, observation = pipelines.plan(target(config)[0])
     found = audit(the_plan, observation, ExtraReads.of(observation))
-    assert [(f.rule, f.resource) for f in found] == [("boundary-removed", "role t1-role")]
+    assert [(f.rule, f.resource) for f in found] == [("boundary-removed", "role t1-us-east-1-role")]
     assert found[0].up_repairs and BOUNDARY in found[0].detail
     assert _up(config) == ["iam:PutRolePermissionsBoundary"]  # drift: no new record
     assert _role()["PermissionsBoundary"]["PermissionsBoundaryArn"] == BOUNDARY
@@ -135,7 +155,7 @@ def test_a_changed_path_is_refused_before_any_write(aws: None, tmp_path: Path) -
     assert "IAM path /stock-alert/ but iam.path says /elsewhere/" in text
     assert "'stock-alert down' then 'up'" in text and "managed-by" not in text
     # down still removes it, wherever it lives
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     assert boto3.client("iam", region_name="us-east-1").list_roles()["Roles"] == []
 
@@ -176,7 +196,7 @@ def test_with_a_boundary_the_operator_creates_roles_only_with_it_and_cannot_remo
     assert guarded == [{
         "Sid": "CreateRoleOnlyWithTheBoundary", "Effect": "Allow",
         "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
-        "Resource": f"arn:aws:iam::{ACCOUNT}:role/stock-alert/t1-role",
+        "Resource": f"arn:aws:iam::{ACCOUNT}:role/stock-alert/t1-us-east-1-role",
         "Condition": {"StringEquals": {"iam:PermissionsBoundary": BOUNDARY}}}]
     elsewhere = [s for s in policy["Statement"] if s is not guarded[0]]
     assert "iam:CreateRole" not in json.dumps(elsewhere)

@@ -247,9 +247,10 @@ def _alphavantage(cli: Cli, tmp_path: Path, moto_server: str, aws_proxy: AwsProx
                  f'/t1/av-key, base_url: "{quotes.url}"}}\n')
     assert cli("up").returncode == 0
     iam = session.client("iam")
-    assert sorted(iam.list_role_policies(RoleName="t1-role")["PolicyNames"]) == [
+    assert sorted(iam.list_role_policies(RoleName="t1-us-east-1-role")["PolicyNames"]) == [
         "t1-publish-alerts", "t1-read-api-key", "t1-write-logs"]
-    doc = iam.get_role_policy(RoleName="t1-role", PolicyName="t1-read-api-key")["PolicyDocument"]
+    doc = iam.get_role_policy(RoleName="t1-us-east-1-role",
+                              PolicyName="t1-read-api-key")["PolicyDocument"]
     assert doc["Statement"][0]["Action"] == ["ssm:GetParameter"]
     assert doc["Statement"][0]["Resource"] == [
         "arn:aws:ssm:us-east-1:123456789012:parameter/t1/av-key"]

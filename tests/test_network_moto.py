@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from provision import pipelines
 from provision.errors import ConflictError
-from provision.plan import Op
+from provision.plan import Mode, Op
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 
@@ -97,11 +97,11 @@ def test_down_removes_the_group_and_a_second_down_finds_nothing(aws: None,
     config = network_config(tmp_path, subnets)
     pipelines.up(target(config)[0])
     prepared, _ = target(config)
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     done = pipelines.down(prepared, the_plan)
     assert "security-group" in [a.kind for a in done]
     assert group(vpc) is None
-    the_plan, _ = pipelines.plan(target(config)[0], keep=False)
+    the_plan, _ = pipelines.plan(target(config)[0], mode=Mode.DOWN)
     assert [a.kind for a in the_plan.actions if a.writes] == []
 
 
@@ -115,7 +115,7 @@ def test_a_foreign_group_of_the_same_name_is_refused(aws: None, tmp_path: Path) 
     assert "security-group t1-fn-sg" in str(err.value)
     assert calls.writes() == []
     # down leaves it alone
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     assert group(vpc)["GroupId"] == foreign  # type: ignore[index]
 
@@ -189,7 +189,15 @@ def test_removing_network_detaches_the_function(aws: None, tmp_path: Path) -> No
     assert [c.field for c in function.changes if c.field != "applied"] == ["vpc"]
     assert vpc_config().get("SubnetIds", []) == []
     assert vpc_config().get("SecurityGroupIds", []) == []
-    assert not [c for c in calls.calls if c.startswith("ec2:")]  # no network: no EC2 call
+    # up without network: makes no EC2 call; the group it leaves is said, and 'down' finds it
+    assert not [c for c in calls.calls if c.startswith("ec2:")]
+    group_row = {a.kind: a for a in the_plan.actions}["security-group"]
+    assert "'down' deletes any group an earlier network: left" in group_row.reason
     _, calls = target(plain)
     pipelines.up(_)
     assert calls.writes() == []
+    # issue 19: down with the config that no longer has network: still deletes the group
+    prepared, _ = target(plain)
+    teardown, _ = pipelines.plan(prepared, mode=Mode.DOWN)
+    pipelines.down(prepared, teardown)
+    assert group(vpc) is None

@@ -13,6 +13,7 @@ from moto.core import set_initial_no_auth_action_count
 
 from provision import pipelines, policies
 from provision.errors import AwsError
+from provision.plan import Mode
 from tests.support.configs import MINIMAL, REPO, write_config
 from tests.support.inprocess import target
 
@@ -61,7 +62,7 @@ def _lifecycle(config: Path, tmp_path: Path) -> None:
     notes = [n for r in rows for n in r.notes]
     assert not [n for n in notes if "AccessDenied" in n or "AuthorizationError" in n], notes
     prepared = target(changed)[0]
-    the_plan, observation = pipelines.plan(prepared, keep=False)
+    the_plan, observation = pipelines.plan(prepared, mode=Mode.DOWN)
     assert len(pipelines.down(prepared, the_plan)) == 6  # with the errors alarm (issue 9)
 
 

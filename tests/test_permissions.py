@@ -22,7 +22,7 @@ from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 
 ACCOUNT = "123456789012"  # moto's default account
-ROLE = "t1-role"
+ROLE = "t1-us-east-1-role"
 WITH_KEY = MINIMAL + "quotes: {provider: alphavantage, api_key_parameter: /sa/key}\n"
 runner = CliRunner()
 

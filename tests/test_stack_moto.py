@@ -13,7 +13,7 @@ from moto import mock_aws
 from provision import package, pipelines
 from provision.config.model import DEFAULT_SCHEDULE
 from provision.errors import ConflictError
-from provision.plan import Op
+from provision.plan import Mode, Op
 from provision.target import Target
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
@@ -46,14 +46,16 @@ def _up(config: Path) -> list[str]:
 def test_fresh_up_creates_everything_tagged(aws: None, config: Path) -> None:
     writes = _up(config)
     iam, lam, sns = _client("iam"), _client("lambda"), _client("sns")
-    role = iam.get_role(RoleName="t1-role")["Role"]
+    role = iam.get_role(RoleName="t1-us-east-1-role")["Role"]
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
         "Service": "lambda.amazonaws.com"}
-    assert sorted(iam.list_role_policies(RoleName="t1-role")["PolicyNames"]) == [
+    assert sorted(iam.list_role_policies(RoleName="t1-us-east-1-role")["PolicyNames"]) == [
         "t1-publish-alerts", "t1-write-logs"]
-    assert iam.list_attached_role_policies(RoleName="t1-role")["AttachedPolicies"] == []
+    assert iam.list_attached_role_policies(RoleName="t1-us-east-1-role")["AttachedPolicies"] == []
     tags = user_tags({t["Key"]: t["Value"] for t in role["Tags"]})
-    assert tags == {"managed-by": "stock-alert", "stock-alert:stack": "t1", "team": "quant"}
+    # IAM is global: the role also names the Region whose stack it serves
+    assert tags == {"managed-by": "stock-alert", "stock-alert:stack": "t1", "team": "quant",
+                    "stock-alert:region": "us-east-1"}
 
     group = _client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/t1")
     assert group["logGroups"][0]["retentionInDays"] == 14
@@ -133,7 +135,7 @@ def test_drift_by_hand_is_repaired_field_by_field(aws: None, config: Path) -> No
     wide = iam.create_policy(PolicyName="wide", PolicyDocument=json.dumps({
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-    iam.attach_role_policy(RoleName="t1-role", PolicyArn=wide["Policy"]["Arn"])
+    iam.attach_role_policy(RoleName="t1-us-east-1-role", PolicyArn=wide["Policy"]["Arn"])
     prepared, _ = target(config)
     the_plan, _ = pipelines.plan(prepared)
     changes = {a.kind: [c.field for c in a.changes] for a in the_plan.actions if a.changes}
@@ -162,7 +164,7 @@ def test_partial_state_converges(aws: None, config: Path) -> None:
     _up(config)
     lam, iam = _client("lambda"), _client("iam")
     lam.delete_function(FunctionName="t1")
-    iam.delete_role_policy(RoleName="t1-role", PolicyName="t1-write-logs")
+    iam.delete_role_policy(RoleName="t1-us-east-1-role", PolicyName="t1-write-logs")
     writes = _up(config)
     assert sorted(writes) == ["iam:PutRolePolicy", "lambda:AddPermission",
                               "lambda:CreateFunction", "lambda:PutFunctionConcurrency"]
@@ -171,13 +173,13 @@ def test_partial_state_converges(aws: None, config: Path) -> None:
 
 def test_foreign_role_is_refused_before_any_write_and_kept(aws: None, config: Path) -> None:
     iam = _client("iam")
-    iam.create_role(RoleName="t1-role", AssumeRolePolicyDocument="{}")
+    iam.create_role(RoleName="t1-us-east-1-role", AssumeRolePolicyDocument="{}")
     prepared, log = target(config)
-    with pytest.raises(ConflictError, match="role t1-role") as caught:
+    with pytest.raises(ConflictError, match="role t1-us-east-1-role") as caught:
         pipelines.up(prepared)
     assert "not tagged" in str(caught.value) and caught.value.exit_code == 1
     assert log.writes() == []
-    assert iam.get_role(RoleName="t1-role")["Role"]["RoleName"] == "t1-role"
+    assert iam.get_role(RoleName="t1-us-east-1-role")["Role"]["RoleName"] == "t1-us-east-1-role"
 
 
 def test_other_stacks_resource_is_a_conflict(aws: None, config: Path) -> None:
@@ -191,7 +193,7 @@ def test_other_stacks_resource_is_a_conflict(aws: None, config: Path) -> None:
 def test_down_removes_everything_and_twice_is_free(aws: None, config: Path) -> None:
     _up(config)
     prepared, _ = target(config)
-    the_plan, observation = pipelines.plan(prepared, keep=False)
+    the_plan, observation = pipelines.plan(prepared, mode=Mode.DOWN)
     assert [a.kind for a in the_plan.actions] == [
         "alarm", "schedule", "function", "security-group", "topic", "log-group", "role"]
     pipelines.down(prepared, the_plan)
@@ -202,7 +204,7 @@ def test_down_removes_everything_and_twice_is_free(aws: None, config: Path) -> N
     assert _client("events").list_rules()["Rules"] == []
     assert _client("logs").describe_log_groups()["logGroups"] == []
     again, log = target(config)
-    plan2, obs2 = pipelines.plan(again, keep=False)
+    plan2, obs2 = pipelines.plan(again, mode=Mode.DOWN)
     assert pipelines.down(again, plan2) == [] and log.writes() == []
 
 
@@ -210,12 +212,12 @@ def test_down_leaves_foreign_resources(aws: None, config: Path) -> None:
     _up(config)
     iam = _client("iam")
     # Replace our role's tags so it looks like someone else's.
-    iam.untag_role(RoleName="t1-role", TagKeys=["managed-by", "stock-alert:stack"])
+    iam.untag_role(RoleName="t1-us-east-1-role", TagKeys=["managed-by", "stock-alert:stack"])
     prepared, _ = target(config)
-    the_plan, observation = pipelines.plan(prepared, keep=False)
+    the_plan, observation = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
-    assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["t1-role"]
-    assert sorted(iam.list_role_policies(RoleName="t1-role")["PolicyNames"]) == [
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["t1-us-east-1-role"]
+    assert sorted(iam.list_role_policies(RoleName="t1-us-east-1-role")["PolicyNames"]) == [
         "t1-publish-alerts", "t1-write-logs"]
     assert _client("lambda").list_functions()["Functions"] == []
 
@@ -254,8 +256,9 @@ def test_tag_edit_retags_every_resource_and_nothing_else(
         "lambda:TagResource", "lambda:UntagResource", "eventbridge:TagResource",
         "eventbridge:UntagResource", "cloudwatch:TagResource", "cloudwatch:UntagResource"])
     want = {"managed-by": "stock-alert", "stock-alert:stack": "t1", "owner": "me"}
-    role = _client("iam").get_role(RoleName="t1-role")["Role"]
-    assert user_tags({t["Key"]: t["Value"] for t in role["Tags"]}) == want
+    role = _client("iam").get_role(RoleName="t1-us-east-1-role")["Role"]
+    assert user_tags({t["Key"]: t["Value"] for t in role["Tags"]}) == {
+        **want, "stock-alert:region": "us-east-1"}
     group_arn = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/t1"
     assert user_tags(_client("logs").list_tags_for_resource(resourceArn=group_arn)["tags"]) == want
     topic_tags = _client("sns").list_tags_for_resource(
@@ -327,5 +330,6 @@ def test_inline_policies_are_stored_exactly_as_built(aws: None, config: Path) ->
     stack = Stack(load_config(config), ACCOUNT, "us-east-1")
     iam = _client("iam")
     for name, document in policies.inline_policies(stack).items():
-        stored = iam.get_role_policy(RoleName="t1-role", PolicyName=name)["PolicyDocument"]
+        stored = iam.get_role_policy(RoleName="t1-us-east-1-role",
+                                     PolicyName=name)["PolicyDocument"]
         assert stored == document

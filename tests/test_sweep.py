@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from provision import pipelines
 from provision.aws import Aws
 from provision.cli import app
-from provision.plan import Op
+from provision.plan import Mode, Op
 from provision.resources.tagged import Found, Listing, list_tagged
 from provision.sweep import NO_STACK, Filters, delete_selected, group, scan
 from tests.support.awsproxy import Error
@@ -48,7 +48,7 @@ def _stack(name: str, role_age: float | None = 3, fn_age: float | None = 3,
     return [_found("role", f"{name}-role", name, role_age, **tags),
             _found("function", name, name, fn_age, **tags),
             _found("topic", f"{name}-alerts", name, None, **tags),
-            _found("rule", f"{name}-schedule", name, None, **tags)]
+            _found("schedule", f"{name}-schedule", name, None, **tags)]
 
 
 def _judged(listing: Listing, **filters: Any) -> dict[str, tuple[bool, tuple[str, ...]]]:
@@ -126,7 +126,7 @@ def _whole(path: Path) -> bool:
 
 
 def _gone(path: Path) -> bool:
-    return all(a.op is Op.NOOP for a in pipelines.plan(target(path)[0], keep=False)[0].actions)
+    return all(a.op is Op.NOOP for a in pipelines.plan(target(path)[0], mode=Mode.DOWN)[0].actions)
 
 
 def _sweep(*args: str) -> tuple[int, dict[str, Any]]:
@@ -149,7 +149,7 @@ def test_sweep_prefix_deletes_only_that_stack(aws: None, tmp_path: Path) -> None
 def test_down_of_alert_leaves_alert_2_whole(aws: None, tmp_path: Path) -> None:
     alert, alert2 = _two_stacks(tmp_path)
     prepared = target(alert)[0]
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     assert _gone(alert) and _whole(alert2)
 
@@ -219,9 +219,9 @@ def test_regions_are_reported_separately(aws: None, tmp_path: Path) -> None:
     for path in (east, west):
         _up(path)
     code, doc = _sweep("--regions", "us-east-1,eu-west-1", "--stack-prefix", "alert-2")
-    # IAM is global: us-east-1 lists alert-2's role too, but must not delete it from there.
-    assert code == 0 and _results(doc, by_region=True) == {
-        ("us-east-1", "alert-2"): "skipped", ("eu-west-1", "alert-2"): "deleted"}
+    # IAM is global, but each role names its Region (name and stock-alert:region tag): the
+    # us-east-1 sweep does not even list alert-2's eu-west-1 role.
+    assert code == 0 and _results(doc, by_region=True) == {("eu-west-1", "alert-2"): "deleted"}
     assert _gone(west) and _whole(east)
 
 
@@ -260,7 +260,7 @@ def test_get_resources_empty_page_with_token_is_not_the_end(aws: None, tmp_path:
                     token_moto_knows)
     kinds = {f.kind for f in list_tagged(region).resources}
     assert answered == ["empty page"]
-    assert kinds == {"role", "function", "log-group", "topic", "rule", "alarm"}  # alarm: issue 9
+    assert kinds == {"role", "function", "log-group", "topic", "schedule", "alarm"}
 
 
 def test_list_roles_without_tags_still_finds_our_role(aws: None, tmp_path: Path) -> None:
@@ -275,7 +275,8 @@ def test_list_roles_without_tags_still_finds_our_role(aws: None, tmp_path: Path)
 
     region.events.register("after-call.iam.ListRoles", strip_tags)
     roles = [f for f in list_tagged(region).resources if f.kind == "role"]
-    assert [(r.name, r.tags["stock-alert:stack"]) for r in roles] == [("alert-role", "alert")]
+    assert [(r.name, r.tags["stock-alert:stack"]) for r in roles] == [
+        ("alert-us-east-1-role", "alert")]
 
 
 def test_stale_tagging_answer_deletes_nothing_and_fails_nothing(aws: None,
@@ -299,5 +300,6 @@ def test_stale_tagging_answer_deletes_nothing_and_fails_nothing(aws: None,
     found = scan(region, Filters(prefix="ghost"), NOW)
     delete_selected(found)
     [outcome] = found.outcomes
-    assert (outcome.result, outcome.applied, outcome.error) == ("deleted", [], None)
+    # the stack is gone: said as such, never "deleted"
+    assert (outcome.result, outcome.applied, outcome.error) == ("nothing to delete", [], None)
     assert log.writes() == []

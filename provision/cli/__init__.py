@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from provision.cli.app import app
 from provision.cli import stack_commands  # registration order is --help's order
-from provision.cli import fleet_commands, function_commands, security_commands
+from provision.cli import sweep_commands, fleet_commands, function_commands
+from provision.cli import security_commands
 from provision.cli import local_commands, setup_commands
 from provision.cli import secret_commands  # noqa: F401 - registers 'secret set'
 
 __all__ = ["app", "main", "fleet_commands", "function_commands", "local_commands",
-           "security_commands", "setup_commands", "stack_commands"]
+           "security_commands", "setup_commands", "stack_commands", "sweep_commands"]
 
 
 def main() -> None:

@@ -79,15 +79,30 @@ class Reported(Exception):
         self.error = error
 
 
-_KIND = (("InputError", "input"), ("ConflictError", "conflict"), ("AwsError", "aws"),
-         ("Interrupted", "interrupted"))
+class ErrorKind(StrEnum):
+    """The 'kind' of a failing command's JSON document."""
+
+    INPUT = "input"
+    CONFLICT = "conflict"
+    AWS = "aws"
+    INTERRUPTED = "interrupted"
+    RUNTIME = "runtime"
+
+
+def error_kind(err: StockAlertError) -> ErrorKind:
+    """By the exception's class (isinstance), never by its name."""
+    from provision.errors import AwsError, ConflictError, InputError
+
+    kinds: tuple[tuple[type[StockAlertError], ErrorKind], ...] = (
+        (InputError, ErrorKind.INPUT), (ConflictError, ErrorKind.CONFLICT),
+        (AwsError, ErrorKind.AWS), (Interrupted, ErrorKind.INTERRUPTED))
+    return next((kind for cls, kind in kinds if isinstance(err, cls)), ErrorKind.RUNTIME)
 
 
 def error_document(err: StockAlertError) -> dict[str, Any]:
     """The 'error' part of a failing command's JSON document."""
-    names = {cls.__name__ for cls in type(err).__mro__}
-    kind = next((k for name, k in _KIND if name in names), "runtime")
-    return {"error": {"kind": kind, "message": err.message, "hint": err.hint},
+    return {"error": {"kind": error_kind(err).value, "message": err.message,
+                      "hint": err.hint},
             "exit_code": err.exit_code}
 
 

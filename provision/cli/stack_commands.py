@@ -23,6 +23,7 @@ from provision.cli.app import (
     run,
 )
 from provision.errors import InputError
+from provision.plan import Mode
 
 _FLEET = "Many stacks"
 CountOpt = Annotated[int | None, typer.Option(
@@ -42,6 +43,10 @@ RegionsOpt = Annotated[str | None, typer.Option(
 AssumeOpt = Annotated[list[str] | None, typer.Option(
     "--assume-role", metavar="ARN", help="Run in the account of this IAM role, through STS "
     "AssumeRole; repeatable, results per account.", show_default=False, rich_help_panel=_FLEET)]
+AdoptOpt = Annotated[bool, typer.Option(
+    "--adopt", help="Let the fleet take over stacks of its names that no fleet made (e.g. "
+    "deployed on their own); without it, such a stack is refused, never changed.",
+    rich_help_panel=_FLEET)]
 AssumeFileOpt = Annotated[Path | None, typer.Option(
     "--assume-role-file", metavar="FILE", help="A file of role ARNs, one a line ('#' starts "
     "a comment).",
@@ -58,11 +63,13 @@ class Fleet:
     regions: str | None = None
     roles: tuple[str, ...] = ()
     roles_file: Path | None = None
+    adopt: bool = False
 
     @property
     def wanted(self) -> bool:
         return (self.count is not None or self.participants is not None
-                or self.regions is not None or bool(self.roles) or self.roles_file is not None)
+                or self.regions is not None or bool(self.roles) or self.roles_file is not None
+                or self.adopt)
 
 
 @app.command()
@@ -70,10 +77,10 @@ def plan(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
          output: OutputOpt = Output.human, debug: DebugOpt = False,
          count: CountOpt = None, participants: ParticipantsOpt = None, parallel: ParallelOpt = 8,
          regions: RegionsOpt = None, assume_role: AssumeOpt = None,
-         assume_role_file: AssumeFileOpt = None) -> None:
+         assume_role_file: AssumeFileOpt = None, adopt: AdoptOpt = False) -> None:
     """Show what 'up' would change, resource by resource. Reads only; writes nothing."""
     fleet = Fleet(count, participants, parallel, regions, tuple(assume_role or ()),
-                  assume_role_file)
+                  assume_role_file, adopt)
 
     def body() -> None:
         if fleet.wanted:
@@ -105,7 +112,7 @@ def up(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt =
        output: OutputOpt = Output.human, debug: DebugOpt = False,
        count: CountOpt = None, participants: ParticipantsOpt = None, parallel: ParallelOpt = 8,
        regions: RegionsOpt = None, assume_role: AssumeOpt = None,
-       assume_role_file: AssumeFileOpt = None) -> None:
+       assume_role_file: AssumeFileOpt = None, adopt: AdoptOpt = False) -> None:
     """Create or update the stack so it matches the config exactly; safe to run again.
 
     Running it twice changes nothing the second time. After a crash or a dropped connection,
@@ -117,7 +124,7 @@ def up(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt =
     is left.
     """
     fleet = Fleet(count, participants, parallel, regions, tuple(assume_role or ()),
-                  assume_role_file)
+                  assume_role_file, adopt)
 
     def body() -> None:
         if fleet.wanted:
@@ -168,7 +175,7 @@ def down(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
             return _fleet("down", fleet, config, profile, region, output, yes)
         target = resolve(config, profile, region)
         with spinner("reading the stack from AWS"):
-            the_plan, _ = pipelines.plan(target, keep=False)
+            the_plan, _ = pipelines.plan(target, mode=Mode.DOWN)
         if the_plan.has_writes and not yes:
             render.console(stderr=True).print(render.plan_table(the_plan, "down"))
             key = " and its API key" if delete_secret else ""
@@ -247,6 +254,11 @@ def _fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
     from provision.target import check_stack_environment
 
     runner.check_parallel(fleet.parallel)
+    if fleet.adopt and fleet.count is None and fleet.participants is None \
+            and fleet.regions is None:
+        raise InputError("--adopt works only with --count, --participants or --regions: it "
+                         "lets a fleet take over stacks of its names that it did not make.",
+                         hint="Add the fleet's options, or leave --adopt out.")
     if fleet.regions is not None and region:
         raise InputError("--regions and --region were both given.",
                          hint="Use --regions a,b for several Regions, or --region for one.")
@@ -255,7 +267,7 @@ def _fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
     regions = (parse_regions(fleet.regions, None, profile) if fleet.regions is not None
                else [target.aws.region])
     roles: list[str | None] = [*role_arns(list(fleet.roles), fleet.roles_file)] or [None]
-    jobs = runner.jobs_for(configs, regions, roles)
+    jobs = runner.jobs_for(configs, regions, roles, target.config.name)
     for job in jobs[:len(configs) * len(regions)]:  # the accounts add nothing to it
         check_stack_environment(job.config, job.place.region)
     target.aws.shared_gates = True  # one client per service, shared: one rate limiter
@@ -263,7 +275,7 @@ def _fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
         _confirm_fleet_down(runner, jobs, target, fleet.parallel, output)
     with FleetDisplay([j.key for j in jobs], f"{verb}: {len(jobs)} stack(s)") as display:
         results = runner.run(verb, jobs, target.aws, target.code, fleet.parallel,
-                             lambda job, text: display.update(job.key, text))
+                             lambda job, text: display.update(job.key, text), fleet.adopt)
     if output is Output.json:
         render.emit_json(render.fleet_document(verb, results))
     else:

@@ -28,6 +28,12 @@ CONFIG_ENV = "STOCK_ALERT_CONFIG"
 MANAGED_BY = "managed-by"
 STACK_TAG = "stock-alert:stack"
 APPLIED_TAG = "stock-alert:applied"  # the digest of what stock-alert last wrote
+# IAM is global: a role also says which Region's stack it serves, so one stack name in two
+# Regions is two stacks that never touch each other's role.
+REGION_TAG = "stock-alert:region"
+# A stack made by a fleet (--count/--participants) says which: a fleet never takes over, or
+# deletes, a stack of the same name that it did not make (unless told to adopt it).
+FLEET_TAG = "stock-alert:fleet"
 RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                   2192, 2557, 2922, 3288, 3653)
@@ -224,7 +230,7 @@ class Config(_Model):
     @field_validator("tags")
     @classmethod
     def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
-        v.check_tags(tags, (MANAGED_BY, STACK_TAG, APPLIED_TAG))
+        v.check_tags(tags, (MANAGED_BY, STACK_TAG, APPLIED_TAG, REGION_TAG, FLEET_TAG))
         return tags
 
     @_model_validator(mode="after")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provision.aws import Aws
-from provision.plan import Action, Change, Changes, Op
+from provision.plan import Action, Change, Changes, Mode, Op
 from provision.resources.contract import Kind
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
 from provision.resources.topic import KMS_KEY
@@ -71,6 +71,20 @@ class ObservedAlarm:
 class Alarm(Kind[WantedAlarm, ObservedAlarm]):
     name = "alarm"
     after = ("function", "topic")  # it watches the one and notifies the other
+    services = ("cloudwatch",)
+
+    def physical_name(self, stack: Stack) -> str:
+        return stack.alarm_name
+
+    def recognise(self, arn: str) -> str | None:
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and parts[2] == "cloudwatch" and parts[5].startswith("alarm:"):
+            return parts[5].removeprefix("alarm:")
+        return None
+
+    def locate(self, aws: Aws, wanted: WantedAlarm) -> ObservedAlarm | None:
+        """By its name, which derives from the stack's name alone."""
+        return self.read(aws, wanted)
 
     def wanted(self, stack: Stack) -> WantedAlarm:
         settings = {
@@ -106,11 +120,11 @@ class Alarm(Kind[WantedAlarm, ObservedAlarm]):
     def notes(self, wanted: WantedAlarm, observed: ObservedAlarm | None) -> tuple[str, ...]:
         return (UNDELIVERABLE,) if wanted.topic_key == KMS_KEY else ()
 
-    def diff(self, wanted: WantedAlarm, observed: ObservedAlarm | None,
-             keep: bool) -> Action[WantedAlarm, ObservedAlarm]:
+    def diff(self, wanted: WantedAlarm, observed: ObservedAlarm | None, mode: Mode,
+             adopt: bool = False) -> Action[WantedAlarm, ObservedAlarm]:
         """The shared state machine; a create also carries the delivery note, so the plan
         before the first 'up' already says it."""
-        action = super().diff(wanted, observed, keep)
+        action = super().diff(wanted, observed, mode, adopt)
         if action.op is Op.CREATE:
             return dataclasses.replace(action, notes=self.notes(wanted, observed))
         return action

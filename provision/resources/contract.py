@@ -13,19 +13,34 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from provision.aws import Aws
-from provision.config.model import APPLIED_TAG
-from provision.plan import Action, Change, Changes, Op
+from provision.config.model import APPLIED_TAG, FLEET_TAG, REGION_TAG
+from provision.plan import Action, Change, Changes, Mode, Op, Owner
 from provision.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG, Stack
 
-# Why an existing resource is updated. With no local state, the applied tag (a digest of the
-# wanted value as last written) tells a changed config from a change made outside the tool.
-CHANGED_IN_CONFIG = "changed in config"
-DRIFTED = "drifted (changed outside stock-alert)"
-DIFFERS = "differs from the config"
-FOREIGN = "exists but is"  # how every ownership conflict's reason begins
+
+class Reason(StrEnum):
+    """Why the shared state machine chose an action. For an update: with no local state, the
+    applied tag (a digest of the wanted value as last written) tells a changed config from a
+    change made outside the tool."""
+
+    MISSING = "missing"
+    ABSENT = "absent"
+    OWNED = "owned by this stack"
+    IN_SYNC = "in sync"
+    CHANGED_IN_CONFIG = "changed in config"
+    DRIFTED = "drifted (changed outside stock-alert)"
+    DIFFERS = "differs from the config"
+
+
+CHANGED_IN_CONFIG = Reason.CHANGED_IN_CONFIG
+DRIFTED = Reason.DRIFTED
+DIFFERS = Reason.DIFFERS
+FOREIGN = "exists but is"  # how every ownership conflict's reason begins (for people)
 
 
 class Wanted(Protocol):
@@ -53,16 +68,45 @@ W = TypeVar("W", bound=Wanted)
 O = TypeVar("O", bound=Observed)  # noqa: E741
 
 
-def ownership(wanted_tags: Mapping[str, str], seen_tags: Mapping[str, str] | None) -> str:
-    """'ours', or who owns it, for conflict messages. The stack name is in the wanted tags."""
+@dataclass(frozen=True)
+class Ownership:
+    owner: Owner
+    seen: str = ""  # the other stack, Region or fleet, as its tag says
+
+    @property
+    def ours(self) -> bool:
+        return self.owner is Owner.OURS
+
+    def __str__(self) -> str:
+        """The words a conflict's reason uses after 'exists but is'."""
+        if self.owner is Owner.OTHER_STACK:
+            return f"owned by stock-alert stack {self.seen!r}"
+        if self.owner is Owner.OTHER_REGION:
+            return (f"this stack's in Region {self.seen}" if self.seen
+                    else "this stack's, from before roles were per Region")
+        if self.owner is Owner.OTHER_FLEET:
+            return (f"made by fleet {self.seen!r}" if self.seen
+                    else "not made by this fleet (pass --adopt to take it over)")
+        return "not tagged as made by this stack"
+
+
+def ownership(wanted_tags: Mapping[str, str], seen_tags: Mapping[str, str] | None,
+              adopt: bool = False) -> Ownership:
+    """Whose it is, from the ownership tags: managed-by, the stack, and, when the wanted tags
+    carry them, the Region (global resources) and the fleet. `adopt` lets a fleet claim a
+    stack of the same name that no fleet made."""
     seen = seen_tags or {}
-    if (seen.get(MANAGED_BY) == MANAGED_BY_VALUE
-            and seen.get(STACK_TAG) == wanted_tags[STACK_TAG]):
-        return "ours"
     other = seen.get(STACK_TAG)
-    if seen.get(MANAGED_BY) == MANAGED_BY_VALUE and other:
-        return f"owned by stock-alert stack {other!r}"
-    return "not tagged as made by this stack"
+    if seen.get(MANAGED_BY) != MANAGED_BY_VALUE or not other:
+        return Ownership(Owner.UNTAGGED)
+    if other != wanted_tags[STACK_TAG]:
+        return Ownership(Owner.OTHER_STACK, other)
+    if REGION_TAG in wanted_tags and seen.get(REGION_TAG) != wanted_tags[REGION_TAG]:
+        return Ownership(Owner.OTHER_REGION, seen.get(REGION_TAG, ""))
+    fleet, their_fleet = wanted_tags.get(FLEET_TAG), seen.get(FLEET_TAG)
+    if fleet != their_fleet and not (adopt and fleet and their_fleet is None):
+        return Ownership(Owner.OTHER_FLEET, their_fleet or "")
+    return Ownership(Owner.OURS)
 
 
 def digest(wanted: Any) -> str:
@@ -89,7 +133,7 @@ def stamped(wanted: W) -> W:
     return dataclasses.replace(wanted, tags=tags)  # type: ignore[type-var]
 
 
-def why_update(wanted: Wanted, observed: Observed) -> tuple[str, Changes]:
+def why_update(wanted: Wanted, observed: Observed) -> tuple[Reason, Changes]:
     """The reason for an update and, when the config changed, the tag write recording it."""
     seen = (observed.tags or {}).get(APPLIED_TAG)
     want = wanted.tags.get(APPLIED_TAG)
@@ -108,8 +152,26 @@ class Kind(ABC, Generic[W, O]):
     # Kinds that must exist before this one is created or updated (and so are deleted after
     # it). Independent kinds are written at the same time.
     after: ClassVar[tuple[str, ...]] = ()
+    # The AWS services (botocore client names) its reads and writes call.
+    services: ClassVar[tuple[str, ...]]
+    # True for a global (IAM) resource: one per account, listed by every Region.
+    is_global: ClassVar[bool] = False
 
     # pure -----------------------------------------------------------------------------------
+    @abstractmethod
+    def physical_name(self, stack: Stack) -> str:
+        """The resource's name in AWS, derived from the stack's name (and Region) alone."""
+
+    @abstractmethod
+    def recognise(self, arn: str) -> str | None:
+        """The resource's name when `arn` (as the Resource Groups Tagging API, ListRoles or
+        ListRules gives it) is one of this kind's; None otherwise."""
+
+    def matches(self, found: str, stack: Stack) -> bool:
+        """Whether `down` of this stack removes the resource `recognise` named `found` (and
+        that carries the stack's tags): by default, when it has the kind's physical name."""
+        return found == self.physical_name(stack)
+
     @abstractmethod
     def wanted(self, stack: Stack) -> W:
         """The frozen wanted value, built once per run from the stack."""
@@ -126,28 +188,31 @@ class Kind(ABC, Generic[W, O]):
     def summary(self, observed: O | None) -> dict[str, Any]:
         """Key attributes for `status`."""
 
-    def diff(self, wanted: W, observed: O | None, keep: bool) -> Action[W, O]:
+    def diff(self, wanted: W, observed: O | None, mode: Mode,
+             adopt: bool = False) -> Action[W, O]:
         """The shared state machine: absent, foreign, unwanted, changed or in sync.
 
-        keep=False plans against "nothing wanted" (down)."""
+        Mode.DOWN plans against "nothing wanted": what carries the stack's tags is deleted."""
         def action(op: Op, reason: str, changes: Changes = (),
-                   notes: tuple[str, ...] = ()) -> Action[W, O]:
+                   notes: tuple[str, ...] = (), owner: Owner | None = None) -> Action[W, O]:
             return Action(kind=self.name, name=wanted.name, op=op, wanted=wanted,
-                          observed=observed, changes=changes, reason=reason, notes=notes)
+                          observed=observed, changes=changes, reason=reason, notes=notes,
+                          owner=owner)
 
+        teardown = mode.teardown
         if observed is None:
-            if not keep:
-                return action(Op.NOOP, "absent")
-            return action(Op.CREATE, "missing", self.changes(wanted, None))
+            if teardown:
+                return action(Op.NOOP, Reason.ABSENT)
+            return action(Op.CREATE, Reason.MISSING, self.changes(wanted, None))
         if observed.tags is not None:
-            owner = ownership(wanted.tags, observed.tags)
-            if owner != "ours":
-                return action(Op.CONFLICT, f"{FOREIGN} {owner}")
-        if not keep:
-            return action(Op.DELETE, "owned by this stack")
+            owner = ownership(wanted.tags, observed.tags, adopt)
+            if not owner.ours:
+                return action(Op.CONFLICT, f"{FOREIGN} {owner}", owner=owner.owner)
+        if teardown:
+            return action(Op.DELETE, Reason.OWNED)
         found = self.changes(wanted, observed)
         if not found:
-            return action(Op.NOOP, "in sync", (), self.notes(wanted, observed))
+            return action(Op.NOOP, Reason.IN_SYNC, (), self.notes(wanted, observed))
         reason, record = why_update(wanted, observed)
         return action(Op.UPDATE, reason, found + record, self.notes(wanted, observed))
 
@@ -155,6 +220,13 @@ class Kind(ABC, Generic[W, O]):
     @abstractmethod
     def read(self, aws: Aws, wanted: W) -> O | None:
         """Read-only calls; None when the resource does not exist. Safe to run concurrently."""
+
+    @abstractmethod
+    def locate(self, aws: Aws, wanted: W) -> O | None:
+        """For teardown: find what this stack made, from its name and ownership tags alone.
+        `wanted` is built from `Stack.teardown()` (no config beyond the name), so nothing the
+        config says now (or no longer says) can hide a resource from 'down' or 'sweep'.
+        Read-only and safe to run concurrently, like `read`."""
 
     @abstractmethod
     def create(self, aws: Aws, wanted: W) -> None:

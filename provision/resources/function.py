@@ -59,6 +59,20 @@ class ObservedFunction:
 class Function(Kind[WantedFunction, ObservedFunction]):
     name = "function"
     after = ("role", "log-group", "security-group")
+    services = ("lambda", "ec2")  # ec2: the VPC config's security group, by id
+
+    def physical_name(self, stack: Stack) -> str:
+        return stack.function_name
+
+    def recognise(self, arn: str) -> str | None:
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and parts[2] == "lambda" and parts[5].startswith("function:"):
+            return parts[5].split(":")[1]
+        return None
+
+    def locate(self, aws: Aws, wanted: WantedFunction) -> ObservedFunction | None:
+        """By its name alone: teardown needs no VPC detail."""
+        return read_function(aws, wanted.name)
 
     def wanted(self, stack: Stack) -> WantedFunction:
         fn = stack.config.function

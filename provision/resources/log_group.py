@@ -37,6 +37,20 @@ class ObservedLogGroup:
 
 class LogGroup(Kind[WantedLogGroup, ObservedLogGroup]):
     name = "log-group"
+    services = ("logs",)
+
+    def physical_name(self, stack: Stack) -> str:
+        return stack.log_group_name
+
+    def recognise(self, arn: str) -> str | None:
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and parts[2] == "logs" and parts[5].startswith("log-group:"):
+            return parts[5].removeprefix("log-group:").removesuffix(":*")
+        return None
+
+    def locate(self, aws: Aws, wanted: WantedLogGroup) -> ObservedLogGroup | None:
+        """By its name, which derives from the stack's name alone."""
+        return self.read(aws, wanted)
 
     def wanted(self, stack: Stack) -> WantedLogGroup:
         return WantedLogGroup(stack.log_group_name, stack.log_group_arn,

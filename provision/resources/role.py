@@ -18,7 +18,7 @@ from typing import Any
 from provision import policies
 from provision.aws import Aws
 from provision.errors import AwsError
-from provision.plan import Action, Change, Changes, Op
+from provision.plan import Action, Change, Changes, Mode, Op
 from provision.resources.contract import Kind
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
 from provision.stack import Stack
@@ -35,6 +35,9 @@ class WantedRole:
     tags: dict[str, str]
     path: str = "/"
     boundary: str | None = None  # permissions boundary: a managed policy's ARN
+    # The config names a boundary or explicitly none (iam.permissions_boundary: null). When it
+    # says nothing, a boundary someone attached by hand is kept and reported, not removed.
+    boundary_set: bool = False
 
     @cached_property
     def canonical_trust(self) -> str:
@@ -64,11 +67,29 @@ class ObservedRole:
 
 class Role(Kind[WantedRole, ObservedRole]):
     name = "role"
+    services = ("iam",)
+    is_global = True  # one per account: its name and tags carry the Region (Stack.role_name)
+
+    def physical_name(self, stack: Stack) -> str:
+        return stack.role_name
+
+    def recognise(self, arn: str) -> str | None:
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and parts[2] == "iam" and parts[5].startswith("role/"):
+            return parts[5].rsplit("/", 1)[-1]
+        return None
 
     def wanted(self, stack: Stack) -> WantedRole:
+        iam = stack.config.iam
         return WantedRole(stack.role_name, stack.role_arn, policies.trust_policy(),
-                          policies.inline_policies(stack), stack.tags, stack.role_path,
-                          stack.config.iam.permissions_boundary)
+                          policies.inline_policies(stack), stack.global_tags, stack.role_path,
+                          iam.permissions_boundary,
+                          "permissions_boundary" in iam.model_fields_set)
+
+    def locate(self, aws: Aws, wanted: WantedRole) -> ObservedRole | None:
+        """By name (GetRole takes no path); the Region tag decides whether it is this
+        Region's stack's role."""
+        return self.read(aws, wanted)
 
     def read(self, aws: Aws, wanted: WantedRole) -> ObservedRole | None:
         found = aws.call("iam", "get_role", RoleName=wanted.name, missing_ok=True)
@@ -87,9 +108,9 @@ class Role(Kind[WantedRole, ObservedRole]):
             role["AssumeRolePolicyDocument"])), from_list(tags), inline, managed, unreadable,
             role.get("Path", "/"), boundary)
 
-    def diff(self, wanted: WantedRole, observed: ObservedRole | None,
-             keep: bool) -> Action[WantedRole, ObservedRole]:
-        action = super().diff(wanted, observed, keep)
+    def diff(self, wanted: WantedRole, observed: ObservedRole | None, mode: Mode,
+             adopt: bool = False) -> Action[WantedRole, ObservedRole]:
+        action = super().diff(wanted, observed, mode, adopt)
         if action.op is not Op.UPDATE or observed is None or observed.path == wanted.path:
             return action
         # IAM has no call that moves a role to another path (UpdateRole takes none); replacing
@@ -112,9 +133,9 @@ class Role(Kind[WantedRole, ObservedRole]):
                 if name not in wanted.inline]
         if observed and observed.path != wanted.path:
             out.append(Change("path", observed.path, wanted.path))  # refused in diff()
-        if (observed.boundary if observed else None) != wanted.boundary:
-            out.append(Change("permissions_boundary", observed.boundary if observed else None,
-                              wanted.boundary))
+        seen_boundary = observed.boundary if observed else None
+        if seen_boundary != wanted.boundary and (wanted.boundary_set or wanted.boundary):
+            out.append(Change("permissions_boundary", seen_boundary, wanted.boundary))
         if observed and observed.managed:
             out.append(Change("managed_policies", list(observed.managed), []))
         if observed:
@@ -122,9 +143,14 @@ class Role(Kind[WantedRole, ObservedRole]):
         return tuple(out)
 
     def notes(self, wanted: WantedRole, observed: ObservedRole | None) -> tuple[str, ...]:
-        return tuple(f"IAM lists policy {name} but could not return it yet (eventual "
-                     "consistency after a recent write); 'up' writes it again, harmlessly"
-                     for name in (observed.unreadable if observed else ()))
+        out = tuple(f"IAM lists policy {name} but could not return it yet (eventual "
+                    "consistency after a recent write); 'up' writes it again, harmlessly"
+                    for name in (observed.unreadable if observed else ()))
+        if observed and observed.boundary and not wanted.boundary_set:
+            out += (f"permissions boundary {observed.boundary} was attached outside "
+                    "stock-alert and is kept; set iam.permissions_boundary to it to make that "
+                    "explicit, or to null to have 'up' remove it",)
+        return out
 
     def create(self, aws: Aws, wanted: WantedRole) -> None:
         try:
@@ -176,6 +202,15 @@ class Role(Kind[WantedRole, ObservedRole]):
         # that out only when this run removed some.
         aws.call("iam", "delete_role", RoleName=wanted.name, missing_ok=True,
                  dependents_removed=bool(observed.inline or observed.managed))
+
+    def intended_grants(self, wanted: WantedRole) -> frozenset[tuple[str, str, str, str]]:
+        """(policy, effect, action, resource) of every grant this kind itself writes, such as
+        the two EC2 Describe actions IAM authorises only on '*' (with network:): `audit`
+        judges the grants the role has beyond these, never the tool's own intended ones."""
+        from provision.security.grants import pairs
+
+        return frozenset((name, *grant) for name, document in wanted.inline.items()
+                         for grant in pairs(document))
 
     def summary(self, observed: ObservedRole | None) -> dict[str, Any]:
         if observed is None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from provision.aws import Aws
 from provision.errors import AwsError, PartialFailure
-from provision.plan import Action, Change, Changes, Op
+from provision.plan import Action, Change, Changes, Mode, Op
 from provision.resources.contract import Kind
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
 from provision.stack import Stack
@@ -73,6 +73,21 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
     name = "schedule"
     after = ("function", "topic")
 
+    services = ("events", "lambda")  # the rule and its target; the function's permission
+
+    def physical_name(self, stack: Stack) -> str:
+        return stack.rule_name
+
+    def recognise(self, arn: str) -> str | None:
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and parts[2] == "events" and parts[5].startswith("rule/"):
+            return parts[5].removeprefix("rule/")
+        return None
+
+    def locate(self, aws: Aws, wanted: WantedSchedule) -> ObservedSchedule | None:
+        """The rule and the permission, by the names the stack's name gives them."""
+        return self.read(aws, wanted)
+
     def wanted(self, stack: Stack) -> WantedSchedule:
         config = stack.config
         settings = {"schedule": config.schedule, "description": DESCRIPTION,
@@ -94,13 +109,13 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
             return None
         return ObservedSchedule(rule, permission, others)
 
-    def diff(self, wanted: WantedSchedule, observed: ObservedSchedule | None,
-             keep: bool) -> Action[WantedSchedule, ObservedSchedule]:
-        if observed is not None and observed.rule is None and not keep:
+    def diff(self, wanted: WantedSchedule, observed: ObservedSchedule | None, mode: Mode,
+             adopt: bool = False) -> Action[WantedSchedule, ObservedSchedule]:
+        if observed is not None and observed.rule is None and mode.teardown:
             return Action(kind=self.name, name=wanted.name, op=Op.NOOP, wanted=wanted,
                           observed=observed,
                           reason="absent (the permission goes with the function)")
-        return super().diff(wanted, observed, keep)
+        return super().diff(wanted, observed, mode, adopt)
 
     def changes(self, wanted: WantedSchedule, observed: ObservedSchedule | None) -> Changes:
         rule = observed.rule if observed else None

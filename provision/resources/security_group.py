@@ -5,7 +5,9 @@ rule, outbound TCP 443 only to `egress_cidrs` (EC2's default allow-all egress is
 
 The observe phase checks the network before anything is written (so `plan` shows it too): the
 subnets and groups exist in the stack's region and belong to one VPC; each problem is exit 2
-naming it. With no `network:` the kind makes no call at all.
+naming it. With no `network:`, `plan`/`up`/`status` make no EC2 call; `down` and `sweep` always
+look (`locate`): every group tagged with the stack's tags, in any VPC and whatever the config
+says now, is deleted, so removing `network:` or moving it to another VPC never leaks a group.
 
 Lambda releases the function's ENIs up to ~45 minutes after it is deleted or detached; until
 then EC2 refuses to delete the group (DependencyViolation); 'down' waits, bounded.
@@ -13,22 +15,22 @@ then EC2 refuses to delete the group (DependencyViolation); 'down' waits, bounde
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from provision.aws import Aws
 from provision.errors import AwsError, ConflictError
-from provision.plan import Action, Change, Changes, Op
+from provision.plan import Action, Change, Changes, Mode, Op
 from provision.resources.contract import Kind, ownership
+from provision.resources.ip_permissions import rule, rules, settled, write_rules
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
-from provision.resources.vpc_config import KNOWN, check_network
-from provision.stack import Stack
+from provision.resources.vpc_config import check_network
+from provision.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG, Stack
 
 log = logging.getLogger("provision.resources.security_group")
 
-HTTPS = 443
 DESCRIPTION = "stock-alert: the function's outbound HTTPS only"
 ALLOW_ALL = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}  # EC2's default egress
 # Terraform's AWS provider waits up to 45 minutes for Lambda's ENIs before deleting a group
@@ -37,7 +39,6 @@ ALLOW_ALL = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}  # EC2's
 ENI_RELEASE_WAIT_S = 45 * 60
 ENI_POLL_FIRST_S = 10.0
 ENI_POLL_CAP_S = 60.0
-NEW_GROUP_WAIT_S = 60.0  # how long a new group may stay invisible to EC2's own calls
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,6 @@ class WantedSecurityGroup:
     name: str
     enabled: bool  # network: is configured
     makes_group: bool  # ... and names no groups, so stock-alert makes this one
-    teardown: bool  # planning 'down': find the group by name, check nothing
     subnet_ids: tuple[str, ...]
     given_ids: tuple[str, ...]
     egress: dict[str, dict[str, Any]]  # rule label -> EC2 IpPermission of that one rule
@@ -59,40 +59,35 @@ class ObservedSecurityGroup:
     egress: dict[str, dict[str, Any]]
     ingress: dict[str, dict[str, Any]]
     tags: dict[str, str]
+    # This stack's other groups (id, VPC): left by an earlier network: in another VPC. 'up'
+    # says so; 'down' deletes them with this one.
+    others: tuple[tuple[str, str], ...] = ()
+    in_vpc: bool = True  # False: only groups in other VPCs were found ('up' makes a new one)
 
-
-def rule(cidr: str) -> tuple[str, dict[str, Any]]:
-    """(label, IpPermission) of 'outbound TCP 443 to cidr'."""
-    ranges = ({"Ipv6Ranges": [{"CidrIpv6": cidr}]} if ":" in cidr
-              else {"IpRanges": [{"CidrIp": cidr}]})
-    return f"tcp/{HTTPS} to {cidr}", {"IpProtocol": "tcp", "FromPort": HTTPS,
-                                      "ToPort": HTTPS, **ranges}
-
-
-def rules(permissions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """EC2's IpPermissions split into one labelled IpPermission per (ports, target)."""
-    out: dict[str, dict[str, Any]] = {}
-    for perm in permissions:
-        base: dict[str, Any] = {k: perm[k] for k in ("IpProtocol", "FromPort", "ToPort")
-                                if k in perm}
-        proto = "all" if perm["IpProtocol"] == "-1" else perm["IpProtocol"]
-        low, high = perm.get("FromPort"), perm.get("ToPort")
-        ports = "" if low is None or low == -1 else (
-            f"/{low}" if low == high else f"/{low}-{high}")
-        targets = ([("IpRanges", "CidrIp", r) for r in perm.get("IpRanges", [])]
-                   + [("Ipv6Ranges", "CidrIpv6", r) for r in perm.get("Ipv6Ranges", [])]
-                   + [("PrefixListIds", "PrefixListId", r)
-                      for r in perm.get("PrefixListIds", [])]
-                   + [("UserIdGroupPairs", "GroupId", r)
-                      for r in perm.get("UserIdGroupPairs", [])])
-        for key, field, item in targets:
-            out[f"{proto}{ports} to {item[field]}"] = {**base, key: [{field: item[field]}]}
-    return out
+    @property
+    def stale(self) -> tuple[tuple[str, str], ...]:
+        """(id, VPC) of this stack's groups that the config's VPC no longer uses."""
+        return self.others if self.in_vpc else ((self.group_id, self.vpc_id), *self.others)
 
 
 class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
     name = "security-group"
     after = ("role",)  # Lambda frees the function's ENIs with the role: it outlives the group
+    services = ("ec2",)
+
+    def physical_name(self, stack: Stack) -> str:
+        return stack.security_group_name
+
+    def recognise(self, arn: str) -> str | None:
+        """The group's id: an EC2 ARN names the id, not the name."""
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and parts[2] == "ec2" and parts[5].startswith("security-group/"):
+            return parts[5].removeprefix("security-group/")
+        return None
+
+    def matches(self, found: str, stack: Stack) -> bool:
+        """Any group carrying the stack's tags: `locate` finds them by their tags."""
+        return found.startswith("sg-")
 
     def wanted(self, stack: Stack) -> WantedSecurityGroup:
         net = stack.config.network
@@ -100,45 +95,58 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
         return WantedSecurityGroup(
             stack.security_group_name, enabled=net is not None,
             makes_group=net is not None and net.makes_group,
-            teardown=stack.code is None,  # the pipelines build no code for a teardown plan
             subnet_ids=tuple(net.subnet_ids) if net else (),
             given_ids=tuple(net.security_group_ids) if net else (),
             egress=egress, tags=stack.tags)
 
     # reads -----------------------------------------------------------------------------------
     def read(self, aws: Aws, wanted: WantedSecurityGroup) -> ObservedSecurityGroup | None:
+        """The group of this name in the config's VPC; this stack's groups of the same name in
+        other VPCs come along as `others`. No call at all without network:."""
         if not wanted.enabled:
-            return None  # no network: no call
-        if wanted.teardown:
-            found = [g for g in self._named(aws, wanted.name, None)
-                     if ownership(wanted.tags, from_list(g.get("Tags"))) == "ours"]
-        else:
-            vpc = check_network(aws, wanted.subnet_ids, wanted.given_ids)
-            found = self._named(aws, wanted.name, vpc)
-        group = _observed(found[0]) if found else None
-        if group is not None:
-            KNOWN[(aws.region, wanted.name)] = group.group_id
-        else:
-            KNOWN.pop((aws.region, wanted.name), None)
-        return group
+            return None
+        vpc = check_network(aws, wanted.subnet_ids, wanted.given_ids)
+        named = _groups(aws, [{"Name": "group-name", "Values": [wanted.name]}])
+        here = [g for g in named if g.get("VpcId") == vpc]
+        elsewhere = [g for g in named if g.get("VpcId") != vpc
+                     and ownership(wanted.tags, from_list(g.get("Tags"))).ours]
+        if here:
+            return self._remembered(aws, wanted, _observed(here[0], elsewhere))
+        aws.learnt.remember(self.name, wanted.name, None)
+        return (dataclasses.replace(_observed(elsewhere[0], elsewhere[1:]), in_vpc=False)
+                if elsewhere else None)
 
-    @staticmethod
-    def _named(aws: Aws, name: str, vpc: str | None) -> list[dict[str, Any]]:
-        filters = [{"Name": "group-name", "Values": [name]}]
-        if vpc:
-            filters.append({"Name": "vpc-id", "Values": [vpc]})
-        return [g for page in aws.pages("ec2", "describe_security_groups", Filters=filters)
-                for g in page.get("SecurityGroups", [])]
+    def locate(self, aws: Aws, wanted: WantedSecurityGroup) -> ObservedSecurityGroup | None:
+        """Every group carrying the stack's tags, in any VPC, whatever its name or the config:
+        the first named <name>-fn-sg (or else any) is the observed group, the rest `others`."""
+        tagged = _groups(aws, [
+            {"Name": f"tag:{MANAGED_BY}", "Values": [MANAGED_BY_VALUE]},
+            {"Name": f"tag:{STACK_TAG}", "Values": [wanted.tags[STACK_TAG]]}])
+        tagged.sort(key=lambda g: (g.get("GroupName") != wanted.name, g["GroupId"]))
+        return self._remembered(aws, wanted, _observed(tagged[0], tagged[1:]) if tagged
+                                else None)
+
+    def _remembered(self, aws: Aws, wanted: WantedSecurityGroup,
+                    group: ObservedSecurityGroup | None) -> ObservedSecurityGroup | None:
+        """The group as read, its id kept on this account and Region's Aws for the function
+        that a later step of this run attaches to it (never process-wide)."""
+        aws.learnt.remember(self.name, wanted.name, group.group_id if group else None)
+        return group
 
     # pure ------------------------------------------------------------------------------------
     def diff(self, wanted: WantedSecurityGroup, observed: ObservedSecurityGroup | None,
-             keep: bool) -> Action[WantedSecurityGroup, ObservedSecurityGroup]:
+             mode: Mode, adopt: bool = False,
+             ) -> Action[WantedSecurityGroup, ObservedSecurityGroup]:
+        if mode.teardown:
+            return super().diff(wanted, observed, mode, adopt)  # everything tagged goes
         if wanted.makes_group:
-            return super().diff(wanted, observed, keep)
-        mine = observed is not None and ownership(wanted.tags, observed.tags) == "ours"
-        if mine and not keep:
-            return super().diff(wanted, observed, keep)  # down deletes what we made earlier
-        why = ("absent: no network in the config" if not wanted.enabled
+            here = observed if observed is None or observed.in_vpc else None
+            action = super().diff(wanted, here, mode, adopt)
+            return dataclasses.replace(action, notes=action.notes + _stale(observed))
+        mine = (observed is not None and observed.in_vpc
+                and ownership(wanted.tags, observed.tags, adopt).ours)
+        why = ("absent from the config: no network (not looked up; 'down' deletes any group "
+               "an earlier network: left)" if not wanted.enabled
                else "kept until 'down': network names its own security groups" if mine
                else "absent: network names its own security groups")
         # network: names its own groups now, and ours is still there: Lambda may hold it for
@@ -146,7 +154,7 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
         note = (f"{observed.group_id} is no longer used by the config; 'down' deletes it",
                 ) if mine and observed else ()
         return Action(kind=self.name, name=wanted.name, op=Op.NOOP, wanted=wanted,
-                      observed=observed, reason=why, notes=note)
+                      observed=observed, reason=why, notes=note + _stale(observed))
 
     def changes(self, wanted: WantedSecurityGroup,
                 observed: ObservedSecurityGroup | None) -> Changes:
@@ -181,22 +189,23 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
             self._adopt(aws, wanted, vpc)  # an earlier answer was lost, or someone made it
             return
         group_id = made["GroupId"]
-        KNOWN[(aws.region, wanted.name)] = group_id
-        _settled(aws, lambda: _rules(aws, "authorize_security_group_egress", group_id,
+        aws.learnt.remember(self.name, wanted.name, group_id)
+        settled(aws, lambda: write_rules(aws, "authorize_security_group_egress", group_id,
                                      list(wanted.egress.values())))
         # The allow-all rule EC2 adds to every new group: a real extra write.
-        _settled(aws, lambda: _rules(aws, "revoke_security_group_egress", group_id,
+        settled(aws, lambda: write_rules(aws, "revoke_security_group_egress", group_id,
                                      [ALLOW_ALL]))
 
     def _adopt(self, aws: Aws, wanted: WantedSecurityGroup, vpc: str) -> None:
-        found = self._named(aws, wanted.name, vpc)
+        found = _groups(aws, [{"Name": "group-name", "Values": [wanted.name]},
+                              {"Name": "vpc-id", "Values": [vpc]}])
         observed = _observed(found[0]) if found else None
-        if observed is None or ownership(wanted.tags, observed.tags) != "ours":
+        if observed is None or not ownership(wanted.tags, observed.tags).ours:
             owner = ownership(wanted.tags, observed.tags if observed else None)
             raise ConflictError(f"security-group {wanted.name} appeared in {vpc} while "
                                 f"creating it and is {owner}.",
                                 hint="Delete or rename it, then run 'up' again.")
-        KNOWN[(aws.region, wanted.name)] = observed.group_id
+        aws.learnt.remember(self.name, wanted.name, observed.group_id)
         self.update(aws, wanted, observed, self.changes(wanted, observed))
 
     def update(self, aws: Aws, wanted: WantedSecurityGroup, observed: ObservedSecurityGroup,
@@ -206,11 +215,11 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
         drop = [observed.egress[c.item] for c in changes if c.field == "egress" and c.old]
         inbound = [observed.ingress[c.item] for c in changes if c.field == "ingress"]
         if add:  # first, so the function never loses its HTTPS route meanwhile
-            _rules(aws, "authorize_security_group_egress", gid, add)
+            write_rules(aws, "authorize_security_group_egress", gid, add)
         if drop:
-            _rules(aws, "revoke_security_group_egress", gid, drop)
+            write_rules(aws, "revoke_security_group_egress", gid, drop)
         if inbound:
-            _rules(aws, "revoke_security_group_ingress", gid, inbound)
+            write_rules(aws, "revoke_security_group_ingress", gid, inbound)
         apply_tags(changes,
                    lambda tags: aws.call("ec2", "create_tags", Resources=[gid],
                                          Tags=as_list(tags)),
@@ -219,53 +228,30 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
 
     def delete(self, aws: Aws, wanted: WantedSecurityGroup,
                observed: ObservedSecurityGroup) -> None:
-        delete_waiting_for_enis(aws, observed.group_id, wanted.name)
-        KNOWN.pop((aws.region, wanted.name), None)
+        for group_id, _ in ((observed.group_id, observed.vpc_id), *observed.others):
+            delete_waiting_for_enis(aws, group_id, wanted.name)
+        aws.learnt.remember(self.name, wanted.name, None)
 
 
-def _settled(aws: Aws, write: Callable[[], None]) -> None:
-    """A write to a group made moments ago: EC2 can answer InvalidGroup.NotFound until the new
-    group is visible ("Eventual consistency" in the EC2 API reference; hit by packer,
-    github.com/hashicorp/packer/issues/1322, and boto3, github.com/boto/boto3/issues/620).
-    Retried with capped doubling on the injected clock, for at most NEW_GROUP_WAIT_S."""
-    policy = aws.retry
-    start, delay = policy.clock(), 0.5
-    while True:
-        try:
-            return write()
-        except AwsError as err:
-            if err.code != "InvalidGroup.NotFound" or (
-                    policy.clock() - start + delay > NEW_GROUP_WAIT_S):
-                raise
-        log.info("the new security group is not visible to EC2 yet (InvalidGroup.NotFound); "
-                 "next try in %.1fs", delay)
-        policy.sleep(delay)
-        delay = min(delay * 2, 5.0)
+def _groups(aws: Aws, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [g for page in aws.pages("ec2", "describe_security_groups", Filters=filters)
+            for g in page.get("SecurityGroups", [])]
 
 
-def _rules(aws: Aws, operation: str, group_id: str, permissions: list[dict[str, Any]]) -> None:
-    """Authorize or revoke rules. A rule already there (InvalidPermission.Duplicate) or already
-    gone (InvalidPermission.NotFound) is done: botocore sends a call again when its answer was
-    lost, and the first attempt may have taken effect (EC2 API "Error codes")."""
-    done = ("InvalidPermission.Duplicate" if operation.startswith("authorize")
-            else "InvalidPermission.NotFound")
-    try:
-        aws.call("ec2", operation, GroupId=group_id, IpPermissions=permissions)
-    except AwsError as err:
-        if err.code != done:
-            raise
-        if len(permissions) > 1:  # EC2 refused the whole batch for one rule: one at a time
-            for permission in permissions:
-                _rules(aws, operation, group_id, [permission])
-            return
-        log.info("%s %s: %s, nothing to do", operation, group_id, done)
+def _stale(observed: ObservedSecurityGroup | None) -> tuple[str, ...]:
+    """What 'up' says of this stack's groups left in another VPC: they are not silent."""
+    return tuple(f"{gid} in {vpc} is this stack's group from an earlier network: in another "
+                 "VPC; it is no longer used, and 'down' deletes it"
+                 for gid, vpc in (observed.stale if observed else ()))
 
 
-def _observed(group: dict[str, Any]) -> ObservedSecurityGroup:
+def _observed(group: dict[str, Any], others: list[dict[str, Any]] | None = None,
+              ) -> ObservedSecurityGroup:
     return ObservedSecurityGroup(group["GroupId"], group.get("VpcId", ""),
                                  rules(group.get("IpPermissionsEgress", [])),
                                  rules(group.get("IpPermissions", [])),
-                                 from_list(group.get("Tags")))
+                                 from_list(group.get("Tags")),
+                                 tuple((g["GroupId"], g.get("VpcId", "")) for g in others or ()))
 
 
 def delete_waiting_for_enis(aws: Aws, group_id: str, name: str) -> None:

@@ -11,6 +11,10 @@ Sources, because no single API sees it all:
   sweep re-reads each stack through the engine before deleting anything.
 - IAM roles (`ListRoles`, which omits tags, then `ListRoleTags` per role) and EventBridge rules
   (`ListRules`, then `ListTagsForResource` per rule), which the tagging API does not return.
+  IAM is global: `tagged_roles` reads an account's roles once, and each Region's listing keeps
+  the roles whose stock-alert:region tag names it (and legacy roles with no such tag).
+
+Which kind an ARN is, each kind says itself (`Kind.recognise`); 'other' for kinds we never make.
 
 Creation times come from what each API reports: IAM `CreateDate`, Lambda `LastModified` (the
 last change, so never older than the truth), log group `creationTime`. SNS topics and
@@ -24,11 +28,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from provision.aws import Aws
+from provision.config.model import REGION_TAG
 from provision.resources.tags import from_list
 from provision.stack import MANAGED_BY, MANAGED_BY_VALUE
 
 TAG_FILTER = [{"Key": MANAGED_BY, "Values": [MANAGED_BY_VALUE]}]
-ROLE_SUFFIX = "-role"
+OTHER = "other"
 
 
 @dataclass(frozen=True)
@@ -55,28 +60,23 @@ class Listing:
 
 
 def kind_and_name(arn: str) -> tuple[str, str]:
-    """('role' | 'function' | 'log-group' | 'topic' | 'rule' | 'alarm' | 'other', name) of an
-    ARN."""
+    """(the kind's name, the resource's name or id) of an ARN, as the kind recognises it;
+    ('other', the ARN's resource part) for an ARN no kind claims."""
+    from provision.resources import KINDS
+
+    for kind in KINDS:
+        name = kind.recognise(arn)
+        if name is not None:
+            return kind.name, name
     parts = arn.split(":", 5)
-    service, rest = (parts[2], parts[5]) if len(parts) == 6 else ("", arn)
-    if service == "iam" and rest.startswith("role/"):
-        return "role", rest.rsplit("/", 1)[-1]
-    if service == "lambda" and rest.startswith("function:"):
-        return "function", rest.split(":")[1]
-    if service == "logs" and rest.startswith("log-group:"):
-        return "log-group", rest.removeprefix("log-group:").removesuffix(":*")
-    if service == "sns" and ":" not in rest:
-        return "topic", rest
-    if service == "events" and rest.startswith("rule/"):
-        return "rule", rest.removeprefix("rule/")
-    if service == "cloudwatch" and rest.startswith("alarm:"):
-        return "alarm", rest.removeprefix("alarm:")  # the errors alarm (issue 9)
-    return "other", rest
+    return OTHER, parts[5] if len(parts) == 6 else arn
 
 
-def list_tagged(aws: Aws, prefix: str = "") -> Listing:
+def list_tagged(aws: Aws, prefix: str = "", roles: list[Found] | None = None) -> Listing:
     """Everything tagged managed-by=stock-alert; `prefix` narrows the IAM/EventBridge scans by
-    name (a stack's role and rule names start with the stack name). Reads only."""
+    name (a stack's role and rule names start with the stack name). `roles`: the account's
+    tagged roles when the caller has read them already (`tagged_roles`, once per account).
+    Reads only."""
     account, partition = aws.account()
     by_arn: dict[str, Found] = {}
     for page in aws.pages("resourcegroupstaggingapi", "get_resources", TagFilters=TAG_FILTER):
@@ -84,7 +84,9 @@ def list_tagged(aws: Aws, prefix: str = "") -> Listing:
             kind, name = kind_and_name(item["ResourceARN"])
             by_arn[item["ResourceARN"]] = Found(item["ResourceARN"], kind, name,
                                                 from_list(item.get("Tags")))
-    for found in [*_roles(aws, prefix), *_rules(aws, prefix)]:
+    account_roles = tagged_roles(aws, prefix) if roles is None else roles
+    here = [r for r in account_roles if r.tags.get(REGION_TAG, aws.region) == aws.region]
+    for found in [*here, *_rules(aws, prefix)]:
         by_arn[found.arn] = found  # the tagging API may list them too: one entry per ARN
     dated = _with_ages(aws, list(by_arn.values()), prefix)
     return Listing(aws.region, account, partition,
@@ -95,7 +97,9 @@ def ours(tags: dict[str, str]) -> bool:
     return tags.get(MANAGED_BY) == MANAGED_BY_VALUE
 
 
-def _roles(aws: Aws, prefix: str) -> list[Found]:
+def tagged_roles(aws: Aws, prefix: str = "") -> list[Found]:
+    """The account's roles tagged managed-by=stock-alert (IAM is global: read once per
+    account, whichever Region's Aws asks)."""
     out = []
     for page in aws.pages("iam", "list_roles"):
         for role in page.get("Roles", []):
@@ -106,7 +110,8 @@ def _roles(aws: Aws, prefix: str) -> list[Found]:
                                                           RoleName=name)
                               for t in tag_page.get("Tags", [])])
             if ours(tags):
-                out.append(Found(role["Arn"], "role", name, tags, _utc(role.get("CreateDate"))))
+                kind, _ = kind_and_name(role["Arn"])
+                out.append(Found(role["Arn"], kind, name, tags, _utc(role.get("CreateDate"))))
     return out
 
 
@@ -118,25 +123,29 @@ def _rules(aws: Aws, prefix: str) -> list[Found]:
             tags = from_list(aws.call("events", "list_tags_for_resource",
                                       ResourceARN=rule["Arn"]).get("Tags"))
             if ours(tags):
-                out.append(Found(rule["Arn"], "rule", rule["Name"], tags))
+                kind, _ = kind_and_name(rule["Arn"])
+                out.append(Found(rule["Arn"], kind, rule["Name"], tags))
     return out
 
 
 def _with_ages(aws: Aws, found: list[Found], prefix: str) -> list[Found]:
     """Fill in creation times for functions and log groups (roles came with theirs)."""
+    from provision.resources.function import Function
+    from provision.resources.log_group import LogGroup
+
     kinds = {f.kind for f in found}
     functions: dict[str, datetime | None] = {}
     groups: dict[str, datetime | None] = {}
-    if "function" in kinds:
+    if Function.name in kinds:
         functions = {fn["FunctionName"]: _lambda_time(fn.get("LastModified"))
                      for page in aws.pages("lambda", "list_functions")
                      for fn in page.get("Functions", [])}
-    if "log-group" in kinds:
+    if LogGroup.name in kinds:
         groups = {g["logGroupName"]: _millis(g.get("creationTime"))
                   for page in aws.pages("logs", "describe_log_groups",
                                         logGroupNamePrefix=f"/aws/lambda/{prefix}")
                   for g in page.get("logGroups", [])}
-    ages = {"function": functions, "log-group": groups}
+    ages = {Function.name: functions, LogGroup.name: groups}
     return [Found(f.arn, f.kind, f.name, f.tags, ages[f.kind].get(f.name))
             if f.kind in ages else f for f in found]
 

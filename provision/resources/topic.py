@@ -86,6 +86,20 @@ class ObservedTopic:
 
 class Topic(Kind[WantedTopic, ObservedTopic]):
     name = "topic"
+    services = ("sns",)
+
+    def physical_name(self, stack: Stack) -> str:
+        return stack.topic_name
+
+    def recognise(self, arn: str) -> str | None:
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and parts[2] == "sns" and ":" not in parts[5]:
+            return parts[5]  # a subscription's ARN adds ':<id>' to its topic's
+        return None
+
+    def locate(self, aws: Aws, wanted: WantedTopic) -> ObservedTopic | None:
+        """By its name (its ARN derives from the stack's name, account and Region)."""
+        return self.read(aws, wanted)
 
     def wanted(self, stack: Stack) -> WantedTopic:
         notify = stack.config.notify

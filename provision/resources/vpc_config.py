@@ -20,7 +20,6 @@ from provision.resources.tags import from_list
 from provision.stack import STACK_TAG, Stack
 
 GROUP_ID = re.compile(r"sg-[0-9a-f]{8,17}\Z")
-KNOWN: dict[tuple[str, str], str] = {}  # (region, group name) -> id, as read or made this run
 
 
 # the network checks (observe phase) --------------------------------------------------------
@@ -118,7 +117,9 @@ def vpc_params(aws: Aws, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _group_id(aws: Aws, name: str) -> str:
-    known = KNOWN.get((aws.region, name))
+    """The id of the group this run read or made, as that account and Region's Aws learnt it
+    (resources/security_group.py remembers it)."""
+    known = aws.learnt.recall("security-group", name)
     if known:
         return known
     raise AwsError(f"security group {name} was not found while configuring the function.",

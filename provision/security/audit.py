@@ -175,10 +175,19 @@ CHANGE_RULES: dict[tuple[str, str], Rule] = {
 
 
 def wildcard_grants(observation: Observation) -> list[Finding]:
-    role = observation.found.get("role")
+    """Wildcards in the role's inline policies, except the grants the role kind itself
+    writes on purpose (Role.intended_grants: e.g. ec2:DescribeSubnets on '*' with network:,
+    which IAM authorises only on '*')."""
+    from provision.resources.role import Role
+
+    kind = Role()
+    role = observation.found.get(kind.name)
+    intended = kind.intended_grants(observation.wanted[kind.name])
     out = []
     for name, text in sorted((role.inline if role else {}).items()):
         for effect, action, resource in pairs(text):
+            if (name, effect, action, resource) in intended:
+                continue
             if effect == "Allow" and (action == "*" or action.endswith(":*")
                                       or resource == "*" or action.startswith("NOT ")):
                 out.append(Finding("wildcard-grant", f"role {observation.stack.role_name}",

@@ -174,8 +174,9 @@ NOT_NEEDED: tuple[tuple[str, str], ...] = (
 
 
 def actions() -> list[str]:
-    """Every action the operator needs, in table order."""
-    return [n.action for n in NEEDS]
+    """Every action the operator needs without network:, in table order: NEEDS, then the EC2
+    actions 'down' uses to find and delete a group left from an earlier network:."""
+    return [n.action for n in NEEDS] + list(network_deployer.TEARDOWN)
 
 
 def policy(stack: Stack) -> Document:

@@ -1,6 +1,9 @@
 """The operator's EC2 permissions with `network:` (issue 12), scope and reason for each.
 
-Added to `stock-alert deployer-policy` only when the config has `network:`. The group
+Added to `stock-alert deployer-policy` in full when the config has `network:`. Without it,
+`down` still looks for, and deletes, a group the stack made under an earlier `network:`
+(teardown is found by tags, not through the config): TEARDOWN's two actions are always
+granted. The group
 stock-alert makes is unknown by id before it exists, so its statements name
 `security-group/*` and narrow by this stack's tag: at creation by the request's tag
 (aws:RequestTag), afterwards by the group's own tag (aws:ResourceTag). CreateSecurityGroup also
@@ -36,6 +39,8 @@ NEEDS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "ec2:DeleteSecurityGroup": ("own-group", ("down",), "delete the group once Lambda has "
                                 "released its network interfaces"),
 }
+# What 'down' needs whatever the config says: find the stack's groups by tag, delete them.
+TEARDOWN = ("ec2:DescribeSecurityGroups", "ec2:DeleteSecurityGroup")
 WILDCARD = {
     "ec2:DescribeSubnets": "EC2 Describe calls have no resource type (Service Authorization "
     "Reference).",
@@ -52,16 +57,30 @@ def _resources(stack: Stack, scope: str) -> list[str]:
     return [stack.ec2_arn("security-group/*")]
 
 
+def _needed(stack: Stack) -> dict[str, tuple[str, tuple[str, ...], str]]:
+    """NEEDS as this config needs them: without network:, only what 'down' uses."""
+    if stack.config.network is not None:
+        return NEEDS
+    why = {"ec2:DescribeSecurityGroups": "find this stack's tagged groups in any VPC, left "
+           "by an earlier network: ('down' deletes them whatever the config says now)"}
+    return {a: (scope, ("down",), why.get(a, text)) for a, (scope, _, text) in NEEDS.items()
+            if a in TEARDOWN}
+
+
 def statements(stack: Stack) -> list[Document]:
-    """The EC2 statements of the operator policy; none without network:."""
-    if stack.config.network is None:
-        return []
+    """The EC2 statements of the operator policy; only TEARDOWN's without network:."""
     group = stack.ec2_arn("security-group/*")
-    own = [a for a, (scope, _, _) in NEEDS.items() if scope == "own-group"]
+    needs = _needed(stack)
+    own = [a for a, (scope, _, _) in needs.items() if scope == "own-group"]
+    describe = {"Sid": "Ec2DescribeNoResourceLevel", "Effect": "Allow",
+                "Action": [a for a, (scope, _, _) in needs.items() if scope == "any"],
+                "Resource": "*"}
+    owned = {"Sid": "OwnSecurityGroup", "Effect": "Allow", "Action": own, "Resource": [group],
+             "Condition": {"StringEquals": {f"aws:ResourceTag/{STACK_TAG}": stack.name}}}
+    if stack.config.network is None:
+        return [describe, owned]
     return [
-        {"Sid": "Ec2DescribeNoResourceLevel", "Effect": "Allow",
-         "Action": [a for a, (scope, _, _) in NEEDS.items() if scope == "any"],
-         "Resource": "*"},
+        describe,
         # aws:RequestTag is a key of the request, so it holds for both resources of the call
         {"Sid": "CreateSecurityGroupTaggedForThisStack", "Effect": "Allow",
          "Action": ["ec2:CreateSecurityGroup"], "Resource": [group, stack.ec2_arn("vpc/*")],
@@ -70,17 +89,15 @@ def statements(stack: Stack) -> list[Document]:
          "Resource": [group], "Condition": {"StringEquals": {
              "ec2:CreateAction": "CreateSecurityGroup",
              f"aws:RequestTag/{STACK_TAG}": stack.name}}},
-        {"Sid": "OwnSecurityGroup", "Effect": "Allow", "Action": own, "Resource": [group],
-         "Condition": {"StringEquals": {f"aws:ResourceTag/{STACK_TAG}": stack.name}}},
+        owned,
     ]
 
 
 def rows(stack: Stack) -> list[tuple[str, str, str, str]]:
-    """(action, resource, commands, why) for the explain table; none without network:."""
-    if stack.config.network is None:
-        return []
+    """(action, resource, commands, why) for the explain table; TEARDOWN's only without
+    network:."""
     out = []
-    for action, (scope, commands, why) in NEEDS.items():
+    for action, (scope, commands, why) in _needed(stack).items():
         resource = ", ".join(_resources(stack, scope))
         if scope == "any":
             why = f"{why}. Resource '*': {WILDCARD[action]}"

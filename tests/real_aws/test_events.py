@@ -30,6 +30,7 @@ from typer.testing import CliRunner
 from provision import pipelines
 from provision.cli import app
 from provision.errors import AwsError
+from provision.plan import Mode
 from provision.retry import RetryPolicy
 from provision.target import Options, Target
 from tests.support.awsproxy import AwsProxy, Call, Error
@@ -126,7 +127,7 @@ def no_writes_left(config: Path) -> None:
 
 def down_leaves_nothing(config: Path) -> None:
     prepared, _ = target(config)
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     assert is_empty(inventory(boto3.Session(region_name="us-east-1")))
 
@@ -182,7 +183,7 @@ def test_remove_targets_entries_not_applied_are_sent_again_and_down_finishes(
     clock = FakeClock()
     prepared, faults = faulty(config, clock)
     faults.fail_entries("RemoveTargets", times=2)
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     tries = faults.count("events", "RemoveTargets")
     report("RemoveTargets, 2 answers with FailedEntries", tries, clock)
@@ -221,7 +222,7 @@ def test_delete_rule_right_after_remove_targets_is_waited_out(config: Path) -> N
     clock = FakeClock()
     prepared, faults = faulty(config, clock)
     faults.inject(HAS_TARGETS, "events", "DeleteRule", times=3)
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     tries = faults.count("events", "DeleteRule")
     report("DeleteRule after RemoveTargets, 3 'has targets'", tries, clock)
@@ -235,7 +236,7 @@ def test_delete_rule_refused_when_this_run_removed_nothing_is_not_waited(config:
     clock = FakeClock()
     prepared, faults = faulty(config, clock)
     faults.inject(HAS_TARGETS, "events", "DeleteRule", times=None)  # someone added one since
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     with pytest.raises(AwsError, match="has targets"):
         pipelines.down(prepared, the_plan)
     assert faults.count("events", "DeleteRule") == 1 and clock.sleeps == []

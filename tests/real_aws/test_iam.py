@@ -20,6 +20,7 @@ import pytest
 from moto import mock_aws
 
 from provision import pipelines
+from provision.plan import Mode
 from provision.target import Target
 from tests.support.awsproxy import Error
 from tests.support.configs import MINIMAL, write_config
@@ -27,7 +28,7 @@ from tests.support.faults import FaultInjector, no_retry_backoff
 from tests.support.inprocess import ClientCalls, FakeClock, target
 from tests.support.inventory import inventory
 
-ROLE_GONE = Error(404, "NoSuchEntity", "The role with name t1-role cannot be found.")
+ROLE_GONE = Error(404, "NoSuchEntity", "The role with name t1-us-east-1-role cannot be found.")
 POLICY_GONE = Error(404, "NoSuchEntity",
                     "The role policy with name t1-write-logs cannot be found.")
 KINDS = ("roles", "log_groups", "topics", "subscriptions", "functions", "rules")
@@ -82,7 +83,7 @@ def test_status_under_a_stale_policy_read_explains_instead_of_failing(config: Pa
 def test_down_deletes_a_listed_policy_even_when_its_read_is_stale(config: Path) -> None:
     prepared, log, faults = _stale(config)
     faults.inject(POLICY_GONE, "iam", "GetRolePolicy", times=1)
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)  # else DeleteRole answers DeleteConflict
     assert log.writes().count("iam:DeleteRolePolicy") == 2
     _nothing_left()
@@ -102,6 +103,6 @@ def test_role_not_yet_visible_after_create_is_adopted(config: Path, stale_reads:
     assert faults.count("iam", "GetRole") == stale_reads + 2
     assert len(clock.sleeps) == stale_reads - 1 and clock.now <= 2.0 * stale_reads
     _no_writes_left(config)
-    the_plan, _ = pipelines.plan(target(config)[0], keep=False)
+    the_plan, _ = pipelines.plan(target(config)[0], mode=Mode.DOWN)
     pipelines.down(target(config)[0], the_plan)
     _nothing_left()

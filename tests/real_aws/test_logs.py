@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 
 from provision import pipelines
 from provision.cli import app
+from provision.plan import Mode
 from provision.target import Target
 from tests.real_aws.wire import every_session_answers
 from tests.support.configs import MINIMAL, write_config
@@ -89,7 +90,7 @@ def test_account_policy_is_not_drift_and_a_second_up_writes_nothing(
     assert ("never expire" if days is None else f"({days} days)") in note
 
     down, _ = _under_policy(config, days)
-    teardown, _ = pipelines.plan(down, keep=False)
+    teardown, _ = pipelines.plan(down, mode=Mode.DOWN)
     pipelines.down(down, teardown)
     inv = inventory(boto3.Session(region_name="us-east-1"))
     assert [inv[k] for k in KINDS] == [[]] * len(KINDS)

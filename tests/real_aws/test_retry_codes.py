@@ -15,6 +15,7 @@ from moto import mock_aws
 
 from provision import pipelines
 from provision.errors import AwsError
+from provision.plan import Mode
 from tests.real_aws.test_events import (
     down_leaves_nothing,
     faulty,
@@ -127,12 +128,12 @@ def test_delete_role_flag_waits_out_the_conflict(config: Path) -> None:
     """Aws.call's dependents_removed flag, as role.py's delete will use it."""
     pipelines.up(target(config)[0])
     iam = boto3.client("iam")
-    for name in iam.list_role_policies(RoleName="t1-role")["PolicyNames"]:
-        iam.delete_role_policy(RoleName="t1-role", PolicyName=name)
+    for name in iam.list_role_policies(RoleName="t1-us-east-1-role")["PolicyNames"]:
+        iam.delete_role_policy(RoleName="t1-us-east-1-role", PolicyName=name)
     clock = FakeClock()
     prepared, faults = faulty(config, clock)
     faults.inject(POLICIES_LEFT, "iam", "DeleteRole", times=2)
-    prepared.aws.call("iam", "delete_role", RoleName="t1-role", dependents_removed=True)
+    prepared.aws.call("iam", "delete_role", RoleName="t1-us-east-1-role", dependents_removed=True)
     tries = faults.count("iam", "DeleteRole")
     report("DeleteRole (flag), 2 DeleteConflict", tries, clock)
     assert tries == 3 and len(clock.sleeps) == 2
@@ -145,7 +146,7 @@ def test_delete_role_conflict_is_final_without_the_flag(config: Path) -> None:
     prepared, faults = faulty(config, clock)
     faults.inject(POLICIES_LEFT, "iam", "DeleteRole", times=None)
     with pytest.raises(AwsError, match="DeleteConflict"):
-        prepared.aws.call("iam", "delete_role", RoleName="t1-role")
+        prepared.aws.call("iam", "delete_role", RoleName="t1-us-east-1-role")
     assert faults.count("iam", "DeleteRole") == 1 and clock.sleeps == []
 
 
@@ -154,7 +155,7 @@ def test_down_waits_out_delete_role_right_after_delete_role_policy(config: Path)
     clock = FakeClock()
     prepared, faults = faulty(config, clock)
     faults.inject(POLICIES_LEFT, "iam", "DeleteRole", times=2)
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     assert faults.count("iam", "DeleteRole") == 3 and len(clock.sleeps) == 2
     assert is_empty(inventory(boto3.Session(region_name="us-east-1")))

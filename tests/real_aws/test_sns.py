@@ -24,6 +24,7 @@ from moto import mock_aws
 
 from provision import pipelines
 from provision.pipelines import StatusRow
+from provision.plan import Mode
 from provision.target import Target
 from tests.real_aws.wire import Wire, every_session, every_session_answers, form
 from tests.support.awsproxy import Error
@@ -93,7 +94,7 @@ def _topic_row(prepared: Target) -> StatusRow:
 
 def _down_leaves_nothing(config: Path, *cancelled: tuple[str, str]) -> None:
     prepared = _hooked(config, *cancelled)[0]
-    the_plan, _ = pipelines.plan(prepared, keep=False)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
     inv = inventory(boto3.Session(region_name="us-east-1"))
     assert [inv[k] for k in KINDS] == [[]] * len(KINDS)

@@ -21,7 +21,7 @@ from tests.support.faults import FaultInjector, no_retry_backoff
 from tests.support.inprocess import FakeClock, target
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:t1-alerts"
-ROLE_ARN = "arn:aws:iam::123456789012:role/t1-role"
+ROLE_ARN = "arn:aws:iam::123456789012:role/t1-us-east-1-role"
 # SNS validates each principal of a topic policy against IAM. A role created moments earlier is
 # not visible to SNS yet, and CreateTopic/SetTopicAttributes answer 400 InvalidParameter
 # "Invalid parameter: Policy Error: PrincipalNotFound"

@@ -1,0 +1,150 @@
+"""Teardown is found by tags, not through the config (issue 19): `down` with a minimal config
+and `sweep` with none remove every resource the stack tagged, the VPC security group and the
+errors alarm included, in `down`'s dependency order, and say exactly what they did."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from typer.testing import CliRunner
+
+from provision import pipelines
+from provision.cli import app
+from provision.plan import Mode, Op
+from provision.resources import KINDS
+from tests.support.configs import MINIMAL, write_config
+from tests.support.inprocess import target
+
+REGION = "us-east-1"
+runner = CliRunner()
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+def _client(service: str) -> Any:
+    return boto3.client(service, region_name=REGION)
+
+
+# What of stack t1 is left, by kind: read straight from moto, by the stack's tags where the API
+# lists tags, so a resource under any name counts.
+def _groups() -> list[str]:
+    found = _client("ec2").describe_security_groups(Filters=[
+        {"Name": "tag:stock-alert:stack", "Values": ["t1"]}])["SecurityGroups"]
+    return [g["GroupId"] for g in found]
+
+
+def _roles() -> list[str]:
+    iam = _client("iam")
+    return [r["RoleName"] for r in iam.list_roles()["Roles"]
+            if {"Key": "stock-alert:stack", "Value": "t1"} in
+            iam.list_role_tags(RoleName=r["RoleName"])["Tags"]]
+
+
+LEFT: dict[str, Callable[[], list[str]]] = {
+    "role": _roles,
+    "log-group": lambda: [g["logGroupName"] for g in _client("logs").describe_log_groups(
+        logGroupNamePrefix="/aws/lambda/t1")["logGroups"]],
+    "topic": lambda: [t["TopicArn"] for t in _client("sns").list_topics()["Topics"]],
+    "security-group": _groups,
+    "function": lambda: [f["FunctionName"] for f in
+                         _client("lambda").list_functions()["Functions"]],
+    "schedule": lambda: [r["Name"] for r in _client("events").list_rules()["Rules"]],
+    "alarm": lambda: [a["AlarmName"] for a in
+                      _client("cloudwatch").describe_alarms()["MetricAlarms"]],
+}
+
+
+def test_every_kind_has_a_leftover_check() -> None:
+    """A new kind cannot skip the teardown test below."""
+    assert set(LEFT) == {kind.name for kind in KINDS}
+
+
+def _vpc(cidr: str = "10.1.0.0/16") -> list[str]:
+    ec2 = _client("ec2")
+    vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    base = cidr.rsplit(".", 2)[0]
+    return [ec2.create_subnet(VpcId=vpc, CidrBlock=f"{base}.{i}.0/24",
+                              AvailabilityZone=f"{REGION}{'ab'[i]}")["Subnet"]["SubnetId"]
+            for i in range(2)]
+
+
+def _network(folder: Path, subnets: list[str], name: str = "net.yaml") -> Path:
+    return write_config(folder, MINIMAL + f"network:\n  subnet_ids: [{', '.join(subnets)}]\n",
+                        name)
+
+
+def _left() -> dict[str, list[str]]:
+    return {kind: names for kind, check in LEFT.items() if (names := check())}
+
+
+def _down(config: Path) -> list[Any]:
+    prepared, _ = target(config)
+    the_plan, _ = pipelines.plan(prepared, Mode.DOWN)
+    return pipelines.down(prepared, the_plan)
+
+
+def test_down_with_a_minimal_config_removes_every_kind_the_stack_tagged(
+        aws: None, tmp_path: Path) -> None:
+    pipelines.up(target(_network(tmp_path, _vpc()))[0])
+    assert set(_left()) == set(LEFT)  # every kind made something
+    done = _down(write_config(tmp_path, MINIMAL))  # no network: any more
+    assert _left() == {}
+    assert {a.kind for a in done} == set(LEFT)
+
+
+def test_moving_network_to_another_vpc_is_said_and_down_removes_both_groups(
+        aws: None, tmp_path: Path) -> None:
+    pipelines.up(target(_network(tmp_path, _vpc()))[0])
+    [old] = _groups()
+    moved = _network(tmp_path, _vpc("10.2.0.0/16"), "moved.yaml")
+    the_plan, _ = pipelines.up(target(moved)[0])
+    group = {a.kind: a for a in the_plan.actions}["security-group"]
+    assert group.op is Op.CREATE and any(old in note for note in group.notes)
+    assert len(_groups()) == 2
+    done = _down(write_config(tmp_path, MINIMAL))
+    assert _left() == {} and [a.kind for a in done].count("security-group") == 1
+
+
+def _sweep(*args: str) -> tuple[int, dict[str, Any]]:
+    result = runner.invoke(app, ["sweep", "--output", "json", "--regions", REGION, *args])
+    assert "Traceback" not in result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_sweep_of_a_stack_with_network_and_alarm_leaves_nothing_and_says_what_it_did(
+        aws: None, tmp_path: Path) -> None:
+    pipelines.up(target(_network(tmp_path, _vpc()))[0])
+    code, doc = _sweep("--yes")
+    [stack] = doc["regions"][0]["stacks"]
+    assert code == 0 and stack["result"] == "deleted"
+    assert _left() == {}
+    deleted = [a["kind"] for a in stack["applied"]]
+    assert sorted(deleted) == sorted(LEFT)  # the group and the alarm too
+    # role last, after the group (Lambda frees the function's ENIs with the role)
+    assert deleted[-1] == "role" and deleted.index("security-group") < deleted.index("role")
+    # nothing it deleted is called "left alone"
+    assert stack["notes"] == [] and stack["left_alone"] == []
+    code, doc = _sweep("--yes")  # gone: nothing is listed, nothing "deleted" again
+    assert code == 0 and doc["regions"][0]["stacks"] == []
+
+
+def test_sweep_dry_run_lists_by_stack_and_deletes_nothing(aws: None, tmp_path: Path) -> None:
+    """issue 21 item 8: no terminal and no --yes needed; JSON lists what would go."""
+    pipelines.up(target(_network(tmp_path, _vpc()))[0])
+    before = _left()
+    code, doc = _sweep("--dry-run")
+    [stack] = doc["regions"][0]["stacks"]
+    assert code == 0 and doc["dry_run"] is True
+    assert stack["result"] == "would delete" and stack["applied"] == []
+    assert sorted(a["kind"] for a in stack["would_delete"]) == sorted(LEFT)
+    assert _left() == before
