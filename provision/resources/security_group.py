@@ -29,7 +29,9 @@ from provision.stack import Stack
 log = logging.getLogger("provision.resources.security_group")
 
 HTTPS = 443
-DESCRIPTION = "stock-alert: the function's outbound HTTPS only"
+# EC2 accepts only a-zA-Z0-9. _-:/()#,@[]+=&;{}!$* here, under 256 characters (CreateSecurityGroup
+# reference; terraform-provider-aws#18874): no apostrophe.
+DESCRIPTION = "stock-alert: outbound HTTPS only, for the function"
 ALLOW_ALL = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}  # EC2's default egress
 # Terraform's AWS provider waits up to 45 minutes for Lambda's ENIs before deleting a group
 # (github.com/hashicorp/terraform-provider-aws/pull/10347); reports of longer waits exist
