@@ -171,9 +171,7 @@ def param_shape(service: str, operation: str, path: str) -> Any:
     for part in re.findall(r"[^.\[\]{}]+|\[\]|\{\}", path):
         if part == "[]":
             shape = shape.member
-        elif part == "{}":
-            shape = shape.value
-        elif shape.type_name == "map":
+        elif part == "{}" or shape.type_name == "map":
             shape = shape.value
         else:
             shape = shape.members[part]
