@@ -32,7 +32,6 @@ HTTPS = 443
 # EC2 accepts only a-zA-Z0-9. _-:/()#,@[]+=&;{}!$* here, under 256 characters (CreateSecurityGroup
 # reference; terraform-provider-aws#18874): no apostrophe.
 DESCRIPTION = "stock-alert: outbound HTTPS only, for the function"
-ALLOW_ALL = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}  # EC2's default egress
 # Terraform's AWS provider waits up to 45 minutes for Lambda's ENIs before deleting a group
 # (github.com/hashicorp/terraform-provider-aws/pull/10347); reports of longer waits exist
 # (github.com/hashicorp/terraform-provider-aws/issues/32130).
@@ -156,8 +155,8 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
         out = [Change("egress", None, "allow", item=k) for k in sorted(wanted.egress)
                if k not in have]
         if observed is None:
-            return tuple(out) + (Change("egress", "allow", None,
-                                        item="all to 0.0.0.0/0 (EC2's default rule)"),)
+            return tuple(out) + (Change("egress", "allow", None, item="all to 0.0.0.0/0, and to ::/0 "
+                                        "in a VPC with IPv6 (EC2's default rules)"),)
         out += [Change("egress", "allow", None, item=k) for k in sorted(have)
                 if k not in wanted.egress]
         out += [Change("ingress", "allow", None, item=k) for k in sorted(observed.ingress)]
@@ -186,9 +185,7 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
         KNOWN[(aws.region, wanted.name)] = group_id
         _settled(aws, lambda: _rules(aws, "authorize_security_group_egress", group_id,
                                      list(wanted.egress.values())))
-        # The allow-all rule EC2 adds to every new group: a real extra write.
-        _settled(aws, lambda: _rules(aws, "revoke_security_group_egress", group_id,
-                                     [ALLOW_ALL]))
+        _settled(aws, lambda: _revoke_defaults(aws, group_id, wanted))
 
     def _adopt(self, aws: Aws, wanted: WantedSecurityGroup, vpc: str) -> None:
         found = self._named(aws, wanted.name, vpc)
@@ -243,6 +240,18 @@ def _settled(aws: Aws, write: Callable[[], None]) -> None:
                  "next try in %.1fs", delay)
         policy.sleep(delay)
         delay = min(delay * 2, 5.0)
+
+
+def _revoke_defaults(aws: Aws, group_id: str, wanted: WantedSecurityGroup) -> None:
+    """Revoke every egress rule of the new group that is not wanted, as read back: EC2 adds
+    allow-all to 0.0.0.0/0, and in a VPC with an IPv6 block allow-all to ::/0 too (EC2 user
+    guide, "Default security group rules"; github.com/getmoto/moto/issues/2647,
+    github.com/hashicorp/terraform-provider-aws/issues/43279). One write for all of them."""
+    [group] = aws.call("ec2", "describe_security_groups", GroupIds=[group_id])["SecurityGroups"]
+    extra = [perm for label, perm in rules(group.get("IpPermissionsEgress", [])).items()
+             if label not in wanted.egress]
+    if extra:
+        _rules(aws, "revoke_security_group_egress", group_id, extra)
 
 
 def _rules(aws: Aws, operation: str, group_id: str, permissions: list[dict[str, Any]]) -> None:
