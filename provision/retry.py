@@ -41,6 +41,11 @@ QUOTA = frozenset({"LimitExceededException", "LimitExceeded"})
 # PutTargetsResultEntry: "ConcurrentModificationException: too many requests at the same time").
 TRANSIENT_ENTRY = frozenset({"ConcurrentModificationException", "InternalException",
                              "InternalFailure", "ServiceUnavailable"}) | THROTTLING
+# Another write to the same role or policy (IAM, HTTP 409 ConcurrentModification "... please
+# try again") or rule (EventBridge ConcurrentModificationException) is in flight: neither
+# throttling nor final. terraform-provider-aws retries both (its IAM and EventBridge retry
+# helpers); this tool writes kinds concurrently, which makes them likelier.
+CONCURRENT = frozenset({"ConcurrentModification", "ConcurrentModificationException"})
 NOT_FOUND = frozenset({
     "NoSuchEntity", "ResourceNotFoundException", "NotFound", "NotFoundException",
     "ParameterNotFound",
@@ -107,6 +112,8 @@ def _busy_reason(code: str, message: str) -> str | None:
         return "waiting for the previous Lambda update to finish"
     if code == "ResourceConflictException" and _PENDING.search(message):
         return "waiting for the new Lambda function to become Active"
+    if code in CONCURRENT:
+        return "waiting for a concurrent change to the same resource to finish"
     if code == "OperationAbortedException":
         return "waiting for a conflicting operation on the resource to finish"
     return None

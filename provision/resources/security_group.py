@@ -155,8 +155,8 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
         out = [Change("egress", None, "allow", item=k) for k in sorted(wanted.egress)
                if k not in have]
         if observed is None:
-            return tuple(out) + (Change("egress", "allow", None, item="all to 0.0.0.0/0, and to ::/0 "
-                                        "in a VPC with IPv6 (EC2's default rules)"),)
+            defaults = "all to 0.0.0.0/0, and to ::/0 in a VPC with IPv6 (EC2's default rules)"
+            return tuple(out) + (Change("egress", "allow", None, item=defaults),)
         out += [Change("egress", "allow", None, item=k) for k in sorted(have)
                 if k not in wanted.egress]
         out += [Change("ingress", "allow", None, item=k) for k in sorted(observed.ingress)]
