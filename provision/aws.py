@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from provision import __version__
-from provision.aws_errors import not_aws_answer, translate, transport_error
+from provision.aws_errors import not_aws_answer, translate, transport_error, uncertain
 from provision.endpoint import EMULATOR_HINT, client_timeouts, is_loopback
 from provision.errors import AwsError, InputError
 from provision.retry import (
@@ -158,6 +158,30 @@ class Aws:
         except ResponseParserError as exc:  # not a BotoCoreError: an answer that is not AWS's
             raise not_aws_answer(self.endpoint_url, service, operation) from exc
 
+    def call_once(self, service: str, operation: str, *, read_timeout_s: float,
+                  **params: Any) -> Any:
+        """Send `operation` exactly once: no botocore retry, no retry policy. For a call that
+        must not run twice (Lambda Invoke: every attempt can run the function). An answer that
+        does not say whether it took effect raises UncertainOutcome (see aws_errors.uncertain);
+        `read_timeout_s` is how long the call may take (a function's own timeout and more)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        session = self.session()
+        with self._lock:  # its own client: the shared one retries
+            client = session.create_client(
+                service, region_name=self.region, endpoint_url=self.endpoint_url,
+                config=_client_config(self.retry_mode).merge(_single_attempt(read_timeout_s)),
+                **self._credentials)
+        try:
+            return getattr(client, operation)(**params)
+        except (ClientError, BotoCoreError) as exc:
+            unsure = uncertain(exc, service, operation)
+            if unsure is not None:
+                raise unsure from exc
+            if isinstance(exc, ClientError):
+                raise translate(exc, service, operation, retried=False) from exc
+            raise transport_error(exc, self.endpoint_url, service, operation) from exc
+
     def pages(self, service: str, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
         """Every page of a paginated read, paged by botocore's own paginator model; each page
         is a separate `call`, so retries and error translation apply page by page."""
@@ -227,6 +251,12 @@ def _no_answer(caught: Any) -> bool:
 
 def _log_call(event_name: str, **_: Any) -> None:
     log.debug("AWS call %s", event_name.removeprefix("before-call."))
+
+
+def _single_attempt(read_timeout_s: float) -> Any:
+    from botocore.config import Config
+
+    return Config(retries={"total_max_attempts": 1}, read_timeout=read_timeout_s)
 
 
 def _client_config(mode: str | None = None) -> Any:

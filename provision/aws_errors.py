@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from provision.endpoint import EMULATOR_HINT, TIMEOUT_ENV, client_timeouts, is_loopback
-from provision.errors import AwsError, QuotaExceeded, RetryExhausted
+from provision.errors import AwsError, QuotaExceeded, RetryExhausted, UncertainOutcome
 from provision.retry import QUOTA, error_code, error_message, retry_reason
 
 QUOTA_NAMES = {
@@ -105,3 +105,24 @@ def not_aws_answer(endpoint: str | None, service: str, operation: str) -> AwsErr
                 "on it (its log says why). " + hint)
     return AwsError(f"{target} answered {service} {operation.replace('_', ' ')} with something "
                     "that is not an AWS answer.", hint=hint, code="NotAnAwsAnswer")
+
+
+def uncertain(exc: Any, service: str, operation: str) -> UncertainOutcome | None:
+    """UncertainOutcome when `exc` (from a call sent once) does not tell whether the call took
+    effect: an HTTP 5xx answer, no answer within the read timeout, or a connection dropped
+    after sending. None when it surely did not (a 4xx refusal, nothing accepted the
+    connection)."""
+    from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
+
+    where = f"{service} {operation.replace('_', ' ')}"
+    if isinstance(exc, ClientError):
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if status < 500:
+            return None
+        code = error_code(exc)
+        return UncertainOutcome(f"{where} answered HTTP {status} {code}: "
+                                f"{error_message(exc)}", code=code)
+    if isinstance(exc, ReadTimeoutError | ConnectionClosedError):
+        return UncertainOutcome(f"{where} sent no answer ({type(exc).__name__}: {exc})",
+                                code=type(exc).__name__)
+    return None

@@ -9,7 +9,7 @@ from typing import Any
 from provision import package
 from provision.diff_text import setting_differences
 from provision.endpoint import is_loopback
-from provision.errors import ConflictError, StockAlertError
+from provision.errors import ConflictError, StockAlertError, UncertainOutcome
 from provision.local import function_runner
 from provision.pipelines import connect
 from provision.resources.function import Function, ObservedFunction, invoke, read_function
@@ -89,8 +89,16 @@ def _error_text(payload: str, result: Any) -> str:
 
 
 def invoke_remote(target: Target) -> InvokeResult:
-    stack, _ = _deployed(target)
-    answer = invoke(target.aws, stack.function_name)
+    stack, seen = _deployed(target)
+    timeout = int(seen.settings["timeout_s"] or 30) if seen else 30
+    try:
+        answer = invoke(target.aws, stack.function_name, timeout)
+    except UncertainOutcome as err:
+        raise StockAlertError(
+            f"{err.message}. The function may or may not have run (and published its alert); "
+            "stock-alert sent the invoke once and does not send it again.",
+            hint="Look at its log with 'stock-alert logs --since 15m' before invoking again: "
+            "another run sends the alert again.") from err
     payload = answer["payload"]
     try:
         result = json.loads(payload or "null")

@@ -192,13 +192,15 @@ def _wait_updated(aws: Aws, name: str, result: dict[str, Any]) -> None:
         aws.waiter("lambda", "function_updated_v2", FunctionName=name)
 
 
-def invoke(aws: Aws, name: str) -> dict[str, Any]:
-    """Run the deployed function once (RequestResponse) with the tail of its log."""
+def invoke(aws: Aws, name: str, timeout_s: int) -> dict[str, Any]:
+    """Run the deployed function once (RequestResponse) with the tail of its log. Sent once:
+    a retry could run it again (and send its alert twice); Lambda answers when the function
+    ends, so the read timeout is the function's timeout and a margin."""
     import base64
 
-    answer = aws.call("lambda", "invoke", FunctionName=name,
-                      InvocationType="RequestResponse", LogType="Tail",
-                      Payload=b'{"source": "stock-alert.invoke"}')
+    answer = aws.call_once("lambda", "invoke", read_timeout_s=timeout_s + 30.0,
+                           FunctionName=name, InvocationType="RequestResponse",
+                           LogType="Tail", Payload=b'{"source": "stock-alert.invoke"}')
     payload = answer["Payload"].read().decode("utf-8", "replace")
     tail = base64.b64decode(answer.get("LogResult") or b"").decode("utf-8", "replace")
     return {"status": answer.get("StatusCode"), "error": answer.get("FunctionError"),
