@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from provision.aws_denials import GENERIC, denial_hint
 from provision.endpoint import EMULATOR_HINT, TIMEOUT_ENV, client_timeouts, is_loopback
 from provision.errors import AwsError, QuotaExceeded, RetryExhausted, UncertainOutcome
 from provision.retry import QUOTA, error_code, error_message, retry_reason
@@ -34,10 +35,9 @@ def translate(exc: Any, service: str, operation: str, *,
             hint="AWS did not recover before the retry deadline; run the same command again "
             "to continue where this one stopped.")
     hint = "Fix the cause and run the same command again; it continues where this one stopped."
-    if code in ("AccessDenied", "AccessDeniedException", "AuthorizationError",
-                "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken"):
-        hint = ("Your AWS identity lacks this permission or its credentials are invalid; the "
-                "README lists the permissions the operator needs.")
+    if code in ("UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken"):
+        hint = GENERIC
+    hint = denial_hint(code, message) or hint
     return AwsError(f"AWS refused {where}: {code}: {message}", hint=hint, code=code)
 
 

@@ -16,9 +16,14 @@ from moto import mock_aws
 
 from provision import pipelines
 from provision.plan import Op
+from provision.security import deployer, network_deployer
+from provision.security.deployer import operator_stack
+from tests.real_aws.test_events import run_cli
+from tests.support.awsproxy import Error
+from tests.support.cli_helpers import one_paragraph
 from tests.support.configs import MINIMAL, write_config
-from tests.support.faults import no_retry_backoff
-from tests.support.inprocess import target
+from tests.support.faults import FaultInjector, no_retry_backoff
+from tests.support.inprocess import FakeClock, target
 
 
 @pytest.fixture
@@ -77,3 +82,77 @@ def test_dual_stack_group_allows_only_443_and_the_next_up_writes_nothing(
     the_plan, done = pipelines.up(again)
     assert done == [] and calls.writes() == []
     assert {a.kind: a.op for a in the_plan.actions}["security-group"] is Op.NOOP
+
+
+# ---- 4. Lambda checks the caller's own EC2 reads when VpcConfig is set -----------------------
+
+# Lambda developer guide, "Giving Lambda functions access to resources in an Amazon VPC", "User
+# permissions": ec2:DescribeSecurityGroups, ec2:DescribeSubnets and ec2:DescribeVpcs (the last
+# added in github.com/awsdocs/aws-lambda-developer-guide/pull/3). Without one, CreateFunction /
+# UpdateFunctionConfiguration answer 403 AccessDeniedException "Your access has been denied by
+# EC2, please make sure your request credentials have permission to DescribeSecurityGroups for
+# sg-... EC2 Error Code: UnauthorizedOperation. ..." (github.com/Miserlou/Zappa/issues/2151,
+# github.com/serverless/serverless/issues/8209). moto checks nothing of the kind.
+def lambda_denied(action: str, what: str) -> Error:
+    return Error(403, "AccessDeniedException",
+                 "Your access has been denied by EC2, please make sure your request "
+                 f"credentials have permission to {action} for {what}. EC2 Error Code: "
+                 "UnauthorizedOperation. EC2 Error Message: You are not authorized to perform "
+                 "this operation.")
+
+
+# EC2's own refusal names the action: "You are not authorized to perform this operation. User:
+# arn:... is not authorized to perform: ec2:DescribeSubnets because no identity-based policy
+# allows the ec2:DescribeSubnets action" (EC2 API reference, "Error codes",
+# UnauthorizedOperation; the IAM user guide, "Troubleshoot access denied error messages").
+EC2_DENIED = Error(403, "UnauthorizedOperation",
+                   "You are not authorized to perform this operation. User: arn:aws:iam::"
+                   "123456789012:user/op is not authorized to perform: ec2:DescribeSubnets "
+                   "because no identity-based policy allows the ec2:DescribeSubnets action")
+EC2_SCP = Error(403, "UnauthorizedOperation",
+                "You are not authorized to perform this operation. User: arn:aws:iam::"
+                "123456789012:user/op is not authorized to perform: ec2:DescribeSubnets with an "
+                "explicit deny in a service control policy")
+
+
+def test_deployer_policy_grants_and_explains_describe_vpcs(aws: None, tmp_path: Path) -> None:
+    _, subnet = dual_stack_subnet()
+    stack, _ = operator_stack(target(network_config(tmp_path, subnet))[0], "123456789012")
+    [reads] = [s for s in deployer.policy(stack)["Statement"]
+               if s.get("Sid") == "Ec2DescribeNoResourceLevel"]
+    assert "ec2:DescribeVpcs" in reads["Action"] and reads["Resource"] == "*"
+    rows = {row[0]: row for row in network_deployer.rows(stack)}
+    assert "Lambda itself checks" in rows["ec2:DescribeVpcs"][3]
+
+
+@pytest.mark.parametrize("action", ["DescribeVpcs", "DescribeSecurityGroups"])
+def test_lambdas_ec2_refusal_names_the_ec2_action(aws: None, tmp_path: Path,
+                                                  action: str) -> None:
+    _, subnet = dual_stack_subnet()
+    config = network_config(tmp_path, subnet)
+    with FaultInjector().patch_globally() as faults:
+        faults.inject(lambda_denied(action, "vpc-0a1b2c3d"), "lambda", "CreateFunction",
+                      times=None)
+        result = run_cli(config, FakeClock(), "up")
+        sent = faults.count("lambda", "CreateFunction")
+    assert result.exit_code == 1 and sent == 1  # a refusal: not retried
+    message = one_paragraph(result.stderr)
+    assert f"Grant ec2:{action} to the AWS identity running stock-alert" in message
+    assert "deployer-policy" in message
+
+
+@pytest.mark.parametrize(("error", "says"), [
+    (EC2_DENIED, "Grant ec2:DescribeSubnets to the AWS identity"),
+    (EC2_SCP, "No Allow can override it, so granting the permission will not help"),
+])
+def test_ec2_refusal_names_the_action_or_the_deny(aws: None, tmp_path: Path, error: Error,
+                                                  says: str) -> None:
+    _, subnet = dual_stack_subnet()
+    with FaultInjector().patch_globally() as faults:
+        faults.inject(error, "ec2", "DescribeSubnets", times=None)
+        result = run_cli(network_config(tmp_path, subnet), FakeClock(), "plan")
+    assert result.exit_code == 1
+    message = one_paragraph(result.stderr)
+    assert says in message and "ec2:DescribeSubnets" in message
+    if error is EC2_SCP:
+        assert "Grant " not in message
