@@ -22,6 +22,7 @@ from provision.aws import Aws
 from provision.errors import AwsError, ConflictError
 from provision.plan import Action, Change, Changes, Op
 from provision.resources.contract import Kind, ownership
+from provision.resources.enis import delete_waiting_for_enis
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
 from provision.resources.vpc_config import KNOWN, check_network
 from provision.stack import Stack
@@ -32,12 +33,6 @@ HTTPS = 443
 # EC2 accepts only a-zA-Z0-9. _-:/()#,@[]+=&;{}!$* here, under 256 characters (CreateSecurityGroup
 # reference; terraform-provider-aws#18874): no apostrophe.
 DESCRIPTION = "stock-alert: outbound HTTPS only, for the function"
-# Terraform's AWS provider waits up to 45 minutes for Lambda's ENIs before deleting a group
-# (github.com/hashicorp/terraform-provider-aws/pull/10347); reports of longer waits exist
-# (github.com/hashicorp/terraform-provider-aws/issues/32130).
-ENI_RELEASE_WAIT_S = 45 * 60
-ENI_POLL_FIRST_S = 10.0
-ENI_POLL_CAP_S = 60.0
 NEW_GROUP_WAIT_S = 60.0  # how long a new group may stay invisible to EC2's own calls
 
 
@@ -277,34 +272,3 @@ def _observed(group: dict[str, Any]) -> ObservedSecurityGroup:
                                  rules(group.get("IpPermissionsEgress", [])),
                                  rules(group.get("IpPermissions", [])),
                                  from_list(group.get("Tags")))
-
-
-def delete_waiting_for_enis(aws: Aws, group_id: str, name: str) -> None:
-    """DeleteSecurityGroup, retried on DependencyViolation while Lambda releases its ENIs:
-    capped exponential waits on the injected clock, at most ENI_RELEASE_WAIT_S in all."""
-    policy = aws.retry
-    start, delay = policy.clock(), ENI_POLL_FIRST_S
-    while True:
-        try:
-            aws.call("ec2", "delete_security_group", GroupId=group_id)
-            return
-        except AwsError as err:
-            if err.code == "InvalidGroup.NotFound":
-                return  # gone already: done
-            if err.code != "DependencyViolation":
-                raise
-        waited = policy.clock() - start
-        if waited + delay > ENI_RELEASE_WAIT_S:
-            raise AwsError(
-                f"security group {name} ({group_id}) is still in use after "
-                f"{waited / 60:.0f} minutes (DependencyViolation).",
-                code="DependencyViolation",
-                hint="Lambda has not released its network interfaces yet, or something else "
-                "uses the group. List them with 'aws ec2 describe-network-interfaces "
-                f"--filters Name=group-id,Values={group_id}', then run 'down' again.")
-        log.info("security group %s: Lambda still holds network interfaces in it "
-                 "(DependencyViolation; it releases them up to 45 minutes after the function "
-                 "is deleted); waited %.0fs, next try in %.0fs", name, waited, delay)
-        policy.sleep(delay)
-        delay = min(delay * 2, ENI_POLL_CAP_S)
-
