@@ -204,9 +204,12 @@ class Aws:
         try:
             self.client(service).get_waiter(name).wait(**params)
         except WaiterError as exc:
-            raise AwsError(f"Waited for {service} {name} but it did not succeed: {exc}.",
-                           hint="Check the resource in the AWS console, then run the "
-                           "command again.") from exc
+            why = _waiter_reason(exc.last_response)
+            raise AwsError(f"Waited for {service} {name} but it did not succeed: {exc}"
+                           f"{'; ' + why if why else ''}.",
+                           hint="Fix that cause, then run the command again." if why else
+                           "Check the resource in the AWS console, then run the command "
+                           "again.") from exc
 
     def account(self) -> tuple[str, str]:
         """(account id, partition) of the caller: one STS call, remembered (the identity of a
@@ -240,6 +243,17 @@ class Aws:
                               "aws_secret_access_key": creds["SecretAccessKey"],
                               "aws_session_token": creds["SessionToken"]}
         return other
+
+
+def _waiter_reason(last: Any) -> str:
+    """The reason a waiter's last answer gives, when it gives one: Lambda's
+    StateReasonCode/StateReason or LastUpdateStatusReasonCode/LastUpdateStatusReason."""
+    conf = (last or {}).get("Configuration", last or {})
+    for prefix in ("LastUpdateStatus", "State"):
+        if conf.get(f"{prefix}ReasonCode") and conf.get(prefix) == "Failed":
+            return (f"{prefix} Failed, {conf[f'{prefix}ReasonCode']}: "
+                    f"{conf.get(f'{prefix}Reason') or 'no reason given'}")
+    return ""
 
 
 def _no_answer(caught: Any) -> bool:

@@ -54,6 +54,7 @@ class ObservedFunction:
     tags: dict[str, str]
     state: str
     reserved_concurrency: int | None = None  # GetFunction's Concurrency, absent when unset
+    failure: str | None = None  # Lambda's account of a Failed state or update (failure_of)
 
 
 class Function(Kind[WantedFunction, ObservedFunction]):
@@ -89,6 +90,8 @@ class Function(Kind[WantedFunction, ObservedFunction]):
         if have != wanted.reserved_concurrency:
             out.append(Change(CONCURRENCY, have, wanted.reserved_concurrency))
         if observed:
+            if observed.failure:  # broken whatever the settings say: drift, repaired by 'up'
+                out.append(Change("state", observed.failure, "Active, last update Successful"))
             out += tag_changes(wanted.tags, observed.tags)
         return tuple(out)
 
@@ -105,6 +108,8 @@ class Function(Kind[WantedFunction, ObservedFunction]):
     def update(self, aws: Aws, wanted: WantedFunction, observed: ObservedFunction,
                changes: Changes) -> None:
         fields = {c.field for c in changes}
+        if "state" in fields:  # Lambda tries a failed function again when its config is sent
+            fields |= set(CONFIG_KEYS)
         if observed.state == "Pending" and fields & ({"code"} | set(CONFIG_KEYS)):
             # A function still being created (an earlier run stopped before it was Active)
             # refuses updates with ResourceConflictException "...currently in the following
@@ -137,7 +142,8 @@ class Function(Kind[WantedFunction, ObservedFunction]):
         s = observed.settings
         return {"arn": observed.arn, "runtime": s["runtime"], "memory_mb": s["memory_mb"],
                 "timeout_s": s["timeout_s"], "code_sha256": observed.code_sha256,
-                "state": observed.state, "reserved_concurrency": observed.reserved_concurrency}
+                "state": observed.failure or observed.state,
+                "reserved_concurrency": observed.reserved_concurrency}
 
 
 def read_function(aws: Aws, name: str) -> ObservedFunction | None:
@@ -156,7 +162,20 @@ def read_function(aws: Aws, name: str) -> ObservedFunction | None:
         tags = aws.call("lambda", "list_tags", Resource=conf["FunctionArn"]).get("Tags", {})
     reserved = (found.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
     return ObservedFunction(conf["FunctionArn"], settings, conf.get("CodeSha256", ""),
-                            tags, conf.get("State", "Active"), reserved)
+                            tags, conf.get("State", "Active"), reserved, failure_of(conf))
+
+
+def failure_of(conf: dict[str, Any]) -> str | None:
+    """'State Failed' (creation) or 'LastUpdateStatus Failed' (the last update) with Lambda's
+    reason code and reason, e.g. InsufficientRolePermissions, SubnetOutOfIPAddresses,
+    EniLimitExceeded, InvalidSubnet (Lambda API reference, FunctionConfiguration
+    StateReasonCode; github.com/terraform-aws-modules/terraform-aws-lambda/issues/489)."""
+    for status, prefix in (("State", "State"), ("LastUpdateStatus", "LastUpdateStatus")):
+        if conf.get(status) == "Failed":
+            code = conf.get(f"{prefix}ReasonCode") or "no reason code"
+            reason = conf.get(f"{prefix}Reason") or "no reason given"
+            return f"{status} Failed ({code}: {reason})"
+    return None
 
 
 def _set_concurrency(aws: Aws, name: str, reserved: int | None) -> None:
