@@ -131,7 +131,8 @@ class Aws:
 
     # calls -------------------------------------------------------------------------------
     def call(self, service: str, operation: str, *, missing_ok: bool = False,
-             settling: bool = False, dependents_removed: bool = False, **params: Any) -> Any:
+             settling: bool = False, dependents_removed: bool = False,
+             role_written: bool = False, **params: Any) -> Any:
         """Call `operation` (snake_case) with retries; None for not-found when missing_ok.
 
         settling=True: the target was created earlier in this run, so "not found" is AWS's
@@ -140,6 +141,9 @@ class Aws:
         targets, a role's policies), so a delete refused because of them (EventBridge "Rule
         can't be deleted since it has targets.", IAM DeleteConflict "must delete policies
         first") is AWS's eventual consistency and is retried until the deadline.
+        role_written=True: this run wrote the function's execution role or its ENI grant, so
+        Lambda's "execution role does not have permissions to call CreateNetworkInterface" is
+        propagation, retried briefly (retry.ENI_GRANT_WAIT_S); otherwise it fails at once.
         """
         from botocore.exceptions import BotoCoreError, ClientError
         from botocore.parsers import ResponseParserError
@@ -147,11 +151,13 @@ class Aws:
         method: Callable[..., Any] = getattr(self.client(service), operation)
         try:
             return self.retry.call(f"{service}:{operation}", method, settling=settling,
-                                   dependents_removed=dependents_removed, **params)
+                                   dependents_removed=dependents_removed,
+                                   role_written=role_written, **params)
         except ClientError as exc:
             if missing_ok and error_code(exc) in NOT_FOUND:
                 return None
-            retried = retry_reason(exc, dependents_removed=dependents_removed) is not None
+            retried = retry_reason(exc, dependents_removed=dependents_removed,
+                                   role_written=role_written) is not None
             raise translate(exc, service, operation, retried=retried) from exc
         except BotoCoreError as exc:
             raise transport_error(exc, self.endpoint_url, service, operation) from exc

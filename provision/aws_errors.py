@@ -10,7 +10,14 @@ from typing import Any
 from provision.aws_denials import GENERIC, denial_hint
 from provision.endpoint import EMULATOR_HINT, TIMEOUT_ENV, client_timeouts, is_loopback
 from provision.errors import AwsError, QuotaExceeded, RetryExhausted, UncertainOutcome
-from provision.retry import QUOTA, error_code, error_message, retry_reason
+from provision.retry import (
+    ENI_GRANT_WAIT_S,
+    QUOTA,
+    eni_permission,
+    error_code,
+    error_message,
+    retry_reason,
+)
 
 QUOTA_NAMES = {
     ("events", "put_rule"): ("EventBridge rules per event bus (default 300; 100 in some "
@@ -29,6 +36,9 @@ def translate(exc: Any, service: str, operation: str, *,
     where = f"{service} {operation.replace('_', ' ')}"
     if code in QUOTA:
         return quota_error(service, operation, code, message)
+    action = eni_permission(exc)
+    if action:
+        return role_cannot(action, where, code, message, retried is True)
     if retry_reason(exc) if retried is None else retried:
         return RetryExhausted(
             f"{where} kept failing with {code}: {message}", code=code,
@@ -39,6 +49,26 @@ def translate(exc: Any, service: str, operation: str, *,
         hint = GENERIC
     hint = denial_hint(code, message) or hint
     return AwsError(f"AWS refused {where}: {code}: {message}", hint=hint, code=code)
+
+
+ENI_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
+               "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
+               "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses")
+
+
+def role_cannot(action: str, where: str, code: str, message: str,
+                waited: bool) -> AwsError:
+    """Lambda says the execution role may not call an EC2 network-interface action. The role's
+    own grant (<name>-vpc-enis) allows it, so something caps the role: waiting is no cure."""
+    after = (f" It still said so after {ENI_GRANT_WAIT_S:g} s of waiting for the role's new "
+             "grant to propagate." if waited else "")
+    return AwsError(
+        f"AWS refused {where}: {code}: {message.rstrip('.')}.{after} Lambda checks "
+        f"ec2:{action} with the execution role's own permissions, and the role's inline grant "
+        "allows it: something else limits the role.", code=code,
+        hint="Check the role's permissions boundary (iam.permissions_boundary in the config) "
+        "and your organization's service control policies: they must allow "
+        f"{', '.join(ENI_ACTIONS)} for the role. Then run 'stock-alert up' again.")
 
 
 def quota_error(service: str, operation: str, code: str, message: str) -> QuotaExceeded:

@@ -31,6 +31,7 @@ class WantedFunction:
     code: CodePackage | None  # None when only reading (down, status of a teardown)
     tags: dict[str, str]
     reserved_concurrency: int | None = None  # None: draws on the account's unreserved pool
+    role_written: bool = False  # this plan writes the role (or its ENI grant) first
 
     def config_params(self, fields: set[str] | None = None) -> dict[str, Any]:
         """Lambda's parameters for the given fields (all when None)."""
@@ -80,6 +81,9 @@ class Function(Kind[WantedFunction, ObservedFunction]):
         seen = seen_vpc(aws, wanted.settings["vpc"], found.settings["vpc"], wanted.tags[STACK_TAG])
         return replace(found, settings={**found.settings, "vpc": seen})
 
+    def given(self, wanted: WantedFunction, written: frozenset[str]) -> WantedFunction:
+        return replace(wanted, role_written="role" in written)
+
     def changes(self, wanted: WantedFunction, observed: ObservedFunction | None) -> Changes:
         code = wanted.code.sha256 if wanted.code else None
         out: list[Change] = []
@@ -99,7 +103,8 @@ class Function(Kind[WantedFunction, ObservedFunction]):
         assert wanted.code is not None, "the code is built before a plan that creates"
         result = aws.call("lambda", "create_function", FunctionName=wanted.name,
                           Code={"ZipFile": wanted.code.zip_bytes}, Publish=False,
-                          Tags=wanted.tags, **vpc_params(aws, wanted.config_params()))
+                          Tags=wanted.tags, role_written=wanted.role_written,
+                          **vpc_params(aws, wanted.config_params()))
         if result.get("State", "Active") != "Active":
             aws.waiter("lambda", "function_active_v2", FunctionName=wanted.name)
         if wanted.reserved_concurrency is not None:
@@ -122,7 +127,7 @@ class Function(Kind[WantedFunction, ObservedFunction]):
             _wait_updated(aws, wanted.name, result)
         if fields & set(CONFIG_KEYS):
             result = aws.call("lambda", "update_function_configuration",
-                              FunctionName=wanted.name,
+                              FunctionName=wanted.name, role_written=wanted.role_written,
                               **vpc_params(aws, wanted.config_params(fields)))
             _wait_updated(aws, wanted.name, result)
         if CONCURRENCY in fields:
