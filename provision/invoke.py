@@ -16,6 +16,9 @@ from provision.resources.function import Function, ObservedFunction, invoke, rea
 from provision.stack import Stack
 from provision.target import Target
 
+# function_code/aws.py's error for a refused publish; SNS answers an explicit Deny with 403
+# AuthorizationError "... with an explicit deny in a resource-based policy".
+PUBLISH_REFUSED = "sns:Publish failed: AuthorizationError"
 DOCKER_HINT = ("Use 'stock-alert invoke --local' to run the function on this machine against "
                "the emulator.")
 
@@ -130,6 +133,18 @@ def invoke_local(target: Target, from_config: bool = False) -> InvokeResult:
         aws_env["AWS_ENDPOINT_URL"] = target.aws.endpoint_url
     outcome = function_runner.run(package.code_dir(), settings["environment"], aws_env,
                                   stack.function_name, int(settings["timeout_s"] or 30))
+    if seen is not None and outcome.result is None and PUBLISH_REFUSED in (
+            outcome.error_message or ""):
+        raise StockAlertError(
+            "The function ran on this machine, but SNS refused its publish "
+            f"({outcome.error_message}). By design the topic policy of {stack.topic_name} "
+            f"denies sns:Publish to every principal but the stack's role {stack.role_name} "
+            "and its errors alarm. A local run publishes with your credentials, and that "
+            "explicit Deny beats any permission you could be granted, so it cannot publish "
+            "to the deployed topic.",
+            hint="Run it on Lambda with 'stock-alert invoke' (it publishes as the stack's "
+            "role). 'invoke --local' publishes where the topic policy is not enforced, e.g. "
+            "the local emulator.")
     return InvokeResult(local=True, result=outcome.result, log=outcome.log_lines,
                         failed=outcome.result is None, exit_code=outcome.exit_code,
                         stderr=outcome.stderr, stack=stack,

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from moto import mock_aws
 
 from provision import pipelines
+from provision.local.quote_server import QuoteServer
 from tests.real_aws.test_events import run_cli
-from tests.support.awsproxy import Drop, Error, Fault
+from tests.support.awsproxy import AwsProxy, Drop, Error, Fault
 from tests.support.cli_helpers import one_paragraph
 from tests.support.configs import MINIMAL, write_config
 from tests.support.faults import FaultInjector, no_retry_backoff
@@ -72,3 +74,36 @@ def test_a_refused_invoke_is_sent_once_and_says_nothing_ran(deployed: Path) -> N
         sent = faults.count("lambda", "Invoke")
     assert result.exit_code == 1 and sent == 1
     assert MAYBE not in result.stderr and "TooManyRequestsException" in result.stderr
+
+
+# ---- 10. invoke --local cannot publish to a deployed topic -----------------------------------
+
+# The topic policy denies sns:Publish to every principal but the stack's role and its errors
+# alarm (README, "Hardening"). A local run publishes with the operator's credentials; SNS
+# answers 403 AuthorizationError "... with an explicit deny in a resource-based policy", and
+# no Allow can override an explicit Deny (IAM user guide, "Policy evaluation logic":
+# "An explicit deny in any policy overrides any allows"). moto does not enforce topic
+# policies; the answer is injected on the wire between the local run and the moto server.
+DENIED_PUBLISH = Error(403, "AuthorizationError",
+                       "User: arn:aws:iam::123456789012:user/op is not authorized to perform: "
+                       "SNS:Publish on resource: arn:aws:sns:us-east-1:123456789012:t1-alerts "
+                       "with an explicit deny in a resource-based policy")
+
+
+def test_invoke_local_on_a_deployed_stack_explains_the_deny_and_exits_1(
+        cli: Any, aws_proxy: AwsProxy, tmp_path: Path) -> None:
+    with QuoteServer() as quotes:
+        write_config(tmp_path, MINIMAL + f'quotes: {{base_url: "{quotes.url}"}}\n')
+        assert cli("up").returncode == 0
+        aws_proxy.inject(DENIED_PUBLISH, "sns", "Publish", times=None)
+        result = cli("invoke", "--local")
+    assert result.returncode == 1, result.stderr
+    message = one_paragraph(result.stderr)
+    assert "explicit Deny beats any permission you could be granted" in message
+    assert "t1-role" in message and "'stock-alert invoke'" in message
+    assert "Grant" not in message and "grant sns:Publish" not in message.lower()
+    # ... and the operator policy does not advise a grant that cannot help.
+    policy = cli("deployer-policy", "--format", "markdown")
+    [publish] = [line for line in policy.stdout.splitlines() if "sns:Publish" in line]
+    assert "Granting it cannot help 'invoke --local'" in publish
+    assert "add them only if" not in publish
