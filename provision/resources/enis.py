@@ -21,6 +21,7 @@ log = logging.getLogger("provision.resources.enis")
 ENI_RELEASE_WAIT_S = 45 * 60
 ENI_POLL_FIRST_S = 10.0
 ENI_POLL_CAP_S = 60.0
+DESCRIPTION = "AWS Lambda VPC ENI-{function}*"  # how Lambda describes a function's ENIs
 
 
 def delete_waiting_for_enis(aws: Aws, group_id: str, name: str) -> None:
@@ -52,3 +53,42 @@ def delete_waiting_for_enis(aws: Aws, group_id: str, name: str) -> None:
         policy.sleep(delay)
         delay = min(delay * 2, ENI_POLL_CAP_S)
 
+
+
+def lambda_enis(aws: Aws, function: str) -> dict[str, str]:
+    """The function's Lambda-managed ENIs, as EC2 lists them now: id -> subnet id. Found by
+    interface type and by the description Lambda gives them (AWS Knowledge Center,
+    "lambda-eni-find-delete"), whoever owns their security groups."""
+    filters = [{"Name": "interface-type", "Values": ["lambda"]},
+               {"Name": "description", "Values": [DESCRIPTION.format(function=function)]}]
+    return {eni["NetworkInterfaceId"]: eni.get("SubnetId", "")
+            for page in aws.pages("ec2", "describe_network_interfaces", Filters=filters)
+            for eni in page.get("NetworkInterfaces", [])}
+
+
+def wait_released(aws: Aws, function: str, role: str) -> None:
+    """Wait, bounded, until EC2 lists no ENI of `function`: Lambda deletes them with the
+    execution role, so the role (and its ENI grant) must outlive them. Capped exponential
+    polls on the injected clock, a progress line each, at most ENI_RELEASE_WAIT_S."""
+    policy = aws.retry
+    start, delay = policy.clock(), ENI_POLL_FIRST_S
+    while True:
+        held = lambda_enis(aws, function)
+        if not held:
+            return
+        waited = policy.clock() - start
+        if waited + delay > ENI_RELEASE_WAIT_S:
+            raise AwsError(
+                f"Lambda still holds {len(held)} network interface(s) of function {function} "
+                f"({', '.join(sorted(held))}) after {waited / 60:.0f} minutes; role {role} "
+                "was kept, as Lambda deletes them with it.", code="EnisNotReleased",
+                hint="List them with 'aws ec2 describe-network-interfaces --filters "
+                "Name=interface-type,Values=lambda "
+                f"\"Name=description,Values={DESCRIPTION.format(function=function)}\"', "
+                "then run 'down' again once they are gone.")
+        log.info("role %s: Lambda still holds %d network interface(s) of function %s (it "
+                 "deletes them with the role, up to ~45 minutes after the function leaves "
+                 "the VPC); waited %.0fs, next check in %.0fs", role, len(held), function,
+                 waited, delay)
+        policy.sleep(delay)
+        delay = min(delay * 2, ENI_POLL_CAP_S)

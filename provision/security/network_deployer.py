@@ -23,6 +23,10 @@ NEEDS: dict[str, tuple[str, tuple[str, ...], str]] = {
                             "and are in one VPC, before anything is written"),
     "ec2:DescribeSecurityGroups": ("any", READ, "find <name>-fn-sg in that VPC (ours or "
                                    "foreign) and check network.security_group_ids"),
+    "ec2:DescribeNetworkInterfaces": ("any", READ, "list the function's Lambda-managed "
+                                      "network interfaces: Lambda deletes them with the "
+                                      "role, so the role and its ENI grant stay until none "
+                                      "is listed"),
     "ec2:DescribeVpcs": ("any", UP, "Lambda itself checks that the caller may read the VPC "
                          "(as it does ec2:DescribeSubnets and ec2:DescribeSecurityGroups) when "
                          "'up' sets the function's VpcConfig; it refuses with "
@@ -47,6 +51,8 @@ WILDCARD = {
     "Authorization Reference).",
     "ec2:DescribeVpcs": "EC2 Describe calls have no resource type (Service Authorization "
     "Reference).",
+    "ec2:DescribeNetworkInterfaces": "EC2 Describe calls have no resource type (Service "
+    "Authorization Reference).",
 }
 # Needed by Lambda's own check of the caller (Lambda developer guide, "Giving Lambda functions
 # access to resources in an Amazon VPC", "User permissions"), not by a call stock-alert makes:

@@ -6,12 +6,14 @@ and Lambda answer on real AWS where moto answers otherwise.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from provision import pipelines
@@ -19,6 +21,8 @@ from provision.plan import Op
 from provision.security import deployer, network_deployer
 from provision.security.deployer import operator_stack
 from tests.real_aws.test_events import run_cli
+from tests.real_aws.wire import Wire, every_session, form
+from tests.real_aws.wire import _Raw as Raw
 from tests.support.awsproxy import Error
 from tests.support.cli_helpers import one_paragraph
 from tests.support.configs import MINIMAL, write_config
@@ -156,3 +160,128 @@ def test_ec2_refusal_names_the_action_or_the_deny(aws: None, tmp_path: Path, err
     assert says in message and "ec2:DescribeSubnets" in message
     if error is EC2_SCP:
         assert "Grant " not in message
+
+
+# ---- 6. Lambda deletes the function's ENIs with the role, long after the function is gone ----
+
+# Lambda deletes a VPC function's network interfaces itself, with the execution role, up to
+# tens of minutes after the function is deleted or leaves the subnets (AWS Knowledge Center,
+# "lambda-eni-find-delete"; github.com/terraform-aws-modules/terraform-aws-lambda/issues/310,
+# github.com/hashicorp/terraform-provider-aws/issues/10044). Remove the role or narrow its ENI
+# grant first, and the ENIs are stranded. moto makes no ENI for a function: EC2's
+# DescribeNetworkInterfaces answer is injected (query protocol), the rest is moto's state.
+EC2_XMLNS = "http://ec2.amazonaws.com/doc/2016-11-15/"
+
+
+def enis_answer(request: Any, subnet: str, count: int) -> AWSResponse:
+    items = "".join(
+        f"<item><networkInterfaceId>eni-0{i}{'a' * 15}</networkInterfaceId>"
+        f"<subnetId>{subnet}</subnetId><interfaceType>lambda</interfaceType>"
+        f"<description>AWS Lambda VPC ENI-t1-{i}</description><status>in-use</status></item>"
+        for i in range(count))
+    body = (f'<DescribeNetworkInterfacesResponse xmlns="{EC2_XMLNS}"><requestId>r</requestId>'
+            f"<networkInterfaceSet>{items}</networkInterfaceSet>"
+            "</DescribeNetworkInterfacesResponse>").encode()
+    return AWSResponse(request.url, 200, {"Content-Type": "text/xml"}, Raw(body))
+
+
+class Held:
+    """EC2 lists `count` ENIs of the function in `subnet` for the next `polls` reads (None:
+    until told otherwise), then none; every DescribeNetworkInterfaces is recorded."""
+
+    def __init__(self, subnet: str, polls: int | None, count: int = 2) -> None:
+        self.subnet, self.polls, self.count, self.filters = subnet, polls, count, []
+        self.wire = Wire()
+        self.wire.answers["DescribeNetworkInterfaces"] = self.answer
+
+    def answer(self, request: Any) -> AWSResponse:
+        self.filters.append(form(request))
+        listed = self.polls is None or self.polls > 0
+        if self.polls:
+            self.polls -= 1
+        return enis_answer(request, self.subnet, self.count if listed else 0)
+
+
+def role_policies() -> dict[str, str]:
+    iam = boto3.client("iam")
+    names = iam.list_role_policies(RoleName="t1-role")["PolicyNames"]
+    return {n: json.dumps(iam.get_role_policy(RoleName="t1-role", PolicyName=n)
+                          ["PolicyDocument"]) for n in names}
+
+
+def given_group(vpc: str) -> str:
+    return str(ec2().create_security_group(GroupName="mine", Description="mine",
+                                           VpcId=vpc)["GroupId"])
+
+
+def test_down_with_given_groups_keeps_the_role_until_the_enis_are_gone(
+        aws: None, tmp_path: Path) -> None:
+    vpc, subnet = dual_stack_subnet()
+    config = network_config(tmp_path, subnet, f"  security_group_ids: [{given_group(vpc)}]\n")
+    pipelines.up(target(config)[0])
+    held = Held(subnet, polls=3)
+    clock = FakeClock()
+    with every_session(held.wire):
+        result = run_cli(config, clock, "down", "--yes")
+    assert result.exit_code == 0, result.output
+    # Three reads listed ENIs (the observe phase's, then two polls), the fourth none; only
+    # then were the role's grants removed.
+    assert len(held.filters) == 4 and clock.sleeps == [10.0, 20.0]
+    assert "interface-type" in held.filters[0] and "AWS+Lambda+VPC+ENI-t1%2A" in held.filters[0]
+    assert "Lambda still holds 2 network interface(s) of function t1" in result.stderr
+    assert boto3.client("iam").list_roles()["Roles"] == []
+
+
+def test_the_role_wait_is_bounded_and_says_what_is_left(aws: None, tmp_path: Path) -> None:
+    vpc, subnet = dual_stack_subnet()
+    config = network_config(tmp_path, subnet, f"  security_group_ids: [{given_group(vpc)}]\n")
+    pipelines.up(target(config)[0])
+    clock = FakeClock()
+    with every_session(Held(subnet, polls=None).wire):
+        result = run_cli(config, clock, "down", "--yes")
+    assert result.exit_code == 1
+    assert 40 * 60 <= clock.now <= 45 * 60
+    message = one_paragraph(result.stderr)
+    assert "role t1-role was kept" in message and "describe-network-interfaces" in message
+    assert "t1-vpc-enis" in role_policies()  # the grant Lambda needs is still there
+
+
+def test_removing_network_keeps_the_eni_grant_until_the_enis_are_gone(
+        aws: None, tmp_path: Path) -> None:
+    _, subnet = dual_stack_subnet()
+    config = network_config(tmp_path, subnet)
+    pipelines.up(target(config)[0])
+    plain = write_config(tmp_path, MINIMAL, "plain.yaml")
+    held = Held(subnet, polls=None)
+    with every_session(held.wire):
+        prepared, _ = target(plain)
+        the_plan, _ = pipelines.up(prepared)
+        role = {a.kind: a for a in the_plan.actions}["role"]
+        assert "t1-vpc-enis" in role_policies()  # Lambda still needs it
+        assert any("t1-vpc-enis keeps subnets" in n for n in role.notes)
+    assert (boto3.client("lambda", region_name="us-east-1").get_function(
+        FunctionName="t1")["Configuration"].get("VpcConfig") or {}).get("SubnetIds", []) == []
+    # Once EC2 lists none, the next up removes the grant, and the one after writes nothing.
+    pipelines.up(target(plain)[0])
+    assert "t1-vpc-enis" not in role_policies()
+    again, calls = target(plain)
+    pipelines.up(again)
+    assert calls.writes() == []
+
+
+def test_changing_subnets_keeps_the_old_subnets_in_the_grant_until_their_enis_go(
+        aws: None, tmp_path: Path) -> None:
+    vpc, old = dual_stack_subnet()
+    new = ec2().create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
+    pipelines.up(target(network_config(tmp_path, old))[0])
+    moved = network_config(tmp_path, new, name="moved.yaml")
+    with every_session(Held(old, polls=None).wire):
+        pipelines.up(target(moved)[0])
+    grant = role_policies()["t1-vpc-enis"]
+    assert f"subnet/{old}" in grant and f"subnet/{new}" in grant  # widened, not narrowed
+    pipelines.up(target(moved)[0])  # EC2 lists none now
+    grant = role_policies()["t1-vpc-enis"]
+    assert f"subnet/{old}" not in grant and f"subnet/{new}" in grant
+    again, calls = target(moved)
+    pipelines.up(again)
+    assert calls.writes() == []
