@@ -238,16 +238,19 @@ class Aws:
 
     def assume(self, role_arn: str, session_name: str = "stock-alert") -> Aws:
         """An Aws acting as `role_arn` (STS AssumeRole, called with this one's credentials),
-        in this Region. It shares this one's botocore session (and so its hooks); only its
-        clients are made with the role's temporary credentials. They last an hour at least
-        (AssumeRole's default DurationSeconds), longer than a fleet run."""
-        answer = self.call("sts", "assume_role", RoleArn=role_arn, RoleSessionName=session_name)
-        creds = answer["Credentials"]
+        in this Region. Its session shares this one's hooks; its credentials renew themselves
+        with another AssumeRole before they expire (assumed.py), so a fleet run of any length
+        finishes."""
+        from provision import assumed
+
+        def fetch() -> dict[str, str]:
+            return assumed.metadata(self.call("sts", "assume_role", RoleArn=role_arn,
+                                              RoleSessionName=session_name))
+
         other = self.sibling(self.region)
         other._identity = None  # another account: ask STS again
-        other._credentials = {"aws_access_key_id": creds["AccessKeyId"],
-                              "aws_secret_access_key": creds["SecretAccessKey"],
-                              "aws_session_token": creds["SessionToken"]}
+        other._session = assumed.session_as(self.session(), fetch, self.retry.clock)
+        other._credentials = {}
         return other
 
 

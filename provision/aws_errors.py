@@ -45,8 +45,12 @@ def translate(exc: Any, service: str, operation: str, *,
             hint="AWS did not recover before the retry deadline; run the same command again "
             "to continue where this one stopped.")
     hint = "Fix the cause and run the same command again; it continues where this one stopped."
-    if code in ("UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken"):
+    if code in ("UnrecognizedClientException", "InvalidClientTokenId"):
         hint = GENERIC
+    if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
+        hint = ("Your AWS credentials expired: renew them (e.g. 'aws sso login', or assume "
+                "the role again), then run the same command again; it continues where this "
+                "one stopped.")
     hint = denial_hint(code, message) or hint
     return AwsError(f"AWS refused {where}: {code}: {message}", hint=hint, code=code)
 
