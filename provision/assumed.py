@@ -45,6 +45,7 @@ def session_as(base: Any, fetch: Fetch, clock: Callable[[], float]) -> Any:
     session = botocore.session.Session(event_hooks=base.get_component("event_emitter"),
                                        include_builtin_handlers=False)
     session.register_component("data_loader", base.get_component("data_loader"))
+    session.set_config_variable("sts_regional_endpoints", "regional")  # as aws.py's
     session.get_component("credential_provider").insert_before("env", Assumed())
     return session
 

@@ -13,9 +13,16 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from provision import __version__
-from provision.aws_errors import not_aws_answer, translate, transport_error, uncertain
+from provision.aws_errors import (
+    not_aws_answer,
+    translate,
+    transport_error,
+    uncertain,
+    waiter_reason,
+)
 from provision.endpoint import EMULATOR_HINT, client_timeouts, is_loopback
 from provision.errors import AwsError, InputError
+from provision.regions import not_enabled
 from provision.retry import (
     NOT_FOUND,
     RetryPolicy,
@@ -44,7 +51,6 @@ class Aws:
         self.retry_mode = retry_mode  # botocore's; AWS_RETRY_MODE wins, else "standard"
         self._identity: tuple[str, str] | None = None
         self._identity_lock = threading.Lock()
-        self._credentials: dict[str, str] = {}  # an assumed role's; else the session's
         self.shared_gates = False  # a fleet: one ThrottleGate per client, shared by stacks
         self.profile = profile
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
@@ -90,6 +96,8 @@ class Aws:
                 )
             # A local emulator accepts any credentials; spare the user from inventing some.
             session.set_credentials("testing", "testing", "testing")
+        # Regional STS: a global-endpoint token is refused in opt-in Regions (regions.py).
+        session.set_config_variable("sts_regional_endpoints", "regional")
         session.register("before-call", _log_call)
         session.register("needs-retry", self._say_no_answer)
         return session
@@ -103,8 +111,7 @@ class Aws:
             if service not in self._clients:
                 client = session.create_client(
                     service, region_name=self.region, endpoint_url=self.endpoint_url,
-                    config=_client_config(self.retry_mode), **self._credentials,
-                )
+                    config=_client_config(self.retry_mode))
                 if self.shared_gates:
                     ThrottleGate(sleep=self.retry.sleep, clock=self.retry.clock).attach(
                         client.meta.events)
@@ -156,6 +163,9 @@ class Aws:
         except ClientError as exc:
             if missing_ok and error_code(exc) in NOT_FOUND:
                 return None
+            region = not_enabled(self, error_code(exc))
+            if region is not None:
+                raise region from exc
             retried = retry_reason(exc, dependents_removed=dependents_removed,
                                    role_written=role_written) is not None
             raise translate(exc, service, operation, retried=retried) from exc
@@ -176,8 +186,7 @@ class Aws:
         with self._lock:  # its own client: the shared one retries
             client = session.create_client(
                 service, region_name=self.region, endpoint_url=self.endpoint_url,
-                config=_client_config(self.retry_mode).merge(_single_attempt(read_timeout_s)),
-                **self._credentials)
+                config=_client_config(self.retry_mode).merge(_single_attempt(read_timeout_s)))
         try:
             return getattr(client, operation)(**params)
         except (ClientError, BotoCoreError) as exc:
@@ -210,7 +219,7 @@ class Aws:
         try:
             self.client(service).get_waiter(name).wait(**params)
         except WaiterError as exc:
-            why = _waiter_reason(exc.last_response)
+            why = waiter_reason(exc.last_response)
             raise AwsError(f"Waited for {service} {name} but it did not succeed: {exc}"
                            f"{'; ' + why if why else ''}.",
                            hint="Fix that cause, then run the command again." if why else
@@ -233,7 +242,6 @@ class Aws:
         other = Aws(region, self.profile, self.endpoint_url, self.retry, self.retry_mode)
         other.shared_gates = self.shared_gates
         other._session, other._lock, other._identity = self.session(), self._lock, self._identity
-        other._credentials = self._credentials
         return other
 
     def assume(self, role_arn: str, session_name: str = "stock-alert") -> Aws:
@@ -250,19 +258,7 @@ class Aws:
         other = self.sibling(self.region)
         other._identity = None  # another account: ask STS again
         other._session = assumed.session_as(self.session(), fetch, self.retry.clock)
-        other._credentials = {}
         return other
-
-
-def _waiter_reason(last: Any) -> str:
-    """The reason a waiter's last answer gives, when it gives one: Lambda's
-    StateReasonCode/StateReason or LastUpdateStatusReasonCode/LastUpdateStatusReason."""
-    conf = (last or {}).get("Configuration", last or {})
-    for prefix in ("LastUpdateStatus", "State"):
-        if conf.get(f"{prefix}ReasonCode") and conf.get(prefix) == "Failed":
-            return (f"{prefix} Failed, {conf[f'{prefix}ReasonCode']}: "
-                    f"{conf.get(f'{prefix}Reason') or 'no reason given'}")
-    return ""
 
 
 def _no_answer(caught: Any) -> bool:

@@ -160,3 +160,14 @@ def uncertain(exc: Any, service: str, operation: str) -> UncertainOutcome | None
         return UncertainOutcome(f"{where} sent no answer ({type(exc).__name__}: {exc})",
                                 code=type(exc).__name__)
     return None
+
+
+def waiter_reason(last: Any) -> str:
+    """The reason a waiter's last answer gives, when it gives one: Lambda's
+    StateReasonCode/StateReason or LastUpdateStatusReasonCode/LastUpdateStatusReason."""
+    conf = (last or {}).get("Configuration", last or {})
+    for prefix in ("LastUpdateStatus", "State"):
+        if conf.get(f"{prefix}ReasonCode") and conf.get(prefix) == "Failed":
+            return (f"{prefix} Failed, {conf[f'{prefix}ReasonCode']}: "
+                    f"{conf.get(f'{prefix}Reason') or 'no reason given'}")
+    return ""
