@@ -113,25 +113,28 @@ def snapshot(name: str) -> dict[str, Any]:
     """What exists for stack `name`, field by field, read through the public APIs."""
     iam, logs, sns, lam, events = (_client(s) for s in ("iam", "logs", "sns", "lambda",
                                                          "events"))
-    role = iam.get_role(RoleName=f"{name}-role")["Role"]
-    inline = {p: _policy(iam.get_role_policy(RoleName=f"{name}-role",
+    fn = lam.get_function(FunctionName=name)
+    conf = fn["Configuration"]
+    # 'up' names the role; the template leaves the name to CloudFormation (IAM is global, and
+    # a StackSet deploys one StackName to several Regions): find it through the function.
+    role_name = conf["Role"].rsplit("/", 1)[1]
+    role = iam.get_role(RoleName=role_name)["Role"]
+    inline = {p: _policy(iam.get_role_policy(RoleName=role_name,
                                              PolicyName=p)["PolicyDocument"])
-              for p in iam.list_role_policies(RoleName=f"{name}-role")["PolicyNames"]}
+              for p in iam.list_role_policies(RoleName=role_name)["PolicyNames"]}
     [group] = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
     topic = f"arn:aws:sns:{REGION}:123456789012:{name}-alerts"
     attrs = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
     subs = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
-    fn = lam.get_function(FunctionName=name)
-    conf = fn["Configuration"]
     rule = events.describe_rule(Name=f"{name}-schedule")
     [statement] = json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"]
     statement.pop("Sid")  # CloudFormation names the statement itself
     return {
         "role": {"trust": policies.canonical(role["AssumeRolePolicyDocument"]),
                  "inline": inline, "description": role.get("Description"),
-                 "tags": _tags(iam.list_role_tags(RoleName=f"{name}-role")["Tags"]),
+                 "tags": _tags(iam.list_role_tags(RoleName=role_name)["Tags"]),
                  "managed": iam.list_attached_role_policies(
-                     RoleName=f"{name}-role")["AttachedPolicies"]},
+                     RoleName=role_name)["AttachedPolicies"]},
         "log_group": {"retention": group.get("retentionInDays"),
                       "tags": _tags(logs.list_tags_for_resource(
                           resourceArn=group["arn"].removesuffix(":*"))["tags"])},
@@ -139,9 +142,8 @@ def snapshot(name: str) -> dict[str, Any]:
                   "subscriptions": sorted((s["Protocol"], s["Endpoint"]) for s in subs),
                   "tags": _tags(sns.list_tags_for_resource(ResourceArn=topic)["Tags"])},
         "function": {k: conf.get(k) for k in ("Runtime", "Handler", "MemorySize", "Timeout",
-                                             "Role", "Description", "Environment",
-                                             "CodeSha256")}
-        | {"tags": _tags(fn.get("Tags", {}))},
+                                             "Description", "Environment", "CodeSha256")}
+        | {"tags": _tags(fn.get("Tags", {})), "role_is_the_stacks": conf["Role"] == role["Arn"]},
         "rule": {k: rule.get(k) for k in ("ScheduleExpression", "State", "Description")}
         | {"targets": [(t["Id"], t["Arn"]) for t in events.list_targets_by_rule(
             Rule=f"{name}-schedule")["Targets"]],
