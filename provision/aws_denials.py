@@ -42,8 +42,9 @@ def denial_hint(code: str, message: str) -> str | None:
                 "security groups and VPC (ec2:DescribeSubnets, ec2:DescribeSecurityGroups, "
                 "ec2:DescribeVpcs). 'stock-alert deployer-policy' includes them.")
     if action:
-        return (f"Grant {action} to the AWS identity running stock-alert ('stock-alert "
-                "deployer-policy' prints every action this config needs, with its scope).")
+        return (f"Your AWS identity lacks the permission {action}: grant {action} to the "
+                "AWS identity running stock-alert ('stock-alert deployer-policy' prints every "
+                "action this config needs, with its scope).")
     return GENERIC
 
 
