@@ -13,9 +13,16 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from provision import __version__
-from provision.aws_errors import not_aws_answer, translate, transport_error
+from provision.aws_errors import (
+    not_aws_answer,
+    translate,
+    transport_error,
+    uncertain,
+    waiter_reason,
+)
 from provision.endpoint import EMULATOR_HINT, client_timeouts, is_loopback
 from provision.errors import AwsError, InputError
+from provision.regions import not_enabled
 from provision.retry import (
     NOT_FOUND,
     RetryPolicy,
@@ -65,7 +72,6 @@ class Aws:
         self.retry_mode = retry_mode  # botocore's; AWS_RETRY_MODE wins, else "standard"
         self._identity: tuple[str, str] | None = None
         self._identity_lock = threading.Lock()
-        self._credentials: dict[str, str] = {}  # an assumed role's; else the session's
         self.shared_gates = False  # a fleet: one ThrottleGate per client, shared by stacks
         self.profile = profile
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
@@ -112,6 +118,8 @@ class Aws:
                 )
             # A local emulator accepts any credentials; spare the user from inventing some.
             session.set_credentials("testing", "testing", "testing")
+        # Regional STS: a global-endpoint token is refused in opt-in Regions (regions.py).
+        session.set_config_variable("sts_regional_endpoints", "regional")
         session.register("before-call", _log_call)
         session.register("needs-retry", self._say_no_answer)
         return session
@@ -125,8 +133,7 @@ class Aws:
             if service not in self._clients:
                 client = session.create_client(
                     service, region_name=self.region, endpoint_url=self.endpoint_url,
-                    config=_client_config(self.retry_mode), **self._credentials,
-                )
+                    config=_client_config(self.retry_mode))
                 if self.shared_gates:
                     ThrottleGate(sleep=self.retry.sleep, clock=self.retry.clock).attach(
                         client.meta.events)
@@ -153,7 +160,8 @@ class Aws:
 
     # calls -------------------------------------------------------------------------------
     def call(self, service: str, operation: str, *, missing_ok: bool = False,
-             settling: bool = False, dependents_removed: bool = False, **params: Any) -> Any:
+             settling: bool = False, dependents_removed: bool = False,
+             role_written: bool = False, **params: Any) -> Any:
         """Call `operation` (snake_case) with retries; None for not-found when missing_ok.
 
         settling=True: the target was created earlier in this run, so "not found" is AWS's
@@ -162,6 +170,9 @@ class Aws:
         targets, a role's policies), so a delete refused because of them (EventBridge "Rule
         can't be deleted since it has targets.", IAM DeleteConflict "must delete policies
         first") is AWS's eventual consistency and is retried until the deadline.
+        role_written=True: this run wrote the function's execution role or its ENI grant, so
+        Lambda's "execution role does not have permissions to call CreateNetworkInterface" is
+        propagation, retried briefly (retry.ENI_GRANT_WAIT_S); otherwise it fails at once.
         """
         from botocore.exceptions import BotoCoreError, ClientError
         from botocore.parsers import ResponseParserError
@@ -169,16 +180,44 @@ class Aws:
         method: Callable[..., Any] = getattr(self.client(service), operation)
         try:
             return self.retry.call(f"{service}:{operation}", method, settling=settling,
-                                   dependents_removed=dependents_removed, **params)
+                                   dependents_removed=dependents_removed,
+                                   role_written=role_written, **params)
         except ClientError as exc:
             if missing_ok and error_code(exc) in NOT_FOUND:
                 return None
-            retried = retry_reason(exc, dependents_removed=dependents_removed) is not None
+            region = not_enabled(self, error_code(exc))
+            if region is not None:
+                raise region from exc
+            retried = retry_reason(exc, dependents_removed=dependents_removed,
+                                   role_written=role_written) is not None
             raise translate(exc, service, operation, retried=retried) from exc
         except BotoCoreError as exc:
             raise transport_error(exc, self.endpoint_url, service, operation) from exc
         except ResponseParserError as exc:  # not a BotoCoreError: an answer that is not AWS's
             raise not_aws_answer(self.endpoint_url, service, operation) from exc
+
+    def call_once(self, service: str, operation: str, *, read_timeout_s: float,
+                  **params: Any) -> Any:
+        """Send `operation` exactly once: no botocore retry, no retry policy. For a call that
+        must not run twice (Lambda Invoke: every attempt can run the function). An answer that
+        does not say whether it took effect raises UncertainOutcome (see aws_errors.uncertain);
+        `read_timeout_s` is how long the call may take (a function's own timeout and more)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        session = self.session()
+        with self._lock:  # its own client: the shared one retries
+            client = session.create_client(
+                service, region_name=self.region, endpoint_url=self.endpoint_url,
+                config=_client_config(self.retry_mode).merge(_single_attempt(read_timeout_s)))
+        try:
+            return getattr(client, operation)(**params)
+        except (ClientError, BotoCoreError) as exc:
+            unsure = uncertain(exc, service, operation)
+            if unsure is not None:
+                raise unsure from exc
+            if isinstance(exc, ClientError):
+                raise translate(exc, service, operation, retried=False) from exc
+            raise transport_error(exc, self.endpoint_url, service, operation) from exc
 
     def pages(self, service: str, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
         """Every page of a paginated read, paged by botocore's own paginator model; each page
@@ -202,9 +241,12 @@ class Aws:
         try:
             self.client(service).get_waiter(name).wait(**params)
         except WaiterError as exc:
-            raise AwsError(f"Waited for {service} {name} but it did not succeed: {exc}.",
-                           hint="Check the resource in the AWS console, then run the "
-                           "command again.") from exc
+            why = waiter_reason(exc.last_response)
+            raise AwsError(f"Waited for {service} {name} but it did not succeed: {exc}"
+                           f"{'; ' + why if why else ''}.",
+                           hint="Fix that cause, then run the command again." if why else
+                           "Check the resource in the AWS console, then run the command "
+                           "again.") from exc
 
     def account(self) -> tuple[str, str]:
         """(account id, partition) of the caller: one STS call, remembered (the identity of a
@@ -222,21 +264,22 @@ class Aws:
         other = Aws(region, self.profile, self.endpoint_url, self.retry, self.retry_mode)
         other.shared_gates = self.shared_gates
         other._session, other._lock, other._identity = self.session(), self._lock, self._identity
-        other._credentials = self._credentials
         return other
 
     def assume(self, role_arn: str, session_name: str = "stock-alert") -> Aws:
         """An Aws acting as `role_arn` (STS AssumeRole, called with this one's credentials),
-        in this Region. It shares this one's botocore session (and so its hooks); only its
-        clients are made with the role's temporary credentials. They last an hour at least
-        (AssumeRole's default DurationSeconds), longer than a fleet run."""
-        answer = self.call("sts", "assume_role", RoleArn=role_arn, RoleSessionName=session_name)
-        creds = answer["Credentials"]
+        in this Region. Its session shares this one's hooks; its credentials renew themselves
+        with another AssumeRole before they expire (assumed.py), so a fleet run of any length
+        finishes."""
+        from provision import assumed
+
+        def fetch() -> dict[str, str]:
+            return assumed.metadata(self.call("sts", "assume_role", RoleArn=role_arn,
+                                              RoleSessionName=session_name))
+
         other = self.sibling(self.region)
         other._identity = None  # another account: ask STS again
-        other._credentials = {"aws_access_key_id": creds["AccessKeyId"],
-                              "aws_secret_access_key": creds["SecretAccessKey"],
-                              "aws_session_token": creds["SessionToken"]}
+        other._session = assumed.session_as(self.session(), fetch, self.retry.clock)
         return other
 
 
@@ -249,6 +292,12 @@ def _no_answer(caught: Any) -> bool:
 
 def _log_call(event_name: str, **_: Any) -> None:
     log.debug("AWS call %s", event_name.removeprefix("before-call."))
+
+
+def _single_attempt(read_timeout_s: float) -> Any:
+    from botocore.config import Config
+
+    return Config(retries={"total_max_attempts": 1}, read_timeout=read_timeout_s)
 
 
 def _client_config(mode: str | None = None) -> Any:

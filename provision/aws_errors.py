@@ -7,9 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from provision.aws_denials import GENERIC, denial_hint
 from provision.endpoint import EMULATOR_HINT, TIMEOUT_ENV, client_timeouts, is_loopback
-from provision.errors import AwsError, QuotaExceeded, RetryExhausted
-from provision.retry import QUOTA, error_code, error_message, retry_reason
+from provision.errors import AwsError, QuotaExceeded, RetryExhausted, UncertainOutcome
+from provision.retry import (
+    ENI_GRANT_WAIT_S,
+    QUOTA,
+    eni_permission,
+    error_code,
+    error_message,
+    retry_reason,
+)
 
 QUOTA_NAMES = {
     ("events", "put_rule"): ("EventBridge rules per event bus (default 300; 100 in some "
@@ -28,17 +36,43 @@ def translate(exc: Any, service: str, operation: str, *,
     where = f"{service} {operation.replace('_', ' ')}"
     if code in QUOTA:
         return quota_error(service, operation, code, message)
+    action = eni_permission(exc)
+    if action:
+        return role_cannot(action, where, code, message, retried is True)
     if retry_reason(exc) if retried is None else retried:
         return RetryExhausted(
             f"{where} kept failing with {code}: {message}", code=code,
             hint="AWS did not recover before the retry deadline; run the same command again "
             "to continue where this one stopped.")
     hint = "Fix the cause and run the same command again; it continues where this one stopped."
-    if code in ("AccessDenied", "AccessDeniedException", "AuthorizationError",
-                "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken"):
-        hint = ("Your AWS identity lacks this permission or its credentials are invalid; the "
-                "README lists the permissions the operator needs.")
+    if code in ("UnrecognizedClientException", "InvalidClientTokenId"):
+        hint = GENERIC
+    if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
+        hint = ("Your AWS credentials expired: renew them (e.g. 'aws sso login', or assume "
+                "the role again), then run the same command again; it continues where this "
+                "one stopped.")
+    hint = denial_hint(code, message) or hint
     return AwsError(f"AWS refused {where}: {code}: {message}", hint=hint, code=code)
+
+
+ENI_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
+               "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
+               "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses")
+
+
+def role_cannot(action: str, where: str, code: str, message: str,
+                waited: bool) -> AwsError:
+    """Lambda says the execution role may not call an EC2 network-interface action. The role's
+    own grant (<name>-vpc-enis) allows it, so something caps the role: waiting is no cure."""
+    after = (f" It still said so after {ENI_GRANT_WAIT_S:g} s of waiting for the role's new "
+             "grant to propagate." if waited else "")
+    return AwsError(
+        f"AWS refused {where}: {code}: {message.rstrip('.')}.{after} Lambda checks "
+        f"ec2:{action} with the execution role's own permissions, and the role's inline grant "
+        "allows it: something else limits the role.", code=code,
+        hint="Check the role's permissions boundary (iam.permissions_boundary in the config) "
+        "and your organization's service control policies: they must allow "
+        f"{', '.join(ENI_ACTIONS)} for the role. Then run 'stock-alert up' again.")
 
 
 def quota_error(service: str, operation: str, code: str, message: str) -> QuotaExceeded:
@@ -105,3 +139,35 @@ def not_aws_answer(endpoint: str | None, service: str, operation: str) -> AwsErr
                 "on it (its log says why). " + hint)
     return AwsError(f"{target} answered {service} {operation.replace('_', ' ')} with something "
                     "that is not an AWS answer.", hint=hint, code="NotAnAwsAnswer")
+
+
+def uncertain(exc: Any, service: str, operation: str) -> UncertainOutcome | None:
+    """UncertainOutcome when `exc` (from a call sent once) does not tell whether the call took
+    effect: an HTTP 5xx answer, no answer within the read timeout, or a connection dropped
+    after sending. None when it surely did not (a 4xx refusal, nothing accepted the
+    connection)."""
+    from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
+
+    where = f"{service} {operation.replace('_', ' ')}"
+    if isinstance(exc, ClientError):
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if status < 500:
+            return None
+        code = error_code(exc)
+        return UncertainOutcome(f"{where} answered HTTP {status} {code}: "
+                                f"{error_message(exc)}", code=code)
+    if isinstance(exc, ReadTimeoutError | ConnectionClosedError):
+        return UncertainOutcome(f"{where} sent no answer ({type(exc).__name__}: {exc})",
+                                code=type(exc).__name__)
+    return None
+
+
+def waiter_reason(last: Any) -> str:
+    """The reason a waiter's last answer gives, when it gives one: Lambda's
+    StateReasonCode/StateReason or LastUpdateStatusReasonCode/LastUpdateStatusReason."""
+    conf = (last or {}).get("Configuration", last or {})
+    for prefix in ("LastUpdateStatus", "State"):
+        if conf.get(f"{prefix}ReasonCode") and conf.get(prefix) == "Failed":
+            return (f"{prefix} Failed, {conf[f'{prefix}ReasonCode']}: "
+                    f"{conf.get(f'{prefix}Reason') or 'no reason given'}")
+    return ""

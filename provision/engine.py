@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -55,6 +55,9 @@ def make_plan(observation: Observation, adopt: bool = False) -> Plan:
     kinds = tuple(reversed(KINDS)) if mode.teardown else KINDS
     actions = tuple(k.diff(observation.wanted[k.name], observation.found[k.name], mode, adopt)
                     for k in kinds)
+    written = frozenset(a.kind for a in actions if a.writes)
+    actions = tuple(replace(a, wanted=BY_NAME[a.kind].given(a.wanted, written)) if a.writes
+                    else a for a in actions)
     return Plan(stack.name, stack.region, stack.account, actions, mode)
 
 

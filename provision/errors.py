@@ -61,3 +61,8 @@ class PartialFailure(AwsError):
                  entries: tuple[dict[str, object], ...] = ()) -> None:
         super().__init__(message, hint=hint, code=code)
         self.entries = entries
+
+
+class UncertainOutcome(AwsError):
+    """A call sent once got no answer that says whether it took effect (HTTP 5xx, no answer
+    within the read timeout, a dropped connection): it may or may not have."""

@@ -9,13 +9,16 @@ from typing import Any
 from provision import package
 from provision.diff_text import setting_differences
 from provision.endpoint import is_loopback
-from provision.errors import ConflictError, StockAlertError
+from provision.errors import ConflictError, StockAlertError, UncertainOutcome
 from provision.local import function_runner
 from provision.pipelines import connect
 from provision.resources.function import Function, ObservedFunction, invoke, read_function
 from provision.stack import Stack
 from provision.target import Target
 
+# function_code/aws.py's error for a refused publish; SNS answers an explicit Deny with 403
+# AuthorizationError "... with an explicit deny in a resource-based policy".
+PUBLISH_REFUSED = "sns:Publish failed: AuthorizationError"
 DOCKER_HINT = ("Use 'stock-alert invoke --local' to run the function on this machine against "
                "the emulator.")
 
@@ -89,8 +92,16 @@ def _error_text(payload: str, result: Any) -> str:
 
 
 def invoke_remote(target: Target) -> InvokeResult:
-    stack, _ = _deployed(target)
-    answer = invoke(target.aws, stack.function_name)
+    stack, seen = _deployed(target)
+    timeout = int(seen.settings["timeout_s"] or 30) if seen else 30
+    try:
+        answer = invoke(target.aws, stack.function_name, timeout)
+    except UncertainOutcome as err:
+        raise StockAlertError(
+            f"{err.message}. The function may or may not have run (and published its alert); "
+            "stock-alert sent the invoke once and does not send it again.",
+            hint="Look at its log with 'stock-alert logs --since 15m' before invoking again: "
+            "another run sends the alert again.") from err
     payload = answer["payload"]
     try:
         result = json.loads(payload or "null")
@@ -122,6 +133,18 @@ def invoke_local(target: Target, from_config: bool = False) -> InvokeResult:
         aws_env["AWS_ENDPOINT_URL"] = target.aws.endpoint_url
     outcome = function_runner.run(package.code_dir(), settings["environment"], aws_env,
                                   stack.function_name, int(settings["timeout_s"] or 30))
+    if seen is not None and outcome.result is None and PUBLISH_REFUSED in (
+            outcome.error_message or ""):
+        raise StockAlertError(
+            "The function ran on this machine, but SNS refused its publish "
+            f"({outcome.error_message}). By design the topic policy of {stack.topic_name} "
+            f"denies sns:Publish to every principal but the stack's role {stack.role_name} "
+            "and its errors alarm. A local run publishes with your credentials, and that "
+            "explicit Deny beats any permission you could be granted, so it cannot publish "
+            "to the deployed topic.",
+            hint="Run it on Lambda with 'stock-alert invoke' (it publishes as the stack's "
+            "role). 'invoke --local' publishes where the topic policy is not enforced, e.g. "
+            "the local emulator.")
     return InvokeResult(local=True, result=outcome.result, log=outcome.log_lines,
                         failed=outcome.result is None, exit_code=outcome.exit_code,
                         stderr=outcome.stderr, stack=stack,

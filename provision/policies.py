@@ -121,6 +121,22 @@ def network_policy(stack: Stack) -> Document | None:
     return {"Version": VERSION, "Statement": statements}
 
 
+def widen_eni_grant(document: Document, subnet_ids: tuple[str, ...]) -> Document:
+    """The ENI grant (network_policy) also covering `subnet_ids`: subnets where Lambda still
+    holds the function's ENIs after the config moved it. Lambda deletes them with the role,
+    so the grant keeps those subnets until EC2 lists no ENI there (resources/enis.py)."""
+    doc: Document = json.loads(json.dumps(document))
+    manage = next(s for s in doc["Statement"] if s.get("Sid") == "ManageEnisInOwnSubnets")
+    have = manage["Condition"]["ArnEquals"]["ec2:Subnet"]
+    prefix = have[0].rsplit("/", 1)[0]
+    extra = [f"{prefix}/{s}" for s in subnet_ids if f"{prefix}/{s}" not in have]
+    for statement in doc["Statement"]:
+        if str(statement.get("Sid", "")).startswith("CreateEnis"):
+            statement["Resource"] = [*statement["Resource"], *extra]
+    manage["Condition"]["ArnEquals"]["ec2:Subnet"] = [*have, *extra]
+    return doc
+
+
 KMS_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"]
 # What the topic's owner account may do: SNS's default topic policy, without Publish.
 TOPIC_OWNER_ACTIONS = [

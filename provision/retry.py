@@ -41,14 +41,27 @@ QUOTA = frozenset({"LimitExceededException", "LimitExceeded"})
 # PutTargetsResultEntry: "ConcurrentModificationException: too many requests at the same time").
 TRANSIENT_ENTRY = frozenset({"ConcurrentModificationException", "InternalException",
                              "InternalFailure", "ServiceUnavailable"}) | THROTTLING
+# Another write to the same role or policy (IAM, HTTP 409 ConcurrentModification "... please
+# try again") or rule (EventBridge ConcurrentModificationException) is in flight: neither
+# throttling nor final. terraform-provider-aws retries both (its IAM and EventBridge retry
+# helpers); this tool writes kinds concurrently, which makes them likelier.
+CONCURRENT = frozenset({"ConcurrentModification", "ConcurrentModificationException"})
 NOT_FOUND = frozenset({
     "NoSuchEntity", "ResourceNotFoundException", "NotFound", "NotFoundException",
     "ParameterNotFound",
 })
-_PROPAGATION = (
-    "cannot be assumed by lambda",
-    "execution role does not have permissions",
-)
+_PROPAGATION = ("cannot be assumed by lambda",)
+# Lambda checks the execution role's own ENI permissions when VpcConfig is set: "The provided
+# execution role does not have permissions to call CreateNetworkInterface on EC2"
+# (InvalidParameterValueException), or 403 AccessDeniedException "Your access has been denied
+# by EC2, please make sure your function execution role have permission to
+# CreateNetworkInterface" (github.com/serverless/serverless/issues/1966). Propagation only when
+# this run wrote the role or its ENI grant; otherwise a permissions boundary, an SCP or a
+# statement Lambda's check does not accept (github.com/hashicorp/terraform-provider-aws/issues/
+# 20698, github.com/aws/serverless-application-model/issues/1074), which waiting cannot fix.
+ENI_PERMISSION = re.compile(r"execution role (does not have permissions to call|have "
+                            r"permission to) (\w+)", re.IGNORECASE)
+ENI_GRANT_WAIT_S = 45.0  # IAM usually propagates in seconds; longer means it is not that
 # "The function is currently in the following state: Pending" (also quoted, with
 # "StateReasonCode: 'Creating'"): the new function is not Active yet.
 _PENDING = re.compile(r"currently in the following state:\s*'?pending\b")
@@ -71,8 +84,15 @@ def error_message(exc: BaseException) -> str:
     return str(exc)
 
 
+def eni_permission(exc: BaseException) -> str | None:
+    """The EC2 action Lambda says the execution role may not call, or None."""
+    found = ENI_PERMISSION.search(error_message(exc))
+    return found.group(2) if found and error_code(exc) in (
+        "InvalidParameterValueException", "AccessDeniedException") else None
+
+
 def retry_reason(exc: BaseException, settling: bool = False,
-                 dependents_removed: bool = False) -> str | None:
+                 dependents_removed: bool = False, role_written: bool = False) -> str | None:
     """Why this error is worth another try, or None when it is final.
 
     `settling`: the call acts on something created moments ago in this run; AWS's eventual
@@ -85,6 +105,8 @@ def retry_reason(exc: BaseException, settling: bool = False,
     code, message = error_code(exc), error_message(exc).lower()
     if code in QUOTA:
         return None
+    if eni_permission(exc):
+        return "waiting for the role's new ENI grant to propagate" if role_written else None
     if settling and code in NOT_FOUND:
         return "waiting for the new resource to become visible"
     if dependents_removed and _dependents_left(code, message):
@@ -107,6 +129,8 @@ def _busy_reason(code: str, message: str) -> str | None:
         return "waiting for the previous Lambda update to finish"
     if code == "ResourceConflictException" and _PENDING.search(message):
         return "waiting for the new Lambda function to become Active"
+    if code in CONCURRENT:
+        return "waiting for a concurrent change to the same resource to finish"
     if code == "OperationAbortedException":
         return "waiting for a conflicting operation on the resource to finish"
     return None
@@ -133,14 +157,18 @@ class RetryPolicy:
     attempts: dict[str, int] = field(default_factory=dict)
 
     def call(self, what: str, fn: Callable[..., T], *args: Any, settling: bool = False,
-             dependents_removed: bool = False, **kwargs: Any) -> T:
+             dependents_removed: bool = False, role_written: bool = False,
+             **kwargs: Any) -> T:
         start = self.clock()
 
         def reason(exc: BaseException) -> str | None:
-            return retry_reason(exc, settling, dependents_removed)
+            return retry_reason(exc, settling, dependents_removed, role_written)
 
         def out_of_time(state: tenacity.RetryCallState) -> bool:
-            return self.clock() - start >= self.deadline_s
+            exc = state.outcome.exception() if state.outcome else None
+            brief = exc is not None and eni_permission(exc) is not None
+            limit = min(self.deadline_s, ENI_GRANT_WAIT_S) if brief else self.deadline_s
+            return self.clock() - start >= limit
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None

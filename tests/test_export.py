@@ -113,7 +113,11 @@ def snapshot(name: str) -> dict[str, Any]:
     """What exists for stack `name`, field by field, read through the public APIs."""
     iam, logs, sns, lam, events = (_client(s) for s in ("iam", "logs", "sns", "lambda",
                                                          "events"))
-    role_name = f"{name}-{REGION}-role"  # IAM is global: the role's name carries the Region
+    fn = lam.get_function(FunctionName=name)
+    conf = fn["Configuration"]
+    # 'up' names the role; the template leaves the name to CloudFormation (IAM is global, and
+    # a StackSet deploys one StackName to several Regions): find it through the function.
+    role_name = conf["Role"].rsplit("/", 1)[1]
     role = iam.get_role(RoleName=role_name)["Role"]
     inline = {p: _policy(iam.get_role_policy(RoleName=role_name,
                                              PolicyName=p)["PolicyDocument"])
@@ -122,8 +126,6 @@ def snapshot(name: str) -> dict[str, Any]:
     topic = f"arn:aws:sns:{REGION}:123456789012:{name}-alerts"
     attrs = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
     subs = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
-    fn = lam.get_function(FunctionName=name)
-    conf = fn["Configuration"]
     rule = events.describe_rule(Name=f"{name}-schedule")
     [statement] = json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"]
     statement.pop("Sid")  # CloudFormation names the statement itself
@@ -140,9 +142,8 @@ def snapshot(name: str) -> dict[str, Any]:
                   "subscriptions": sorted((s["Protocol"], s["Endpoint"]) for s in subs),
                   "tags": _tags(sns.list_tags_for_resource(ResourceArn=topic)["Tags"])},
         "function": {k: conf.get(k) for k in ("Runtime", "Handler", "MemorySize", "Timeout",
-                                             "Role", "Description", "Environment",
-                                             "CodeSha256")}
-        | {"tags": _tags(fn.get("Tags", {}))},
+                                             "Description", "Environment", "CodeSha256")}
+        | {"tags": _tags(fn.get("Tags", {})), "role_is_the_stacks": conf["Role"] == role["Arn"]},
         "rule": {k: rule.get(k) for k in ("ScheduleExpression", "State", "Description")}
         | {"targets": [(t["Id"], t["Arn"]) for t in events.list_targets_by_rule(
             Rule=f"{name}-schedule")["Targets"]],

@@ -49,9 +49,9 @@ def test_invoke_remote_decodes_payload_and_log_tail(tmp_path: Path, error: str |
             return answer
 
         # Lambda's answer in its real wire shape; registered first, it wins over moto's
-        # (which would need Docker to run the code).
-        events = prepared.aws.client("lambda").meta.events
-        events.register_first("before-send.lambda.Invoke", respond)
+        # (which would need Docker to run the code). On the session: Invoke goes through a
+        # client of its own, made to send it once (Aws.call_once).
+        prepared.aws.events.register_first("before-send.lambda.Invoke", respond)
         result = invoke.invoke_remote(prepared)
     assert result.result == {"published": True, "message_id": "m-1"}
     assert result.log == log.splitlines()

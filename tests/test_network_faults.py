@@ -21,7 +21,7 @@ from botocore.awsrequest import AWSResponse
 from provision import pipelines
 from provision.errors import AwsError
 from provision.plan import Mode
-from provision.resources import security_group
+from provision.resources import enis
 from tests.support import faults
 from tests.support.awsproxy import Error, LoseResponse, role_not_assumable
 from tests.support.inprocess import FakeClock, target
@@ -97,8 +97,8 @@ def test_the_wait_is_bounded_and_says_what_to_do(
     with pytest.raises(AwsError) as err:
         _down(config, clock)
 
-    assert clock.now <= security_group.ENI_RELEASE_WAIT_S
-    assert clock.now >= security_group.ENI_RELEASE_WAIT_S - security_group.ENI_POLL_CAP_S
+    assert clock.now <= enis.ENI_RELEASE_WAIT_S
+    assert clock.now >= enis.ENI_RELEASE_WAIT_S - enis.ENI_POLL_CAP_S
     tries = ec2_errors.count("ec2", "DeleteSecurityGroup")
     assert tries == len(clock.sleeps) + 1 < 60  # about one try a minute, not a busy loop
     text = str(err.value)

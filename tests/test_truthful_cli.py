@@ -215,7 +215,7 @@ def test_remote_function_error_shows_lambdas_error_message(
     with mock_aws():
         prepared, _ = target(write_config(tmp_path, MINIMAL))
         pipelines.up(prepared)
-        prepared.aws.client("lambda").meta.events.register_first(
+        prepared.aws.events.register_first(  # Invoke has a client of its own (call_once)
             "before-send.lambda.Invoke", lambda **_: AWSResponse(
                 "https://lambda.us-east-1.amazonaws.com", 200, headers, Raw(body.encode())))
         run = invoke.invoke_remote(prepared)

@@ -69,8 +69,13 @@ def substitute(value: Any) -> Any:
 
 
 def role(w: WantedRole) -> Fragment:
+    """IAM is global: a fixed `<StackName>-role` collides when a StackSet deploys the stack to
+    a second Region of an account (github.com/aws-samples/amazon-cloudfront-secure-static-site/
+    issues/39). A name holding the Region is kept; otherwise CloudFormation names the role
+    (unique per stack instance) and the template refers to it by Fn::GetAtt (role_refs)."""
+    named = {"RoleName": w.name} if "@@REGION@@" in w.name else {}
     return Fragment({"Role": {"Type": "AWS::IAM::Role", "Properties": {
-        "RoleName": w.name, "Description": ROLE_DESCRIPTION, "Path": w.path,
+        **named, "Description": ROLE_DESCRIPTION, "Path": w.path,
         **({"PermissionsBoundary": w.boundary} if w.boundary else {}),
         "AssumeRolePolicyDocument": w.trust,
         "Policies": [{"PolicyName": n, "PolicyDocument": d} for n, d in w.inline.items()],
@@ -129,12 +134,33 @@ def function(w: WantedFunction) -> Fragment:
         params["VpcConfig"] = {**params["VpcConfig"], "SecurityGroupIds": [
             g if GROUP_ID.match(g) else {"Fn::GetAtt": ["SecurityGroup", "GroupId"]}
             for g in params["VpcConfig"]["SecurityGroupIds"]]}
+    # Lambda reads the code only from a bucket in its own Region (else S3 PermanentRedirect,
+    # github.com/binxio/cfn-certificate-provider/issues/20): with CodeBucketPerRegion, one
+    # bucket per Region, '<CodeBucket>-<Region>'. Reserved concurrency is a parameter that
+    # can be empty: a new account's limit of 10 leaves none to reserve
+    # (github.com/aws-samples/one-observability-demo/issues/278).
+    bucket = {"Fn::If": ["CodeBucketPerRegion", {"Fn::Sub": "${CodeBucket}-${AWS::Region}"},
+                         {"Ref": "CodeBucket"}]}
+    reserved = "" if w.reserved_concurrency is None else str(w.reserved_concurrency)
     return Fragment({"Function": {"Type": "AWS::Lambda::Function", "Properties": {
         "FunctionName": w.name, **params,
-        "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}},
-        **({"ReservedConcurrentExecutions": w.reserved_concurrency}
-           if w.reserved_concurrency is not None else {}),
-        "Tags": as_list(w.tags)}}})
+        "Code": {"S3Bucket": bucket, "S3Key": {"Ref": "CodeKey"}},
+        "ReservedConcurrentExecutions": {"Fn::If": [
+            "HasReservedConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]},
+        "Tags": as_list(w.tags)}}},
+        parameters={
+            "ReservedConcurrency": {
+                "Type": "String", "Default": reserved, "AllowedPattern": "^([1-9][0-9]*)?$",
+                "Description": "Concurrent executions reserved for the function; empty "
+                "reserves none (needed in accounts whose concurrency limit is 10)."},
+            "CodeBucketPerRegion": {
+                "Type": "String", "Default": "false", "AllowedValues": ["true", "false"],
+                "Description": "true: read the code from '<CodeBucket>-<Region>', one bucket "
+                "per Region (Lambda reads code only from its own Region)."}},
+        conditions={
+            "HasReservedConcurrency": {"Fn::Not": [{"Fn::Equals": [
+                {"Ref": "ReservedConcurrency"}, ""]}]},
+            "CodeBucketPerRegion": {"Fn::Equals": [{"Ref": "CodeBucketPerRegion"}, "true"]}})
 
 
 def schedule(w: WantedSchedule) -> Fragment:
@@ -188,6 +214,8 @@ def template(config: Config, code: CodeLocation | None = None,
         params.update(part.parameters)
         conditions.update(part.conditions)
         previous = [n for n, b in part.resources.items() if "Condition" not in b] or previous
+    if "RoleName" not in resources["Role"]["Properties"]:
+        resources = role_refs(resources, stack.role_arn)
     doc: Doc = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"stock-alert stack (exported from config {config.name!r})",
@@ -197,6 +225,18 @@ def template(config: Config, code: CodeLocation | None = None,
                     "TopicArn": {"Value": {"Ref": "Topic"}}},
     }
     return {k: v for k, v in doc.items() if v}
+
+
+def role_refs(value: Any, arn: str) -> Any:
+    """Every string that is the role's ARN -> Fn::GetAtt Role.Arn (the role has no fixed
+    name: the function's Role, the topic policy's principal and condition)."""
+    if value == arn:
+        return {"Fn::GetAtt": ["Role", "Arn"]}
+    if isinstance(value, dict):
+        return {k: role_refs(v, arn) for k, v in value.items()}
+    if isinstance(value, list):
+        return [role_refs(v, arn) for v in value]
+    return value
 
 
 def dump(doc: Doc, fmt: str = "yaml") -> str:

@@ -180,6 +180,11 @@ class Kind(ABC, Generic[W, O]):
     def changes(self, wanted: W, observed: O | None) -> Changes:
         """Every field (and sub-item) that differs; observed None means 'create all of it'."""
 
+    def given(self, wanted: W, written: frozenset[str]) -> W:
+        """The wanted value, told which kinds this plan writes (e.g. the function waits for
+        a role this run wrote to propagate, and only then)."""
+        return wanted
+
     def notes(self, wanted: W, observed: O | None) -> tuple[str, ...]:
         """Facts worth telling the user that are not changes (e.g. a pending confirmation)."""
         return ()

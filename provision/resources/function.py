@@ -31,6 +31,7 @@ class WantedFunction:
     code: CodePackage | None  # None when only reading (down, status of a teardown)
     tags: dict[str, str]
     reserved_concurrency: int | None = None  # None: draws on the account's unreserved pool
+    role_written: bool = False  # this plan writes the role (or its ENI grant) first
 
     def config_params(self, fields: set[str] | None = None) -> dict[str, Any]:
         """Lambda's parameters for the given fields (all when None)."""
@@ -54,6 +55,7 @@ class ObservedFunction:
     tags: dict[str, str]
     state: str
     reserved_concurrency: int | None = None  # GetFunction's Concurrency, absent when unset
+    failure: str | None = None  # Lambda's account of a Failed state or update (failure_of)
 
 
 class Function(Kind[WantedFunction, ObservedFunction]):
@@ -93,6 +95,9 @@ class Function(Kind[WantedFunction, ObservedFunction]):
         seen = seen_vpc(aws, wanted.settings["vpc"], found.settings["vpc"], wanted.tags[STACK_TAG])
         return replace(found, settings={**found.settings, "vpc": seen})
 
+    def given(self, wanted: WantedFunction, written: frozenset[str]) -> WantedFunction:
+        return replace(wanted, role_written="role" in written)
+
     def changes(self, wanted: WantedFunction, observed: ObservedFunction | None) -> Changes:
         code = wanted.code.sha256 if wanted.code else None
         out: list[Change] = []
@@ -103,6 +108,8 @@ class Function(Kind[WantedFunction, ObservedFunction]):
         if have != wanted.reserved_concurrency:
             out.append(Change(CONCURRENCY, have, wanted.reserved_concurrency))
         if observed:
+            if observed.failure:  # broken whatever the settings say: drift, repaired by 'up'
+                out.append(Change("state", observed.failure, "Active, last update Successful"))
             out += tag_changes(wanted.tags, observed.tags)
         return tuple(out)
 
@@ -110,7 +117,8 @@ class Function(Kind[WantedFunction, ObservedFunction]):
         assert wanted.code is not None, "the code is built before a plan that creates"
         result = aws.call("lambda", "create_function", FunctionName=wanted.name,
                           Code={"ZipFile": wanted.code.zip_bytes}, Publish=False,
-                          Tags=wanted.tags, **vpc_params(aws, wanted.config_params()))
+                          Tags=wanted.tags, role_written=wanted.role_written,
+                          **vpc_params(aws, wanted.config_params()))
         if result.get("State", "Active") != "Active":
             aws.waiter("lambda", "function_active_v2", FunctionName=wanted.name)
         if wanted.reserved_concurrency is not None:
@@ -119,6 +127,8 @@ class Function(Kind[WantedFunction, ObservedFunction]):
     def update(self, aws: Aws, wanted: WantedFunction, observed: ObservedFunction,
                changes: Changes) -> None:
         fields = {c.field for c in changes}
+        if "state" in fields:  # Lambda tries a failed function again when its config is sent
+            fields |= set(CONFIG_KEYS)
         if observed.state == "Pending" and fields & ({"code"} | set(CONFIG_KEYS)):
             # A function still being created (an earlier run stopped before it was Active)
             # refuses updates with ResourceConflictException "...currently in the following
@@ -131,7 +141,7 @@ class Function(Kind[WantedFunction, ObservedFunction]):
             _wait_updated(aws, wanted.name, result)
         if fields & set(CONFIG_KEYS):
             result = aws.call("lambda", "update_function_configuration",
-                              FunctionName=wanted.name,
+                              FunctionName=wanted.name, role_written=wanted.role_written,
                               **vpc_params(aws, wanted.config_params(fields)))
             _wait_updated(aws, wanted.name, result)
         if CONCURRENCY in fields:
@@ -151,7 +161,8 @@ class Function(Kind[WantedFunction, ObservedFunction]):
         s = observed.settings
         return {"arn": observed.arn, "runtime": s["runtime"], "memory_mb": s["memory_mb"],
                 "timeout_s": s["timeout_s"], "code_sha256": observed.code_sha256,
-                "state": observed.state, "reserved_concurrency": observed.reserved_concurrency}
+                "state": observed.failure or observed.state,
+                "reserved_concurrency": observed.reserved_concurrency}
 
 
 def read_function(aws: Aws, name: str) -> ObservedFunction | None:
@@ -170,7 +181,20 @@ def read_function(aws: Aws, name: str) -> ObservedFunction | None:
         tags = aws.call("lambda", "list_tags", Resource=conf["FunctionArn"]).get("Tags", {})
     reserved = (found.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
     return ObservedFunction(conf["FunctionArn"], settings, conf.get("CodeSha256", ""),
-                            tags, conf.get("State", "Active"), reserved)
+                            tags, conf.get("State", "Active"), reserved, failure_of(conf))
+
+
+def failure_of(conf: dict[str, Any]) -> str | None:
+    """'State Failed' (creation) or 'LastUpdateStatus Failed' (the last update) with Lambda's
+    reason code and reason, e.g. InsufficientRolePermissions, SubnetOutOfIPAddresses,
+    EniLimitExceeded, InvalidSubnet (Lambda API reference, FunctionConfiguration
+    StateReasonCode; github.com/terraform-aws-modules/terraform-aws-lambda/issues/489)."""
+    for status, prefix in (("State", "State"), ("LastUpdateStatus", "LastUpdateStatus")):
+        if conf.get(status) == "Failed":
+            code = conf.get(f"{prefix}ReasonCode") or "no reason code"
+            reason = conf.get(f"{prefix}Reason") or "no reason given"
+            return f"{status} Failed ({code}: {reason})"
+    return None
 
 
 def _set_concurrency(aws: Aws, name: str, reserved: int | None) -> None:
@@ -206,13 +230,15 @@ def _wait_updated(aws: Aws, name: str, result: dict[str, Any]) -> None:
         aws.waiter("lambda", "function_updated_v2", FunctionName=name)
 
 
-def invoke(aws: Aws, name: str) -> dict[str, Any]:
-    """Run the deployed function once (RequestResponse) with the tail of its log."""
+def invoke(aws: Aws, name: str, timeout_s: int) -> dict[str, Any]:
+    """Run the deployed function once (RequestResponse) with the tail of its log. Sent once:
+    a retry could run it again (and send its alert twice); Lambda answers when the function
+    ends, so the read timeout is the function's timeout and a margin."""
     import base64
 
-    answer = aws.call("lambda", "invoke", FunctionName=name,
-                      InvocationType="RequestResponse", LogType="Tail",
-                      Payload=b'{"source": "stock-alert.invoke"}')
+    answer = aws.call_once("lambda", "invoke", read_timeout_s=timeout_s + 30.0,
+                           FunctionName=name, InvocationType="RequestResponse",
+                           LogType="Tail", Payload=b'{"source": "stock-alert.invoke"}')
     payload = answer["Payload"].read().decode("utf-8", "replace")
     tail = base64.b64decode(answer.get("LogResult") or b"").decode("utf-8", "replace")
     return {"status": answer.get("StatusCode"), "error": answer.get("FunctionError"),

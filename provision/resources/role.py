@@ -19,6 +19,7 @@ from provision import policies
 from provision.aws import Aws
 from provision.errors import AwsError
 from provision.plan import Action, Change, Changes, Mode, Op
+from provision.resources import enis
 from provision.resources.contract import Kind
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
 from provision.stack import Stack
@@ -38,6 +39,8 @@ class WantedRole:
     # The config names a boundary or explicitly none (iam.permissions_boundary: null). When it
     # says nothing, a boundary someone attached by hand is kept and reported, not removed.
     boundary_set: bool = False
+    function: str = ""  # the function whose ENIs Lambda deletes with this role
+    eni_grant: str = ""  # the name of the inline ENI grant (with network:)
 
     @cached_property
     def canonical_trust(self) -> str:
@@ -58,6 +61,7 @@ class ObservedRole:
     unreadable: tuple[str, ...] = ()  # listed, but GetRolePolicy said NoSuchEntity (stale read)
     path: str = "/"
     boundary: str | None = None
+    eni_subnets: tuple[str, ...] = ()  # where EC2 lists ENIs of the function (with a grant)
 
     @property
     def policy_names(self) -> tuple[str, ...]:
@@ -84,7 +88,8 @@ class Role(Kind[WantedRole, ObservedRole]):
         return WantedRole(stack.role_name, stack.role_arn, policies.trust_policy(),
                           policies.inline_policies(stack), stack.global_tags, stack.role_path,
                           iam.permissions_boundary,
-                          "permissions_boundary" in iam.model_fields_set)
+                          "permissions_boundary" in iam.model_fields_set, stack.function_name,
+                          stack.policy_name("vpc-enis"))
 
     def locate(self, aws: Aws, wanted: WantedRole) -> ObservedRole | None:
         """By name (GetRole takes no path); the Region tag decides whether it is this
@@ -104,9 +109,11 @@ class Role(Kind[WantedRole, ObservedRole]):
             "iam", "list_attached_role_policies", RoleName=wanted.name)
             for p in page["AttachedPolicies"])
         boundary = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+        granted = wanted.eni_grant in (*inline, *unreadable)
+        held = sorted(set(enis.lambda_enis(aws, wanted.function).values())) if granted else []
         return ObservedRole(role["Arn"], policies.canonical(_document(
             role["AssumeRolePolicyDocument"])), from_list(tags), inline, managed, unreadable,
-            role.get("Path", "/"), boundary)
+            role.get("Path", "/"), boundary, tuple(held))
 
     def diff(self, wanted: WantedRole, observed: ObservedRole | None, mode: Mode,
              adopt: bool = False) -> Action[WantedRole, ObservedRole]:
@@ -126,11 +133,13 @@ class Role(Kind[WantedRole, ObservedRole]):
         if trust != wanted.canonical_trust:
             out.append(Change("trust_policy", trust, wanted.canonical_trust))
         have = observed.inline if observed else {}
+        documents = _documents(wanted, observed)
         out += [Change("policy", have.get(name), text, item=name)
-                for name, text in wanted.canonical_inline.items() if have.get(name) != text]
+                for name, text in ((n, policies.canonical(d)) for n, d in documents.items())
+                if have.get(name) != text]
         listed = observed.policy_names if observed else ()
         out += [Change("policy", have.get(name), None, item=name) for name in listed
-                if name not in wanted.inline]
+                if name not in documents]
         if observed and observed.path != wanted.path:
             out.append(Change("path", observed.path, wanted.path))  # refused in diff()
         seen_boundary = observed.boundary if observed else None
@@ -150,7 +159,7 @@ class Role(Kind[WantedRole, ObservedRole]):
             out += (f"permissions boundary {observed.boundary} was attached outside "
                     "stock-alert and is kept; set iam.permissions_boundary to it to make that "
                     "explicit, or to null to have 'up' remove it",)
-        return out
+        return out + _eni_note(wanted, observed)
 
     def create(self, aws: Aws, wanted: WantedRole) -> None:
         try:
@@ -184,7 +193,7 @@ class Role(Kind[WantedRole, ObservedRole]):
                 # The document sent is the one policies.py builds (and the README shows);
                 # the diff compared canonical forms.
                 aws.call("iam", "put_role_policy", RoleName=role, PolicyName=change.item,
-                         PolicyDocument=json.dumps(wanted.inline[change.item]))
+                         PolicyDocument=json.dumps(_documents(wanted, observed)[change.item]))
             elif change.field == "managed_policies":
                 _detach(aws, role, observed.managed)
             elif change.field == "permissions_boundary":
@@ -194,6 +203,8 @@ class Role(Kind[WantedRole, ObservedRole]):
                    lambda keys: aws.call("iam", "untag_role", RoleName=role, TagKeys=keys))
 
     def delete(self, aws: Aws, wanted: WantedRole, observed: ObservedRole) -> None:
+        if wanted.eni_grant in observed.policy_names:
+            enis.wait_released(aws, wanted.function, wanted.name)  # Lambda needs the role
         _detach(aws, wanted.name, observed.managed)
         for policy in observed.policy_names:
             aws.call("iam", "delete_role_policy", RoleName=wanted.name, PolicyName=policy,
@@ -218,6 +229,31 @@ class Role(Kind[WantedRole, ObservedRole]):
         return {"arn": observed.arn, "inline_policies": sorted(observed.policy_names),
                 "managed_policies": list(observed.managed),
                 "permissions_boundary": observed.boundary}
+
+
+def _documents(wanted: WantedRole, observed: ObservedRole | None) -> dict[str, Any]:
+    """The inline policies to have now: the wanted ones, except that the ENI grant keeps every
+    subnet where EC2 still lists ENIs of the function (Lambda deletes them with this role, up
+    to tens of minutes after the function leaves them), and is kept while any is listed."""
+    documents: dict[str, Any] = dict(wanted.inline)
+    held = observed.eni_subnets if observed else ()
+    if not held:
+        return documents
+    if wanted.eni_grant in documents:
+        documents[wanted.eni_grant] = policies.widen_eni_grant(documents[wanted.eni_grant],
+                                                               held)
+    elif observed and wanted.eni_grant in observed.inline:
+        documents[wanted.eni_grant] = json.loads(observed.inline[wanted.eni_grant])
+    return documents
+
+
+def _eni_note(wanted: WantedRole, observed: ObservedRole | None) -> tuple[str, ...]:
+    documents = _documents(wanted, observed)
+    if observed is None or documents == wanted.inline:
+        return ()
+    return (f"{wanted.eni_grant} keeps subnets {', '.join(observed.eni_subnets)}: EC2 still "
+            f"lists network interfaces of function {wanted.function} there, which Lambda "
+            "deletes with this role; a later 'up' narrows it once they are gone",)
 
 
 def _inline(aws: Aws, role: str) -> tuple[dict[str, str], tuple[str, ...]]:

@@ -24,6 +24,7 @@ from provision.aws import Aws
 from provision.errors import AwsError, ConflictError
 from provision.plan import Action, Change, Changes, Mode, Op
 from provision.resources.contract import Kind, ownership
+from provision.resources.enis import delete_waiting_for_enis
 from provision.resources.ip_permissions import rule, rules, settled, write_rules
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
 from provision.resources.vpc_config import check_network
@@ -31,14 +32,9 @@ from provision.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG, Stack
 
 log = logging.getLogger("provision.resources.security_group")
 
-DESCRIPTION = "stock-alert: the function's outbound HTTPS only"
-ALLOW_ALL = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}  # EC2's default egress
-# Terraform's AWS provider waits up to 45 minutes for Lambda's ENIs before deleting a group
-# (github.com/hashicorp/terraform-provider-aws/pull/10347); reports of longer waits exist
-# (github.com/hashicorp/terraform-provider-aws/issues/32130).
-ENI_RELEASE_WAIT_S = 45 * 60
-ENI_POLL_FIRST_S = 10.0
-ENI_POLL_CAP_S = 60.0
+# EC2 accepts only a-zA-Z0-9. _-:/()#,@[]+=&;{}!$* here, under 256 characters (CreateSecurityGroup
+# reference; terraform-provider-aws#18874): no apostrophe.
+DESCRIPTION = "stock-alert: outbound HTTPS only, for the function"
 
 
 @dataclass(frozen=True)
@@ -162,8 +158,8 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
         out = [Change("egress", None, "allow", item=k) for k in sorted(wanted.egress)
                if k not in have]
         if observed is None:
-            return tuple(out) + (Change("egress", "allow", None,
-                                        item="all to 0.0.0.0/0 (EC2's default rule)"),)
+            defaults = "all to 0.0.0.0/0, and to ::/0 in a VPC with IPv6 (EC2's default rules)"
+            return tuple(out) + (Change("egress", "allow", None, item=defaults),)
         out += [Change("egress", "allow", None, item=k) for k in sorted(have)
                 if k not in wanted.egress]
         out += [Change("ingress", "allow", None, item=k) for k in sorted(observed.ingress)]
@@ -192,9 +188,7 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
         aws.learnt.remember(self.name, wanted.name, group_id)
         settled(aws, lambda: write_rules(aws, "authorize_security_group_egress", group_id,
                                      list(wanted.egress.values())))
-        # The allow-all rule EC2 adds to every new group: a real extra write.
-        settled(aws, lambda: write_rules(aws, "revoke_security_group_egress", group_id,
-                                     [ALLOW_ALL]))
+        settled(aws, lambda: _revoke_defaults(aws, group_id, wanted))
 
     def _adopt(self, aws: Aws, wanted: WantedSecurityGroup, vpc: str) -> None:
         found = _groups(aws, [{"Name": "group-name", "Values": [wanted.name]},
@@ -245,6 +239,18 @@ def _stale(observed: ObservedSecurityGroup | None) -> tuple[str, ...]:
                  for gid, vpc in (observed.stale if observed else ()))
 
 
+def _revoke_defaults(aws: Aws, group_id: str, wanted: WantedSecurityGroup) -> None:
+    """Revoke every egress rule of the new group that is not wanted, as read back: EC2 adds
+    allow-all to 0.0.0.0/0, and in a VPC with an IPv6 block allow-all to ::/0 too (EC2 user
+    guide, "Default security group rules"; github.com/getmoto/moto/issues/2647,
+    github.com/hashicorp/terraform-provider-aws/issues/43279). One write for all of them."""
+    [group] = aws.call("ec2", "describe_security_groups", GroupIds=[group_id])["SecurityGroups"]
+    extra = [perm for label, perm in rules(group.get("IpPermissionsEgress", [])).items()
+             if label not in wanted.egress]
+    if extra:
+        write_rules(aws, "revoke_security_group_egress", group_id, extra)
+
+
 def _observed(group: dict[str, Any], others: list[dict[str, Any]] | None = None,
               ) -> ObservedSecurityGroup:
     return ObservedSecurityGroup(group["GroupId"], group.get("VpcId", ""),
@@ -252,34 +258,3 @@ def _observed(group: dict[str, Any], others: list[dict[str, Any]] | None = None,
                                  rules(group.get("IpPermissions", [])),
                                  from_list(group.get("Tags")),
                                  tuple((g["GroupId"], g.get("VpcId", "")) for g in others or ()))
-
-
-def delete_waiting_for_enis(aws: Aws, group_id: str, name: str) -> None:
-    """DeleteSecurityGroup, retried on DependencyViolation while Lambda releases its ENIs:
-    capped exponential waits on the injected clock, at most ENI_RELEASE_WAIT_S in all."""
-    policy = aws.retry
-    start, delay = policy.clock(), ENI_POLL_FIRST_S
-    while True:
-        try:
-            aws.call("ec2", "delete_security_group", GroupId=group_id)
-            return
-        except AwsError as err:
-            if err.code == "InvalidGroup.NotFound":
-                return  # gone already: done
-            if err.code != "DependencyViolation":
-                raise
-        waited = policy.clock() - start
-        if waited + delay > ENI_RELEASE_WAIT_S:
-            raise AwsError(
-                f"security group {name} ({group_id}) is still in use after "
-                f"{waited / 60:.0f} minutes (DependencyViolation).",
-                code="DependencyViolation",
-                hint="Lambda has not released its network interfaces yet, or something else "
-                "uses the group. List them with 'aws ec2 describe-network-interfaces "
-                f"--filters Name=group-id,Values={group_id}', then run 'down' again.")
-        log.info("security group %s: Lambda still holds network interfaces in it "
-                 "(DependencyViolation; it releases them up to 45 minutes after the function "
-                 "is deleted); waited %.0fs, next try in %.0fs", name, waited, delay)
-        policy.sleep(delay)
-        delay = min(delay * 2, ENI_POLL_CAP_S)
-

@@ -166,9 +166,13 @@ NOT_NEEDED: tuple[tuple[str, str], ...] = (
     ("kms:*", "the topic uses the AWS-managed key alias/aws/sns; with quotes.api_key_kms_key, "
      "'secret set' needs only kms:Encrypt (SSM) or kms:GenerateDataKey and kms:Decrypt "
      "(Secrets Manager) on that key, through that service."),
-    ("sns:Publish, ssm:GetParameter, secretsmanager:GetSecretValue", "the function's grants, "
-     "not the operator's; add them only if you use 'invoke --local', which runs the code "
-     "with your credentials."),
+    ("sns:Publish", "the function's grant, not the operator's. Granting it cannot help "
+     "'invoke --local' either: the topic policy denies sns:Publish to every principal but the "
+     "stack's role and its errors alarm, and an explicit Deny beats any Allow (IAM user "
+     "guide, policy evaluation logic). Use 'invoke' to run the function on Lambda."),
+    ("ssm:GetParameter, secretsmanager:GetSecretValue", "the function's grants, not the "
+     "operator's; add them only if you use 'invoke --local' with an API key, which runs the "
+     "code with your credentials."),
     ("logs:CreateLogStream, logs:PutLogEvents", "only the function writes logs."),
 )
 

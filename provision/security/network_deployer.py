@@ -26,6 +26,14 @@ NEEDS: dict[str, tuple[str, tuple[str, ...], str]] = {
                             "and are in one VPC, before anything is written"),
     "ec2:DescribeSecurityGroups": ("any", READ, "find <name>-fn-sg in that VPC (ours or "
                                    "foreign) and check network.security_group_ids"),
+    "ec2:DescribeNetworkInterfaces": ("any", READ, "list the function's Lambda-managed "
+                                      "network interfaces: Lambda deletes them with the "
+                                      "role, so the role and its ENI grant stay until none "
+                                      "is listed"),
+    "ec2:DescribeVpcs": ("any", UP, "Lambda itself checks that the caller may read the VPC "
+                         "(as it does ec2:DescribeSubnets and ec2:DescribeSecurityGroups) when "
+                         "'up' sets the function's VpcConfig; it refuses with "
+                         "AccessDeniedException otherwise"),
     "ec2:CreateSecurityGroup": ("new-group", UP, "make <name>-fn-sg, tagged in the same call"),
     "ec2:AuthorizeSecurityGroupEgress": ("own-group", UP, "allow outbound TCP 443 to "
                                          "network.egress_cidrs"),
@@ -46,7 +54,15 @@ WILDCARD = {
     "Reference).",
     "ec2:DescribeSecurityGroups": "EC2 Describe calls have no resource type (Service "
     "Authorization Reference).",
+    "ec2:DescribeVpcs": "EC2 Describe calls have no resource type (Service Authorization "
+    "Reference).",
+    "ec2:DescribeNetworkInterfaces": "EC2 Describe calls have no resource type (Service "
+    "Authorization Reference).",
 }
+# Needed by Lambda's own check of the caller (Lambda developer guide, "Giving Lambda functions
+# access to resources in an Amazon VPC", "User permissions"), not by a call stock-alert makes:
+# an emulator cannot show it; tests/real_aws/test_network.py injects Lambda's refusal.
+LAMBDA_CHECKS = frozenset({"ec2:DescribeVpcs"})
 
 
 def _resources(stack: Stack, scope: str) -> list[str]:
