@@ -22,13 +22,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from moto import mock_aws, settings
-from moto.core.authorization import ActionAuthenticatorMixin
-from moto.iam.access_control import IAMRequest
 
 from provision.security import deployer
-from tests.conftest import isolated_environment
-from tests.support.action_recorder import Checked, Recorder, is_denied, replay
+from tests.support.action_recorder import Checked, Recorder, enforcing_moto, is_denied, replay
 from tests.test_deployer_policy import (
     MOTO_NAMES,
     SETUP_CALLS,
@@ -47,22 +43,12 @@ CHECKED_BY_MOTO = [a for a in NEEDS if a not in SIMULATED]
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorder]:
     """One lifecycle as the operator with the whole policy, recorded; moto stays active (and
     enforcing) for the replays."""
-    with pytest.MonkeyPatch.context() as patch:
-        isolated_environment(patch, tmp_path_factory.mktemp("aws-home"))
-        patch.setattr(IAMRequest, "check_signature", lambda self: None)  # as test_deployer_policy
-        saved = settings.INITIAL_NO_AUTH_ACTION_COUNT, ActionAuthenticatorMixin.request_count
-        settings.INITIAL_NO_AUTH_ACTION_COUNT, ActionAuthenticatorMixin.request_count = (
-            SETUP_CALLS, 0)
-        try:
-            with mock_aws():
-                recorder = Recorder()
-                with recorder.recording():
-                    failed_in = lifecycle(tmp_path_factory.mktemp("recorded"), ALL,
-                                          patch, recorder)
-                assert failed_in is None, f"the whole policy was refused in {failed_in}"
-                yield recorder
-        finally:
-            settings.INITIAL_NO_AUTH_ACTION_COUNT, ActionAuthenticatorMixin.request_count = saved
+    with enforcing_moto(tmp_path_factory.mktemp("aws-home"), SETUP_CALLS) as patch:
+        recorder = Recorder()
+        with recorder.recording():
+            failed_in = lifecycle(tmp_path_factory.mktemp("recorded"), ALL, patch, recorder)
+        assert failed_in is None, f"the whole policy was refused in {failed_in}"
+        yield recorder
 
 
 def _operator(name: str, actions: set[str]) -> dict[str, Any]:

@@ -1,11 +1,15 @@
 """`deployer-policy` with `network:` (issue 12): the operator's EC2 actions are enough for the
 network lifecycle and each one is needed (moto's IAM enforcement, as in
-tests/test_deployer_policy.py, whose helpers this reuses), and each is scoped as documented."""
+tests/test_deployer_policy.py, whose helpers this reuses), and each is scoped as documented.
+
+"Each one is needed" comes from one recorded lifecycle (issue 18, as in
+tests/test_deployer_actions.py): the first call that asks for each EC2 action belongs to a
+command the table names, and that call alone, replayed without the action, is refused."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +22,16 @@ from provision.errors import AwsError
 from provision.plan import Mode
 from provision.security import deployer, network_deployer
 from provision.stack import Stack
+from tests.support.action_recorder import Recorder, enforcing_moto, is_denied, replay
 from tests.support.configs import MINIMAL, write_config
-from tests.test_deployer_policy import MOTO_NAMES, SETUP_CALLS, _as_operator, _prepared, world
+from tests.test_deployer_policy import (
+    MOTO_NAMES,
+    SETUP_CALLS,
+    _as_operator,
+    _prepared,
+    _user,
+    world,
+)
 
 __all__ = ["world"]  # the fixture, imported for the tests below
 ACCOUNT = "123456789012"
@@ -64,11 +76,15 @@ def _steps(tmp_path: Path, admin: Callable[[str], Any],
             ("up", tamper_then_repair), ("down", teardown)]
 
 
-def _run(tmp_path: Path, granted: set[str], monkeypatch: pytest.MonkeyPatch) -> str | None:
+def _run(tmp_path: Path, granted: set[str], monkeypatch: pytest.MonkeyPatch,
+         progress: Recorder | None = None) -> str | None:
     # moto's own names for some actions (lambda:Invoke, monitoring:*), as in the main test
     admin = _as_operator(sorted(granted | {MOTO_NAMES[a] for a in granted if a in MOTO_NAMES}),
                          monkeypatch)
+    _ADMIN[:] = [admin]
     for command, step in _steps(tmp_path, admin, granted):
+        if progress is not None:
+            progress.command = command
         try:
             step()
         except AwsError as err:
@@ -77,6 +93,9 @@ def _run(tmp_path: Path, granted: set[str], monkeypatch: pytest.MonkeyPatch) -> 
                                 ) or "not authorized" in str(err), err
             return command
     return None
+
+
+_ADMIN: list[Callable[[str], Any]] = []  # the recorded lifecycle's admin, to make operators
 
 
 ALL = set(deployer.actions()) | set(EC2_ACTIONS)
@@ -88,13 +107,29 @@ def test_the_network_policy_is_enough(world: None, tmp_path: Path,
     assert _run(tmp_path, ALL, monkeypatch) is None
 
 
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorder]:
+    with enforcing_moto(tmp_path_factory.mktemp("aws-home"), SETUP_CALLS) as patch:
+        recorder = Recorder()
+        with recorder.recording():
+            failed_in = _run(tmp_path_factory.mktemp("recorded"), ALL, patch, recorder)
+        assert failed_in is None, f"the whole policy was refused in {failed_in}"
+        yield recorder
+
+
+def _operator(name: str, actions: set[str]) -> dict[str, Any]:
+    return _user(name, sorted(actions | {MOTO_NAMES[a] for a in actions if a in MOTO_NAMES}),
+                 _ADMIN[-1]("iam"))
+
+
 @pytest.mark.parametrize("action", CALLED)
-@set_initial_no_auth_action_count(SETUP_CALLS)
-def test_every_ec2_action_is_needed(action: str, world: None, tmp_path: Path,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    failed_in = _run(tmp_path, ALL - {action}, monkeypatch)
-    assert failed_in is not None, f"nothing failed without {action}"
-    assert failed_in in network_deployer.NEEDS[action][1], (action, failed_in)
+def test_every_ec2_action_is_needed(action: str, recorded: Recorder) -> None:
+    first = recorded.first(action)
+    assert first is not None, f"no call of the network lifecycle asked for {action}"
+    assert first.command in network_deployer.NEEDS[action][1], (action, first.command)
+    name = action.replace(":", "-")
+    assert is_denied(replay(first, _operator(f"without-{name}", ALL - {action})), action)
+    assert not is_denied(replay(first, _operator(f"with-{name}", ALL)), action)
 
 
 # scoping (pure) ---------------------------------------------------------------------------

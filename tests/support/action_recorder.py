@@ -20,12 +20,16 @@ import copy
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
-from moto.iam.access_control import IAMRequestBase
+from moto import mock_aws, settings
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.iam.access_control import IAMRequest, IAMRequestBase
 
 DENIED = ("AccessDenied", "AccessDeniedException")
 
@@ -104,3 +108,25 @@ def is_denied(err: ClientError | None, action: str) -> bool:
     error, status = err.response["Error"], err.response["ResponseMetadata"]["HTTPStatusCode"]
     refused = error.get("Code") in DENIED or status == 403
     return refused and f"is not authorized to perform: {action}" in str(err)
+
+
+@contextlib.contextmanager
+def enforcing_moto(home: Path, setup_calls: int) -> Iterator[pytest.MonkeyPatch]:
+    """moto in-process, checking every call's IAM action after the first ``setup_calls``, with
+    the isolated test environment, for a module-scoped fixture (the per-test ones are not yet
+    active when it starts)."""
+    from tests.conftest import isolated_environment
+
+    with pytest.MonkeyPatch.context() as patch:
+        isolated_environment(patch, home)
+        # moto 5.2 recomputes Lambda GET signatures wrongly in-process (SignatureDoesNotMatch
+        # for a correctly signed GetFunction); the action check stays.
+        patch.setattr(IAMRequest, "check_signature", lambda self: None)
+        saved = settings.INITIAL_NO_AUTH_ACTION_COUNT, ActionAuthenticatorMixin.request_count
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = setup_calls
+        ActionAuthenticatorMixin.request_count = 0
+        try:
+            with mock_aws():
+                yield patch
+        finally:
+            settings.INITIAL_NO_AUTH_ACTION_COUNT, ActionAuthenticatorMixin.request_count = saved
