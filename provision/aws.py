@@ -12,7 +12,6 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from provision import __version__
 from provision.aws_errors import (
     not_aws_answer,
     translate,
@@ -20,7 +19,7 @@ from provision.aws_errors import (
     uncertain,
     waiter_reason,
 )
-from provision.endpoint import EMULATOR_HINT, client_timeouts, is_loopback
+from provision.endpoint import EMULATOR_HINT, client_config, is_loopback, single_attempt
 from provision.errors import AwsError, InputError
 from provision.regions import not_enabled
 from provision.retry import (
@@ -133,7 +132,7 @@ class Aws:
             if service not in self._clients:
                 client = session.create_client(
                     service, region_name=self.region, endpoint_url=self.endpoint_url,
-                    config=_client_config(self.retry_mode))
+                    config=client_config(self.retry_mode))
                 if self.shared_gates:
                     ThrottleGate(sleep=self.retry.sleep, clock=self.retry.clock).attach(
                         client.meta.events)
@@ -208,7 +207,7 @@ class Aws:
         with self._lock:  # its own client: the shared one retries
             client = session.create_client(
                 service, region_name=self.region, endpoint_url=self.endpoint_url,
-                config=_client_config(self.retry_mode).merge(_single_attempt(read_timeout_s)))
+                config=client_config(self.retry_mode).merge(single_attempt(read_timeout_s)))
         try:
             return getattr(client, operation)(**params)
         except (ClientError, BotoCoreError) as exc:
@@ -292,30 +291,3 @@ def _no_answer(caught: Any) -> bool:
 
 def _log_call(event_name: str, **_: Any) -> None:
     log.debug("AWS call %s", event_name.removeprefix("before-call."))
-
-
-def _single_attempt(read_timeout_s: float) -> Any:
-    from botocore.config import Config
-
-    return Config(retries={"total_max_attempts": 1}, read_timeout=read_timeout_s)
-
-
-def _client_config(mode: str | None = None) -> Any:
-    from botocore.config import Config
-
-    retries: dict[str, Any] = {"mode": os.environ.get("AWS_RETRY_MODE") or mode or "standard"}
-    if not os.environ.get("AWS_MAX_ATTEMPTS"):
-        retries["total_max_attempts"] = 4
-    connect, read = client_timeouts()
-    return Config(
-        retries=retries,  # type: ignore[arg-type]
-        connect_timeout=connect,
-        read_timeout=read,
-        user_agent_extra=f"stock-alert/{__version__}",
-    )
-
-
-# What a LimitExceededException means where this tool can meet it: (service, operation) ->
-# (the quota, what to delete instead). Sources: EventBridge and CloudWatch Logs quota pages
-# (docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html,
-# docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html).

@@ -1,10 +1,13 @@
-"""Where AWS is: the local-emulator test, and the connect/read timeouts for every client."""
+"""Where AWS is and how each client talks to it: the local-emulator test, the connect/read
+timeouts, and the retry settings of every client."""
 
 from __future__ import annotations
 
 import os
+from typing import Any
 from urllib.parse import urlparse
 
+from provision import __version__
 from provision.errors import InputError
 
 EMULATOR_HINT = (
@@ -42,3 +45,27 @@ def client_timeouts() -> tuple[float, float]:
                          hint=f"Set it like 10, or unset it for the default read timeout of "
                          f"{READ_TIMEOUT_S:g} s.")
     return min(CONNECT_TIMEOUT_S, value), value
+
+
+def client_config(mode: str | None = None) -> Any:
+    """botocore's Config for every client: standard retries (4 attempts in all unless
+    AWS_MAX_ATTEMPTS says otherwise), the timeouts above, and our user agent."""
+    from botocore.config import Config
+
+    retries: dict[str, Any] = {"mode": os.environ.get("AWS_RETRY_MODE") or mode or "standard"}
+    if not os.environ.get("AWS_MAX_ATTEMPTS"):
+        retries["total_max_attempts"] = 4
+    connect, read = client_timeouts()
+    return Config(
+        retries=retries,  # type: ignore[arg-type]
+        connect_timeout=connect,
+        read_timeout=read,
+        user_agent_extra=f"stock-alert/{__version__}",
+    )
+
+
+def single_attempt(read_timeout_s: float) -> Any:
+    """For a call that must be sent at most once (Invoke): no SDK retry, its own read timeout."""
+    from botocore.config import Config
+
+    return Config(retries={"total_max_attempts": 1}, read_timeout=read_timeout_s)

@@ -221,3 +221,12 @@ def operator_actions() -> list[str]:
     from provision.security.deployer import actions
 
     return actions()
+
+
+def decoded(doc: Any) -> Any:
+    """A policy document as IAM returns it: URL-encoded JSON (botocore decodes some, not all)."""
+    if isinstance(doc, str):
+        from urllib.parse import unquote
+
+        return json.loads(unquote(doc))
+    return doc

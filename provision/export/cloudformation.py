@@ -71,11 +71,12 @@ def substitute(value: Any) -> Any:
 def role(w: WantedRole) -> Fragment:
     """IAM is global: a fixed `<StackName>-role` collides when a StackSet deploys the stack to
     a second Region of an account (github.com/aws-samples/amazon-cloudfront-secure-static-site/
-    issues/39). A name holding the Region is kept; otherwise CloudFormation names the role
-    (unique per stack instance) and the template refers to it by Fn::GetAtt (role_refs)."""
-    named = {"RoleName": w.name} if "@@REGION@@" in w.name else {}
+    issues/39), and `<StackName>-<Region>-role` can pass IAM's 64 characters, which only the
+    deploy would know (up shortens it with a hash; a template cannot). So CloudFormation names
+    the role (unique per stack instance) and the template refers to it by Fn::GetAtt
+    (role_refs)."""
     return Fragment({"Role": {"Type": "AWS::IAM::Role", "Properties": {
-        **named, "Description": ROLE_DESCRIPTION, "Path": w.path,
+        "Description": ROLE_DESCRIPTION, "Path": w.path,
         **({"PermissionsBoundary": w.boundary} if w.boundary else {}),
         "AssumeRolePolicyDocument": w.trust,
         "Policies": [{"PolicyName": n, "PolicyDocument": d} for n, d in w.inline.items()],

@@ -8,8 +8,12 @@ delete their security group (DependencyViolation).
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Mapping
+from typing import Any
 
+from provision import policies
 from provision.aws import Aws
 from provision.errors import AwsError
 
@@ -92,3 +96,25 @@ def wait_released(aws: Aws, function: str, role: str) -> None:
                  waited, delay)
         policy.sleep(delay)
         delay = min(delay * 2, ENI_POLL_CAP_S)
+
+
+def grant_kept(inline: Mapping[str, Any], grant: str, held: tuple[str, ...],
+               observed_inline: Mapping[str, str]) -> dict[str, Any]:
+    """The role's inline policies to have now: `inline`, except that the ENI grant keeps every
+    subnet in `held` (where EC2 still lists ENIs of the function, which Lambda deletes with
+    this role, up to tens of minutes after the function leaves them), and is kept, as it is,
+    while any is listed even when the config no longer wants it."""
+    documents: dict[str, Any] = dict(inline)
+    if not held:
+        return documents
+    if grant in documents:
+        documents[grant] = policies.widen_eni_grant(documents[grant], held)
+    elif grant in observed_inline:
+        documents[grant] = json.loads(observed_inline[grant])
+    return documents
+
+
+def grant_note(grant: str, held: tuple[str, ...], function: str) -> str:
+    return (f"{grant} keeps subnets {', '.join(held)}: EC2 still lists network interfaces of "
+            f"function {function} there, which Lambda deletes with this role; a later 'up' "
+            "narrows it once they are gone")

@@ -111,7 +111,7 @@ class Role(Kind[WantedRole, ObservedRole]):
         boundary = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
         granted = wanted.eni_grant in (*inline, *unreadable)
         held = sorted(set(enis.lambda_enis(aws, wanted.function).values())) if granted else []
-        return ObservedRole(role["Arn"], policies.canonical(_document(
+        return ObservedRole(role["Arn"], policies.canonical(policies.decoded(
             role["AssumeRolePolicyDocument"])), from_list(tags), inline, managed, unreadable,
             role.get("Path", "/"), boundary, tuple(held))
 
@@ -232,28 +232,16 @@ class Role(Kind[WantedRole, ObservedRole]):
 
 
 def _documents(wanted: WantedRole, observed: ObservedRole | None) -> dict[str, Any]:
-    """The inline policies to have now: the wanted ones, except that the ENI grant keeps every
-    subnet where EC2 still lists ENIs of the function (Lambda deletes them with this role, up
-    to tens of minutes after the function leaves them), and is kept while any is listed."""
-    documents: dict[str, Any] = dict(wanted.inline)
-    held = observed.eni_subnets if observed else ()
-    if not held:
-        return documents
-    if wanted.eni_grant in documents:
-        documents[wanted.eni_grant] = policies.widen_eni_grant(documents[wanted.eni_grant],
-                                                               held)
-    elif observed and wanted.eni_grant in observed.inline:
-        documents[wanted.eni_grant] = json.loads(observed.inline[wanted.eni_grant])
-    return documents
+    """The inline policies to have now (enis.grant_kept: the ENI grant outlives its ENIs)."""
+    return enis.grant_kept(wanted.inline, wanted.eni_grant,
+                           observed.eni_subnets if observed else (),
+                           observed.inline if observed else {})
 
 
 def _eni_note(wanted: WantedRole, observed: ObservedRole | None) -> tuple[str, ...]:
-    documents = _documents(wanted, observed)
-    if observed is None or documents == wanted.inline:
+    if observed is None or _documents(wanted, observed) == wanted.inline:
         return ()
-    return (f"{wanted.eni_grant} keeps subnets {', '.join(observed.eni_subnets)}: EC2 still "
-            f"lists network interfaces of function {wanted.function} there, which Lambda "
-            "deletes with this role; a later 'up' narrows it once they are gone",)
+    return (enis.grant_note(wanted.eni_grant, observed.eni_subnets, wanted.function),)
 
 
 def _inline(aws: Aws, role: str) -> tuple[dict[str, str], tuple[str, ...]]:
@@ -268,7 +256,7 @@ def _inline(aws: Aws, role: str) -> tuple[dict[str, str], tuple[str, ...]]:
         if found is None:
             unreadable.append(name)
         else:
-            inline[name] = policies.canonical(_document(found["PolicyDocument"]))
+            inline[name] = policies.canonical(policies.decoded(found["PolicyDocument"]))
     return inline, tuple(unreadable)
 
 
@@ -305,12 +293,3 @@ def _refused_boundary(err: AwsError, wanted: WantedRole) -> None:
 def _detach(aws: Aws, role: str, arns: tuple[str, ...]) -> None:
     for arn in arns:
         aws.call("iam", "detach_role_policy", RoleName=role, PolicyArn=arn, missing_ok=True)
-
-
-def _document(doc: Any) -> Any:
-    """IAM returns policy documents URL-encoded (botocore decodes some, not all)."""
-    if isinstance(doc, str):
-        from urllib.parse import unquote
-
-        return json.loads(unquote(doc))
-    return doc

@@ -36,6 +36,7 @@ from moto import mock_aws
 from provision import pipelines
 from provision.config.model import NAME_MAX, load_config
 from provision.export import cloudformation as cf
+from provision.plan import Mode
 from provision.resources.security_group import DESCRIPTION
 from tests.support.awsproxy import is_write_operation
 from tests.support.configs import write_config
@@ -217,7 +218,7 @@ def sent(tmp_path: Path) -> Iterator[list[Sent]]:
         pipelines.up(prepared)
         prepared, _ = target(config)
         prepared.aws.events.register("before-parameter-build", record)
-        pipelines.down(prepared, pipelines.plan(prepared, keep=False)[0])
+        pipelines.down(prepared, pipelines.plan(prepared, mode=Mode.DOWN)[0])
         yield seen
 
 

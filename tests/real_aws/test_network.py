@@ -29,6 +29,8 @@ from tests.support.configs import MINIMAL, write_config
 from tests.support.faults import FaultInjector, no_retry_backoff
 from tests.support.inprocess import FakeClock, target
 
+ROLE = "t1-us-east-1-role"  # the stack's role: IAM is global, so its name holds the Region
+
 
 @pytest.fixture
 def aws() -> Iterator[None]:
@@ -204,8 +206,8 @@ class Held:
 
 def role_policies() -> dict[str, str]:
     iam = boto3.client("iam")
-    names = iam.list_role_policies(RoleName="t1-role")["PolicyNames"]
-    return {n: json.dumps(iam.get_role_policy(RoleName="t1-role", PolicyName=n)
+    names = iam.list_role_policies(RoleName=ROLE)["PolicyNames"]
+    return {n: json.dumps(iam.get_role_policy(RoleName=ROLE, PolicyName=n)
                           ["PolicyDocument"]) for n in names}
 
 
@@ -242,7 +244,7 @@ def test_the_role_wait_is_bounded_and_says_what_is_left(aws: None, tmp_path: Pat
     assert result.exit_code == 1
     assert 40 * 60 <= clock.now <= 45 * 60
     message = one_paragraph(result.stderr)
-    assert "role t1-role was kept" in message and "describe-network-interfaces" in message
+    assert f"role {ROLE} was kept" in message and "describe-network-interfaces" in message
     assert "t1-vpc-enis" in role_policies()  # the grant Lambda needs is still there
 
 
