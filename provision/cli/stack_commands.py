@@ -128,7 +128,10 @@ def up(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt =
         target = resolve(config, profile, region)
         with spinner("reading the stack from AWS") as status:
             the_plan, done = pipelines.up(target, step_printer(status))
-        _report("up", the_plan, done, output)
+            key = pipelines.key_state(target)
+        _report("up", the_plan, done, output, {"api_key": key.to_dict()} if key else {})
+        if key and key.warning:
+            typer.echo(f"warning: {key.warning}.", err=True)
     run(debug, body, output, "up")
 
 
@@ -223,12 +226,13 @@ def _cancelled(output: Output) -> None:
     raise typer.Exit(0)
 
 
-def _report(verb: str, the_plan: Any, done: list[Any], output: Output) -> None:
+def _report(verb: str, the_plan: Any, done: list[Any], output: Output,
+            extra: dict[str, Any] | None = None) -> None:
     from provision import render
 
     if output is Output.json:
         render.emit_json({"command": verb, **the_plan.to_dict(),
-                          "applied": [a.to_dict() for a in done]})
+                          "applied": [a.to_dict() for a in done], **(extra or {})})
         return
     out = render.console()
     out.print(render.plan_table(the_plan, verb))
