@@ -152,10 +152,10 @@ def _service_lines(config: Config, runs: int) -> list[Line]:
         Line("CloudWatch Logs ingestion", round(log_mb, 3), "MB",
              max(0.0, log_mb / 1024 - prices.LOGS_FREE_GB) * prices.LOGS_USD_PER_GB,
              f"about {prices.LOG_BYTES_PER_RUN} bytes a run; {prices.LOGS_FREE_GB:g} GB free"),
-        Line("CloudWatch alarm (<name>-errors)", 1, "alarm", 0.0,
-             f"standard-resolution alarm metrics: first {prices.ALARMS_FREE} free, then "
-             f"${prices.ALARM_USD_PER_MONTH:.2f} each a month"),
-    ]
+    ] + ([Line(f"CloudWatch alarm ({config.name}-errors)", 1, "alarm", 0.0,
+               f"standard-resolution alarm metrics: first {prices.ALARMS_FREE} free, then "
+               f"${prices.ALARM_USD_PER_MONTH:.2f} each a month")]
+         if config.notify.kms_key else [])  # made only with a customer key (alarm.py)
 
 
 def _assumptions(config: Config, threshold: bool) -> tuple[str, ...]:
@@ -166,6 +166,8 @@ def _assumptions(config: Config, threshold: bool) -> tuple[str, ...]:
         "characters is billed as several parts (counted here as one).",
         "SMS to US/CA numbers also needs an origination number (its monthly fee and carrier "
         "fees are not included).",
+        "A run that fails (after Lambda's 2 retries) sends one on-failure message to every "
+        "subscriber, priced as an alert; failures are not counted here.",
     ]
     if threshold:
         out.append("alert.mode threshold sends only when a rule fires, so messages are at most "
