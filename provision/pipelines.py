@@ -14,7 +14,8 @@ from provision.concurrency import gather
 from provision.engine import Observation, execute, make_plan, observe, refuse_conflicts
 from provision.engine import Progress as Progress
 from provision.plan import AnyAction, Op, Plan
-from provision.resources import BY_NAME, secret, sms_delivery
+from provision.resources import BY_NAME, sms_delivery
+from provision.resources import key_state as keys
 from provision.resources.contract import CHANGED_IN_CONFIG
 from provision.resources.topic import Topic
 from provision.stack import Stack
@@ -86,7 +87,7 @@ def status(target: Target) -> tuple[Plan, list[StatusRow]]:
     stack = connect(target, with_code=True)
     found = gather({"sms": partial(sms_delivery.check, target.aws, stack.config.notify.sms),
                     "stack": partial(observe, target.aws, stack),
-                    "key": partial(secret.key_state, target.aws, stack.config)})
+                    "key": partial(keys.key_state, target.aws, stack.config)})
     observation, deliveries = found["stack"], found["sms"]
     the_plan = make_plan(observation, keep=True)
     extra = {Topic.name: tuple(d.note for d in deliveries if d.note)}
@@ -95,12 +96,12 @@ def status(target: Target) -> tuple[Plan, list[StatusRow]]:
     return the_plan, rows + ([_key_row(found["key"])] if found["key"] else [])
 
 
-def key_state(target: Target) -> secret.KeyState | None:
+def key_state(target: Target) -> keys.KeyState | None:
     """Whether the API key the function reads is stored (None: it reads none)."""
-    return secret.key_state(target.aws, target.config)
+    return keys.key_state(target.aws, target.config)
 
 
-def _key_row(key: secret.KeyState) -> StatusRow:
+def _key_row(key: keys.KeyState) -> StatusRow:
     """The stored API key as a status row: 'up' never writes it, 'secret set' does."""
     state = {"stored": "in sync"}.get(key.state, key.state)
     return StatusRow("api-key", key.where.name, exists=bool(key.stored), state=state,

@@ -22,8 +22,6 @@ from provision.config.model import DEFAULT_SCHEDULE
 from tests.support.awsproxy import AwsProxy
 from tests.support.cli_helpers import (
     ACCOUNT,
-    DOWN_WRITES,
-    FRESH_UP_WRITES,
     STACK_TAGS,
     by_kind,
     direct,
@@ -35,6 +33,7 @@ from tests.support.cli_helpers import (
 from tests.support.configs import MINIMAL, write_config
 from tests.support.fixtures import cli_environment, cli_path
 from tests.support.inventory import is_empty, leftovers, user_tags
+from tests.support.stack_writes import DOWN_WRITES, FRESH_UP_WRITES
 
 pytestmark = pytest.mark.server
 

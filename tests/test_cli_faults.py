@@ -28,8 +28,6 @@ from tests.support.awsproxy import (
 )
 from tests.support.cli_helpers import (
     ACCOUNT,
-    DOWN_WRITES,
-    FRESH_UP_WRITES,
     attempts,
     clean_inventory,
     in_dependency_order,
@@ -42,6 +40,7 @@ from tests.support.cli_helpers import (
 )
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inventory import is_empty, leftovers
+from tests.support.stack_writes import DOWN_WRITES, FRESH_UP_WRITES
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(60)]
 

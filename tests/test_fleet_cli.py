@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from tests.support.awsproxy import AwsProxy, Error
-from tests.support.cli_helpers import FRESH_UP_WRITES, writes
+from tests.support.cli_helpers import writes
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inventory import inventory, is_empty, leftovers
+from tests.support.stack_writes import FRESH_UP_WRITES
 
 pytestmark = pytest.mark.server
 
