@@ -38,7 +38,24 @@ def console(stderr: bool = False) -> Any:
 
 
 def emit_json(payload: dict[str, Any]) -> None:
+    """One JSON document on stdout, flushed now: a stdout that refuses it (a full disk,
+    /dev/full, a closed pipe) is an OSError here, which the error boundary reports."""
     sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def stdout_refuses_writes() -> str | None:
+    """Why stdout cannot take a JSON document, known before anything runs: Linux's /dev/full
+    (character device 1,7) refuses every write; None when nothing says so in advance."""
+    import stat
+
+    try:
+        info = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError):
+        return "stdout is closed"
+    if stat.S_ISCHR(info.st_mode) and (os.major(info.st_rdev), os.minor(info.st_rdev)) == (1, 7):
+        return "stdout is /dev/full, which refuses every write"
+    return None
 
 
 def describe_changes(action: AnyAction) -> str:

@@ -23,7 +23,8 @@ from provision.cli.app import (
 )
 from provision.errors import InputError
 
-_DURATION = re.compile(r"^(\d+)([smhd])$")
+_DURATION = re.compile(r"^([0-9]+)([smhd])\Z")
+MAX_AGE_S = 3653 * 86400  # ten years: older than any stack this tool can have made
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _TAG = re.compile(r"^([^=]+)=(.*)$")
 
@@ -33,7 +34,11 @@ def parse_age(text: str) -> int:
     if not match or int(match.group(1)) == 0:
         raise InputError(f"--older-than {text!r} is not a duration.",
                          hint="Write a whole number and a unit: 90s, 30m, 12h or 2d.")
-    return int(match.group(1)) * _UNIT_S[match.group(2)]
+    seconds = int(match.group(1)) * _UNIT_S[match.group(2)]
+    if seconds > MAX_AGE_S:
+        raise InputError(f"--older-than {text!r} is more than 3653 days (ten years); no stack "
+                         "is that old.", hint="Pass at most --older-than 3653d.")
+    return seconds
 
 
 def parse_tags(items: list[str]) -> tuple[tuple[str, str], ...]:
@@ -55,6 +60,10 @@ def parse_regions(regions: str | None, region: str | None, profile: str | None) 
         raise InputError("--regions and --region were both given.",
                          hint="Use --regions a,b for several Regions, or --region for one.")
     names = [r.strip() for r in (regions or region or "").split(",") if r.strip()]
+    if regions is not None and not names:
+        raise InputError(f"--regions {regions!r} names no Region.",
+                         hint="Name Regions like --regions us-east-1,eu-west-1, or leave "
+                         "--regions out to use AWS_REGION.")
     if not names:
         env = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         names = [env] if env else [_profile_region(profile)]

@@ -246,7 +246,7 @@ def _fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
     from provision import fleet as runner
     from provision import render
     from provision.cli.fleet_commands import parse_regions
-    from provision.config.participants import role_arns, stack_configs
+    from provision.config.participants import check_fleet_size, role_arns, stack_configs
     from provision.progress import FleetDisplay
     from provision.target import check_stack_environment
 
@@ -259,6 +259,7 @@ def _fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
     regions = (parse_regions(fleet.regions, None, profile) if fleet.regions is not None
                else [target.aws.region])
     roles: list[str | None] = [*role_arns(list(fleet.roles), fleet.roles_file)] or [None]
+    check_fleet_size(len(configs), len(regions), len(roles))
     jobs = runner.jobs_for(configs, regions, roles)
     for job in jobs[:len(configs) * len(regions)]:  # the accounts add nothing to it
         check_stack_environment(job.config, job.place.region)
