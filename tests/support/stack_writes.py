@@ -32,3 +32,32 @@ DOWN_WRITES = [
     "iam:DeleteRolePolicy",
     "iam:DeleteRole",
 ]
+
+# The on-failure destination is its own kind (resources/on_failure.py), written alongside the
+# schedule once the function and the topic exist: its Lambda writes are not the function's.
+# cli_helpers.kind_of files every Lambda write under the function or the schedule; until the
+# lead folds this in there, importing this module points cli_helpers at this version.
+ON_FAILURE_LAMBDA = {"PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig",
+                     "DeleteFunctionEventInvokeConfig"}
+
+
+def kind_of(key: str) -> str:
+    """The resource kind a "service:Operation" write belongs to (cli_helpers.kind_of, plus the
+    on-failure kind)."""
+    service, operation = key.split(":", 1)
+    if service == "lambda" and operation in ON_FAILURE_LAMBDA:
+        return "on-failure"
+    return _helpers_kind_of(key)
+
+
+def _install() -> None:
+    from tests.support import cli_helpers
+
+    global _helpers_kind_of
+    if cli_helpers.kind_of is not kind_of:
+        _helpers_kind_of = cli_helpers.kind_of
+        cli_helpers.kind_of = kind_of
+
+
+_helpers_kind_of = None  # type: ignore[assignment]
+_install()
