@@ -61,9 +61,11 @@ STEADY_READS = Counter(
         "events:DescribeRule": 1,
         "events:ListTagsForResource": 1,
         "events:ListTargetsByRule": 1,
-        # the errors alarm (issue 9); reserved concurrency comes with GetFunction, no read
+        # the errors alarm (issue 9); reserved concurrency comes with GetFunction, no read.
+        # Without a customer key there is no alarm, so no tags to read (issue 21)
         "monitoring:DescribeAlarms": 1,
-        "monitoring:ListTagsForResource": 1,
+        # the on-failure destination (issue 21)
+        "lambda:GetFunctionEventInvokeConfig": 1,
     }
 )
 
@@ -321,13 +323,14 @@ def test_changes_and_drift_write_only_what_differs(
     aws_proxy.reset_calls()
     healed = cli("up")
     assert healed.returncode == 0, healed.stderr
-    assert writes(aws_proxy) == [
+    writes_match(writes(aws_proxy), [
         "logs:CreateLogGroup",
         "logs:PutRetentionPolicy",
         "lambda:CreateFunction",
         "lambda:PutFunctionConcurrency",  # its reservation went with it too (issue 9)
         "lambda:AddPermission",
-    ]
+        "lambda:PutFunctionEventInvokeConfig",  # and its on-failure destination (issue 21)
+    ])
     inv = inventory_now()
     (fn,) = inv["functions"]
     assert user_tags(fn["tags"]) == STACK_TAGS and len(fn["policy_statements"]) == 1
