@@ -112,9 +112,9 @@ def run(debug: bool, body: Callable[[], None], output: Output = Output.human,
         _fail(done.error, debug, None, command)
     except StockAlertError as err:
         _fail(err, debug, output, command)
-    except (typer.Exit, typer.Abort):
+    except typer.Exit:
         raise
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):  # click turns Ctrl-C at a prompt into Abort
         _fail(Interrupted(), debug, output, command)
     except OSError as err:
         if debug or not _is_stdout_error(err):

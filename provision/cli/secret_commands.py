@@ -155,7 +155,10 @@ def after_down(target: Any, delete_secret: bool, yes: bool, asked: bool) -> None
 
     where = secret.locate(target.config)
     if not delete_secret:
-        if target.config.quotes.api_key_parameter or target.config.quotes.api_key_secret:
+        from provision.resources.key_state import key_state
+
+        state = key_state(target.aws, target.config)  # None: the function reads no key
+        if state is not None and state.stored:  # only a key that exists can be kept
             typer.echo(f"note: the API key in {where.label} was kept; "
                        "'stock-alert down --delete-secret' deletes it.", err=True)
         return

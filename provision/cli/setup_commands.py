@@ -194,9 +194,14 @@ def config_check(config: ConfigOpt = None, output: OutputOpt = Output.human,
 
         from provision import render
         from provision.config.model import config_path, load_config
+        from provision.cost.estimate import no_subscribers
 
         path = config_path(str(config) if config else None)
-        effective = load_config(path).model_dump(mode="json")
+        loaded = load_config(path)
+        effective = loaded.model_dump(mode="json")
+        warning = no_subscribers(loaded)
+        if warning:
+            typer.echo(f"warning: {warning}.", err=True)
         if output is Output.json:
             render.emit_json({"command": "config check", "path": str(path), "valid": True,
                               "config": effective})

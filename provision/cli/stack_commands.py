@@ -84,6 +84,7 @@ def plan(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
         from provision.progress import spinner
 
         target = resolve(config, profile, region)
+        _warn_no_subscribers(target.config)
         with spinner("reading the stack from AWS"):
             the_plan, _ = pipelines.plan(target)
         conflict = conflict_error(the_plan)
@@ -126,6 +127,7 @@ def up(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt =
         from provision.progress import spinner, step_printer
 
         target = resolve(config, profile, region)
+        _warn_no_subscribers(target.config)
         with spinner("reading the stack from AWS") as status:
             the_plan, done = pipelines.up(target, step_printer(status))
             key = pipelines.key_state(target)
@@ -192,7 +194,11 @@ def status(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionO
            output: OutputOpt = Output.human, debug: DebugOpt = False,
            count: CountOpt = None, participants: ParticipantsOpt = None,
            parallel: ParallelOpt = 8, regions: RegionsOpt = None,
-           assume_role: AssumeOpt = None, assume_role_file: AssumeFileOpt = None) -> None:
+           assume_role: AssumeOpt = None, assume_role_file: AssumeFileOpt = None,
+           exit_code: Annotated[bool, typer.Option(
+               "--exit-code", help="Exit 3 when anything is missing, drifted, changed in "
+               "config, foreign or failed, 0 when everything is in sync (as terraform plan "
+               "-detailed-exitcode), for scripts and monitoring.")] = False) -> None:
     """Show each resource: missing, in sync, drifted or foreign; subscriptions and their state."""
     fleet = Fleet(count, participants, parallel, regions, tuple(assume_role or ()),
                   assume_role_file)
@@ -212,7 +218,20 @@ def status(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionO
                               "resources": [r.to_dict() for r in rows]})
         else:
             render.console().print(render.status_table(the_plan, rows))
+        if exit_code and any(r.state not in IN_ORDER for r in rows):
+            raise typer.Exit(3)
     run(debug, body, output, "status")
+
+
+IN_ORDER = ("in sync", "not used")  # status --exit-code: any other state is exit 3
+
+
+def _warn_no_subscribers(config: Any) -> None:
+    from provision.cost.estimate import no_subscribers
+
+    warning = no_subscribers(config)
+    if warning:
+        typer.echo(f"warning: {warning}.", err=True)
 
 
 def _cancelled(output: Output) -> None:

@@ -24,18 +24,18 @@ class Need:
 
 KEY_STORE_NEEDS: tuple[Need, ...] = (
     Need("ssm:ListTagsForResource", "api-key-parameter",
-         ("up", "status") + SECRET_SET + DELETE_SECRET,
+         ("up", "down", "status") + SECRET_SET + DELETE_SECRET,
          "learn whether the key parameter exists and is this stack's (one call, scoped); "
-         "'up' and 'status' say when it is missing"),
+         "'up' and 'status' say when it is missing, 'down' that it was kept"),
     Need("ssm:PutParameter", "api-key-parameter", SECRET_SET,
          "store the key as a SecureString"),
     Need("ssm:AddTagsToResource", "api-key-parameter", SECRET_SET,
          "tag the parameter (also needed by PutParameter with Tags)"),
     Need("ssm:DeleteParameter", "api-key-parameter", DELETE_SECRET, "delete the parameter"),
     Need("secretsmanager:DescribeSecret", "api-key-secret",
-         ("up", "status") + SECRET_SET + DELETE_SECRET,
+         ("up", "down", "status") + SECRET_SET + DELETE_SECRET,
          "learn whether the secret exists, is this stack's or is scheduled for deletion; "
-         "'up' and 'status' say when it is missing"),
+         "'up' and 'status' say when it is missing, 'down' that it was kept"),
     Need("secretsmanager:CreateSecret", "api-key-secret", SECRET_SET, "create the secret"),
     Need("secretsmanager:PutSecretValue", "api-key-secret", SECRET_SET,
          "replace the key in an existing secret"),
