@@ -75,8 +75,9 @@ def run(report: Reporter, render_plan: Callable[[Any, str], Any],
         }):
             config = Path(tmp) / "config.yaml"
             config.write_text(DEMO_CONFIG.format(quotes_url=quotes.url), encoding="utf-8")
-            report.step(f"Local AWS emulator on {url} (its log: {emulator.log_path()}), "
-                        f"quote server on {quotes.url}")
+            report.step(f"Local AWS emulator on {url}, quote server on {quotes.url}")
+            report.show(f"The emulator's own log (requests, server errors): "
+                        f"{emulator.log_path()}")
             report.show(config.read_text(encoding="utf-8"))
             return _story(report, config, render_plan, render_status)
     finally:
