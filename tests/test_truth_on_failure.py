@@ -134,3 +134,17 @@ def test_audit_never_says_every_promise_is_kept_while_the_function_failed(
     prepared.aws.events.register("after-call.lambda.GetFunction", failed)
     rules = [f.rule for f in audit.run(prepared)[1]]
     assert rules == ["function-failed"]
+
+
+def test_audit_reports_an_alarm_that_cannot_deliver(config: Path, tmp_path: Path) -> None:
+    """An errors alarm made while notify.kms_key was set stays after the key is removed from
+    the config (up leaves it for down); the topic then uses alias/aws/sns, which CloudWatch
+    cannot use, so audit must not call the stack clean."""
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    keyed = write_config(tmp_path, MINIMAL.replace("notify:\n", f"notify:\n  kms_key: {key}\n"),
+                         name="keyed.yaml")
+    _up(keyed)
+    _up(config)
+    findings = audit.run(target(config)[0])[1]
+    assert [(f.rule, f.resource) for f in findings] == [("alarm-cannot-deliver",
+                                                         "alarm t1-errors")]

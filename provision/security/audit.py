@@ -16,6 +16,7 @@ from typing import Any
 from provision.engine import Observation
 from provision.plan import AnyAction, Change, Op, Plan
 from provision.policies import canonical
+from provision.resources.alarm import LEFT_OVER
 from provision.security.grants import pairs
 
 UP = "run 'stock-alert up'"
@@ -259,7 +260,7 @@ def promise_findings(plan: Plan, observation: Observation, extra: ExtraReads,
             out += [Finding("alarm-cannot-deliver", f"alarm {action.name}", note,
                             "set notify.kms_key to a customer managed key, then run "
                             "'stock-alert up'", False)
-                    for note in action.notes if "never delivered" in note]
+                    for note in action.notes if note == LEFT_OVER]
     return out
 
 
