@@ -38,7 +38,22 @@ def translate(exc: Any, service: str, operation: str, *,
                 "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken"):
         hint = ("Your AWS identity lacks this permission or its credentials are invalid; the "
                 "README lists the permissions the operator needs.")
+    if code in ("UnrecognizedClientException", "InvalidClientTokenId"):
+        hint = emulator_keys_hint() or hint
     return AwsError(f"AWS refused {where}: {code}: {message}", hint=hint, code=code)
+
+
+def emulator_keys_hint() -> str | None:
+    """The emulator's test key ('stock-alert emulator' exports AWS_ACCESS_KEY_ID=testing) used
+    with no endpoint: the call went to real AWS. Say which variable is missing."""
+    import os
+
+    if os.environ.get("AWS_ACCESS_KEY_ID") != "testing" or os.environ.get("AWS_ENDPOINT_URL"):
+        return None
+    return ("AWS_ACCESS_KEY_ID is 'testing', the local emulator's test key, but "
+            "AWS_ENDPOINT_URL is not set, so the call went to real AWS's address: set "
+            "AWS_ENDPOINT_URL (run the export line 'stock-alert emulator' prints), or unset the "
+            "test keys to use your own.")
 
 
 def quota_error(service: str, operation: str, code: str, message: str) -> QuotaExceeded:
@@ -86,7 +101,9 @@ def transport_error(exc: Any, endpoint: str | None, service: str, operation: str
         return AwsError("No AWS credentials found.", hint=EMULATOR_HINT)
     target = endpoint or f"the {service} endpoint"
     hint = "Check your network, then run the same command again; it continues where it stopped."
-    if is_loopback(endpoint):
+    if endpoint is None and emulator_keys_hint():
+        hint = str(emulator_keys_hint())
+    elif is_loopback(endpoint):
         hint = "Is the local emulator running? Start it with 'stock-alert emulator'. " + hint
     timed = _timeout_message(exc, target, f"{service} {operation.replace('_', ' ')}")
     if timed:

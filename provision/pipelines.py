@@ -46,8 +46,19 @@ def plan(target: Target, keep: bool = True) -> tuple[Plan, Observation]:
 
 def up(target: Target, progress: Progress | None = None) -> tuple[Plan, list[AnyAction]]:
     the_plan, _ = plan(target, keep=True)
+    return the_plan, apply(target, the_plan, progress)
+
+
+def apply(target: Target, the_plan: Plan, progress: Progress | None = None,
+          ) -> list[AnyAction]:
+    """Carry out a plan made by plan(target) (after the caller asked, if it asks)."""
     refuse_conflicts(the_plan)
-    return the_plan, execute(target.aws, the_plan, progress)
+    return execute(target.aws, the_plan, progress)
+
+
+def never_seen(the_plan: Plan) -> bool:
+    """Nothing of the stack exists where the plan was read: a first 'up' there."""
+    return all(action.observed is None for action in the_plan.actions)
 
 
 def down(target: Target, the_plan: Plan, progress: Progress | None = None,

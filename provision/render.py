@@ -37,6 +37,20 @@ def console(stderr: bool = False) -> Any:
                    width=None if tty else 120)
 
 
+def endpoint() -> str | None:
+    """The endpoint every AWS call goes to when it is not AWS's own (AWS_ENDPOINT_URL, the
+    only place stock-alert takes it from)."""
+    return os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+def place(plan: Plan) -> str:
+    """'stack t1 in us-east-1 (account 123456789012)', plus the endpoint when it is not
+    AWS's own, so a table never hides where it was read."""
+    url = endpoint()
+    where = f", endpoint {url}, not AWS" if url else ""
+    return f"stack {plan.stack} in {plan.region} (account {plan.account}{where})"
+
+
 def emit_json(payload: dict[str, Any]) -> None:
     """One JSON document on stdout, flushed now: a stdout that refuses it (a full disk,
     /dev/full, a closed pipe) is an OSError here, which the error boundary reports."""
@@ -115,7 +129,7 @@ def status_counts(rows: list[StatusRow]) -> str:
 def plan_table(plan: Plan, title: str) -> Any:
     from rich.table import Table
 
-    table = Table(title=f"{title}: stack {plan.stack} in {plan.region} (account {plan.account})",
+    table = Table(title=f"{title}: {place(plan)}",
                   title_justify="left", caption=plan_counts(plan), caption_justify="left")
     table.add_column("kind")
     table.add_column("name")
@@ -135,7 +149,7 @@ def status_table(plan: Plan, rows: list[StatusRow], emulator: bool | None = None
 
     if emulator is None:
         emulator = is_loopback(os.environ.get("AWS_ENDPOINT_URL"))
-    table = Table(title=f"status: stack {plan.stack} in {plan.region} (account {plan.account})",
+    table = Table(title=f"status: {place(plan)}",
                   title_justify="left", caption=status_counts(rows), caption_justify="left")
     for column in ("kind", "name", "state", "details"):
         table.add_column(column, overflow="fold")

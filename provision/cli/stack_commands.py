@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from provision.cli import stack_report
 from provision.cli.app import (
     ConfigOpt,
     DebugOpt,
@@ -84,15 +85,15 @@ def plan(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
         from provision.progress import spinner
 
         target = resolve(config, profile, region)
-        _warn_no_subscribers(target.config)
+        stack_report.warn_no_subscribers(target.config)
         with spinner("reading the stack from AWS"):
             the_plan, _ = pipelines.plan(target)
         conflict = conflict_error(the_plan)
         cost = monthly(target.config)
         if output is Output.json:
             failure = error_document(conflict) if conflict else {}
-            render.emit_json({"command": "plan", **the_plan.to_dict(), "cost": cost.to_dict(),
-                              **failure})
+            render.emit_json({"command": "plan", **the_plan.to_dict(),
+                              "endpoint": render.endpoint(), "cost": cost.to_dict(), **failure})
         else:
             render.console().print(render.plan_table(the_plan, "plan"))
             render.console().print(cost.summary(), markup=False)
@@ -103,6 +104,9 @@ def plan(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
 
 @app.command()
 def up(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt = None,
+       yes: Annotated[bool, typer.Option(
+           "--yes", "-y", help="Create a stack the account has never seen without asking "
+           "(on a terminal 'up' asks first; without one it does not ask).")] = False,
        output: OutputOpt = Output.human, debug: DebugOpt = False,
        count: CountOpt = None, participants: ParticipantsOpt = None, parallel: ParallelOpt = 8,
        regions: RegionsOpt = None, assume_role: AssumeOpt = None,
@@ -127,11 +131,15 @@ def up(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt =
         from provision.progress import spinner, step_printer
 
         target = resolve(config, profile, region)
-        _warn_no_subscribers(target.config)
-        with spinner("reading the stack from AWS") as status:
-            the_plan, done = pipelines.up(target, step_printer(status))
+        stack_report.warn_no_subscribers(target.config)
+        with spinner("reading the stack from AWS"):
+            the_plan, _ = pipelines.plan(target)
+        if not yes and sys.stdin.isatty() and pipelines.never_seen(the_plan):
+            stack_report.confirm_first_up(the_plan, output)
+        with spinner("applying") as status:
+            done = pipelines.apply(target, the_plan, step_printer(status))
             key = pipelines.key_state(target)
-        _report("up", the_plan, done, output, {"api_key": key.to_dict()} if key else {})
+        stack_report.report("up", the_plan, done, output, {"api_key": key.to_dict()} if key else {})
         if key and key.warning:
             typer.echo(f"warning: {key.warning}.", err=True)
     run(debug, body, output, "up")
@@ -179,10 +187,10 @@ def down(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
             key = " and its API key" if delete_secret else ""
             if not typer.confirm(f"Delete stack {the_plan.stack}{key} in {the_plan.region}?",
                                  err=True):
-                _cancelled(output)
+                stack_report.cancelled(output)
         with spinner("deleting") as status:
             done = pipelines.down(target, the_plan, step_printer(status))
-        _report("down", the_plan, done, output)
+        stack_report.report("down", the_plan, done, output)
         from provision.cli.secret_commands import after_down
 
         after_down(target, delete_secret, yes, the_plan.has_writes)
@@ -215,6 +223,7 @@ def status(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionO
         if output is Output.json:
             render.emit_json({"command": "status", "stack": the_plan.stack,
                               "region": the_plan.region, "account": the_plan.account,
+                              "endpoint": render.endpoint(),
                               "resources": [r.to_dict() for r in rows]})
         else:
             render.console().print(render.status_table(the_plan, rows))
@@ -224,38 +233,6 @@ def status(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionO
 
 
 IN_ORDER = ("in sync", "not used")  # status --exit-code: any other state is exit 3
-
-
-def _warn_no_subscribers(config: Any) -> None:
-    from provision.cost.estimate import no_subscribers
-
-    warning = no_subscribers(config)
-    if warning:
-        typer.echo(f"warning: {warning}.", err=True)
-
-
-def _cancelled(output: Output) -> None:
-    """Answering no is a choice, not an error: exit 0, no red."""
-    from provision import render
-
-    typer.echo("Cancelled; nothing was deleted.", err=True)
-    if output is Output.json:
-        render.emit_json({"command": "down", "cancelled": True, "applied": [],
-                          "exit_code": 0})
-    raise typer.Exit(0)
-
-
-def _report(verb: str, the_plan: Any, done: list[Any], output: Output,
-            extra: dict[str, Any] | None = None) -> None:
-    from provision import render
-
-    if output is Output.json:
-        render.emit_json({"command": verb, **the_plan.to_dict(),
-                          "applied": [a.to_dict() for a in done], **(extra or {})})
-        return
-    out = render.console()
-    out.print(render.plan_table(the_plan, verb))
-    out.print(render.summary_line(the_plan, done, verb), markup=False)
 
 
 def _fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
@@ -309,4 +286,4 @@ def _confirm_fleet_down(runner: Any, jobs: list[Any], target: Any, parallel: int
     if doomed and not typer.confirm(f"Delete {len(doomed)} stack(s): "
                                     f"{', '.join(r.job.config.name for r in doomed[:5])}"
                                     f"{' ...' if len(doomed) > 5 else ''}?", err=True):
-        _cancelled(output)
+        stack_report.cancelled(output)
