@@ -23,11 +23,9 @@ class StockAlertError(Exception):
 
 def sentence(text: str) -> str:
     """`text` ending in exactly one stop: 'did you mean `x`?.' loses its '.', a bare clause
-    gains one, and '..' becomes '.'; a question stays a question."""
+    gains one, '..' becomes '.' (an ellipsis stays); a question stays a question."""
     text = text.strip()
-    while text.endswith(".."):
-        text = text[:-1]
-    if text.endswith(("?.", "!.", ":.")):
+    if text.endswith(("?.", "!.")) or (text.endswith("..") and not text.endswith("...")):
         text = text[:-1]
     if not text.endswith((".", "?", "!", "…")):
         text += "."
