@@ -23,9 +23,11 @@ def test_a_quoted_false_is_named_as_text(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_the_nearest_region_is_suggested_first(cli: Cli, tmp_path: Path) -> None:
-    write_config(tmp_path, MINIMAL.replace("region: us-east-1", "region: us-east1"))
-    result = cli("config", "check")
-    assert "use one such as us-east-1," in result.stderr, result.stderr
+    for typo, nearest in (("us-east1", "us-east-1"), ("eu-wst-1", "eu-west-1"),
+                          ("ap-southeast2", "ap-southeast-2")):
+        write_config(tmp_path, MINIMAL.replace("region: us-east-1", f"region: {typo}"))
+        result = cli("config", "check")
+        assert f"use one such as {nearest}," in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("message,hint,expected", [
