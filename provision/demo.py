@@ -70,7 +70,7 @@ def run(report: Reporter, render_plan: Callable[[Any, str], Any],
     try:
         with QuoteServer() as quotes, tempfile.TemporaryDirectory() as tmp, _environment({
             "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1", emulator.MARK: url,
             "AWS_EC2_METADATA_DISABLED": "true",
         }):
             config = Path(tmp) / "config.yaml"

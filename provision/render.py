@@ -141,14 +141,14 @@ def plan_table(plan: Plan, title: str) -> Any:
 
 
 def status_table(plan: Plan, rows: list[StatusRow], emulator: bool | None = None) -> Any:
-    """emulator: the endpoint is a local emulator (None: judge from AWS_ENDPOINT_URL, the only
-    place the endpoint comes from), so confirmed e-mail subscriptions get a note."""
+    """emulator: the endpoint is the built-in emulator (None: judge from AWS_ENDPOINT_URL and
+    the mark its export line sets), so confirmed e-mail subscriptions get a note."""
     from rich.table import Table
 
-    from provision.endpoint import is_loopback
+    if emulator is None:  # only the built-in emulator confirms e-mail subscriptions at once
+        from provision.local.emulator import is_builtin
 
-    if emulator is None:
-        emulator = is_loopback(os.environ.get("AWS_ENDPOINT_URL"))
+        emulator = is_builtin(os.environ.get("AWS_ENDPOINT_URL"))
     table = Table(title=f"status: {place(plan)}",
                   title_justify="left", caption=status_counts(rows), caption_justify="left")
     for column in ("kind", "name", "state", "details"):

@@ -52,3 +52,19 @@ def test_logs_says_when_there_are_no_events_and_over_what_period(cli: Cli,
     assert result.stdout == ""
     assert "No log events in the function's log group over the last 2h (since " in result.stderr
     assert result.stderr.rstrip().endswith("UTC).")
+
+
+def test_the_email_auto_confirm_note_is_only_for_the_built_in_emulator(
+        cli: Cli, tmp_path: Path, aws_env: dict[str, str]) -> None:
+    from provision.local.emulator import MARK, export_line
+    from tests.support.fixtures import run_cli
+
+    write_config(tmp_path, MINIMAL)
+    assert cli("up").returncode == 0
+    other = " ".join(cli("status").stdout.replace("│", " ").split())
+    assert "the emulator confirms e-mail subscriptions at once" not in other  # any endpoint
+    url = aws_env["AWS_ENDPOINT_URL"]
+    assert f"{MARK}={url}" in export_line(url)  # what 'stock-alert emulator' tells to export
+    marked = run_cli(["status"], {**aws_env, MARK: url}, tmp_path)
+    flat = " ".join(marked.stdout.replace("│", " ").split())
+    assert "the emulator confirms e-mail subscriptions at once" in flat

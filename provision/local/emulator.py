@@ -84,9 +84,20 @@ def _check_free(port: int, option: str = "--port") -> None:
                              "one.") from None
 
 
+MARK = "STOCK_ALERT_EMULATOR"  # = the endpoint, when it is this built-in emulator
+
+
 def export_line(url: str, region: str = "us-east-1") -> str:
     return (f"export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing "
-            f"AWS_SECRET_ACCESS_KEY=testing AWS_REGION={region}")
+            f"AWS_SECRET_ACCESS_KEY=testing AWS_REGION={region} {MARK}={url}")
+
+
+def is_builtin(endpoint: str | None) -> bool:
+    """The endpoint is this built-in emulator (moto), as its export line marks it: what it
+    does (e-mail subscriptions confirmed at once) is not what another local endpoint does."""
+    import os
+
+    return bool(endpoint) and os.environ.get(MARK) == endpoint
 
 
 def parse_prices(values: Sequence[str]) -> dict[str, tuple[float, float]]:
