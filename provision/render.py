@@ -65,8 +65,8 @@ def stdout_refuses_writes() -> str | None:
 
     try:
         info = os.fstat(sys.stdout.fileno())
-    except (OSError, ValueError):
-        return "stdout is closed"
+    except (OSError, ValueError):  # no descriptor (a test runner's buffer): nothing to tell
+        return None
     if stat.S_ISCHR(info.st_mode) and (os.major(info.st_rdev), os.minor(info.st_rdev)) == (1, 7):
         return "stdout is /dev/full, which refuses every write"
     return None

@@ -129,12 +129,19 @@ def run(debug: bool, body: Callable[[], None], output: Output = Output.human,
 
 
 def _is_stdout_error(err: OSError) -> bool:
-    """An OSError from writing to stdout (emit_json flushes at once): no file name, and an
-    errno a refused stream gives."""
+    """An OSError from writing to stdout (emit_json flushes at once): no file name, an errno
+    a refused stream gives, and stdout still refuses what it holds."""
     import errno
+    import sys
 
-    return err.filename is None and err.errno in (errno.ENOSPC, errno.EPIPE, errno.EBADF,
-                                                  errno.EIO)
+    if err.filename is not None or err.errno not in (errno.ENOSPC, errno.EPIPE, errno.EBADF,
+                                                     errno.EIO):
+        return False
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        return True
+    return False
 
 
 def _unexpected(err: Exception, debug: bool, output: Output, command: str) -> None:

@@ -62,8 +62,8 @@ def init(path: Annotated[Path | None, typer.Argument(
         given = _checked_flags(flags)
         interactive = sys.stdin.isatty() and not no_input
         answers = _ask(given) if interactive else _from_flags(given)
-        files[target] = _checked_text(target, template.render(answers))
-        write_all(files)
+        # the config first: should its rename fail, nothing at all has changed
+        write_all({target: _checked_text(target, template.render(answers)), **files})
         schema_done = (f"and {schema_path}" if schema_path in files
                        else f"({schema_path} was already up to date)")
         typer.echo(f"Wrote {target} {schema_done}. Next: 'stock-alert cost -c {target}' "

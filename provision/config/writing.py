@@ -16,7 +16,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from provision.errors import InputError
+from provision.errors import InputError, StockAlertError
 
 _NOT_REGULAR = ((stat.S_ISDIR, "a directory"), (stat.S_ISLNK, "a symbolic link"),
                 (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
@@ -73,8 +73,19 @@ def write_all(files: dict[Path, str]) -> None:
                 Path(tmp).unlink(missing_ok=True)
             raise InputError(f"cannot write {path}: {exc.strerror or exc}.",
                              hint=f"Choose a folder you may write to. {NOTHING}") from None
+    done: list[Path] = []
     for tmp, path in staged:
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            for left, _ in staged[len(done):]:
+                Path(left).unlink(missing_ok=True)
+            written = f"; {', '.join(map(str, done))} was written" if done else \
+                "; nothing was replaced"
+            raise StockAlertError(f"cannot write {path}: {exc.strerror or exc}{written}.",
+                                  hint="Free some space or choose another folder, then run "
+                                  "'init' again.") from None
+        done.append(path)
 
 
 def _stage(path: Path, text: str) -> str:
