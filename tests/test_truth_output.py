@@ -123,21 +123,19 @@ def test_ctrl_c_at_a_prompt_is_exit_130_like_any_interrupt(aws_env: dict[str, st
     proc = subprocess.Popen([str(cli_path()), "down"], env={**aws_env, "TERM": "dumb"},
                             cwd=tmp_path, stdin=follower, stdout=follower, stderr=follower)
     os.close(follower)
-    output, deadline = b"", time.monotonic() + 60
-    while b"[y/N]" not in output and time.monotonic() < deadline:
-        if select.select([leader], [], [], 0.1)[0]:
-            output += os.read(leader, 4096)
-    proc.send_signal(signal.SIGINT)  # what Ctrl-C at the question sends
+    output, deadline, sent = b"", time.monotonic() + 120, False
+    while proc.poll() is None and time.monotonic() < deadline:
+        if not sent and b"[y/N]" in output:
+            proc.send_signal(signal.SIGINT)  # what Ctrl-C at the question sends
+            sent = True
+        if select.select([leader], [], [], 0.1)[0]:  # keep reading: a full pty would block it
+            try:
+                output += os.read(leader, 4096)
+            except OSError:
+                break
     code = proc.wait(timeout=30)
-    while select.select([leader], [], [], 0.2)[0]:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        output += chunk
     os.close(leader)
+    assert sent, output.decode("utf-8", "replace")
     text = output.decode("utf-8", "replace")
     assert code == 130, text
     assert "error: Interrupted." in text and "Aborted!" not in text

@@ -134,9 +134,13 @@ def _is_stdout_error(err: OSError) -> bool:
     import errno
     import sys
 
+    from provision.render import stdout_refuses_writes
+
     if err.filename is not None or err.errno not in (errno.ENOSPC, errno.EPIPE, errno.EBADF,
                                                      errno.EIO):
         return False
+    if stdout_refuses_writes():
+        return True
     try:
         sys.stdout.flush()
     except (OSError, ValueError):

@@ -85,9 +85,9 @@ def plan(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
         from provision.progress import spinner
 
         target = resolve(config, profile, region)
-        stack_report.warn_no_subscribers(target.config)
         with spinner("reading the stack from AWS"):
             the_plan, _ = pipelines.plan(target)
+        stack_report.warn_no_subscribers(target.config)
         conflict = conflict_error(the_plan)
         cost = monthly(target.config)
         if output is Output.json:
@@ -131,9 +131,9 @@ def up(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt =
         from provision.progress import spinner, step_printer
 
         target = resolve(config, profile, region)
-        stack_report.warn_no_subscribers(target.config)
         with spinner("reading the stack from AWS"):
             the_plan, _ = pipelines.plan(target)
+        stack_report.warn_no_subscribers(target.config)
         if not yes and sys.stdin.isatty() and pipelines.never_seen(the_plan):
             stack_report.confirm_first_up(the_plan, output)
         with spinner("applying") as status:
