@@ -134,6 +134,14 @@ def test_ctrl_c_at_a_prompt_is_exit_130_like_any_interrupt(aws_env: dict[str, st
             except OSError:
                 break
     code = proc.wait(timeout=30)
+    while select.select([leader], [], [], 0.2)[0]:  # what it wrote before it exited
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
     os.close(leader)
     assert sent, output.decode("utf-8", "replace")
     text = output.decode("utf-8", "replace")
