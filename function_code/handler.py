@@ -8,8 +8,10 @@ Publishing policy:
 - a run in which EVERY quote failed is a function error: after the above, an "error" log line
   lists each symbol with its reason and QuotesUnavailable is raised (its message names them too),
   so Lambda's Errors metric, retries and alarms see it.
-- a configuration error (bad environment, unreadable API key) publishes nothing: the result's
-  reason and an "error" log line say what is wrong. Retrying would not help, so it does not raise.
+- a configuration error (bad environment, a missing or unreadable API key, no topic) publishes
+  nothing: an "error" log line says what is wrong and ConfigurationError is raised with the same
+  text and the fix, so Lambda counts an error (its Errors metric, the stack's on-failure
+  destination and alarm all see it) and `invoke` exits 1.
 - a failed sns:Publish is logged and re-raised, so the invocation counts as an error.
 
 The result holds the exact texts published (``message``: sms, email_subject, email), which carry
@@ -33,6 +35,29 @@ from transport import Budget
 TYPE_CHECKING = False  # typing costs ~20 ms to import at cold start; only the checker needs it
 if TYPE_CHECKING:
     from typing import Any
+
+
+class ConfigurationError(Exception):
+    """The function cannot run as deployed; the message names the cause and the fix."""
+
+
+# What to do about a failed key read, by AWS's error code; anything else: check the role.
+KEY_FIXES = {
+    "ParameterNotFound": "store the API key with 'stock-alert secret set'",
+    "ResourceNotFoundException": "store the API key with 'stock-alert secret set'",
+}
+SETTINGS_FIX = "run 'stock-alert up' to redeploy the function's settings"
+
+
+def _fix(exc: Exception) -> str:
+    if isinstance(exc, settings.SettingsError):
+        return SETTINGS_FIX
+    text = str(exc)
+    if " is empty" in text or "has no string value" in text:
+        return "store the API key with 'stock-alert secret set'"
+    code = text.rsplit(": ", 1)[-1]
+    return KEY_FIXES.get(code, "check the function's role can read the key "
+                               "('stock-alert audit')")
 
 
 class QuotesUnavailable(Exception):
@@ -153,8 +178,9 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         config = settings.load()
         results = _fetch(config, context)
     except (settings.SettingsError, aws.AwsError) as exc:
-        log.event("error", stack=stack, error=str(exc))
-        return result(stack, [], [], reason=f"configuration error: {exc}")
+        error = ConfigurationError(f"configuration error: {exc}; fix: {_fix(exc)}")
+        log.event("error", stack=stack, error=str(error))
+        raise error from None
     fetched = [r for r in results if isinstance(r, Quote)]
     fired = rules.evaluate(fetched, config.stocks, config.alert)
     for rule in fired:

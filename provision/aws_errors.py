@@ -46,7 +46,7 @@ def translate(exc: Any, service: str, operation: str, *,
             "to continue where this one stopped.")
     hint = "Fix the cause and run the same command again; it continues where this one stopped."
     if code in ("UnrecognizedClientException", "InvalidClientTokenId"):
-        hint = GENERIC
+        hint = emulator_keys_hint() or GENERIC
     if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
         hint = ("Your AWS credentials expired: renew them (e.g. 'aws sso login', or assume "
                 "the role again), then run the same command again; it continues where this "
@@ -73,6 +73,19 @@ def role_cannot(action: str, where: str, code: str, message: str,
         hint="Check the role's permissions boundary (iam.permissions_boundary in the config) "
         "and your organization's service control policies: they must allow "
         f"{', '.join(ENI_ACTIONS)} for the role. Then run 'stock-alert up' again.")
+
+
+def emulator_keys_hint() -> str | None:
+    """The emulator's test key ('stock-alert emulator' exports AWS_ACCESS_KEY_ID=testing) used
+    with no endpoint: the call went to real AWS. Say which variable is missing."""
+    import os
+
+    if os.environ.get("AWS_ACCESS_KEY_ID") != "testing" or os.environ.get("AWS_ENDPOINT_URL"):
+        return None
+    return ("AWS_ACCESS_KEY_ID is 'testing', the local emulator's test key, but "
+            "AWS_ENDPOINT_URL is not set, so the call went to real AWS's address: set "
+            "AWS_ENDPOINT_URL (run the export line 'stock-alert emulator' prints), or unset the "
+            "test keys to use your own.")
 
 
 def quota_error(service: str, operation: str, code: str, message: str) -> QuotaExceeded:
@@ -120,7 +133,9 @@ def transport_error(exc: Any, endpoint: str | None, service: str, operation: str
         return AwsError("No AWS credentials found.", hint=EMULATOR_HINT)
     target = endpoint or f"the {service} endpoint"
     hint = "Check your network, then run the same command again; it continues where it stopped."
-    if is_loopback(endpoint):
+    if endpoint is None and emulator_keys_hint():
+        hint = str(emulator_keys_hint())
+    elif is_loopback(endpoint):
         hint = "Is the local emulator running? Start it with 'stock-alert emulator'. " + hint
     timed = _timeout_message(exc, target, f"{service} {operation.replace('_', ' ')}")
     if timed:

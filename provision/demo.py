@@ -70,12 +70,14 @@ def run(report: Reporter, render_plan: Callable[[Any, str], Any],
     try:
         with QuoteServer() as quotes, tempfile.TemporaryDirectory() as tmp, _environment({
             "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1", emulator.MARK: url,
             "AWS_EC2_METADATA_DISABLED": "true",
         }):
             config = Path(tmp) / "config.yaml"
             config.write_text(DEMO_CONFIG.format(quotes_url=quotes.url), encoding="utf-8")
             report.step(f"Local AWS emulator on {url}, quote server on {quotes.url}")
+            report.show(f"The emulator's own log (requests, server errors): "
+                        f"{emulator.log_path()}")
             report.show(config.read_text(encoding="utf-8"))
             return _story(report, config, render_plan, render_status)
     finally:

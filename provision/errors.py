@@ -18,7 +18,18 @@ class StockAlertError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        return f"{self.message} {self.hint}".strip()
+        return " ".join(sentence(part) for part in (self.message, self.hint) if part.strip())
+
+
+def sentence(text: str) -> str:
+    """`text` ending in exactly one stop: 'did you mean `x`?.' loses its '.', a bare clause
+    gains one, '..' becomes '.' (an ellipsis stays); a question stays a question."""
+    text = text.strip()
+    if text.endswith(("?.", "!.")) or (text.endswith("..") and not text.endswith("...")):
+        text = text[:-1]
+    if not text.endswith((".", "?", "!", "…")):
+        text += "."
+    return text
 
 
 class InputError(StockAlertError):

@@ -18,7 +18,8 @@ from provision.pipelines import connect
 from provision.resources.log_group import events
 from provision.target import Target
 
-_DURATION = re.compile(r"^(\d+)([smhd])\Z")
+_DURATION = re.compile(r"^([0-9]+)([smhd])\Z")
+MAX_SINCE_S = 3653 * 86400  # ten years: the longest log retention CloudWatch Logs offers
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 FOLLOW_INTERVAL_S = 2.0
 OVERLAP_MS = 5 * 60 * 1000  # re-read this much before the newest event seen
@@ -34,7 +35,12 @@ def parse_since(text: str) -> int:
     if not match or int(match.group(1)) == 0:
         raise InputError(f"--since {text!r} is not a duration.",
                          hint="Write a whole number and a unit: 90s, 30m, 1h or 2d.")
-    return int(match.group(1)) * _UNIT_S[match.group(2)]
+    seconds = int(match.group(1)) * _UNIT_S[match.group(2)]
+    if seconds > MAX_SINCE_S:
+        raise InputError(f"--since {text!r} reaches back more than 3653 days (ten years), the "
+                         "longest CloudWatch Logs keeps events.",
+                         hint="Pass at most --since 3653d.")
+    return seconds
 
 
 class Tail:

@@ -16,6 +16,7 @@ from provision.engine import Observation, execute, make_plan, observe, refuse_co
 from provision.engine import Progress as Progress
 from provision.plan import AnyAction, Mode, Op, Plan
 from provision.resources import BY_NAME, sms_delivery
+from provision.resources import key_state as keys
 from provision.resources.contract import Reason
 from provision.resources.topic import Topic
 from provision.stack import Stack
@@ -46,8 +47,19 @@ def plan(target: Target, mode: Mode = Mode.UP) -> tuple[Plan, Observation]:
 
 def up(target: Target, progress: Progress | None = None) -> tuple[Plan, list[AnyAction]]:
     the_plan, _ = plan(target, Mode.UP)
+    return the_plan, apply(target, the_plan, progress)
+
+
+def apply(target: Target, the_plan: Plan, progress: Progress | None = None,
+          ) -> list[AnyAction]:
+    """Carry out a plan made by plan(target) (after the caller asked, if it asks)."""
     refuse_conflicts(the_plan)
-    return the_plan, execute(target.aws, the_plan, progress)
+    return execute(target.aws, the_plan, progress)
+
+
+def never_seen(the_plan: Plan) -> bool:
+    """Nothing of the stack exists where the plan was read: a first 'up' there."""
+    return all(action.observed is None for action in the_plan.actions)
 
 
 def down(target: Target, the_plan: Plan, progress: Progress | None = None,
@@ -87,12 +99,27 @@ def status(target: Target) -> tuple[Plan, list[StatusRow]]:
     (after the identity call has proved the credentials); their notes join the topic's row."""
     stack = connect(target, with_code=True)
     found = gather({"sms": partial(sms_delivery.check, target.aws, stack.config.notify.sms),
-                    "stack": partial(observe, target.aws, stack, Mode.STATUS)})
+                    "stack": partial(observe, target.aws, stack, Mode.STATUS),
+                    "key": partial(keys.key_state, target.aws, stack.config)})
     observation, deliveries = found["stack"], found["sms"]
     the_plan = make_plan(observation, target.adopt)
     extra = {Topic.name: tuple(d.note for d in deliveries if d.note)}
-    return the_plan, [_row(action, observation, extra.get(action.kind, ()))
-                      for action in the_plan.actions]
+    rows = [_row(action, observation, extra.get(action.kind, ()))
+            for action in the_plan.actions]
+    return the_plan, rows + ([_key_row(found["key"])] if found["key"] else [])
+
+
+def key_state(target: Target) -> keys.KeyState | None:
+    """Whether the API key the function reads is stored (None: it reads none)."""
+    return keys.key_state(target.aws, target.config)
+
+
+def _key_row(key: keys.KeyState) -> StatusRow:
+    """The stored API key as a status row: 'up' never writes it, 'secret set' does."""
+    state = {"stored": "in sync"}.get(key.state, key.state)
+    return StatusRow("api-key", key.where.name, exists=bool(key.stored), state=state,
+                     drift=(), attributes={"store": key.where.label},
+                     notes=(key.warning,) if key.warning else ())
 
 
 def _row(action: AnyAction, observation: Observation, extra: tuple[str, ...] = (),

@@ -37,8 +37,39 @@ def console(stderr: bool = False) -> Any:
                    width=None if tty else 120)
 
 
+def endpoint() -> str | None:
+    """The endpoint every AWS call goes to when it is not AWS's own (AWS_ENDPOINT_URL, the
+    only place stock-alert takes it from)."""
+    return os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+def place(plan: Plan) -> str:
+    """'stack t1 in us-east-1 (account 123456789012)', plus the endpoint when it is not
+    AWS's own, so a table never hides where it was read."""
+    url = endpoint()
+    where = f", endpoint {url}, not AWS" if url else ""
+    return f"stack {plan.stack} in {plan.region} (account {plan.account}{where})"
+
+
 def emit_json(payload: dict[str, Any]) -> None:
+    """One JSON document on stdout, flushed now: a stdout that refuses it (a full disk,
+    /dev/full, a closed pipe) is an OSError here, which the error boundary reports."""
     sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def stdout_refuses_writes() -> str | None:
+    """Why stdout cannot take a JSON document, known before anything runs: Linux's /dev/full
+    (character device 1,7) refuses every write; None when nothing says so in advance."""
+    import stat
+
+    try:
+        info = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError):  # no descriptor (a test runner's buffer): nothing to tell
+        return None
+    if stat.S_ISCHR(info.st_mode) and (os.major(info.st_rdev), os.minor(info.st_rdev)) == (1, 7):
+        return "stdout is /dev/full, which refuses every write"
+    return None
 
 
 def describe_changes(action: AnyAction) -> str:
@@ -98,7 +129,7 @@ def status_counts(rows: list[StatusRow]) -> str:
 def plan_table(plan: Plan, title: str) -> Any:
     from rich.table import Table
 
-    table = Table(title=f"{title}: stack {plan.stack} in {plan.region} (account {plan.account})",
+    table = Table(title=f"{title}: {place(plan)}",
                   title_justify="left", caption=plan_counts(plan), caption_justify="left")
     table.add_column("kind")
     table.add_column("name")
@@ -110,15 +141,15 @@ def plan_table(plan: Plan, title: str) -> Any:
 
 
 def status_table(plan: Plan, rows: list[StatusRow], emulator: bool | None = None) -> Any:
-    """emulator: the endpoint is a local emulator (None: judge from AWS_ENDPOINT_URL, the only
-    place the endpoint comes from), so confirmed e-mail subscriptions get a note."""
+    """emulator: the endpoint is the built-in emulator (None: judge from AWS_ENDPOINT_URL and
+    the mark its export line sets), so confirmed e-mail subscriptions get a note."""
     from rich.table import Table
 
-    from provision.endpoint import is_loopback
+    if emulator is None:  # only the built-in emulator confirms e-mail subscriptions at once
+        from provision.local.emulator import is_builtin
 
-    if emulator is None:
-        emulator = is_loopback(os.environ.get("AWS_ENDPOINT_URL"))
-    table = Table(title=f"status: stack {plan.stack} in {plan.region} (account {plan.account})",
+        emulator = is_builtin(os.environ.get("AWS_ENDPOINT_URL"))
+    table = Table(title=f"status: {place(plan)}",
                   title_justify="left", caption=status_counts(rows), caption_justify="left")
     for column in ("kind", "name", "state", "details"):
         table.add_column(column, overflow="fold")

@@ -62,9 +62,11 @@ STEADY_READS = Counter(
         "events:DescribeRule": 1,
         "events:ListTagsForResource": 1,
         "events:ListTargetsByRule": 1,
-        # the errors alarm (issue 9); reserved concurrency comes with GetFunction, no read
+        # the errors alarm (issue 9); reserved concurrency comes with GetFunction, no read.
+        # Without a customer key there is no alarm, so no tags to read (issue 21)
         "monitoring:DescribeAlarms": 1,
-        "monitoring:ListTagsForResource": 1,
+        # the on-failure destination (issue 21)
+        "lambda:GetFunctionEventInvokeConfig": 1,
     }
 )
 
@@ -172,9 +174,10 @@ def test_lifecycle_up_twice_then_down_twice(
           f"{len(FRESH_UP_WRITES)} writes)")
     for kind, name in [("role", "t1-us-east-1-role"), ("log-group", "/aws/lambda/t1"),
                        ("topic", "t1-alerts"), ("function", "t1"), ("schedule", "t1-schedule"),
-                       ("alarm", "t1-errors")]:
+                       ("on-failure", "t1")]:
         assert f"│ {kind}" in first.stdout and name in first.stdout
-    assert "Done: 6 created." in first.stdout  # issue 9 added the errors alarm
+    # issue 21: the on-failure destination; no errors alarm without a customer key
+    assert "Done: 6 created." in first.stdout
     _assert_fresh_stack(inventory_now())
 
     # Second up: zero writes, and each thing is read once.
@@ -227,7 +230,7 @@ def test_changes_and_drift_write_only_what_differs(
     assert (doc["stack"], doc["region"], doc["account"]) == ("t1", "us-east-1", ACCOUNT)
     assert [(a["kind"], a["op"]) for a in doc["applied"]] == [
         ("role", "create"), ("log-group", "create"), ("topic", "create"),
-        ("function", "create"), ("schedule", "create"), ("alarm", "create"),
+        ("function", "create"), ("schedule", "create"), ("on-failure", "create"),
     ]
     assert "Done" not in first.stdout  # JSON only on stdout
 
@@ -245,6 +248,7 @@ def test_changes_and_drift_write_only_what_differs(
         "role": "no change", "log-group": "no change", "topic": "no change",
         "security-group": "no change",  # issue 12: no network in this config, a no-op
         "function": "update", "schedule": "update", "alarm": "no change",
+        "on-failure": "no change",
     }
     assert [c["field"] for c in actions["schedule"]["changes"]] == ["schedule"]
     assert actions["schedule"]["changes"][0] == {
@@ -288,9 +292,9 @@ def test_changes_and_drift_write_only_what_differs(
     rows = by_kind(_json(status.stdout)["resources"])
     # security-group: no network in this config, so nothing to read and nothing to differ
     assert {k: r["state"] for k, r in rows.items()} == {
-        **dict.fromkeys(["role", "log-group", "topic", "function", "schedule", "alarm"],
+        **dict.fromkeys(["role", "log-group", "topic", "function", "schedule", "on-failure"],
                         "in sync"),
-        "security-group": "not used"}
+        "security-group": "not used", "alarm": "not used"}  # the alarm: no customer key
     assert rows["security-group"]["exists"] is False
     assert rows["function"]["attributes"]["memory_mb"] == 128
     assert sorted(
@@ -321,13 +325,14 @@ def test_changes_and_drift_write_only_what_differs(
     aws_proxy.reset_calls()
     healed = cli("up")
     assert healed.returncode == 0, healed.stderr
-    assert writes(aws_proxy) == [
+    writes_match(writes(aws_proxy), [
         "logs:CreateLogGroup",
         "logs:PutRetentionPolicy",
         "lambda:CreateFunction",
         "lambda:PutFunctionConcurrency",  # its reservation went with it too (issue 9)
         "lambda:AddPermission",
-    ]
+        "lambda:PutFunctionEventInvokeConfig",  # and its on-failure destination (issue 21)
+    ])
     inv = inventory_now()
     (fn,) = inv["functions"]
     assert user_tags(fn["tags"]) == STACK_TAGS and len(fn["policy_statements"]) == 1
@@ -372,7 +377,7 @@ def test_foreign_role_blocks_up_and_down_leaves_it(
     assert status.returncode == 0, status.stderr
     assert {r["kind"]: r["state"] for r in _json(status.stdout)["resources"]} == {
         "role": "foreign", "log-group": "missing", "topic": "missing", "function": "missing",
-        "schedule": "missing", "alarm": "missing",
+        "schedule": "missing", "on-failure": "missing", "alarm": "not used",
         "security-group": "not used",  # issue 12: no network
     }
 

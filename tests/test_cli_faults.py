@@ -282,7 +282,7 @@ def test_lost_responses_are_adopted_or_repeated_within_the_same_up(
         ("lambda:AddPermission", 409),  # the statement exists: replaced
         ("lambda:RemovePermission", "ok"),
         ("lambda:AddPermission", "ok"),
-        ("monitoring:PutMetricAlarm", "ok"),  # the errors alarm (issue 9)
+        ("lambda:PutFunctionEventInvokeConfig", "ok"),  # the on-failure destination (21)
     ]), outcome
     in_dependency_order([key for key, _ in outcome], teardown=False)
     for what in ("role t1-us-east-1-role", "log-group /aws/lambda/t1", "function t1"):
@@ -309,7 +309,7 @@ def test_down_survives_drops_and_lost_responses(
     assert down.returncode == 0, down.stderr
     outcome = _outcomes(aws_proxy)
     assert _per_kind(outcome) == _per_kind([
-        ("monitoring:DeleteAlarms", "ok"),  # the errors alarm goes first (issue 9)
+        ("lambda:DeleteFunctionEventInvokeConfig", "ok"),  # goes first (issue 21)
         ("events:RemoveTargets", "lost"),  # dropped before it reached AWS
         ("events:RemoveTargets", "ok"),
         ("events:DeleteRule", "ok"),
@@ -333,11 +333,12 @@ def test_down_after_an_outage_then_down_again_leaves_nothing(
     assert cli("up").returncode == 0
     aws_proxy.reset_calls()
     env["AWS_MAX_ATTEMPTS"] = "1"
-    aws_proxy.fail_all_after_writes(3)  # DeleteAlarms (issue 9), RemoveTargets, DeleteRule
+    # DeleteFunctionEventInvokeConfig (issue 21), RemoveTargets, DeleteRule
+    aws_proxy.fail_all_after_writes(3)
     failed = cli("down", "--yes")
     assert failed.returncode == 1
     assert "run the same command again" in one_paragraph(failed.stderr)
-    # the first wave went through: the alarm and the rule at once (3 writes)
+    # the first wave went through: the on-failure destination and the rule at once (3 writes)
     writes_match(_forwarded_writes(aws_proxy), DOWN_WRITES[:3], teardown=True)
     # then the function and the topic, at once: each met the outage
     cut = {c.key for c in aws_proxy.calls if c.fault == "Outage" and c.is_write}

@@ -41,8 +41,12 @@ TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s
 # the config says so explicitly, since 'up' keeps a boundary the config is silent about),
 # BOUNDED sets it again on the existing role (PutRolePermissionsBoundary).
 BOUNDARY = "iam: {permissions_boundary: arn:aws:iam::aws:policy/PowerUserAccess}\n"
-FIRST = MINIMAL + "tags: {team: x}\n" + BOUNDARY
-CHANGED = (MINIMAL.replace("[TSLA, F, GM]", "[TSLA]").replace('  sms: ["+15555550100"]\n', "")
+# A customer key for the topic: the errors alarm is made only then (issue 21), so its actions
+# are exercised too.
+TOPIC_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KEYED = MINIMAL.replace("notify:\n", f"notify:\n  kms_key: {TOPIC_KEY}\n")
+FIRST = KEYED + "tags: {team: x}\n" + BOUNDARY
+CHANGED = (KEYED.replace("[TSLA, F, GM]", "[TSLA]").replace('  sms: ["+15555550100"]\n', "")
            + 'schedule: "rate(1 hour)"\ntags: {owner: y}\n'
            # exercises lambda:DeleteFunctionConcurrency (issue 9: reserving nothing)
            + "function: {reserved_concurrency: null}\n")
@@ -190,7 +194,8 @@ def _steps(tmp_path: Path, admin: Callable[[str], Any], granted: set[str]) -> li
 
     def teardown() -> None:
         the_plan, _ = pipelines.plan(second, mode=Mode.DOWN)
-        assert len(pipelines.down(second, the_plan)) == 6  # with the errors alarm
+        # with the errors alarm and the on-failure destination
+        assert len(pipelines.down(second, the_plan)) == 7
         assert admin("lambda").list_functions()["Functions"] == []
 
     return [

@@ -87,9 +87,9 @@ def test_one_failure_does_not_stop_the_others_and_a_rerun_finishes(
     second = _doc(cli("up", "--count", "3", "-o", "json"))
     assert second["failed"] == 0
     applied = {s["stack"]: [a["kind"] for a in s.get("applied", [])] for s in second["stacks"]}
-    # the failed stack stopped at its function: the rerun makes it, the rule and the errors
-    # alarm (issue 9), which both need the function
-    assert applied == {failed[0]["stack"]: ["function", "schedule", "alarm"],
+    # the failed stack stopped at its function: the rerun makes it, the rule and the
+    # on-failure destination (issue 21), which both need the function
+    assert applied == {failed[0]["stack"]: ["function", "schedule", "on-failure"],
                        **{s["stack"]: [] for s in doc["stacks"] if s["result"] == "ok"}}
     assert len(inventory_now()["functions"]) == 3
     assert cli("down", "--count", "3", "--yes").returncode == 0

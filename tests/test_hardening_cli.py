@@ -37,14 +37,17 @@ def test_hardened_stack_end_to_end(cli: Cli, aws_proxy: AwsProxy, moto_server: s
     assert first.returncode == 0, first.stderr
     writes_match([c.key for c in aws_proxy.writes() if c.fault is None], FRESH_UP_WRITES)
     assert aws_proxy.count("sns", "CreateTopic") == 3
-    assert "AWS-managed key alias/aws/sns" in " ".join(first.stdout.split())
+    # no errors alarm without a customer key (it could not deliver), and no note about one:
+    # failed runs reach the subscribers through the on-failure destination (issue 21)
+    assert "never delivered" not in first.stdout + first.stderr
     inv = inventory_now()
     [topic] = inv["topics"]
     sids = {s["Sid"] for s in json.loads(topic["attributes"]["Policy"])["Statement"]}
     assert {"StackRolePublishes", "OnlyStackPublishes", "DenyInsecureTransport"} <= sids
-    [alarm] = inv["alarms"]
-    assert (alarm["name"], alarm["alarm_actions"]) == ("t1-errors", [TOPIC])
-    assert alarm["tags"]["stock-alert:stack"] == "t1"
+    assert inv["alarms"] == []
+    on_failure = _client(moto_server, "lambda").get_function_event_invoke_config(
+        FunctionName="t1")
+    assert on_failure["DestinationConfig"]["OnFailure"]["Destination"] == TOPIC
     [rule] = inv["rules"]
     fn = _client(moto_server, "lambda").get_function(FunctionName="t1")
     assert fn["Concurrency"] == {"ReservedConcurrentExecutions": 1}
@@ -52,17 +55,14 @@ def test_hardened_stack_end_to_end(cli: Cli, aws_proxy: AwsProxy, moto_server: s
     assert targets[0]["RetryPolicy"] == {"MaximumRetryAttempts": 2,
                                          "MaximumEventAgeInSeconds": 3600}
 
-    # Tampering with the policy, the alarm and the concurrency: 'audit' names the policy and
-    # 'up' repairs all three with one write each.
+    # Tampering with the policy, the on-failure destination and the concurrency: 'audit' names
+    # the policy and 'up' repairs all three with one write each.
     _client(moto_server, "sns").set_topic_attributes(
         TopicArn=TOPIC, AttributeName="Policy", AttributeValue=json.dumps({
             "Version": "2012-10-17", "Statement": [{"Sid": "open", "Effect": "Allow",
                                                     "Principal": "*", "Action": "sns:*",
                                                     "Resource": TOPIC}]}))
-    _client(moto_server, "cloudwatch").put_metric_alarm(
-        AlarmName="t1-errors", Namespace="AWS/Lambda", MetricName="Errors", Statistic="Sum",
-        Period=300, EvaluationPeriods=1, Threshold=100.0,
-        ComparisonOperator="GreaterThanOrEqualToThreshold", AlarmActions=[])
+    _client(moto_server, "lambda").delete_function_event_invoke_config(FunctionName="t1")
     _client(moto_server, "lambda").delete_function_concurrency(FunctionName="t1")
     aws_proxy.reset_calls()
     audit = cli("audit", "--output", "json")
@@ -71,13 +71,13 @@ def test_hardened_stack_end_to_end(cli: Cli, aws_proxy: AwsProxy, moto_server: s
     repaired = cli("up")
     assert repaired.returncode == 0, repaired.stderr
     assert sorted(writes(aws_proxy)) == ["lambda:PutFunctionConcurrency",
-                                         "monitoring:PutMetricAlarm",
+                                         "lambda:PutFunctionEventInvokeConfig",
                                          "sns:SetTopicAttributes"]
     aws_proxy.reset_calls()
     assert cli("up").returncode == 0 and writes(aws_proxy) == []
     assert cli("audit").returncode == 0
 
-    # down leaves nothing, the alarm included; a second down writes nothing.
+    # down leaves nothing, the on-failure destination included; a second down writes nothing.
     aws_proxy.reset_calls()
     down = cli("down", "--yes")
     assert down.returncode == 0, down.stderr

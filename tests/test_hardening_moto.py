@@ -16,9 +16,9 @@ from moto import mock_aws
 
 from provision import pipelines
 from provision.errors import ConflictError
-from provision.plan import Mode
+from provision.plan import Mode, Op
 from provision.policies import canonical, topic_policy
-from provision.resources.alarm import UNDELIVERABLE
+from provision.resources.alarm import LEFT_OVER, NOT_USED
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 from tests.support.inventory import assert_empty, inventory
@@ -169,9 +169,10 @@ def test_customer_key_encrypts_the_topic_and_grants_exactly_its_use(config: Path
     keyed = write_config(tmp_path, MINIMAL.replace("notify:\n", f"notify:\n  kms_key: {KEY}\n"),
                          name="keyed.yaml")
     writes = _up(keyed)
-    # the role and the topic, each with its applied-digest tag; nothing else
-    assert sorted(writes) == ["iam:PutRolePolicy", "iam:TagRole", "sns:SetTopicAttributes",
-                              "sns:TagResource"]
+    # the role and the topic, each with its applied-digest tag, and the errors alarm, which
+    # can deliver now (it is made only with a customer key); nothing else
+    assert sorted(writes) == ["cloudwatch:PutMetricAlarm", "iam:PutRolePolicy", "iam:TagRole",
+                              "sns:SetTopicAttributes", "sns:TagResource"]
     attrs = boto3.client("sns").get_topic_attributes(TopicArn=TOPIC)["Attributes"]
     assert attrs["KmsMasterKeyId"] == KEY
     doc = boto3.client("iam").get_role_policy(RoleName="t1-us-east-1-role",
@@ -197,7 +198,15 @@ def _alarm() -> dict[str, Any]:
     return dict(alarm)
 
 
-def test_errors_alarm_watches_the_function_and_notifies_the_topic(config: Path) -> None:
+@pytest.fixture
+def keyed(config: Path, tmp_path: Path) -> Path:
+    """The alarm is made only with a customer key, the only topic it can deliver to."""
+    return write_config(tmp_path, MINIMAL.replace("notify:\n", f"notify:\n  kms_key: {KEY}\n"),
+                        name="keyed.yaml")
+
+
+def test_errors_alarm_watches_the_function_and_notifies_the_topic(keyed: Path) -> None:
+    config = keyed
     writes = _up(config)
     # made once, after the function and the topic it names (it is written alongside the rule)
     assert writes.count("cloudwatch:PutMetricAlarm") == 1
@@ -215,7 +224,8 @@ def test_errors_alarm_watches_the_function_and_notifies_the_topic(config: Path) 
     _no_writes_left(config)
 
 
-def test_alarm_changed_by_hand_is_overwritten(config: Path) -> None:
+def test_alarm_changed_by_hand_is_overwritten(keyed: Path) -> None:
+    config = keyed
     _up(config)
     params = {k: v for k, v in _alarm().items() if k in (
         "AlarmName", "Namespace", "MetricName", "Dimensions", "Statistic", "Period",
@@ -226,7 +236,8 @@ def test_alarm_changed_by_hand_is_overwritten(config: Path) -> None:
     _no_writes_left(config)
 
 
-def test_alarm_of_the_same_name_without_our_tags_is_never_touched(config: Path) -> None:
+def test_alarm_of_the_same_name_without_our_tags_is_never_touched(keyed: Path) -> None:
+    config = keyed
     boto3.client("cloudwatch").put_metric_alarm(
         AlarmName="t1-errors", Namespace="Mine", MetricName="Other", Statistic="Sum",
         Period=60, EvaluationPeriods=1, Threshold=9.0, ComparisonOperator="GreaterThanThreshold")
@@ -239,16 +250,23 @@ def test_alarm_of_the_same_name_without_our_tags_is_never_touched(config: Path) 
     assert "cloudwatch:DeleteAlarms" not in calls.writes() and _alarm()["Threshold"] == 9.0
 
 
-def test_plan_says_when_the_alarm_cannot_deliver(config: Path, tmp_path: Path) -> None:
-    """alias/aws/sns: CloudWatch cannot use that key, so the note says so; a customer key
-    (whose policy must allow cloudwatch.amazonaws.com, README) removes the note."""
+def test_no_alarm_without_a_customer_key_and_a_left_over_one_is_reported(
+        config: Path, keyed: Path) -> None:
+    """alias/aws/sns: CloudWatch cannot use that key, so the default config makes no alarm
+    (the on-failure destination notifies instead) and says nothing on every plan; an alarm
+    made earlier (by an older version, or before notify.kms_key was removed) is named as one
+    that cannot deliver and left for 'down'."""
     prepared, _ = target(config)
     [alarm] = [a for a in pipelines.plan(prepared)[0].actions if a.kind == "alarm"]
-    assert alarm.notes == (UNDELIVERABLE,)
-    keyed = write_config(tmp_path, MINIMAL.replace("notify:\n", f"notify:\n  kms_key: {KEY}\n"),
-                         name="keyed.yaml")
-    [alarm] = [a for a in pipelines.plan(target(keyed)[0])[0].actions if a.kind == "alarm"]
-    assert alarm.notes == ()
+    assert (alarm.reason, alarm.notes) == (NOT_USED, ())
+    assert "cloudwatch:PutMetricAlarm" not in _up(config)
+    _up(keyed)  # the alarm exists; then the key is removed from the config
+    [alarm] = [a for a in pipelines.plan(target(config)[0])[0].actions if a.kind == "alarm"]
+    assert alarm.notes == (LEFT_OVER,) and alarm.op is Op.NOOP
+    prepared, calls = target(config)
+    the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
+    pipelines.down(prepared, the_plan)
+    assert "cloudwatch:DeleteAlarms" in calls.writes()
 
 
 def test_down_leaves_nothing_after_every_hardening_change(config: Path, tmp_path: Path) -> None:
@@ -260,6 +278,7 @@ def test_down_leaves_nothing_after_every_hardening_change(config: Path, tmp_path
     prepared, calls = target(everything)
     the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
-    assert calls.writes()[0] == "cloudwatch:DeleteAlarms"
+    assert set(calls.writes()[:2]) == {"cloudwatch:DeleteAlarms",
+                                       "lambda:DeleteFunctionEventInvokeConfig"}
     assert boto3.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
     _down(everything)

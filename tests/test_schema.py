@@ -212,11 +212,11 @@ def test_config_check_prints_defaults_and_rejects_bad(tmp_path: Path) -> None:
     path = write_config(tmp_path, "name: x\nstocks: [tsla]\n")
     human = CliRunner().invoke(app, ["config", "check", "-c", str(path)])
     assert human.exit_code == 0, human.output
-    effective = yaml.safe_load(human.output)
+    effective = yaml.safe_load(human.stdout)  # stderr warns: this config notifies no one
     assert effective["stocks"] == [{"symbol": "TSLA", "name": None, "above": None, "below": None}]
     assert effective["function"]["memory_mb"] == 128 and effective["alert"]["mode"] == "summary"
     as_json = CliRunner().invoke(app, ["config", "check", "-c", str(path), "--output", "json"])
-    assert json.loads(as_json.output)["config"] == effective
+    assert json.loads(as_json.stdout)["config"] == effective
     bad = write_config(tmp_path, "name: x\nstocks: [tsla]\nschedule: nope\n", "bad.yaml")
     result = CliRunner().invoke(app, ["config", "check", "-c", str(bad)])
     assert result.exit_code == 2 and "schedule" in result.output

@@ -87,16 +87,20 @@ def test_fresh_up_creates_everything_tagged(aws: None, config: Path) -> None:
     assert statement["Condition"]["StringEquals"]["AWS:SourceAccount"] == ACCOUNT
     # One write per thing created: role, 2 policies, log group, retention, topic (its access
     # policy included), 2 subscriptions, function, its reserved concurrency, rule, target,
-    # permission, errors alarm (concurrency and the alarm: issue 9).
+    # permission (concurrency: issue 9), the on-failure destination (issue 21); no errors alarm
+    # without a customer key (it could not deliver).
     assert len(writes) == 14, writes
+    assert "lambda:PutFunctionEventInvokeConfig" in writes
+    assert "monitoring:PutMetricAlarm" not in writes
 
 
 def test_second_up_writes_nothing(aws: None, config: Path) -> None:
     _up(config)
     prepared, log = target(config)
     the_plan, done = pipelines.up(prepared)
-    # 7 kinds: the security group (issue 12) is a no-op too (no network in this config)
-    assert [a.op for a in the_plan.actions] == [Op.NOOP] * 7
+    # 8 kinds: the security group (issue 12) and the alarm are no-ops too (no network, no
+    # customer key in this config)
+    assert [a.op for a in the_plan.actions] == [Op.NOOP] * 8
     assert done == [] and log.writes() == []
 
 
@@ -166,8 +170,10 @@ def test_partial_state_converges(aws: None, config: Path) -> None:
     lam.delete_function(FunctionName="t1")
     iam.delete_role_policy(RoleName="t1-us-east-1-role", PolicyName="t1-write-logs")
     writes = _up(config)
+    # the on-failure destination went with the function
     assert sorted(writes) == ["iam:PutRolePolicy", "lambda:AddPermission",
-                              "lambda:CreateFunction", "lambda:PutFunctionConcurrency"]
+                              "lambda:CreateFunction", "lambda:PutFunctionConcurrency",
+                              "lambda:PutFunctionEventInvokeConfig"]
     assert _up(config) == []
 
 
@@ -195,7 +201,8 @@ def test_down_removes_everything_and_twice_is_free(aws: None, config: Path) -> N
     prepared, _ = target(config)
     the_plan, observation = pipelines.plan(prepared, mode=Mode.DOWN)
     assert [a.kind for a in the_plan.actions] == [
-        "alarm", "schedule", "function", "security-group", "topic", "log-group", "role"]
+        "on-failure", "alarm", "schedule", "function", "security-group", "topic", "log-group",
+        "role"]
     pipelines.down(prepared, the_plan)
     assert _client("iam").list_roles()["Roles"] == []
     assert _client("lambda").list_functions()["Functions"] == []
@@ -226,8 +233,10 @@ def test_status_reports_states(aws: None, config: Path) -> None:
     prepared, _ = target(config)
     _, rows = pipelines.status(prepared)
     # the security group (issue 12): no network in this config, nothing to make
+    # nor the alarm: no customer key, so it could not deliver (issue 21)
     assert {r.kind: r.state for r in rows}["security-group"] == "not used"
-    assert {r.state for r in rows if r.kind != "security-group"} == {"missing"}
+    assert {r.kind: r.state for r in rows}["alarm"] == "not used"
+    assert {r.state for r in rows if r.kind not in ("security-group", "alarm")} == {"missing"}
     assert not [r for r in rows if r.exists]
     _up(config)
     _client("lambda").update_function_configuration(FunctionName="t1", Timeout=99)
@@ -236,7 +245,8 @@ def test_status_reports_states(aws: None, config: Path) -> None:
     states = {r.kind: r.state for r in rows}
     assert states == {"role": "in sync", "log-group": "in sync", "topic": "in sync",
                       "security-group": "not used",  # no network (see above)
-                      "function": "drifted", "schedule": "in sync", "alarm": "in sync"}
+                      "function": "drifted", "schedule": "in sync", "alarm": "not used",
+                      "on-failure": "in sync"}
     fn = next(r for r in rows if r.kind == "function")
     assert fn.drift == ("timeout_s",)
     topic = next(r for r in rows if r.kind == "topic")
@@ -254,7 +264,8 @@ def test_tag_edit_retags_every_resource_and_nothing_else(
         "iam:TagRole", "iam:UntagRole", "cloudwatch-logs:TagResource",
         "cloudwatch-logs:UntagResource", "sns:TagResource", "sns:UntagResource",
         "lambda:TagResource", "lambda:UntagResource", "eventbridge:TagResource",
-        "eventbridge:UntagResource", "cloudwatch:TagResource", "cloudwatch:UntagResource"])
+        "eventbridge:UntagResource"])  # no alarm without a customer key; the on-failure
+    # destination has no tags of its own
     want = {"managed-by": "stock-alert", "stock-alert:stack": "t1", "owner": "me"}
     role = _client("iam").get_role(RoleName="t1-us-east-1-role")["Role"]
     assert user_tags({t["Key"]: t["Value"] for t in role["Tags"]}) == {

@@ -164,9 +164,9 @@ def test_one_failed_stack_does_not_stop_the_others(aws: None, tmp_path: Path) ->
     [failed] = [s for s in doc["regions"][0]["stacks"] if s["result"] == "failed"]
     assert "AccessDeniedException" in failed["error"]["message"]
     # it stopped at the function; the topic, deleted at the same time, finished; what is
-    # deleted only after the function (log group, role) was not touched. The alarm and the
-    # rule went first, together.
-    assert [a["kind"] for a in failed["applied"]] == ["alarm", "schedule", "topic"]
+    # deleted only after the function (log group, role) was not touched. The on-failure
+    # destination (issue 21; no alarm without a customer key) and the rule went first.
+    assert [a["kind"] for a in failed["applied"]] == ["on-failure", "schedule", "topic"]
     assert _gone(alert2)
 
 
@@ -260,7 +260,8 @@ def test_get_resources_empty_page_with_token_is_not_the_end(aws: None, tmp_path:
                     token_moto_knows)
     kinds = {f.kind for f in list_tagged(region).resources}
     assert answered == ["empty page"]
-    assert kinds == {"role", "function", "log-group", "topic", "schedule", "alarm"}
+    # no alarm without a customer key (issue 21); the on-failure destination has no tags
+    assert kinds == {"role", "function", "log-group", "topic", "schedule"}
 
 
 def test_list_roles_without_tags_still_finds_our_role(aws: None, tmp_path: Path) -> None:

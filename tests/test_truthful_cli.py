@@ -67,8 +67,9 @@ def test_plan_names_every_change_in_config_terms(cli: Cli, tmp_path: Path,
                  "+ email b@example.com", "- sms +15555550100",
                  "policy t1-read-api-key: added (Allow ssm:GetParameter on "
                  "arn:aws:ssm:us-east-1:123456789012:parameter/t1/av-key)",
-                 # the security group (issue 12): absent, this config has no network
-                 "Plan: 0 to create, 4 to update, 0 to delete, 2 unchanged, 1 absent."):
+                 # the security group (issue 12): absent, this config has no network; the
+                 # alarm too, without a customer key (issue 21)
+                 "Plan: 0 to create, 4 to update, 0 to delete, 2 unchanged, 2 absent."):
         assert line in out, line
     assert "…" not in result.stdout and "STOCK_ALERT_" not in result.stdout
 
@@ -84,8 +85,9 @@ def test_plan_of_a_new_stack_shows_the_values_it_will_create(cli: Cli, tmp_path:
                  "stocks: TSLA, F, GM", "+ email you@example.com", "+ sms +15555550100",
                  "policy t1-publish-alerts: Allow sns:Publish on "
                  "arn:aws:sns:us-east-1:123456789012:t1-alerts",
-                 # the security group (issue 12): absent, this config has no network
-                 "Plan: 6 to create, 0 to update, 0 to delete, 0 unchanged, 1 absent."):
+                 # the security group (issue 12): absent, this config has no network; the
+                 # alarm too, without a customer key (issue 21)
+                 "Plan: 6 to create, 0 to update, 0 to delete, 0 unchanged, 2 absent."):
         assert line in out, line
 
 
@@ -100,20 +102,25 @@ def test_second_down_says_absent(cli: Cli, tmp_path: Path, aws_proxy: AwsProxy) 
     assert writes(aws_proxy) == []
     assert "no change" not in again.stdout  # nothing is there: "absent" is the truth
     rows = [line for line in again.stdout.splitlines() if line.startswith("│ ")]
-    # 7 kinds: the security group (issue 12) is absent too (no network in this config)
-    assert len(rows) == 7 and all("│ absent" in row for row in rows)
-    assert "Plan: 0 to create, 0 to update, 0 to delete, 0 unchanged, 7 absent." in flat(
+    # 8 kinds: the security group (issue 12) is absent too (no network in this config)
+    assert len(rows) == 8 and all("│ absent" in row for row in rows)
+    assert "Plan: 0 to create, 0 to update, 0 to delete, 0 unchanged, 8 absent." in flat(
         again.stdout)
 
 
-def test_status_counts_and_says_email_is_pending_on_real_aws(cli: Cli, tmp_path: Path) -> None:
+def test_status_counts_and_says_email_is_pending_on_real_aws(
+        cli: Cli, tmp_path: Path, aws_env: dict[str, str]) -> None:
+    from provision.local.emulator import MARK
+
     write_config(tmp_path, MINIMAL)
     assert cli("up").returncode == 0
-    result = cli("status")
+    # as the built-in emulator's export line marks its endpoint (issue 21: the note is for it)
+    result = run_cli(["status"], {**aws_env, MARK: aws_env["AWS_ENDPOINT_URL"]}, tmp_path)
     assert result.returncode == 0, result.stderr
     out = flat(result.stdout)
     # the security-group row (issue 12) is "not used" for a config without network: not
-    # counted as in sync, since nothing exists; six kinds with the alarm (issue 9)
+    # counted as in sync, since nothing exists; nor is the alarm without a customer key; six
+    # kinds with the on-failure destination (issue 21)
     assert "6 in sync, 0 drifted, 0 missing." in out
     assert "not used" in out
     # The emulator (moto) reports e-mail subscriptions as confirmed at once; real SNS keeps
@@ -124,6 +131,7 @@ def test_status_counts_and_says_email_is_pending_on_real_aws(cli: Cli, tmp_path:
     doc = json.loads(cli("status", "--output", "json").stdout)
     states = {r["kind"]: r["state"] for r in doc["resources"]}
     assert states.pop("security-group") == "not used"
+    assert states.pop("alarm") == "not used"
     assert set(states.values()) == {"in sync"}
 
 
@@ -145,7 +153,7 @@ def emulator_with_quotes(tmp_path: Path, *prices: str) -> Iterator[tuple[str, st
             assert line, proc.stderr.read() if proc.stderr else ""
             seen.append(line.rstrip("\n"))
         export = next(line for line in seen if "export AWS_ENDPOINT_URL=" in line)
-        base = next(line for line in seen if "quotes: {base_url:" in line)
+        base = next(line for line in seen if 'base_url: "' in line)
         yield (export.split("AWS_ENDPOINT_URL=", 1)[1].split()[0], base.split('"')[1], seen)
     finally:
         proc.send_signal(signal.SIGINT)

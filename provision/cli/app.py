@@ -120,22 +120,75 @@ def run(debug: bool, body: Callable[[], None], output: Output = Output.human,
     --output json, one JSON document on stdout) and an exit code, never a traceback."""
     setup_logging(debug)
     try:
+        if output is Output.json:
+            _check_stdout()
         body()
     except Reported as done:
         _fail(done.error, debug, None, command)
     except StockAlertError as err:
         _fail(err, debug, output, command)
-    except (typer.Exit, typer.Abort):
+    except typer.Exit:
         raise
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):  # click turns Ctrl-C at a prompt into Abort
         _fail(Interrupted(), debug, output, command)
+    except OSError as err:
+        if debug or not _is_stdout_error(err):
+            _unexpected(err, debug, output, command)
+        _mute_stdout()
+        _fail(StockAlertError(f"The result could not be written to stdout "
+                              f"({err.strerror or err}).", hint="Redirect stdout to a file or "
+                              "a pipe that can be written; 'stock-alert status' shows the "
+                              "stack."), debug, None, command)
     except Exception as err:  # noqa: BLE001 - the last line of defence against tracebacks
-        if debug:
-            raise
-        text = f"{type(err).__name__}: {err}"
-        _fail(StockAlertError(f"Unexpected error: {text[:300]}.", hint="Run again with "
-                              "--debug for the traceback, and please report it."),
-              debug, output, command)
+        _unexpected(err, debug, output, command)
+
+
+def _is_stdout_error(err: OSError) -> bool:
+    """An OSError from writing to stdout (emit_json flushes at once): no file name, an errno
+    a refused stream gives, and stdout still refuses what it holds."""
+    import errno
+    import sys
+
+    from provision.render import stdout_refuses_writes
+
+    if err.filename is not None or err.errno not in (errno.ENOSPC, errno.EPIPE, errno.EBADF,
+                                                     errno.EIO):
+        return False
+    if stdout_refuses_writes():
+        return True
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        return True
+    return False
+
+
+def _unexpected(err: Exception, debug: bool, output: Output, command: str) -> None:
+    if debug:
+        raise err
+    text = f"{type(err).__name__}: {err}"
+    _fail(StockAlertError(f"Unexpected error: {text[:300]}.", hint="Run again with "
+                          "--debug for the traceback, and please report it."),
+          debug, output, command)
+
+
+def _check_stdout() -> None:
+    """--output json needs a stdout that takes writes: say so before any AWS call."""
+    from provision.errors import InputError
+    from provision.render import stdout_refuses_writes
+
+    why = stdout_refuses_writes()
+    if why:
+        _mute_stdout()
+        raise InputError(f"--output json writes its result to stdout, but {why}.",
+                         hint="Redirect stdout to a file or a pipe that can be written.")
+
+
+def _mute_stdout() -> None:
+    """Stop Python from flushing a refused stdout again at exit (a traceback-like warning)."""
+    import sys
+
+    sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the process
 
 
 def _fail(err: StockAlertError, debug: bool, output: Output | None, command: str) -> None:
@@ -145,7 +198,12 @@ def _fail(err: StockAlertError, debug: bool, output: Output | None, command: str
     if output is Output.json:
         from provision.render import emit_json
 
-        emit_json({"command": command, **error_document(err)})
+        try:
+            emit_json({"command": command, **error_document(err)})
+        except OSError as refused:
+            _mute_stdout()
+            error(f"The JSON error document could not be written to stdout either "
+                  f"({refused.strerror or refused}).")
     raise typer.Exit(err.exit_code) from None
 
 

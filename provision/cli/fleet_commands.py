@@ -28,6 +28,10 @@ def parse_regions(regions: str | None, region: str | None, profile: str | None) 
         raise InputError("--regions and --region were both given.",
                          hint="Use --regions a,b for several Regions, or --region for one.")
     names = [r.strip() for r in (regions or region or "").split(",") if r.strip()]
+    if regions is not None and not names:
+        raise InputError(f"--regions {regions!r} names no Region.",
+                         hint="Name Regions like --regions us-east-1,eu-west-1, or leave "
+                         "--regions out to use AWS_REGION.")
     if not names:
         env = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         names = [env] if env else [_profile_region(profile)]

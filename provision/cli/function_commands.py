@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import typer
@@ -77,9 +78,18 @@ def logs(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
 
         seconds = log_events.parse_since(since)
         target = resolve(config, profile, region)
+        shown: list[int] = []
+
+        def emit(event: dict[str, object]) -> None:
+            shown.append(1)
+            render.print_log_event(event)
+        start = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=seconds)
         try:
-            log_events.stream(target, seconds, follow, render.print_log_event)
+            log_events.stream(target, seconds, follow, emit)
         except KeyboardInterrupt:
             if not follow:
                 raise  # Ctrl-C is how --follow ends; elsewhere it is an interruption
+        if not shown:
+            typer.echo(f"No log events in the function's log group over the last {since.strip()}"
+                       f" (since {start:%Y-%m-%d %H:%M} UTC).", err=True)
     run(debug, body)

@@ -26,6 +26,9 @@ from provision.cli.app import (
 from provision.errors import ConflictError, InputError
 
 KEY_MAX = 4096  # bytes: an SSM standard-tier parameter's value limit (PutParameter's Value)
+READ_MAX = 64 * 1024  # bytes read from stdin at most: whitespace around a key is dropped, a
+# longer input is refused whole (never cut: a cut could hide the end of a key, or split a
+# UTF-8 character)
 
 secret_app = typer.Typer(name="secret", no_args_is_help=True, add_completion=False,
                          rich_markup_mode=None,
@@ -68,8 +71,9 @@ def set_(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
         piped = stdin or not sys.stdin.isatty()
         value = _from_stdin() if piped else None  # read and checked before any AWS call
         found = secret.read(target.aws, where)
+        foreign = found is not None and secret.owner(found.tags, target.config.name) == "nobody"
         if found is not None and not overwrite:
-            _confirm_replace(where.label, piped)
+            _confirm_replace(where.label, piped, foreign)
         if value is None:
             value = _checked(typer.prompt("API key (hidden)", hide_input=True,
                                           confirmation_prompt=True, err=True), "the prompt")
@@ -78,11 +82,19 @@ def set_(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
         tags = Stack(target.config, "", target.aws.region).tags
         outcome = secret.store(target.aws, where, value, tags, target.config.name, found)
         _report(outcome, output)
+        if foreign:
+            typer.echo(f"note: {where.label} is not tagged as stack {target.config.name!r}'s "
+                       "(it was made outside stock-alert): its value was replaced and its "
+                       "tags were left as they were.", err=True)
     run(debug, body, output, "secret set")
 
 
 def _from_stdin() -> str:
-    raw = sys.stdin.buffer.read(KEY_MAX + 3)
+    raw = sys.stdin.buffer.read(READ_MAX + 1)
+    if len(raw) > READ_MAX:
+        raise InputError(f"The API key read from stdin is longer than {KEY_MAX} bytes (stdin "
+                         f"holds more than {READ_MAX // 1024} KiB).",
+                         hint="Check that you piped the key and not another file.")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -108,11 +120,12 @@ def _checked(text: str, source: str) -> str:
     return value
 
 
-def _confirm_replace(label: str, piped: bool) -> None:
+def _confirm_replace(label: str, piped: bool, foreign: bool) -> None:
+    whose = " that is not tagged as this stack's" if foreign else ""
     if piped:  # stdin holds the key: there is no terminal to ask on
-        raise ConflictError(f"{label} already holds a key; nothing was changed.",
+        raise ConflictError(f"{label} already holds a key{whose}; nothing was changed.",
                             hint="Pass --overwrite to replace it.")
-    if not typer.confirm(f"{label} already holds a key. Replace it?", err=True):
+    if not typer.confirm(f"{label} already holds a key{whose}. Replace it?", err=True):
         typer.echo("Cancelled; the stored key was not changed.", err=True)
         raise typer.Exit(0)
 
@@ -142,7 +155,10 @@ def after_down(target: Any, delete_secret: bool, yes: bool, asked: bool) -> None
 
     where = secret.locate(target.config)
     if not delete_secret:
-        if target.config.quotes.api_key_parameter or target.config.quotes.api_key_secret:
+        from provision.resources.key_state import key_state
+
+        state = key_state(target.aws, target.config)  # None: the function reads no key
+        if state is not None and state.stored:  # only a key that exists can be kept
             typer.echo(f"note: the API key in {where.label} was kept; "
                        "'stock-alert down --delete-secret' deletes it.", err=True)
         return

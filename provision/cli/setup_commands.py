@@ -51,20 +51,22 @@ def init(path: Annotated[Path | None, typer.Argument(
     """
     def body() -> None:
         from provision.config import template
+        from provision.config.writing import write_all
 
         target = path or Path("config.yaml")
         schema_path = target.parent / template.SCHEMA_FILE
         schema_text = _schema_text()
-        _refuse_overwrite(target, schema_path, schema_text, force)
+        files = _destinations(target, schema_path, schema_text, force)
         flags = {"name": name, "stocks": tuple(stock or ()), "email": tuple(email or ()),
                  "sms": tuple(sms or ()), "schedule": schedule, "mode": mode}
         given = _checked_flags(flags)
         interactive = sys.stdin.isatty() and not no_input
         answers = _ask(given) if interactive else _from_flags(given)
-        _write_checked(target, template.render(answers))
-        if not schema_path.exists() or schema_path.read_text(encoding="utf-8") != schema_text:
-            _write_atomic(schema_path, schema_text)
-        typer.echo(f"Wrote {target} and {schema_path}. Next: 'stock-alert cost -c {target}' "
+        # the config first: should its rename fail, nothing at all has changed
+        write_all({target: _checked_text(target, template.render(answers)), **files})
+        schema_done = (f"and {schema_path}" if schema_path in files
+                       else f"({schema_path} was already up to date)")
+        typer.echo(f"Wrote {target} {schema_done}. Next: 'stock-alert cost -c {target}' "
                    f"to see what it costs, then 'stock-alert plan -c {target}'.", err=True)
     run(debug, body)
 
@@ -139,59 +141,42 @@ def _schema_text() -> str:
     return json.dumps(config_schema(), indent=2) + "\n"
 
 
-def _refuse_overwrite(target: Path, schema: Path, schema_text: str, force: bool) -> None:
-    if force:
-        return
-    if target.exists():
-        raise InputError(f"{target} already exists; 'init' never replaces a config.",
-                         hint="Pass --force to replace it, or give another PATH.")
-    if schema.exists() and schema.read_text(encoding="utf-8") != schema_text:
-        raise InputError(f"{schema} already exists with different content.",
-                         hint="Pass --force to regenerate it, or run init in another folder.")
+def _destinations(target: Path, schema: Path, schema_text: str, force: bool,
+                  ) -> dict[Path, str]:
+    """Check both destinations before anything is asked or written; the schema file to write
+    ({} when an identical one is there already)."""
+    from provision.config.writing import check_destination
 
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write next to the target, then rename: a crash leaves the old file or none, never half."""
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    check_destination(target, force)
+    if schema.resolve() == target.resolve():
+        raise InputError(f"{target} is where 'init' writes the JSON Schema.",
+                         hint="Give the config another name, e.g. config.yaml.")
     try:
-        os.chmod(tmp, _mode(path))
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        same = os.path.isfile(schema) and not os.path.islink(schema) and \
+            schema.read_text(encoding="utf-8") == schema_text
+    except (OSError, UnicodeDecodeError):
+        same = False
+    if same:
+        return {}
+    check_destination(schema, force, "a schema file with different content")
+    return {schema: schema_text}
 
 
-def _mode(path: Path) -> int:
-    """The replaced file's mode, else what open() would give (mkstemp's 0600 is too private)."""
-    if path.exists():
-        return path.stat().st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _write_checked(path: Path, text: str) -> None:
-    """Check the text with load_config (as every command does) before it replaces anything."""
+def _checked_text(path: Path, text: str) -> str:
+    """Check the text with load_config (as every command does) before anything is written."""
     import tempfile
 
     from provision.config.model import load_config
 
     with tempfile.TemporaryDirectory() as folder:
-        probe = Path(folder) / path.name
+        probe = Path(folder) / "config.yaml"
         probe.write_text(text, encoding="utf-8")
         try:
             load_config(probe)
         except InputError as exc:
             raise InputError(str(exc).replace(str(probe), str(path)),
                              hint="Nothing was written.") from None
-    _write_atomic(path, text)
+    return text
 
 
 @config_app.command("schema")
@@ -209,16 +194,21 @@ def config_check(config: ConfigOpt = None, output: OutputOpt = Output.human,
 
         from provision import render
         from provision.config.model import config_path, load_config
+        from provision.cost.estimate import no_subscribers
 
         path = config_path(str(config) if config else None)
-        effective = load_config(path).model_dump(mode="json")
+        loaded = load_config(path)
+        effective = loaded.model_dump(mode="json")
+        warning = no_subscribers(loaded)
+        if warning:
+            typer.echo(f"warning: {warning}.", err=True)
         if output is Output.json:
             render.emit_json({"command": "config check", "path": str(path), "valid": True,
                               "config": effective})
         else:
             typer.echo(f"# {path} is valid. The effective config, defaults filled in:")
             typer.echo(yaml.safe_dump(effective, sort_keys=False, allow_unicode=True), nl=False)
-    run(debug, body)
+    run(debug, body, output, "config check")
 
 
 @app.command()
@@ -241,7 +231,7 @@ def cost(config: ConfigOpt = None, output: OutputOpt = Output.human,
             render.emit_json({"command": "cost", "stack": loaded.name, **est.to_dict()})
         else:
             typer.echo("\n".join(est.report(loaded.name)))
-    run(debug, body)
+    run(debug, body, output, "cost")
 
 
 class Shell(StrEnum):

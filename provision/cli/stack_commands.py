@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from provision.cli import stack_report
 from provision.cli.app import (
     ConfigOpt,
     DebugOpt,
@@ -93,12 +94,13 @@ def plan(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
         target = resolve(config, profile, region)
         with spinner("reading the stack from AWS"):
             the_plan, _ = pipelines.plan(target)
+        stack_report.warn_no_subscribers(target.config)
         conflict = conflict_error(the_plan)
         cost = monthly(target.config)
         if output is Output.json:
             failure = error_document(conflict) if conflict else {}
-            render.emit_json({"command": "plan", **the_plan.to_dict(), "cost": cost.to_dict(),
-                              **failure})
+            render.emit_json({"command": "plan", **the_plan.to_dict(),
+                              "endpoint": render.endpoint(), "cost": cost.to_dict(), **failure})
         else:
             render.console().print(render.plan_table(the_plan, "plan"))
             render.console().print(cost.summary(), markup=False)
@@ -109,6 +111,9 @@ def plan(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
 
 @app.command()
 def up(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt = None,
+       yes: Annotated[bool, typer.Option(
+           "--yes", "-y", help="Create a stack the account has never seen without asking "
+           "(on a terminal 'up' asks first; without one it does not ask).")] = False,
        output: OutputOpt = Output.human, debug: DebugOpt = False,
        count: CountOpt = None, participants: ParticipantsOpt = None, parallel: ParallelOpt = 8,
        regions: RegionsOpt = None, assume_role: AssumeOpt = None,
@@ -133,9 +138,17 @@ def up(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt =
         from provision.progress import spinner, step_printer
 
         target = resolve(config, profile, region)
-        with spinner("reading the stack from AWS") as status:
-            the_plan, done = pipelines.up(target, step_printer(status))
-        _report("up", the_plan, done, output)
+        with spinner("reading the stack from AWS"):
+            the_plan, _ = pipelines.plan(target)
+        stack_report.warn_no_subscribers(target.config)
+        if not yes and sys.stdin.isatty() and pipelines.never_seen(the_plan):
+            stack_report.confirm_first_up(the_plan, output)
+        with spinner("applying") as status:
+            done = pipelines.apply(target, the_plan, step_printer(status))
+            key = pipelines.key_state(target)
+        stack_report.report("up", the_plan, done, output, {"api_key": key.to_dict()} if key else {})
+        if key and key.warning:
+            typer.echo(f"warning: {key.warning}.", err=True)
     run(debug, body, output, "up")
 
 
@@ -181,10 +194,10 @@ def down(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
             key = " and its API key" if delete_secret else ""
             if not typer.confirm(f"Delete stack {the_plan.stack}{key} in {the_plan.region}?",
                                  err=True):
-                _cancelled(output)
+                stack_report.cancelled(output)
         with spinner("deleting") as status:
             done = pipelines.down(target, the_plan, step_printer(status))
-        _report("down", the_plan, done, output)
+        stack_report.report("down", the_plan, done, output)
         from provision.cli.secret_commands import after_down
 
         after_down(target, delete_secret, yes, the_plan.has_writes)
@@ -196,7 +209,11 @@ def status(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionO
            output: OutputOpt = Output.human, debug: DebugOpt = False,
            count: CountOpt = None, participants: ParticipantsOpt = None,
            parallel: ParallelOpt = 8, regions: RegionsOpt = None,
-           assume_role: AssumeOpt = None, assume_role_file: AssumeFileOpt = None) -> None:
+           assume_role: AssumeOpt = None, assume_role_file: AssumeFileOpt = None,
+           exit_code: Annotated[bool, typer.Option(
+               "--exit-code", help="Exit 3 when anything is missing, drifted, changed in "
+               "config, foreign or failed, 0 when everything is in sync (as terraform plan "
+               "-detailed-exitcode), for scripts and monitoring.")] = False) -> None:
     """Show each resource: missing, in sync, drifted or foreign; subscriptions and their state."""
     fleet = Fleet(count, participants, parallel, regions, tuple(assume_role or ()),
                   assume_role_file)
@@ -213,33 +230,16 @@ def status(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionO
         if output is Output.json:
             render.emit_json({"command": "status", "stack": the_plan.stack,
                               "region": the_plan.region, "account": the_plan.account,
+                              "endpoint": render.endpoint(),
                               "resources": [r.to_dict() for r in rows]})
         else:
             render.console().print(render.status_table(the_plan, rows))
+        if exit_code and any(r.state not in IN_ORDER for r in rows):
+            raise typer.Exit(3)
     run(debug, body, output, "status")
 
 
-def _cancelled(output: Output) -> None:
-    """Answering no is a choice, not an error: exit 0, no red."""
-    from provision import render
-
-    typer.echo("Cancelled; nothing was deleted.", err=True)
-    if output is Output.json:
-        render.emit_json({"command": "down", "cancelled": True, "applied": [],
-                          "exit_code": 0})
-    raise typer.Exit(0)
-
-
-def _report(verb: str, the_plan: Any, done: list[Any], output: Output) -> None:
-    from provision import render
-
-    if output is Output.json:
-        render.emit_json({"command": verb, **the_plan.to_dict(),
-                          "applied": [a.to_dict() for a in done]})
-        return
-    out = render.console()
-    out.print(render.plan_table(the_plan, verb))
-    out.print(render.summary_line(the_plan, done, verb), markup=False)
+IN_ORDER = ("in sync", "not used")  # status --exit-code: any other state is exit 3
 
 
 def _fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
@@ -249,7 +249,7 @@ def _fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
     from provision import fleet as runner
     from provision import render
     from provision.cli.fleet_commands import parse_regions
-    from provision.config.participants import role_arns, stack_configs
+    from provision.config.participants import check_fleet_size, role_arns, stack_configs
     from provision.progress import FleetDisplay
     from provision.target import check_stack_environment
 
@@ -267,6 +267,7 @@ def _fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
     regions = (parse_regions(fleet.regions, None, profile) if fleet.regions is not None
                else [target.aws.region])
     roles: list[str | None] = [*role_arns(list(fleet.roles), fleet.roles_file)] or [None]
+    check_fleet_size(len(configs), len(regions), len(roles))
     jobs = runner.jobs_for(configs, regions, roles, target.config.name)
     for job in jobs[:len(configs) * len(regions)]:  # the accounts add nothing to it
         check_stack_environment(job.config, job.place.region)
@@ -297,4 +298,4 @@ def _confirm_fleet_down(runner: Any, jobs: list[Any], target: Any, parallel: int
     if doomed and not typer.confirm(f"Delete {len(doomed)} stack(s): "
                                     f"{', '.join(r.job.config.name for r in doomed[:5])}"
                                     f"{' ...' if len(doomed) > 5 else ''}?", err=True):
-        _cancelled(output)
+        stack_report.cancelled(output)

@@ -22,7 +22,8 @@ from provision.cli.app import (
 )
 from provision.errors import InputError
 
-_DURATION = re.compile(r"^(\d+)([smhd])$")
+_DURATION = re.compile(r"^([0-9]+)([smhd])\Z")
+MAX_AGE_S = 3653 * 86400  # ten years: older than any stack this tool can have made
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _TAG = re.compile(r"^([^=]+)=(.*)$")
 
@@ -32,7 +33,11 @@ def parse_age(text: str) -> int:
     if not match or int(match.group(1)) == 0:
         raise InputError(f"--older-than {text!r} is not a duration.",
                          hint="Write a whole number and a unit: 90s, 30m, 12h or 2d.")
-    return int(match.group(1)) * _UNIT_S[match.group(2)]
+    seconds = int(match.group(1)) * _UNIT_S[match.group(2)]
+    if seconds > MAX_AGE_S:
+        raise InputError(f"--older-than {text!r} is more than 3653 days (ten years); no stack "
+                         "is that old.", hint="Pass at most --older-than 3653d.")
+    return seconds
 
 
 def parse_tags(items: list[str]) -> tuple[tuple[str, str], ...]:

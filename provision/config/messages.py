@@ -112,7 +112,12 @@ def _message(err: Any, root: type[BaseModel] | None = None) -> str:
         return f"{limit} (got {shown(err['input'])})"
     hint = _TYPE_HINTS.get(kind, "is not a value this key takes; see the README's config "
                            "reference")
-    return f"{hint} (got {shown(err.get('input'))})"
+    value = err.get("input")
+    if kind.startswith("bool_") and isinstance(value, str) and value.strip().lower() in (
+            "true", "false"):  # the YAML boolean, quoted: text, not a boolean
+        return (f"expected true or false without quotes (got the text {shown(value)}); write "
+                f"{value.strip().lower()}")
+    return f"{hint} (got {shown(value)})"
 
 
 def _relevant(errors: list[Any]) -> list[Any]:

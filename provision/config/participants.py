@@ -24,6 +24,16 @@ from provision.errors import ConfigError, InputError
 
 _ID = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?", re.ASCII)
 COUNT_MAX = 500  # far above a workshop; well below what one account's quotas allow
+ROLES_MAX = 100  # --assume-role and --assume-role-file together: accounts of one fleet
+STACKS_MAX = 2000  # stacks x Regions x accounts of one run
+
+
+def check_fleet_size(stacks: int, regions: int, accounts: int) -> None:
+    total = stacks * regions * accounts
+    if total > STACKS_MAX:
+        raise InputError(f"{stacks} stack(s) in {regions} Region(s) and {accounts} account(s) "
+                         f"make {total:,} stacks, more than the {STACKS_MAX:,} one run works on.",
+                         hint="Split the run: fewer participants, Regions or roles at a time.")
 FIELDS = ("id", "email", "phone")
 _HINT = ("Each participant needs an id of letters, digits and '-' (not starting or ending "
          "with '-'), and may have an email and an E.164 phone; see 'stock-alert up --help'.")
@@ -99,7 +109,7 @@ def _text(path: Path) -> str:
     from provision.config.yamlfile import read_text
 
     try:
-        return read_text(path)
+        return read_text(path, f"a list of at most {COUNT_MAX} participants needs far less")
     except ConfigError as exc:  # its wording is the config's; say which file this is
         raise InputError(exc.message.replace("config file", "participants file"),
                          hint="Pass --participants PATH of a CSV or YAML file.") from None
@@ -107,8 +117,25 @@ def _text(path: Path) -> str:
 
 def _csv_rows(path: Path, text: str) -> list[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _csv_read(path, reader)
+    except csv.Error as exc:  # e.g. "field larger than field limit (131072)"
+        why = (f"a field is longer than {csv.field_size_limit():,} characters, far more than "
+               "any id, e-mail or phone" if "field limit" in str(exc) else str(exc))
+        raise InputError(f"{path}: the row after line {reader.line_num} cannot be read as "
+                         f"CSV: {why}.",
+                         hint="Check the quotes after that line: an unclosed quote runs on to "
+                         "the end of the file.") from None
+
+
+def _csv_read(path: Path, reader: csv.DictReader[str]) -> list[tuple[int, dict[str, Any]]]:
     header = [h.strip() for h in reader.fieldnames or []]
     unknown = [h for h in header if h not in FIELDS]
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise InputError(f"{path}: line 1: the header names {', '.join(twice)} twice; each "
+                         "column may appear once.", hint="Start the file with the line: "
+                         "id,email,phone")
     if "id" not in header or unknown:
         raise InputError(
             f"{path}: line 1: the header row must name the column id, and may name email and "
@@ -147,8 +174,16 @@ def _yaml_rows(path: Path, text: str) -> list[tuple[int, dict[str, Any]]]:
             raise InputError(f"{path}: line {line}: participant {index + 1} must be a mapping "
                              "with the keys id and optionally email and phone; it is "
                              f"{v.shown(item)}.", hint=_HINT)
-        rows.append((line, {str(k): "" if val is None else val for k, val in item.items()}))
+        values = {str(k): "" if val is None else val for k, val in item.items()}
+        if isinstance(values.get("id"), int):  # YAML 1.1 reads 0x10, 017, 1_000 as numbers
+            values["id"] = _raw_id(node.value[index])
+        rows.append((line, values))
     return rows
+
+
+def _raw_id(item: Any) -> str:
+    """The id exactly as written (0x10 stays '0x10', not 16)."""
+    return next(str(value.value) for key, value in item.value if key.value == "id")
 
 
 def _participant(path: Path, line: int, row: dict[str, Any]) -> Participant:
@@ -202,6 +237,10 @@ def role_arns(flags: list[str], path: Path | None) -> list[str]:
             text = line.split("#", 1)[0].strip()
             if text:
                 found.append((f"{path}: line {number}", text))
+    if len(found) > ROLES_MAX:
+        raise InputError(f"{len(found)} roles were given (--assume-role, --assume-role-file), "
+                         f"more than {ROLES_MAX}, the most accounts one run works on.",
+                         hint="Split the accounts over several runs.")
     accounts: dict[str, str] = {}
     for where, arn in found:
         match = _ROLE_ARN.fullmatch(arn)

@@ -33,7 +33,12 @@ def partition_of(region: str) -> str:
 
 def check_region(value: str) -> str:
     if value not in known_regions():
-        close = sorted(r for r in known_regions() if r.split("-")[0] == value.split("-")[0])
+        import difflib
+
+        # the nearest spellings first (us-east1 -> us-east-1), then the same prefix's others
+        near = difflib.get_close_matches(value, sorted(known_regions()), n=3, cutoff=0.75)
+        same = sorted(r for r in known_regions() if r.split("-")[0] == value.split("-")[0])
+        close = list(dict.fromkeys(near + same))
         example = ", ".join(close[:6]) or "us-east-1, eu-west-1"
         raise ValueError(f"{shown(value)} is not a known AWS region; use one such as {example}")
     return value

@@ -75,6 +75,11 @@ class _StrictLoader(yaml.SafeLoader):
 def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     keys: set[Any] = set()
     for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):  # '? [a]' or '? {a: b}': a complex key
+            mark = key_node.start_mark
+            raise ConfigError(f"the key at line {mark.line + 1} is a "
+                              f"{'list' if isinstance(key_node, yaml.SequenceNode) else 'mapping'}"
+                              "; keys must be plain names (e.g. 'name:').")
         key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
         if key in keys:
             mark = key_node.start_mark
@@ -86,11 +91,16 @@ def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
-def read_text(path: Path) -> str:
-    """At most MAX_BYTES of a regular file, as UTF-8; ConfigError for anything else."""
-    data = _read_bytes(path)
+CONFIG_NEEDS = "a config needs a few KiB (at most 25 stocks)"
+
+
+def read_text(path: Path, needs: str = CONFIG_NEEDS) -> str:
+    """At most MAX_BYTES of a regular file, as UTF-8 (a leading byte-order mark, as Excel's
+    "CSV UTF-8" writes, is dropped); ConfigError for anything else. `needs` says how big the
+    file should be, for the message when it is too big."""
+    data = _read_bytes(path, needs)
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ConfigError(
@@ -99,16 +109,16 @@ def read_text(path: Path) -> str:
             hint="Save the file as UTF-8 in your editor and run the command again.") from None
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, needs: str) -> bytes:
     try:
         info = os.stat(path)
-        _check_kind(path, info.st_mode, info.st_size)
+        _check_kind(path, info.st_mode, info.st_size, needs)
         # O_NONBLOCK: should the path turn into a FIFO between stat and open, open() does not
         # wait for a writer; the fstat below then refuses it.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         with os.fdopen(fd, "rb") as handle:
             info = os.fstat(handle.fileno())
-            _check_kind(path, info.st_mode, info.st_size)
+            _check_kind(path, info.st_mode, info.st_size, needs)
             data = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(
@@ -120,11 +130,11 @@ def _read_bytes(path: Path) -> bytes:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}.",
                           hint="Check that the path names a file you may read.") from None
     if len(data) > MAX_BYTES:
-        _too_big(path)
+        _too_big(path, needs)
     return data
 
 
-def _check_kind(path: Path, mode: int, size: int) -> None:
+def _check_kind(path: Path, mode: int, size: int, needs: str) -> None:
     if stat.S_ISDIR(mode):
         raise ConfigError(f"cannot read config file {path}: Is a directory.",
                           hint="Pass the path of the YAML file itself, e.g. -c ./config.yaml.")
@@ -134,17 +144,24 @@ def _check_kind(path: Path, mode: int, size: int) -> None:
                           "its config only from a regular file.",
                           hint="Save the config to a file and pass that path with --config.")
     if size > MAX_BYTES:
-        _too_big(path)
+        _too_big(path, needs)
 
 
-def _too_big(path: Path) -> None:
-    raise ConfigError(f"config file {path} is larger than {MAX_BYTES // 1024} KiB; a config "
-                      "needs a few KiB (at most 25 stocks), so check that this is the right file.")
+def _too_big(path: Path, needs: str) -> None:
+    raise ConfigError(f"config file {path} is larger than {MAX_BYTES // 1024} KiB; {needs}, "
+                      "so check that this is the right file.")
 
 
 def load_yaml(path: Path) -> Any:
     text = read_text(path)
-    loader = _StrictLoader(text)
+    try:
+        loader = _StrictLoader(text)  # the reader refuses control characters here
+    except yaml.reader.ReaderError as exc:
+        number = text[: exc.position].count("\n") + 1
+        raise ConfigError(f"{path} holds a control character (0x{exc.character:02x}) on line "
+                          f"{number}, which YAML does not allow.",
+                          hint="Remove it in your editor (it is often invisible) and save the "
+                          "file as plain UTF-8 text.") from None
     try:
         return loader.get_single_data()
     except ConfigError as exc:

@@ -33,10 +33,11 @@ class Estimate:
     enabled: bool
     runs: int
     messages_per_subscriber: int
-    messages_qualifier: str  # "exactly" (summary mode) or "at most" (threshold mode)
+    messages_qualifier: str  # "exactly", or "at most" (threshold mode, or runs not exact)
     lines: tuple[Line, ...]
     assumptions: tuple[str, ...]
     warnings: tuple[str, ...]
+    subscribers: int = 0  # e-mail addresses and phone numbers in the config
 
     @property
     def total_usd(self) -> float:
@@ -57,7 +58,9 @@ class Estimate:
             "runs": self.runs,
             "runs_exact": self.firings.exact,
             "runs_note": self.firings.note,
-            "messages_per_subscriber": self.messages_per_subscriber,
+            "subscribers": self.subscribers,
+            # no subscriber, no message: the count would describe nobody
+            "messages_per_subscriber": self.messages_per_subscriber if self.subscribers else None,
             "messages_qualifier": self.messages_qualifier,
             "lines": [asdict(line) for line in self.lines],
             "total_usd": round(self.total_usd, 4),
@@ -75,8 +78,9 @@ class Estimate:
                "month, UTC). An estimate, not a quote.",
                f"Schedule {self.firings.expression}: {self.runs} runs ({self.firings.note})"
                + ("" if self.enabled else "; paused (enabled: false)") + ".",
-               f"Messages per subscriber: {self.messages_qualifier} "
-               f"{self.messages_per_subscriber}.",
+               (f"Messages per subscriber: {self.messages_qualifier} "
+                f"{self.messages_per_subscriber}." if self.subscribers else
+                f"{NO_SUBSCRIBERS[0].upper()}{NO_SUBSCRIBERS[1:]}: no message is sent."),
                ""]
         for line in self.lines:
             usd = "unknown" if line.usd is None else f"${line.usd:,.2f}"
@@ -98,6 +102,17 @@ class Estimate:
                 f"'stock-alert cost'.{stale}")
 
 
+NO_SUBSCRIBERS = "no subscribers: alerts go nowhere"
+
+
+def no_subscribers(config: Config) -> str | None:
+    """The warning plan, up and config check print when the config notifies no one."""
+    if config.notify.email or config.notify.sms:
+        return None
+    return (f"{NO_SUBSCRIBERS} (notify.email and notify.sms are both empty); add an e-mail "
+            "address or a phone number to the config")
+
+
 def monthly(config: Config) -> Estimate:
     """The estimate for the next full calendar month after today (UTC)."""
     return estimate(config, dt.datetime.now(dt.UTC).date())
@@ -109,9 +124,12 @@ def estimate(config: Config, today: dt.date) -> Estimate:
     runs = firings.runs if config.enabled else 0
     threshold = config.alert.mode == "threshold"
     lines = (*_sms_lines(config, runs), _email_line(config, runs), *_service_lines(config, runs))
+    # runs are "at most" when a rate's period does not divide the month: so are messages
+    qualifier = "at most" if threshold or not firings.exact else "exactly"
     return Estimate(f"{year:04d}-{month:02d}", f"{calendar.month_name[month]} {year}", firings,
-                    config.enabled, runs, runs, "at most" if threshold else "exactly", lines,
-                    _assumptions(config, threshold), _warnings(config, lines, today))
+                    config.enabled, runs, runs, qualifier, lines,
+                    _assumptions(config, threshold), _warnings(config, lines, today),
+                    len(config.notify.email) + len(config.notify.sms))
 
 
 def _sms_lines(config: Config, runs: int) -> list[Line]:
@@ -152,10 +170,10 @@ def _service_lines(config: Config, runs: int) -> list[Line]:
         Line("CloudWatch Logs ingestion", round(log_mb, 3), "MB",
              max(0.0, log_mb / 1024 - prices.LOGS_FREE_GB) * prices.LOGS_USD_PER_GB,
              f"about {prices.LOG_BYTES_PER_RUN} bytes a run; {prices.LOGS_FREE_GB:g} GB free"),
-        Line("CloudWatch alarm (<name>-errors)", 1, "alarm", 0.0,
-             f"standard-resolution alarm metrics: first {prices.ALARMS_FREE} free, then "
-             f"${prices.ALARM_USD_PER_MONTH:.2f} each a month"),
-    ]
+    ] + ([Line(f"CloudWatch alarm ({config.name}-errors)", 1, "alarm", 0.0,
+               f"standard-resolution alarm metrics: first {prices.ALARMS_FREE} free, then "
+               f"${prices.ALARM_USD_PER_MONTH:.2f} each a month")]
+         if config.notify.kms_key else [])  # made only with a customer key (alarm.py)
 
 
 def _assumptions(config: Config, threshold: bool) -> tuple[str, ...]:
@@ -166,6 +184,8 @@ def _assumptions(config: Config, threshold: bool) -> tuple[str, ...]:
         "characters is billed as several parts (counted here as one).",
         "SMS to US/CA numbers also needs an origination number (its monthly fee and carrier "
         "fees are not included).",
+        "A run that fails (after Lambda's 2 retries) sends one on-failure message to every "
+        "subscriber, priced as an alert; failures are not counted here.",
     ]
     if threshold:
         out.append("alert.mode threshold sends only when a rule fires, so messages are at most "

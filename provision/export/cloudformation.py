@@ -23,6 +23,7 @@ from provision.resources.alarm import WantedAlarm
 from provision.resources.code_bucket import CodeLocation
 from provision.resources.function import WantedFunction
 from provision.resources.log_group import WantedLogGroup
+from provision.resources.on_failure import WantedOnFailure
 from provision.resources.role import DESCRIPTION as ROLE_DESCRIPTION
 from provision.resources.role import WantedRole
 from provision.resources.schedule import WantedSchedule
@@ -180,13 +181,23 @@ def schedule(w: WantedSchedule) -> Fragment:
 
 
 def alarm(w: WantedAlarm) -> Fragment:
+    if not w.enabled:  # made only with a customer key, as 'up' does (alarm.py)
+        return Fragment({})
     return Fragment({"ErrorsAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
         **w.params(), "Tags": as_list(w.tags)}}})
 
 
+def on_failure(w: WantedOnFailure) -> Fragment:
+    params = w.params()
+    return Fragment({"OnFailure": {"Type": "AWS::Lambda::EventInvokeConfig", "Properties": {
+        "FunctionName": {"Ref": "Function"}, "Qualifier": "$LATEST",
+        "MaximumRetryAttempts": params["MaximumRetryAttempts"],
+        "DestinationConfig": params["DestinationConfig"]}}})
+
+
 BUILDERS: dict[str, Callable[[Any], Fragment]] = {
     "role": role, "log-group": log_group, "topic": topic, "security-group": security_group,
-    "function": function, "schedule": schedule, "alarm": alarm}
+    "function": function, "schedule": schedule, "alarm": alarm, "on-failure": on_failure}
 
 
 def template(config: Config, code: CodeLocation | None = None,

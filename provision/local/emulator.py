@@ -46,13 +46,32 @@ def start(port: int = 0) -> tuple[Any, str]:
                          hint=install_hint()) from None
     if port:
         _check_free(port)
-    # One line per request on stderr helps nobody here; --debug turns them back on.
-    if not logging.getLogger("provision").isEnabledFor(logging.DEBUG):
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    _log_to_file()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     host, real_port = server.get_host_and_port()
     return server, f"http://{host}:{real_port}"
+
+
+def log_path() -> Path:
+    """Where the emulator's server writes its log: one file per stock-alert process."""
+    import os
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / f"stock-alert-emulator-{os.getpid()}.log"
+
+
+def _log_to_file() -> None:
+    """The server's own log (a line per request, and the traceback of any API moto lacks)
+    goes to log_path(), never to the user's terminal; --debug adds every request."""
+    handler = logging.FileHandler(log_path(), encoding="utf-8", delay=True)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    debug = logging.getLogger("provision").isEnabledFor(logging.DEBUG)
+    for name in ("werkzeug", "moto"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.propagate = False
+        logger.setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
 def _check_free(port: int, option: str = "--port") -> None:
@@ -65,9 +84,20 @@ def _check_free(port: int, option: str = "--port") -> None:
                              "one.") from None
 
 
+MARK = "STOCK_ALERT_EMULATOR"  # = the endpoint, when it is this built-in emulator
+
+
 def export_line(url: str, region: str = "us-east-1") -> str:
     return (f"export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing "
-            f"AWS_SECRET_ACCESS_KEY=testing AWS_REGION={region}")
+            f"AWS_SECRET_ACCESS_KEY=testing AWS_REGION={region} {MARK}={url}")
+
+
+def is_builtin(endpoint: str | None) -> bool:
+    """The endpoint is this built-in emulator (moto), as its export line marks it: what it
+    does (e-mail subscriptions confirmed at once) is not what another local endpoint does."""
+    import os
+
+    return bool(endpoint) and os.environ.get(MARK) == endpoint
 
 
 def parse_prices(values: Sequence[str]) -> dict[str, tuple[float, float]]:
@@ -115,11 +145,14 @@ def serve(port: int, echo: Callable[[str], None], stop: threading.Event | None =
 def _greet(url: str, echo: Callable[[str], None], quotes_url: str | None,
            prices: dict[str, tuple[float, float]]) -> None:
     name = command()
-    echo(f"Local AWS emulator listening on {url} (state is kept in memory only).")
+    echo(f"Local AWS emulator listening on {url} (state is kept in memory only; its log: "
+         f"{log_path()}).")
     if quotes_url:
         echo(f"Local quote server on {quotes_url} (answers like Yahoo's chart API and Alpha "
-             "Vantage's GLOBAL_QUOTE). Put this in config.yaml, then run 'up':")
-        echo(f'  quotes: {{base_url: "{quotes_url}"}}')
+             "Vantage's GLOBAL_QUOTE). In config.yaml, add base_url under the existing "
+             "'quotes:' block (or add the block if there is none), then run 'up':")
+        echo("  quotes:")
+        echo(f'    base_url: "{quotes_url}"')
         for symbol, (price, previous) in sorted(prices.items()):
             echo(f"  {symbol}: fixed at {price:g}, {(price / previous - 1) * 100:+.2f}% on the "
                  f"day (previous close {previous:g})")

@@ -10,13 +10,15 @@ from provision.resources.alarm import Alarm
 from provision.resources.contract import AnyKind
 from provision.resources.function import Function
 from provision.resources.log_group import LogGroup
+from provision.resources.on_failure import OnFailure
 from provision.resources.role import Role
 from provision.resources.schedule import Schedule
 from provision.resources.security_group import SecurityGroup
 from provision.resources.topic import Topic
 
 # Creation order (each kind after those it needs, Kind.after); deletion runs the same edges
-# backwards. The alarm watches the function and notifies the topic: down removes it first.
+# backwards. The alarm and the on-failure destination sit between the function and the topic:
+# down removes them first.
 KINDS: tuple[AnyKind, ...] = (Role(), LogGroup(), Topic(), SecurityGroup(), Function(),
-                               Schedule(), Alarm())
+                               Schedule(), Alarm(), OnFailure())
 BY_NAME: dict[str, AnyKind] = {kind.name: kind for kind in KINDS}

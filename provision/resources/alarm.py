@@ -14,19 +14,20 @@ Real-AWS facts this kind is built on:
   key's policy does not let cloudwatch.amazonaws.com use it and cannot be edited
   (repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger,
   github.com/aws/aws-cdk/issues/11121). The alarm still changes state, so it is made anyway
-  and every plan says its notification cannot be delivered until notify.kms_key names a
-  customer key whose policy allows cloudwatch.amazonaws.com.
+  and the alarm is made only when notify.kms_key names a customer key (whose policy must allow
+  cloudwatch.amazonaws.com). On the default config the function's OnFailure destination
+  (on_failure.py) tells the subscribers instead; an alarm left from an earlier version is
+  reported and left for 'down'.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from provision.aws import Aws
 from provision.plan import Action, Change, Changes, Mode, Op
-from provision.resources.contract import Kind
+from provision.resources.contract import Kind, ownership
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
 from provision.resources.topic import KMS_KEY
 from provision.stack import Stack
@@ -40,11 +41,11 @@ FIELDS = {
     "missing_data": "TreatMissingData", "actions": "AlarmActions",
     "actions_enabled": "ActionsEnabled", "description": "AlarmDescription",
 }
-UNDELIVERABLE = (
-    "the topic is encrypted with the AWS-managed key alias/aws/sns, which CloudWatch cannot "
-    "use, so this alarm changes state but its notification is never delivered; set "
-    "notify.kms_key to a customer managed key whose key policy allows "
-    "cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey* (README: On-failure alarm)")
+NOT_USED = ("absent: made only with notify.kms_key (CloudWatch cannot use alias/aws/sns); "
+            "failures reach the subscribers through the on-failure destination")
+LEFT_OVER = ("this alarm cannot deliver its notification (the topic uses the AWS-managed key "
+             "alias/aws/sns, which CloudWatch cannot use) and the config no longer makes it; "
+             "'stock-alert down' deletes it, or set notify.kms_key to a customer key")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,11 @@ class WantedAlarm:
     settings: dict[str, Any]  # FIELDS keys
     topic_key: str  # the topic's KmsMasterKeyId: decides whether the action can deliver
     tags: dict[str, str]
+
+    @property
+    def enabled(self) -> bool:
+        """Made only where it can deliver: a topic with a customer key."""
+        return self.topic_key != KMS_KEY
 
     def params(self) -> dict[str, Any]:
         return {"AlarmName": self.name,
@@ -117,17 +123,16 @@ class Alarm(Kind[WantedAlarm, ObservedAlarm]):
             out += tag_changes(wanted.tags, observed.tags)
         return tuple(out)
 
-    def notes(self, wanted: WantedAlarm, observed: ObservedAlarm | None) -> tuple[str, ...]:
-        return (UNDELIVERABLE,) if wanted.topic_key == KMS_KEY else ()
-
     def diff(self, wanted: WantedAlarm, observed: ObservedAlarm | None, mode: Mode,
              adopt: bool = False) -> Action[WantedAlarm, ObservedAlarm]:
-        """The shared state machine; a create also carries the delivery note, so the plan
-        before the first 'up' already says it."""
-        action = super().diff(wanted, observed, mode, adopt)
-        if action.op is Op.CREATE:
-            return dataclasses.replace(action, notes=self.notes(wanted, observed))
-        return action
+        """The shared state machine while the alarm can deliver; otherwise 'up' makes none and
+        leaves one made earlier for 'down' (a delete inside 'up' would reverse its order)."""
+        if wanted.enabled or mode.teardown:
+            return super().diff(wanted, observed, mode, adopt)
+        mine = observed is not None and ownership(wanted.tags, observed.tags).ours
+        return Action(kind=self.name, name=wanted.name, op=Op.NOOP, wanted=wanted,
+                      observed=observed, reason=NOT_USED if observed is None else
+                      "cannot deliver; kept until 'down'", notes=(LEFT_OVER,) if mine else ())
 
     def create(self, aws: Aws, wanted: WantedAlarm) -> None:
         aws.call("cloudwatch", "put_metric_alarm", Tags=as_list(wanted.tags), **wanted.params())

@@ -156,6 +156,10 @@ class Kind(ABC, Generic[W, O]):
     services: ClassVar[tuple[str, ...]]
     # True for a global (IAM) resource: one per account, listed by every Region.
     is_global: ClassVar[bool] = False
+    # False for a setting that lives on another kind's resource (no ARN, no tags of its own):
+    # the tagging API never lists it, so `recognise` claims no ARN and teardown finds it
+    # through its host.
+    has_arn: ClassVar[bool] = True
 
     # pure -----------------------------------------------------------------------------------
     @abstractmethod

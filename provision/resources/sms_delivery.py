@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar
 
 from provision.aws import Aws
 from provision.concurrency import gather
+from provision.endpoint import is_loopback
 from provision.errors import AwsError
 
 log = logging.getLogger("provision.sms_delivery")
@@ -42,6 +43,7 @@ class Read(Generic[T]):
 
     value: T | None = None
     error: str = ""
+    denied: bool = False  # refused for lack of permission: the README lists what is needed
 
 
 @dataclass(frozen=True)
@@ -49,11 +51,13 @@ class SmsDelivery:
     number: str
     delivery: Delivery
     reason: str = ""  # why it is unknown
+    denied: bool = False  # a read was refused for lack of permission
 
     @property
     def note(self) -> str:
         """What `status` tells the user, with what to do; empty when deliverable."""
-        return _NOTES[self.delivery].format(number=self.number, reason=self.reason)
+        text = _NOTES[self.delivery].format(number=self.number, reason=self.reason)
+        return text + (PERMISSIONS if self.denied else "")
 
 
 _NOTES = {
@@ -69,8 +73,13 @@ _NOTES = {
         "the sandbox."),
     Delivery.UNKNOWN: (
         "sms {number}: delivery unknown, could not check whether SNS can deliver to it "
-        "({reason}). The README lists the SNS read permissions this check needs."),
+        "({reason})."),
 }
+PERMISSIONS = " The README lists the SNS read permissions this check needs."
+DENIED = ("AccessDenied", "AccessDeniedException", "AuthorizationError",
+          "AuthorizationErrorException", "UnauthorizedOperation")
+# What an emulator answers for an action it lacks: a non-AWS body, or moto server's 500.
+UNAVAILABLE = ("NotAnAwsAnswer", "InternalFailure", "InternalError", "InternalServerError")
 
 
 def check(aws: Aws, numbers: Iterable[str]) -> tuple[SmsDelivery, ...]:
@@ -95,7 +104,8 @@ def verdict(number: str, opted_out: Read[bool], in_sandbox: Read[bool],
     needed = (opted_out, in_sandbox, verified) if in_sandbox.value else (opted_out, in_sandbox)
     failed = [r.error for r in needed if r.error]
     if failed:
-        return SmsDelivery(number, Delivery.UNKNOWN, "; ".join(failed))
+        return SmsDelivery(number, Delivery.UNKNOWN, "; ".join(failed),
+                           any(r.denied for r in needed))
     return SmsDelivery(number, Delivery.OK)
 
 
@@ -107,18 +117,19 @@ def _sandbox(aws: Aws) -> tuple[Read[bool], Read[frozenset[str]]]:
     return in_sandbox, _read(_verified, aws)
 
 
-def _read(fn: Callable[..., T], *args: object) -> Read[T]:
+def _read(fn: Callable[..., T], aws: Aws, *args: object) -> Read[T]:
+    lacking = Read[T](error=f"{_what(fn)} is not available on the emulator")
     try:
-        return Read(fn(*args))
+        return Read(fn(aws, *args))
     except AwsError as err:
         # The status note says so; the details are for --debug.
         log.debug("SMS delivery check %s failed: %s", fn.__name__, err)
-        if err.code == "NotAnAwsAnswer":  # an emulator without the action, over HTTP
-            return Read(error=f"{_what(fn)}: not implemented by this endpoint")
-        return Read(error=f"{_what(fn)}: {err.code or err.message}")
+        if err.code in UNAVAILABLE and is_loopback(aws.endpoint_url):
+            return lacking  # an emulator without the action, over HTTP
+        return Read(error=f"{_what(fn)}: {err.code or err.message}", denied=err.code in DENIED)
     except NotImplementedError as err:  # an emulator without the action, in-process
         log.debug("SMS delivery check %s failed: %s", fn.__name__, err)
-        return Read(error=f"{_what(fn)}: not implemented by this endpoint")
+        return lacking
 
 
 def _what(fn: Callable[..., object]) -> str:

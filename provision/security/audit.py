@@ -16,6 +16,7 @@ from typing import Any
 from provision.engine import Observation
 from provision.plan import AnyAction, Change, Op, Plan
 from provision.policies import canonical
+from provision.resources.alarm import LEFT_OVER
 from provision.security.grants import pairs
 
 UP = "run 'stock-alert up'"
@@ -30,12 +31,13 @@ class ExtraReads:
 
     topic_policy: dict[str, Any] | None = None  # the topic's Policy attribute, parsed
     function_statements: list[dict[str, Any]] = field(default_factory=list)  # not ours
+    api_key: Any = None  # secret.KeyState, or None when the function reads no key
 
     @classmethod
-    def of(cls, observation: Observation) -> ExtraReads:
+    def of(cls, observation: Observation, api_key: Any = None) -> ExtraReads:
         topic, schedule = observation.found.get("topic"), observation.found.get("schedule")
         policy = json.loads(topic.policy) if topic is not None and topic.policy else None
-        return cls(policy, list(schedule.others) if schedule is not None else [])
+        return cls(policy, list(schedule.others) if schedule is not None else [], api_key)
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ def audit(plan: Plan, observation: Observation, extra: ExtraReads) -> list[Findi
     found += trust_findings(observation)
     found += permission_findings(observation, extra)
     found += topic_policy_findings(observation, extra)
+    found += promise_findings(plan, observation, extra)
     return found
 
 
@@ -246,6 +249,30 @@ def topic_policy_findings(observation: Observation, extra: ExtraReads) -> list[F
                     "errors alarm publish, TLS only)", UP, True)]
 
 
+def promise_findings(plan: Plan, observation: Observation, extra: ExtraReads,
+                     ) -> list[Finding]:
+    """Promises the stack does not keep although nothing drifted: the function cannot read its
+    key, it is in a failed state, or the errors alarm cannot deliver its notification."""
+    out: list[Finding] = []
+    key = extra.api_key
+    if key is not None and key.warning:
+        out.append(Finding("api-key-missing" if key.stored is False else "api-key-unreadable",
+                           f"api-key {key.where.name}", key.warning,
+                           "run 'stock-alert secret set'", False))
+    function = observation.found.get("function")
+    if function is not None and str(function.state).lower() == "failed":
+        out.append(Finding("function-failed", f"function {observation.stack.function_name}",
+                           "Lambda reports the function's state as Failed, so it cannot run",
+                           UP, True))
+    for action in plan.actions:
+        if action.kind == "alarm" and action.op is not Op.CREATE:
+            out += [Finding("alarm-cannot-deliver", f"alarm {action.name}", note,
+                            "set notify.kms_key to a customer managed key, then run "
+                            "'stock-alert up'", False)
+                    for note in action.notes if note == LEFT_OVER]
+    return out
+
+
 def _anyone(statement: dict[str, Any]) -> bool:
     principal = statement.get("Principal")
     if isinstance(principal, dict):
@@ -265,4 +292,5 @@ def run(target: Any) -> tuple[Plan, list[Finding]]:
     from provision import pipelines
 
     the_plan, observation = pipelines.plan(target)
-    return the_plan, audit(the_plan, observation, ExtraReads.of(observation))
+    extra = ExtraReads.of(observation, pipelines.key_state(target))
+    return the_plan, audit(the_plan, observation, extra)

@@ -261,7 +261,7 @@ def operator_stack(target: object, account: str | None) -> tuple[Stack, str]:
     assert isinstance(target, Target)
     region = target.aws.region
     if account is not None:
-        if not re.fullmatch(r"\d{12}", account):
+        if not re.fullmatch(r"[0-9]{12}", account):  # \d would take "١٢٣..." too
             raise InputError(f"--account {account!r} is not an AWS account ID.",
                              hint="Give the 12 digits, e.g. --account 123456789012, or leave "
                              "it out to read it from your credentials with one STS call.")

@@ -1,6 +1,7 @@
 """The operator's needs beyond the core stack, and the `Need` record they share with
 deployer.py (which holds the core table and builds the policy): the stored API key (`secret
-set`, `down --delete-secret`) and the hardening (reserved concurrency, the errors alarm)."""
+set`, `down --delete-secret`) and the hardening (reserved concurrency, the errors alarm, the
+on-failure destination)."""
 
 from __future__ import annotations
 
@@ -22,15 +23,19 @@ class Need:
 
 
 KEY_STORE_NEEDS: tuple[Need, ...] = (
-    Need("ssm:ListTagsForResource", "api-key-parameter", SECRET_SET + DELETE_SECRET,
-         "learn whether the key parameter exists and is this stack's (one call, scoped)"),
+    Need("ssm:ListTagsForResource", "api-key-parameter",
+         ("up", "down", "status") + SECRET_SET + DELETE_SECRET,
+         "learn whether the key parameter exists and is this stack's (one call, scoped); "
+         "'up' and 'status' say when it is missing, 'down' that it was kept"),
     Need("ssm:PutParameter", "api-key-parameter", SECRET_SET,
          "store the key as a SecureString"),
     Need("ssm:AddTagsToResource", "api-key-parameter", SECRET_SET,
          "tag the parameter (also needed by PutParameter with Tags)"),
     Need("ssm:DeleteParameter", "api-key-parameter", DELETE_SECRET, "delete the parameter"),
-    Need("secretsmanager:DescribeSecret", "api-key-secret", SECRET_SET + DELETE_SECRET,
-         "learn whether the secret exists, is this stack's or is scheduled for deletion"),
+    Need("secretsmanager:DescribeSecret", "api-key-secret",
+         ("up", "down", "status") + SECRET_SET + DELETE_SECRET,
+         "learn whether the secret exists, is this stack's or is scheduled for deletion; "
+         "'up' and 'status' say when it is missing, 'down' that it was kept"),
     Need("secretsmanager:CreateSecret", "api-key-secret", SECRET_SET, "create the secret"),
     Need("secretsmanager:PutSecretValue", "api-key-secret", SECRET_SET,
          "replace the key in an existing secret"),
@@ -58,4 +63,10 @@ HARDENING_NEEDS: tuple[Need, ...] = (
     Need("cloudwatch:TagResource", "alarm", UP, "tag the alarm (PutMetricAlarm with tags "
          "needs it too) and add tags from the config"),
     Need("cloudwatch:UntagResource", "alarm", UP, "remove tags dropped from the config"),
-    Need("cloudwatch:DeleteAlarms", "alarm", DOWN, "delete the errors alarm"),)
+    Need("cloudwatch:DeleteAlarms", "alarm", DOWN, "delete the errors alarm"),
+    Need("lambda:GetFunctionEventInvokeConfig", "function", READ,
+         "read the function's on-failure destination"),
+    Need("lambda:PutFunctionEventInvokeConfig", "function", UP,
+         "send failed runs to the stack's topic (the on-failure destination)"),
+    Need("lambda:DeleteFunctionEventInvokeConfig", "function", DOWN,
+         "remove the on-failure destination"),)

@@ -23,7 +23,8 @@ WHY: dict[str, str] = {
         "stream, so 'stock-alert logs' can show them."),
     "sns:Publish": (
         "sends each alert to the stack's own topic; the topic, not the function, decides "
-        "who receives it (the subscribers in the config)."),
+        "who receives it (the subscribers in the config). Lambda also uses it to send a "
+        "failed run's record there (the on-failure destination)."),
     "ssm:GetParameter": (
         "reads the quote provider's API key from the one parameter named in the config "
         "(quotes.api_key_parameter), so the key never sits in the function's environment."),

@@ -258,23 +258,28 @@ def test_server_errors_never_leak_the_key(fn, topic, server, configure, api_key,
 def test_missing_parameter_name_is_a_clear_configuration_error(fn, topic, configure, capsys):
     configure([{"symbol": "TSLA"}], provider="alphavantage")
 
-    result = fn.handler.handler({}, FakeContext(30_000))
+    with pytest.raises(fn.handler.ConfigurationError) as raised:
+        fn.handler.handler({}, FakeContext(30_000))
 
-    assert result["published"] is False
-    assert "STOCK_ALERT_API_KEY_PARAMETER" in result["reason"]
-    assert result["reason"].startswith("configuration error: ")
-    assert "STOCK_ALERT_API_KEY_PARAMETER" in events(capsys.readouterr().out, "error")[0]["error"]
+    assert "STOCK_ALERT_API_KEY_PARAMETER" in str(raised.value)
+    assert str(raised.value).startswith("configuration error: ")
+    assert str(raised.value).endswith("fix: run 'stock-alert up' to redeploy the function's "
+                                      "settings")
+    assert events(capsys.readouterr().out, "error")[0]["error"] == str(raised.value)
     assert topic.notifications() == []
 
 
 def test_unreadable_parameter_is_reported_with_its_error_code(fn, topic, server, configure):
     configure_av(configure, [{"symbol": "TSLA"}])  # the parameter was never created
 
-    result = fn.handler.handler({}, FakeContext(30_000))
+    # Raised, not returned: on Lambda a return is a success, so no error metric, no retry, no
+    # on-failure message would ever say that nothing is sent (issue 21, item 1).
+    with pytest.raises(fn.handler.ConfigurationError) as raised:
+        fn.handler.handler({}, FakeContext(30_000))
 
-    assert result["published"] is False
-    assert result["reason"] == (
-        f"configuration error: ssm:GetParameter {PARAMETER} failed: ParameterNotFound"
+    assert str(raised.value) == (
+        f"configuration error: ssm:GetParameter {PARAMETER} failed: ParameterNotFound; "
+        "fix: store the API key with 'stock-alert secret set'"
     )
     assert server.requests == [] and topic.notifications() == []
 

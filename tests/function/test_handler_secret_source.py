@@ -71,12 +71,14 @@ def test_a_refused_read_is_a_configuration_error_naming_only_the_code(
     events = boto3._get_default_session().events
     events.register_first("before-call.secrets-manager.GetSecretValue", refuse)
     try:
-        result = fn.handler.handler({}, FakeContext(30_000))
+        with pytest.raises(fn.handler.ConfigurationError) as raised:
+            fn.handler.handler({}, FakeContext(30_000))
     finally:
         events.unregister("before-call.secrets-manager.GetSecretValue", refuse)
-    assert result["published"] is False and topic.notifications() == []
-    assert result["reason"] == ("configuration error: secretsmanager:GetSecretValue "
-                                f"{SECRET} failed: AccessDeniedException")
+    assert topic.notifications() == []
+    assert str(raised.value) == ("configuration error: secretsmanager:GetSecretValue "
+                                 f"{SECRET} failed: AccessDeniedException; fix: check the "
+                                 "function's role can read the key ('stock-alert audit')")
     assert server.requests == [] and KEY not in capsys.readouterr().out
 
 

@@ -72,11 +72,11 @@ def test_bad_environment_is_reported_not_published(
     for name, value in overrides.items():
         env.setenv(name, value)
 
-    result = fn.handler.handler({}, FakeContext(30_000))
+    with pytest.raises(fn.handler.ConfigurationError) as raised:
+        fn.handler.handler({}, FakeContext(30_000))
 
-    assert result["published"] is False and result["quotes"] == []
-    assert result["reason"].startswith("configuration error: ")
-    assert message in result["reason"]
+    assert str(raised.value).startswith("configuration error: ")
+    assert message in str(raised.value)
     assert message in events(capsys.readouterr().out, "error")[0]["error"]
     assert topic.notifications() == []
 

@@ -12,7 +12,8 @@ import pytest
 from moto import mock_aws
 
 from provision import pipelines
-from provision.resources.alarm import UNDELIVERABLE
+from provision.plan import Op
+from provision.resources.alarm import NOT_USED
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 
@@ -20,10 +21,15 @@ ALARM_ARN = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:t1-errors"
 KEY = "arn:aws:kms:us-east-1:123456789012:alias/stock-alert"
 
 
+def keyed(text: str) -> str:
+    """The alarm is made only with a customer key (the only topic it can deliver to)."""
+    return text.replace("notify:\n", f"notify:\n  kms_key: {KEY}\n")
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> Iterator[Path]:
     with mock_aws():
-        yield write_config(tmp_path, MINIMAL + "tags: {team: a}\n")
+        yield write_config(tmp_path, keyed(MINIMAL + "tags: {team: a}\n"))
 
 
 def _alarm_tags() -> dict[str, str]:
@@ -39,7 +45,7 @@ def test_tag_changes_reach_an_existing_alarm_although_put_metric_alarm_ignores_t
     the request is made to carry no tags on an update, as AWS would treat it."""
     pipelines.up(target(config)[0])
     assert _alarm_tags()["team"] == "a"
-    changed = write_config(tmp_path, MINIMAL + "tags: {owner: b}\n", name="changed.yaml")
+    changed = write_config(tmp_path, keyed(MINIMAL + "tags: {owner: b}\n"), name="changed.yaml")
     prepared, calls = target(changed)
 
     def ignored_on_update(params: dict[str, Any], **_: Any) -> None:
@@ -84,21 +90,30 @@ def test_describe_alarms_is_read_to_its_last_page(config: Path) -> None:
     assert calls.writes() == []
 
 
-def test_plan_warns_that_the_alarm_cannot_deliver_through_the_aws_managed_key(
-        config: Path, tmp_path: Path) -> None:
+def test_no_alarm_where_it_cannot_deliver_the_on_failure_destination_instead(
+        tmp_path: Path) -> None:
     """CloudWatch alarm actions cannot publish to a topic encrypted with alias/aws/sns: that
     key's policy does not allow cloudwatch.amazonaws.com and cannot be edited; the alarm
     history shows "CloudWatch Alarms does not have authorization to access the SNS topic
     encryption key" (repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger,
     github.com/aws/aws-cdk/issues/11121, github.com/ASFHyP3/hyp3/issues/762). moto delivers
-    anyway, so the tool's honesty is what is tested: every plan says so, until a customer key
-    is configured."""
-    for path in (config, write_config(tmp_path, MINIMAL.replace(
-            "notify:\n", f"notify:\n  kms_key: {KEY}\n"), name="keyed.yaml")):
-        prepared, _ = target(path)
+    anyway, so what is tested is that the default config makes no such alarm (issue 21: a
+    safety feature that only nags is none) and sends failures through the on-failure
+    destination, which Lambda publishes with the execution role; a customer key adds the
+    alarm, and no plan carries a note either way."""
+    with mock_aws():
+        default = write_config(tmp_path, MINIMAL)
+        prepared, calls = target(default)
         first, _ = pipelines.plan(prepared)
         pipelines.up(prepared)
+        [alarm] = [a for a in first.actions if a.kind == "alarm"]
+        assert (alarm.op, alarm.reason, alarm.notes) == (Op.NOOP, NOT_USED, ())
+        assert "cloudwatch:PutMetricAlarm" not in calls.writes()
+        assert "lambda:PutFunctionEventInvokeConfig" in calls.writes()
+        assert boto3.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
+        withkey = write_config(tmp_path, keyed(MINIMAL), name="keyed.yaml")
+        prepared, calls = target(withkey)
+        pipelines.up(prepared)
+        assert "cloudwatch:PutMetricAlarm" in calls.writes()
         again, _ = pipelines.plan(prepared)
-        for plan in (first, again):
-            [alarm] = [a for a in plan.actions if a.kind == "alarm"]
-            assert alarm.notes == ((UNDELIVERABLE,) if path == config else ())
+        assert all(a.notes == () for a in again.actions)

@@ -28,6 +28,8 @@ ACCOUNT = "123456789012"
 STACK_TAGS = {"managed-by": "stock-alert", "stock-alert:stack": "t1"}
 
 # The writes of a fresh up and of a full down of MINIMAL, in order (proxy "service:Operation").
+# Issue 21: the on-failure destination replaces the errors alarm on the default config (the
+# alarm is made only with a customer key).
 FRESH_UP_WRITES = [
     "iam:CreateRole",
     "iam:PutRolePolicy",
@@ -42,10 +44,10 @@ FRESH_UP_WRITES = [
     "events:PutRule",
     "events:PutTargets",
     "lambda:AddPermission",
-    "monitoring:PutMetricAlarm",  # the errors alarm with its tags (issue 9; CloudWatch signs so)
+    "lambda:PutFunctionEventInvokeConfig",  # failed runs go to the topic (issue 21)
 ]
 DOWN_WRITES = [
-    "monitoring:DeleteAlarms",  # the alarm is made last, so it goes first (issue 9)
+    "lambda:DeleteFunctionEventInvokeConfig",  # made last, so it goes first (issue 21)
     "events:RemoveTargets",
     "events:DeleteRule",
     "lambda:DeleteFunction",
@@ -61,12 +63,18 @@ DOWN_WRITES = [
 _KIND_OF_SERVICE = {"iam": "role", "logs": "log-group", "sns": "topic", "events": "schedule",
                     "cloudwatch": "alarm", "monitoring": "alarm", "ec2": "security-group"}
 _SCHEDULE_LAMBDA = {"AddPermission", "RemovePermission"}
+# The on-failure destination is its own kind (resources/on_failure.py) though Lambda's API
+# writes it: its writes are not the function's.
+_ON_FAILURE_LAMBDA = {"PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig",
+                      "DeleteFunctionEventInvokeConfig"}
 
 
 def kind_of(key: str) -> str:
     """The resource kind a "service:Operation" write belongs to."""
     service, operation = key.split(":", 1)
     if service == "lambda":
+        if operation in _ON_FAILURE_LAMBDA:
+            return "on-failure"
         return "schedule" if operation in _SCHEDULE_LAMBDA else "function"
     return _KIND_OF_SERVICE[service]
 

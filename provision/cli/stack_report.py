@@ -1,0 +1,57 @@
+"""What the stack commands tell the user besides their tables: the report of a run, the
+question before a first 'up', a cancelled run, the warning about a stack that notifies no one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from provision.cli.app import Output
+
+
+def report(verb: str, the_plan: Any, done: list[Any], output: Output,
+           extra: dict[str, Any] | None = None) -> None:
+    from provision import render
+
+    if output is Output.json:
+        render.emit_json({"command": verb, **the_plan.to_dict(), "endpoint": render.endpoint(),
+                          "applied": [a.to_dict() for a in done], **(extra or {})})
+        return
+    out = render.console()
+    out.print(render.plan_table(the_plan, verb))
+    out.print(render.summary_line(the_plan, done, verb), markup=False)
+
+
+def cancelled(output: Output) -> None:
+    """Answering no is a choice, not an error: exit 0, no red."""
+    from provision import render
+
+    typer.echo("Cancelled; nothing was deleted.", err=True)
+    if output is Output.json:
+        render.emit_json({"command": "down", "cancelled": True, "applied": [],
+                          "exit_code": 0})
+    raise typer.Exit(0)
+
+
+def confirm_first_up(the_plan: Any, output: Output) -> None:
+    """A stack this account has never seen: show where, what, and ask (a new shell that lost
+    AWS_ENDPOINT_URL would otherwise deploy to the real account of ~/.aws)."""
+    from provision import render
+
+    render.console(stderr=True).print(render.plan_table(the_plan, "up would create"))
+    if not typer.confirm(f"Nothing of stack {the_plan.stack} exists in {render.place(the_plan)}"
+                         f"; create it in {the_plan.region}?", err=True):
+        typer.echo("Cancelled; nothing was created.", err=True)
+        if output is Output.json:
+            render.emit_json({"command": "up", "cancelled": True, "applied": [],
+                              "exit_code": 0})
+        raise typer.Exit(0)
+
+
+def warn_no_subscribers(config: Any) -> None:
+    from provision.cost.estimate import no_subscribers
+
+    warning = no_subscribers(config)
+    if warning:
+        typer.echo(f"warning: {warning}.", err=True)
