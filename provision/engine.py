@@ -55,10 +55,23 @@ def make_plan(observation: Observation, adopt: bool = False) -> Plan:
     kinds = tuple(reversed(KINDS)) if mode.teardown else KINDS
     actions = tuple(k.diff(observation.wanted[k.name], observation.found[k.name], mode, adopt)
                     for k in kinds)
+    by_kind = {a.kind: a for a in actions}
+    actions = tuple(_with_host(a, by_kind) for a in actions)
     written = frozenset(a.kind for a in actions if a.writes)
     actions = tuple(replace(a, wanted=BY_NAME[a.kind].given(a.wanted, written)) if a.writes
                     else a for a in actions)
     return Plan(stack.name, stack.region, stack.account, actions, mode)
+
+
+def _with_host(action: AnyAction, by_kind: dict[str, AnyAction]) -> AnyAction:
+    """A setting on another kind's resource (Kind.host) has no tags of its own: where its host
+    is not this stack's (a conflict), it is left alone too, whatever it holds."""
+    host = BY_NAME[action.kind].host
+    found = by_kind.get(host) if host else None
+    if found is None or found.op is not Op.CONFLICT or action.op is Op.NOOP:
+        return action
+    return replace(action, op=Op.NOOP, changes=(),
+                   reason=f"on {found.kind} {found.name}, which is not this stack's; left alone")
 
 
 def refuse_conflicts(plan: Plan) -> None:

@@ -36,7 +36,7 @@ def test_every_kind_defines_each_part_itself(kind: AnyKind) -> None:
     assert isinstance(kind.is_global, bool)
 
 
-@pytest.mark.parametrize("kind", [k for k in KINDS if k.has_arn], ids=lambda k: k.name)
+@pytest.mark.parametrize("kind", [k for k in KINDS if k.host is None], ids=lambda k: k.name)
 def test_every_kind_recognises_its_own_arn_and_no_other_kind_does(kind: AnyKind) -> None:
     arn = _arn(kind)
     found = kind.recognise(arn)
@@ -45,12 +45,13 @@ def test_every_kind_recognises_its_own_arn_and_no_other_kind_does(kind: AnyKind)
     assert kind_and_name(arn) == (kind.name, found)
 
 
-@pytest.mark.parametrize("kind", [k for k in KINDS if not k.has_arn], ids=lambda k: k.name)
+@pytest.mark.parametrize("kind", [k for k in KINDS if k.host is not None], ids=lambda k: k.name)
 def test_a_setting_without_an_arn_claims_no_arn(kind: AnyKind) -> None:
     """A setting on another kind's resource (the on-failure destination, on the function):
     the tagging API lists its host, never it, so it claims none of the kinds' ARNs."""
-    assert [kind.recognise(_arn(k)) for k in KINDS if k.has_arn] == [None] * sum(
-        k.has_arn for k in KINDS)
+    hosts = [k for k in KINDS if k.host is None]
+    assert [kind.recognise(_arn(k)) for k in hosts] == [None] * len(hosts)
+    assert kind.host in {k.name for k in hosts}
 
 
 def test_the_reads_prewarm_every_kinds_clients() -> None:

@@ -133,7 +133,8 @@ def test_audit_never_says_every_promise_is_kept_while_the_function_failed(
     prepared, _ = target(config)
     prepared.aws.events.register("after-call.lambda.GetFunction", failed)
     rules = [f.rule for f in audit.run(prepared)[1]]
-    assert rules == ["function-failed"]
+    # its own finding, beside the drift that issue 20 makes of a failed state ('up' repairs it)
+    assert sorted(rules) == ["drifted", "function-failed"]
 
 
 def test_audit_reports_an_alarm_that_cannot_deliver(config: Path, tmp_path: Path) -> None:

@@ -156,10 +156,10 @@ class Kind(ABC, Generic[W, O]):
     services: ClassVar[tuple[str, ...]]
     # True for a global (IAM) resource: one per account, listed by every Region.
     is_global: ClassVar[bool] = False
-    # False for a setting that lives on another kind's resource (no ARN, no tags of its own):
-    # the tagging API never lists it, so `recognise` claims no ARN and teardown finds it
-    # through its host.
-    has_arn: ClassVar[bool] = True
+    # The kind whose resource this one is a setting of (no ARN, no tags of its own: the
+    # tagging API never lists it, and `recognise` claims no ARN). The host's ownership is its
+    # ownership: the engine leaves it alone wherever the host is not this stack's.
+    host: ClassVar[str | None] = None
 
     # pure -----------------------------------------------------------------------------------
     @abstractmethod

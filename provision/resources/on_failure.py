@@ -60,7 +60,7 @@ class OnFailure(Kind[WantedOnFailure, ObservedOnFailure]):
     name = "on-failure"
     after = ("function", "topic")  # sits on the one, sends to the other
     services = ("lambda",)
-    has_arn = False  # a setting of the function: no ARN, no tags
+    host = "function"  # a setting of the function: no ARN, no tags; the function's owner
 
     def physical_name(self, stack: Stack) -> str:
         return stack.function_name  # it sits on the function

@@ -51,6 +51,8 @@ stocks: [TSLA, F]
 notify:
   email: [you@example.com]
   sms: ["+15555550100"]
+  # a customer key: the errors alarm is made only then (issue 21), so its names are sent too
+  kms_key: arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab
 tags: {{project: demo-1, owner: "ops team@example.com"}}
 """
 EC2_SET = r"[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]"
@@ -228,7 +230,8 @@ def test_every_name_description_and_tag_sent_is_accepted_by_its_service(
     # Every kind wrote something with a name: the check saw them all.
     assert {("iam", "CreateRole"), ("logs", "CreateLogGroup"), ("sns", "CreateTopic"),
             ("ec2", "CreateSecurityGroup"), ("lambda", "CreateFunction"),
-            ("events", "PutRule"), ("cloudwatch", "PutMetricAlarm")} <= kinds
+            ("events", "PutRule"), ("cloudwatch", "PutMetricAlarm"),
+            ("lambda", "PutFunctionEventInvokeConfig")} <= kinds
     assert any(s.path == "Description" and s.value == DESCRIPTION for s in sent)
     check(sent)
 
