@@ -38,12 +38,37 @@ def _isolated_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
 
 
 SERVER_FIXTURES = frozenset({"moto_server", "moto_server_base"})
+# The in-process lifecycle tests of the fast loop: every kind's read, create, update, drift
+# repair and delete against moto in this process (the rest of the in-process tests, fault
+# matrices and per-feature lifecycles, run in the whole suite).
+FAST_IN_PROCESS = frozenset({"test_stack_moto.py", "test_network_moto.py",
+                             "test_hardening_moto.py"})
+_USES_MOTO: dict[str, bool] = {}
+
+
+def _module_uses_moto(item: pytest.Item) -> bool:
+    """Whether the test's module brings up moto itself (mock_aws, moto's server or IAM
+    enforcement): read once per module from its source."""
+    path = str(getattr(item, "path", ""))
+    if path not in _USES_MOTO:
+        source = Path(path).read_text(encoding="utf-8") if path.endswith(".py") else ""
+        _USES_MOTO[path] = "moto" in source
+    return _USES_MOTO[path]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that needs the moto server over HTTP (directly or through a fixture
-    such as ``cli`` or ``aws_proxy``) as ``server``: ``-m "not server and not process"`` is the
-    fast loop of pure and in-process tests (README, "Tests")."""
+    such as ``cli`` or ``aws_proxy``) as ``server``, every test that uses moto at all (in
+    process or over HTTP) as ``moto``, and the pure tests with the in-process lifecycle tests
+    (FAST_IN_PROCESS) as ``fast``: ``pytest -m fast`` is the developers' fast loop (README,
+    "Tests"); the whole suite still runs everything."""
     for item in items:
         if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.server)
+            item.add_marker(pytest.mark.moto)
+        elif _module_uses_moto(item):
+            item.add_marker(pytest.mark.moto)
+            if Path(str(item.path)).name in FAST_IN_PROCESS:
+                item.add_marker(pytest.mark.fast)
+        elif not item.get_closest_marker("process"):
+            item.add_marker(pytest.mark.fast)
