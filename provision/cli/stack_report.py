@@ -1,5 +1,6 @@
 """What the stack commands tell the user besides their tables: the report of a run, the
-question before a first 'up', a cancelled run, the warning about a stack that notifies no one."""
+question before a first 'up', a cancelled run, the warning about a stack that notifies no one,
+and where a command without a plan table works (announce)."""
 
 from __future__ import annotations
 
@@ -55,3 +56,17 @@ def warn_no_subscribers(config: Any) -> None:
     warning = no_subscribers(config)
     if warning:
         typer.echo(f"warning: {warning}.", err=True)
+
+
+def announce(verb: str, target: Any, output: Output = Output.human) -> dict[str, Any]:
+    """Say on stderr where a command without a plan table works (the account, and the endpoint
+    when it is not AWS's own: issue 21's guard of the real account); return the same for its
+    JSON document, which says it instead of stderr."""
+    from provision import render
+
+    account = target.aws.account()[0]
+    if output is Output.human:
+        typer.echo(f"{verb}: "
+                   f"{render.stack_place(target.config.name, target.aws.region, account)}",
+                   err=True)
+    return render.where_fields(account)
