@@ -3,7 +3,6 @@ would, or with --dry-run only list what would go."""
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from pathlib import Path
