@@ -44,14 +44,14 @@ def invoke(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionO
             raise InputError("--from-config works with --local only: Lambda runs the deployed "
                              "settings.", hint="Add --local, or run 'stock-alert up' first.")
         target = resolve(config, profile, region)
-        where = stack_report.announce("invoke", target, output)
+        place = stack_report.announce("invoke", target, output)
         outcome = (runs.invoke_local(target, from_config) if local
                    else runs.invoke_remote(target))
         note = runs.settings_note(outcome)
         if note:
             typer.echo(f"note: {note}", err=True)
         if output is Output.json:
-            render.emit_json({**outcome.to_dict(), **where})
+            render.emit_json({**outcome.to_dict(), **place})
         else:
             render.print_invoke(outcome)
         if outcome.failed:
