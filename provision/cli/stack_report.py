@@ -24,13 +24,13 @@ def report(verb: str, the_plan: Any, done: list[Any], output: Output,
     out.print(render.summary_line(the_plan, done, verb), markup=False)
 
 
-def cancelled(output: Output) -> None:
+def cancelled(output: Output, verb: str = "down") -> None:
     """Answering no is a choice, not an error: exit 0, no red."""
     from provision import render
 
-    typer.echo("Cancelled; nothing was deleted.", err=True)
+    typer.echo(f"Cancelled; nothing was {'created' if verb == 'up' else 'deleted'}.", err=True)
     if output is Output.json:
-        render.emit_json({"command": "down", "cancelled": True, "applied": [],
+        render.emit_json({"command": verb, "cancelled": True, "applied": [],
                           "exit_code": 0})
     raise typer.Exit(0)
 
@@ -43,11 +43,30 @@ def confirm_first_up(the_plan: Any, output: Output) -> None:
     render.console(stderr=True).print(render.plan_table(the_plan, "up would create"))
     if not typer.confirm(f"Nothing of stack {the_plan.stack} exists in {render.place(the_plan)}"
                          f"; create it in {the_plan.region}?", err=True):
-        typer.echo("Cancelled; nothing was created.", err=True)
-        if output is Output.json:
-            render.emit_json({"command": "up", "cancelled": True, "applied": [],
-                              "exit_code": 0})
-        raise typer.Exit(0)
+        cancelled(output, "up")
+
+
+def confirm_first_fleet_up(runner: Any, jobs: list[Any], target: Any, parallel: int,
+                           output: Output) -> None:
+    """confirm_first_up for a fleet: read every stack's plan; when an account holds nothing of
+    the fleet's stacks, show what would be created there and ask once."""
+    from provision import render
+    from provision.pipelines import never_seen
+    from provision.progress import spinner
+
+    with spinner(f"reading {len(jobs)} stack(s) from AWS"):
+        found = runner.run("plan", jobs, target.aws, target.code, parallel)
+    seen = {r.account for r in found if r.ok and r.plan is not None and not never_seen(r.plan)}
+    new = [r for r in found if r.ok and r.account not in seen]
+    if not new:
+        return
+    render.console(stderr=True).print(render.fleet_table("up would create", new))
+    accounts = sorted({r.account for r in new})
+    regions = sorted({r.job.place.region for r in new})
+    if not typer.confirm(f"Nothing of these stacks exists in account {', '.join(accounts)} "
+                         f"({', '.join(regions)}){render.endpoint_note()}; create "
+                         f"{len(new)} stack(s) there?", err=True):
+        cancelled(output, "up")
 
 
 def warn_no_subscribers(config: Any) -> None:
