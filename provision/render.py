@@ -46,9 +46,29 @@ def endpoint() -> str | None:
 def place(plan: Plan) -> str:
     """'stack t1 in us-east-1 (account 123456789012)', plus the endpoint when it is not
     AWS's own, so a table never hides where it was read."""
+    return stack_place(plan.stack, plan.region, plan.account)
+
+
+def stack_place(stack: str, region: str, account: str | None) -> str:
+    """place() for commands that have no plan: invoke, logs, audit, secret set, ..."""
+    return f"stack {stack} in {region} ({_account_and_endpoint(account)})"
+
+
+def endpoint_note() -> str:
+    """' (endpoint URL, not AWS)' when the endpoint is not AWS's own, else '': for titles over
+    rows that each name their account (fleets, sweep)."""
     url = endpoint()
-    where = f", endpoint {url}, not AWS" if url else ""
-    return f"stack {plan.stack} in {plan.region} (account {plan.account}{where})"
+    return f" (endpoint {url}, not AWS)" if url else ""
+
+
+def _account_and_endpoint(account: str | None) -> str:
+    url = endpoint()
+    return f"account {account or 'unknown'}" + (f", endpoint {url}, not AWS" if url else "")
+
+
+def where_fields(account: str | None) -> dict[str, Any]:
+    """The JSON twin of stack_place(): every document of a command that talks to AWS."""
+    return {"account": account, "endpoint": endpoint()}
 
 
 def emit_json(payload: dict[str, Any]) -> None:
@@ -260,7 +280,7 @@ def fleet_table(verb: str, results: list[Any]) -> Any:
     from rich.table import Table
 
     failed = sum(1 for r in results if not r.ok)
-    table = Table(title=f"{verb}: {len(results)} stack(s), {failed} failed",
+    table = Table(title=f"{verb}: {len(results)} stack(s), {failed} failed{endpoint_note()}",
                   title_justify="left")
     for column in ("stack", "account", "region", "result", "summary"):
         table.add_column(column, overflow="fold")
@@ -283,5 +303,5 @@ def fleet_document(verb: str, results: list[Any]) -> dict[str, Any]:
                                         "ok": 0, "failed": 0})
         place["ok" if r.ok else "failed"] += 1
     failed = sum(1 for r in results if not r.ok)
-    return {"command": verb, "stacks": [r.to_dict() for r in results],
+    return {"command": verb, "endpoint": endpoint(), "stacks": [r.to_dict() for r in results],
             "places": list(places.values()), "failed": failed, "exit_code": 1 if failed else 0}

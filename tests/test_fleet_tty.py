@@ -19,7 +19,8 @@ pytestmark = pytest.mark.server
 def test_fleet_down_asks_once_and_obeys(aws_env: dict[str, str], tmp_path: Path,
                                         aws_proxy: AwsProxy, inventory_now) -> None:
     write_config(tmp_path, MINIMAL)
-    code, output = _on_terminal(["up", "--count", "2"], aws_env, tmp_path, "")
+    # --yes: on a terminal a first fleet 'up' asks (issue 21; tests/test_truth_fleet_guard.py)
+    code, output = _on_terminal(["up", "--count", "2", "--yes"], aws_env, tmp_path, "")
     assert code == 0, output
     assert "up: 2 stack(s), 0 failed" in output
 

@@ -44,8 +44,10 @@ def test_set_stores_a_tagged_securestring_at_the_default_path(
     stored = ssm.get_parameter(Name=PARAMETER, WithDecryption=True)["Parameter"]
     assert stored["Type"] == "SecureString" and stored["Value"] == KEY
     assert _parameter_tags(moto_server) == OURS
-    # one read (attempts of it, on a busy machine), one write: the tags go with the create
-    assert {c.key for c in aws_proxy.calls} == {"ssm:ListTagsForResource", "ssm:PutParameter"}
+    # one read (attempts of it, on a busy machine), one write: the tags go with the create;
+    # the caller's identity, for the account the command names (issue 21, item 6)
+    assert {c.key for c in aws_proxy.calls} == {"ssm:ListTagsForResource", "ssm:PutParameter",
+                                                "sts:GetCallerIdentity"}
     assert [c.key for c in aws_proxy.writes()] == ["ssm:PutParameter"]
 
 
@@ -64,7 +66,8 @@ def test_an_existing_key_is_replaced_only_with_overwrite(
     doc = json.loads(replaced.stdout)
     assert doc == {"command": "secret set", "store": "ssm", "name": PARAMETER,
                    "action": "overwritten", "arn": PARAMETER, "version": "2", "kms_key": None,
-                   "configured": True}
+                   "configured": True, "account": "123456789012",
+                   "endpoint": aws_proxy.url}
     stored = ssm.get_parameter(Name=PARAMETER, WithDecryption=True)["Parameter"]
     assert stored["Value"] == "other-key" and stored["Version"] == 2
     assert _parameter_tags(moto_server) == OURS

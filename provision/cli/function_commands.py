@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from provision.cli import stack_report
 from provision.cli.app import (
     ConfigOpt,
     DebugOpt,
@@ -43,13 +44,14 @@ def invoke(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionO
             raise InputError("--from-config works with --local only: Lambda runs the deployed "
                              "settings.", hint="Add --local, or run 'stock-alert up' first.")
         target = resolve(config, profile, region)
+        place = stack_report.announce("invoke", target, output)
         outcome = (runs.invoke_local(target, from_config) if local
                    else runs.invoke_remote(target))
         note = runs.settings_note(outcome)
         if note:
             typer.echo(f"note: {note}", err=True)
         if output is Output.json:
-            render.emit_json(outcome.to_dict())
+            render.emit_json({**outcome.to_dict(), **place})
         else:
             render.print_invoke(outcome)
         if outcome.failed:
@@ -78,6 +80,7 @@ def logs(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
 
         seconds = log_events.parse_since(since)
         target = resolve(config, profile, region)
+        stack_report.announce("logs", target)
         shown: list[int] = []
 
         def emit(event: dict[str, object]) -> None:

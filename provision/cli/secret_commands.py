@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from provision.cli import stack_report
 from provision.cli.app import (
     ConfigOpt,
     DebugOpt,
@@ -70,6 +71,7 @@ def set_(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
         where = secret.locate(target.config, store.value if store else None)
         piped = stdin or not sys.stdin.isatty()
         value = _from_stdin() if piped else None  # read and checked before any AWS call
+        where_to = stack_report.announce("secret set", target, output)
         found = secret.read(target.aws, where)
         foreign = found is not None and secret.owner(found.tags, target.config.name) == "nobody"
         if found is not None and not overwrite:
@@ -81,7 +83,7 @@ def set_(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
 
         tags = Stack(target.config, "", target.aws.region).tags
         outcome = secret.store(target.aws, where, value, tags, target.config.name, found)
-        _report(outcome, output)
+        _report(outcome, output, where_to)
         if foreign:
             typer.echo(f"note: {where.label} is not tagged as stack {target.config.name!r}'s "
                        "(it was made outside stock-alert): its value was replaced and its "
@@ -130,12 +132,12 @@ def _confirm_replace(label: str, piped: bool, foreign: bool) -> None:
         raise typer.Exit(0)
 
 
-def _report(outcome: Any, output: Output) -> None:
+def _report(outcome: Any, output: Output, where_to: dict[str, Any]) -> None:
     from provision import render
 
     where = outcome.where
     if output is Output.json:
-        render.emit_json({"command": "secret set", **outcome.to_dict()})
+        render.emit_json({"command": "secret set", **outcome.to_dict(), **where_to})
     else:
         key = where.kms_key or ("the AWS-managed key alias/aws/ssm" if where.store == "ssm"
                                 else "the AWS-managed key aws/secretsmanager")

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from provision.cli import stack_report
 from provision.cli.app import (
     ConfigOpt,
     DebugOpt,
@@ -33,9 +34,11 @@ def permissions(config: ConfigOpt = None, profile: ProfileOpt = None, region: Re
         from provision.security import permissions as perms
         from provision.security import tables
 
-        report = perms.report(resolve(config, profile, region))
+        target = resolve(config, profile, region)
+        where = stack_report.announce("permissions", target, output)
+        report = perms.report(target)
         if output is Output.json:
-            render.emit_json(report.to_dict())
+            render.emit_json({**report.to_dict(), **where})
             return
         out = render.console()
         out.print(tables.grants_table(report))
@@ -95,11 +98,13 @@ def audit(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOp
         from provision.security import audit as rules
         from provision.security import tables
 
+        target = resolve(config, profile, region)
+        where = stack_report.announce("audit", target, output)
         with spinner("reading the stack from AWS"):
-            the_plan, found = rules.run(resolve(config, profile, region))
+            the_plan, found = rules.run(target)
         if output is Output.json:
             render.emit_json({"command": "audit", "stack": the_plan.stack,
-                              "region": the_plan.region, "account": the_plan.account,
+                              "region": the_plan.region, **where,
                               "clean": not found, "findings": [f.to_dict() for f in found]})
         else:
             render.console().print(tables.audit_table(the_plan.stack, found))

@@ -114,7 +114,8 @@ def up(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt =
 
     def body() -> None:
         if fleet.wanted:
-            return run_fleet("up", fleet, config, profile, region, output)
+            return run_fleet("up", fleet, config, profile, region, output,
+                             yes or not sys.stdin.isatty())
         from provision import pipelines
         from provision.progress import spinner, step_printer
 

@@ -64,8 +64,9 @@ def run_fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
     for job in jobs[:len(configs) * len(regions)]:  # the accounts add nothing to it
         check_stack_environment(job.config, job.place.region)
     target.aws.shared_gates = True  # one client per service, shared: one rate limiter
-    if not yes:
-        _confirm_fleet_down(runner, jobs, target, fleet.parallel, output)
+    if not yes:  # down: always asked; up: asked on a terminal, as a first single-stack up
+        confirm = _confirm_fleet_down if verb == "down" else stack_report.confirm_first_fleet_up
+        confirm(runner, jobs, target, fleet.parallel, output)
     with FleetDisplay([j.key for j in jobs], f"{verb}: {len(jobs)} stack(s)") as display:
         results = runner.run(verb, jobs, target.aws, target.code, fleet.parallel,
                              lambda job, text: display.update(job.key, text), fleet.adopt)

@@ -3,7 +3,6 @@ would, or with --dry-run only list what would go."""
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from pathlib import Path
@@ -112,7 +111,7 @@ def _sweep(filters: Any, names: list[str], roles: list[str | None], profile: str
     from provision.retry import RetryPolicy
     from provision.target import deadline_from_env
 
-    endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
+    endpoint = render.endpoint()
     deadline = deadline_from_env(RetryPolicy().deadline_s)  # as 'down' reads it
     now = datetime.now(UTC)
     base = Aws(names[0], profile, endpoint, RetryPolicy(deadline_s=deadline))
@@ -130,14 +129,16 @@ def _sweep(filters: Any, names: list[str], roles: list[str | None], profile: str
             f"Delete {len(chosen)} stack(s): {', '.join(chosen)}?", err=True):
         typer.echo("Cancelled; nothing was deleted.", err=True)
         if output is Output.json:
-            render.emit_json({"command": "sweep", "cancelled": True,
+            render.emit_json({"command": "sweep", "endpoint": render.endpoint(),
+                              "cancelled": True,
                               "regions": [s.to_dict() for s in scans], "exit_code": 0})
         raise typer.Exit(0)
     for found in scans:
         sweep.delete_selected(found)
     failed = sweep.failed(scans)
     if output is Output.json:
-        render.emit_json({"command": "sweep", "regions": [s.to_dict() for s in scans],
+        render.emit_json({"command": "sweep", "endpoint": render.endpoint(),
+                          "regions": [s.to_dict() for s in scans],
                           "exit_code": 1 if failed else 0})
     else:
         render.console().print(_result_table(scans))
@@ -153,7 +154,7 @@ def _dry_run(sweep: Any, scans: list[Any], output: Output) -> None:
         sweep.delete_selected(found, dry_run=True)
     failed = sweep.failed(scans)
     if output is Output.json:
-        render.emit_json({"command": "sweep", "dry_run": True,
+        render.emit_json({"command": "sweep", "endpoint": render.endpoint(), "dry_run": True,
                           "regions": [s.to_dict() for s in scans],
                           "exit_code": 1 if failed else 0})
     else:
@@ -203,7 +204,9 @@ def _scan(sweep: Any, home: Any, role: str | None, region: str, filters: Any,
 def _found_table(scans: list[Any]) -> Any:
     from rich.table import Table
 
-    table = Table(title="Tagged managed-by=stock-alert, by stack")
+    from provision.render import endpoint_note
+
+    table = Table(title=f"Tagged managed-by=stock-alert, by stack{endpoint_note()}")
     for column in ("region", "stack", "resources", "selected"):
         table.add_column(column)
     for found in scans:
@@ -224,7 +227,9 @@ def _found_table(scans: list[Any]) -> Any:
 def _result_table(scans: list[Any], title: str = "sweep") -> Any:
     from rich.table import Table
 
-    table = Table(title=title)
+    from provision.render import endpoint_note
+
+    table = Table(title=title + endpoint_note())
     for column in ("region", "stack", "result", "detail"):
         table.add_column(column)
     for found in scans:

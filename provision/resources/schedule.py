@@ -9,13 +9,13 @@ what is observed: a crash between them, or a rule deleted by hand, leaves only o
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from provision.aws import Aws
 from provision.errors import AwsError, PartialFailure
 from provision.plan import Action, Change, Changes, Mode, Op
-from provision.resources.contract import Kind
+from provision.resources.contract import Kind, Reason
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
 from provision.stack import Stack
 
@@ -115,7 +115,12 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
             return Action(kind=self.name, name=wanted.name, op=Op.NOOP, wanted=wanted,
                           observed=observed,
                           reason="absent (the permission goes with the function)")
-        return super().diff(wanted, observed, mode, adopt)
+        action = super().diff(wanted, observed, mode, adopt)
+        if observed is not None and observed.rule is None and mode is Mode.STATUS:
+            # what 'down' calls absent, 'status' calls missing, never drifted (issue 21)
+            return replace(action, op=Op.CREATE, reason=Reason.MISSING, notes=(
+                "the rule is absent; only the function's invoke permission is left",))
+        return action
 
     def changes(self, wanted: WantedSchedule, observed: ObservedSchedule | None) -> Changes:
         rule = observed.rule if observed else None
