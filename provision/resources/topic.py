@@ -25,6 +25,7 @@ from provision.policies import canonical, topic_policy
 from provision.resources.contract import Fragment, Kind
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
 from provision.security import findings
+from provision.security.findings import Rule
 from provision.security.deployer_needs import ANY, DOWN, READ, UP, Need, Scope
 from provision.stack import Stack
 
@@ -126,6 +127,10 @@ class Topic(Kind[WantedTopic, ObservedTopic]):
             "customer key, asking KMS for a data key as the role; only via SNS in this Region "
             "(kms:ViaService)."),
     }
+
+    def audit_rule(self, changed: str) -> Rule | None:
+        """A subscriber of any protocol ("email", "sms", ...) is worded as a subscription."""
+        return super().audit_rule(changed) or findings.subscription
 
     def cloudformation(self, w: WantedTopic) -> Fragment:
         """The topic, and one subscription per configured subscriber, each its own parameter

@@ -2,7 +2,8 @@
 
 Each kind lists, for each action it needs, which of the stack's resources the action is scoped
 to, which commands need it and why (Kind.operator); NEEDS gathers them. The policy JSON, the
-`--format explain` table and the README's list are all generated from it, and tests/test_deployer_policy.py proves with moto's IAM enforcement that
+`--format explain` table and the README's list are all generated from it, and
+tests/test_deployer_policy.py proves with moto's IAM enforcement that
 it is enough and that each action is needed.
 
 Resource "*" appears only for actions the Service Authorization Reference lists with no resource
