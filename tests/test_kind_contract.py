@@ -10,13 +10,13 @@ import pytest
 
 from provision import pipelines
 from provision.config.model import Config
-from provision.resources import KINDS
 from provision.export import cloudformation
+from provision.resources import KINDS
 from provision.resources.contract import AnyKind, Fragment, Kind
+from provision.resources.tagged import kind_and_name
 from provision.security import audit, deployer, grants
 from provision.security.deployer_needs import Need
 from provision.security.key_scopes import KEY_STORE_NEEDS
-from provision.resources.tagged import kind_and_name
 from provision.stack import Stack
 
 STACK = Stack(Config.model_validate({"name": "t1", "stocks": ["SPY"]}), "123456789012",
@@ -63,7 +63,7 @@ def test_a_kind_that_leaves_a_part_out_is_caught() -> None:
 
 
 def test_the_operator_policy_is_made_of_the_kinds_needs() -> None:
-    assert deployer.NEEDS == tuple(n for k in KINDS for n in k.operator) + KEY_STORE_NEEDS
+    assert tuple(n for k in KINDS for n in k.operator) + KEY_STORE_NEEDS == deployer.NEEDS
     policy = deployer.policy(STACK)
     granted = {a for st in policy["Statement"] for a in (
         [st["Action"]] if isinstance(st["Action"], str) else st["Action"])}

@@ -71,7 +71,7 @@ def set_(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
         piped = stdin or not sys.stdin.isatty()
         value = _from_stdin() if piped else None  # read and checked before any AWS call
         found = secret.read(target.aws, where)
-        foreign = found is not None and secret.owner(found.tags, target.config.name) == "nobody"
+        foreign = found is not None and secret.owner(found.tags, target.config.name).owner is Owner.UNTAGGED
         if found is not None and not overwrite:
             _confirm_replace(where.label, piped, foreign)
         if value is None:
