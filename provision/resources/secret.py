@@ -26,6 +26,8 @@ from provision.aws import Aws
 from provision.config.model import Config
 from provision.config.secrets import SECRET_DEFAULT, SSM_DEFAULT
 from provision.errors import AwsError, ConflictError, InputError
+from provision.plan import Owner
+from provision.resources.contract import Ownership
 from provision.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG
 
 log = logging.getLogger("provision.secret")

@@ -25,8 +25,8 @@ from provision.policies import canonical, topic_policy
 from provision.resources.contract import Fragment, Kind
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
 from provision.security import findings
-from provision.security.findings import Rule
 from provision.security.deployer_needs import ANY, DOWN, READ, UP, Need, Scope
+from provision.security.findings import Rule
 from provision.stack import Stack
 
 TOPIC_SCOPE = Scope("AlertTopic", lambda s: [s.topic_arn])
