@@ -43,7 +43,7 @@ def run_fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
     from provision.cli.fleet_commands import parse_regions
     from provision.config.participants import check_fleet_size, role_arns, stack_configs
     from provision.progress import FleetDisplay
-    from provision.target import check_stack_environment
+    from provision.target import check_function_environment
 
     runner.check_parallel(fleet.parallel)
     if fleet.adopt and fleet.count is None and fleet.participants is None \
@@ -62,7 +62,7 @@ def run_fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
     check_fleet_size(len(configs), len(regions), len(roles))
     jobs = runner.jobs_for(configs, regions, roles, target.config.name)
     for job in jobs[:len(configs) * len(regions)]:  # the accounts add nothing to it
-        check_stack_environment(job.config, job.place.region)
+        check_function_environment(job.config, job.place.region)
     target.aws.shared_gates = True  # one client per service, shared: one rate limiter
     if not yes:
         _confirm_fleet_down(runner, jobs, target, fleet.parallel, output)
