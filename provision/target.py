@@ -30,6 +30,7 @@ class Options:
     profile: str | None = None
     region: str | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    shared_gates: bool = False  # a fleet: its stacks share each client, so one rate limiter
 
 
 @dataclass
@@ -52,7 +53,8 @@ def prepare(opts: Options) -> Target:
     region = _region(opts.region, config, opts.profile)
     check_function_environment(config, region)
     code = package.build()  # built and read back here, so a bad zip costs no AWS call
-    return Target(config, Aws(region, opts.profile, endpoint, opts.retry), code)
+    return Target(config, Aws(region, opts.profile, endpoint, opts.retry,
+                              shared_gates=opts.shared_gates), code)
 
 
 def check_environment_variables() -> None:

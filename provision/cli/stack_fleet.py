@@ -54,7 +54,7 @@ def run_fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
     if fleet.regions is not None and region:
         raise InputError("--regions and --region were both given.",
                          hint="Use --regions a,b for several Regions, or --region for one.")
-    target = resolve(config, profile, region)
+    target = resolve(config, profile, region, shared_gates=True)
     configs = stack_configs(target.config, fleet.count, fleet.participants) or [target.config]
     regions = (parse_regions(fleet.regions, None, profile) if fleet.regions is not None
                else [target.aws.region])
@@ -63,7 +63,6 @@ def run_fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
     jobs = runner.jobs_for(configs, regions, roles, target.config.name)
     for job in jobs[:len(configs) * len(regions)]:  # the accounts add nothing to it
         check_function_environment(job.config, job.place.region)
-    target.aws.shared_gates = True  # one client per service, shared: one rate limiter
     if not yes:
         _confirm_fleet_down(runner, jobs, target, fleet.parallel, output)
     with FleetDisplay([j.key for j in jobs], f"{verb}: {len(jobs)} stack(s)") as display:
