@@ -1,6 +1,7 @@
-"""The four stack commands over many stacks: the fleet options one command was given, and
-the run of the command over every stack, Region and account they name (provision/fleet.py does
-the work; this module checks the options, asks, and shows the results)."""
+"""What the four stack commands share (StackContext: config, profile, Region, output, debug
+and the fleet options), and their run over many stacks: every stack, Region and account the
+fleet options name (provision/fleet.py does the work; this module checks the options, asks,
+and shows the results)."""
 
 from __future__ import annotations
 
@@ -34,10 +35,30 @@ class Fleet:
                 or self.adopt)
 
 
-def run_fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
-           region: str | None, output: Output, yes: bool = True) -> None:
+@dataclass(frozen=True)
+class StackContext:
+    """The options plan, up, down and status share, built once per command (as Sceptre's
+    SceptreContext): where the config is, the credentials, the Region, how to report, and the
+    fleet options (none given: one stack)."""
+
+    config: Path | None = None
+    profile: str | None = None
+    region: str | None = None
+    output: Output = Output.human
+    debug: bool = False
+    fleet: Fleet = Fleet()
+
+    def target(self) -> Any:
+        """The config, flags and environment checked; a fleet's Aws shares its clients (one
+        rate limiter for all its stacks). No AWS call yet."""
+        return resolve(self.config, self.profile, self.region, shared_gates=self.fleet.wanted)
+
+
+def run_fleet(verb: str, context: StackContext, yes: bool = True) -> None:
     """Every stack the fleet options name, in every Region and account, `parallel` at a time:
     progress rows on stderr, then one table (or JSON document); exit 1 if any failed."""
+    fleet, region, profile, output = (context.fleet, context.region, context.profile,
+                                      context.output)
     from provision import fleet as runner
     from provision import render
     from provision.cli.fleet_commands import parse_regions
@@ -54,7 +75,7 @@ def run_fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
     if fleet.regions is not None and region:
         raise InputError("--regions and --region were both given.",
                          hint="Use --regions a,b for several Regions, or --region for one.")
-    target = resolve(config, profile, region, shared_gates=True)
+    target = context.target()
     configs = stack_configs(target.config, fleet.count, fleet.participants) or [target.config]
     regions = (parse_regions(fleet.regions, None, profile) if fleet.regions is not None
                else [target.aws.region])
