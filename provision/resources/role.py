@@ -88,8 +88,7 @@ class Role(Kind[WantedRole, ObservedRole]):
         Need("iam:ListAttachedRolePolicies", ROLE_SCOPE, READ, "find managed "
              "policies someone attached"),
         Need("iam:CreateRole", ROLE_SCOPE, UP, "create the role with its trust policy and tags"),
-        Need("iam:PutRolePolicy", ROLE_SCOPE, UP, "write the "
-             "inline policies"),
+        Need("iam:PutRolePolicy", ROLE_SCOPE, UP, "write the inline policies"),
         Need("iam:UpdateAssumeRolePolicy", ROLE_SCOPE, UP, "restore a trust "
              "policy changed by hand"),
         Need("iam:TagRole", ROLE_SCOPE, UP, "add tags from the config"),

@@ -103,8 +103,7 @@ class Topic(Kind[WantedTopic, ObservedTopic]):
              "access policy"),
         Need("sns:TagResource", TOPIC_SCOPE, UP, "tag the topic (also "
              "needed by CreateTopic with tags)"),
-        Need("sns:UntagResource", TOPIC_SCOPE, UP, "remove tags dropped "
-             "from the config"),
+        Need("sns:UntagResource", TOPIC_SCOPE, UP, "remove tags dropped from the config"),
         Need("sns:Subscribe", TOPIC_SCOPE, UP, "subscribe the config's "
              "e-mail addresses and phones"),
         Need("sns:Unsubscribe", ANY, UP, "remove subscribers dropped from the config"),

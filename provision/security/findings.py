@@ -35,25 +35,25 @@ def ours(rule: str, action: AnyAction, detail: str) -> Finding:
 def policy(action: AnyAction, change: Change) -> list[Finding]:
     if change.new is None:
         return [ours("extra-inline-policy", action,
-                      f"inline policy {change.item} was added outside stock-alert")]
+                     f"inline policy {change.item} was added outside stock-alert")]
     if change.old is None:
         return [ours("missing-inline-policy", action, f"inline policy {change.item} is gone")]
     return [ours("changed-inline-policy", action,
-                  f"inline policy {change.item} differs from the one stock-alert writes")]
+                 f"inline policy {change.item} differs from the one stock-alert writes")]
 
 
 def managed(action: AnyAction, change: Change) -> list[Finding]:
     return [ours("attached-managed-policy", action,
-                  f"managed policies attached: {', '.join(change.old)}")]
+                 f"managed policies attached: {', '.join(change.old)}")]
 
 
 def boundary(action: AnyAction, change: Change) -> list[Finding]:
     if change.new is None:
         return [ours("boundary-not-in-config", action, f"permissions boundary {change.old} is "
-                      "set but iam.permissions_boundary names none")]
+                     "set but iam.permissions_boundary names none")]
     rule = "boundary-removed" if change.old is None else "boundary-changed"
     return [ours(rule, action, f"permissions boundary is {change.old or 'none'}, the config "
-                  f"says {change.new}")]
+                 f"says {change.new}")]
 
 
 def tags(action: AnyAction, change: Change) -> list[Finding]:
@@ -71,19 +71,19 @@ def attribute(action: AnyAction, change: Change) -> list[Finding]:
         return []  # reported by topic_policy_findings, which says what opened it
     if change.item == "KmsMasterKeyId":
         return [ours("encryption-removed" if not change.old else "encryption-changed", action,
-                      f"KmsMasterKeyId is {change.old!r}, wanted {change.new!r}")]
+                     f"KmsMasterKeyId is {change.old!r}, wanted {change.new!r}")]
     return [ours("drifted", action, f"{change.item} is {change.old!r}, wanted {change.new!r}")]
 
 
 def retention(action: AnyAction, change: Change) -> list[Finding]:
     return [ours("retention-changed", action,
-                  f"retention is {change.old} days, the config says {change.new}")]
+                 f"retention is {change.old} days, the config says {change.new}")]
 
 
 def subscription(action: AnyAction, change: Change) -> list[Finding]:
     if change.new:
         return [ours("missing-subscription", action, f"{change.field} {change.item} is not "
-                      "subscribed")]
+                     "subscribed")]
     detail = f"{change.field} {change.item} is subscribed but not in the config"
     return [ours("extra-subscription", action, detail)]  # any protocol: 'up' unsubscribes it
 
@@ -92,13 +92,13 @@ def permission(action: AnyAction, change: Change) -> list[Finding]:
     seen = change.old
     if seen is None:
         return [ours("invoke-permission-missing", action, "the function's invoke permission "
-                      "for this rule is gone")]
+                     "for this rule is gone")]
     lacks = [k for k in ("source_arn", "source_account") if not seen.get(k)]
     detail = ("the invoke permission has no " + " and no ".join(
         {"source_arn": "SourceArn", "source_account": "SourceAccount"}[k] for k in lacks)
         if lacks else "the invoke permission differs from the one stock-alert adds")
     return [ours("invoke-permission-open" if lacks else "invoke-permission-changed", action,
-                  detail)]
+                 detail)]
 
 
 def trust(action: AnyAction, change: Change) -> list[Finding]:
