@@ -10,6 +10,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from provision.aws_errors import (
@@ -56,8 +57,28 @@ class Learnt:
             return self._values.get((kind, name))
 
 
+@dataclass(frozen=True)
+class Connection:
+    """What the Aws instances of one identity share (sibling, assume): the botocore session
+    (credentials and hooks), the lock that guards it (botocore sessions are not thread-safe),
+    and the identity when it is already known (None: ask STS)."""
+
+    session: Any
+    lock: threading.Lock
+    identity: tuple[str, str] | None = None
+
+
+# Set by the constructor and fixed from then on: another Region, account or setting is
+# another Aws (sibling, assume), never a change to this one.
+CONFIGURATION = frozenset({"region", "profile", "endpoint_url", "retry", "retry_mode",
+                           "shared_gates"})
+
+
 class Aws:
-    """One AWS identity and region; hands out cached clients and runs calls with retries."""
+    """One AWS identity and region; hands out cached clients and runs calls with retries.
+
+    Its configuration is fixed once built; only its caches (session, clients, identity, what
+    reads learnt) fill in as it is used."""
 
     def __init__(
         self,
@@ -66,19 +87,28 @@ class Aws:
         endpoint_url: str | None = None,
         retry: RetryPolicy | None = None,
         retry_mode: str | None = None,
+        *,
+        shared_gates: bool = False,
+        connection: Connection | None = None,
     ) -> None:
         self.region = region
         self.retry_mode = retry_mode  # botocore's; AWS_RETRY_MODE wins, else "standard"
-        self._identity: tuple[str, str] | None = None
-        self._identity_lock = threading.Lock()
-        self.shared_gates = False  # a fleet: one ThrottleGate per client, shared by stacks
+        self.shared_gates = shared_gates  # a fleet: one ThrottleGate per client, shared
         self.profile = profile
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         self.retry = retry or RetryPolicy()
-        self._lock = threading.Lock()
-        self._session: Any = None
+        self._identity: tuple[str, str] | None = connection.identity if connection else None
+        self._identity_lock = threading.Lock()
+        self._lock = connection.lock if connection else threading.Lock()
+        self._session: Any = connection.session if connection else None
         self._clients: dict[str, Any] = {}
         self.learnt = Learnt()  # this account and Region's only: siblings get their own
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in CONFIGURATION and name in self.__dict__:
+            raise AttributeError(f"Aws.{name} is set when the Aws is built; build another "
+                                 "(Aws(...), sibling or assume) instead of changing it")
+        super().__setattr__(name, value)
 
     # setup -------------------------------------------------------------------------------
     def session(self) -> Any:
@@ -260,10 +290,11 @@ class Aws:
     def sibling(self, region: str) -> Aws:
         """The same identity in another Region: the same botocore session (so the same
         credentials and hooks), its own clients."""
-        other = Aws(region, self.profile, self.endpoint_url, self.retry, self.retry_mode)
-        other.shared_gates = self.shared_gates
-        other._session, other._lock, other._identity = self.session(), self._lock, self._identity
-        return other
+        return self._like(region, Connection(self.session(), self._lock, self._identity))
+
+    def _like(self, region: str, connection: Connection) -> Aws:
+        return Aws(region, self.profile, self.endpoint_url, self.retry, self.retry_mode,
+                   shared_gates=self.shared_gates, connection=connection)
 
     def assume(self, role_arn: str, session_name: str = "stock-alert") -> Aws:
         """An Aws acting as `role_arn` (STS AssumeRole, called with this one's credentials),
@@ -276,10 +307,9 @@ class Aws:
             return assumed.metadata(self.call("sts", "assume_role", RoleArn=role_arn,
                                               RoleSessionName=session_name))
 
-        other = self.sibling(self.region)
-        other._identity = None  # another account: ask STS again
-        other._session = assumed.session_as(self.session(), fetch, self.retry.clock)
-        return other
+        session = assumed.session_as(self.session(), fetch, self.retry.clock)
+        return self._like(self.region, Connection(session, self._lock))  # another account:
+        # its identity unknown until STS is asked
 
 
 def _no_answer(caught: Any) -> bool:

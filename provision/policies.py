@@ -214,15 +214,6 @@ def _normalise(value: Any) -> Any:
     return value
 
 
-def operator_actions() -> list[str]:
-    """What the person or pipeline running stock-alert needs: generated, with each action's
-    scope and reason, by provision.security.deployer (README: "Permissions the operator
-    needs"; `stock-alert deployer-policy` prints the scoped policy)."""
-    from provision.security.deployer import actions
-
-    return actions()
-
-
 def decoded(doc: Any) -> Any:
     """A policy document as IAM returns it: URL-encoded JSON (botocore decodes some, not all)."""
     if isinstance(doc, str):

@@ -30,6 +30,7 @@ class Options:
     profile: str | None = None
     region: str | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    shared_gates: bool = False  # a fleet: its stacks share each client, so one rate limiter
 
 
 @dataclass
@@ -50,9 +51,10 @@ def prepare(opts: Options) -> Target:
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
     opts.retry.deadline_s = deadline_from_env(opts.retry.deadline_s)
     region = _region(opts.region, config, opts.profile)
-    _check_environment(config, region)
+    check_function_environment(config, region)
     code = package.build()  # built and read back here, so a bad zip costs no AWS call
-    return Target(config, Aws(region, opts.profile, endpoint, opts.retry), code)
+    return Target(config, Aws(region, opts.profile, endpoint, opts.retry,
+                              shared_gates=opts.shared_gates), code)
 
 
 def check_environment_variables() -> None:
@@ -90,14 +92,10 @@ def _check_endpoint(var: str, url: str) -> None:
                          "port from 1 to 65535), or unset it for real AWS.")
 
 
-def check_stack_environment(config: Config, region: str) -> None:
-    """The environment check of one stack of a fleet: <name>-<id> is longer than <name>, and
-    the function's environment holds names derived from it."""
-    _check_environment(config, region)
-
-
-def _check_environment(config: Config, region: str) -> None:
-    """The function's environment, built exactly as `up` builds it, must fit Lambda's 4 KB.
+def check_function_environment(config: Config, region: str) -> None:
+    """The function's environment, built exactly as `up` builds it, must fit Lambda's 4 KB
+    (checked for each stack of a fleet too: <name>-<id> is longer than <name>, and the
+    environment holds names derived from it).
 
     Only the account is unknown before the first AWS call; it is always 12 digits.
     """

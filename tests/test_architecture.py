@@ -74,10 +74,13 @@ def test_resources_never_import_the_face() -> None:
             assert not {m for m in used if m.startswith(("provision.cli", "provision.render"))}
 
 
-def test_no_module_over_300_lines() -> None:
+def test_no_module_over_400_lines() -> None:
+    """The quality bar's ~400 lines. Issue 19: split files by concept, not by a line cap, and
+    one kind is one module knowing everything about its resource type (its rendering, the
+    operator's needs, its audit rules), which takes the larger kinds past 300."""
     sizes = {name: len(path.read_text(encoding="utf-8").splitlines())
              for name, path in _modules().items()}
-    assert {n: s for n, s in sizes.items() if s > 300} == {}
+    assert {n: s for n, s in sizes.items() if s > 400} == {}
 
 
 @pytest.mark.timeout(240)

@@ -1,6 +1,8 @@
 """Every kind supplies, itself, what the rest of the tool asks of it (issue 19): its physical
 name, `locate` (teardown by tags, no config), how it recognises its ARNs, the AWS clients it
-needs, and whether it is global. Pure: no AWS."""
+needs, whether it is global, its CloudFormation rendering, the operator's needs
+(`deployer-policy`), its audit rules and why the function holds its grants (`permissions`);
+and those feature modules ask the kinds, keeping no table of their own. Pure: no AWS."""
 
 from __future__ import annotations
 
@@ -8,9 +10,13 @@ import pytest
 
 from provision import pipelines
 from provision.config.model import Config
+from provision.export import cloudformation
 from provision.resources import KINDS
-from provision.resources.contract import AnyKind, Kind
+from provision.resources.contract import AnyKind, Fragment, Kind
 from provision.resources.tagged import kind_and_name
+from provision.security import audit, deployer, grants
+from provision.security.deployer_needs import Need
+from provision.security.key_scopes import KEY_STORE_NEEDS
 from provision.stack import Stack
 
 STACK = Stack(Config.model_validate({"name": "t1", "stocks": ["SPY"]}), "123456789012",
@@ -18,7 +24,13 @@ STACK = Stack(Config.model_validate({"name": "t1", "stocks": ["SPY"]}), "1234567
 # The AWS services botocore knows that stock-alert's kinds may use.
 BOTOCORE = {"iam", "logs", "sns", "ec2", "lambda", "events", "cloudwatch"}
 OWN = ("physical_name", "recognise", "locate", "read", "wanted", "changes", "create",
-       "update", "delete", "summary")
+       "update", "delete", "summary", "cloudformation", "operator", "audit_rules", "grants")
+
+
+def missing(kind_class: type) -> set[str]:
+    """The parts of OWN a kind class leaves to the base class (which supplies none of them)."""
+    defined = {name for cls in kind_class.__mro__ if cls is not Kind for name in vars(cls)}
+    return set(OWN) - defined
 
 
 def _arn(kind: AnyKind) -> str:
@@ -30,10 +42,61 @@ def _arn(kind: AnyKind) -> str:
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
 def test_every_kind_defines_each_part_itself(kind: AnyKind) -> None:
-    defined = {name for cls in type(kind).__mro__ if cls is not Kind for name in vars(cls)}
-    assert set(OWN) <= defined
+    assert missing(type(kind)) == set()
     assert kind.services and set(kind.services) <= BOTOCORE
     assert isinstance(kind.is_global, bool)
+    assert all(isinstance(n, Need) for n in kind.operator)
+    assert all(callable(rule) for rule in kind.audit_rules.values())
+    assert all(isinstance(a, str) and why for a, why in kind.grants.items())
+    assert isinstance(kind.cloudformation(kind.wanted(STACK)), Fragment)
+
+
+def test_a_kind_that_leaves_a_part_out_is_caught() -> None:
+    """The check above can fail: a kind with everything but its operator needs and its
+    CloudFormation rendering is reported for exactly those."""
+    kind = KINDS[1]
+    partial = type("Partial", (Kind,), {n: getattr(type(kind), n) for n in OWN
+                                          if n not in ("operator", "cloudformation")})
+    assert missing(partial) == {"operator", "cloudformation"}
+    with pytest.raises(TypeError):
+        partial()  # the rendering is abstract: such a kind cannot even be built
+
+
+def test_the_operator_policy_is_made_of_the_kinds_needs() -> None:
+    assert tuple(n for k in KINDS for n in k.operator) + KEY_STORE_NEEDS == deployer.NEEDS
+    policy = deployer.policy(STACK)
+    granted = {a for st in policy["Statement"] for a in (
+        [st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
+    wanted = set(deployer.granted(STACK))
+    assert {n.action for k in KINDS for n in k.operator if n in wanted} <= granted
+    assert all(n in wanted for n in KINDS[0].operator if "Boundary" not in n.action)
+
+
+def test_permissions_explains_each_grant_with_the_kinds_words() -> None:
+    for kind in KINDS:
+        for action, why in kind.grants.items():
+            assert grants.WHY[action] == why
+    assert grants.unexplained(STACK) == []
+
+
+def test_export_asks_each_kind_for_its_resources() -> None:
+    doc = cloudformation.template(STACK.config)
+    stack = cloudformation.export_stack(STACK.config)
+    for kind in KINDS:
+        part = kind.cloudformation(kind.wanted(stack))
+        assert set(part.resources) <= set(doc["Resources"]), kind.name
+    assert {"Role", "LogGroup", "Topic", "Function", "Schedule", "OnFailure"} <= set(
+        doc["Resources"])
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
+def test_audit_words_a_changed_field_by_the_kinds_rule(kind: AnyKind) -> None:
+    from provision.plan import Action, Change, Op
+
+    for field, rule in kind.audit_rules.items():
+        action = Action(kind=kind.name, name="x", op=Op.UPDATE, wanted=None, observed=None,
+                        changes=(Change(field, {"a": "1"}, {"a": "2"}),), reason="")
+        assert audit._from_change(action, action.changes[0]) == rule(action, action.changes[0])
 
 
 @pytest.mark.parametrize("kind", [k for k in KINDS if k.host is None], ids=lambda k: k.name)

@@ -11,9 +11,10 @@ import pytest
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
-from provision import pipelines, policies
+from provision import pipelines
 from provision.errors import AwsError
 from provision.plan import Mode
+from provision.security import deployer
 from tests.support.configs import MINIMAL, REPO, write_config
 from tests.support.inprocess import target
 
@@ -70,7 +71,7 @@ def _lifecycle(config: Path, tmp_path: Path) -> None:
 @set_initial_no_auth_action_count(SETUP_CALLS)
 def test_operator_actions_are_enough_for_the_whole_lifecycle(
         config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _operator(policies.operator_actions(), monkeypatch)
+    _operator(deployer.actions(), monkeypatch)
     _lifecycle(config, tmp_path)
 
 
@@ -78,7 +79,7 @@ def test_operator_actions_are_enough_for_the_whole_lifecycle(
 def test_enforcement_is_real_without_create_function(
         config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The test above can fail: one missing action stops 'up' with AccessDenied."""
-    actions = [a for a in policies.operator_actions() if a != "lambda:CreateFunction"]
+    actions = [a for a in deployer.actions() if a != "lambda:CreateFunction"]
     _operator(actions, monkeypatch)
     with pytest.raises(AwsError, match="AccessDenied"):
         pipelines.up(target(config)[0])
@@ -100,7 +101,7 @@ def test_status_without_the_sms_read_says_delivery_unknown(
         config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The status check above can fail: without sns:CheckIfPhoneNumberIsOptedOut the SMS note
     names the refusal (and status still succeeds)."""
-    actions = [a for a in policies.operator_actions() if a != "sns:CheckIfPhoneNumberIsOptedOut"]
+    actions = [a for a in deployer.actions() if a != "sns:CheckIfPhoneNumberIsOptedOut"]
     _operator(actions, monkeypatch)
     pipelines.up(target(config)[0])
     _, rows = pipelines.status(target(config)[0])

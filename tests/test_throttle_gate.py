@@ -27,8 +27,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Aws:
         monkeypatch.setenv(var, value)
     clock = FakeClock()
     made = Aws("us-east-1", retry=RetryPolicy(deadline_s=0.0, sleep=clock.sleep,
-                                              clock=clock.clock))
-    made.shared_gates = True
+                                              clock=clock.clock), shared_gates=True)
     made.clock = clock  # type: ignore[attr-defined]
     return made
 

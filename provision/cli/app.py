@@ -222,9 +222,12 @@ def setup_logging(debug: bool) -> None:
     logger.propagate = False
 
 
-def resolve(config: Path | None, profile: str | None, region: str | None) -> Any:
-    """Config, flags and environment checked and resolved; no AWS call yet."""
+def resolve(config: Path | None, profile: str | None, region: str | None,
+            shared_gates: bool = False) -> Any:
+    """Config, flags and environment checked and resolved; no AWS call yet. `shared_gates`:
+    a fleet's Aws, whose stacks share one client per service (and so one rate limiter)."""
     from provision.config.model import config_path
     from provision.target import Options, prepare
 
-    return prepare(Options(config_path(str(config) if config else None), profile, region))
+    return prepare(Options(config_path(str(config) if config else None), profile, region,
+                           shared_gates=shared_gates))

@@ -25,6 +25,7 @@ from provision.cli.app import (
     run,
 )
 from provision.errors import ConflictError, InputError
+from provision.plan import Owner
 
 KEY_MAX = 4096  # bytes: an SSM standard-tier parameter's value limit (PutParameter's Value)
 READ_MAX = 64 * 1024  # bytes read from stdin at most: whitespace around a key is dropped, a
@@ -73,7 +74,8 @@ def set_(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
         value = _from_stdin() if piped else None  # read and checked before any AWS call
         where_to = stack_report.announce("secret set", target, output)
         found = secret.read(target.aws, where)
-        foreign = found is not None and secret.owner(found.tags, target.config.name) == "nobody"
+        whose = secret.owner(found.tags, target.config.name) if found is not None else None
+        foreign = whose is not None and whose.owner is Owner.UNTAGGED
         if found is not None and not overwrite:
             _confirm_replace(where.label, piped, foreign)
         if value is None:

@@ -19,10 +19,9 @@ from provision.cli.app import (
     Reported,
     app,
     error_document,
-    resolve,
     run,
 )
-from provision.cli.stack_fleet import Fleet, run_fleet
+from provision.cli.stack_fleet import Fleet, StackContext, run_fleet
 from provision.errors import InputError
 from provision.plan import Mode
 
@@ -54,6 +53,16 @@ AssumeFileOpt = Annotated[Path | None, typer.Option(
     show_default=False, rich_help_panel=_FLEET)]
 
 
+def _context(config: Path | None, profile: str | None, region: str | None, output: Output,
+             debug: bool, count: int | None, participants: Path | None, parallel: int,
+             regions: str | None, assume_role: list[str] | None, assume_role_file: Path | None,
+             adopt: bool = False) -> StackContext:
+    """The one options object of a stack command, from its flags."""
+    return StackContext(config, profile, region, output, debug, Fleet(
+        count, participants, parallel, regions, tuple(assume_role or ()), assume_role_file,
+        adopt))
+
+
 @app.command()
 def plan(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt = None,
          output: OutputOpt = Output.human, debug: DebugOpt = False,
@@ -61,24 +70,24 @@ def plan(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
          regions: RegionsOpt = None, assume_role: AssumeOpt = None,
          assume_role_file: AssumeFileOpt = None, adopt: AdoptOpt = False) -> None:
     """Show what 'up' would change, resource by resource. Reads only; writes nothing."""
-    fleet = Fleet(count, participants, parallel, regions, tuple(assume_role or ()),
-                  assume_role_file, adopt)
+    context = _context(config, profile, region, output, debug, count, participants, parallel,
+                       regions, assume_role, assume_role_file, adopt)
 
     def body() -> None:
-        if fleet.wanted:
-            return run_fleet("plan", fleet, config, profile, region, output)
+        if context.fleet.wanted:
+            return run_fleet("plan", context)
         from provision import pipelines, render
         from provision.cost.estimate import monthly
         from provision.engine import conflict_error
         from provision.progress import spinner
 
-        target = resolve(config, profile, region)
+        target = context.target()
         with spinner("reading the stack from AWS"):
             the_plan, _ = pipelines.plan(target)
         stack_report.warn_no_subscribers(target.config)
         conflict = conflict_error(the_plan)
         cost = monthly(target.config)
-        if output is Output.json:
+        if context.output is Output.json:
             failure = error_document(conflict) if conflict else {}
             render.emit_json({"command": "plan", **the_plan.to_dict(),
                               "endpoint": render.endpoint(), "cost": cost.to_dict(), **failure})
@@ -87,7 +96,7 @@ def plan(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
             render.console().print(cost.summary(), markup=False)
         if conflict:
             raise Reported(conflict)  # 'up' would refuse: the plan is not one it can apply
-    run(debug, body, output, "plan")
+    run(context.debug, body, context.output, "plan")
 
 
 @app.command()
@@ -109,29 +118,29 @@ def up(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt =
     once; one stack's failure does not stop the others, and running it again finishes what
     is left.
     """
-    fleet = Fleet(count, participants, parallel, regions, tuple(assume_role or ()),
-                  assume_role_file, adopt)
+    context = _context(config, profile, region, output, debug, count, participants, parallel,
+                       regions, assume_role, assume_role_file, adopt)
 
     def body() -> None:
-        if fleet.wanted:
-            return run_fleet("up", fleet, config, profile, region, output,
-                             yes or not sys.stdin.isatty())
+        if context.fleet.wanted:
+            return run_fleet("up", context, yes or not sys.stdin.isatty())
         from provision import pipelines
         from provision.progress import spinner, step_printer
 
-        target = resolve(config, profile, region)
+        target = context.target()
         with spinner("reading the stack from AWS"):
             the_plan, _ = pipelines.plan(target)
         stack_report.warn_no_subscribers(target.config)
         if not yes and sys.stdin.isatty() and pipelines.never_seen(the_plan):
-            stack_report.confirm_first_up(the_plan, output)
+            stack_report.confirm_first_up(the_plan, context.output)
         with spinner("applying") as status:
             done = pipelines.apply(target, the_plan, step_printer(status))
             key = pipelines.key_state(target)
-        stack_report.report("up", the_plan, done, output, {"api_key": key.to_dict()} if key else {})
+        stack_report.report("up", the_plan, done, context.output,
+                            {"api_key": key.to_dict()} if key else {})
         if key and key.warning:
             typer.echo(f"warning: {key.warning}.", err=True)
-    run(debug, body, output, "up")
+    run(context.debug, body, context.output, "up")
 
 
 @app.command()
@@ -149,8 +158,8 @@ def down(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
     Needs only the config (no local state). Asks for confirmation unless --yes; without a
     terminal it refuses unless --yes is given. Running it again when nothing is left is fine.
     """
-    fleet = Fleet(count, participants, parallel, regions, tuple(assume_role or ()),
-                  assume_role_file)
+    context = _context(config, profile, region, output, debug, count, participants, parallel,
+                       regions, assume_role, assume_role_file)
 
     def body() -> None:
         from provision import pipelines, render
@@ -160,15 +169,15 @@ def down(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
             raise InputError("'down' deletes the whole stack and needs confirmation, but "
                              "there is no terminal to ask on.",
                              hint="Pass --yes to confirm in scripts.")
-        if fleet.wanted and delete_secret:
+        if context.fleet.wanted and delete_secret:
             raise InputError("--delete-secret works on one stack at a time; it cannot be "
                              "combined with --count, --participants, --regions or "
                              "--assume-role.",
                              hint="Run 'down' for the stacks, then 'down --delete-secret' with "
                              "the config of the stack whose stored key should go.")
-        if fleet.wanted:
-            return run_fleet("down", fleet, config, profile, region, output, yes)
-        target = resolve(config, profile, region)
+        if context.fleet.wanted:
+            return run_fleet("down", context, yes)
+        target = context.target()
         with spinner("reading the stack from AWS"):
             the_plan, _ = pipelines.plan(target, mode=Mode.DOWN)
         if the_plan.has_writes and not yes:
@@ -176,14 +185,14 @@ def down(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
             key = " and its API key" if delete_secret else ""
             if not typer.confirm(f"Delete stack {the_plan.stack}{key} in {the_plan.region}?",
                                  err=True):
-                stack_report.cancelled(output)
+                stack_report.cancelled(context.output)
         with spinner("deleting") as status:
             done = pipelines.down(target, the_plan, step_printer(status))
-        stack_report.report("down", the_plan, done, output)
+        stack_report.report("down", the_plan, done, context.output)
         from provision.cli.secret_commands import after_down
 
         after_down(target, delete_secret, yes, the_plan.has_writes)
-    run(debug, body, output, "down")
+    run(context.debug, body, context.output, "down")
 
 
 @app.command()
@@ -197,19 +206,19 @@ def status(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionO
                "config, foreign or failed, 0 when everything is in sync (as terraform plan "
                "-detailed-exitcode), for scripts and monitoring.")] = False) -> None:
     """Show each resource: missing, in sync, drifted or foreign; subscriptions and their state."""
-    fleet = Fleet(count, participants, parallel, regions, tuple(assume_role or ()),
-                  assume_role_file)
+    context = _context(config, profile, region, output, debug, count, participants, parallel,
+                       regions, assume_role, assume_role_file)
 
     def body() -> None:
-        if fleet.wanted:
-            return run_fleet("status", fleet, config, profile, region, output)
+        if context.fleet.wanted:
+            return run_fleet("status", context)
         from provision import pipelines, render
         from provision.progress import spinner
 
-        target = resolve(config, profile, region)
+        target = context.target()
         with spinner("reading the stack from AWS"):
             the_plan, rows = pipelines.status(target)
-        if output is Output.json:
+        if context.output is Output.json:
             render.emit_json({"command": "status", "stack": the_plan.stack,
                               "region": the_plan.region, "account": the_plan.account,
                               "endpoint": render.endpoint(),
@@ -218,7 +227,7 @@ def status(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionO
             render.console().print(render.status_table(the_plan, rows))
         if exit_code and any(r.state not in IN_ORDER for r in rows):
             raise typer.Exit(3)
-    run(debug, body, output, "status")
+    run(context.debug, body, context.output, "status")
 
 
 IN_ORDER = ("in sync", "not used")  # status --exit-code: any other state is exit 3

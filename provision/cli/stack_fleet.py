@@ -1,6 +1,7 @@
-"""The four stack commands over many stacks: the fleet options one command was given, and
-the run of the command over every stack, Region and account they name (provision/fleet.py does
-the work; this module checks the options, asks, and shows the results)."""
+"""What the four stack commands share (StackContext: config, profile, Region, output, debug
+and the fleet options), and their run over many stacks: every stack, Region and account the
+fleet options name (provision/fleet.py does the work; this module checks the options, asks,
+and shows the results)."""
 
 from __future__ import annotations
 
@@ -34,16 +35,36 @@ class Fleet:
                 or self.adopt)
 
 
-def run_fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
-           region: str | None, output: Output, yes: bool = True) -> None:
+@dataclass(frozen=True)
+class StackContext:
+    """The options plan, up, down and status share, built once per command (as Sceptre's
+    SceptreContext): where the config is, the credentials, the Region, how to report, and the
+    fleet options (none given: one stack)."""
+
+    config: Path | None = None
+    profile: str | None = None
+    region: str | None = None
+    output: Output = Output.human
+    debug: bool = False
+    fleet: Fleet = Fleet()
+
+    def target(self) -> Any:
+        """The config, flags and environment checked; a fleet's Aws shares its clients (one
+        rate limiter for all its stacks). No AWS call yet."""
+        return resolve(self.config, self.profile, self.region, shared_gates=self.fleet.wanted)
+
+
+def run_fleet(verb: str, context: StackContext, yes: bool = True) -> None:
     """Every stack the fleet options name, in every Region and account, `parallel` at a time:
     progress rows on stderr, then one table (or JSON document); exit 1 if any failed."""
+    fleet, region, profile, output = (context.fleet, context.region, context.profile,
+                                      context.output)
     from provision import fleet as runner
     from provision import render
     from provision.cli.fleet_commands import parse_regions
     from provision.config.participants import check_fleet_size, role_arns, stack_configs
     from provision.progress import FleetDisplay
-    from provision.target import check_stack_environment
+    from provision.target import check_function_environment
 
     runner.check_parallel(fleet.parallel)
     if fleet.adopt and fleet.count is None and fleet.participants is None \
@@ -54,7 +75,7 @@ def run_fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
     if fleet.regions is not None and region:
         raise InputError("--regions and --region were both given.",
                          hint="Use --regions a,b for several Regions, or --region for one.")
-    target = resolve(config, profile, region)
+    target = context.target()
     configs = stack_configs(target.config, fleet.count, fleet.participants) or [target.config]
     regions = (parse_regions(fleet.regions, None, profile) if fleet.regions is not None
                else [target.aws.region])
@@ -62,8 +83,7 @@ def run_fleet(verb: str, fleet: Fleet, config: Path | None, profile: str | None,
     check_fleet_size(len(configs), len(regions), len(roles))
     jobs = runner.jobs_for(configs, regions, roles, target.config.name)
     for job in jobs[:len(configs) * len(regions)]:  # the accounts add nothing to it
-        check_stack_environment(job.config, job.place.region)
-    target.aws.shared_gates = True  # one client per service, shared: one rate limiter
+        check_function_environment(job.config, job.place.region)
     if not yes:  # down: always asked; up: asked on a terminal, as a first single-stack up
         confirm = _confirm_fleet_down if verb == "down" else stack_report.confirm_first_fleet_up
         confirm(runner, jobs, target, fleet.parallel, output)

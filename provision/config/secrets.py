@@ -80,12 +80,6 @@ def check_kms_region(key: str | None, region: str | None) -> None:
             f"create (or replicate) the key in {region} and give that key's ARN")
 
 
-def secret_name(value: str) -> str:
-    """The secret's name, also when the config gives its ARN."""
-    match = _SECRET_ARN.fullmatch(value)
-    return match["name"] if match else value
-
-
 def check_sources(parameter: str | None, secret: str | None, provider: str) -> None:
     if parameter and secret:
         raise ValueError(

@@ -27,10 +27,14 @@ from typing import Any
 
 from provision.aws import Aws
 from provision.plan import Action, Change, Changes, Mode, Op
-from provision.resources.contract import Kind, ownership
+from provision.resources.contract import Fragment, Kind, ownership
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
 from provision.resources.topic import KMS_KEY
+from provision.security import findings
+from provision.security.deployer_needs import DOWN, READ, UP, Need, Scope
 from provision.stack import Stack
+
+ALARM_SCOPE = Scope("ErrorsAlarm", lambda s: [s.alarm_arn])
 
 DESCRIPTION = "stock-alert: the function failed (AWS/Lambda Errors >= 1 in 5 minutes)"
 # Our field -> PutMetricAlarm's parameter (and DescribeAlarms' field of the same name).
@@ -78,6 +82,25 @@ class Alarm(Kind[WantedAlarm, ObservedAlarm]):
     name = "alarm"
     after = ("function", "topic")  # it watches the one and notifies the other
     services = ("cloudwatch",)
+
+    operator = (
+        Need("cloudwatch:DescribeAlarms", ALARM_SCOPE, READ, "read the errors alarm"),
+        Need("cloudwatch:ListTagsForResource", ALARM_SCOPE, READ, "check the alarm "
+             "is this stack's"),
+        Need("cloudwatch:PutMetricAlarm", ALARM_SCOPE, UP, "create or update the errors alarm"),
+        Need("cloudwatch:TagResource", ALARM_SCOPE, UP, "tag the alarm (PutMetricAlarm with tags "
+             "needs it too) and add tags from the config"),
+        Need("cloudwatch:UntagResource", ALARM_SCOPE, UP, "remove tags dropped from the config"),
+        Need("cloudwatch:DeleteAlarms", ALARM_SCOPE, DOWN, "delete the errors alarm"),
+    )
+    audit_rules = {"tags": findings.tags}
+    grants = {}
+
+    def cloudformation(self, w: WantedAlarm) -> Fragment:
+        if not w.enabled:  # made only with a customer key, as 'up' does (alarm.py)
+            return Fragment({})
+        return Fragment({"ErrorsAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            **w.params(), "Tags": as_list(w.tags)}}})
 
     def physical_name(self, stack: Stack) -> str:
         return stack.alarm_name

@@ -13,14 +13,27 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from provision.aws import Aws
 from provision.config.model import APPLIED_TAG, FLEET_TAG, REGION_TAG
 from provision.plan import Action, Change, Changes, Mode, Op, Owner
+from provision.security.deployer_needs import Need
+from provision.security.findings import Rule
 from provision.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG, Stack
+
+Doc = dict[str, Any]
+
+
+@dataclass
+class Fragment:
+    """What one kind adds to the CloudFormation template (export/cloudformation.py)."""
+
+    resources: Doc = field(default_factory=dict)
+    parameters: Doc = field(default_factory=dict)
+    conditions: Doc = field(default_factory=dict)
 
 
 class Reason(StrEnum):
@@ -160,6 +173,15 @@ class Kind(ABC, Generic[W, O]):
     # tagging API never lists it, and `recognise` claims no ARN). The host's ownership is its
     # ownership: the engine leaves it alone wherever the host is not this stack's.
     host: ClassVar[str | None] = None
+    # What the operator needs to manage it, each action with its scope, commands and why
+    # (`deployer-policy`); no default, so a kind cannot forget it (tests/test_kind_contract.py).
+    operator: ClassVar[tuple[Need, ...]]
+    # `audit`: a changed field of this kind -> the rule that words the finding ("tags" ->
+    # findings.tags). A field with no rule is reported as "drifted".
+    audit_rules: ClassVar[Mapping[str, Rule]]
+    # `permissions`: why the function's role holds each action this kind's resource needs it
+    # to have (action -> why); empty when the function needs no grant for it.
+    grants: ClassVar[Mapping[str, str]]
 
     # pure -----------------------------------------------------------------------------------
     @abstractmethod
@@ -196,6 +218,15 @@ class Kind(ABC, Generic[W, O]):
     @abstractmethod
     def summary(self, observed: O | None) -> dict[str, Any]:
         """Key attributes for `status`."""
+
+    @abstractmethod
+    def cloudformation(self, wanted: W) -> Fragment:
+        """The resources (parameters, conditions) `export` writes for the wanted value, built
+        with sentinel names (export/cloudformation.py turns them into Fn::Sub)."""
+
+    def audit_rule(self, changed: str) -> Rule | None:
+        """The audit rule for a changed field of this kind; None: report it as drifted."""
+        return self.audit_rules.get(changed)
 
     def diff(self, wanted: W, observed: O | None, mode: Mode,
              adopt: bool = False) -> Action[W, O]:

@@ -9,10 +9,14 @@ from provision.aws import Aws
 from provision.errors import AwsError
 from provision.package import CodePackage
 from provision.plan import Change, Changes, diff_fields
-from provision.resources.contract import Kind
-from provision.resources.tags import apply_tags, tag_changes
-from provision.resources.vpc_config import plain_vpc, seen_vpc, vpc_params, vpc_setting
+from provision.resources.contract import Fragment, Kind
+from provision.resources.tags import apply_tags, as_list, tag_changes
+from provision.resources.vpc_config import GROUP_ID, plain_vpc, seen_vpc, vpc_params, vpc_setting
+from provision.security import findings
+from provision.security.deployer_needs import DOWN, READ, UP, Need, Scope
 from provision.stack import HANDLER, STACK_TAG, Stack
+
+FUNCTION_SCOPE = Scope("Function", lambda s: [s.function_arn])
 
 DESCRIPTION = "stock-alert: fetches quotes and publishes alerts"
 CONCURRENCY = "reserved_concurrency"  # PutFunctionConcurrency, not UpdateFunctionConfiguration
@@ -62,6 +66,64 @@ class Function(Kind[WantedFunction, ObservedFunction]):
     name = "function"
     after = ("role", "log-group", "security-group")
     services = ("lambda", "ec2")  # ec2: the VPC config's security group, by id
+
+    operator = (
+        Need("lambda:GetFunction", FUNCTION_SCOPE, ("up", "down", "status", "invoke"),
+             "read the function's code hash, settings and state"),
+        Need("lambda:ListTags", FUNCTION_SCOPE, ("up", "down", "status", "invoke"),
+             "read its tags: GetFunction returns them only to callers allowed lambda:ListTags"),
+        Need("lambda:GetPolicy", FUNCTION_SCOPE, READ, "read the invoke permission"),
+        Need("lambda:CreateFunction", FUNCTION_SCOPE, UP, "create the function"),
+        Need("lambda:UpdateFunctionCode", FUNCTION_SCOPE, UP, "upload code whose hash changed"),
+        Need("lambda:UpdateFunctionConfiguration", FUNCTION_SCOPE, UP, "apply changed settings"),
+        Need("lambda:TagResource", FUNCTION_SCOPE, UP, "add tags from the config"),
+        Need("lambda:UntagResource", FUNCTION_SCOPE, UP, "remove tags dropped from the config"),
+        Need("lambda:AddPermission", FUNCTION_SCOPE, UP, "let only this rule invoke the function"),
+        Need("lambda:RemovePermission", FUNCTION_SCOPE, UP, "replace a permission changed by hand"),
+        Need("lambda:DeleteFunction", FUNCTION_SCOPE, DOWN, "delete the function "
+             "and its permission"),
+        Need("lambda:InvokeFunction", FUNCTION_SCOPE, ("invoke",), "run the function once"),
+        Need("lambda:PutFunctionConcurrency", FUNCTION_SCOPE, UP,
+             "reserve function.reserved_concurrency (1 by default) for the function"),
+        Need("lambda:DeleteFunctionConcurrency", FUNCTION_SCOPE, UP,
+             "stop reserving when function.reserved_concurrency is set to null"),
+    )
+    audit_rules = {"tags": findings.tags}
+    grants = {}
+
+    def cloudformation(self, w: WantedFunction) -> Fragment:
+        params = w.config_params()
+        if "VpcConfig" in params:  # the group made above is named in the wanted value: its id
+            params["VpcConfig"] = {**params["VpcConfig"], "SecurityGroupIds": [
+                g if GROUP_ID.match(g) else {"Fn::GetAtt": ["SecurityGroup", "GroupId"]}
+                for g in params["VpcConfig"]["SecurityGroupIds"]]}
+        # Lambda reads the code only from a bucket in its own Region (else S3 PermanentRedirect,
+        # github.com/binxio/cfn-certificate-provider/issues/20): with CodeBucketPerRegion, one
+        # bucket per Region, '<CodeBucket>-<Region>'. Reserved concurrency is a parameter that
+        # can be empty: a new account's limit of 10 leaves none to reserve
+        # (github.com/aws-samples/one-observability-demo/issues/278).
+        bucket = {"Fn::If": ["CodeBucketPerRegion", {"Fn::Sub": "${CodeBucket}-${AWS::Region}"},
+                             {"Ref": "CodeBucket"}]}
+        reserved = "" if w.reserved_concurrency is None else str(w.reserved_concurrency)
+        return Fragment({"Function": {"Type": "AWS::Lambda::Function", "Properties": {
+            "FunctionName": w.name, **params,
+            "Code": {"S3Bucket": bucket, "S3Key": {"Ref": "CodeKey"}},
+            "ReservedConcurrentExecutions": {"Fn::If": [
+                "HasReservedConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]},
+            "Tags": as_list(w.tags)}}},
+            parameters={
+                "ReservedConcurrency": {
+                    "Type": "String", "Default": reserved, "AllowedPattern": "^([1-9][0-9]*)?$",
+                    "Description": "Concurrent executions reserved for the function; empty "
+                    "reserves none (needed in accounts whose concurrency limit is 10)."},
+                "CodeBucketPerRegion": {
+                    "Type": "String", "Default": "false", "AllowedValues": ["true", "false"],
+                    "Description": "true: read the code from '<CodeBucket>-<Region>', one bucket "
+                    "per Region (Lambda reads code only from its own Region)."}},
+            conditions={
+                "HasReservedConcurrency": {"Fn::Not": [{"Fn::Equals": [
+                    {"Ref": "ReservedConcurrency"}, ""]}]},
+                "CodeBucketPerRegion": {"Fn::Equals": [{"Ref": "CodeBucketPerRegion"}, "true"]}})
 
     def physical_name(self, stack: Stack) -> str:
         return stack.function_name

@@ -13,9 +13,16 @@ from typing import Any
 
 from provision.aws import Aws
 from provision.plan import Change, Changes
-from provision.resources.contract import Kind
-from provision.resources.tags import apply_tags, tag_changes
+from provision.resources.contract import Fragment, Kind
+from provision.resources.tags import apply_tags, as_list, tag_changes
+from provision.security import findings
+from provision.security.deployer_needs import ANY, DOWN, READ, UP, Need, Scope
 from provision.stack import Stack
+
+# CloudWatch Logs: the tagging APIs take the log-group ARN without ':*', every other API the
+# ARN with ':*' (CloudWatch Logs User Guide, "CloudWatch Logs resources and operations").
+TAGS_SCOPE = Scope("LogGroupTags", lambda s: [s.log_group_arn])
+GROUP_SCOPE = Scope("LogGroup", lambda s: [f"{s.log_group_arn}:*"])
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,34 @@ class ObservedLogGroup:
 class LogGroup(Kind[WantedLogGroup, ObservedLogGroup]):
     name = "log-group"
     services = ("logs",)
+
+    operator = (
+        Need("logs:DescribeLogGroups", ANY, ("up", "down", "status", "logs"),
+             "find the log group by name prefix"),
+        Need("logs:ListTagsForResource", TAGS_SCOPE, READ, "check the group is this stack's"),
+        Need("logs:TagResource", TAGS_SCOPE, UP, "tag the group (also needed by "
+             "CreateLogGroup with tags)"),
+        Need("logs:UntagResource", TAGS_SCOPE, UP, "remove tags dropped from the config"),
+        Need("logs:CreateLogGroup", GROUP_SCOPE, UP, "create the group before the function, so "
+             "Lambda never makes an untagged one with no retention"),
+        Need("logs:PutRetentionPolicy", GROUP_SCOPE, UP, "set log_retention_days"),
+        Need("logs:DeleteLogGroup", GROUP_SCOPE, DOWN, "delete the group"),
+        Need("logs:FilterLogEvents", GROUP_SCOPE, ("logs",), "print the function's log events"),
+    )
+    audit_rules = {"retention_days": findings.retention, "tags": findings.tags}
+    grants = {
+        "logs:CreateLogStream": (
+            "Lambda opens a new stream in the function's own log group for each execution "
+            "environment; without it the function's output is lost."),
+        "logs:PutLogEvents": (
+            "writes the function's log lines (quotes fetched, alerts sent, errors) into that "
+            "stream, so 'stock-alert logs' can show them."),
+    }
+
+    def cloudformation(self, w: WantedLogGroup) -> Fragment:
+        return Fragment({"LogGroup": {"Type": "AWS::Logs::LogGroup", "Properties": {
+            "LogGroupName": w.name, "RetentionInDays": w.retention_days,
+            "Tags": as_list(w.tags)}}})
 
     def physical_name(self, stack: Stack) -> str:
         return stack.log_group_name

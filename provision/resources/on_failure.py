@@ -30,7 +30,9 @@ from typing import Any
 
 from provision.aws import Aws
 from provision.plan import Action, Change, Changes, Mode, Op
-from provision.resources.contract import Kind
+from provision.resources.contract import Fragment, Kind
+from provision.resources.function import FUNCTION_SCOPE
+from provision.security.deployer_needs import DOWN, READ, UP, Need
 from provision.stack import Stack
 
 RETRIES = 2  # Lambda's default: three attempts in all before the record is sent
@@ -61,6 +63,24 @@ class OnFailure(Kind[WantedOnFailure, ObservedOnFailure]):
     after = ("function", "topic")  # sits on the one, sends to the other
     services = ("lambda",)
     host = "function"  # a setting of the function: no ARN, no tags; the function's owner
+
+    operator = (
+        Need("lambda:GetFunctionEventInvokeConfig", FUNCTION_SCOPE, READ,
+             "read the function's on-failure destination"),
+        Need("lambda:PutFunctionEventInvokeConfig", FUNCTION_SCOPE, UP,
+             "send failed runs to the stack's topic (the on-failure destination)"),
+        Need("lambda:DeleteFunctionEventInvokeConfig", FUNCTION_SCOPE, DOWN,
+             "remove the on-failure destination"),
+    )
+    audit_rules = {}
+    grants = {}
+
+    def cloudformation(self, w: WantedOnFailure) -> Fragment:
+        params = w.params()
+        return Fragment({"OnFailure": {"Type": "AWS::Lambda::EventInvokeConfig", "Properties": {
+            "FunctionName": {"Ref": "Function"}, "Qualifier": "$LATEST",
+            "MaximumRetryAttempts": params["MaximumRetryAttempts"],
+            "DestinationConfig": params["DestinationConfig"]}}})
 
     def physical_name(self, stack: Stack) -> str:
         return stack.function_name  # it sits on the function

@@ -20,9 +20,13 @@ from provision.aws import Aws
 from provision.errors import AwsError
 from provision.plan import Action, Change, Changes, Mode, Op
 from provision.resources import enis
-from provision.resources.contract import Kind
+from provision.resources.contract import Fragment, Kind
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
+from provision.security import findings
+from provision.security.deployer_needs import DOWN, READ, UP, Need, Scope
 from provision.stack import Stack
+
+ROLE_SCOPE = Scope("ExecutionRole", lambda s: [s.role_arn])
 
 DESCRIPTION = "stock-alert execution role: writes its log group, publishes to its topic"
 
@@ -73,6 +77,52 @@ class Role(Kind[WantedRole, ObservedRole]):
     name = "role"
     services = ("iam",)
     is_global = True  # one per account: its name and tags carry the Region (Stack.role_name)
+
+    operator = (
+        Need("iam:GetRole", ROLE_SCOPE, READ, "read the role, its trust policy and tags"),
+        Need("iam:ListRoleTags", ROLE_SCOPE, READ, "read the tags of a "
+             "role GetRole shows without any "
+             "(one made outside stock-alert), to report it as foreign"),
+        Need("iam:ListRolePolicies", ROLE_SCOPE, READ, "list the inline policies"),
+        Need("iam:GetRolePolicy", ROLE_SCOPE, READ, "compare each inline policy with the plan"),
+        Need("iam:ListAttachedRolePolicies", ROLE_SCOPE, READ, "find managed "
+             "policies someone attached"),
+        Need("iam:CreateRole", ROLE_SCOPE, UP, "create the role with its trust policy and tags"),
+        Need("iam:PutRolePolicy", ROLE_SCOPE, UP, "write the inline policies"),
+        Need("iam:UpdateAssumeRolePolicy", ROLE_SCOPE, UP, "restore a trust "
+             "policy changed by hand"),
+        Need("iam:TagRole", ROLE_SCOPE, UP, "add tags from the config"),
+        Need("iam:UntagRole", ROLE_SCOPE, UP, "remove tags dropped from the config"),
+        Need("iam:DetachRolePolicy", ROLE_SCOPE, ("up", "down"), "detach managed policies someone "
+             "attached (a role with one attached cannot be deleted)"),
+        Need("iam:DeleteRolePolicy", ROLE_SCOPE, ("up", "down"), "remove extra inline policies; "
+             "empty the role before deleting it"),
+        Need("iam:PutRolePermissionsBoundary", ROLE_SCOPE, UP, "set iam.permissions_boundary on a "
+             "role made without it, or put it back if removed by hand"),
+        Need("iam:DeleteRolePermissionsBoundary", ROLE_SCOPE, UP, "remove a boundary the config no "
+             "longer names (granted only while the config names none)"),
+        Need("iam:DeleteRole", ROLE_SCOPE, DOWN, "delete the role"),
+        Need("iam:PassRole", ROLE_SCOPE, UP, "give the role to the function (CreateFunction, "
+             "UpdateFunctionConfiguration); only to lambda.amazonaws.com"),
+    )
+    audit_rules = {"policy": findings.policy, "managed_policies": findings.managed,
+                   "trust_policy": findings.trust, "permissions_boundary": findings.boundary,
+                   "tags": findings.tags}
+    grants = {}
+
+    def cloudformation(self, w: WantedRole) -> Fragment:
+        """IAM is global: a fixed `<StackName>-role` collides when a StackSet deploys the stack to
+        a second Region of an account (github.com/aws-samples/amazon-cloudfront-secure-static-site/
+        issues/39), and `<StackName>-<Region>-role` can pass IAM's 64 characters, which only the
+        deploy would know (up shortens it with a hash; a template cannot). So CloudFormation names
+        the role (unique per stack instance) and the template refers to it by Fn::GetAtt
+        (role_refs)."""
+        return Fragment({"Role": {"Type": "AWS::IAM::Role", "Properties": {
+            "Description": DESCRIPTION, "Path": w.path,
+            **({"PermissionsBoundary": w.boundary} if w.boundary else {}),
+            "AssumeRolePolicyDocument": w.trust,
+            "Policies": [{"PolicyName": n, "PolicyDocument": d} for n, d in w.inline.items()],
+            "Tags": as_list(w.tags)}}})
 
     def physical_name(self, stack: Stack) -> str:
         return stack.role_name

@@ -15,9 +15,13 @@ from typing import Any
 from provision.aws import Aws
 from provision.errors import AwsError, PartialFailure
 from provision.plan import Action, Change, Changes, Mode, Op
-from provision.resources.contract import Kind, Reason
+from provision.resources.contract import Fragment, Kind, Reason
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
+from provision.security import findings
+from provision.security.deployer_needs import DOWN, READ, UP, Need, Scope
 from provision.stack import Stack
+
+RULE_SCOPE = Scope("ScheduleRule", lambda s: [s.rule_arn])
 
 TARGET_ID = "stock-alert-function"
 DESCRIPTION = "stock-alert: runs the quote check on schedule"
@@ -74,6 +78,35 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
     after = ("function", "topic")
 
     services = ("events", "lambda")  # the rule and its target; the function's permission
+
+    operator = (
+        Need("events:DescribeRule", RULE_SCOPE, READ, "read the schedule"),
+        Need("events:ListTagsForResource", RULE_SCOPE, READ, "check the rule is this stack's"),
+        Need("events:ListTargetsByRule", RULE_SCOPE, READ, "check the rule targets the function"),
+        Need("events:PutRule", RULE_SCOPE, UP, "create or update the schedule"),
+        Need("events:TagResource", RULE_SCOPE, UP, "add tags from the config"),
+        Need("events:UntagResource", RULE_SCOPE, UP, "remove tags dropped from the config"),
+        Need("events:PutTargets", RULE_SCOPE, UP, "point the rule at the function"),
+        Need("events:RemoveTargets", RULE_SCOPE, ("up", "down"), "remove stray targets; empty the "
+             "rule before deleting it"),
+        Need("events:DeleteRule", RULE_SCOPE, DOWN, "delete the rule"),
+    )
+    audit_rules = {"permission": findings.permission, "tags": findings.tags}
+    grants = {}
+
+    def cloudformation(self, w: WantedSchedule) -> Fragment:
+        rule = {"Name": w.name, "ScheduleExpression": w.settings["schedule"],
+                "State": w.settings["state"], "Description": w.settings["description"],
+                "Targets": [{"Id": i, "Arn": arn, "RetryPolicy": w.retry_policy}
+                            for i, arn in w.targets.items()],
+                "Tags": as_list(w.tags)}
+        params = w.permission_params()
+        permission = {k: params[k] for k in ("FunctionName", "Action", "Principal", "SourceArn",
+                                             "SourceAccount")}
+        return Fragment({"Schedule": {"Type": "AWS::Events::Rule", "Properties": rule},
+                         "InvokePermission": {"Type": "AWS::Lambda::Permission",
+                                              "DependsOn": ["Schedule"],
+                                              "Properties": permission}})
 
     def physical_name(self, stack: Stack) -> str:
         return stack.rule_name

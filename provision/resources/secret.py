@@ -26,6 +26,8 @@ from provision.aws import Aws
 from provision.config.model import Config
 from provision.config.secrets import SECRET_DEFAULT, SSM_DEFAULT
 from provision.errors import AwsError, ConflictError, InputError
+from provision.plan import Owner
+from provision.resources.contract import Ownership
 from provision.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG
 
 log = logging.getLogger("provision.secret")
@@ -94,12 +96,13 @@ def locate(config: Config, store: Store | None = None) -> Where:
     return Where(chosen, default.format(name=config.name), key, False)
 
 
-def owner(tags: dict[str, str], stack: str) -> str:
-    """'ours', 'nobody' (no stock-alert tags) or 'stack X'."""
+def owner(tags: dict[str, str], stack: str) -> Ownership:
+    """Whose the stored key is: this stack's, nobody's (no stock-alert tags) or another
+    stack's. A stored key is neither global nor a fleet's: only the stack tag counts."""
     if tags.get(MANAGED_BY) != MANAGED_BY_VALUE:
-        return "nobody"
+        return Ownership(Owner.UNTAGGED)
     other = tags.get(STACK_TAG)
-    return "ours" if other == stack else f"stock-alert stack {other!r}"
+    return Ownership(Owner.OURS) if other == stack else Ownership(Owner.OTHER_STACK, str(other))
 
 
 # reading --------------------------------------------------------------------------------------
@@ -170,8 +173,9 @@ def _key_refused(err: AwsError, where: Where) -> AwsError | None:
 
 def _check_owner(where: Where, found: Stored, stack: str) -> None:
     whose = owner(found.tags, stack)
-    if whose not in ("ours", "nobody"):
-        raise ConflictError(f"{where.label} belongs to {whose}; stack {stack!r} does not "
+    if whose.owner is Owner.OTHER_STACK:
+        raise ConflictError(f"{where.label} belongs to stock-alert stack {whose.seen!r}; stack "
+                            f"{stack!r} does not "
                             "overwrite it.",
                             hint="Give this stack its own quotes.api_key_parameter or "
                             "quotes.api_key_secret, or leave both out to use the default.")
@@ -200,7 +204,7 @@ def _put_parameter(aws: Aws, where: Where, value: str, tags: dict[str, str],
         return Outcome(where, "created", where.name, str(answer.get("Version", "")))
     answer = aws.call("ssm", "put_parameter", Overwrite=True, **params)
     missing = {k: v for k, v in tags.items() if found.tags.get(k) != v}
-    if missing and owner(found.tags, tags[STACK_TAG]) == "ours":
+    if missing and owner(found.tags, tags[STACK_TAG]).ours:
         aws.call("ssm", "add_tags_to_resource", ResourceType="Parameter",
                  ResourceId=where.name, Tags=_tag_list(missing))
     return Outcome(where, "overwritten", where.name, str(answer.get("Version", "")))
@@ -224,7 +228,7 @@ def _put_secret(aws: Aws, where: Where, value: str, tags: dict[str, str], stack:
     answer = aws.call("secretsmanager", "put_secret_value", SecretId=found.arn,
                       SecretString=value)
     missing = {k: v for k, v in tags.items() if found.tags.get(k) != v}
-    if missing and owner(found.tags, stack) == "ours":
+    if missing and owner(found.tags, stack).ours:
         aws.call("secretsmanager", "tag_resource", SecretId=found.arn, Tags=_tag_list(missing))
     return Outcome(where, "overwritten", found.arn, answer.get("VersionId"))
 
@@ -258,7 +262,7 @@ def delete(aws: Aws, where: Where, stack: str) -> Outcome:
     found = read(aws, where)
     if found is None:
         return Outcome(where, "absent")
-    if owner(found.tags, stack) != "ours":
+    if not owner(found.tags, stack).ours:
         return Outcome(where, "kept", found.arn)
     if where.store == "ssm":
         aws.call("ssm", "delete_parameter", Name=where.name, missing_ok=True)

@@ -23,7 +23,7 @@ from typing import Any
 from provision.aws import Aws
 from provision.errors import AwsError, ConflictError
 from provision.plan import Action, Change, Changes, Mode, Op
-from provision.resources.contract import Kind, ownership
+from provision.resources.contract import Fragment, Kind, ownership
 from provision.resources.enis import delete_waiting_for_enis
 from provision.resources.ip_permissions import rule, rules, settled, write_rules
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
@@ -70,6 +70,46 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
     name = "security-group"
     after = ("role",)  # Lambda frees the function's ENIs with the role: it outlives the group
     services = ("ec2",)
+
+    operator = ()
+    audit_rules = {}
+    grants = {
+        "ec2:CreateNetworkInterface": (
+            "lets Lambda create the function's network interfaces (Hyperplane ENIs) when it is "
+            "attached to the VPC; only in the config's subnets, with the config's groups or the "
+            "group tagged as this stack's."),
+        "ec2:DeleteNetworkInterface": (
+            "lets Lambda delete those interfaces when the function is detached or deleted; only "
+            "interfaces in the config's subnets."),
+        "ec2:AssignPrivateIpAddresses": (
+            "lets Lambda give its interfaces more addresses as the function scales; only "
+            "interfaces in the config's subnets."),
+        "ec2:UnassignPrivateIpAddresses": (
+            "lets Lambda release those addresses again; only interfaces in the config's subnets."),
+        "ec2:DescribeNetworkInterfaces": (
+            "lets Lambda find the interfaces it made. Resource '*': IAM has no resource type for "
+            "EC2 Describe calls (Service Authorization Reference), so they cannot be narrower; "
+            "they only read."),
+        "ec2:DescribeSubnets": (
+            "lets Lambda read the config's subnets (their VPC and zone) to place the interfaces. "
+            "Resource '*': IAM has no resource type for EC2 Describe calls (Service Authorization "
+            "Reference); they only read."),
+    }
+
+    def cloudformation(self, w: WantedSecurityGroup) -> Fragment:
+        """The group `up` makes with network: (none when the config names its own groups). The
+        subnets' VPC is not in the config ('up' reads it): a parameter. With SecurityGroupEgress
+        given, CloudFormation removes EC2's default allow-all egress rule, as 'up' does."""
+        if not w.makes_group:
+            return Fragment()
+        egress = [{"IpProtocol": p["IpProtocol"], "FromPort": p["FromPort"], "ToPort": p["ToPort"],
+                   **({"CidrIpv6": p["Ipv6Ranges"][0]["CidrIpv6"]} if "Ipv6Ranges" in p
+                      else {"CidrIp": p["IpRanges"][0]["CidrIp"]})} for p in w.egress.values()]
+        return Fragment({"SecurityGroup": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
+            "GroupName": w.name, "GroupDescription": DESCRIPTION, "VpcId": {"Ref": "VpcId"},
+            "SecurityGroupEgress": egress, "Tags": as_list(w.tags)}}},
+            parameters={"VpcId": {"Type": "AWS::EC2::VPC::Id", "Description": "The VPC of "
+                                  "network.subnet_ids, for the function's security group."}})
 
     def physical_name(self, stack: Stack) -> str:
         return stack.security_group_name

@@ -22,9 +22,14 @@ from provision.aws import Aws
 from provision.errors import AwsError
 from provision.plan import Change, Changes
 from provision.policies import canonical, topic_policy
-from provision.resources.contract import Kind
+from provision.resources.contract import Fragment, Kind
 from provision.resources.tags import apply_tags, as_list, from_list, tag_changes
+from provision.security import findings
+from provision.security.deployer_needs import ANY, DOWN, READ, UP, Need, Scope
+from provision.security.findings import Rule
 from provision.stack import Stack
+
+TOPIC_SCOPE = Scope("AlertTopic", lambda s: [s.topic_arn])
 
 PENDING = "PendingConfirmation"
 CANCELLED = "Deleted"  # the recipient unsubscribed; SNS keeps listing it for a while
@@ -87,6 +92,67 @@ class ObservedTopic:
 class Topic(Kind[WantedTopic, ObservedTopic]):
     name = "topic"
     services = ("sns",)
+
+    operator = (
+        Need("sns:GetTopicAttributes", TOPIC_SCOPE, READ, "read the topic's encryption and name"),
+        Need("sns:ListTagsForResource", TOPIC_SCOPE, READ, "check the topic is this stack's"),
+        Need("sns:ListSubscriptionsByTopic", TOPIC_SCOPE, READ, "compare subscribers "
+             "with the config"),
+        Need("sns:CreateTopic", TOPIC_SCOPE, UP, "create the encrypted, tagged topic"),
+        Need("sns:SetTopicAttributes", TOPIC_SCOPE, UP, "restore encryption, display name or the "
+             "access policy"),
+        Need("sns:TagResource", TOPIC_SCOPE, UP, "tag the topic (also "
+             "needed by CreateTopic with tags)"),
+        Need("sns:UntagResource", TOPIC_SCOPE, UP, "remove tags dropped from the config"),
+        Need("sns:Subscribe", TOPIC_SCOPE, UP, "subscribe the config's "
+             "e-mail addresses and phones"),
+        Need("sns:Unsubscribe", ANY, UP, "remove subscribers dropped from the config"),
+        Need("sns:DeleteTopic", TOPIC_SCOPE, DOWN, "delete the topic and its subscriptions"),
+        Need("sns:CheckIfPhoneNumberIsOptedOut", ANY, ("status",),
+             "tell you when a configured phone number has opted out of SMS"),
+        Need("sns:GetSMSSandboxAccountStatus", ANY, ("status",),
+             "tell you when the account is still in the SMS sandbox"),
+        Need("sns:ListSMSSandboxPhoneNumbers", ANY, ("status",),
+             "tell you which configured numbers the sandbox has not verified"),
+    )
+    audit_rules = {"attribute": findings.attribute, "tags": findings.tags}
+    grants = {
+        "sns:Publish": (
+            "sends each alert to the stack's own topic; the topic, not the function, decides "
+            "who receives it (the subscribers in the config). Lambda also uses it to send a "
+            "failed run's record there (the on-failure destination)."),
+        "kms:GenerateDataKey*": (
+            "with notify.kms_key, SNS encrypts each alert the function publishes under that "
+            "customer key, asking KMS for a data key as the role; only via SNS in this Region "
+            "(kms:ViaService)."),
+    }
+
+    def audit_rule(self, changed: str) -> Rule | None:
+        """A subscriber of any protocol ("email", "sms", ...) is worded as a subscription."""
+        return super().audit_rule(changed) or findings.subscription
+
+    def cloudformation(self, w: WantedTopic) -> Fragment:
+        """The topic, and one subscription per configured subscriber, each its own parameter
+        (default: the config's value; an empty value skips that subscription)."""
+        attributes = {k: v for k, v in w.attributes.items() if k != POLICY}
+        out = Fragment({"Topic": {"Type": "AWS::SNS::Topic", "Properties": {
+            "TopicName": w.name, **attributes, "Tags": as_list(w.tags)}}})
+        if POLICY in w.attributes:  # CloudFormation keeps a topic's access policy apart
+            out.resources["TopicPolicy"] = {"Type": "AWS::SNS::TopicPolicy", "Properties": {
+                "Topics": [{"Ref": "Topic"}], "PolicyDocument": json.loads(w.attributes[POLICY])}}
+        counts: dict[str, int] = {}
+        for protocol, endpoint in sorted(w.subscribers):
+            counts[protocol] = counts.get(protocol, 0) + 1
+            label = f"{protocol.capitalize()}Subscriber{counts[protocol]}"
+            out.parameters[label] = {
+                "Type": "String", "Default": endpoint,
+                "Description": f"An {protocol} endpoint for the alerts; empty for none."}
+            out.conditions[f"Has{label}"] = {"Fn::Not": [{"Fn::Equals": [{"Ref": label}, ""]}]}
+            out.resources[f"{label}Subscription"] = {
+                "Type": "AWS::SNS::Subscription", "Condition": f"Has{label}",
+                "Properties": {"TopicArn": {"Ref": "Topic"}, "Protocol": protocol,
+                               "Endpoint": {"Ref": label}}}
+        return out
 
     def physical_name(self, stack: Stack) -> str:
         return stack.topic_name

