@@ -43,6 +43,12 @@ SCHEDULED = Error(400, "InvalidRequestException", "You can't create this secret 
                   "secret with this name is already scheduled for deletion.")
 
 
+def store_calls(operations: list[str]) -> list[str]:
+    """The key store's calls: `secret set` also asks STS once for the account it names on its
+    first line (issue 21), which is not what these tests are about."""
+    return [o for o in operations if not o.startswith("sts:")]
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     with mock_aws(), no_retry_backoff():
@@ -90,7 +96,7 @@ def test_overwrite_sends_no_tags_and_adds_new_ones_apart(aws: None, tmp_path: Pa
         result = run(tagged, clock, "secret", "set", "--overwrite", stdin="second-key")
         again = run(tagged, clock, "secret", "set", "--overwrite", stdin="third-key")
     assert result.exit_code == 0 and again.exit_code == 0, result.output + again.output
-    assert calls.operations() == ["ssm:ListTagsForResource", "ssm:PutParameter",
+    assert store_calls(calls.operations()) == ["ssm:ListTagsForResource", "ssm:PutParameter",
                                   "ssm:AddTagsToResource", "ssm:ListTagsForResource",
                                   "ssm:PutParameter"]
     ssm = client("ssm")
@@ -118,7 +124,7 @@ def test_our_secret_scheduled_for_deletion_is_named_with_both_fixes(
     assert f"Secrets Manager secret {SECRET} is scheduled for deletion" in text
     assert f"aws secretsmanager restore-secret --secret-id {arn}" in text
     assert "--force-delete-without-recovery" in text
-    assert calls.operations() == ["secretsmanager:DescribeSecret"]  # nothing written
+    assert store_calls(calls.operations()) == ["secretsmanager:DescribeSecret"]  # nothing written
     assert_quiet(result)
 
 
@@ -176,7 +182,7 @@ def test_a_lost_create_answer_is_made_good_by_the_idempotency_token(
             sent = [c.args[0].body.decode() for c in seen.call_args_list
                     if c.args[1].endswith("CreateSecret")]
     assert result.exit_code == 0, result.output
-    assert [o.split(":")[1] for o in faults.operations()] == [
+    assert [o.split(":")[1] for o in store_calls(faults.operations())] == [
         "DescribeSecret", "CreateSecret", "CreateSecret"]
     tokens = {json.loads(body)["ClientRequestToken"] for body in sent}
     assert len(sent) == 2 and len(tokens) == 1
@@ -197,7 +203,7 @@ def test_a_secret_of_ours_that_appears_meanwhile_gets_the_value(
         faults.inject(NOT_FOUND, service="secretsmanager", operation="DescribeSecret")
         result = run(write_config(tmp_path, SM_CONFIG), FakeClock(), "secret", "set")
     assert result.exit_code == 0, result.output
-    assert [o.split(":")[1] for o in faults.operations()] == [
+    assert [o.split(":")[1] for o in store_calls(faults.operations())] == [
         "DescribeSecret", "CreateSecret", "DescribeSecret", "PutSecretValue"]
     assert sm.get_secret_value(SecretId=SECRET)["SecretString"] == KEY
     assert_quiet(result)
