@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import select
 import signal
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from provision.config.model import load_config
 from provision.cost.estimate import estimate
 from tests.support.configs import MINIMAL, write_config
-from tests.support.fixtures import cli_environment, cli_path, endpoint_session, run_cli
+from tests.support.fixtures import cli_environment, endpoint_session, run_cli
+from tests.support.terminal import run_on_pty
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 NOBODY = MINIMAL.replace("  email: [you@example.com]\n", "").replace(
@@ -119,32 +117,16 @@ def test_ctrl_c_at_a_prompt_is_exit_130_like_any_interrupt(aws_env: dict[str, st
                                                            tmp_path: Path) -> None:
     write_config(tmp_path, MINIMAL)
     assert run_cli(["up"], aws_env, tmp_path).returncode == 0
-    leader, follower = os.openpty()
-    proc = subprocess.Popen([str(cli_path()), "down"], env={**aws_env, "TERM": "dumb"},
-                            cwd=tmp_path, stdin=follower, stdout=follower, stderr=follower)
-    os.close(follower)
-    output, deadline, sent = b"", time.monotonic() + 120, False
-    while proc.poll() is None and time.monotonic() < deadline:
-        if not sent and b"[y/N]" in output:
-            proc.send_signal(signal.SIGINT)  # what Ctrl-C at the question sends
-            sent = True
-        if select.select([leader], [], [], 0.1)[0]:  # keep reading: a full pty would block it
-            try:
-                output += os.read(leader, 4096)
-            except OSError:
-                break
-    code = proc.wait(timeout=30)
-    while select.select([leader], [], [], 0.2)[0]:  # what it wrote before it exited
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        output += chunk
-    os.close(leader)
-    assert sent, output.decode("utf-8", "replace")
-    text = output.decode("utf-8", "replace")
+    sent: list[bool] = []
+
+    def ctrl_c_at_the_question(output: bytes) -> signal.Signals | None:
+        if sent or b"[y/N]" not in output:
+            return None
+        sent.append(True)
+        return signal.SIGINT  # what Ctrl-C at the question sends
+
+    code, text = run_on_pty(["down"], aws_env, tmp_path, ctrl_c_at_the_question, timeout=120)
+    assert sent, text
     assert code == 130, text
     assert "error: Interrupted." in text and "Aborted!" not in text
 

@@ -21,5 +21,25 @@ __all__ = ["app", "main", "fleet_commands", "function_commands", "local_commands
            "security_commands", "setup_commands", "stack_commands", "sweep_commands"]
 
 
+INTERRUPTED = 130
+
+
 def main() -> None:
-    app()  # app.py already turned pydantic's plugin scan off, on import
+    """The console script. After Ctrl-C (exit 130, its message already printed) the process
+    ends at once: the reads it abandoned run in daemon threads (concurrency.py), and waiting
+    for the interpreter's shutdown behind them was seen to hang, under load, after the
+    message (tests/test_truth_output.py, Ctrl-C at down's question). Both streams are flushed
+    first, so nothing written is lost. Only here, never in-process (CliRunner calls `app`)."""
+    import contextlib
+    import os
+    import sys
+
+    try:
+        app()  # app.py already turned pydantic's plugin scan off, on import
+    except SystemExit as done:
+        if done.code != INTERRUPTED:
+            raise
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # closed or refused: nothing to do
+                stream.flush()
+        os._exit(INTERRUPTED)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Mapping
@@ -12,8 +13,9 @@ from pathlib import Path
 
 from tests.support.fixtures import cli_path
 
-# Given all output so far, the text to type now (a line is ended for it), or None.
-Responder = Callable[[bytes], str | None]
+# Given all output so far, the text to type now (a line is ended for it), a signal to send
+# (what Ctrl-C at the question sends: signal.SIGINT), or None.
+Responder = Callable[[bytes], str | signal.Signals | None]
 
 
 def run_on_pty(args: list[str], env: Mapping[str, str], cwd: Path, respond: Responder,
@@ -35,7 +37,9 @@ def run_on_pty(args: list[str], env: Mapping[str, str], cwd: Path, respond: Resp
                 break
             output += chunk
         answer = respond(output)
-        if answer is not None:
+        if isinstance(answer, signal.Signals):
+            proc.send_signal(answer)
+        elif answer is not None:
             os.write(leader, answer.encode() + b"\n")
             output += b"\n"  # so the next prompt is told apart from this one
         if proc.poll() is not None and not ready:
