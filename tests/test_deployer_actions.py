@@ -24,7 +24,13 @@ from typing import Any
 import pytest
 
 from provision.security import deployer
-from tests.support.action_recorder import Checked, Recorder, enforcing_moto, is_denied, replay
+from tests.support.action_recorder import (
+    Checked,
+    Recorder,
+    is_denied,
+    recorded_lifecycle,
+    replay,
+)
 from tests.test_deployer_policy import (
     MOTO_NAMES,
     SETUP_CALLS,
@@ -43,11 +49,7 @@ CHECKED_BY_MOTO = [a for a in NEEDS if a not in SIMULATED]
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorder]:
     """One lifecycle as the operator with the whole policy, recorded; moto stays active (and
     enforcing) for the replays."""
-    with enforcing_moto(tmp_path_factory.mktemp("aws-home"), SETUP_CALLS) as patch:
-        recorder = Recorder()
-        with recorder.recording():
-            failed_in = lifecycle(tmp_path_factory.mktemp("recorded"), ALL, patch, recorder)
-        assert failed_in is None, f"the whole policy was refused in {failed_in}"
+    with recorded_lifecycle(tmp_path_factory, SETUP_CALLS, ALL, lifecycle) as recorder:
         yield recorder
 
 

@@ -22,7 +22,7 @@ from provision.errors import AwsError
 from provision.plan import Mode
 from provision.security import deployer, network_deployer
 from provision.stack import Stack
-from tests.support.action_recorder import Recorder, enforcing_moto, is_denied, replay
+from tests.support.action_recorder import Recorder, is_denied, recorded_lifecycle, replay
 from tests.support.configs import MINIMAL, write_config
 from tests.test_deployer_policy import (
     MOTO_NAMES,
@@ -109,11 +109,9 @@ def test_the_network_policy_is_enough(world: None, tmp_path: Path,
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorder]:
-    with enforcing_moto(tmp_path_factory.mktemp("aws-home"), SETUP_CALLS) as patch:
-        recorder = Recorder()
-        with recorder.recording():
-            failed_in = _run(tmp_path_factory.mktemp("recorded"), ALL, patch, recorder)
-        assert failed_in is None, f"the whole policy was refused in {failed_in}"
+    """One lifecycle as the operator with the whole policy, recorded; moto stays active (and
+    enforcing) for the replays."""
+    with recorded_lifecycle(tmp_path_factory, SETUP_CALLS, ALL, _run) as recorder:
         yield recorder
 
 

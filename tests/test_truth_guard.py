@@ -15,24 +15,13 @@ import pytest
 from tests.support.awsproxy import AwsProxy
 from tests.support.configs import MINIMAL, write_config
 from tests.support.fixtures import run_cli
-from tests.support.terminal import run_on_pty
-
-
-def _answer(text: str):  # type: ignore[no-untyped-def]
-    asked: list[bool] = []
-
-    def respond(output: bytes) -> str | None:
-        if not asked and b"[y/N]" in output:
-            asked.append(True)
-            return text
-        return None
-    return respond
+from tests.support.terminal import at_the_question, run_on_pty
 
 
 def test_first_up_on_a_terminal_asks_and_no_creates_nothing(
         aws_env: dict[str, str], tmp_path: Path, aws_proxy: AwsProxy) -> None:
     write_config(tmp_path, MINIMAL)
-    code, output = run_on_pty(["up"], aws_env, tmp_path, _answer("n"))
+    code, output = run_on_pty(["up"], aws_env, tmp_path, at_the_question("n"))
     flat = " ".join(output.split())
     assert code == 0, output
     assert (f"Nothing of stack t1 exists in stack t1 in us-east-1 (account 123456789012, "
@@ -45,16 +34,16 @@ def test_first_up_on_a_terminal_asks_and_no_creates_nothing(
 def test_first_up_answered_yes_creates_and_a_second_up_does_not_ask(
         aws_env: dict[str, str], tmp_path: Path, aws_proxy: AwsProxy) -> None:
     write_config(tmp_path, MINIMAL)
-    code, output = run_on_pty(["up"], aws_env, tmp_path, _answer("y"))
+    code, output = run_on_pty(["up"], aws_env, tmp_path, at_the_question("y"))
     assert code == 0, output
     assert "Done: 6 created." in output
-    code, output = run_on_pty(["up"], aws_env, tmp_path, _answer("n"))
+    code, output = run_on_pty(["up"], aws_env, tmp_path, at_the_question("n"))
     assert code == 0 and "[y/N]" not in output  # the account has seen the stack
 
 
 def test_yes_and_scripts_are_not_asked(aws_env: dict[str, str], tmp_path: Path) -> None:
     write_config(tmp_path, MINIMAL)
-    code, output = run_on_pty(["up", "--yes"], aws_env, tmp_path, _answer("n"))
+    code, output = run_on_pty(["up", "--yes"], aws_env, tmp_path, at_the_question("n"))
     assert code == 0 and "[y/N]" not in output and "Done: 6 created." in output
     write_config(tmp_path, MINIMAL.replace("name: t1", "name: t2"))
     scripted = run_cli(["up"], aws_env, tmp_path)  # no terminal: no question, as before

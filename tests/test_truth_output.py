@@ -15,7 +15,7 @@ from provision.config.model import load_config
 from provision.cost.estimate import estimate
 from tests.support.configs import MINIMAL, write_config
 from tests.support.fixtures import cli_environment, endpoint_session, run_cli
-from tests.support.terminal import run_on_pty
+from tests.support.terminal import at_the_question, run_on_pty
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 NOBODY = MINIMAL.replace("  email: [you@example.com]\n", "").replace(
@@ -117,16 +117,9 @@ def test_ctrl_c_at_a_prompt_is_exit_130_like_any_interrupt(aws_env: dict[str, st
                                                            tmp_path: Path) -> None:
     write_config(tmp_path, MINIMAL)
     assert run_cli(["up"], aws_env, tmp_path).returncode == 0
-    sent: list[bool] = []
-
-    def ctrl_c_at_the_question(output: bytes) -> signal.Signals | None:
-        if sent or b"[y/N]" not in output:
-            return None
-        sent.append(True)
-        return signal.SIGINT  # what Ctrl-C at the question sends
-
-    code, text = run_on_pty(["down"], aws_env, tmp_path, ctrl_c_at_the_question, timeout=120)
-    assert sent, text
+    code, text = run_on_pty(["down"], aws_env, tmp_path, at_the_question(signal.SIGINT),
+                            timeout=120)  # Ctrl-C at the question
+    assert "[y/N]" in text, text
     assert code == 130, text
     assert "error: Interrupted." in text and "Aborted!" not in text
 

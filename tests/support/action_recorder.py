@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,3 +130,20 @@ def enforcing_moto(home: Path, setup_calls: int) -> Iterator[pytest.MonkeyPatch]
                 yield patch
         finally:
             settings.INITIAL_NO_AUTH_ACTION_COUNT, ActionAuthenticatorMixin.request_count = saved
+
+
+# (folder, granted actions, monkeypatch, recorder) -> the command refused first, or None
+Lifecycle = Callable[[Path, set[str], pytest.MonkeyPatch, "Recorder"], "str | None"]
+
+
+@contextlib.contextmanager
+def recorded_lifecycle(tmp: pytest.TempPathFactory, setup_calls: int, granted: set[str],
+                       run: Lifecycle) -> Iterator[Recorder]:
+    """`run` once as an operator holding `granted`, every authorised call recorded; moto stays
+    active, and enforcing, for the replays that follow."""
+    with enforcing_moto(tmp.mktemp("aws-home"), setup_calls) as patch:
+        recorder = Recorder()
+        with recorder.recording():
+            failed_in = run(tmp.mktemp("recorded"), granted, patch, recorder)
+        assert failed_in is None, f"the whole policy was refused in {failed_in}"
+        yield recorder

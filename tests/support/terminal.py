@@ -47,3 +47,16 @@ def run_on_pty(args: list[str], env: Mapping[str, str], cwd: Path, respond: Resp
     code = proc.wait(timeout=10)
     os.close(leader)
     return code, output.decode("utf-8", "replace")
+
+
+def at_the_question(answer: str | signal.Signals) -> Responder:
+    """A Responder that answers the first y/N question with `answer` (text, or a signal such
+    as SIGINT for Ctrl-C), and nothing else."""
+    asked: list[bool] = []
+
+    def respond(output: bytes) -> str | signal.Signals | None:
+        if asked or b"[y/N]" not in output:
+            return None
+        asked.append(True)
+        return answer
+    return respond
