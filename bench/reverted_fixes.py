@@ -41,11 +41,10 @@ SAMPLES = [
            "        if False:\n",
            "tests/test_cli_input.py::test_bad_config_is_rejected_before_any_aws_call"
            "[duplicate-key]"),
-    Sample("an unexpected exception is one error line, never a traceback",
-           "provision/cli/app.py", "    except Exception as err:  # noqa: BLE001",
-           "    except ZeroDivisionError as err:  # noqa: BLE001",
-           "tests/test_cli_process.py::test_bad_config_exits_2_from_the_process_with_no_call "
-           "tests/test_cli_outcomes.py"),
+    Sample("status --exit-code exits 3 when anything is not in sync",
+           "provision/cli/stack_commands.py",
+           "if exit_code and any(r.state not in IN_ORDER for r in rows):", "if False:",
+           "tests/test_truth_output.py::test_status_exit_code_is_0_in_sync_and_3_otherwise"),
     Sample("IAM propagation ('cannot be assumed by Lambda') is waited out",
            "provision/retry.py", '_PROPAGATION = ("cannot be assumed by lambda",)',
            '_PROPAGATION = ("no such text",)',
@@ -82,9 +81,9 @@ SAMPLES = [
            "if False:",
            "tests/test_cli_e2e.py::test_lifecycle_up_twice_then_down_twice"),
     Sample("deployer-policy's table names the command that needs each action",
-           "provision/security/deployer.py",
-           'Need("iam:ListAttachedRolePolicies", "role", READ,',
-           'Need("iam:ListAttachedRolePolicies", "role", ("invoke",),',
+           "provision/resources/role.py",
+           'Need("iam:ListAttachedRolePolicies", ROLE_SCOPE, READ,',
+           'Need("iam:ListAttachedRolePolicies", ROLE_SCOPE, ("invoke",),',
            "tests/test_deployer_actions.py::"
            "test_every_action_is_needed_by_the_call_that_asks_for_it"
            "[iam:ListAttachedRolePolicies]"),
