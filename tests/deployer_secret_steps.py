@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from provision.resources import secret
-from provision.stack import Stack
+from provision.core.stack import Stack
+from provision.kinds import secret
 from tests.support.awsproxy import Error
 from tests.support.configs import MINIMAL, write_config
 from tests.support.faults import FaultInjector, error_response

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from provision.resources import BY_NAME, KINDS
-from provision.resources.contract import Kind
+from provision.kinds import BY_NAME, KINDS
+from provision.kinds.contract import Kind
 from tests.support.configs import REPO
 
 PACKAGE = REPO / "provision"
@@ -23,16 +23,26 @@ def _modules() -> dict[str, Path]:
 
 
 def _imports(path: Path, top_level_only: bool) -> set[str]:
-    """Modules of this package that `path` imports (at module level, or anywhere)."""
+    """Modules of this package that `path` imports (at module level, or anywhere). Imports
+    under `if TYPE_CHECKING:` are for the type checker only: they never run."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    nodes = tree.body if top_level_only else list(ast.walk(tree))
     found: set[str] = set()
-    for node in nodes:
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found.update(f"{node.module}.{a.name}" for a in node.names)
-        elif isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
+
+    def visit(nodes: list[ast.stmt]) -> None:
+        for node in nodes:
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                visit(node.orelse)
+                continue
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module)
+                found.update(f"{node.module}.{a.name}" for a in node.names)
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+            if not top_level_only:
+                visit([child for child in ast.iter_child_nodes(node)
+                       if isinstance(child, ast.stmt)])
+
+    visit(tree.body)
     return {m for m in found if m.startswith("provision")}
 
 
@@ -45,9 +55,12 @@ def test_registry_holds_every_kind_once_in_creation_order() -> None:
     assert all(isinstance(k, Kind) for k in KINDS) and set(BY_NAME) == {k.name for k in KINDS}
 
 
-def test_no_import_cycles_at_module_level() -> None:
+@pytest.mark.parametrize("top_level_only", [True, False], ids=["module-level", "anywhere"])
+def test_no_import_cycles(top_level_only: bool) -> None:
+    """Issue 19: no cycle, counting the imports inside functions too (the old
+    policies -> security.deployer -> policies cycle hid in one)."""
     modules = _modules()
-    graph = {name: {m for m in _imports(path, True) if m in modules and m != name}
+    graph = {name: {m for m in _imports(path, top_level_only) if m in modules and m != name}
              for name, path in modules.items()}
     visiting: list[str] = []
     done: set[str] = set()
@@ -67,11 +80,37 @@ def test_no_import_cycles_at_module_level() -> None:
         visit(module)
 
 
-def test_resources_never_import_the_face() -> None:
-    for name, path in _modules().items():
-        if name.startswith("provision.resources"):
-            used = _imports(path, top_level_only=False)
-            assert not {m for m in used if m.startswith(("provision.cli", "provision.render"))}
+def test_the_top_of_the_package_shows_the_architecture() -> None:
+    """Issue 19: a few packages (aws, core, kinds, features, output, cli, config, local) and at
+    most 12 modules at the top, instead of 21 flat ones mixing plumbing, engine and features."""
+    top = sorted(p.name for p in PACKAGE.iterdir()
+                 if p.name != "__pycache__" and (p.suffix == ".py" or (p / "__init__.py").exists()))
+    assert len(top) <= 12, top
+    assert {"aws", "core", "kinds", "features", "cli"} <= set(top)
+
+
+# (package, what it must never import, counting imports inside functions): each layer uses
+# only the layers below it. core's engine and pipelines drive the kinds, so kinds may use
+# core's vocabulary (stack, plan, policies, findings, needs) but never the engine.
+LAYERS = [
+    ("provision.aws", ("provision.core", "provision.kinds", "provision.features",
+                       "provision.output", "provision.cli", "provision.config")),
+    ("provision.config", ("provision.aws", "provision.core", "provision.kinds",
+                          "provision.features", "provision.output", "provision.cli")),
+    ("provision.kinds", ("provision.core.engine", "provision.core.pipelines",
+                         "provision.features", "provision.output", "provision.cli")),
+    ("provision.core", ("provision.features", "provision.output", "provision.cli")),
+    ("provision.features", ("provision.cli",)),
+    ("provision.output", ("provision.cli",)),
+]
+
+
+@pytest.mark.parametrize(("package", "forbidden"), LAYERS, ids=[p for p, _ in LAYERS])
+def test_each_layer_uses_only_the_layers_below(package: str, forbidden: tuple[str, ...]) -> None:
+    wrong = {name: sorted(m for m in _imports(path, top_level_only=False)
+                          if m.startswith(forbidden))
+             for name, path in _modules().items() if name.startswith(package)}
+    assert {n: w for n, w in wrong.items() if w} == {}
 
 
 def test_no_module_over_400_lines() -> None:
@@ -89,7 +128,7 @@ def test_mypy_rejects_a_kind_that_breaks_the_contract(tmp_path: Path) -> None:
     """A deliberately wrong signature in one kind fails `mypy provision`."""
     copy = tmp_path / "provision"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    module = copy / "resources" / "log_group.py"
+    module = copy / "kinds" / "log_group.py"
     text = module.read_text(encoding="utf-8")
     wrong = text.replace("    def delete(self, aws: Aws, wanted: WantedLogGroup, "
                          "observed: ObservedLogGroup) -> None:",

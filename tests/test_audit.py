@@ -13,8 +13,8 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from provision import pipelines
 from provision.cli import app
+from provision.core import pipelines
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 
@@ -217,7 +217,7 @@ def test_nothing_deployed_is_six_missing(tmp_path: Path) -> None:
 
 def test_audit_reads_exactly_what_plan_reads(config: Path) -> None:
     """audit judges the engine's one observation: no AWS read of its own, none repeated."""
-    from provision.security import audit
+    from provision.features.security import audit
 
     _open_topic_policy()
     _extra_permission()

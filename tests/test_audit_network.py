@@ -14,8 +14,8 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from provision import pipelines
 from provision.cli import app
+from provision.core import pipelines
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 

@@ -10,8 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from provision.aws import CONFIGURATION, Aws
-from provision.target import Options, prepare
+from provision.aws.client import CONFIGURATION, Aws
+from provision.core.target import Options, prepare
 from tests.support.configs import MINIMAL, write_config
 
 

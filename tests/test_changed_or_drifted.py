@@ -13,9 +13,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from provision import pipelines
-from provision.plan import Op
-from provision.resources.contract import CHANGED_IN_CONFIG, DIFFERS, DRIFTED
+from provision.core import pipelines
+from provision.core.plan import Op
+from provision.kinds.contract import CHANGED_IN_CONFIG, DIFFERS, DRIFTED
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 

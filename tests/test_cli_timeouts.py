@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from provision.aws import Aws
-from provision.endpoint import READ_TIMEOUT_S
+from provision.aws.client import Aws
+from provision.aws.endpoint import READ_TIMEOUT_S
 from tests.support.configs import MINIMAL
 from tests.support.fixtures import cli_environment, run_cli
 

@@ -12,10 +12,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from provision import pipelines
-from provision.concurrency import run_graph
+from provision.aws.concurrency import run_graph
+from provision.core import pipelines
 from provision.errors import AwsError
-from provision.resources import KINDS
+from provision.kinds import KINDS
 from tests.support.awsproxy import Error
 from tests.support.configs import MINIMAL, write_config
 from tests.support.faults import FaultInjector
@@ -108,8 +108,8 @@ def test_a_failed_branch_stops_its_dependents_and_up_again_finishes(
 def test_teardown_keeps_the_role_until_the_security_group_is_gone() -> None:
     """Lambda releases a VPC function's interfaces with the role's permissions: deleting the
     role first would strand them (and the group) -- so down deletes the group, then the role."""
-    from provision.engine import dependencies
-    from provision.plan import Action, Mode, Op, Plan
+    from provision.core.engine import dependencies
+    from provision.core.plan import Action, Mode, Op, Plan
 
     actions = tuple(Action(kind=k.name, name=k.name, op=Op.DELETE, wanted=None)
                     for k in reversed(KINDS))

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from provision import policies
 from provision.config.model import load_config
+from provision.core import policies
+from provision.core.stack import Stack
 from provision.errors import ConfigError
-from provision.stack import Stack
 from tests.support.awsproxy import AwsProxy
 from tests.support.configs import MINIMAL, write_config
 

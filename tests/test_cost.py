@@ -3,7 +3,8 @@
 The brute force below enumerates every minute of the month in UTC and asks a predicate written
 by hand from EventBridge's cron documentation
 (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html:
-six fields, UTC, day-of-week 1-7 = SUN-SAT, L, W, #), independently of provision/cost/firing.py.
+six fields, UTC, day-of-week 1-7 = SUN-SAT, L, W, #), independently of
+provision/features/cost/firing.py.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from typing import Any
 import pytest
 
 from provision.config.model import load_config
-from provision.cost import prices, sms_prices
-from provision.cost.estimate import estimate
-from provision.cost.firing import count_month, next_month
+from provision.features.cost import prices, sms_prices
+from provision.features.cost.estimate import estimate
+from provision.features.cost.firing import count_month, next_month
 from tests.support.configs import MINIMAL, write_config
 
 Minute = dt.datetime

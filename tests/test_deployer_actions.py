@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from provision.security import deployer
+from provision.features.security import deployer
 from tests.support.action_recorder import (
     Checked,
     Recorder,

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from moto.core import set_initial_no_auth_action_count
 
-from provision import pipelines
 from provision.config.model import Config
+from provision.core import pipelines
+from provision.core.plan import Mode
+from provision.core.stack import Stack
 from provision.errors import AwsError
-from provision.plan import Mode
-from provision.security import deployer, network_deployer
-from provision.stack import Stack
+from provision.features.security import deployer, network_deployer
 from tests.support.action_recorder import Recorder, is_denied, recorded_lifecycle, replay
 from tests.support.configs import MINIMAL, write_config
 from tests.test_deployer_policy import (

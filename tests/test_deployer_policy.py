@@ -20,11 +20,12 @@ import pytest
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
-from provision import logs, pipelines
+from provision.core import pipelines
+from provision.core.plan import Mode
 from provision.errors import AwsError
-from provision.invoke import invoke_remote
-from provision.plan import Mode
-from provision.security import deployer
+from provision.features import logs
+from provision.features.invoke import invoke_remote
+from provision.features.security import deployer
 from tests.deployer_secret_steps import secret_steps
 from tests.real_aws.wire import Wire, query_answer
 from tests.support.awsproxy import Error, is_write_operation
@@ -94,7 +95,7 @@ def _shared_loader(make: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from moto.iam.access_control import IAMRequest
 
-    from provision.aws import Aws
+    from provision.aws.client import Aws
 
     monkeypatch.setattr(Aws, "_make_session", _shared_loader(Aws._make_session))
 

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from provision.cli import app
 from provision.config.model import Config, load_config
-from provision.security import deployer, network_deployer
-from provision.stack import Stack
+from provision.core.stack import Stack
+from provision.features.security import deployer, network_deployer
 from tests.support.configs import EXAMPLE_CONFIG, MINIMAL, write_config
 
 ACCOUNT = "123456789012"

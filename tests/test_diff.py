@@ -8,20 +8,20 @@ from typing import Any
 
 import pytest
 
-from provision import policies
-from provision.package import CodePackage
-from provision.plan import Change, Mode, Op
-from provision.resources.function import Function, ObservedFunction, WantedFunction
-from provision.resources.log_group import LogGroup, ObservedLogGroup, WantedLogGroup
-from provision.resources.role import ObservedRole, Role, WantedRole
-from provision.resources.schedule import (
+from provision.core import policies
+from provision.core.package import CodePackage
+from provision.core.plan import Change, Mode, Op
+from provision.kinds.function import Function, ObservedFunction, WantedFunction
+from provision.kinds.log_group import LogGroup, ObservedLogGroup, WantedLogGroup
+from provision.kinds.role import ObservedRole, Role, WantedRole
+from provision.kinds.schedule import (
     TARGET_ID,
     ObservedRule,
     ObservedSchedule,
     Schedule,
     WantedSchedule,
 )
-from provision.resources.topic import PENDING, ObservedTopic, Subscription, Topic, WantedTopic
+from provision.kinds.topic import PENDING, ObservedTopic, Subscription, Topic, WantedTopic
 
 OURS = {"managed-by": "stock-alert", "stock-alert:stack": "t1"}
 FN_ARN = "arn:aws:lambda:us-east-1:123456789012:function:t1"

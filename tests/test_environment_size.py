@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from provision.core.stack import ENVIRONMENT_LIMIT, Stack, environment_size
+from provision.core.target import Options, prepare
 from provision.errors import InputError
-from provision.stack import ENVIRONMENT_LIMIT, Stack, environment_size
-from provision.target import Options, prepare
 from tests.support.configs import write_config
 
 

@@ -15,12 +15,12 @@ import yaml
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from provision import package, pipelines, policies
-from provision.aws import Aws
+from provision.aws.client import Aws
 from provision.cli import app
 from provision.config.model import Config, load_config
-from provision.export import cloudformation as cf
-from provision.resources import KINDS, code_bucket
+from provision.core import package, pipelines, policies
+from provision.features.export import cloudformation as cf
+from provision.kinds import KINDS, code_bucket
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import ClientCalls, target
 

@@ -11,10 +11,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from provision import pipelines
+from provision.core import pipelines
+from provision.core.plan import Mode
+from provision.core.target import Target
 from provision.errors import AwsError, RetryExhausted
-from provision.plan import Mode
-from provision.target import Target
 from tests.support.awsproxy import (
     Error,
     LoseResponse,
@@ -273,7 +273,7 @@ def test_update_in_progress_is_waited_for_between_code_and_configuration(
         config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
-    from provision import package
+    from provision.core import package
 
     pipelines.up(target(config)[0])
     code = tmp_path / "code"

@@ -10,7 +10,7 @@ Other tools failed on exactly these answers when they ran IAM calls in parallel:
 github.com/gruntwork-io/cloud-nuke/issues/371 (IAM role deletes, "Throttling: Rate exceeded"),
 github.com/legion-platform/legion/issues/807 (the IAM XML ErrorResponse, Code Throttling), and
 github.com/hashicorp/terraform/issues/1051 (a provider-wide limiter, not only parallelism).
-The fleet's shared clients each carry one ThrottleGate (provision/retry.py), so after a
+The fleet's shared clients each carry one ThrottleGate (provision/aws/retry.py), so after a
 throttling answer every stack's next call to that service waits; botocore's standard mode and
 the retry policy retry the throttled call itself. (botocore's adaptive mode, one CUBIC token
 bucket per client in botocore/retries/adaptive.py, was measured 4.4x slower: bench/fleet.py.)

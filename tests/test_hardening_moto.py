@@ -14,11 +14,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from provision import pipelines
+from provision.core import pipelines
+from provision.core.plan import Mode, Op
+from provision.core.policies import canonical, topic_policy
 from provision.errors import ConflictError
-from provision.plan import Mode, Op
-from provision.policies import canonical, topic_policy
-from provision.resources.alarm import LEFT_OVER, NOT_USED
+from provision.kinds.alarm import LEFT_OVER, NOT_USED
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 from tests.support.inventory import assert_empty, inventory

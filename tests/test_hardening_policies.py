@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from provision import policies
 from provision.config.model import Config
-from provision.security import grants
-from provision.stack import Stack
+from provision.core import policies
+from provision.core.stack import Stack
+from provision.features.security import grants
 
 ACCOUNT = "123456789012"
 KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -99,8 +99,8 @@ def test_topic_policy_allows_no_one_by_star_and_names_this_stack_only() -> None:
 
 
 def test_plan_shows_a_topic_policy_change_as_its_statements() -> None:
-    from provision.diff_text import describe_change
-    from provision.plan import Change
+    from provision.core.plan import Change
+    from provision.output.diff_text import describe_change
 
     wanted = json.dumps(policies.topic_policy(_stack()))
     opened = json.dumps({"Version": "2012-10-17", "Statement": [

@@ -20,15 +20,15 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from provision import pipelines
 from provision.cli import app
 from provision.config.model import Config
+from provision.core import pipelines
+from provision.core.plan import Mode
+from provision.core.stack import Stack
 from provision.errors import AwsError, ConflictError
-from provision.export.cloudformation import template
-from provision.plan import Mode
-from provision.security import deployer
-from provision.security.audit import ExtraReads, audit
-from provision.stack import Stack
+from provision.features.export.cloudformation import template
+from provision.features.security import deployer
+from provision.features.security.audit import ExtraReads, audit
 from tests.support.awsproxy import Error
 from tests.support.configs import MINIMAL, write_config
 from tests.support.faults import FaultInjector

@@ -12,8 +12,9 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from provision import invoke, logs, pipelines
+from provision.core import pipelines
 from provision.errors import InputError, StockAlertError
+from provision.features import invoke, logs
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 

@@ -15,13 +15,14 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from provision import fleet, package, pipelines
-from provision.aws import Aws
+from provision.aws.client import Aws
 from provision.cli import app
 from provision.config.model import load_config
 from provision.config.participants import stack_configs
-from provision.plan import Mode, Op
-from provision.target import Target
+from provision.core import package, pipelines
+from provision.core.plan import Mode, Op
+from provision.core.target import Target
+from provision.features import fleet
 from tests.support.configs import write_config
 from tests.support.inprocess import target
 
@@ -187,7 +188,7 @@ def test_two_accounts_in_one_fleet_run_keep_their_own_groups(aws: None, tmp_path
     # A fleet works on both accounts at once: both are read before either writes.
     plan_one, _ = pipelines.plan(first)
     plan_two, _ = pipelines.plan(second)
-    from provision.engine import execute
+    from provision.core.engine import execute
 
     execute(one, plan_one)
     execute(two, plan_two)

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import pytest
 
-from provision import pipelines
 from provision.config.model import Config
-from provision.export import cloudformation
-from provision.resources import KINDS
-from provision.resources.contract import AnyKind, Fragment, Kind
-from provision.resources.tagged import kind_and_name
-from provision.security import audit, deployer, grants
-from provision.security.deployer_needs import Need
-from provision.security.key_scopes import KEY_STORE_NEEDS
-from provision.stack import Stack
+from provision.core import pipelines
+from provision.core.needs import Need
+from provision.core.stack import Stack
+from provision.features.export import cloudformation
+from provision.features.security import audit, deployer, grants
+from provision.features.security.key_scopes import KEY_STORE_NEEDS
+from provision.kinds import KINDS
+from provision.kinds.contract import AnyKind, Fragment, Kind
+from provision.kinds.tagged import kind_and_name
 
 STACK = Stack(Config.model_validate({"name": "t1", "stocks": ["SPY"]}), "123456789012",
               "us-east-1")
@@ -91,7 +91,7 @@ def test_export_asks_each_kind_for_its_resources() -> None:
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
 def test_audit_words_a_changed_field_by_the_kinds_rule(kind: AnyKind) -> None:
-    from provision.plan import Action, Change, Op
+    from provision.core.plan import Action, Change, Op
 
     for field, rule in kind.audit_rules.items():
         action = Action(kind=kind.name, name="x", op=Op.UPDATE, wanted=None, observed=None,

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from provision import pipelines
+from provision.core import pipelines
+from provision.core.plan import Mode
 from provision.errors import AwsError
-from provision.plan import Mode
-from provision.resources import enis
+from provision.kinds import enis
 from tests.support import faults
 from tests.support.awsproxy import Error, LoseResponse, role_not_assumable
 from tests.support.inprocess import FakeClock, target

@@ -11,9 +11,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from provision import pipelines
+from provision.core import pipelines
+from provision.core.plan import Mode, Op
 from provision.errors import ConflictError
-from provision.plan import Mode, Op
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 

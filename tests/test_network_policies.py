@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from provision import policies
 from provision.config.model import Config
-from provision.security import grants
-from provision.stack import Stack
+from provision.core import policies
+from provision.core.stack import Stack
+from provision.features.security import grants
 
 ACCOUNT = "123456789012"
 SUBNETS = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]

@@ -11,10 +11,10 @@ import pytest
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
-from provision import pipelines
+from provision.core import pipelines
+from provision.core.plan import Mode
 from provision.errors import AwsError
-from provision.plan import Mode
-from provision.security import deployer
+from provision.features.security import deployer
 from tests.support.configs import MINIMAL, REPO, write_config
 from tests.support.inprocess import target
 
@@ -86,8 +86,8 @@ def test_enforcement_is_real_without_create_function(
 
 
 def test_readme_section_is_the_generated_one() -> None:
-    from provision.security import deployer
-    from provision.security.deployer import operator_stack
+    from provision.features.security import deployer
+    from provision.features.security.deployer import operator_stack
     from tests.support.configs import EXAMPLE_CONFIG
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")

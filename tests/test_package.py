@@ -8,7 +8,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from provision import package
+from provision.core import package
 
 
 def test_zip_is_reproducible_across_copies_and_mtimes(tmp_path: Path) -> None:

@@ -13,11 +13,11 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from provision import policies
 from provision.cli import app
 from provision.config.model import Config
-from provision.security import grants
-from provision.stack import Stack
+from provision.core import policies
+from provision.core.stack import Stack
+from provision.features.security import grants
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 
@@ -40,7 +40,7 @@ def aws() -> Iterator[None]:
 
 
 def _up(config: Path) -> None:
-    from provision import pipelines
+    from provision.core import pipelines
 
     pipelines.up(target(config)[0])
 
@@ -57,7 +57,7 @@ def _deployed_pairs() -> list[tuple[str, str]]:
     found = []
     for name in iam.list_role_policies(RoleName=ROLE)["PolicyNames"]:
         doc = iam.get_role_policy(RoleName=ROLE, PolicyName=name)["PolicyDocument"]
-        found += [(a, r) for _, a, r in grants.pairs(doc)]
+        found += [(a, r) for _, a, r in policies.pairs(doc)]
     return found
 
 
@@ -102,7 +102,7 @@ def test_before_up_the_rows_are_the_plan(aws: None, tmp_path: Path, text: str) -
     doc = _permissions(write_config(tmp_path, text))
     assert doc["source"] == "plan"
     planned = [(a, r) for d in policies.inline_policies(_stack(text)).values()
-               for _, a, r in grants.pairs(d)]
+               for _, a, r in policies.pairs(d)]
     assert sorted(_row_pairs(doc)) == sorted(planned)
     assert all(g["why"] and g["planned"] for g in doc["grants"])
 
@@ -174,6 +174,6 @@ def test_permissions_over_http_match_the_deployed_role(cli: Any, moto_server: st
     doc = json.loads(result.stdout)
     iam = direct(moto_server, "iam")
     deployed = {(a, r) for name in iam.list_role_policies(RoleName=ROLE)["PolicyNames"]
-                for _, a, r in grants.pairs(iam.get_role_policy(
+                for _, a, r in policies.pairs(iam.get_role_policy(
                     RoleName=ROLE, PolicyName=name)["PolicyDocument"])}
     assert doc["source"] == "deployed" and set(_row_pairs(doc)) == deployed

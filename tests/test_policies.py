@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from provision import policies
 from provision.config.model import Config
-from provision.stack import Stack
+from provision.core import policies
+from provision.core.stack import Stack
 
 ACCOUNT = "123456789012"
 

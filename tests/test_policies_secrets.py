@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from provision import policies
 from provision.config.model import Config
-from provision.security import deployer, grants
-from provision.stack import Stack
+from provision.core import policies
+from provision.core.stack import Stack
+from provision.features.security import deployer, grants
 
 ACCOUNT = "123456789012"
 KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"

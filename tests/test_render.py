@@ -1,4 +1,5 @@
-"""Pure: plan changes in config terms (provision.diff_text), and the tables' captions and cells.
+"""Pure: plan changes in config terms (provision.output.diff_text), and the tables'
+captions and cells.
 
 Tables of (change) -> lines; no AWS. The end-to-end side is tests/test_truthful_cli.py.
 """
@@ -10,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from provision import diff_text, render
-from provision.pipelines import StatusRow
-from provision.plan import Action, Change, Op, Plan
+from provision.core.pipelines import StatusRow
+from provision.core.plan import Action, Change, Op, Plan
+from provision.output import diff_text, render
 
 STOCKS = "STOCK_ALERT_STOCKS"
 ALERT = "STOCK_ALERT_ALERT"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
+from provision.aws.retry import RetryPolicy, retry_reason
 from provision.errors import PartialFailure
-from provision.retry import RetryPolicy, retry_reason
 from tests.support.inprocess import FakeClock
 
 CANNOT_ASSUME = "The role defined for the function cannot be assumed by Lambda."

@@ -16,9 +16,9 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
+from provision.aws.retry import RetryPolicy
 from provision.cli import app
-from provision.retry import RetryPolicy
-from provision.target import Options
+from provision.core.target import Options
 from tests.support.awsproxy import Error
 from tests.support.configs import MINIMAL, write_config
 from tests.support.faults import inject_faults, no_retry_backoff
@@ -48,7 +48,7 @@ def records() -> Iterator[list[logging.LogRecord]]:
 
 def run(config: Path, *args: str) -> Any:
     policy = RetryPolicy(deadline_s=30.0, sleep=FakeClock().sleep, clock=FakeClock().clock)
-    with mock.patch("provision.target.Options", functools.partial(Options, retry=policy)):
+    with mock.patch("provision.core.target.Options", functools.partial(Options, retry=policy)):
         return CliRunner().invoke(app, [*args, "--config", str(config)], input=KEY)
 
 

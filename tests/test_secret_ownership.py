@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from provision.plan import Owner
-from provision.resources import secret
-from provision.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG
+from provision.core.plan import Owner
+from provision.core.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG
+from provision.kinds import secret
 
 OURS = {MANAGED_BY: MANAGED_BY_VALUE, STACK_TAG: "s1"}
 

@@ -10,11 +10,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from provision import package, pipelines
 from provision.config.model import DEFAULT_SCHEDULE
+from provision.core import package, pipelines
+from provision.core.plan import Mode, Op
+from provision.core.target import Target
 from provision.errors import ConflictError
-from provision.plan import Mode, Op
-from provision.target import Target
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 from tests.support.inventory import user_tags
@@ -333,9 +333,9 @@ def test_pending_email_is_reported_not_resubscribed(aws: None, config: Path,
 
 def test_inline_policies_are_stored_exactly_as_built(aws: None, config: Path) -> None:
     """What IAM holds is the document policies.py builds and the README shows, key for key."""
-    from provision import policies
     from provision.config.model import load_config
-    from provision.stack import Stack
+    from provision.core import policies
+    from provision.core.stack import Stack
 
     _up(config)
     stack = Stack(load_config(config), ACCOUNT, "us-east-1")

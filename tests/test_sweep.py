@@ -15,12 +15,12 @@ from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from provision import pipelines
-from provision.aws import Aws
+from provision.aws.client import Aws
 from provision.cli import app
-from provision.plan import Mode, Op
-from provision.resources.tagged import Found, Listing, list_tagged
-from provision.sweep import NO_STACK, Filters, delete_selected, group, scan
+from provision.core import pipelines
+from provision.core.plan import Mode, Op
+from provision.features.sweep import NO_STACK, Filters, delete_selected, group, scan
+from provision.kinds.tagged import Found, Listing, list_tagged
 from tests.support.awsproxy import Error
 from tests.support.configs import write_config
 from tests.support.faults import _RawBody, inject_faults

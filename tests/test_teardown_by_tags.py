@@ -14,10 +14,10 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from provision import pipelines
 from provision.cli import app
-from provision.plan import Mode, Op
-from provision.resources import KINDS
+from provision.core import pipelines
+from provision.core.plan import Mode, Op
+from provision.kinds import KINDS
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import pytest
 from moto import mock_aws
 
-from provision.aws import Aws
+from provision.aws.client import Aws
+from provision.aws.retry import RetryPolicy, ThrottleGate
 from provision.errors import AwsError
-from provision.retry import RetryPolicy, ThrottleGate
 from tests.support.faults import inject_faults, throttling
 from tests.support.inprocess import FakeClock
 

@@ -70,7 +70,7 @@ def test_the_emulators_test_key_without_an_endpoint_is_named(
         expected: bool) -> None:
     from botocore.exceptions import ClientError, EndpointConnectionError
 
-    from provision.aws_errors import translate, transport_error
+    from provision.aws.errors import translate, transport_error
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key)
     if endpoint:

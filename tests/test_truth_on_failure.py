@@ -16,13 +16,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from provision import pipelines
 from provision.config.model import load_config
-from provision.export.cloudformation import template
-from provision.plan import Mode, Op
-from provision.security import audit
-from provision.security.deployer import policy
-from provision.stack import Stack
+from provision.core import pipelines
+from provision.core.plan import Mode, Op
+from provision.core.stack import Stack
+from provision.features.export.cloudformation import template
+from provision.features.security import audit
+from provision.features.security.deployer import policy
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 

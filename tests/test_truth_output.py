@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from provision.config.model import load_config
-from provision.cost.estimate import estimate
+from provision.features.cost.estimate import estimate
 from tests.support.configs import MINIMAL, write_config
 from tests.support.fixtures import cli_environment, endpoint_session, run_cli
 from tests.support.terminal import at_the_question, run_on_pty
@@ -41,7 +41,7 @@ def test_demo_holds_no_traceback_and_names_the_emulators_log(tmp_path: Path) -> 
 
 
 def test_the_sms_note_blames_permissions_only_for_a_refusal() -> None:
-    from provision.resources.sms_delivery import Delivery, Read, verdict
+    from provision.kinds.sms_delivery import Delivery, Read, verdict
 
     refused = verdict("+15555550100", Read(False), Read(error="x: AccessDenied", denied=True),
                       Read())

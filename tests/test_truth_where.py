@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from provision import render
 from provision.local.quote_server import QuoteServer
+from provision.output import render
 from tests.support.configs import MINIMAL, write_config
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]

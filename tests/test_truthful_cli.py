@@ -207,7 +207,9 @@ def test_remote_function_error_shows_lambdas_error_message(
     from botocore.awsrequest import AWSResponse
     from moto import mock_aws
 
-    from provision import invoke, pipelines, render
+    from provision.core import pipelines
+    from provision.features import invoke
+    from provision.output import render
     from tests.support.inprocess import target
 
     class Raw(io.BytesIO):

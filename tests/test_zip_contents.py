@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from provision import package
+from provision.core import package
+from provision.core.target import Options, prepare
 from provision.errors import InputError
-from provision.target import Options, prepare
 from tests.support.configs import MINIMAL, write_config
 
 

@@ -149,7 +149,7 @@ def _is_stdout_error(err: OSError) -> bool:
     import errno
     import sys
 
-    from provision.render import stdout_refuses_writes
+    from provision.output.render import stdout_refuses_writes
 
     if err.filename is not None or err.errno not in (errno.ENOSPC, errno.EPIPE, errno.EBADF,
                                                      errno.EIO):
@@ -175,7 +175,7 @@ def _unexpected(err: Exception, debug: bool, output: Output, command: str) -> No
 def _check_stdout() -> None:
     """--output json needs a stdout that takes writes: say so before any AWS call."""
     from provision.errors import InputError
-    from provision.render import stdout_refuses_writes
+    from provision.output.render import stdout_refuses_writes
 
     why = stdout_refuses_writes()
     if why:
@@ -196,7 +196,7 @@ def _fail(err: StockAlertError, debug: bool, output: Output | None, command: str
         logging.getLogger("provision").exception("failed")
     error(str(err))
     if output is Output.json:
-        from provision.render import emit_json
+        from provision.output.render import emit_json
 
         try:
             emit_json({"command": command, **error_document(err)})
@@ -208,13 +208,13 @@ def _fail(err: StockAlertError, debug: bool, output: Output | None, command: str
 
 
 def error(message: str) -> None:
-    from provision.render import console, escape
+    from provision.output.render import console, escape
 
     console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", markup=True)
 
 
 def setup_logging(debug: bool) -> None:
-    from provision.progress import StderrHandler
+    from provision.output.progress import StderrHandler
 
     logger = logging.getLogger("provision")
     logger.handlers[:] = [StderrHandler()]
@@ -227,7 +227,7 @@ def resolve(config: Path | None, profile: str | None, region: str | None,
     """Config, flags and environment checked and resolved; no AWS call yet. `shared_gates`:
     a fleet's Aws, whose stacks share one client per service (and so one rate limiter)."""
     from provision.config.model import config_path
-    from provision.target import Options, prepare
+    from provision.core.target import Options, prepare
 
     return prepare(Options(config_path(str(config) if config else None), profile, region,
                            shared_gates=shared_gates))

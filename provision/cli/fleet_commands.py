@@ -73,7 +73,7 @@ def export(
     uses (role and inline policies, log group, encrypted topic and subscriptions, function,
     schedule and invoke permission, tags). Reads no AWS unless --package-bucket is given."""
     def body() -> None:
-        from provision.export import cloudformation
+        from provision.features.export import cloudformation
 
         if fmt != "cloudformation":
             raise InputError(f"--format {fmt!r} is not supported.",

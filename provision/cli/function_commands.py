@@ -37,8 +37,8 @@ def invoke(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionO
     """Run the deployed function once and print its result, the texts it published and the
     tail of its log. Exit 1 when the function failed (e.g. no quote could be fetched)."""
     def body() -> None:
-        from provision import invoke as runs
-        from provision import render
+        from provision.features import invoke as runs
+        from provision.output import render
 
         if from_config and not local:
             raise InputError("--from-config works with --local only: Lambda runs the deployed "
@@ -75,8 +75,8 @@ def logs(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
     ('invoke --local' prints their log itself).
     """
     def body() -> None:
-        from provision import logs as log_events
-        from provision import render
+        from provision.features import logs as log_events
+        from provision.output import render
 
         seconds = log_events.parse_since(since)
         target = resolve(config, profile, region)

@@ -49,8 +49,8 @@ def demo(debug: DebugOpt = False) -> None:
     checks that nothing is left. Exit 0 only when every check passed.
     """
     def body() -> None:
-        from provision import demo as story
-        from provision import render
+        from provision.features import demo as story
+        from provision.output import render
 
         reporter = render.DemoReporter(render.console())
         if not story.run(reporter, render.plan_table, render.status_table):

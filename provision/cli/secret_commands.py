@@ -24,8 +24,8 @@ from provision.cli.app import (
     resolve,
     run,
 )
+from provision.core.plan import Owner
 from provision.errors import ConflictError, InputError
-from provision.plan import Owner
 
 KEY_MAX = 4096  # bytes: an SSM standard-tier parameter's value limit (PutParameter's Value)
 READ_MAX = 64 * 1024  # bytes read from stdin at most: whitespace around a key is dropped, a
@@ -66,7 +66,7 @@ def set_(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
     confirm, or with --overwrite. 'stock-alert down --delete-secret' deletes it.
     """
     def body() -> None:
-        from provision.resources import secret
+        from provision.kinds import secret
 
         target = resolve(config, profile, region)
         where = secret.locate(target.config, store.value if store else None)
@@ -81,7 +81,7 @@ def set_(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
         if value is None:
             value = _checked(typer.prompt("API key (hidden)", hide_input=True,
                                           confirmation_prompt=True, err=True), "the prompt")
-        from provision.stack import Stack
+        from provision.core.stack import Stack
 
         tags = Stack(target.config, "", target.aws.region).tags
         outcome = secret.store(target.aws, where, value, tags, target.config.name, found)
@@ -135,7 +135,7 @@ def _confirm_replace(label: str, piped: bool, foreign: bool) -> None:
 
 
 def _report(outcome: Any, output: Output, where_to: dict[str, Any]) -> None:
-    from provision import render
+    from provision.output import render
 
     where = outcome.where
     if output is Output.json:
@@ -155,11 +155,11 @@ def _report(outcome: Any, output: Output, where_to: dict[str, Any]) -> None:
 def after_down(target: Any, delete_secret: bool, yes: bool, asked: bool) -> None:
     """What 'down' does with the stored API key: keep it (and say so) or, with
     --delete-secret, delete it when this stack owns it."""
-    from provision.resources import secret
+    from provision.kinds import secret
 
     where = secret.locate(target.config)
     if not delete_secret:
-        from provision.resources.key_state import key_state
+        from provision.kinds.key_state import key_state
 
         state = key_state(target.aws, target.config)  # None: the function reads no key
         if state is not None and state.stored:  # only a key that exists can be kept
@@ -170,7 +170,7 @@ def after_down(target: Any, delete_secret: bool, yes: bool, asked: bool) -> None
                                                 err=True):
         typer.echo("Kept the API key.", err=True)
         return
-    from provision import pipelines
+    from provision.core import pipelines
 
     configured = target.config.quotes.api_key_parameter or target.config.quotes.api_key_secret
     # with no source configured, 'secret set' may have used either store's default name

@@ -30,9 +30,9 @@ def permissions(config: ConfigOpt = None, profile: ProfileOpt = None, region: Re
     Grants that stock-alert would not make (added by hand) are flagged.
     """
     def body() -> None:
-        from provision import render
-        from provision.security import permissions as perms
-        from provision.security import tables
+        from provision.features.security import permissions as perms
+        from provision.features.security import tables
+        from provision.output import render
 
         target = resolve(config, profile, region)
         where = stack_report.announce("permissions", target, output)
@@ -68,8 +68,8 @@ def deployer_policy(
     """Print the least-privilege IAM policy the operator needs for up, down, status, invoke and
     logs with this config: scoped to this stack's ARNs, PassRole only to Lambda."""
     def body() -> None:
-        from provision import render
-        from provision.security import deployer, tables
+        from provision.features.security import deployer, tables
+        from provision.output import render
 
         stack, source = deployer.operator_stack(resolve(config, profile, region), account)
         typer.echo(f"Policy for stack {stack.name} in {stack.region}: {source}.", err=True)
@@ -93,10 +93,10 @@ def audit(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOp
     changed log retention and removed tags.
     """
     def body() -> None:
-        from provision import render
-        from provision.progress import spinner
-        from provision.security import audit as rules
-        from provision.security import tables
+        from provision.features.security import audit as rules
+        from provision.features.security import tables
+        from provision.output import render
+        from provision.output.progress import spinner
 
         target = resolve(config, profile, region)
         where = stack_report.announce("audit", target, output)

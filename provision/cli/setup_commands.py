@@ -192,9 +192,9 @@ def config_check(config: ConfigOpt = None, output: OutputOpt = Output.human,
     def body() -> None:
         import yaml
 
-        from provision import render
         from provision.config.model import config_path, load_config
-        from provision.cost.estimate import no_subscribers
+        from provision.features.cost.estimate import no_subscribers
+        from provision.output import render
 
         path = config_path(str(config) if config else None)
         loaded = load_config(path)
@@ -221,9 +221,9 @@ def cost(config: ConfigOpt = None, output: OutputOpt = Output.human,
     assumption. An estimate, not a quote. Makes no AWS call.
     """
     def body() -> None:
-        from provision import render
         from provision.config.model import config_path, load_config
-        from provision.cost.estimate import monthly
+        from provision.features.cost.estimate import monthly
+        from provision.output import render
 
         loaded = load_config(config_path(str(config) if config else None))
         est = monthly(loaded)

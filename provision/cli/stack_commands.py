@@ -22,8 +22,8 @@ from provision.cli.app import (
     run,
 )
 from provision.cli.stack_fleet import Fleet, StackContext, run_fleet
+from provision.core.plan import Mode
 from provision.errors import InputError
-from provision.plan import Mode
 
 _FLEET = "Many stacks"
 CountOpt = Annotated[int | None, typer.Option(
@@ -76,10 +76,11 @@ def plan(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
     def body() -> None:
         if context.fleet.wanted:
             return run_fleet("plan", context)
-        from provision import pipelines, render
-        from provision.cost.estimate import monthly
-        from provision.engine import conflict_error
-        from provision.progress import spinner
+        from provision.core import pipelines
+        from provision.core.engine import conflict_error
+        from provision.features.cost.estimate import monthly
+        from provision.output import render
+        from provision.output.progress import spinner
 
         target = context.target()
         with spinner("reading the stack from AWS"):
@@ -124,8 +125,8 @@ def up(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt =
     def body() -> None:
         if context.fleet.wanted:
             return run_fleet("up", context, yes or not sys.stdin.isatty())
-        from provision import pipelines
-        from provision.progress import spinner, step_printer
+        from provision.core import pipelines
+        from provision.output.progress import spinner, step_printer
 
         target = context.target()
         with spinner("reading the stack from AWS"):
@@ -162,8 +163,9 @@ def down(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
                        regions, assume_role, assume_role_file)
 
     def body() -> None:
-        from provision import pipelines, render
-        from provision.progress import spinner, step_printer
+        from provision.core import pipelines
+        from provision.output import render
+        from provision.output.progress import spinner, step_printer
 
         if not yes and not sys.stdin.isatty():
             raise InputError("'down' deletes the whole stack and needs confirmation, but "
@@ -212,8 +214,9 @@ def status(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionO
     def body() -> None:
         if context.fleet.wanted:
             return run_fleet("status", context)
-        from provision import pipelines, render
-        from provision.progress import spinner
+        from provision.core import pipelines
+        from provision.output import render
+        from provision.output.progress import spinner
 
         target = context.target()
         with spinner("reading the stack from AWS"):

@@ -1,6 +1,6 @@
 """What the four stack commands share (StackContext: config, profile, Region, output, debug
 and the fleet options), and their run over many stacks: every stack, Region and account the
-fleet options name (provision/fleet.py does the work; this module checks the options, asks,
+fleet options name (provision/features/fleet.py does the work; this module checks the options, asks,
 and shows the results)."""
 
 from __future__ import annotations
@@ -59,12 +59,12 @@ def run_fleet(verb: str, context: StackContext, yes: bool = True) -> None:
     progress rows on stderr, then one table (or JSON document); exit 1 if any failed."""
     fleet, region, profile, output = (context.fleet, context.region, context.profile,
                                       context.output)
-    from provision import fleet as runner
-    from provision import render
     from provision.cli.fleet_commands import parse_regions
     from provision.config.participants import check_fleet_size, role_arns, stack_configs
-    from provision.progress import FleetDisplay
-    from provision.target import check_function_environment
+    from provision.core.target import check_function_environment
+    from provision.features import fleet as runner
+    from provision.output import render
+    from provision.output.progress import FleetDisplay
 
     runner.check_parallel(fleet.parallel)
     if fleet.adopt and fleet.count is None and fleet.participants is None \
@@ -101,8 +101,8 @@ def run_fleet(verb: str, context: StackContext, yes: bool = True) -> None:
 def _confirm_fleet_down(runner: Any, jobs: list[Any], target: Any, parallel: int,
                         output: Output) -> None:
     """Read what each stack holds, show it on stderr, and ask once for all of them."""
-    from provision import render
-    from provision.progress import spinner
+    from provision.output import render
+    from provision.output.progress import spinner
 
     with spinner(f"reading {len(jobs)} stack(s) from AWS"):
         found = runner.run("teardown", jobs, target.aws, target.code, parallel)

@@ -13,7 +13,7 @@ from provision.cli.app import Output
 
 def report(verb: str, the_plan: Any, done: list[Any], output: Output,
            extra: dict[str, Any] | None = None) -> None:
-    from provision import render
+    from provision.output import render
 
     if output is Output.json:
         render.emit_json({"command": verb, **the_plan.to_dict(), "endpoint": render.endpoint(),
@@ -26,7 +26,7 @@ def report(verb: str, the_plan: Any, done: list[Any], output: Output,
 
 def cancelled(output: Output, verb: str = "down") -> None:
     """Answering no is a choice, not an error: exit 0, no red."""
-    from provision import render
+    from provision.output import render
 
     typer.echo(f"Cancelled; nothing was {'created' if verb == 'up' else 'deleted'}.", err=True)
     if output is Output.json:
@@ -38,7 +38,7 @@ def cancelled(output: Output, verb: str = "down") -> None:
 def confirm_first_up(the_plan: Any, output: Output) -> None:
     """A stack this account has never seen: show where, what, and ask (a new shell that lost
     AWS_ENDPOINT_URL would otherwise deploy to the real account of ~/.aws)."""
-    from provision import render
+    from provision.output import render
 
     render.console(stderr=True).print(render.plan_table(the_plan, "up would create"))
     if not typer.confirm(f"Nothing of stack {the_plan.stack} exists in {render.place(the_plan)}"
@@ -50,9 +50,9 @@ def confirm_first_fleet_up(runner: Any, jobs: list[Any], target: Any, parallel: 
                            output: Output) -> None:
     """confirm_first_up for a fleet: read every stack's plan; when an account holds nothing of
     the fleet's stacks, show what would be created there and ask once."""
-    from provision import render
-    from provision.pipelines import never_seen
-    from provision.progress import spinner
+    from provision.core.pipelines import never_seen
+    from provision.output import render
+    from provision.output.progress import spinner
 
     with spinner(f"reading {len(jobs)} stack(s) from AWS"):
         found = runner.run("plan", jobs, target.aws, target.code, parallel)
@@ -70,7 +70,7 @@ def confirm_first_fleet_up(runner: Any, jobs: list[Any], target: Any, parallel: 
 
 
 def warn_no_subscribers(config: Any) -> None:
-    from provision.cost.estimate import no_subscribers
+    from provision.features.cost.estimate import no_subscribers
 
     warning = no_subscribers(config)
     if warning:
@@ -81,7 +81,7 @@ def announce(verb: str, target: Any, output: Output = Output.human) -> dict[str,
     """Say on stderr where a command without a plan table works (the account, and the endpoint
     when it is not AWS's own: issue 21's guard of the real account); return the same for its
     JSON document, which says it instead of stderr."""
-    from provision import render
+    from provision.output import render
 
     account = target.aws.account()[0]
     if output is Output.human:

@@ -88,7 +88,7 @@ def sweep(
     def body() -> None:
         from provision.cli.fleet_commands import parse_regions
         from provision.config.participants import role_arns
-        from provision.sweep import Filters
+        from provision.features.sweep import Filters
 
         filters = Filters(stack_prefix, parse_age(older_than) if older_than else None,
                           parse_tags(tag or []))
@@ -106,10 +106,11 @@ def _sweep(filters: Any, names: list[str], roles: list[str | None], profile: str
            yes: bool, output: Output, dry_run: bool = False) -> None:
     from datetime import UTC, datetime
 
-    from provision import render, sweep
-    from provision.aws import Aws
-    from provision.retry import RetryPolicy
-    from provision.target import deadline_from_env
+    from provision.aws.client import Aws
+    from provision.aws.retry import RetryPolicy
+    from provision.core.target import deadline_from_env
+    from provision.features import sweep
+    from provision.output import render
 
     endpoint = render.endpoint()
     deadline = deadline_from_env(RetryPolicy().deadline_s)  # as 'down' reads it
@@ -148,7 +149,7 @@ def _sweep(filters: Any, names: list[str], roles: list[str | None], profile: str
 
 def _dry_run(sweep: Any, scans: list[Any], output: Output) -> None:
     """Plan each selected stack's teardown (reads only) and show it; delete nothing."""
-    from provision import render
+    from provision.output import render
 
     for found in scans:
         sweep.delete_selected(found, dry_run=True)
@@ -168,7 +169,7 @@ def _account_roles(home: Any, filters: Any) -> Any:
     """The account's tagged IAM roles, read once for all its Regions; None when the listing
     fails (each Region's own listing then reports the error)."""
     from provision.errors import StockAlertError
-    from provision.resources.tagged import tagged_roles
+    from provision.kinds.tagged import tagged_roles
 
     if isinstance(home, StockAlertError):
         return None
@@ -204,7 +205,7 @@ def _scan(sweep: Any, home: Any, role: str | None, region: str, filters: Any,
 def _found_table(scans: list[Any]) -> Any:
     from rich.table import Table
 
-    from provision.render import endpoint_note
+    from provision.output.render import endpoint_note
 
     table = Table(title=f"Tagged managed-by=stock-alert, by stack{endpoint_note()}")
     for column in ("region", "stack", "resources", "selected"):
@@ -227,7 +228,7 @@ def _found_table(scans: list[Any]) -> Any:
 def _result_table(scans: list[Any], title: str = "sweep") -> Any:
     from rich.table import Table
 
-    from provision.render import endpoint_note
+    from provision.output.render import endpoint_note
 
     table = Table(title=title + endpoint_note())
     for column in ("region", "stack", "result", "detail"):
@@ -243,7 +244,7 @@ def _result_table(scans: list[Any], title: str = "sweep") -> Any:
 def _detail(outcome: Any) -> list[str]:
     """Exactly what happened to one stack: each deletion (or, dry run, each planned one),
     each resource left alone and why."""
-    from provision.sweep import Result
+    from provision.features.sweep import Result
 
     planned = outcome.plan.actions if outcome.plan else ()
     detail = [f"deleted {a.kind} {a.name}" for a in outcome.applied]

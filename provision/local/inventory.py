@@ -6,7 +6,7 @@ or a real account) because it reads only what every AWS client can read.
 
 from __future__ import annotations
 
-from provision.aws import Aws
+from provision.aws.client import Aws
 
 # section -> (service, operation, list key, item key)
 _LISTINGS = {

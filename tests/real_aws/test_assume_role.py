@@ -20,8 +20,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from provision.aws import Aws
-from provision.retry import RetryPolicy
+from provision.aws.client import Aws
+from provision.aws.retry import RetryPolicy
 from tests.real_aws.wire import Wire, every_session
 from tests.support.awsproxy import Error
 from tests.support.faults import error_response

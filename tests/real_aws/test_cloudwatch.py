@@ -11,9 +11,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from provision import pipelines
-from provision.plan import Op
-from provision.resources.alarm import NOT_USED
+from provision.core import pipelines
+from provision.core.plan import Op
+from provision.kinds.alarm import NOT_USED
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 

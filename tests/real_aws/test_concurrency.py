@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from provision import pipelines
+from provision.core import pipelines
 from provision.errors import AwsError
 from tests.support.awsproxy import Error
 from tests.support.configs import MINIMAL, write_config

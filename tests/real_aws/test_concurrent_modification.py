@@ -19,7 +19,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from provision import pipelines
+from provision.core import pipelines
 from tests.real_aws.test_events import down_leaves_nothing, no_writes_left, report, run_cli
 from tests.support.awsproxy import Error
 from tests.support.configs import MINIMAL, write_config

@@ -27,12 +27,12 @@ from click.testing import Result
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from provision import pipelines
+from provision.aws.retry import RetryPolicy
 from provision.cli import app
+from provision.core import pipelines
+from provision.core.plan import Mode
+from provision.core.target import Options, Target
 from provision.errors import AwsError
-from provision.plan import Mode
-from provision.retry import RetryPolicy
-from provision.target import Options, Target
 from tests.support.awsproxy import AwsProxy, Call, Error
 from tests.support.cli_helpers import attempts, one_paragraph
 from tests.support.configs import MINIMAL, write_config
@@ -109,7 +109,7 @@ def run_cli(config: Path, clock: FakeClock, *args: str, deadline_s: float = 300.
     """`stock-alert ARGS --config CONFIG` in-process (moto must be active), its retries on
     `clock`. Faults come from an injector's patch_globally()."""
     policy = RetryPolicy(deadline_s=deadline_s, sleep=clock.sleep, clock=clock.clock)
-    with mock.patch("provision.target.Options", functools.partial(Options, retry=policy)):
+    with mock.patch("provision.core.target.Options", functools.partial(Options, retry=policy)):
         return CliRunner().invoke(app, [*args, "--config", str(config)])
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from provision import pipelines
+from provision.core import pipelines
 from provision.local.quote_server import QuoteServer
 from tests.real_aws.test_events import run_cli
 from tests.support.awsproxy import AwsProxy, Drop, Error, Fault

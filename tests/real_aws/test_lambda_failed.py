@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from provision import pipelines
-from provision.plan import Op
+from provision.core import pipelines
+from provision.core.plan import Op
 from tests.real_aws.test_events import no_writes_left, run_cli
 from tests.real_aws.wire import every_session_answers
 from tests.support.cli_helpers import one_paragraph

@@ -23,10 +23,10 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from provision import pipelines
 from provision.cli import app
-from provision.plan import Mode
-from provision.target import Target
+from provision.core import pipelines
+from provision.core.plan import Mode
+from provision.core.target import Target
 from tests.real_aws.wire import every_session_answers
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import ClientCalls, target

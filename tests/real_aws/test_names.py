@@ -33,11 +33,11 @@ import pytest
 import regex  # the service models' patterns use \p{L}-style classes (installed by cfn-lint)
 from moto import mock_aws
 
-from provision import pipelines
 from provision.config.model import NAME_MAX, load_config
-from provision.export import cloudformation as cf
-from provision.plan import Mode
-from provision.resources.security_group import DESCRIPTION
+from provision.core import pipelines
+from provision.core.plan import Mode
+from provision.features.export import cloudformation as cf
+from provision.kinds.security_group import DESCRIPTION
 from tests.support.awsproxy import is_write_operation
 from tests.support.configs import write_config
 from tests.support.inprocess import target

@@ -16,10 +16,10 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from provision import pipelines
-from provision.plan import Op
-from provision.security import deployer, network_deployer
-from provision.security.deployer import operator_stack
+from provision.core import pipelines
+from provision.core.plan import Op
+from provision.features.security import deployer, network_deployer
+from provision.features.security.deployer import operator_stack
 from tests.real_aws.test_events import run_cli
 from tests.real_aws.wire import Wire, every_session, form
 from tests.real_aws.wire import _Raw as Raw

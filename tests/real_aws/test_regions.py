@@ -20,7 +20,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from provision.aws import Aws
+from provision.aws.client import Aws
 from tests.real_aws.test_events import run_cli
 from tests.real_aws.wire import Wire, every_session
 from tests.support.awsproxy import Error

@@ -13,9 +13,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from provision import pipelines
+from provision.core import pipelines
+from provision.core.plan import Mode
 from provision.errors import AwsError
-from provision.plan import Mode
 from tests.real_aws.test_events import (
     down_leaves_nothing,
     faulty,

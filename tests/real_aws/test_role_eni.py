@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from provision import pipelines
+from provision.core import pipelines
 from tests.real_aws.test_events import run_cli
 from tests.real_aws.test_network import aws, dual_stack_subnet, network_config
 from tests.support.awsproxy import Error

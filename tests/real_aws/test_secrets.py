@@ -20,10 +20,10 @@ from click.testing import Result
 from moto import mock_aws
 from typer.testing import CliRunner
 
+from provision.aws.retry import RetryPolicy
 from provision.cli import app
-from provision.resources import secret
-from provision.retry import RetryPolicy
-from provision.target import Options
+from provision.core.target import Options
+from provision.kinds import secret
 from tests.support.awsproxy import Error, LoseResponse
 from tests.support.configs import MINIMAL, write_config
 from tests.support.faults import inject_faults, no_retry_backoff
@@ -58,7 +58,7 @@ def aws() -> Iterator[None]:
 def run(config: Path, clock: FakeClock, *args: str, stdin: str = KEY) -> Result:
     """`stock-alert ARGS --config CONFIG` in-process, stdin piped, retries on `clock`."""
     policy = RetryPolicy(deadline_s=300.0, sleep=clock.sleep, clock=clock.clock)
-    with mock.patch("provision.target.Options", functools.partial(Options, retry=policy)):
+    with mock.patch("provision.core.target.Options", functools.partial(Options, retry=policy)):
         return CliRunner().invoke(app, [*args, "--config", str(config)], input=stdin)
 
 

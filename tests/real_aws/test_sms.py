@@ -23,8 +23,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from provision import pipelines
-from provision.target import Target
+from provision.core import pipelines
+from provision.core.target import Target
 from tests.real_aws.wire import Answer, Wire, form, query_answer
 from tests.support.awsproxy import Error
 from tests.support.configs import MINIMAL, write_config

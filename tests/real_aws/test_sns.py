@@ -22,10 +22,10 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from provision import pipelines
-from provision.pipelines import StatusRow
-from provision.plan import Mode
-from provision.target import Target
+from provision.core import pipelines
+from provision.core.pipelines import StatusRow
+from provision.core.plan import Mode
+from provision.core.target import Target
 from tests.real_aws.wire import Wire, every_session, every_session_answers, form
 from tests.support.awsproxy import Error
 from tests.support.configs import MINIMAL, write_config

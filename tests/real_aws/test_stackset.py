@@ -22,11 +22,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from provision import package
-from provision.aws import Aws
+from provision.aws.client import Aws
 from provision.config.model import load_config
-from provision.export import cloudformation as cf
-from provision.resources import code_bucket
+from provision.core import package
+from provision.features.export import cloudformation as cf
+from provision.kinds import code_bucket
 from tests.support.configs import MINIMAL, write_config
 
 REGIONS = ("us-east-1", "eu-west-1")

@@ -12,9 +12,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from provision import pipelines
+from provision.core import pipelines
+from provision.core.target import Target
 from provision.errors import AwsError
-from provision.target import Target
 from tests.support.awsproxy import Error
 from tests.support.configs import MINIMAL, write_config
 from tests.support.faults import FaultInjector, no_retry_backoff

@@ -88,7 +88,7 @@ def _by_kind(keys: list[str]) -> dict[str, list[str]]:
 
 def in_dependency_order(actual: list[str], teardown: bool = False) -> None:
     """Assert no kind was written before a kind it needs was done (backwards for teardown)."""
-    from provision.resources import BY_NAME
+    from provision.kinds import BY_NAME
 
     where: dict[str, list[int]] = {}
     for index, key in enumerate(actual):

@@ -93,7 +93,7 @@ def run_cli_inprocess(
 @contextlib.contextmanager
 def fake_time(clock: Any = None) -> Iterator[Any]:
     """Every RetryPolicy the command makes sleeps on ``clock``; botocore's backoff is 0 s."""
-    from provision import retry
+    from provision.aws import retry
     from tests.support.faults import no_retry_backoff
     from tests.support.inprocess import FakeClock
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provision.retry import RetryPolicy
-from provision.target import Options, Target, prepare
+from provision.aws.retry import RetryPolicy
+from provision.core.target import Options, Target, prepare
 from tests.support.awsproxy import is_write_operation
 
 

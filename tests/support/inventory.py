@@ -357,7 +357,7 @@ __all__ = [
 
 def user_tags(tags: dict[str, str]) -> dict[str, str]:
     """A resource's tags without stock-alert:applied, after checking that tag is there and is
-    the 16-hex digest of what was last written (see provision/resources/contract.py)."""
+    the 16-hex digest of what was last written (see provision/kinds/contract.py)."""
     import re
 
     applied = tags.get("stock-alert:applied", "")

@@ -1,0 +1,1 @@
+"""AWS plumbing: the one `Aws` client, its errors, retries, endpoints and credentials."""

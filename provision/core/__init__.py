@@ -1,0 +1,1 @@
+"""The engine: stack names, the plan, the pipelines, the role's policies, the code package."""

@@ -1,0 +1,160 @@
+"""The engine: build each kind's wanted value once, read every kind concurrently (read-only),
+diff into a Plan, and execute the plan's writing actions in order.
+
+Adding a resource kind is one new module in resources/ and one line in resources.KINDS.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
+
+from provision.aws.client import ALREADY_EXISTS, Aws
+from provision.aws.concurrency import gather, run_graph
+from provision.core.plan import AnyAction, Mode, Op, Owner, Plan
+from provision.core.stack import Stack
+from provision.errors import AwsError, ConflictError
+from provision.kinds import BY_NAME, KINDS
+from provision.kinds.contract import AnyKind, stamped
+
+log = logging.getLogger("provision.core.engine")
+
+
+SERVICES = tuple(dict.fromkeys(s for kind in KINDS for s in kind.services))
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Each kind's wanted value and what AWS has (None when absent), by kind name."""
+
+    stack: Stack
+    wanted: dict[str, Any]
+    found: dict[str, Any]
+    mode: Mode = Mode.UP
+
+
+def observe(aws: Aws, stack: Stack, mode: Mode = Mode.UP) -> Observation:
+    """Read every kind at once; each read is independent and read-only.
+
+    A teardown finds each kind's resources from the stack's name and tags alone
+    (`Kind.locate` on `Stack.teardown()`): what the config says now never hides anything."""
+    if mode.teardown:
+        stack = stack.teardown()
+    wanted = {kind.name: stamped(kind.wanted(stack)) for kind in KINDS}
+    found = gather({k.name: partial(k.locate if mode.teardown else k.read, aws,
+                                    wanted[k.name]) for k in KINDS})
+    return Observation(stack, wanted, found, mode)
+
+
+def make_plan(observation: Observation, adopt: bool = False) -> Plan:
+    """Pure: what each kind needs, in execution order (reversed when tearing down)."""
+    stack, mode = observation.stack, observation.mode
+    kinds = tuple(reversed(KINDS)) if mode.teardown else KINDS
+    actions = tuple(k.diff(observation.wanted[k.name], observation.found[k.name], mode, adopt)
+                    for k in kinds)
+    by_kind = {a.kind: a for a in actions}
+    actions = tuple(_with_host(a, by_kind) for a in actions)
+    written = frozenset(a.kind for a in actions if a.writes)
+    actions = tuple(replace(a, wanted=BY_NAME[a.kind].given(a.wanted, written)) if a.writes
+                    else a for a in actions)
+    return Plan(stack.name, stack.region, stack.account, actions, mode)
+
+
+def _with_host(action: AnyAction, by_kind: dict[str, AnyAction]) -> AnyAction:
+    """A setting on another kind's resource (Kind.host) has no tags of its own: where its host
+    is not this stack's (a conflict), it is left alone too, whatever it holds."""
+    host = BY_NAME[action.kind].host
+    found = by_kind.get(host) if host else None
+    if found is None or found.op is not Op.CONFLICT or action.op is Op.NOOP:
+        return action
+    return replace(action, op=Op.NOOP, changes=(),
+                   reason=f"on {found.kind} {found.name}, which is not this stack's; left alone")
+
+
+def refuse_conflicts(plan: Plan) -> None:
+    conflict = conflict_error(plan)
+    if conflict:
+        raise conflict
+
+
+def conflict_error(plan: Plan) -> ConflictError | None:
+    """The error 'up' would stop with, naming each resource it does not own; None if none."""
+    if plan.conflicts:
+        names = "; ".join(f"{a.kind} {a.name} ({a.reason})" for a in plan.conflicts)
+        hint = "Each reason above says how to resolve it."
+        owners = {a.owner for a in plan.conflicts if a.owner is not None}
+        if owners:
+            hint = ("stock-alert only manages resources tagged managed-by=stock-alert and "
+                    f"stock-alert:stack={plan.stack}. Pick another 'name' in the config, or "
+                    "delete or rename the existing resource yourself.")
+        if Owner.OTHER_FLEET in owners:
+            hint = ("A fleet changes only the stacks it made (tag stock-alert:fleet). To take "
+                    "over a stack of this name that no fleet made, run the fleet's 'up' with "
+                    "--adopt; otherwise choose another config name or participant id.")
+        return ConflictError(
+            f"Stack {plan.stack!r} cannot be applied: {names}. Nothing was changed.", hint=hint)
+    return None
+
+
+Progress = Callable[[AnyAction, str], None]
+
+
+def execute(aws: Aws, plan: Plan, progress: Progress | None = None) -> list[AnyAction]:
+    """Carry out every writing action, each once the kinds it depends on are done and
+    independent ones at once; return the actions actually applied, in plan order.
+
+    Up creates what a kind needs first (Kind.after); teardown runs the same edges backwards,
+    so nothing is deleted while something that needs it is still there."""
+    writing = {a.kind: a for a in plan.actions if a.writes}
+
+    def task(action: AnyAction) -> Callable[[], AnyAction]:
+        def run() -> AnyAction:
+            if progress:
+                progress(action, "start")
+            applied = _apply(aws, BY_NAME[action.kind], action)
+            if progress:
+                progress(applied, "done")
+            return applied
+        return run
+
+    done = run_graph({k: task(a) for k, a in writing.items()}, dependencies(writing, plan))
+    return list(done.values())
+
+
+def dependencies(writing: dict[str, AnyAction], plan: Plan) -> dict[str, set[str]]:
+    """Kind -> the writing kinds that must finish first."""
+    teardown = plan.mode.teardown
+    needs: dict[str, set[str]] = {k: set() for k in writing}
+    for kind in writing:
+        for first in BY_NAME[kind].after:
+            if first not in writing:
+                continue
+            if teardown:
+                needs[first].add(kind)
+            else:
+                needs[kind].add(first)
+    return needs
+
+
+def _apply(aws: Aws, kind: AnyKind, action: AnyAction) -> AnyAction:
+    try:
+        kind.apply(aws, action)
+        return action
+    except AwsError as err:
+        if action.op is not Op.CREATE or err.code not in ALREADY_EXISTS:
+            raise
+    # It exists after all: an earlier call took effect but its answer was lost, or someone
+    # made it meanwhile. Read it again and adopt it only if it carries this stack's tags.
+    log.info("%s %s already exists; reading it again", action.kind, action.name)
+    again = kind.diff(action.wanted, kind.read(aws, action.wanted), Mode.UP)
+    if again.op is Op.CONFLICT:
+        raise ConflictError(
+            f"{again.kind} {again.name} appeared while creating it and {again.reason}.",
+            hint="Delete or rename it, or choose another stack name, then run 'up' again.",
+        )
+    if again.writes:
+        kind.apply(aws, again)
+    return again

@@ -1,0 +1,143 @@
+"""The failure path that works on the default config: Lambda's asynchronous-invocation
+OnFailure destination, the stack's topic.
+
+The schedule invokes the function asynchronously. When a run fails (the handler raised, timed
+out or crashed) and Lambda's retries are spent, Lambda publishes an invocation record to the
+destination with the function's execution role, which may already publish to the topic
+(policies.inline_policies, PublishOwnTopic). So, unlike the errors alarm (alarm.py), it
+delivers with the AWS-managed key alias/aws/sns, and costs nothing until a run fails: then one
+message per subscriber. The record is JSON; its responsePayload.errorMessage is the handler's
+own sentence (cause and fix, function_code/handler.py).
+
+Real-AWS facts this kind is built on (Lambda API reference):
+- PutFunctionEventInvokeConfig replaces the whole configuration ("overwrites any existing
+  configuration"); GetFunctionEventInvokeConfig answers ResourceNotFoundException when the
+  function has none (or does not exist). MaximumRetryAttempts is 0-2 (default 2).
+- Lambda checks at Put time that the execution role may publish to the topic; right after the
+  role's policies were written that check can fail for a while (IAM propagation): retry.py
+  retries "execution role does not have permissions".
+- The configuration carries no tags and no ARN of its own: it belongs to the function, whose
+  kind checks ownership ('up' refuses a foreign function before any write). 'down' removes it
+  only while it points at this stack's topic.
+moto (5.2) appends on every Put and answers Get with the first one, so an update is not
+visible there; tests check the update's call instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from provision.aws.client import Aws
+from provision.core.needs import DOWN, READ, UP, Need
+from provision.core.plan import Action, Change, Changes, Mode, Op
+from provision.core.stack import Stack
+from provision.kinds.contract import Fragment, Kind
+from provision.kinds.function import FUNCTION_SCOPE
+
+RETRIES = 2  # Lambda's default: three attempts in all before the record is sent
+
+
+@dataclass(frozen=True)
+class WantedOnFailure:
+    name: str  # the function's name: the configuration sits on it
+    destination: str  # the stack's topic ARN
+    retries: int
+    tags: dict[str, str]  # the stack's tags, for ownership messages; AWS stores none
+
+    def params(self) -> dict[str, Any]:
+        return {"FunctionName": self.name, "MaximumRetryAttempts": self.retries,
+                "DestinationConfig": {"OnFailure": {"Destination": self.destination}}}
+
+
+@dataclass(frozen=True)
+class ObservedOnFailure:
+    destination: str | None
+    retries: int | None
+    on_success: str | None = None
+    tags: None = None  # no tags of its own (the function's kind checks the owner)
+
+
+class OnFailure(Kind[WantedOnFailure, ObservedOnFailure]):
+    name = "on-failure"
+    after = ("function", "topic")  # sits on the one, sends to the other
+    services = ("lambda",)
+    host = "function"  # a setting of the function: no ARN, no tags; the function's owner
+
+    operator = (
+        Need("lambda:GetFunctionEventInvokeConfig", FUNCTION_SCOPE, READ,
+             "read the function's on-failure destination"),
+        Need("lambda:PutFunctionEventInvokeConfig", FUNCTION_SCOPE, UP,
+             "send failed runs to the stack's topic (the on-failure destination)"),
+        Need("lambda:DeleteFunctionEventInvokeConfig", FUNCTION_SCOPE, DOWN,
+             "remove the on-failure destination"),
+    )
+    audit_rules = {}
+    grants = {}
+
+    def cloudformation(self, w: WantedOnFailure) -> Fragment:
+        params = w.params()
+        return Fragment({"OnFailure": {"Type": "AWS::Lambda::EventInvokeConfig", "Properties": {
+            "FunctionName": {"Ref": "Function"}, "Qualifier": "$LATEST",
+            "MaximumRetryAttempts": params["MaximumRetryAttempts"],
+            "DestinationConfig": params["DestinationConfig"]}}})
+
+    def physical_name(self, stack: Stack) -> str:
+        return stack.function_name  # it sits on the function
+
+    def recognise(self, arn: str) -> str | None:
+        return None  # the tagging API lists the function, never this setting
+
+    def locate(self, aws: Aws, wanted: WantedOnFailure) -> ObservedOnFailure | None:
+        """On the function named after the stack; diff keeps it only while it sends to this
+        stack's topic."""
+        return self.read(aws, wanted)
+
+    def wanted(self, stack: Stack) -> WantedOnFailure:
+        return WantedOnFailure(stack.function_name, stack.topic_arn, RETRIES, stack.tags)
+
+    def read(self, aws: Aws, wanted: WantedOnFailure) -> ObservedOnFailure | None:
+        found = aws.call("lambda", "get_function_event_invoke_config",
+                         FunctionName=wanted.name, missing_ok=True)
+        if found is None:
+            return None
+        destinations = found.get("DestinationConfig") or {}
+        return ObservedOnFailure(
+            (destinations.get("OnFailure") or {}).get("Destination") or None,
+            found.get("MaximumRetryAttempts"),
+            (destinations.get("OnSuccess") or {}).get("Destination") or None)
+
+    def changes(self, wanted: WantedOnFailure, observed: ObservedOnFailure | None) -> Changes:
+        have: dict[str, Any] = ({"destination": observed.destination,
+                                 "retries": observed.retries,
+                                 "on_success": observed.on_success} if observed else {})
+        want = {"destination": wanted.destination, "retries": wanted.retries,
+                "on_success": None}
+        return tuple(Change(k, have.get(k), v) for k, v in want.items()
+                     if have.get(k) != v and (observed or v is not None))
+
+    def diff(self, wanted: WantedOnFailure, observed: ObservedOnFailure | None, mode: Mode,
+             adopt: bool = False) -> Action[WantedOnFailure, ObservedOnFailure]:
+        """The shared state machine, except that 'down' leaves a configuration that sends
+        elsewhere alone: only one pointing at this stack's topic is this stack's."""
+        if (mode.teardown and observed is not None
+                and observed.destination != wanted.destination):
+            return Action(kind=self.name, name=wanted.name, op=Op.NOOP, wanted=wanted,
+                          observed=observed, reason="sends elsewhere; left alone")
+        return super().diff(wanted, observed, mode, adopt)
+
+    def create(self, aws: Aws, wanted: WantedOnFailure) -> None:
+        aws.call("lambda", "put_function_event_invoke_config", settling=True, **wanted.params())
+
+    def update(self, aws: Aws, wanted: WantedOnFailure, observed: ObservedOnFailure,
+               changes: Changes) -> None:
+        aws.call("lambda", "put_function_event_invoke_config", **wanted.params())
+
+    def delete(self, aws: Aws, wanted: WantedOnFailure, observed: ObservedOnFailure) -> None:
+        aws.call("lambda", "delete_function_event_invoke_config", FunctionName=wanted.name,
+                 missing_ok=True)
+
+    def summary(self, observed: ObservedOnFailure | None) -> dict[str, Any]:
+        if observed is None:
+            return {}
+        return {"on_failure": observed.destination, "retries": observed.retries}

@@ -1,0 +1,342 @@
+"""The Lambda execution role: trust policy for lambda.amazonaws.com and inline policies only.
+
+IAM is eventually consistent: for a few seconds after CreateRole, GetRole can still answer
+NoSuchEntity, and after PutRolePolicy a policy that ListRolePolicies names can still be
+NoSuchEntity on GetRolePolicy. Such a policy is observed as *unreadable*: the diff writes it again
+(harmless, same document) and `down` still deletes it. A role that CreateRole says exists while
+GetRole said it did not is waited for, so the engine can read and adopt it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from provision.aws.client import Aws
+from provision.core import findings, policies
+from provision.core.needs import DOWN, READ, UP, Need, Scope
+from provision.core.plan import Action, Change, Changes, Mode, Op
+from provision.core.stack import Stack
+from provision.errors import AwsError
+from provision.kinds import enis
+from provision.kinds.contract import Fragment, Kind
+from provision.kinds.tags import apply_tags, as_list, from_list, tag_changes
+
+ROLE_SCOPE = Scope("ExecutionRole", lambda s: [s.role_arn])
+
+DESCRIPTION = "stock-alert execution role: writes its log group, publishes to its topic"
+
+
+@dataclass(frozen=True)
+class WantedRole:
+    name: str
+    arn: str
+    trust: policies.Document
+    inline: dict[str, policies.Document]  # policy name -> document, exactly as built
+    tags: dict[str, str]
+    path: str = "/"
+    boundary: str | None = None  # permissions boundary: a managed policy's ARN
+    # The config names a boundary or explicitly none (iam.permissions_boundary: null). When it
+    # says nothing, a boundary someone attached by hand is kept and reported, not removed.
+    boundary_set: bool = False
+    function: str = ""  # the function whose ENIs Lambda deletes with this role
+    eni_grant: str = ""  # the name of the inline ENI grant (with network:)
+
+    @cached_property
+    def canonical_trust(self) -> str:
+        return policies.canonical(self.trust)
+
+    @cached_property
+    def canonical_inline(self) -> dict[str, str]:
+        return {name: policies.canonical(doc) for name, doc in self.inline.items()}
+
+
+@dataclass(frozen=True)
+class ObservedRole:
+    arn: str
+    trust: str
+    tags: dict[str, str]
+    inline: dict[str, str] = field(default_factory=dict)  # name -> canonical document
+    managed: tuple[str, ...] = ()
+    unreadable: tuple[str, ...] = ()  # listed, but GetRolePolicy said NoSuchEntity (stale read)
+    path: str = "/"
+    boundary: str | None = None
+    eni_subnets: tuple[str, ...] = ()  # where EC2 lists ENIs of the function (with a grant)
+
+    @property
+    def policy_names(self) -> tuple[str, ...]:
+        """Every inline policy the role has, readable or not."""
+        return (*self.inline, *self.unreadable)
+
+
+class Role(Kind[WantedRole, ObservedRole]):
+    name = "role"
+    services = ("iam",)
+    is_global = True  # one per account: its name and tags carry the Region (Stack.role_name)
+
+    operator = (
+        Need("iam:GetRole", ROLE_SCOPE, READ, "read the role, its trust policy and tags"),
+        Need("iam:ListRoleTags", ROLE_SCOPE, READ, "read the tags of a "
+             "role GetRole shows without any "
+             "(one made outside stock-alert), to report it as foreign"),
+        Need("iam:ListRolePolicies", ROLE_SCOPE, READ, "list the inline policies"),
+        Need("iam:GetRolePolicy", ROLE_SCOPE, READ, "compare each inline policy with the plan"),
+        Need("iam:ListAttachedRolePolicies", ROLE_SCOPE, READ, "find managed "
+             "policies someone attached"),
+        Need("iam:CreateRole", ROLE_SCOPE, UP, "create the role with its trust policy and tags"),
+        Need("iam:PutRolePolicy", ROLE_SCOPE, UP, "write the inline policies"),
+        Need("iam:UpdateAssumeRolePolicy", ROLE_SCOPE, UP, "restore a trust "
+             "policy changed by hand"),
+        Need("iam:TagRole", ROLE_SCOPE, UP, "add tags from the config"),
+        Need("iam:UntagRole", ROLE_SCOPE, UP, "remove tags dropped from the config"),
+        Need("iam:DetachRolePolicy", ROLE_SCOPE, ("up", "down"), "detach managed policies someone "
+             "attached (a role with one attached cannot be deleted)"),
+        Need("iam:DeleteRolePolicy", ROLE_SCOPE, ("up", "down"), "remove extra inline policies; "
+             "empty the role before deleting it"),
+        Need("iam:PutRolePermissionsBoundary", ROLE_SCOPE, UP, "set iam.permissions_boundary on a "
+             "role made without it, or put it back if removed by hand"),
+        Need("iam:DeleteRolePermissionsBoundary", ROLE_SCOPE, UP, "remove a boundary the config no "
+             "longer names (granted only while the config names none)"),
+        Need("iam:DeleteRole", ROLE_SCOPE, DOWN, "delete the role"),
+        Need("iam:PassRole", ROLE_SCOPE, UP, "give the role to the function (CreateFunction, "
+             "UpdateFunctionConfiguration); only to lambda.amazonaws.com"),
+    )
+    audit_rules = {"policy": findings.policy, "managed_policies": findings.managed,
+                   "trust_policy": findings.trust, "permissions_boundary": findings.boundary,
+                   "tags": findings.tags}
+    grants = {}
+
+    def cloudformation(self, w: WantedRole) -> Fragment:
+        """IAM is global: a fixed `<StackName>-role` collides when a StackSet deploys the stack to
+        a second Region of an account (github.com/aws-samples/amazon-cloudfront-secure-static-site/
+        issues/39), and `<StackName>-<Region>-role` can pass IAM's 64 characters, which only the
+        deploy would know (up shortens it with a hash; a template cannot). So CloudFormation names
+        the role (unique per stack instance) and the template refers to it by Fn::GetAtt
+        (role_refs)."""
+        return Fragment({"Role": {"Type": "AWS::IAM::Role", "Properties": {
+            "Description": DESCRIPTION, "Path": w.path,
+            **({"PermissionsBoundary": w.boundary} if w.boundary else {}),
+            "AssumeRolePolicyDocument": w.trust,
+            "Policies": [{"PolicyName": n, "PolicyDocument": d} for n, d in w.inline.items()],
+            "Tags": as_list(w.tags)}}})
+
+    def physical_name(self, stack: Stack) -> str:
+        return stack.role_name
+
+    def recognise(self, arn: str) -> str | None:
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and parts[2] == "iam" and parts[5].startswith("role/"):
+            return parts[5].rsplit("/", 1)[-1]
+        return None
+
+    def wanted(self, stack: Stack) -> WantedRole:
+        iam = stack.config.iam
+        return WantedRole(stack.role_name, stack.role_arn, policies.trust_policy(),
+                          policies.inline_policies(stack), stack.global_tags, stack.role_path,
+                          iam.permissions_boundary,
+                          "permissions_boundary" in iam.model_fields_set, stack.function_name,
+                          stack.policy_name("vpc-enis"))
+
+    def locate(self, aws: Aws, wanted: WantedRole) -> ObservedRole | None:
+        """By name (GetRole takes no path); the Region tag decides whether it is this
+        Region's stack's role."""
+        return self.read(aws, wanted)
+
+    def read(self, aws: Aws, wanted: WantedRole) -> ObservedRole | None:
+        found = aws.call("iam", "get_role", RoleName=wanted.name, missing_ok=True)
+        if found is None:
+            return None
+        role = found["Role"]
+        tags = role.get("Tags")
+        if tags is None:
+            tags = aws.call("iam", "list_role_tags", RoleName=wanted.name)["Tags"]
+        inline, unreadable = _inline(aws, wanted.name)
+        managed = tuple(p["PolicyArn"] for page in aws.pages(
+            "iam", "list_attached_role_policies", RoleName=wanted.name)
+            for p in page["AttachedPolicies"])
+        boundary = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+        granted = wanted.eni_grant in (*inline, *unreadable)
+        held = sorted(set(enis.lambda_enis(aws, wanted.function).values())) if granted else []
+        return ObservedRole(role["Arn"], policies.canonical(policies.decoded(
+            role["AssumeRolePolicyDocument"])), from_list(tags), inline, managed, unreadable,
+            role.get("Path", "/"), boundary, tuple(held))
+
+    def diff(self, wanted: WantedRole, observed: ObservedRole | None, mode: Mode,
+             adopt: bool = False) -> Action[WantedRole, ObservedRole]:
+        action = super().diff(wanted, observed, mode, adopt)
+        if action.op is not Op.UPDATE or observed is None or observed.path == wanted.path:
+            return action
+        # IAM has no call that moves a role to another path (UpdateRole takes none); replacing
+        # it would leave the function without a role meanwhile. Refuse before any write.
+        return dataclasses.replace(action, op=Op.CONFLICT, changes=(), reason=(
+            f"exists at IAM path {observed.path} but iam.path says {wanted.path}; IAM cannot "
+            "move a role, so run 'stock-alert down' then 'up' to recreate it there, or set "
+            f"iam.path back to {observed.path}"))
+
+    def changes(self, wanted: WantedRole, observed: ObservedRole | None) -> Changes:
+        out: list[Change] = []
+        trust = observed.trust if observed else None
+        if trust != wanted.canonical_trust:
+            out.append(Change("trust_policy", trust, wanted.canonical_trust))
+        have = observed.inline if observed else {}
+        documents = _documents(wanted, observed)
+        out += [Change("policy", have.get(name), text, item=name)
+                for name, text in ((n, policies.canonical(d)) for n, d in documents.items())
+                if have.get(name) != text]
+        listed = observed.policy_names if observed else ()
+        out += [Change("policy", have.get(name), None, item=name) for name in listed
+                if name not in documents]
+        if observed and observed.path != wanted.path:
+            out.append(Change("path", observed.path, wanted.path))  # refused in diff()
+        seen_boundary = observed.boundary if observed else None
+        if seen_boundary != wanted.boundary and (wanted.boundary_set or wanted.boundary):
+            out.append(Change("permissions_boundary", seen_boundary, wanted.boundary))
+        if observed and observed.managed:
+            out.append(Change("managed_policies", list(observed.managed), []))
+        if observed:
+            out += tag_changes(wanted.tags, observed.tags)
+        return tuple(out)
+
+    def notes(self, wanted: WantedRole, observed: ObservedRole | None) -> tuple[str, ...]:
+        out = tuple(f"IAM lists policy {name} but could not return it yet (eventual "
+                    "consistency after a recent write); 'up' writes it again, harmlessly"
+                    for name in (observed.unreadable if observed else ()))
+        if observed and observed.boundary and not wanted.boundary_set:
+            out += (f"permissions boundary {observed.boundary} was attached outside "
+                    "stock-alert and is kept; set iam.permissions_boundary to it to make that "
+                    "explicit, or to null to have 'up' remove it",)
+        return out + _eni_note(wanted, observed)
+
+    def create(self, aws: Aws, wanted: WantedRole) -> None:
+        try:
+            aws.call("iam", "create_role", RoleName=wanted.name, Description=DESCRIPTION,
+                     Path=wanted.path, AssumeRolePolicyDocument=json.dumps(wanted.trust),
+                     Tags=as_list(wanted.tags), **_boundary(wanted))
+        except AwsError as err:
+            _refused_boundary(err, wanted)
+            if err.code == "EntityAlreadyExists":
+                # GetRole said NoSuchEntity, CreateRole says it exists: a stale read just after
+                # an earlier CreateRole. Wait (bounded) until GetRole sees it, so the engine's
+                # read-and-adopt that follows this error reads the role, not the stale answer.
+                aws.call("iam", "get_role", RoleName=wanted.name, settling=True)
+            raise
+        for name, document in wanted.inline.items():
+            # IAM is eventually consistent: the new role can briefly be "not found".
+            aws.call("iam", "put_role_policy", RoleName=wanted.name, PolicyName=name,
+                     PolicyDocument=json.dumps(document), settling=True)
+
+    def update(self, aws: Aws, wanted: WantedRole, observed: ObservedRole,
+               changes: Changes) -> None:
+        role = wanted.name
+        for change in changes:
+            if change.field == "trust_policy":
+                aws.call("iam", "update_assume_role_policy", RoleName=role,
+                         PolicyDocument=json.dumps(wanted.trust))
+            elif change.field == "policy" and change.new is None:
+                aws.call("iam", "delete_role_policy", RoleName=role, PolicyName=change.item,
+                         missing_ok=True)
+            elif change.field == "policy":
+                # The document sent is the one policies.py builds (and the README shows);
+                # the diff compared canonical forms.
+                aws.call("iam", "put_role_policy", RoleName=role, PolicyName=change.item,
+                         PolicyDocument=json.dumps(_documents(wanted, observed)[change.item]))
+            elif change.field == "managed_policies":
+                _detach(aws, role, observed.managed)
+            elif change.field == "permissions_boundary":
+                _set_boundary(aws, wanted)
+        apply_tags(changes,
+                   lambda tags: aws.call("iam", "tag_role", RoleName=role, Tags=as_list(tags)),
+                   lambda keys: aws.call("iam", "untag_role", RoleName=role, TagKeys=keys))
+
+    def delete(self, aws: Aws, wanted: WantedRole, observed: ObservedRole) -> None:
+        if wanted.eni_grant in observed.policy_names:
+            enis.wait_released(aws, wanted.function, wanted.name)  # Lambda needs the role
+        _detach(aws, wanted.name, observed.managed)
+        for policy in observed.policy_names:
+            aws.call("iam", "delete_role_policy", RoleName=wanted.name, PolicyName=policy,
+                     missing_ok=True)
+        # Just after its policies go, IAM can still refuse the role (DeleteConflict): wait
+        # that out only when this run removed some.
+        aws.call("iam", "delete_role", RoleName=wanted.name, missing_ok=True,
+                 dependents_removed=bool(observed.inline or observed.managed))
+
+    def intended_grants(self, wanted: WantedRole) -> frozenset[tuple[str, str, str, str]]:
+        """(policy, effect, action, resource) of every grant this kind itself writes, such as
+        the two EC2 Describe actions IAM authorises only on '*' (with network:): `audit`
+        judges the grants the role has beyond these, never the tool's own intended ones."""
+        return frozenset((name, *grant) for name, document in wanted.inline.items()
+                         for grant in policies.pairs(document))
+
+    def summary(self, observed: ObservedRole | None) -> dict[str, Any]:
+        if observed is None:
+            return {}
+        return {"arn": observed.arn, "inline_policies": sorted(observed.policy_names),
+                "managed_policies": list(observed.managed),
+                "permissions_boundary": observed.boundary}
+
+
+def _documents(wanted: WantedRole, observed: ObservedRole | None) -> dict[str, Any]:
+    """The inline policies to have now (enis.grant_kept: the ENI grant outlives its ENIs)."""
+    return enis.grant_kept(wanted.inline, wanted.eni_grant,
+                           observed.eni_subnets if observed else (),
+                           observed.inline if observed else {})
+
+
+def _eni_note(wanted: WantedRole, observed: ObservedRole | None) -> tuple[str, ...]:
+    if observed is None or _documents(wanted, observed) == wanted.inline:
+        return ()
+    return (enis.grant_note(wanted.eni_grant, observed.eni_subnets, wanted.function),)
+
+
+def _inline(aws: Aws, role: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """(name -> canonical document, names listed but not readable yet)."""
+    names = [n for page in aws.pages("iam", "list_role_policies", RoleName=role)
+             for n in page["PolicyNames"]]
+    inline: dict[str, str] = {}
+    unreadable: list[str] = []
+    for name in names:
+        found = aws.call("iam", "get_role_policy", RoleName=role, PolicyName=name,
+                         missing_ok=True)
+        if found is None:
+            unreadable.append(name)
+        else:
+            inline[name] = policies.canonical(policies.decoded(found["PolicyDocument"]))
+    return inline, tuple(unreadable)
+
+
+def _boundary(wanted: WantedRole) -> dict[str, Any]:
+    return {"PermissionsBoundary": wanted.boundary} if wanted.boundary else {}
+
+
+def _set_boundary(aws: Aws, wanted: WantedRole) -> None:
+    if wanted.boundary:
+        try:
+            aws.call("iam", "put_role_permissions_boundary", RoleName=wanted.name,
+                     PermissionsBoundary=wanted.boundary)
+        except AwsError as err:
+            _refused_boundary(err, wanted)
+            raise
+    else:
+        aws.call("iam", "delete_role_permissions_boundary", RoleName=wanted.name,
+                 missing_ok=True)
+
+
+def _refused_boundary(err: AwsError, wanted: WantedRole) -> None:
+    """IAM refuses a boundary it does not have or cannot use (a service-role policy): name the
+    config key, not just IAM's words."""
+    if wanted.boundary and (err.code == "PolicyNotAttachable" or (
+            err.code in ("NoSuchEntity", "InvalidInput") and wanted.boundary in err.message)):
+        raise AwsError(
+            f"IAM refused iam.permissions_boundary {wanted.boundary} for role {wanted.name}: "
+            f"{err.message}", code=err.code,
+            hint="The boundary must be a managed policy that exists in this account (or an AWS "
+            "managed policy) and is not a service-role policy: fix the ARN in the config, or "
+            "remove iam.permissions_boundary.") from err
+
+
+def _detach(aws: Aws, role: str, arns: tuple[str, ...]) -> None:
+    for arn in arns:
+        aws.call("iam", "detach_role_policy", RoleName=role, PolicyArn=arn, missing_ok=True)
