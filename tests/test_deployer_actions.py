@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from provision.features.security import deployer
+from provision.kinds.security_group import SecurityGroup
 from tests.support.action_recorder import (
     Checked,
     Recorder,
@@ -32,6 +33,8 @@ from tests.support.action_recorder import (
     replay,
 )
 from tests.test_deployer_policy import (
+    ACTIONS,
+    LIFECYCLE,
     MOTO_NAMES,
     SETUP_CALLS,
     SIMULATED,
@@ -40,8 +43,11 @@ from tests.test_deployer_policy import (
     lifecycle,
 )
 
-NEEDS = {need.action: need for need in deployer.NEEDS}
-ALL = set(deployer.actions())  # the generated policy's actions (NEEDS and the teardown's EC2)
+# The needs of the lifecycle's configs, by action. The security group's are proven by the
+# network lifecycle, which makes a group (tests/test_deployer_network.py).
+NEEDS = {need.action: need for stack in LIFECYCLE for need in deployer.granted(stack)
+         if need not in SecurityGroup.operator}
+ALL = set(ACTIONS)  # the generated policy's actions for those configs
 CHECKED_BY_MOTO = [a for a in NEEDS if a not in SIMULATED]
 
 

@@ -21,7 +21,8 @@ from provision.core import pipelines
 from provision.core.plan import Mode
 from provision.core.stack import Stack
 from provision.errors import AwsError
-from provision.features.security import deployer, network_deployer
+from provision.features.security import deployer
+from provision.kinds.security_group import LAMBDA_CHECKS, SecurityGroup
 from tests.support.action_recorder import Recorder, is_denied, recorded_lifecycle, replay
 from tests.support.configs import MINIMAL, write_config
 from tests.test_deployer_policy import (
@@ -35,10 +36,22 @@ from tests.test_deployer_policy import (
 
 __all__ = ["world"]  # the fixture, imported for the tests below
 ACCOUNT = "123456789012"
-EC2_ACTIONS = list(network_deployer.NEEDS)
+
+
+def _stack(network: bool = True) -> Stack:
+    data: dict[str, Any] = {"name": "t1", "stocks": ["TSLA"]}
+    if network:
+        data["network"] = {"subnet_ids": ["subnet-0123456789abcdef0"]}
+    return Stack(Config.model_validate(data), ACCOUNT, "us-east-1")
+
+
+# The security group kind's needs as a config with network: has them, by action (ec2:CreateTags
+# is granted in two statements, both for 'up').
+EC2 = {n.action: n for n in deployer.granted(_stack()) if n in SecurityGroup.operator}
+EC2_ACTIONS = list(EC2)
 # Lambda's own check of the caller: moto makes none, so each-action-needed cannot show it here
 # (tests/real_aws/test_network.py injects Lambda's refusal instead).
-CALLED = [a for a in EC2_ACTIONS if a not in network_deployer.LAMBDA_CHECKS]
+CALLED = [a for a in EC2_ACTIONS if a not in LAMBDA_CHECKS]
 
 
 def _network(subnets: list[str], tags: str) -> str:
@@ -98,7 +111,7 @@ def _run(tmp_path: Path, granted: set[str], monkeypatch: pytest.MonkeyPatch,
 _ADMIN: list[Callable[[str], Any]] = []  # the recorded lifecycle's admin, to make operators
 
 
-ALL = set(deployer.actions()) | set(EC2_ACTIONS)
+ALL = set(deployer.actions(_stack()))  # the generated policy's actions, with network:
 
 
 @set_initial_no_auth_action_count(SETUP_CALLS)
@@ -124,20 +137,13 @@ def _operator(name: str, actions: set[str]) -> dict[str, Any]:
 def test_every_ec2_action_is_needed(action: str, recorded: Recorder) -> None:
     first = recorded.first(action)
     assert first is not None, f"no call of the network lifecycle asked for {action}"
-    assert first.command in network_deployer.NEEDS[action][1], (action, first.command)
+    assert first.command in EC2[action].commands, (action, first.command)
     name = action.replace(":", "-")
     assert is_denied(replay(first, _operator(f"without-{name}", ALL - {action})), action)
     assert not is_denied(replay(first, _operator(f"with-{name}", ALL)), action)
 
 
 # scoping (pure) ---------------------------------------------------------------------------
-def _stack(network: bool = True) -> Stack:
-    data: dict[str, Any] = {"name": "t1", "stocks": ["TSLA"]}
-    if network:
-        data["network"] = {"subnet_ids": ["subnet-0123456789abcdef0"]}
-    return Stack(Config.model_validate(data), ACCOUNT, "us-east-1")
-
-
 def _ec2_statements(stack: Stack) -> dict[str, dict[str, Any]]:
     return {s["Sid"]: s for s in deployer.policy(stack)["Statement"]
             if any(str(a).startswith("ec2:") for a in (
@@ -158,11 +164,15 @@ def test_no_network_only_the_teardown_ec2_actions_in_the_operator_policy() -> No
                                             ("ec2:DeleteSecurityGroup", "down")]
 
 
+# the EC2 actions on Resource "*", each saying why it cannot be narrower
+UNSCOPED = {a for a, n in EC2.items() if n.unscoped}
+
+
 def test_ec2_statements_are_scoped_to_this_stacks_tag() -> None:
     group = f"arn:aws:ec2:us-east-1:{ACCOUNT}:security-group/*"
     found = _ec2_statements(_stack())
     assert found["Ec2DescribeNoResourceLevel"]["Resource"] == "*"
-    assert set(found["Ec2DescribeNoResourceLevel"]["Action"]) == set(network_deployer.WILDCARD)
+    assert set(found["Ec2DescribeNoResourceLevel"]["Action"]) == UNSCOPED
     create = found["CreateSecurityGroupTaggedForThisStack"]
     assert create["Action"] == ["ec2:CreateSecurityGroup"]
     assert create["Resource"] == [group, f"arn:aws:ec2:us-east-1:{ACCOUNT}:vpc/*"]
@@ -174,9 +184,9 @@ def test_ec2_statements_are_scoped_to_this_stacks_tag() -> None:
     assert own["Resource"] == [group]
     assert own["Condition"] == {"StringEquals": {"aws:ResourceTag/stock-alert:stack": "t1"}}
     granted = {a for s in found.values() for a in s["Action"]}
-    assert granted == set(network_deployer.NEEDS)
+    assert granted == set(EC2_ACTIONS)
     wild = [a for s in found.values() if s["Resource"] in ("*", ["*"]) for a in s["Action"]]
-    assert sorted(wild) == sorted(network_deployer.WILDCARD)
+    assert sorted(wild) == sorted(UNSCOPED)
 
 
 def test_each_ec2_resource_is_a_type_the_sar_defines_for_the_action() -> None:
@@ -200,7 +210,7 @@ def test_each_ec2_resource_is_a_type_the_sar_defines_for_the_action() -> None:
 
 def test_explain_rows_name_scope_and_reason() -> None:
     rows = {r[0]: r for r in deployer.rows(_stack()) if r[0].startswith("ec2:")}
-    assert set(rows) == set(network_deployer.NEEDS)
+    assert set(rows) == set(EC2_ACTIONS)
     assert "Resource '*'" in rows["ec2:DescribeSubnets"][3]
     assert "tagged stock-alert:stack=t1" in rows["ec2:DeleteSecurityGroup"][1]
     assert rows["ec2:DeleteSecurityGroup"][2] == "down"

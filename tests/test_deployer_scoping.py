@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from provision.cli import app
 from provision.config.model import Config, load_config
 from provision.core.stack import Stack
-from provision.features.security import deployer, network_deployer
+from provision.features.security import deployer
 from tests.support.configs import EXAMPLE_CONFIG, MINIMAL, write_config
 
 ACCOUNT = "123456789012"
@@ -64,7 +64,7 @@ def test_each_scoped_action_names_a_resource_type_iam_defines_for_it() -> None:
             formats = _sar(action)
             if resources == ["*"]:
                 assert formats == ["*"], f"{action} supports {formats}; do not use '*'"
-                assert action in deployer.WILDCARD or action in network_deployer.WILDCARD
+                assert deployer.WILDCARD[action]  # each says why it cannot be narrower
                 continue
             for arn in resources:
                 assert any(_matches(arn, f) for f in formats), (action, arn, formats)
@@ -72,11 +72,11 @@ def test_each_scoped_action_names_a_resource_type_iam_defines_for_it() -> None:
 
 def test_wildcard_only_where_explained_and_nowhere_else() -> None:
     wild = [s for s in _statements() if s["Resource"] in ("*", ["*"])]
-    # the second: 'down' finds a group left from an earlier network: (network_deployer)
+    # the second: 'down' finds a group left from an earlier network: (the security group kind)
     assert [s["Sid"] for s in wild] == ["NoResourceLevelPermissions",
                                         "Ec2DescribeNoResourceLevel"]
-    assert set(wild[0]["Action"]) == set(deployer.WILDCARD)
-    assert set(wild[1]["Action"]) <= set(network_deployer.WILDCARD)
+    assert {a for s in wild for a in s["Action"]} == {
+        n.action for n in deployer.granted(_stack()) if n.unscoped}
     assert all(deployer.WILDCARD.values())
     for statement in _statements():
         for action in statement["Action"] if isinstance(statement["Action"], list) else [
@@ -111,8 +111,22 @@ def test_partition_follows_the_region_without_aws() -> None:
         f"arn:aws-cn:iam::{ACCOUNT}:role/t1-cn-north-1-role"]
 
 
-def test_operator_actions_are_listed_once() -> None:
-    assert len(set(deployer.actions())) == len(deployer.actions())
+@pytest.mark.parametrize("extra", [
+    {}, {"network": {"subnet_ids": ["subnet-0123456789abcdef0"]}},
+    {"iam": {"permissions_boundary": "arn:aws:iam::aws:policy/PowerUserAccess"}},
+    {"quotes": {"api_key_parameter": "/x/key", "api_key_kms_key":
+                "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}},
+], ids=["minimal", "network", "boundary", "kms"])
+def test_the_table_lists_each_granted_action_once(extra: dict[str, Any]) -> None:
+    """An action granted in two statements (ec2:CreateTags with network:) or needed under two
+    conditions (iam:CreateRole with or without a boundary) is still one row."""
+    stack = Stack(Config.model_validate({"name": "t1", "stocks": ["TSLA"], **extra}), ACCOUNT,
+                  "us-east-1")
+    listed = [row[0] for row in deployer.rows(stack)]
+    assert len(set(listed)) == len(listed)
+    granted = {a for s in deployer.policy(stack)["Statement"] for a in (
+        [s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert granted <= set(listed)
 
 
 def test_parliament_finds_nothing_wrong_and_would_catch_a_mistake() -> None:
@@ -121,8 +135,9 @@ def test_parliament_finds_nothing_wrong_and_would_catch_a_mistake() -> None:
     doc = deployer.policy(_stack())
     assert analyze_policy_string(json.dumps(doc)).findings == []
     broken = json.loads(json.dumps(doc))
-    broken["Statement"][3]["Resource"] = [_stack().rule_arn]  # log-group actions on the rule
-    broken["Statement"][1]["Action"].append("iam:GetRoles")
+    by_sid = {s["Sid"]: s for s in broken["Statement"]}
+    by_sid["LogGroup"]["Resource"] = [_stack().rule_arn]  # log-group actions on the rule
+    by_sid["ExecutionRole"]["Action"].append("iam:GetRoles")
     issues = {f.issue for f in analyze_policy_string(json.dumps(broken)).findings}
     assert {"RESOURCE_MISMATCH", "UNKNOWN_ACTION"} <= issues
 

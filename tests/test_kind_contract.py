@@ -17,6 +17,7 @@ from provision.features.security import audit, deployer, grants
 from provision.features.security.key_scopes import KEY_STORE_NEEDS
 from provision.kinds import KINDS
 from provision.kinds.contract import AnyKind, Fragment, Kind
+from provision.kinds.security_group import SecurityGroup
 from provision.kinds.tagged import kind_and_name
 
 STACK = Stack(Config.model_validate({"name": "t1", "stocks": ["SPY"]}), "123456789012",
@@ -62,14 +63,44 @@ def test_a_kind_that_leaves_a_part_out_is_caught() -> None:
         partial()  # the rendering is abstract: such a kind cannot even be built
 
 
-def test_the_operator_policy_is_made_of_the_kinds_needs() -> None:
-    assert tuple(n for k in KINDS for n in k.operator) + KEY_STORE_NEEDS == deployer.NEEDS
-    policy = deployer.policy(STACK)
-    granted = {a for st in policy["Statement"] for a in (
+NETWORK = Stack(Config.model_validate({"name": "t1", "stocks": ["SPY"], "network": {
+    "subnet_ids": ["subnet-0123456789abcdef0"]}}), "123456789012", "us-east-1")
+BOUNDED = Stack(Config.model_validate({"name": "t1", "stocks": ["SPY"], "iam": {
+    "permissions_boundary": "arn:aws:iam::aws:policy/PowerUserAccess"}}), "123456789012",
+    "us-east-1")
+
+
+def _granted(stack: Stack) -> set[tuple[str, str]]:
+    """(statement, action) pairs of the generated policy."""
+    return {(st["Sid"], a) for st in deployer.policy(stack)["Statement"] for a in (
         [st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
-    wanted = set(deployer.granted(STACK))
-    assert {n.action for k in KINDS for n in k.operator if n in wanted} <= granted
-    assert all(n in wanted for n in KINDS[0].operator if "Boundary" not in n.action)
+
+
+@pytest.mark.parametrize("stack", [STACK, NETWORK, BOUNDED], ids=["plain", "network", "bounded"])
+def test_the_operator_policy_is_exactly_the_kinds_needs(stack: Stack) -> None:
+    """deployer-policy adds nothing of its own: each statement and action is a need that
+    applies to this config, in the statement (Scope) the kind put it in; '*' only where the
+    need says why."""
+    assert tuple(n for k in KINDS for n in k.operator) + KEY_STORE_NEEDS == deployer.NEEDS
+    needed = {(n.scope.sid, n.action) for n in deployer.NEEDS
+              if n.applies(stack) and n.scope.named(stack)}
+    assert _granted(stack) == needed
+    for need in deployer.NEEDS:
+        assert (need.scope.named(stack) == ["*"]) == bool(need.unscoped), need.action
+
+
+def test_needs_apply_by_config() -> None:
+    """Without network:, only 'down''s EC2 needs (find the tagged groups, delete them); a
+    boundary takes its removal away and guards the role's creation."""
+    ec2 = {(sid, a) for sid, a in _granted(STACK) if a.startswith("ec2:")}
+    assert ec2 == {("Ec2DescribeNoResourceLevel", "ec2:DescribeSecurityGroups"),
+                   ("OwnSecurityGroup", "ec2:DeleteSecurityGroup")}
+    assert {a for _, a in _granted(NETWORK) if a.startswith("ec2:")} == {
+        n.action for n in SecurityGroup.operator}
+    assert ("ExecutionRole", "iam:DeleteRolePermissionsBoundary") in _granted(STACK)
+    assert {a for sid, a in _granted(BOUNDED) if sid == "CreateRoleOnlyWithTheBoundary"} == {
+        "iam:CreateRole", "iam:PutRolePermissionsBoundary"}
+    assert "iam:DeleteRolePermissionsBoundary" not in {a for _, a in _granted(BOUNDED)}
 
 
 def test_permissions_explains_each_grant_with_the_kinds_words() -> None:

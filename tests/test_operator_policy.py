@@ -8,17 +8,23 @@ from pathlib import Path
 
 import boto3
 import pytest
+import yaml
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
+from provision.config.model import Config
 from provision.core import pipelines
 from provision.core.plan import Mode
+from provision.core.stack import Stack
 from provision.errors import AwsError
 from provision.features.security import deployer
 from tests.support.configs import MINIMAL, REPO, write_config
 from tests.support.inprocess import target
 
 SETUP_CALLS = 4  # create_user, create_policy, attach_user_policy, create_access_key
+# What deployer-policy grants for MINIMAL, the config (and its variants) the lifecycle runs.
+ACTIONS = deployer.actions(Stack(Config.model_validate(yaml.safe_load(MINIMAL)),
+                                 "123456789012", "us-east-1"))
 
 
 def _operator(actions: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,7 +77,7 @@ def _lifecycle(config: Path, tmp_path: Path) -> None:
 @set_initial_no_auth_action_count(SETUP_CALLS)
 def test_operator_actions_are_enough_for_the_whole_lifecycle(
         config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _operator(deployer.actions(), monkeypatch)
+    _operator(ACTIONS, monkeypatch)
     _lifecycle(config, tmp_path)
 
 
@@ -79,7 +85,7 @@ def test_operator_actions_are_enough_for_the_whole_lifecycle(
 def test_enforcement_is_real_without_create_function(
         config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The test above can fail: one missing action stops 'up' with AccessDenied."""
-    actions = [a for a in deployer.actions() if a != "lambda:CreateFunction"]
+    actions = [a for a in ACTIONS if a != "lambda:CreateFunction"]
     _operator(actions, monkeypatch)
     with pytest.raises(AwsError, match="AccessDenied"):
         pipelines.up(target(config)[0])
@@ -101,7 +107,7 @@ def test_status_without_the_sms_read_says_delivery_unknown(
         config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The status check above can fail: without sns:CheckIfPhoneNumberIsOptedOut the SMS note
     names the refusal (and status still succeeds)."""
-    actions = [a for a in deployer.actions() if a != "sns:CheckIfPhoneNumberIsOptedOut"]
+    actions = [a for a in ACTIONS if a != "sns:CheckIfPhoneNumberIsOptedOut"]
     _operator(actions, monkeypatch)
     pipelines.up(target(config)[0])
     _, rows = pipelines.status(target(config)[0])

@@ -48,7 +48,8 @@ class LogGroup(Kind[WantedLogGroup, ObservedLogGroup]):
 
     operator = (
         Need("logs:DescribeLogGroups", ANY, ("up", "down", "status", "logs"),
-             "find the log group by name prefix"),
+             "find the log group by name prefix", unscoped="CloudWatch Logs authorises it per "
+             "account, not per log group."),
         Need("logs:ListTagsForResource", TAGS_SCOPE, READ, "check the group is this stack's"),
         Need("logs:TagResource", TAGS_SCOPE, UP, "tag the group (also needed by "
              "CreateLogGroup with tags)"),

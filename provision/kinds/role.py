@@ -26,6 +26,25 @@ from provision.kinds.contract import Fragment, Kind
 from provision.kinds.tags import apply_tags, as_list, from_list, tag_changes
 
 ROLE_SCOPE = Scope("ExecutionRole", lambda s: [s.role_arn])
+# Only this role, only to Lambda.
+PASS_SCOPE = Scope("PassExecutionRoleToLambdaOnly", lambda s: s.role_arn, one_action=True,
+                   condition=lambda s: {"StringEquals": {
+                       "iam:PassedToService": "lambda.amazonaws.com"}})
+# With iam.permissions_boundary set, the operator may create the role, or set its boundary,
+# only with that boundary, and may not remove it: the standard permissions-boundary guard (IAM
+# User Guide, "Permissions boundaries for IAM entities": delegating role creation).
+BOUNDARY_SCOPE = Scope("CreateRoleOnlyWithTheBoundary", lambda s: s.role_arn,
+                       condition=lambda s: {"StringEquals": {
+                           "iam:PermissionsBoundary": s.config.iam.permissions_boundary}})
+
+
+def _bounded(stack: Stack) -> bool:
+    return stack.config.iam.permissions_boundary is not None
+
+
+def _unbounded(stack: Stack) -> bool:
+    return stack.config.iam.permissions_boundary is None
+
 
 DESCRIPTION = "stock-alert execution role: writes its log group, publishes to its topic"
 
@@ -86,7 +105,10 @@ class Role(Kind[WantedRole, ObservedRole]):
         Need("iam:GetRolePolicy", ROLE_SCOPE, READ, "compare each inline policy with the plan"),
         Need("iam:ListAttachedRolePolicies", ROLE_SCOPE, READ, "find managed "
              "policies someone attached"),
-        Need("iam:CreateRole", ROLE_SCOPE, UP, "create the role with its trust policy and tags"),
+        Need("iam:CreateRole", ROLE_SCOPE, UP, "create the role with its trust policy and tags",
+             applies=_unbounded),
+        Need("iam:CreateRole", BOUNDARY_SCOPE, UP, "create the role with its trust policy and "
+             "tags", applies=_bounded),
         Need("iam:PutRolePolicy", ROLE_SCOPE, UP, "write the inline policies"),
         Need("iam:UpdateAssumeRolePolicy", ROLE_SCOPE, UP, "restore a trust "
              "policy changed by hand"),
@@ -96,12 +118,13 @@ class Role(Kind[WantedRole, ObservedRole]):
              "attached (a role with one attached cannot be deleted)"),
         Need("iam:DeleteRolePolicy", ROLE_SCOPE, ("up", "down"), "remove extra inline policies; "
              "empty the role before deleting it"),
-        Need("iam:PutRolePermissionsBoundary", ROLE_SCOPE, UP, "set iam.permissions_boundary on a "
-             "role made without it, or put it back if removed by hand"),
+        Need("iam:PutRolePermissionsBoundary", BOUNDARY_SCOPE, UP, "set "
+             "iam.permissions_boundary on a role made without it, or put it back if removed by "
+             "hand", applies=_bounded),
         Need("iam:DeleteRolePermissionsBoundary", ROLE_SCOPE, UP, "remove a boundary the config no "
-             "longer names (granted only while the config names none)"),
+             "longer names (granted only while the config names none)", applies=_unbounded),
         Need("iam:DeleteRole", ROLE_SCOPE, DOWN, "delete the role"),
-        Need("iam:PassRole", ROLE_SCOPE, UP, "give the role to the function (CreateFunction, "
+        Need("iam:PassRole", PASS_SCOPE, UP, "give the role to the function (CreateFunction, "
              "UpdateFunctionConfiguration); only to lambda.amazonaws.com"),
     )
     audit_rules = {"policy": findings.policy, "managed_policies": findings.managed,

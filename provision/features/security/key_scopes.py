@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from provision.core.needs import DELETE_SECRET, SECRET_SET, Need, Scope
-from provision.core.policies import Document
+from provision.core.needs import DELETE_SECRET, SECRET_SET, Document, Need, Scope
 from provision.core.stack import Stack
 
 
@@ -15,10 +14,6 @@ def via(service: str) -> Callable[[Stack], Document]:
     def condition(stack: Stack) -> Document:
         return {"StringEquals": {"kms:ViaService": f"{service}.{stack.region}.amazonaws.com"}}
     return condition
-
-
-CONDITIONS: dict[str, Callable[[Stack], Document]] = {
-    "ApiKeyParameterKmsKey": via("ssm"), "ApiKeySecretKmsKey": via("secretsmanager")}
 
 
 def kms_key(stack: Stack, store: str) -> list[str]:
@@ -47,11 +42,13 @@ def key_store(stack: Stack, store: str) -> list[str]:
 # with no source configured, the default name of each store 'secret set' may write.
 PARAMETER = Scope("ApiKeyParameter", lambda s: key_store(s, "ssm"))
 SECRET = Scope("ApiKeySecret", lambda s: key_store(s, "secretsmanager"))
-# quotes.api_key_kms_key: the customer key, only through the store that uses it (CONDITIONS)
+# quotes.api_key_kms_key: the customer key, only through the store that uses it
+# (kms:ViaService)
 UNNAMED_KEY = "the key in quotes.api_key_kms_key, when it is set"
-KMS_SSM = Scope("ApiKeyParameterKmsKey", lambda s: kms_key(s, "ssm"), UNNAMED_KEY)
+KMS_SSM = Scope("ApiKeyParameterKmsKey", lambda s: kms_key(s, "ssm"), UNNAMED_KEY,
+                condition=via("ssm"))
 KMS_SECRETSMANAGER = Scope("ApiKeySecretKmsKey", lambda s: kms_key(s, "secretsmanager"),
-                           UNNAMED_KEY)
+                           UNNAMED_KEY, condition=via("secretsmanager"))
 
 KEY_STORE_NEEDS: tuple[Need, ...] = (
     Need("ssm:ListTagsForResource", PARAMETER,
