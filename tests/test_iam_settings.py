@@ -137,7 +137,7 @@ def test_a_boundary_removed_by_hand_is_found_by_audit_and_put_back_by_up(
     boto3.client("iam", region_name="us-east-1").delete_role_permissions_boundary(
         RoleName="t1-us-east-1-role")
     the_plan, observation = pipelines.plan(target(config)[0])
-    found = audit(the_plan, observation, ExtraReads.of(observation))
+    found = audit(the_plan, observation, ExtraReads())
     assert [(f.rule, f.resource) for f in found] == [("boundary-removed", "role t1-us-east-1-role")]
     assert found[0].up_repairs and BOUNDARY in found[0].detail
     assert _up(config) == ["iam:PutRolePermissionsBoundary"]  # drift: no new record

@@ -6,11 +6,14 @@ and those feature modules ask the kinds, keeping no table of their own. Pure: no
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from provision.config.model import Config
 from provision.core import pipelines
 from provision.core.needs import Need
+from provision.core.plan import Action
 from provision.core.stack import Stack
 from provision.features.export import cloudformation
 from provision.features.security import audit, deployer, grants
@@ -128,6 +131,43 @@ def test_audit_words_a_changed_field_by_the_kinds_rule(kind: AnyKind) -> None:
         action = Action(kind=kind.name, name="x", op=Op.UPDATE, wanted=None, observed=None,
                         changes=(Change(field, {"a": "1"}, {"a": "2"}),), reason="")
         assert audit._from_change(action, action.changes[0]) == rule(action, action.changes[0])
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
+def test_audit_asks_every_kind_to_inspect_its_resource(kind: AnyKind,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """audit reaches each kind's own whole-resource checks (Kind.inspect) through the
+    registry, with that kind's action from the plan 'up' would make, and keeps what it says."""
+    from provision.core.engine import Observation, make_plan
+    from provision.core.findings import Finding
+
+    seen: list[tuple[Stack, str]] = []
+
+    def inspect(stack: Stack, action: Action[Any, Any]) -> list[Finding]:
+        seen.append((stack, action.kind))
+        return [Finding("probe", f"{action.kind} {action.name}", "", "", False)]
+
+    monkeypatch.setattr(kind, "inspect", inspect)
+    observation = Observation(STACK, {k.name: k.wanted(STACK) for k in KINDS},
+                              {k.name: None for k in KINDS})
+    found = audit.audit(make_plan(observation), observation, audit.ExtraReads())
+    assert seen == [(STACK, kind.name)]
+    assert [f.resource for f in found if f.rule == "probe"] == [
+        f"{kind.name} {kind.physical_name(STACK)}"]
+
+
+def test_audit_and_the_operator_policy_import_no_kind() -> None:
+    """They ask every kind through the registry; a kind module imported here would be a kind
+    known outside itself."""
+    import ast
+    import inspect as source
+
+    for module in (audit, deployer):
+        tree = ast.parse(source.getsource(module))
+        named = {node.module for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module}
+        assert {m for m in named if m.startswith("provision.kinds")} <= {"provision.kinds"}, (
+            module.__name__)
 
 
 @pytest.mark.parametrize("kind", [k for k in KINDS if k.host is None], ids=lambda k: k.name)

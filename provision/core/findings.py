@@ -68,7 +68,7 @@ def tags(action: AnyAction, change: Change) -> list[Finding]:
 
 def attribute(action: AnyAction, change: Change) -> list[Finding]:
     if change.item == "Policy":
-        return []  # reported by topic_policy_findings, which says what opened it
+        return []  # reported by Topic.inspect, which says what opened it
     if change.item == "KmsMasterKeyId":
         return [ours("encryption-removed" if not change.old else "encryption-changed", action,
                      f"KmsMasterKeyId is {change.old!r}, wanted {change.new!r}")]
@@ -102,7 +102,7 @@ def permission(action: AnyAction, change: Change) -> list[Finding]:
 
 
 def trust(action: AnyAction, change: Change) -> list[Finding]:
-    return []  # reported by trust_findings, which says what opened it
+    return []  # reported by Role.inspect, which says what opened it
 
 
 Rule = Callable[[AnyAction, Change], list[Finding]]

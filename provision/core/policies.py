@@ -245,6 +245,41 @@ def pairs(document: Document | str) -> list[tuple[str, str, str]]:
     return out
 
 
+def statements(document: Document) -> list[dict[str, Any]]:
+    """A policy document's statements, as a list (IAM also accepts a lone statement)."""
+    return _as_list_of_dicts(document.get("Statement"))
+
+
+def is_wildcard(action: str, resource: str) -> bool:
+    """Whether a grant (as `pairs` gives it) names every action of a service, every
+    resource, or grants by exclusion (NotAction)."""
+    return (action == "*" or action.endswith(":*") or resource == "*"
+            or action.startswith("NOT "))
+
+
+# Condition keys that narrow "any principal" to an account, an organisation or a source.
+RESTRICTING_KEYS = ("aws:sourceowner", "aws:sourceaccount", "aws:sourcearn",
+                    "aws:principalorgid", "aws:principalaccount", "aws:principalarn")
+
+
+def open_statements(document: Document) -> list[dict[str, Any]]:
+    """The statements of a resource policy that let anyone ("*") act, with no condition
+    narrowing who."""
+    def anyone(statement: dict[str, Any]) -> bool:
+        principal = statement.get("Principal")
+        if isinstance(principal, dict):
+            principal = principal.get("AWS")
+        return "*" in _as_list(principal)
+
+    def restricted(statement: dict[str, Any]) -> bool:
+        keys = {k.lower() for test in (statement.get("Condition") or {}).values()
+                if isinstance(test, dict) for k in test}
+        return any(k in RESTRICTING_KEYS for k in keys)
+
+    return [s for s in statements(document)
+            if s.get("Effect") == "Allow" and anyone(s) and not restricted(s)]
+
+
 def _as_list_of_dicts(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, dict):
         return [value]

@@ -96,6 +96,16 @@ class Alarm(Kind[WantedAlarm, ObservedAlarm]):
     audit_rules = {"tags": findings.tags}
     grants = {}
 
+    def inspect(self, stack: Stack, action: Action[WantedAlarm, ObservedAlarm]
+                ) -> list[findings.Finding]:
+        """`audit`: an alarm left from an earlier version that cannot deliver (LEFT_OVER)."""
+        if action.op is Op.CREATE:
+            return []
+        return [findings.Finding("alarm-cannot-deliver", f"alarm {action.name}", note,
+                                 "set notify.kms_key to a customer managed key, then run "
+                                 "'stock-alert up'", False)
+                for note in action.notes if note == LEFT_OVER]
+
     def cloudformation(self, w: WantedAlarm) -> Fragment:
         if not w.enabled:  # made only with a customer key, as 'up' does (alarm.py)
             return Fragment({})

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from provision.aws.client import Aws
 from provision.config.model import APPLIED_TAG, FLEET_TAG, REGION_TAG
-from provision.core.findings import Rule
+from provision.core.findings import Finding, Rule
 from provision.core.needs import Need
 from provision.core.plan import Action, Change, Changes, Mode, Op, Owner
 from provision.core.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG, Stack
@@ -227,6 +227,13 @@ class Kind(ABC, Generic[W, O]):
     def audit_rule(self, changed: str) -> Rule | None:
         """The audit rule for a changed field of this kind; None: report it as drifted."""
         return self.audit_rules.get(changed)
+
+    def inspect(self, stack: Stack, action: Action[W, O]) -> list[Finding]:
+        """`audit`: findings about the whole observed resource that no single changed field
+        words (a trust policy opened to others, a function in a Failed state), judged from
+        this kind's action in the plan `up` would make (its wanted and observed values, op
+        and notes). audit makes no read of its own. None by default."""
+        return []
 
     def diff(self, wanted: W, observed: O | None, mode: Mode,
              adopt: bool = False) -> Action[W, O]:

@@ -9,7 +9,7 @@ from provision.aws.client import Aws
 from provision.core import findings
 from provision.core.needs import DOWN, READ, UP, Need, Scope
 from provision.core.package import CodePackage
-from provision.core.plan import Change, Changes, diff_fields
+from provision.core.plan import Action, Change, Changes, diff_fields
 from provision.core.stack import HANDLER, STACK_TAG, Stack
 from provision.errors import AwsError
 from provision.kinds.contract import Fragment, Kind
@@ -90,6 +90,15 @@ class Function(Kind[WantedFunction, ObservedFunction]):
     )
     audit_rules = {"tags": findings.tags}
     grants = {}
+
+    def inspect(self, stack: Stack, action: Action[WantedFunction, ObservedFunction]
+                ) -> list[findings.Finding]:
+        """`audit`: a function in the Failed state cannot run, although nothing drifted."""
+        if action.observed is None or str(action.observed.state).lower() != "failed":
+            return []
+        return [findings.Finding("function-failed", f"function {stack.function_name}",
+                                 "Lambda reports the function's state as Failed, so it cannot "
+                                 "run", findings.UP, True)]
 
     def cloudformation(self, w: WantedFunction) -> Fragment:
         params = w.config_params()

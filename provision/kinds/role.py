@@ -46,6 +46,7 @@ def _unbounded(stack: Stack) -> bool:
     return stack.config.iam.permissions_boundary is None
 
 
+LAMBDA = "lambda.amazonaws.com"
 DESCRIPTION = "stock-alert execution role: writes its log group, publishes to its topic"
 
 
@@ -131,6 +132,30 @@ class Role(Kind[WantedRole, ObservedRole]):
                    "trust_policy": findings.trust, "permissions_boundary": findings.boundary,
                    "tags": findings.tags}
     grants = {}
+
+    def inspect(self, stack: Stack, action: Action[WantedRole, ObservedRole]
+                ) -> list[findings.Finding]:
+        """`audit`: wildcards in the inline policies beyond the grants this kind writes on
+        purpose (intended_grants), and a trust policy that lets others assume the role."""
+        role, where = action.observed, f"role {stack.role_name}"
+        if role is None:
+            return []
+        intended = self.intended_grants(action.wanted)
+        out = [findings.Finding("wildcard-grant", where, f"policy {name} allows {grant} on "
+                                f"{resource}", findings.UP, True)
+               for name, text in sorted(role.inline.items())
+               for effect, grant, resource in policies.pairs(text)
+               if (name, effect, grant, resource) not in intended and effect == "Allow"
+               and policies.is_wildcard(grant, resource)]
+        if role.trust == action.wanted.canonical_trust:
+            return out
+        trust = policies.statements(json.loads(role.trust))
+        others = sorted({json.dumps(s.get("Principal"), sort_keys=True) for s in trust
+                         if s.get("Principal") != {"Service": LAMBDA}})
+        detail = (f"the trust policy lets {', '.join(others)} assume the role" if others else
+                  f"the trust policy has {len(trust)} statement(s) instead of the one for "
+                  f"{LAMBDA}")
+        return [*out, findings.Finding("trust-opened", where, detail, findings.UP, True)]
 
     def cloudformation(self, w: WantedRole) -> Fragment:
         """IAM is global: a fixed `<StackName>-role` collides when a StackSet deploys the stack to

@@ -94,6 +94,18 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
     audit_rules = {"permission": findings.permission, "tags": findings.tags}
     grants = {}
 
+    def inspect(self, stack: Stack, action: Action[WantedSchedule, ObservedSchedule]
+                ) -> list[findings.Finding]:
+        """`audit`: the function policy's statements other than this rule's invoke permission
+        (read with it), which 'up' leaves alone."""
+        others = action.observed.others if action.observed is not None else ()
+        name = stack.function_name
+        return [findings.Finding(
+            "extra-invoke-permission", f"function {name}", f"statement {s.get('Sid')!r} lets "
+            f"{json.dumps(s.get('Principal'))} {s.get('Action')}", "'stock-alert up' does not "
+            f"remove it yet: aws lambda remove-permission --function-name {name} "
+            f"--statement-id {s.get('Sid')}", False) for s in others]
+
     def cloudformation(self, w: WantedSchedule) -> Fragment:
         rule = {"Name": w.name, "ScheduleExpression": w.settings["schedule"],
                 "State": w.settings["state"], "Description": w.settings["description"],

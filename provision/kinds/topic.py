@@ -22,8 +22,8 @@ from provision.aws.client import Aws
 from provision.core import findings
 from provision.core.findings import Rule
 from provision.core.needs import ANY, DOWN, READ, UP, Need, Scope
-from provision.core.plan import Change, Changes
-from provision.core.policies import canonical, topic_policy
+from provision.core.plan import Action, Change, Changes
+from provision.core.policies import canonical, open_statements, statements, topic_policy
 from provision.core.stack import Stack
 from provision.errors import AwsError
 from provision.kinds.contract import Fragment, Kind
@@ -134,6 +134,29 @@ class Topic(Kind[WantedTopic, ObservedTopic]):
     def audit_rule(self, changed: str) -> Rule | None:
         """A subscriber of any protocol ("email", "sms", ...) is worded as a subscription."""
         return super().audit_rule(changed) or findings.subscription
+
+    def inspect(self, stack: Stack, action: Action[WantedTopic, ObservedTopic]
+                ) -> list[findings.Finding]:
+        """`audit`: each statement of the topic policy that lets anyone act, or else one
+        finding that the policy differs from the one 'up' writes (policies.topic_policy),
+        which 'up' rewrites whole. (So findings.attribute leaves the Policy attribute out.)"""
+        topic = action.observed
+        if topic is None or not topic.policy:
+            return []
+        where, document = f"topic {stack.topic_name}", json.loads(topic.policy)
+        opened = open_statements(document)
+        if opened:
+            return [findings.Finding("topic-policy-open", where, f"statement {s.get('Sid')!r} "
+                                     f"lets anyone {s.get('Action')}", findings.UP, True)
+                    for s in opened]
+        wanted = action.wanted.attributes.get(POLICY)
+        if wanted is None or topic.attributes.get(POLICY) == wanted:
+            return []
+        sids = sorted(str(s.get("Sid")) for s in statements(document))
+        return [findings.Finding(
+            "topic-policy-changed", where, f"the access policy (statements {', '.join(sids)}) "
+            "differs from the one stock-alert writes (owner account manages, only the stack's "
+            "role and its errors alarm publish, TLS only)", findings.UP, True)]
 
     def cloudformation(self, w: WantedTopic) -> Fragment:
         """The topic, and one subscription per configured subscriber, each its own parameter
