@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 
 from provision.config.model import load_config
-from provision.features.cost import prices, sms_prices
 from provision.features.cost.estimate import estimate
 from provision.features.cost.firing import count_month, next_month
+from provision.kinds import sms_prices
+from provision.kinds.topic import SNS_USD_PER_EMAIL
 from tests.support.configs import MINIMAL, write_config
 
 Minute = dt.datetime
@@ -170,7 +171,7 @@ def test_free_tier_is_applied_and_overage_is_charged(tmp_path: Path) -> None:
     est = estimate(config, dt.date(2026, 12, 5))  # January 2027: 31 days
     email = next(line for line in est.lines if "e-mail" in line.item)
     assert email.quantity == 2 * 44_640
-    assert email.usd == pytest.approx((2 * 44_640 - 1_000) * prices.SNS_USD_PER_EMAIL)
+    assert email.usd == pytest.approx((2 * 44_640 - 1_000) * SNS_USD_PER_EMAIL)
     assert all(line.usd == 0 for line in est.lines if line.item.startswith("Lambda requests"))
 
 

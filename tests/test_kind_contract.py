@@ -14,11 +14,13 @@ from provision.config.model import Config
 from provision.core import pipelines
 from provision.core.needs import Need
 from provision.core.plan import Action
+from provision.core.pricing import Line
 from provision.core.stack import Stack
 from provision.features.export import cloudformation
 from provision.features.security import audit, deployer, grants
 from provision.features.security.key_scopes import KEY_STORE_NEEDS
 from provision.kinds import KINDS
+from provision.kinds.alarm import Alarm
 from provision.kinds.contract import AnyKind, Fragment, Kind
 from provision.kinds.security_group import SecurityGroup
 from provision.kinds.tagged import kind_and_name
@@ -28,7 +30,8 @@ STACK = Stack(Config.model_validate({"name": "t1", "stocks": ["SPY"]}), "1234567
 # The AWS services botocore knows that stock-alert's kinds may use.
 BOTOCORE = {"iam", "logs", "sns", "ec2", "lambda", "events", "cloudwatch"}
 OWN = ("physical_name", "recognise", "locate", "read", "wanted", "changes", "create",
-       "update", "delete", "summary", "cloudformation", "operator", "audit_rules", "grants")
+       "update", "delete", "summary", "cloudformation", "operator", "audit_rules", "grants",
+       "cost")
 
 
 def missing(kind_class: type) -> set[str]:
@@ -53,6 +56,7 @@ def test_every_kind_defines_each_part_itself(kind: AnyKind) -> None:
     assert all(callable(rule) for rule in kind.audit_rules.values())
     assert all(isinstance(a, str) and why for a, why in kind.grants.items())
     assert isinstance(kind.cloudformation(kind.wanted(STACK)), Fragment)
+    assert all(isinstance(line, Line) for line in kind.cost(STACK, 100))
 
 
 def test_a_kind_that_leaves_a_part_out_is_caught() -> None:
@@ -154,6 +158,42 @@ def test_audit_asks_every_kind_to_inspect_its_resource(kind: AnyKind,
     assert seen == [(STACK, kind.name)]
     assert [f.resource for f in found if f.rule == "probe"] == [
         f"{kind.name} {kind.physical_name(STACK)}"]
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
+def test_the_cost_estimate_is_made_of_the_kinds_lines(kind: AnyKind,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`stock-alert cost` prices nothing itself: each line is a kind's (Kind.cost), asked
+    through the registry with the month's runs."""
+    import datetime as dt
+
+    from provision.features.cost.estimate import estimate
+
+    asked: list[int] = []
+
+    def cost(stack: Stack, runs: int) -> tuple[Line, ...]:
+        asked.append(runs)
+        return (Line(f"probe {stack.name}", runs, "probes", 1.5, ""),)
+
+    before = estimate(STACK.config, dt.date(2026, 11, 29))
+    assert {line.item for line in before.lines} == {
+        line.item for k in KINDS for line in k.cost(STACK, before.runs)}
+    own = {line.item for line in kind.cost(STACK, before.runs)}
+    monkeypatch.setattr(kind, "cost", cost)
+    after = estimate(STACK.config, dt.date(2026, 11, 29))
+    assert asked == [before.runs]
+    assert after.lines[0] == Line("probe t1", before.runs, "probes", 1.5, "")  # the dearest
+    assert {line.item for line in after.lines} == (
+        {line.item for line in before.lines} - own) | {"probe t1"}
+    assert after.total_usd == pytest.approx(before.total_usd + 1.5)  # this config is free
+
+
+def test_the_alarm_is_priced_only_where_it_is_made_and_by_its_own_name() -> None:
+    keyed = Stack(Config.model_validate({"name": "t1", "stocks": ["SPY"], "notify": {
+        "kms_key": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}),
+        "123456789012", "us-east-1")
+    assert Alarm().cost(STACK, 100) == ()
+    assert [line.item for line in Alarm().cost(keyed, 100)] == ["CloudWatch alarm (t1-errors)"]
 
 
 def test_audit_and_the_operator_policy_import_no_kind() -> None:

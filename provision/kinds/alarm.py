@@ -29,11 +29,16 @@ from provision.aws.client import Aws
 from provision.core import findings
 from provision.core.needs import DOWN, READ, UP, Need, Scope
 from provision.core.plan import Action, Change, Changes, Mode, Op
+from provision.core.pricing import Line
 from provision.core.stack import Stack
 from provision.kinds.contract import Fragment, Kind, ownership
 from provision.kinds.tags import apply_tags, as_list, from_list, tag_changes
 from provision.kinds.topic import KMS_KEY
 
+# CloudWatch alarm prices (https://aws.amazon.com/cloudwatch/pricing/): 10 standard-resolution
+# alarm metrics a month always free.
+ALARMS_FREE = 10
+ALARM_USD_PER_MONTH = 0.10
 ALARM_SCOPE = Scope("ErrorsAlarm", lambda s: [s.alarm_arn])
 
 DESCRIPTION = "stock-alert: the function failed (AWS/Lambda Errors >= 1 in 5 minutes)"
@@ -185,6 +190,14 @@ class Alarm(Kind[WantedAlarm, ObservedAlarm]):
         # DeleteAlarms ignores names that do not exist ("the alarms you specify with correct
         # names are still deleted", botocore cloudwatch model), so a repeat is harmless.
         aws.call("cloudwatch", "delete_alarms", AlarmNames=[wanted.name], missing_ok=True)
+
+    def cost(self, stack: Stack, runs: int) -> tuple[Line, ...]:
+        """Only where 'up' makes the alarm (WantedAlarm.enabled)."""
+        if not self.wanted(stack).enabled:
+            return ()
+        return (Line(f"CloudWatch alarm ({self.physical_name(stack)})", 1, "alarm", 0.0,
+                     f"standard-resolution alarm metrics: first {ALARMS_FREE} free, then "
+                     f"${ALARM_USD_PER_MONTH:.2f} each a month"),)
 
     def summary(self, observed: ObservedAlarm | None) -> dict[str, Any]:
         if observed is None:

@@ -22,6 +22,7 @@ from provision.config.model import APPLIED_TAG, FLEET_TAG, REGION_TAG
 from provision.core.findings import Finding, Rule
 from provision.core.needs import Need
 from provision.core.plan import Action, Change, Changes, Mode, Op, Owner
+from provision.core.pricing import Line
 from provision.core.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG, Stack
 
 Doc = dict[str, Any]
@@ -214,6 +215,12 @@ class Kind(ABC, Generic[W, O]):
     def notes(self, wanted: W, observed: O | None) -> tuple[str, ...]:
         """Facts worth telling the user that are not changes (e.g. a pending confirmation)."""
         return ()
+
+    @abstractmethod
+    def cost(self, stack: Stack, runs: int) -> tuple[Line, ...]:
+        """`cost`: this kind's priced lines for a month with `runs` scheduled runs, named as
+        the kind names its resource and only where the config makes it; () when keeping it
+        costs nothing. `stack` carries names, not an account (features/cost/estimate.py)."""
 
     @abstractmethod
     def summary(self, observed: O | None) -> dict[str, Any]:

@@ -10,12 +10,18 @@ from provision.core import findings
 from provision.core.needs import DOWN, READ, UP, Need, Scope
 from provision.core.package import CodePackage
 from provision.core.plan import Action, Change, Changes, diff_fields
+from provision.core.pricing import Line, beyond_free
 from provision.core.stack import HANDLER, STACK_TAG, Stack
 from provision.errors import AwsError
 from provision.kinds.contract import Fragment, Kind
 from provision.kinds.tags import apply_tags, as_list, tag_changes
 from provision.kinds.vpc_config import GROUP_ID, plain_vpc, seen_vpc, vpc_params, vpc_setting
 
+# Lambda prices (x86, https://aws.amazon.com/lambda/pricing/)
+LAMBDA_FREE_REQUESTS = 1_000_000
+LAMBDA_FREE_GB_SECONDS = 400_000
+LAMBDA_USD_PER_REQUEST = 0.20 / 1_000_000
+LAMBDA_USD_PER_GB_SECOND = 0.0000166667
 FUNCTION_SCOPE = Scope("Function", lambda s: [s.function_arn])
 
 DESCRIPTION = "stock-alert: fetches quotes and publishes alerts"
@@ -225,6 +231,18 @@ class Function(Kind[WantedFunction, ObservedFunction]):
 
     def delete(self, aws: Aws, wanted: WantedFunction, observed: ObservedFunction) -> None:
         aws.call("lambda", "delete_function", FunctionName=wanted.name, missing_ok=True)
+
+    def cost(self, stack: Stack, runs: int) -> tuple[Line, ...]:
+        """Requests, and compute as if every run took the full timeout (an upper bound)."""
+        settings = stack.config.function
+        gb_s = runs * settings.memory_mb / 1024 * settings.timeout_s
+        return (
+            Line("Lambda requests", runs, "requests",
+                 beyond_free(runs, LAMBDA_FREE_REQUESTS, LAMBDA_USD_PER_REQUEST),
+                 f"first {LAMBDA_FREE_REQUESTS:,} a month free"),
+            Line("Lambda compute (upper bound)", round(gb_s, 1), "GB-seconds",
+                 max(0.0, gb_s - LAMBDA_FREE_GB_SECONDS) * LAMBDA_USD_PER_GB_SECOND,
+                 f"every run taking the full timeout; {LAMBDA_FREE_GB_SECONDS:,} free"))
 
     def summary(self, observed: ObservedFunction | None) -> dict[str, Any]:
         if observed is None:

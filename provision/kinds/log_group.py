@@ -15,12 +15,17 @@ from provision.aws.client import Aws
 from provision.core import findings
 from provision.core.needs import ANY, DOWN, READ, UP, Need, Scope
 from provision.core.plan import Change, Changes
+from provision.core.pricing import Line
 from provision.core.stack import Stack
 from provision.kinds.contract import Fragment, Kind
 from provision.kinds.tags import apply_tags, as_list, tag_changes
 
 # CloudWatch Logs: the tagging APIs take the log-group ARN without ':*', every other API the
 # ARN with ':*' (CloudWatch Logs User Guide, "CloudWatch Logs resources and operations").
+# CloudWatch Logs prices (https://aws.amazon.com/cloudwatch/pricing/), and what a run logs.
+LOGS_FREE_GB = 5.0
+LOGS_USD_PER_GB = 0.50
+LOG_BYTES_PER_RUN = 2_048  # assumption: a run logs a few lines (about 2 KB)
 TAGS_SCOPE = Scope("LogGroupTags", lambda s: [s.log_group_arn])
 GROUP_SCOPE = Scope("LogGroup", lambda s: [f"{s.log_group_arn}:*"])
 
@@ -144,6 +149,12 @@ class LogGroup(Kind[WantedLogGroup, ObservedLogGroup]):
 
     def delete(self, aws: Aws, wanted: WantedLogGroup, observed: ObservedLogGroup) -> None:
         aws.call("logs", "delete_log_group", logGroupName=wanted.name, missing_ok=True)
+
+    def cost(self, stack: Stack, runs: int) -> tuple[Line, ...]:
+        mb = runs * LOG_BYTES_PER_RUN / 1024**2
+        return (Line("CloudWatch Logs ingestion", round(mb, 3), "MB",
+                     max(0.0, mb / 1024 - LOGS_FREE_GB) * LOGS_USD_PER_GB,
+                     f"about {LOG_BYTES_PER_RUN} bytes a run; {LOGS_FREE_GB:g} GB free"),)
 
     def summary(self, observed: ObservedLogGroup | None) -> dict[str, Any]:
         if observed is None:

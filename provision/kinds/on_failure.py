@@ -31,6 +31,7 @@ from typing import Any
 from provision.aws.client import Aws
 from provision.core.needs import DOWN, READ, UP, Need
 from provision.core.plan import Action, Change, Changes, Mode, Op
+from provision.core.pricing import Line
 from provision.core.stack import Stack
 from provision.kinds.contract import Fragment, Kind
 from provision.kinds.function import FUNCTION_SCOPE
@@ -136,6 +137,10 @@ class OnFailure(Kind[WantedOnFailure, ObservedOnFailure]):
     def delete(self, aws: Aws, wanted: WantedOnFailure, observed: ObservedOnFailure) -> None:
         aws.call("lambda", "delete_function_event_invoke_config", FunctionName=wanted.name,
                  missing_ok=True)
+
+    def cost(self, stack: Stack, runs: int) -> tuple[Line, ...]:
+        """A failed run's message goes through the topic (assumed rare, not counted)."""
+        return ()
 
     def summary(self, observed: ObservedOnFailure | None) -> dict[str, Any]:
         if observed is None:

@@ -19,6 +19,7 @@ from provision.aws.client import Aws
 from provision.core import findings, policies
 from provision.core.needs import DOWN, READ, UP, Need, Scope
 from provision.core.plan import Action, Change, Changes, Mode, Op
+from provision.core.pricing import Line
 from provision.core.stack import Stack
 from provision.errors import AwsError
 from provision.kinds import enis
@@ -317,6 +318,10 @@ class Role(Kind[WantedRole, ObservedRole]):
         judges the grants the role has beyond these, never the tool's own intended ones."""
         return frozenset((name, *grant) for name, document in wanted.inline.items()
                          for grant in policies.pairs(document))
+
+    def cost(self, stack: Stack, runs: int) -> tuple[Line, ...]:
+        """IAM roles cost nothing."""
+        return ()
 
     def summary(self, observed: ObservedRole | None) -> dict[str, Any]:
         if observed is None:

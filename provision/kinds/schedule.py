@@ -16,6 +16,7 @@ from provision.aws.client import Aws
 from provision.core import findings
 from provision.core.needs import DOWN, READ, UP, Need, Scope
 from provision.core.plan import Action, Change, Changes, Mode, Op
+from provision.core.pricing import Line
 from provision.core.stack import Stack
 from provision.errors import AwsError, PartialFailure
 from provision.kinds.contract import Fragment, Kind, Reason
@@ -215,6 +216,10 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
         # it has targets." for a moment: waited out, but only when this run removed them.
         aws.call("events", "delete_rule", Name=wanted.name, missing_ok=True,
                  dependents_removed=bool(observed.rule.targets))
+
+    def cost(self, stack: Stack, runs: int) -> tuple[Line, ...]:
+        return (Line("EventBridge schedule", runs, "events", 0.0,
+                     "scheduled rules on the default event bus are not charged"),)
 
     def summary(self, observed: ObservedSchedule | None) -> dict[str, Any]:
         if observed is None:

@@ -23,6 +23,7 @@ from typing import Any
 from provision.aws.client import Aws
 from provision.core.needs import DOWN, READ, UP, Need, Scope
 from provision.core.plan import Action, Change, Changes, Mode, Op
+from provision.core.pricing import Line
 from provision.core.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG, Stack
 from provision.errors import AwsError, ConflictError
 from provision.kinds.contract import Fragment, Kind, ownership
@@ -273,6 +274,10 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
                 if k not in wanted.egress]
         out += [Change("ingress", "allow", None, item=k) for k in sorted(observed.ingress)]
         return tuple(out) + tag_changes(wanted.tags, observed.tags)
+
+    def cost(self, stack: Stack, runs: int) -> tuple[Line, ...]:
+        """Security groups cost nothing."""
+        return ()
 
     def summary(self, observed: ObservedSecurityGroup | None) -> dict[str, Any]:
         if observed is None:

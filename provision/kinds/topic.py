@@ -24,11 +24,18 @@ from provision.core.findings import Rule
 from provision.core.needs import ANY, DOWN, READ, UP, Need, Scope
 from provision.core.plan import Action, Change, Changes
 from provision.core.policies import canonical, open_statements, statements, topic_policy
+from provision.core.pricing import Line, beyond_free
 from provision.core.stack import Stack
 from provision.errors import AwsError
 from provision.kinds.contract import Fragment, Kind
+from provision.kinds.sms_prices import sms_line
 from provision.kinds.tags import apply_tags, as_list, from_list, tag_changes
 
+# SNS prices (https://aws.amazon.com/sns/pricing/); SMS: sms_prices.py
+SNS_FREE_PUBLISHES = 1_000_000
+SNS_USD_PER_PUBLISH = 0.50 / 1_000_000
+SNS_FREE_EMAILS = 1_000
+SNS_USD_PER_EMAIL = 2.00 / 100_000
 TOPIC_SCOPE = Scope("AlertTopic", lambda s: [s.topic_arn])
 SMS_SETTING = "an account-level SMS setting, no resource type."
 
@@ -279,6 +286,18 @@ class Topic(Kind[WantedTopic, ObservedTopic]):
     def delete(self, aws: Aws, wanted: WantedTopic, observed: ObservedTopic) -> None:
         # Deleting a topic deletes its subscriptions with it.
         aws.call("sns", "delete_topic", TopicArn=wanted.arn, missing_ok=True)
+
+    def cost(self, stack: Stack, runs: int) -> tuple[Line, ...]:
+        """A message a run to each phone (priced by country) and e-mail address: one publish
+        a run, fanned out to every subscriber."""
+        notify, sent = stack.config.notify, runs * len(stack.config.notify.email)
+        return (*(sms_line(number, runs) for number in notify.sms),
+                Line("SNS e-mail deliveries", sent, "e-mails",
+                     beyond_free(sent, SNS_FREE_EMAILS, SNS_USD_PER_EMAIL),
+                     f"first {SNS_FREE_EMAILS:,} a month free, then $2.00 per 100,000"),
+                Line("SNS publishes", runs, "publishes",
+                     beyond_free(runs, SNS_FREE_PUBLISHES, SNS_USD_PER_PUBLISH),
+                     f"first {SNS_FREE_PUBLISHES:,} a month free"))
 
     def summary(self, observed: ObservedTopic | None) -> dict[str, Any]:
         if observed is None:

@@ -1,28 +1,23 @@
-"""A monthly cost estimate for a Config: runs, messages, and USD per channel and service."""
+"""A monthly cost estimate for a Config: runs, messages, and USD per channel and service.
+
+Each kind prices its own resource (Kind.cost); this module counts the runs, sums the lines and
+words the report, its assumptions and warnings."""
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from provision.features.cost import prices, sms_prices
+from provision.core.pricing import Line
+from provision.core.stack import Stack
 from provision.features.cost.firing import Firings, count_month, next_month
+from provision.kinds import KINDS, sms_prices
 
 if TYPE_CHECKING:
     from provision.config.model import Config
-
-
-@dataclass(frozen=True)
-class Line:
-    """One priced item: what, how many per month, and USD per month (None: unknown price)."""
-
-    item: str
-    quantity: float
-    unit: str
-    usd: float | None
-    note: str
 
 
 @dataclass(frozen=True)
@@ -123,7 +118,7 @@ def estimate(config: Config, today: dt.date) -> Estimate:
     firings = count_month(config.schedule, year, month)
     runs = firings.runs if config.enabled else 0
     threshold = config.alert.mode == "threshold"
-    lines = (*_sms_lines(config, runs), _email_line(config, runs), *_service_lines(config, runs))
+    lines = _lines(config, runs)
     # runs are "at most" when a rate's period does not divide the month: so are messages
     qualifier = "at most" if threshold or not firings.exact else "exactly"
     return Estimate(f"{year:04d}-{month:02d}", f"{calendar.month_name[month]} {year}", firings,
@@ -132,48 +127,19 @@ def estimate(config: Config, today: dt.date) -> Estimate:
                     len(config.notify.email) + len(config.notify.sms))
 
 
-def _sms_lines(config: Config, runs: int) -> list[Line]:
-    out = []
-    for number in config.notify.sms:
-        price = prices.sms_price(number)
-        if price.usd_per_message is None:
-            out.append(Line(f"SMS to {number}", runs, "messages", None,
-                            "unknown country: price not in table"))
-        else:
-            out.append(Line(f"SMS to {number}", runs, "messages", runs * price.usd_per_message,
-                            f"{price.country}, ${price.usd_per_message} per message"))
-    return out
+def _lines(config: Config, runs: int) -> tuple[Line, ...]:
+    """Every kind's lines (Kind.cost), each kind's together: the kinds that cost the most
+    first (an unknown price first of all), then the registry's order. The stack carries names
+    only: no priced item needs an ARN."""
+    stack = Stack(config, "", config.region or "us-east-1")
+    by_kind = [kind.cost(stack, runs) for kind in KINDS]
+    return tuple(line for lines in sorted(by_kind, key=_most_first) for line in lines)
 
 
-def _email_line(config: Config, runs: int) -> Line:
-    sent = runs * len(config.notify.email)
-    paid = max(0, sent - prices.SNS_FREE_EMAILS)
-    return Line("SNS e-mail deliveries", sent, "e-mails", paid * prices.SNS_USD_PER_EMAIL,
-                f"first {prices.SNS_FREE_EMAILS:,} a month free, then $2.00 per 100,000")
-
-
-def _service_lines(config: Config, runs: int) -> list[Line]:
-    gb_s = runs * config.function.memory_mb / 1024 * config.function.timeout_s
-    log_mb = runs * prices.LOG_BYTES_PER_RUN / 1024**2
-    return [
-        Line("Lambda requests", runs, "requests",
-             max(0, runs - prices.LAMBDA_FREE_REQUESTS) * prices.LAMBDA_USD_PER_REQUEST,
-             f"first {prices.LAMBDA_FREE_REQUESTS:,} a month free"),
-        Line("Lambda compute (upper bound)", round(gb_s, 1), "GB-seconds",
-             max(0.0, gb_s - prices.LAMBDA_FREE_GB_SECONDS) * prices.LAMBDA_USD_PER_GB_SECOND,
-             f"every run taking the full timeout; {prices.LAMBDA_FREE_GB_SECONDS:,} free"),
-        Line("EventBridge schedule", runs, "events", 0.0,
-             "scheduled rules on the default event bus are not charged"),
-        Line("SNS publishes", runs, "publishes",
-             max(0, runs - prices.SNS_FREE_PUBLISHES) * prices.SNS_USD_PER_PUBLISH,
-             f"first {prices.SNS_FREE_PUBLISHES:,} a month free"),
-        Line("CloudWatch Logs ingestion", round(log_mb, 3), "MB",
-             max(0.0, log_mb / 1024 - prices.LOGS_FREE_GB) * prices.LOGS_USD_PER_GB,
-             f"about {prices.LOG_BYTES_PER_RUN} bytes a run; {prices.LOGS_FREE_GB:g} GB free"),
-    ] + ([Line(f"CloudWatch alarm ({config.name}-errors)", 1, "alarm", 0.0,
-               f"standard-resolution alarm metrics: first {prices.ALARMS_FREE} free, then "
-               f"${prices.ALARM_USD_PER_MONTH:.2f} each a month")]
-         if config.notify.kms_key else [])  # made only with a customer key (alarm.py)
+def _most_first(lines: tuple[Line, ...]) -> float:
+    if any(line.usd is None for line in lines):
+        return -math.inf
+    return -sum(line.usd or 0.0 for line in lines)
 
 
 def _assumptions(config: Config, threshold: bool) -> tuple[str, ...]:
@@ -204,7 +170,7 @@ def _warnings(config: Config, lines: tuple[Line, ...], today: dt.date) -> tuple[
     if any(line.usd is None for line in lines):
         out.append("Some SMS destinations are not in the price table; the total leaves them "
                    f"out. See {sms_prices.SOURCE_URL}.")
-    if prices.table_is_stale(today):
+    if sms_prices.table_is_stale(today):
         out.append(f"The SMS price table is from {sms_prices.AS_OF}, more than a year ago; "
                    f"check {sms_prices.SOURCE_URL} for current prices.")
     if not sms_prices.VERIFIED:
