@@ -142,3 +142,101 @@ def test_mypy_rejects_a_kind_that_breaks_the_contract(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout
     assert "log_group.py" in result.stdout
     assert 'Signature of "delete" incompatible with supertype' in result.stdout
+
+
+# -- no kind name outside its kind (issue 19) ---------------------------------------------------
+KIND_NAMES = frozenset(kind.name for kind in KINDS)
+# What holds kinds or values by kind name: Observation.found/.wanted, the registry, maps built
+# from it (by_kind, kinds).
+KIND_MAPS = frozenset({"found", "wanted", "by_name", "by_kind", "kinds"})
+# What names a kind: Action.kind, Kind.name / Kind.host, and variables called kind, kind_name...
+KIND_REFS = frozenset({"kind", "name", "host", "kind_name"})
+
+
+def _identifier(node: ast.AST) -> str:
+    """The last name in `a.b.c` or `c` (lowercase); '' for anything else."""
+    if isinstance(node, ast.Attribute):
+        return node.attr.lower()
+    return node.id.lower() if isinstance(node, ast.Name) else ""
+
+
+def _kind_names(node: ast.AST) -> set[str]:
+    """The kind names a literal holds: a string constant, or a tuple/list/set of them."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value} & KIND_NAMES
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return {n for element in node.elts for n in _kind_names(element)}
+    return set()
+
+
+def _names_a_kind(node: ast.AST) -> bool:
+    name = _identifier(node)
+    return name in KIND_REFS or name.endswith("_kind") or name.startswith("kind_")
+
+
+def _is_kind_map(node: ast.AST) -> bool:
+    name = _identifier(node)
+    return name in KIND_MAPS or name.endswith("_by_kind")
+
+
+def kind_name_uses(source: str) -> list[str]:
+    """Where `source` uses a kind's name as a kind: `action.kind == "topic"`,
+    `kind.name in ("role", "alarm")`, `found["role"]`, `observation.wanted.get("alarm")`,
+    `{"role": ..., "topic": ..., "rule": ...}` (most keys kind names), `Action(kind="x")`.
+
+    A config key that happens to be a kind's word is not a kind name, and is told apart by
+    what surrounds it: `key == "schedule"` compares with a variable that is not a kind (only
+    `.kind`, `.name`, `.host` and variables named kind/kind_*/*_kind are); `props["schedule"]`
+    and `params.get("function")` index a map that is not a kind map (only found, wanted,
+    by_name, by_kind, kinds and *_by_kind are); a dict is a table of kinds when more than half
+    of its keys are kind names, so a config's `{"schedule": ..., "function": ..., "name": ...,
+    "stocks": ...}` is not (a dict whose only key is a kind's word is taken for one)."""
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        found: set[str] = set()
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            if any(_names_a_kind(o) for o in operands):
+                found = {n for o in operands for n in _kind_names(o)}
+        elif isinstance(node, ast.Subscript) and _is_kind_map(node.value):
+            found = _kind_names(node.slice)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in ("get", "pop", "setdefault") and node.args
+              and _is_kind_map(node.func.value)):
+            found = _kind_names(node.args[0])
+        elif isinstance(node, ast.Dict):
+            keys = [k for k in node.keys if isinstance(k, ast.Constant)]
+            names = [n for k in keys for n in _kind_names(k)]
+            found = set(names) if len(names) * 2 > len(keys) or len(names) == 1 == len(
+                keys) else set()
+        elif isinstance(node, ast.keyword) and node.arg == "kind":
+            found = _kind_names(node.value)
+        if found:
+            out.append(f"line {getattr(node, 'lineno', '?')}: {ast.unparse(node)[:80]}")
+    return out
+
+
+def test_no_kind_name_is_used_outside_its_kind() -> None:
+    """A kind is the one place that knows its resource type: outside provision/kinds/, code
+    refers to a kind through the registry or its class (`Topic.name`), never by its name as
+    a dict key or in a comparison."""
+    used = {str(path.relative_to(REPO)): found for path in PACKAGE.rglob("*.py")
+            if "kinds" not in path.relative_to(PACKAGE).parts
+            and (found := kind_name_uses(path.read_text(encoding="utf-8")))}
+    assert used == {}
+
+
+def test_the_kind_name_check_tells_kinds_from_config_keys() -> None:
+    """The check above can fail, and does not mistake a config key for a kind."""
+    kinds = ['action.kind == "topic"', 'k.name in ("role", "alarm")', 'found["role"]',
+             'observation.wanted.get("alarm")', 'x = {"role": 1, "topic": 2}',
+             'Action(kind="schedule", name="x")', 'plan.by_kind["on-failure"]',
+             '"security-group" != kind',
+             'x = {"role": r, "function": f, "log-group": g, "topic": t, "rule": u}']
+    config = ['key == "schedule"', 'props["schedule"]["pattern"] = 1',
+              'x = {"schedule": 1, "mode": 2}',
+              'x = {"function": 1, "schedule": 2, "name": 3, "stocks": 4}',
+              'params.get("function") != "GLOBAL_QUOTE"',
+              'x = f"{name} function"', 'Topic.name == kind', 'found[Topic.name]']
+    assert [bool(kind_name_uses(code)) for code in kinds] == [True] * len(kinds)
+    assert [kind_name_uses(code) for code in config] == [[]] * len(config)
