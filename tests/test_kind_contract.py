@@ -59,6 +59,16 @@ def test_every_kind_defines_each_part_itself(kind: AnyKind) -> None:
     assert all(isinstance(line, Line) for line in kind.cost(STACK, 100))
 
 
+def test_the_readme_names_every_part_a_kind_supplies() -> None:
+    """README's "Adding a resource kind" lists what the contract asks, hooks included."""
+    from tests.support.configs import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Adding a resource kind", 1)[1].split("\n## ", 1)[0]
+    assert [part for part in (*OWN, "inspect", "after", "services", "is_global", "host")
+            if f"`{part}" not in section] == []
+
+
 def test_a_kind_that_leaves_a_part_out_is_caught() -> None:
     """The check above can fail: a kind with everything but its operator needs and its
     CloudFormation rendering is reported for exactly those."""

@@ -1,7 +1,7 @@
 """The `iam:` section: where the execution role lives (path) and what caps it (boundary).
 
 Pure validation; nothing here touches AWS. Whether the boundary policy exists is only known to
-AWS: CreateRole refuses an unknown one (see resources/role.py).
+AWS: CreateRole refuses an unknown one (see kinds/role.py).
 """
 
 from __future__ import annotations

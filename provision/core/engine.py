@@ -1,7 +1,7 @@
 """The engine: build each kind's wanted value once, read every kind concurrently (read-only),
 diff into a Plan, and execute the plan's writing actions in order.
 
-Adding a resource kind is one new module in resources/ and one line in resources.KINDS.
+Adding a resource kind is one new module in kinds/ and one line in kinds.KINDS.
 """
 
 from __future__ import annotations

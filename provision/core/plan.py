@@ -42,7 +42,7 @@ class Mode(StrEnum):
 
 
 class Owner(Enum):
-    """Whose a resource is, judged from its tags alone (resources/contract.py ownership)."""
+    """Whose a resource is, judged from its tags alone (kinds/contract.py ownership)."""
 
     OURS = "ours"
     UNTAGGED = "untagged"  # not managed-by=stock-alert, or no stack tag: nobody's we know
@@ -107,7 +107,7 @@ class Action(Generic[W, O]):
             "kind": self.kind,
             "name": self.name,
             "op": self.op.value,
-            # 'applied' is the tool's own record of what it wrote (see resources/contract.py)
+            # 'applied' is the tool's own record of what it wrote (see kinds/contract.py)
             "changes": [c.to_dict() for c in self.changes if c.field != "applied"],
             "reason": self.reason,
             "notes": list(self.notes),

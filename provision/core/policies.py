@@ -124,7 +124,7 @@ def network_policy(stack: Stack) -> Document | None:
 def widen_eni_grant(document: Document, subnet_ids: tuple[str, ...]) -> Document:
     """The ENI grant (network_policy) also covering `subnet_ids`: subnets where Lambda still
     holds the function's ENIs after the config moved it. Lambda deletes them with the role,
-    so the grant keeps those subnets until EC2 lists no ENI there (resources/enis.py)."""
+    so the grant keeps those subnets until EC2 lists no ENI there (kinds/enis.py)."""
     doc: Document = json.loads(json.dumps(document))
     manage = next(s for s in doc["Statement"] if s.get("Sid") == "ManageEnisInOwnSubnets")
     have = manage["Condition"]["ArnEquals"]["ec2:Subnet"]

@@ -1,6 +1,6 @@
 """One module per AWS resource kind, each a `Kind` (see contract.py), and the registry.
 
-Adding a kind: write resources/<kind>.py with a Wanted and an Observed dataclass and a
+Adding a kind: write kinds/<kind>.py with a Wanted and an Observed dataclass and a
 `Kind` subclass (log_group.py is the smallest worked example), then add one line to KINDS.
 """
 

@@ -20,12 +20,12 @@ from provision.core.stack import Stack
 from provision.kinds.contract import Fragment, Kind
 from provision.kinds.tags import apply_tags, as_list, tag_changes
 
-# CloudWatch Logs: the tagging APIs take the log-group ARN without ':*', every other API the
-# ARN with ':*' (CloudWatch Logs User Guide, "CloudWatch Logs resources and operations").
 # CloudWatch Logs prices (https://aws.amazon.com/cloudwatch/pricing/), and what a run logs.
 LOGS_FREE_GB = 5.0
 LOGS_USD_PER_GB = 0.50
 LOG_BYTES_PER_RUN = 2_048  # assumption: a run logs a few lines (about 2 KB)
+# CloudWatch Logs: the tagging APIs take the log-group ARN without ':*', every other API the
+# ARN with ':*' (CloudWatch Logs User Guide, "CloudWatch Logs resources and operations").
 TAGS_SCOPE = Scope("LogGroupTags", lambda s: [s.log_group_arn])
 GROUP_SCOPE = Scope("LogGroup", lambda s: [f"{s.log_group_arn}:*"])
 

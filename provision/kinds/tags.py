@@ -47,7 +47,7 @@ def from_list(tags: list[dict[str, str]] | None, key: str = "Key", value: str = 
 
 def tag_changes(wanted: Mapping[str, str], seen: Mapping[str, str]) -> Changes:
     """A single 'tags' change when the tag sets differ. AWS-reserved aws:* tags and the
-    applied-digest tag (written with any update, see resources/contract.py) are not compared."""
+    applied-digest tag (written with any update, see kinds/contract.py) are not compared."""
     def user(tags: Mapping[str, str]) -> dict[str, str]:
         return {k: v for k, v in tags.items() if not k.startswith("aws:") and k != APPLIED_TAG}
 

@@ -118,7 +118,7 @@ def vpc_params(aws: Aws, params: dict[str, Any]) -> dict[str, Any]:
 
 def _group_id(aws: Aws, name: str) -> str:
     """The id of the group this run read or made, as that account and Region's Aws learnt it
-    (resources/security_group.py remembers it)."""
+    (kinds/security_group.py remembers it)."""
     known = aws.learnt.recall("security-group", name)
     if known:
         return known
