@@ -61,7 +61,9 @@ NOT_NEEDED: tuple[tuple[str, str], ...] = (
 
 
 def actions(*stacks: Stack) -> list[str]:
-    """Every action the policy grants for any of these configs, in table order, each once."""
+    """Every action these configs need (Need.applies), in table order, each once: what an
+    operator who runs them all may be granted. (A config's own policy leaves out a statement
+    that names nothing for it, e.g. the customer key's when it sets none.)"""
     return list(dict.fromkeys(n.action for stack in stacks for n in granted(stack)))
 
 
@@ -76,7 +78,7 @@ def _scopes(needs: list[Need]) -> list[Scope]:
 
 def _statement(stack: Stack, scope: Scope, names: list[str]) -> Document:
     statement: Document = {"Sid": scope.sid, "Effect": "Allow",
-                           "Action": names[0] if scope.one_action else names,
+                           "Action": names[0] if scope.one_action and len(names) == 1 else names,
                            "Resource": scope.resources(stack)}
     if scope.condition is not None:
         statement["Condition"] = scope.condition(stack)
