@@ -22,6 +22,7 @@ Anything else fails the test, so a new kind of example needs support here first.
 
 from __future__ import annotations
 
+import os
 import re
 import select
 import shlex
@@ -100,7 +101,7 @@ class Reader:
         self.folder = folder
         self.env = {**env, "COLUMNS": WIDTH}
         self.urls: dict[str, str] = {}  # as the page says -> as it is here
-        self.emulator: subprocess.Popen[str] | None = None
+        self.emulator: subprocess.Popen[bytes] | None = None
         self.extras = set(tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
             "optional-dependencies"])
 
@@ -174,7 +175,8 @@ class Reader:
         env = {k: v for k, v in self.env.items() if not k.startswith("AWS_ENDPOINT_URL")}
         self.emulator = subprocess.Popen(
             [str(cli_path()), *args, "--port", "0", "--quotes-port", "0"], env=env,
-            cwd=self.folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            cwd=self.folder, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT)
         output = _read_until(self.emulator, "Press Ctrl-C to stop.", deadline=90)
         for name, page_url in (("Local AWS emulator listening on", EMULATOR_URL),
                                ("Local quote server on", QUOTES_URL)):
@@ -185,13 +187,17 @@ class Reader:
         return output
 
 
-def _read_until(process: subprocess.Popen[str], last: str, deadline: float) -> str:
+def _read_until(process: subprocess.Popen[bytes], last: str, deadline: float) -> str:
+    """What the process printed until `last` (read from the pipe's descriptor itself: a
+    buffered reader would hold lines that select() no longer reports)."""
     assert process.stdout is not None
-    output, stop = "", time.monotonic() + deadline
-    while last not in output and time.monotonic() < stop and process.poll() is None:
-        ready, _, _ = select.select([process.stdout], [], [], 1.0)
-        if ready:
-            output += process.stdout.readline()
+    fd, data, stop = process.stdout.fileno(), b"", time.monotonic() + deadline
+    while last.encode() not in data and time.monotonic() < stop:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        chunk = os.read(fd, 65536) if ready else b""
+        if ready and not chunk:
+            break  # the process closed its output: it ended
+        data += chunk
+    output = data.decode("utf-8", "replace")
     assert last in output, f"the emulator did not start:\n{output}"
     return output
-
