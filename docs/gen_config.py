@@ -111,7 +111,7 @@ def _default(node: dict[str, Any], required: bool) -> str:
 def _section(path: str, node: dict[str, Any], required: bool, defs: dict[str, Any]) -> str:
     level = "###" if "." in path else "##"
     facts = [prose(_type(node, defs)), _default(node, required),
-             "; ".join(_limits(node)) or "see above"]
+             "; ".join(_limits(node)) or "(in the text above)"]
     return (f"{level} `{path}` {{#{_anchor(path)}}}\n\n" + prose(node.get("description", ""))
             + "\n\n" + table(["type", "default", "limits the schema checks"], [facts]) + "\n")
 
