@@ -64,7 +64,8 @@ def page() -> str:
         plan = cli.run("plan", "-o", "json", "-c", str(EXAMPLE_CONFIG)).json()
     environment = next(c["new"] for a in plan["actions"] if a["kind"] == "function"
                        for c in a["changes"] if c["field"] == "environment")
-    rows = [[code(name), text, default] for name, text, default, _ in READ]
+    rows = [[", ".join(code(n) for n in name.split(", ")), text, default]
+            for name, text, default, _ in READ]
     out = [HEADER, "# Environment variables\n\n",
            "## What stock-alert reads\n\n",
            "The standard AWS environment is honoured. The Region comes from the first of "
