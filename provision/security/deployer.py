@@ -2,8 +2,8 @@
 
 Each kind lists, for each action it needs, which of the stack's resources the action is scoped
 to, which commands need it and why (Kind.operator); NEEDS gathers them. The policy JSON, the
-`--format explain` table and the README's list are all generated from it, and
-tests/test_deployer_policy.py proves with moto's IAM enforcement that
+`--format explain` table and the documentation's operator permissions page are all
+generated from it, and tests/test_deployer_policy.py proves with moto's IAM enforcement that
 it is enough and that each action is needed.
 
 Resource "*" appears only for actions the Service Authorization Reference lists with no resource
@@ -121,7 +121,7 @@ def policy(stack: Stack) -> Document:
 
 
 def rows(stack: Stack) -> list[tuple[str, str, str, str]]:
-    """(action, resource, commands, why) for the explain table and the README."""
+    """(action, resource, commands, why) for the explain table and the markdown list."""
     out = []
     condition = boundary_condition(stack)
     for need in granted(stack):
@@ -145,7 +145,7 @@ def rows(stack: Stack) -> list[tuple[str, str, str, str]]:
 
 
 def markdown(stack: Stack) -> str:
-    """The README's "Permissions the operator needs" section body, generated."""
+    """The operator permissions page's list (docs/reference/operator-permissions.md)."""
     lines = [
         "Print the exact policy for your config with `stock-alert deployer-policy` (add "
         "`--account ID` to make no AWS call). For the example `config.yaml` in account "
