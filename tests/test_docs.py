@@ -1,6 +1,9 @@
 """The documentation says what the code does: generated pages are current, every environment
 variable the code reads is documented, the README stays short with working links, and the
-questions people ask are answered from the site's navigation."""
+questions people ask are answered from the site's navigation.
+
+The generated pages are made by running the CLI against moto in this process (docs/generate.py),
+so conftest marks this module 'moto': it is not part of the fast loop."""
 
 from __future__ import annotations
 
