@@ -93,9 +93,9 @@ def test_the_top_of_the_package_shows_the_architecture() -> None:
 # only the layers below it. core's engine and pipelines drive the kinds, so kinds may use
 # core's vocabulary (stack, plan, policies, findings, needs) but never the engine.
 LAYERS = [
-    ("provision.aws", ("provision.core", "provision.kinds", "provision.features",
+    ("provision.aws.client", ("provision.core", "provision.kinds", "provision.features",
                        "provision.output", "provision.cli", "provision.config")),
-    ("provision.config", ("provision.aws", "provision.core", "provision.kinds",
+    ("provision.config", ("provision.aws.client", "provision.core", "provision.kinds",
                           "provision.features", "provision.output", "provision.cli")),
     ("provision.kinds", ("provision.core.engine", "provision.core.pipelines",
                          "provision.features", "provision.output", "provision.cli")),

@@ -59,12 +59,11 @@ def test_every_kind_defines_each_part_itself(kind: AnyKind) -> None:
     assert all(isinstance(line, Line) for line in kind.cost(STACK, 100))
 
 
-def test_the_readme_names_every_part_a_kind_supplies() -> None:
-    """README's "Adding a resource kind" lists what the contract asks, hooks included."""
+def test_the_docs_page_names_every_part_a_kind_supplies() -> None:
+    """The docs page "Adding a resource kind" lists what the contract asks, hooks included."""
     from tests.support.configs import REPO
 
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Adding a resource kind", 1)[1].split("\n## ", 1)[0]
+    section = (REPO / "docs" / "contributing" / "adding-a-kind.md").read_text(encoding="utf-8")
     assert [part for part in (*OWN, "inspect", "after", "services", "is_global", "host")
             if f"`{part}" not in section] == []
 

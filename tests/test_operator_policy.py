@@ -1,4 +1,5 @@
-"""The operator's permission list in the README is enough: proved with moto's IAM enforcement."""
+"""The operator's permission list on the documentation site (docs/reference/
+operator-permissions.md) is the generated one, and enough: proved with moto's IAM enforcement."""
 
 from __future__ import annotations
 
@@ -91,13 +92,15 @@ def test_enforcement_is_real_without_create_function(
         pipelines.up(target(config)[0])
 
 
-def test_readme_section_is_the_generated_one() -> None:
+def test_docs_page_holds_the_generated_list() -> None:
+    """What 'deployer-policy --format markdown' prints for the example config is the page's
+    list, whole (the list the tests above prove enough)."""
     from provision.features.security import deployer
     from provision.features.security.deployer import operator_stack
     from tests.support.configs import EXAMPLE_CONFIG
 
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Permissions the operator needs", 1)[1].split("\n## ", 1)[0]
+    page = (REPO / "docs" / "reference" / "operator-permissions.md").read_text(encoding="utf-8")
+    section = page.split("## For the example config", 1)[1].split("\n## ", 1)[0]
     stack, _ = operator_stack(target(EXAMPLE_CONFIG)[0], "123456789012")
     assert deployer.markdown(stack).strip() in section
 

@@ -208,6 +208,20 @@ def test_cli_prints_the_same_schema() -> None:
     assert set(printed["properties"]) == set(Config.model_fields)  # no key the model lacks
 
 
+def test_every_key_says_what_it_does() -> None:
+    """The config reference (docs/reference/config.md) is generated from these descriptions:
+    a key added to the model without one, or a description left for a key that is gone,
+    fails here."""
+    from provision.config.descriptions import DESCRIPTIONS
+    from provision.config.schema import properties
+
+    found = dict(properties(config_schema()))
+    assert "function.memory_mb" in found and "stocks[].above" in found  # nested keys walked
+    assert sorted(set(found) - set(DESCRIPTIONS)) == []  # keys nobody described
+    assert sorted(set(DESCRIPTIONS) - set(found)) == []  # descriptions of no key
+    assert [p for p, node in found.items() if not node.get("description")] == []
+
+
 def test_config_check_prints_defaults_and_rejects_bad(tmp_path: Path) -> None:
     path = write_config(tmp_path, "name: x\nstocks: [tsla]\n")
     human = CliRunner().invoke(app, ["config", "check", "-c", str(path)])

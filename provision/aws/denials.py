@@ -19,9 +19,9 @@ _LAMBDA_EC2 = re.compile(r"denied by EC2, please make sure your request credenti
                          r"permission to (\w+)", re.IGNORECASE)
 # EC2's own: "User: arn:... is not authorized to perform: ec2:DescribeVpcs because ..."
 _NOT_AUTHORIZED = re.compile(r"not authorized to perform: ([a-z0-9-]+):(\w+)", re.IGNORECASE)
-GENERIC = ("Your AWS identity lacks this permission or its credentials are invalid; the "
-           "README lists the permissions the operator needs ('stock-alert deployer-policy' "
-           "prints them for this config).")
+GENERIC = ("Your AWS identity lacks this permission or its credentials are invalid; "
+           "'stock-alert deployer-policy' prints the permissions the operator needs for this "
+           "config (docs/reference/operator-permissions.md explains each).")
 
 
 def denial_hint(code: str, message: str) -> str | None:

@@ -62,7 +62,8 @@ def deployer_policy(
             "made. Default: read with sts:GetCallerIdentity.", show_default=False)] = None,
         fmt: Annotated[PolicyFormat, typer.Option(
             "--format", help="json: the IAM policy document; explain: each action, its "
-            "resource, the commands that need it and why; markdown: the README's list.",
+            "resource, the commands that need it and why; markdown: that table as the "
+            "documentation's operator permissions page shows it.",
         )] = PolicyFormat.json,
         debug: DebugOpt = False) -> None:
     """Print the least-privilege IAM policy the operator needs for up, down, status, invoke and

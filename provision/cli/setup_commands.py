@@ -27,15 +27,26 @@ config_app = typer.Typer(name="config", no_args_is_help=True, add_completion=Fal
                          help="Check config.yaml, or print the JSON Schema editors use for it.")
 app.add_typer(config_app)
 
-ListOpt = Annotated[list[str] | None, typer.Option(show_default=False)]
+_LIST = "; repeat the flag, or separate values with commas"
+StockOpt = Annotated[list[str] | None, typer.Option(
+    help=f"A ticker to watch{_LIST}. Required when there is no terminal to ask on.",
+    show_default=False)]
+EmailOpt = Annotated[list[str] | None, typer.Option(
+    help=f"An e-mail address to notify{_LIST}.", show_default=False)]
+SmsOpt = Annotated[list[str] | None, typer.Option(
+    help=f"A phone number to text, E.164 like +15555550100{_LIST}.", show_default=False)]
 
 
 @app.command()
 def init(path: Annotated[Path | None, typer.Argument(
             help="Where to write the config. Default: ./config.yaml.", show_default=False)] = None,
-         stock: ListOpt = None, email: ListOpt = None, sms: ListOpt = None,
-         schedule: Annotated[str | None, typer.Option(show_default=False)] = None,
-         name: Annotated[str | None, typer.Option(show_default=False)] = None,
+         stock: StockOpt = None, email: EmailOpt = None, sms: SmsOpt = None,
+         schedule: Annotated[str | None, typer.Option(
+             help="EventBridge cron(...) in UTC, or rate(...). Default: weekdays after the "
+             "New York close.", show_default=False)] = None,
+         name: Annotated[str | None, typer.Option(
+             help="Stack name, the prefix of every AWS name. Default: stock-alert.",
+             show_default=False)] = None,
          mode: Annotated[str | None, typer.Option(help="summary or threshold.",
                                                   show_default=False)] = None,
          force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
@@ -243,8 +254,11 @@ class Shell(StrEnum):
 @app.command()
 def completion(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.")],
                debug: DebugOpt = False) -> None:
-    """Print the shell completion script; see the README for where to put it.
+    """Print the shell completion script for bash, zsh or fish.
 
+    Where to put it (docs/guides/shell-and-editor.md says more):
+
+    \b
     bash: stock-alert completion bash > ~/.local/share/bash-completion/completions/stock-alert
     zsh:  stock-alert completion zsh > "${fpath[1]}/_stock-alert"
     fish: stock-alert completion fish > ~/.config/fish/completions/stock-alert.fish

@@ -37,8 +37,8 @@ _TYPE_HINTS = {
 }
 _LIMITS = {  # type -> wording with pydantic's ctx values
     "too_short": "needs at least {min_length} item(s)",
-    "too_long": "takes at most {max_length} items (the README's config reference lists each "
-    "limit); remove some",
+    "too_long": "takes at most {max_length} items (the config reference, "
+    "docs/reference/config.md, lists each limit); remove some",
     "string_too_short": "must not be empty",
     "string_too_long": "is at most {max_length} characters long",
     "greater_than": "must be more than {gt}",
@@ -92,7 +92,8 @@ def _unknown_key(loc: tuple[Any, ...], root: type[BaseModel] | None) -> str:
         return f"unknown key; did you mean `{close[0]}`?"
     if known:
         return f"unknown key; the keys here are {', '.join(known)}"
-    return "unknown key; remove it or check its spelling against the README's config reference"
+    return ("unknown key; remove it or check its spelling against the config reference "
+            "(docs/reference/config.md)")
 
 
 def _message(err: Any, root: type[BaseModel] | None = None) -> str:
@@ -110,8 +111,8 @@ def _message(err: Any, root: type[BaseModel] | None = None) -> str:
         if kind in ("too_long", "too_short"):  # the input is the whole list: not worth echoing
             return limit
         return f"{limit} (got {shown(err['input'])})"
-    hint = _TYPE_HINTS.get(kind, "is not a value this key takes; see the README's config "
-                           "reference")
+    hint = _TYPE_HINTS.get(kind, "is not a value this key takes; see the config reference "
+                           "(docs/reference/config.md)")
     value = err.get("input")
     if kind.startswith("bool_") and isinstance(value, str) and value.strip().lower() in (
             "true", "false"):  # the YAML boolean, quoted: text, not a boolean

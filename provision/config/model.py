@@ -268,7 +268,7 @@ def load_config(path: Path) -> Config:
     data = load_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the file must be a YAML mapping of keys such as name, "
-                          "stocks and notify (see the commented config.yaml in the README).")
+                          "stocks and notify ('stock-alert init' writes a commented example).")
     try:
         return Config.model_validate(data)
     except ValidationError as exc:

@@ -124,7 +124,7 @@ def _read_bytes(path: Path, needs: str) -> bytes:
         raise ConfigError(
             f"config file {path} not found.",
             hint="Pass --config PATH, set STOCK_ALERT_CONFIG, or run from the folder that holds "
-            "config.yaml (the README has a commented example).",
+            "config.yaml ('stock-alert init' writes a commented one).",
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}.",

@@ -288,7 +288,7 @@ class Role(Kind[WantedRole, ObservedRole]):
                 aws.call("iam", "delete_role_policy", RoleName=role, PolicyName=change.item,
                          missing_ok=True)
             elif change.field == "policy":
-                # The document sent is the one policies.py builds (and the README shows);
+                # The document sent is the one policies.py builds (and the docs show);
                 # the diff compared canonical forms.
                 aws.call("iam", "put_role_policy", RoleName=role, PolicyName=change.item,
                          PolicyDocument=json.dumps(_documents(wanted, observed)[change.item]))

@@ -43,7 +43,7 @@ class Read(Generic[T]):
 
     value: T | None = None
     error: str = ""
-    denied: bool = False  # refused for lack of permission: the README lists what is needed
+    denied: bool = False  # refused for lack of permission: deployer-policy lists what is needed
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,8 @@ _NOTES = {
         "sms {number}: delivery unknown, could not check whether SNS can deliver to it "
         "({reason})."),
 }
-PERMISSIONS = " The README lists the SNS read permissions this check needs."
+PERMISSIONS = (" 'stock-alert deployer-policy' lists the SNS read permissions this check "
+               "needs.")
 DENIED = ("AccessDenied", "AccessDeniedException", "AuthorizationError",
           "AuthorizationErrorException", "UnauthorizedOperation")
 # What an emulator answers for an action it lacks: a non-AWS body, or moto server's 500.

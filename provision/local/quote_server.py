@@ -36,7 +36,7 @@ YAHOO_UNKNOWN = {
 AV_BAD_KEY = {"Error Message": "the parameter apikey is invalid or missing."}
 
 
-# Rough price levels for the tickers the README and the demo use, so the demo reads plausibly.
+# Rough price levels for the tickers the docs and the demo use, so the demo reads plausibly.
 _TYPICAL = {"TSLA": 250.0, "F": 12.0, "GM": 48.0, "AAPL": 190.0, "MSFT": 420.0}
 
 

@@ -3,8 +3,8 @@
 Each kind lists, for each action it needs, the statement (Scope) it goes in, which commands need
 it, why, and for which configs (Kind.operator); the stored API key's needs are in key_scopes.py.
 NEEDS gathers them; this module knows no kind. The policy JSON, the `--format explain` table
-and the README's list are all generated from it, and tests/test_deployer_policy.py,
-tests/test_deployer_actions.py and tests/test_deployer_network.py prove with moto's IAM
+and the documentation's operator permissions page are all generated from it, and
+tests/test_deployer_policy.py, tests/test_deployer_actions.py and tests/test_deployer_network.py prove with moto's IAM
 enforcement that it is enough and that each action is needed.
 
 Resource "*" appears only for actions the Service Authorization Reference lists with no resource
@@ -97,7 +97,7 @@ def policy(stack: Stack) -> Document:
 
 
 def rows(stack: Stack) -> list[tuple[str, str, str, str]]:
-    """(action, resource, commands, why) for the explain table and the README."""
+    """(action, resource, commands, why) for the explain table and the markdown list."""
     out = []
     for need in granted(stack):
         named = need.scope.named(stack)
@@ -110,7 +110,7 @@ def rows(stack: Stack) -> list[tuple[str, str, str, str]]:
 
 
 def markdown(stack: Stack) -> str:
-    """The README's "Permissions the operator needs" section body, generated."""
+    """The operator permissions page's list (docs/reference/operator-permissions.md)."""
     lines = [
         "Print the exact policy for your config with `stock-alert deployer-policy` (add "
         "`--account ID` to make no AWS call). For the example `config.yaml` in account "
