@@ -63,7 +63,7 @@ def alphavantage(symbol: str, price: float, previous: float | None) -> Reply:
         "01. symbol": symbol,
         "02. open": f"{price:.4f}",
         "05. price": f"{price:.4f}",
-        "07. latest trading day": "2026-11-27",
+        "07. latest trading day": "2023-11-14",  # the day of yahoo()'s regularMarketTime
         "08. previous close": "" if previous is None else f"{previous:.4f}",
     }
     if previous:
