@@ -19,10 +19,13 @@ Publishing policy:
 - a run in which EVERY quote failed is a function error: after the above, an "error" log line
   lists each symbol with its reasons and QuotesUnavailable is raised (its message names them
   too), so Lambda's Errors metric, retries and alarms see it.
-- a configuration error (bad environment, a missing or unreadable API key of any keyed source in
-  the chain, wherever it stands in it, no topic) publishes nothing: an "error" log line says what is wrong and ConfigurationError is raised with the same
-  text and the fix, so Lambda counts an error (its Errors metric, the stack's on-failure
-  destination and alarm all see it) and `invoke` exits 1.
+- a configuration error (bad environment, a missing or unreadable API key of a keyed source
+  wherever it stands in the chain, no topic) publishes nothing: an "error" log line says what is
+  wrong and ConfigurationError is raised with the same text and the fix, so Lambda counts an
+  error (its Errors metric, the stack's on-failure destination and alarm all see it) and
+  `invoke` exits 1. The key is read before any quote is fetched: a chain whose keyed source
+  cannot work is a broken deployment, said at once, not a fallback that fails the day it is
+  needed (and `up` warns of the missing key, as for a chain of one).
 - a failed sns:Publish is logged and re-raised, so the invocation counts as an error.
 
 The result holds the exact texts published (``message``: sms, email_subject, email), which carry
