@@ -198,7 +198,9 @@ def stooq_symbol(symbol: str) -> str:
 
 class Stooq(Provider):
     name = "stooq"
-    workers = 2
+    # One at a time: its daily limit is not documented, and once it answers that the limit is
+    # used up, no request already in flight wastes another of the run's symbols on it.
+    workers = 1
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url

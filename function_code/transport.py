@@ -106,11 +106,12 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _read(response: Any, deadline: float) -> bytes:
-    """The body, at most MAX_BODY_BYTES + 1 bytes, read before ``deadline`` (monotonic)."""
+    """The body, at most MAX_BODY_BYTES + 1 bytes, read before ``deadline`` (monotonic):
+    read1 returns what one read of the socket gives, so the clock is checked as bytes come."""
     parts: list[bytes] = []
     size = 0
     while size <= MAX_BODY_BYTES:
-        chunk = response.read(min(CHUNK_BYTES, MAX_BODY_BYTES + 1 - size))
+        chunk = response.read1(min(CHUNK_BYTES, MAX_BODY_BYTES + 1 - size))
         if not chunk:
             break
         parts.append(chunk)
