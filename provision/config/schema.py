@@ -4,7 +4,7 @@
 pydantic cannot see (the custom validators' patterns and enums). Numbers and booleans are strict
 in the model (no "128", "yes" or 1 for true), so JSON's own types say what it takes, and the
 schema never rejects a config the model accepts. It may accept a few the model rejects: the
-cross-field rules (below < above, alphavantage needs a key, threshold needs a rule), tickers
+cross-field rules (below < above, a keyed source needs a key, threshold needs a rule), tickers
 (normalised in Python), the cron/rate details, and what JSON Schema cannot tell apart (30.0 is
 an integer to it; .inf and .nan pass its bounds). tests/test_schema.py lists them.
 """
@@ -28,7 +28,7 @@ _DESCRIPTIONS = {
     "stocks": "Ticker symbols, or mappings {symbol, name, above, below}.",
     "notify": "Each entry becomes an SNS subscription.",
     "function": "Lambda function settings.",
-    "quotes": "Where quotes come from.",
+    "quotes": "Where quotes come from: a chain of sources, asked in order for each symbol.",
     "alert": "summary: always send; threshold: only when a rule fires.",
     "tags": "Extra tags on every resource (managed-by and stock-alert:stack are added).",
 }
@@ -63,6 +63,11 @@ def _tighten(defs: dict[str, Any], props: dict[str, Any]) -> None:
     function = defs["FunctionSettings"]["properties"]
     function["runtime"]["enum"] = list(model.RUNTIMES)
     function["log_retention_days"]["enum"] = list(model.RETENTION_DAYS)
+    _quotes(defs["Quotes"])
+    defs["Alert"]["properties"]["when"]["description"] = (
+        "Price rules (above/below): crossed fires when the previous close was on the other side "
+        "of the level and the price is now on this side (once per crossing); beyond fires on "
+        "every run while the price is past the level.")
     quotes = defs["Quotes"]["properties"]
     quotes["base_url"]["anyOf"][0]["pattern"] = f"^{model._URL.pattern}$"
     param = quotes["api_key_parameter"]["anyOf"][0]
@@ -75,3 +80,22 @@ def _tighten(defs: dict[str, Any], props: dict[str, Any]) -> None:
     props["tags"]["additionalProperties"].update(maxLength=256,
                                                  pattern=f"^{v._TAG_CHARS.pattern}$")
 
+
+
+def _quotes(quotes: dict[str, Any]) -> None:
+    """The chain of sources: unique names, its default, and the older one-source form, which
+    may not be given beside it (both non-null), as the model says."""
+    props = quotes["properties"]
+    props["providers"]["anyOf"][0]["uniqueItems"] = True
+    props["providers"].update(
+        default=list(model.DEFAULT_PROVIDERS),
+        description="Quote sources, asked in this order for each symbol: the next is asked when "
+                    "one refuses, errs, times out or gives an implausible quote. alphavantage "
+                    "needs an API key (api_key_parameter or api_key_secret).")
+    props["provider"].update(deprecated=True, description="The older form of a chain of one "
+                             "source (provider: X is providers: [X]); not with providers.")
+    props["base_url"]["description"] = ("Replaces every source's address, e.g. the local quote "
+                                        "server's, which answers for all of them.")
+    quotes["not"] = {"properties": {"provider": {"type": "string"},
+                                    "providers": {"type": "array"}},
+                     "required": ["provider", "providers"]}
