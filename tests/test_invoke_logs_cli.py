@@ -109,8 +109,9 @@ def test_invoke_local_when_every_quote_failed_exits_1_with_the_reason(
         assert cli("up").returncode == 0
         human = cli("invoke", "--local")
         as_json = cli("invoke", "--local", "--output", "json")
-    reason = ("QuotesUnavailable: no quote fetched for any of 3 symbols: TSLA (unknown symbol), "
-              "F (unknown symbol), GM (unknown symbol)")
+    unknown = "yahoo: unknown symbol; stooq: no data"  # every source of the default chain
+    reason = (f"QuotesUnavailable: no quote fetched for any of 3 symbols: TSLA ({unknown}), "
+              f"F ({unknown}), GM ({unknown})")
     assert human.returncode == 1
     assert f"error: The function failed on this machine: {reason}" in human.stderr
     assert f"The function failed: {reason}" in " ".join(human.stdout.split())

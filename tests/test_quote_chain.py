@@ -153,3 +153,26 @@ def test_keyed_fallback_source_is_warned_shown_audited_then_serves(
         reads = [g for g in permissions["grants"] if g["action"] in READS]
         assert [g["resource"] for g in reads] == [
             f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/t1/av-key"]
+
+
+# emulator --refuse --------------------------------------------------------------------------------
+def test_emulator_bad_refusal_is_input_error_naming_it(cli: Cli) -> None:
+    from tests.support.cli_helpers import one_paragraph
+
+    result = cli("emulator", "--port", "0", "--refuse", "yahoo=soon")
+    assert result.returncode == 2
+    line = one_paragraph(result.stderr)
+    assert "--refuse 'yahoo=soon'" in line and "--refuse stooq=quota" in line
+    assert result.stdout == ""
+
+
+def test_emulator_greeting_says_which_source_refuses() -> None:
+    from provision.local import emulator
+
+    lines: list[str] = []
+    emulator._greet("http://127.0.0.1:1", lines.append, "http://127.0.0.1:2", {},
+                    emulator.parse_refusals(["yahoo", "stooq=quota"]))
+    assert "  stooq refuses every request with its used-up daily quota: the next source in " \
+           "quotes.providers answers" in lines
+    assert any(line.startswith("  yahoo refuses every request with HTTP 429") for line in lines)
+    assert "Stooq's CSV quote" in lines[1]

@@ -146,7 +146,7 @@ def serve(port: int, echo: Callable[[str], None], stop: threading.Event | None =
     try:
         if quotes_port is not None:
             quotes = QuoteServer(port=quotes_port, prices=prices, refuse=refuse).start()
-        _greet(url, echo, quotes.url if quotes else None, prices or {}, refuse or {})
+        _greet(url, echo, quotes.url if quotes else None, prices or {}, refuse)
         stop = stop or threading.Event()
         while not stop.wait(0.5):
             pass
@@ -159,7 +159,8 @@ def serve(port: int, echo: Callable[[str], None], stop: threading.Event | None =
 
 
 def _greet(url: str, echo: Callable[[str], None], quotes_url: str | None,
-           prices: dict[str, tuple[float, float]], refuse: dict[str, int | str]) -> None:
+           prices: dict[str, tuple[float, float]],
+           refuse: dict[str, int | str] | None = None) -> None:
     name = command()
     echo(f"Local AWS emulator listening on {url} (state is kept in memory only; its log: "
          f"{log_path()}).")
@@ -172,7 +173,7 @@ def _greet(url: str, echo: Callable[[str], None], quotes_url: str | None,
         for symbol, (price, previous) in sorted(prices.items()):
             echo(f"  {symbol}: fixed at {price:g}, {(price / previous - 1) * 100:+.2f}% on the "
                  f"day (previous close {previous:g})")
-        for source, how in sorted(refuse.items()):
+        for source, how in sorted((refuse or {}).items()):
             answer = "its used-up daily quota" if how == "quota" else f"HTTP {how}"
             echo(f"  {source} refuses every request with {answer}: the next source in "
                  "quotes.providers answers")
