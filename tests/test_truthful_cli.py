@@ -61,7 +61,7 @@ def test_plan_names_every_change_in_config_terms(cli: Cli, tmp_path: Path,
     # Each of these used to hide behind an environment diff cut at 100 characters ("…").
     for line in ("stocks: +TSLA (above 300)", "stocks: -GM", "alert.change_percent: 2.0 -> 4.0",
                  "quotes.base_url: http://127.0.0.1:9/a -> http://127.0.0.1:9/b",
-                 "quotes.provider: yahoo -> alphavantage",
+                 "quotes.providers: yahoo,stooq -> alphavantage",  # the default chain, then one
                  "quotes.api_key_parameter: (not set) -> /t1/av-key",
                  "schedule: cron(0 14 ? * MON-FRI *) -> cron(30 21 ? * MON-FRI *)",
                  "+ email b@example.com", "- sms +15555550100",
