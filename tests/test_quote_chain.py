@@ -176,3 +176,13 @@ def test_emulator_greeting_says_which_source_refuses() -> None:
            "quotes.providers answers" in lines
     assert any(line.startswith("  yahoo refuses every request with HTTP 429") for line in lines)
     assert "Stooq's CSV quote" in lines[1]
+
+
+def test_secret_set_for_a_chain_without_a_keyed_source_says_what_to_add(
+        cli: Cli, tmp_path: Path) -> None:
+    write_config(tmp_path, MINIMAL)  # the default chain: yahoo, stooq, no key read
+    result = cli("secret", "set", "--stdin", input="k-123\n")
+    assert result.returncode == 0, result.stderr
+    assert ("note: the config does not read it yet; add 'quotes: {api_key_parameter: "
+            "/stock-alert/t1/api-key}' (and alphavantage, the source that needs it, to "
+            "quotes.providers), then run 'up'.") in " ".join(result.stderr.split())
