@@ -208,15 +208,15 @@ def sources_line(results: Sequence[Result], chain: Sequence[str]) -> str:
               for name in chain}
     parts = [f"{NAMES.get(n, n)} ({', '.join(s)})" for n, s in served.items() if s]
     if not parts:
-        return "No quote from " + ", ".join(NAMES.get(n, n) for n in chain)
+        return "Sources asked, in order: " + ", ".join(NAMES.get(n, n) for n in chain)
     return "Quotes from " + ", ".join(parts[:-1]) + (" and " if parts[:-1] else "") + parts[-1]
 
 
 def _earlier_lines(results: Sequence[Result], earlier: Sequence[Quote]) -> list[str]:
     closed = closed_note(results, earlier)
     if closed:
-        return ["", f"{closed}: no trading session today in the market's time zone, so these",
-                "are that session's quotes, and no rule is checked against them."]
+        return ["", f"{closed}: no quote is from a session of today in the market's time",
+                "zone (a weekend, a holiday, or before the open), so no rule is checked."]
     if not earlier:
         return []
     listed = ", ".join(f"{q.symbol} ({q.session_date})" for q in earlier)

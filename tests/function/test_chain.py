@@ -131,6 +131,11 @@ def test_no_symbol_quoted_by_any_source_fails_the_run_naming_every_reason(
 
     assert str(raised.value) == (
         "no quote fetched for any of 1 symbols: TSLA (yahoo: HTTP 403; stooq: HTTP 500)")
+    summary = raised.value.result  # threshold: nothing published; the e-mail text is below
+    assert summary["published"] is False
+    email = fn.messages.email("s", "summary", ["yahoo", "stooq"], [
+        fn.quotes.Failure("TSLA", "yahoo: HTTP 403; stooq: HTTP 500")], [])
+    assert "Sources asked, in order: Yahoo Finance, Stooq; change is" in email
     assert server.count("TSLA", "stooq") == 3  # the last source retries what deserves it
     assert topic.notifications() == []
 

@@ -174,8 +174,9 @@ def test_holiday_run_in_summary_mode_says_the_market_was_closed(fn, topic, serve
     assert sent["message"]["sms"] == (
         "Market closed, last session 2023-11-22 | TSLA 251.30 +3.4% | F 12.01 -0.5%")
     email = sent["message"]["email"]
-    assert ("\nMarket closed, last session 2023-11-22: no trading session today in the market's "
-            "time zone, so these\nare that session's quotes, and no rule is checked") in email
+    assert ("\nMarket closed, last session 2023-11-22: no quote is from a session of today in "
+            "the market's time\nzone (a weekend, a holiday, or before the open), so no rule is "
+            "checked.") in email
     assert "Alerts fired" not in email
 
 
