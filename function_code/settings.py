@@ -1,9 +1,12 @@
 """The environment contract set by the deployer, parsed and validated.
 
 Variables: STOCK_ALERT_STACK, STOCK_ALERT_TOPIC_ARN, STOCK_ALERT_STOCKS (JSON list),
-STOCK_ALERT_ALERT (JSON object), STOCK_ALERT_PROVIDER, STOCK_ALERT_API_KEY_PARAMETER or
-STOCK_ALERT_API_KEY_SECRET (a Secrets Manager secret's name or ARN, never the key),
-STOCK_ALERT_QUOTES_BASE_URL (optional), STOCK_ALERT_HTTP_TIMEOUT_S (optional, seconds).
+STOCK_ALERT_ALERT (JSON object), STOCK_ALERT_PROVIDER (the chain of quote sources, asked in
+this order for each symbol, comma-separated: "yahoo,stooq"; one name is a chain of one),
+STOCK_ALERT_API_KEY_PARAMETER or STOCK_ALERT_API_KEY_SECRET (a Secrets Manager secret's name or
+ARN, never the key; needed when the chain holds a keyed source), STOCK_ALERT_QUOTES_BASE_URL
+(optional: replaces every source's address, e.g. the local quote server, which answers for all
+of them), STOCK_ALERT_HTTP_TIMEOUT_S (optional, seconds).
 """
 
 from __future__ import annotations
@@ -18,8 +21,12 @@ if TYPE_CHECKING:
 
 DEFAULT_BASE_URLS = {
     "yahoo": "https://query1.finance.yahoo.com",
+    "stooq": "https://stooq.com",
     "alphavantage": "https://www.alphavantage.co",
 }
+KEYED = ("alphavantage",)  # sources that need an API key
+DEFAULT_CHAIN = ("yahoo", "stooq")  # as the config's default; the deployer always sets it
+WHEN = ("crossed", "beyond")
 DEFAULT_HTTP_TIMEOUT_S = 3.0
 
 
@@ -39,6 +46,7 @@ class Stock:
 class Alert:
     mode: str = "summary"
     change_percent: float | None = None
+    when: str = "crossed"  # above/below: "crossed" since the previous close, or "beyond"
 
 
 @dataclass(frozen=True)
@@ -47,11 +55,15 @@ class Settings:
     topic_arn: str
     stocks: tuple[Stock, ...]
     alert: Alert
-    provider: str
+    providers: tuple[str, ...]
     api_key_parameter: str | None
-    base_url: str
+    base_url: str | None  # STOCK_ALERT_QUOTES_BASE_URL: every source's address, when set
     http_timeout_s: float
     api_key_secret: str | None = None
+
+    def url_for(self, source: str) -> str:
+        """The address of ``source``: the override, else its own."""
+        return self.base_url or DEFAULT_BASE_URLS[source]
 
 
 def _json(var: str, raw: str) -> Any:
@@ -100,7 +112,23 @@ def parse_alert(raw: str) -> Alert:
     threshold = _number(var, "change_percent", data.get("change_percent"))
     if threshold is not None and threshold <= 0:
         raise SettingsError(f"{var}: change_percent must be positive, got {threshold}")
-    return Alert(mode=mode, change_percent=threshold)
+    when = data.get("when") or "crossed"
+    if when not in WHEN:
+        raise SettingsError(f"{var}: when must be 'crossed' or 'beyond', got {when!r}")
+    return Alert(mode=mode, change_percent=threshold, when=when)
+
+
+def parse_providers(raw: str) -> tuple[str, ...]:
+    """"yahoo,stooq" -> ("yahoo", "stooq"): known names, each once, at least one."""
+    var = "STOCK_ALERT_PROVIDER"
+    names = tuple(n.strip().lower() for n in raw.split(",") if n.strip()) or DEFAULT_CHAIN
+    for name in names:
+        if name not in DEFAULT_BASE_URLS:
+            raise SettingsError(f"{var} must list sources among {', '.join(DEFAULT_BASE_URLS)}"
+                                f" (comma-separated), not {name!r}")
+    if len(set(names)) != len(names):
+        raise SettingsError(f"{var} names a source twice: {raw!r}")
+    return names
 
 
 def _timeout(env: dict[str, str]) -> float:
@@ -114,8 +142,10 @@ def _timeout(env: dict[str, str]) -> float:
     return value
 
 
-def _base_url(env: dict[str, str], provider: str) -> str:
-    url = env.get("STOCK_ALERT_QUOTES_BASE_URL", "").strip() or DEFAULT_BASE_URLS[provider]
+def _base_url(env: dict[str, str]) -> str | None:
+    url = env.get("STOCK_ALERT_QUOTES_BASE_URL", "").strip()
+    if not url:
+        return None
     if not url.startswith(("http://", "https://")):
         raise SettingsError("STOCK_ALERT_QUOTES_BASE_URL must start with http:// or https://")
     return url.rstrip("/")
@@ -127,14 +157,13 @@ def load(env: dict[str, str] | None = None) -> Settings:
     topic_arn = env.get("STOCK_ALERT_TOPIC_ARN", "").strip()
     if not topic_arn:
         raise SettingsError("STOCK_ALERT_TOPIC_ARN is not set")
-    provider = env.get("STOCK_ALERT_PROVIDER", "").strip().lower() or "yahoo"
-    if provider not in DEFAULT_BASE_URLS:
-        raise SettingsError(f"STOCK_ALERT_PROVIDER must be yahoo or alphavantage, not {provider!r}")
+    providers = parse_providers(env.get("STOCK_ALERT_PROVIDER", ""))
     parameter = env.get("STOCK_ALERT_API_KEY_PARAMETER", "").strip() or None
     secret = env.get("STOCK_ALERT_API_KEY_SECRET", "").strip() or None
-    if provider == "alphavantage" and not (parameter or secret):
+    keyed = [name for name in providers if name in KEYED]
+    if keyed and not (parameter or secret):
         raise SettingsError(
-            "provider alphavantage needs STOCK_ALERT_API_KEY_PARAMETER (the SSM parameter name)"
+            f"provider {keyed[0]} needs STOCK_ALERT_API_KEY_PARAMETER (the SSM parameter name)"
             " or STOCK_ALERT_API_KEY_SECRET (the Secrets Manager secret)"
         )
     return Settings(
@@ -142,9 +171,9 @@ def load(env: dict[str, str] | None = None) -> Settings:
         topic_arn=topic_arn,
         stocks=parse_stocks(env.get("STOCK_ALERT_STOCKS", "")),
         alert=parse_alert(env.get("STOCK_ALERT_ALERT", "")),
-        provider=provider,
+        providers=providers,
         api_key_parameter=parameter,
-        base_url=_base_url(env, provider),
+        base_url=_base_url(env),
         http_timeout_s=_timeout(env),
         api_key_secret=secret,
     )

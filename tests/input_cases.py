@@ -59,6 +59,23 @@ NEW_CONFIGS: list[tuple[Any, ...]] = [
                                + "]"), [], ["stocks", "at most 25 items", "!Tuple should"]),
     ("name-empty-string", BASE.replace("[TSLA, F, GM]", "[{symbol: F, name: ''}]"), [],
      ["stocks[0].name", "must not be empty", "!String should"]),
+    # issue 23: the chain of quote sources and alert.when
+    ("providers-unknown-source", BASE + "quotes: {providers: [yahoo, google]}\n", [],
+     ["quotes.providers[1]", "'google' is not allowed", "'yahoo', 'stooq' or 'alphavantage'"]),
+    ("providers-twice", BASE + "quotes: {providers: [yahoo, stooq, yahoo]}\n", [],
+     ["quotes.providers[2]", "listed twice", "quotes.providers[0]", "list it once"]),
+    ("provider-and-providers", BASE + "quotes: {provider: yahoo, providers: [stooq]}\n", [],
+     ["quotes.provider (yahoo)", "quotes.providers ([stooq])", "both set",
+      "delete quotes.provider"]),
+    ("providers-not-a-list", BASE + "quotes: {providers: yahoo}\n", [],
+     ["quotes.providers", "expected a YAML list"]),
+    ("providers-empty", BASE + "quotes: {providers: []}\n", [],
+     ["quotes.providers", "at least 1"]),
+    ("alphavantage-in-chain-without-key",
+     BASE + "quotes: {providers: [yahoo, alphavantage], api_key_parameter: null}\n", [],
+     ["provider alphavantage needs an API key", "quotes.api_key_parameter", "secret set"]),
+    ("alert-when-unknown", BASE + "alert: {when: always}\n", [],
+     ["alert.when", "'always' is not allowed", "'crossed' or 'beyond'"]),
 ]
 
 

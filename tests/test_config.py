@@ -27,8 +27,8 @@ def test_defaults(tmp_path: Path) -> None:
     assert config.function.memory_mb == 128
     assert config.function.log_retention_days == 14
     assert config.notify.email == () and config.notify.sms == ()
-    assert config.quotes.provider == "yahoo"
-    assert config.alert.mode == "summary"
+    assert config.quotes.chain == ("yahoo", "stooq")
+    assert config.alert.mode == "summary" and config.alert.when == "crossed"
 
 
 def test_config_is_frozen(tmp_path: Path) -> None:

@@ -109,8 +109,9 @@ def test_invoke_local_when_every_quote_failed_exits_1_with_the_reason(
         assert cli("up").returncode == 0
         human = cli("invoke", "--local")
         as_json = cli("invoke", "--local", "--output", "json")
-    reason = ("QuotesUnavailable: no quote fetched for any of 3 symbols: TSLA (unknown symbol), "
-              "F (unknown symbol), GM (unknown symbol)")
+    unknown = "yahoo: unknown symbol; stooq: no data"  # every source of the default chain
+    reason = (f"QuotesUnavailable: no quote fetched for any of 3 symbols: TSLA ({unknown}), "
+              f"F ({unknown}), GM ({unknown})")
     assert human.returncode == 1
     assert f"error: The function failed on this machine: {reason}" in human.stderr
     assert f"The function failed: {reason}" in " ".join(human.stdout.split())
@@ -227,8 +228,13 @@ def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
     # both the status table and the demo say so.
     assert "on real AWS they stay pending confirmation" in flat
     assert "On real AWS, 'up' makes SNS send a confirmation e-mail" in flat
-    sms = next(line.strip() for line in out.splitlines() if line.strip().startswith("TSLA "))
-    assert " | F " in sms and " | GM " in sms
+    # issue 23: Yahoo refuses, Stooq answers and is named; TSLA's crossing leads the SMS
+    sms = next(line.strip() for line in out.splitlines() if line.strip().startswith("ALERT "))
+    assert sms == "ALERT TSLA crossed>300 | TSLA 301.50 +1.5% | F 12.01 -0.5% | GM 48.20 +0.1%"
+    assert "TSLA: crossed above 300.00: previous close 297.00, now 301.50" in out
+    assert "Quotes from Stooq (TSLA, F, GM)" in out
+    assert out.count('"event":"source_failed"') == 3 and '"reason":"HTTP 429"' in flat
+    assert "ok Yahoo refused each symbol (HTTP 429); Stooq, next in the chain, served" in flat
     print(f"demo took {elapsed:.1f} s")
 
 

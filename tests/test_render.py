@@ -53,7 +53,10 @@ ENVIRONMENT_CASES = [
      ["quotes.base_url: (provider default) -> http://127.0.0.1:8765"]),
     ("provider and key", env(STOCK_ALERT_PROVIDER="alphavantage",
                              STOCK_ALERT_API_KEY_PARAMETER="/t1/key"),
-     ["quotes.provider: yahoo -> alphavantage", "quotes.api_key_parameter: (not set) -> /t1/key"]),
+     ["quotes.providers: yahoo -> alphavantage",
+      "quotes.api_key_parameter: (not set) -> /t1/key"]),
+    ("a source added to the chain", env(STOCK_ALERT_PROVIDER="yahoo,stooq"),
+     ["quotes.providers: yahoo -> yahoo,stooq"]),
     ("a variable we never set appears", {**BASE, "DEBUG": "1"}, ["env DEBUG: (not set) -> 1"]),
     ("JSON edited by hand into garbage: shown raw, whole", {**BASE, STOCKS: "[oops"},
      [f"env {STOCKS}: {BASE[STOCKS]} -> [oops"]),
@@ -79,7 +82,7 @@ def test_created_environment_shows_values_not_derived_names() -> None:
                                                   STOCK_ALERT_QUOTES_BASE_URL="http://q"),
                                         created=True)
     assert lines == ["stocks: TSLA (Tesla, above 300, below 200)",
-                     "alert: mode summary, change_percent 2.0", "quotes.provider: yahoo",
+                     "alert: mode summary, change_percent 2.0", "quotes.providers: yahoo",
                      "quotes.base_url: http://q"]
 
 

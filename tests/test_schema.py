@@ -46,6 +46,10 @@ GOOD = [
     _doc(notify={"email": ["a@b.co"], "sms": ["+15555550100", "+447700900123"]}),
     _doc(function={"memory_mb": 10240, "timeout_s": 900, "log_retention_days": 3653}),
     _doc(quotes={"provider": "alphavantage", "api_key_parameter": "/x/key"}),
+    _doc(quotes={"providers": ["stooq", "alphavantage", "yahoo"], "api_key_secret": "x/key"}),
+    _doc(quotes={"providers": ["stooq"]}), _doc(quotes={"providers": None, "provider": "stooq"}),
+    _doc(quotes={"provider": None, "providers": ["yahoo"]}),
+    _doc(alert={"when": "beyond"}), _doc(alert={"when": "crossed", "mode": "threshold"}),
     _doc(alert={"mode": "threshold", "change_percent": None},
          stocks=[{"symbol": "F", "above": 20}]),
     _doc(tags={"team": "a b.c:d/e=f+g-h@i"}), _doc(enabled=False),
@@ -69,6 +73,9 @@ BAD_BOTH = [
     _doc(tags={"stock-alert:applied": "x"}), _doc(stocks=["TSLA", ""]), _doc(stocks=[5]),
     _doc(stocks=[{"symbol": "F", "above": -1}]), _doc(stocks=[{"name": "no symbol"}]),
     _doc(alert={"mode": "loud"}), ["just", "a", "list"],
+    _doc(quotes={"providers": ["yahoo", "yahoo"]}), _doc(quotes={"providers": []}),
+    _doc(quotes={"providers": ["google"]}), _doc(quotes={"providers": "yahoo"}),
+    _doc(quotes={"provider": "yahoo", "providers": ["stooq"]}), _doc(alert={"when": "always"}),
     # the model is strict: numbers and booleans written as text (or as the other type) are
     # refused, and so does the schema (these were accepted while the model was lax)
     _doc(function={"memory_mb": "128"}), _doc(function={"memory_mb": " +1_28 "}),
@@ -86,6 +93,8 @@ SCHEMA_LOOSER = {
         _doc(stocks=[{"symbol": "F", "above": 10, "below": 12}]),
     "cross-field: alphavantage needs a key source, null asks for none (Quotes model_validator)":
         _doc(quotes={"provider": "alphavantage", "api_key_parameter": None}),
+    "cross-field: the same for alphavantage anywhere in the chain (Quotes model_validator)":
+        _doc(quotes={"providers": ["yahoo", "alphavantage"], "api_key_secret": None}),
     "cross-field: at most one of api_key_parameter and api_key_secret (Quotes model_validator)":
         _doc(quotes={"api_key_parameter": "/x/key", "api_key_secret": "x/key"}),
     "cross-field: threshold needs change_percent or a price rule (Config model_validator)":

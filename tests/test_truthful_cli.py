@@ -61,7 +61,7 @@ def test_plan_names_every_change_in_config_terms(cli: Cli, tmp_path: Path,
     # Each of these used to hide behind an environment diff cut at 100 characters ("…").
     for line in ("stocks: +TSLA (above 300)", "stocks: -GM", "alert.change_percent: 2.0 -> 4.0",
                  "quotes.base_url: http://127.0.0.1:9/a -> http://127.0.0.1:9/b",
-                 "quotes.provider: yahoo -> alphavantage",
+                 "quotes.providers: yahoo,stooq -> alphavantage",  # the default chain, then one
                  "quotes.api_key_parameter: (not set) -> /t1/av-key",
                  "schedule: cron(0 14 ? * MON-FRI *) -> cron(30 21 ? * MON-FRI *)",
                  "+ email b@example.com", "- sms +15555550100",
@@ -162,11 +162,13 @@ def emulator_with_quotes(tmp_path: Path, *prices: str) -> Iterator[tuple[str, st
 
 @pytest.mark.process
 def test_emulator_quotes_with_set_prices_fire_the_rules(tmp_path: Path) -> None:
-    prices = ("TSLA=310:+4%", "f=11.5:-1%", "GM=48")  # GM steady: no rule may fire for it
+    # TSLA crosses above 300 and F below 12 since the previous close (alert.when: crossed, the
+    # default); GM steady: no rule may fire for it
+    prices = ("TSLA=310:+4%", "f=11.5:-5%", "GM=48")
     with emulator_with_quotes(tmp_path, *prices) as (url, quotes, out):
         assert quotes.startswith("http://127.0.0.1:")
         assert "  TSLA: fixed at 310, +4.00% on the day (previous close 298.077)" in out
-        assert "  F: fixed at 11.5, -1.00% on the day (previous close 11.6162)" in out
+        assert "  F: fixed at 11.5, -5.00% on the day (previous close 12.1053)" in out
         write_config(tmp_path, f"""\
 name: t1
 stocks: [{{symbol: TSLA, above: 300}}, {{symbol: F, below: 12}}, GM]
@@ -180,7 +182,8 @@ alert: {{mode: threshold, change_percent: 3}}
         assert result.returncode == 0, result.stderr
         fired = {(r["symbol"], r["rule"]) for r in json.loads(result.stdout)["result"]
                  ["rules_fired"]}
-        assert fired == {("TSLA", "above"), ("TSLA", "change_percent"), ("F", "below")}
+        assert fired == {("TSLA", "above"), ("TSLA", "change_percent"), ("F", "below"),
+                         ("F", "change_percent")}
         assert run_cli(["down", "--yes"], env, tmp_path).returncode == 0
 
 

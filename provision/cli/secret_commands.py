@@ -149,7 +149,8 @@ def _report(outcome: Any, output: Output, where_to: dict[str, Any]) -> None:
     if not where.configured:
         source = "api_key_parameter" if where.store == "ssm" else "api_key_secret"
         typer.echo(f"note: the config does not read it yet; add 'quotes: {{{source}: "
-                   f"{where.name}}}' (and the provider that needs it), then run 'up'.", err=True)
+                   f"{where.name}}}' (and alphavantage, the source that needs it, to "
+                   "quotes.providers), then run 'up'.", err=True)
 
 
 def after_down(target: Any, delete_secret: bool, yes: bool, asked: bool) -> None:

@@ -68,14 +68,23 @@ DESCRIPTIONS: dict[str, str] = {
         "Executions reserved for (and the most allowed of) the function: 1 to 900, or null to "
         "reserve nothing. New accounts often have a concurrency limit of 10 that must stay "
         "unreserved: Lambda then refuses any reservation and 'up' says to set null."),
-    "quotes": "Where the function fetches quotes, and its API key if the provider needs one.",
+    "quotes": (
+        "Where the function fetches quotes: a chain of sources asked in order for each symbol, "
+        "and the API key of a source that needs one."),
+    "quotes.providers": (
+        "Quote sources, each once, asked in this order for each symbol: yahoo and stooq need "
+        "no key, alphavantage needs one (api_key_parameter, api_key_secret, or the default "
+        "parameter). The next source is asked when one refuses (HTTP 429, 403), answers an "
+        "error, times out, or gives an implausible quote (over 10x or under a tenth of the "
+        "previous close, a trading day over 7 days old or in the future, another symbol's "
+        "answer). Default [yahoo, stooq]."),
     "quotes.provider": (
-        "yahoo (needs no key) or alphavantage (needs a key: api_key_parameter, api_key_secret, "
-        "or the default parameter)."),
+        "The older form of a chain of one source: provider: X is providers: [X]. Not together "
+        "with providers."),
     "quotes.api_key_parameter": (
         "An SSM SecureString parameter that holds the API key: letters, digits, _ . -; a name "
         "with '/' starts with '/'; at most 15 levels and 1011 characters; not beginning with "
-        "aws or ssm. Default, when the provider needs a key and api_key_secret is not set: "
+        "aws or ssm. Default, when the chain holds alphavantage and api_key_secret is not set: "
         "/stock-alert/NAME/api-key. Adds ssm:GetParameter on exactly that parameter. Store "
         "the key with 'stock-alert secret set'."),
     "quotes.api_key_secret": (
@@ -89,10 +98,15 @@ DESCRIPTIONS: dict[str, str] = {
         "'secret set' encrypts with it; the role gets kms:Decrypt on exactly that key, only "
         "through SSM or Secrets Manager (kms:ViaService)."),
     "quotes.base_url": (
-        "An http:// or https:// URL without spaces that replaces the scheme and host of the "
-        "provider's URL, e.g. a local quote server (stock-alert emulator --quotes)."),
+        "An http:// or https:// URL without spaces that replaces the scheme and host of every "
+        "source's URL, e.g. a local quote server (stock-alert emulator --quotes), which "
+        "answers for all of them."),
     "alert": "When a message is sent.",
     "alert.mode": "summary: every run sends the quotes; threshold: only when a rule fires.",
+    "alert.when": (
+        "Price rules (above/below): crossed (the default) fires when the previous close was on "
+        "the other side of the level and the price is now on this side, once per crossing; "
+        "beyond fires on every run while the price is past the level."),
     "alert.change_percent": (
         "The daily-change rule: fires when the absolute change is at least this many percent; "
         "greater than 0, at most 1000; null for no change rule."),

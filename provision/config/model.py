@@ -131,8 +131,20 @@ class FunctionSettings(_Model):
         return value
 
 
+Source = Literal["yahoo", "stooq", "alphavantage"]
+SOURCES: tuple[str, ...] = ("yahoo", "stooq", "alphavantage")
+# The default chain: Yahoo first (intraday prices, a name and a currency, several symbols at
+# once), Stooq when Yahoo refuses (it refuses many datacentre addresses with HTTP 429). Both
+# need no key, so the default config works without 'secret set'; Alpha Vantage's free key
+# allows 25 requests a day, so it is a source to add by choice, not a default.
+DEFAULT_PROVIDERS: tuple[str, ...] = ("yahoo", "stooq")
+
+
 class Quotes(_Model):
-    provider: Literal["yahoo", "alphavantage"] = "yahoo"
+    # The sources, asked in this order for each symbol (None: DEFAULT_PROVIDERS); `chain`.
+    providers: tuple[Source, ...] | None = Field(default=None, min_length=1,
+                                                 max_length=len(SOURCES))
+    provider: Source | None = None  # the older form: a chain of one source
     api_key_parameter: str | None = None
     api_key_secret: str | None = None  # Secrets Manager name or ARN (config/secrets.py)
     api_key_kms_key: str | None = None  # customer KMS key ARN for the parameter or secret
@@ -153,6 +165,16 @@ class Quotes(_Model):
     def _kms_key(cls, value: str | None) -> str | None:
         return None if value is None else keys.check_kms_key(value)
 
+    @field_validator("providers")
+    @classmethod
+    def _unique_providers(cls, items: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if items is None else _unique("quotes.providers", items)
+
+    @property
+    def chain(self) -> tuple[str, ...]:
+        """The sources the function asks, in order."""
+        return self.providers or ((self.provider,) if self.provider else DEFAULT_PROVIDERS)
+
     @field_validator("base_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
@@ -163,7 +185,13 @@ class Quotes(_Model):
 
     @_model_validator(mode="after")
     def _key_needed(self) -> Quotes:
-        keys.check_sources(self.api_key_parameter, self.api_key_secret, self.provider)
+        if self.provider is not None and self.providers is not None:
+            raise ValueError(
+                f"quotes.provider ({self.provider}) and quotes.providers "
+                f"([{', '.join(self.providers)}]) are both set, but the function asks one "
+                "chain of sources; keep quotes.providers (a list, tried in order, e.g. "
+                "[yahoo, stooq]) and delete quotes.provider")
+        keys.check_sources(self.api_key_parameter, self.api_key_secret, self.chain)
         return self
 
 
@@ -171,6 +199,10 @@ class Alert(_Model):
     mode: Literal["summary", "threshold"] = "summary"
     change_percent: float | None = Field(default=3.0, gt=0, le=1000, strict=True,
                                          allow_inf_nan=False)
+    # Price rules (above/below): "crossed" fires when the previous close was on the other side
+    # of the level and the price is now on this side, so a level stays news for one day;
+    # "beyond" fires on every run while the price is past it.
+    when: Literal["crossed", "beyond"] = "crossed"
 
 
 class Config(_Model):

@@ -4,7 +4,7 @@
 pydantic cannot see (the custom validators' patterns and enums). Numbers and booleans are strict
 in the model (no "128", "yes" or 1 for true), so JSON's own types say what it takes, and the
 schema never rejects a config the model accepts. It may accept a few the model rejects: the
-cross-field rules (below < above, alphavantage needs a key, threshold needs a rule), tickers
+cross-field rules (below < above, a keyed source needs a key, threshold needs a rule), tickers
 (normalised in Python), the cron/rate details, and what JSON Schema cannot tell apart (30.0 is
 an integer to it; .inf and .nan pass its bounds). tests/test_schema.py lists them.
 """
@@ -54,6 +54,7 @@ def _tighten(defs: dict[str, Any], props: dict[str, Any]) -> None:
     function = defs["FunctionSettings"]["properties"]
     function["runtime"]["enum"] = list(model.RUNTIMES)
     function["log_retention_days"]["enum"] = list(model.RETENTION_DAYS)
+    _quotes(defs["Quotes"])
     quotes = defs["Quotes"]["properties"]
     quotes["base_url"]["anyOf"][0]["pattern"] = f"^{model._URL.pattern}$"
     param = quotes["api_key_parameter"]["anyOf"][0]
@@ -90,3 +91,15 @@ def _object(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any] | None
             found: dict[str, Any] = defs[choice["$ref"].rsplit("/", 1)[-1]]
             return found
     return None
+
+
+def _quotes(quotes: dict[str, Any]) -> None:
+    """The chain of sources: unique names, its default, and the older one-source form, which
+    may not be given beside it (both non-null), as the model says."""
+    props = quotes["properties"]
+    props["providers"]["anyOf"][0]["uniqueItems"] = True
+    props["providers"].update(default=list(model.DEFAULT_PROVIDERS))
+    props["provider"].update(deprecated=True)
+    quotes["not"] = {"properties": {"provider": {"type": "string"},
+                                    "providers": {"type": "array"}},
+                     "required": ["provider", "providers"]}

@@ -7,7 +7,9 @@ stdin and stores it in one of two places, both named from the stack:
 - an SSM SecureString parameter, by default /stock-alert/<name>/api-key (the default store);
 - a Secrets Manager secret, by default stock-alert/<name>/api-key.
 
-A provider that needs a key, with neither key configured, reads the default parameter.
+A chain of sources (quotes.providers, or the older quotes.provider) holding a source that needs
+a key, with neither key configured, reads the default parameter. Alpha Vantage is the one keyed
+source: the configured parameter or secret is its key, and the role gets one read grant for it.
 """
 
 from __future__ import annotations
@@ -80,28 +82,37 @@ def check_kms_region(key: str | None, region: str | None) -> None:
             f"create (or replicate) the key in {region} and give that key's ARN")
 
 
-def check_sources(parameter: str | None, secret: str | None, provider: str) -> None:
+def check_sources(parameter: str | None, secret: str | None, chain: tuple[str, ...]) -> None:
     if parameter and secret:
         raise ValueError(
             f"quotes.api_key_parameter ({shown(parameter)}) and quotes.api_key_secret "
             f"({shown(secret)}) are both set, but the function reads the key from one place; "
             "keep quotes.api_key_parameter for SSM Parameter Store or quotes.api_key_secret for "
             "Secrets Manager, and delete the other")
-    if provider in NEEDS_KEY and not (parameter or secret):
+    keyed = [name for name in chain if name in NEEDS_KEY]
+    if keyed and not (parameter or secret):
         raise ValueError(
-            f"provider {provider} needs an API key: set quotes.api_key_parameter (an SSM "
+            f"provider {keyed[0]} needs an API key: set quotes.api_key_parameter (an SSM "
             "SecureString) or quotes.api_key_secret (a Secrets Manager secret), or leave both "
             "out to use the default " + SSM_DEFAULT + "; store the key with "
             "'stock-alert secret set'")
 
 
+def _named_sources(quotes: dict[str, Any]) -> list[Any]:
+    """The source names the raw quotes mapping gives, in either form (unchecked)."""
+    chain = quotes.get("providers")
+    return [*(chain if isinstance(chain, list) else []), quotes.get("provider")]
+
+
 def with_default_source(data: Any) -> Any:
-    """The raw config with quotes.api_key_parameter filled in when the provider needs a key
-    and neither source is named (keys that are present, even null, are left alone)."""
+    """The raw config with quotes.api_key_parameter filled in when a source of the chain needs
+    a key and neither key source is named (keys that are present, even null, are left
+    alone)."""
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         return data
     quotes = data.get("quotes")
-    if not isinstance(quotes, dict) or quotes.get("provider") not in NEEDS_KEY:
+    if not isinstance(quotes, dict) or not any(
+            isinstance(n, str) and n in NEEDS_KEY for n in _named_sources(quotes)):
         return data
     if "api_key_parameter" in quotes or "api_key_secret" in quotes:
         return data

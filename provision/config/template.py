@@ -89,12 +89,16 @@ function:
   log_retention_days: 14     # 1, 3, 5, 7, 14, 30, 60, 90, ... (what CloudWatch accepts)
 
 quotes:
-  provider: yahoo            # yahoo (no key) | alphavantage (needs api_key_parameter)
+  providers: [yahoo, stooq]  # asked in this order for each symbol; the next one when a source
+                             # refuses, errs, times out or answers an implausible quote.
+                             # yahoo, stooq: no key | alphavantage: needs an API key
   # api_key_parameter: /stock-alert/alphavantage-key   # SSM SecureString holding the key
 
 alert:
   mode: {answers.mode}             # summary: always send; threshold: only when a rule fires
   change_percent: 3.0        # threshold rule: |daily change| >= this many percent
+  when: crossed              # above/below rules: crossed fires once, when the price passes the
+                             # level since the previous close | beyond fires on every run past it
 
 tags: {{}}                     # extra tags on every resource, e.g. {{project: demo}}
 """

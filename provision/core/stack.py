@@ -190,7 +190,7 @@ class Stack:
             "STOCK_ALERT_TOPIC_ARN": self.topic_arn,
             "STOCK_ALERT_STOCKS": json.dumps(stocks, separators=(",", ":")),
             "STOCK_ALERT_ALERT": json.dumps(cfg.alert.model_dump(), separators=(",", ":")),
-            "STOCK_ALERT_PROVIDER": cfg.quotes.provider,
+            "STOCK_ALERT_PROVIDER": ",".join(cfg.quotes.chain),
         }
         if cfg.quotes.api_key_parameter:
             env["STOCK_ALERT_API_KEY_PARAMETER"] = cfg.quotes.api_key_parameter

@@ -1,5 +1,10 @@
 """The whole story offline: emulator + local quote server -> up -> status -> invoke --local ->
-the exact SMS and e-mail SNS accepted -> down -> nothing left. Every step is checked."""
+the exact SMS and e-mail SNS accepted -> down -> nothing left. Every step is checked.
+
+The quote server refuses every Yahoo request (HTTP 429, as Yahoo answers many datacentre
+addresses), so the function falls back to Stooq, the next source of quotes.providers, and the
+message names it; TSLA is priced across its 300 level since the previous close, so a crossing
+alert (alert.when: crossed) fires and leads the SMS."""
 
 from __future__ import annotations
 
@@ -24,16 +29,27 @@ name: stock-alert-demo
 region: us-east-1
 schedule: "cron(30 14 ? * MON-FRI *)"
 stocks:
-  - {{symbol: TSLA, name: Tesla}}
-  - {{symbol: F, name: Ford}}
+  - {{symbol: TSLA, name: Tesla, above: 300}}
+  - {{symbol: F, name: Ford, below: 10}}
   - {{symbol: GM, name: General Motors}}
 notify:
   email: [demo@example.com]
   sms: ["+15555550100"]
-quotes: {{provider: yahoo, base_url: "{quotes_url}"}}
-alert: {{mode: summary, change_percent: 3.0}}
+quotes: {{providers: [yahoo, stooq], base_url: "{quotes_url}"}}
+alert: {{mode: threshold, change_percent: 3.0, when: crossed}}
 tags: {{purpose: demo}}
 """
+# What the quote server answers: symbol -> (price, previous close). TSLA crosses 300 since the
+# previous close (+1.5%: the crossing fires, the 3% change rule does not); F and GM are quiet.
+DEMO_PRICES = {"TSLA": (301.5, 297.0), "F": (12.01, 12.07), "GM": (48.2, 48.15)}
+REFUSED = {"yahoo": 429}  # the first source of the chain refuses: Stooq answers
+CROSSING = "TSLA: crossed above 300.00: previous close 297.00, now 301.50"
+SOURCE_LINE = "Quotes from Stooq (TSLA, F, GM)"
+FALLBACK_NOTE = (
+    "The local quote server refuses every Yahoo request with HTTP 429 (as Yahoo answers many "
+    "datacentre addresses), so the function asks Stooq, the next source in quotes.providers, "
+    "for each symbol. TSLA is priced at 301.50 after a previous close of 297.00: it crossed its "
+    "300 level, so threshold mode publishes a crossing alert.")
 
 
 EMAIL_NOTE = (
@@ -69,7 +85,8 @@ def run(report: Reporter, render_plan: Callable[[Any, str], Any],
     """Run every step; True only when each check passed."""
     server, url = emulator.start(0)
     try:
-        with QuoteServer() as quotes, tempfile.TemporaryDirectory() as tmp, _environment({
+        with QuoteServer(prices=DEMO_PRICES, refuse=REFUSED) as quotes, \
+                tempfile.TemporaryDirectory() as tmp, _environment({
             "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1", emulator.MARK: url,
             "AWS_EC2_METADATA_DISABLED": "true",
@@ -80,7 +97,8 @@ def run(report: Reporter, render_plan: Callable[[Any, str], Any],
             report.show(f"The emulator's own log (requests, server errors): "
                         f"{emulator.log_path()}")
             report.show(config.read_text(encoding="utf-8"))
-            return _story(report, config, render_plan, render_status)
+            report.show(FALLBACK_NOTE)
+            return _story(report, config, quotes, render_plan, render_status)
     finally:
         server.stop()
 
@@ -89,7 +107,8 @@ def _target(config: Path) -> Target:
     return prepare(Options(config))
 
 
-def _story(report: Reporter, config: Path, render_plan: Callable[[Any, str], Any],
+def _story(report: Reporter, config: Path, quotes: QuoteServer,
+           render_plan: Callable[[Any, str], Any],
            render_status: Callable[[Any, Any], Any]) -> bool:
     report.step("stock-alert up")
     plan, done = pipelines.up(_target(config))
@@ -109,18 +128,28 @@ def _story(report: Reporter, config: Path, render_plan: Callable[[Any, str], Any
                        "every resource in sync")
     report.show(EMAIL_NOTE)
 
-    ok &= _invoke(report, config)
+    ok &= _invoke(report, config, quotes)
     ok &= _down(report, config, render_plan)
     return bool(ok)
 
 
-def _invoke(report: Reporter, config: Path) -> bool:
+def _invoke(report: Reporter, config: Path, quotes: QuoteServer) -> bool:
     report.step("stock-alert invoke --local")
     run = invoke.invoke_local(_target(config))
     result = run.result or {}
+    fallbacks = [line for line in run.log if '"source_failed"' in line]
+    report.show("The function's log, where a source failed and the next was asked:\n" +
+                "\n".join(fallbacks))
     report.show(json.dumps(result, indent=2))
-    ok = report.check(bool(result.get("published")) and len(result.get("quotes", [])) == 3,
-                      "the function fetched 3 quotes and published once")
+    served = [(q.get("symbol"), q.get("source")) for q in result.get("quotes", [])]
+    ok = report.check(served == [("TSLA", "stooq"), ("F", "stooq"), ("GM", "stooq")]
+                      and quotes.asked("yahoo") == 3 and quotes.asked("stooq") == 3,
+                      "Yahoo refused each symbol (HTTP 429); Stooq, next in the chain, served "
+                      "all 3 quotes")
+    fired = [(r.get("symbol"), r.get("rule"), r.get("when")) for r in
+             result.get("rules_fired", [])]
+    ok &= report.check(fired == [("TSLA", "above", "crossed")] and bool(result.get("published")),
+                       "TSLA crossed above 300 since the previous close: one alert, published")
     report.step("What SNS accepted (read back from the emulator)")
     assert run.stack is not None
     sent = emulator.published_messages(run.stack.account, run.stack.region,
@@ -128,9 +157,12 @@ def _invoke(report: Reporter, config: Path) -> bool:
     for message in sent:
         report.show(f"SMS ({len(message['sms'])} characters):\n  {message['sms']}")
         report.show(f"E-mail subject: {message['subject']}\n{message['email']}")
-    return ok & report.check(len(sent) == 1 and all(s in sent[0]["sms"] for s in
-                                                    ("TSLA", "F", "GM")),
-                             "one message with all three tickers")
+    return ok & report.check(
+        len(sent) == 1 and sent[0]["sms"].startswith("ALERT TSLA crossed>300 | ")
+        and all(s in sent[0]["sms"] for s in ("TSLA", "F", "GM"))
+        and CROSSING in sent[0]["email"] and SOURCE_LINE in sent[0]["email"],
+        "one message: the crossing alert with its previous close, all three tickers, and "
+        "Stooq named as their source")
 
 
 def _down(report: Reporter, config: Path, render_plan: Callable[[Any, str], Any]) -> bool:

@@ -116,11 +116,27 @@ def parse_prices(values: Sequence[str]) -> dict[str, tuple[float, float]]:
     return prices
 
 
+def parse_refusals(values: Sequence[str]) -> dict[str, int | str]:
+    """--refuse values -> source -> HTTP status or "quota"; InputError naming a bad one."""
+    from provision.local.quote_server import parse_refusal
+
+    refusals: dict[str, int | str] = {}
+    for value in values:
+        try:
+            source, how = parse_refusal(value)
+        except ValueError as exc:
+            raise InputError(f"{exc}.", hint="Give each as SOURCE[=STATUS|quota], e.g. "
+                             "--refuse yahoo (HTTP 429) or --refuse stooq=quota.") from None
+        refusals[source] = how
+    return refusals
+
+
 def serve(port: int, echo: Callable[[str], None], stop: threading.Event | None = None,
           quotes_port: int | None = None, prices: dict[str, tuple[float, float]] | None = None,
-          ) -> None:
+          refuse: dict[str, int | str] | None = None) -> None:
     """Run in the foreground until Ctrl-C (or until `stop` is set). quotes_port not None also
-    starts the local quote server there (0: any free port), answering `prices` as fixed."""
+    starts the local quote server there (0: any free port), answering `prices` as fixed and
+    refusing every request of the sources in `refuse`."""
     from provision.local.quote_server import QuoteServer
 
     if quotes_port:
@@ -129,8 +145,8 @@ def serve(port: int, echo: Callable[[str], None], stop: threading.Event | None =
     quotes = None
     try:
         if quotes_port is not None:
-            quotes = QuoteServer(port=quotes_port, prices=prices).start()
-        _greet(url, echo, quotes.url if quotes else None, prices or {})
+            quotes = QuoteServer(port=quotes_port, prices=prices, refuse=refuse).start()
+        _greet(url, echo, quotes.url if quotes else None, prices or {}, refuse)
         stop = stop or threading.Event()
         while not stop.wait(0.5):
             pass
@@ -143,19 +159,24 @@ def serve(port: int, echo: Callable[[str], None], stop: threading.Event | None =
 
 
 def _greet(url: str, echo: Callable[[str], None], quotes_url: str | None,
-           prices: dict[str, tuple[float, float]]) -> None:
+           prices: dict[str, tuple[float, float]],
+           refuse: dict[str, int | str] | None = None) -> None:
     name = command()
     echo(f"Local AWS emulator listening on {url} (state is kept in memory only; its log: "
          f"{log_path()}).")
     if quotes_url:
-        echo(f"Local quote server on {quotes_url} (answers like Yahoo's chart API and Alpha "
-             "Vantage's GLOBAL_QUOTE). In config.yaml, add base_url under the existing "
-             "'quotes:' block (or add the block if there is none), then run 'up':")
+        echo(f"Local quote server on {quotes_url} (answers like Yahoo's chart API, Stooq's CSV "
+             "quote and Alpha Vantage's GLOBAL_QUOTE). In config.yaml, add base_url under the "
+             "existing 'quotes:' block (or add the block if there is none), then run 'up':")
         echo("  quotes:")
         echo(f'    base_url: "{quotes_url}"')
         for symbol, (price, previous) in sorted(prices.items()):
             echo(f"  {symbol}: fixed at {price:g}, {(price / previous - 1) * 100:+.2f}% on the "
                  f"day (previous close {previous:g})")
+        for source, how in sorted((refuse or {}).items()):
+            answer = "its used-up daily quota" if how == "quota" else f"HTTP {how}"
+            echo(f"  {source} refuses every request with {answer}: the next source in "
+                 "quotes.providers answers")
         echo("  Other tickers follow a random walk; any ticker containing UNKNOWN is unknown.")
     echo("In another shell, run:")
     echo(f"  {export_line(url)}")

@@ -1,11 +1,20 @@
-"""A local, offline stand-in for both quote providers (standard library only).
+"""A local, offline stand-in for the quote sources (standard library only).
 
-Answers ``/v8/finance/chart/{SYMBOL}`` like the Yahoo Finance chart API and
-``/query?function=GLOBAL_QUOTE&symbol=...&apikey=...`` like Alpha Vantage, with the same
-response shapes, including each provider's answer for an unknown ticker. Prices are a seeded
-random walk per symbol: the same seed and the same sequence of requests give the same prices,
-except for symbols given a fixed quote (``prices``, e.g. from ``--price TSLA=310:+4%``), which
-always answer that price and that change on the day.
+Answers ``/v8/finance/chart/{SYMBOL}`` like the Yahoo Finance chart API,
+``/query?function=GLOBAL_QUOTE&symbol=...&apikey=...`` like Alpha Vantage and
+``/q/l/?s=tsla.us&f=sd2t2ohlcvp&h&e=csv`` like Stooq's CSV quote, with their response shapes
+(quote_shapes.py), including each source's answer for an unknown ticker (Stooq: a row of
+``N/D`` fields). Prices are a seeded random walk per symbol: the same seed and the same sequence
+of requests give the same prices, except for symbols given a fixed quote (``prices``, e.g. from
+``--price TSLA=310:+4%``), which always answer that price and that change on the day. Every
+source answers from the same market (Stooq's ``tsla.us`` is ``TSLA``, ``brk-b.us`` ``BRK.B``).
+
+Failures on request: ``refuse`` makes a source answer every request with an HTTP status (429,
+403, 500, ...) or with its used-up daily quota ("quota": Alpha Vantage's "Information" note,
+Stooq's "Exceeded the daily hits limit"; Yahoo has none and answers 429), to show a chain falling
+back (``--refuse yahoo``, ``--refuse stooq=quota``). ``last_session`` prices every quote at that
+session's close, as a weekend or market-holiday run sees it (``--last-session 2026-11-26``);
+otherwise quotes are priced now, in a market that is always open.
 
     with QuoteServer(seed=0) as server:
         os.environ["STOCK_ALERT_QUOTES_BASE_URL"] = server.url
@@ -21,19 +30,19 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from provision.local import quote_shapes as shapes
+
 CHART_PREFIX = "/v8/finance/chart/"
-YAHOO_UNKNOWN = {
-    "chart": {
-        "result": None,
-        "error": {"code": "Not Found", "description": "No data found, symbol may be delisted"},
-    }
-}
-AV_BAD_KEY = {"Error Message": "the parameter apikey is invalid or missing."}
+STOOQ_PATH = "/q/l/"
+SOURCES = ("yahoo", "stooq", "alphavantage")
+QUOTA = "quota"  # refuse a source with its used-up daily quota answer
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 # Rough price levels for the tickers the docs and the demo use, so the demo reads plausibly.
@@ -88,63 +97,61 @@ class Market:
             return price, previous
 
 
-def yahoo_chart(symbol: str, price: float, previous: float) -> dict[str, Any]:
-    now = int(time.time())
-    meta = {
-        "currency": "USD",
-        "symbol": symbol,
-        "exchangeName": "NMS",
-        "instrumentType": "EQUITY",
-        "regularMarketTime": now,
-        "regularMarketPrice": price,
-        "chartPreviousClose": previous,
-        "previousClose": previous,
-        "marketState": "REGULAR",
-    }
-    quote = {
-        "open": [previous],
-        "high": [max(price, previous)],
-        "low": [min(price, previous)],
-        "close": [price],
-        "volume": [1_000_000],
-    }
-    result = {"meta": meta, "timestamp": [now], "indicators": {"quote": [quote]}}
-    return {"chart": {"result": [result], "error": None}}
+def parse_refusal(text: str) -> tuple[str, int | str]:
+    """'yahoo' -> ('yahoo', 429); 'stooq=403' -> ('stooq', 403); 'stooq=quota'.
+
+    Raises ValueError saying what is wrong with ``text`` and what is expected."""
+    source, _, how = text.strip().lower().partition("=")
+    if source not in SOURCES:
+        raise ValueError(f"--refuse {text!r}: the source must be one of {', '.join(SOURCES)}")
+    if how in ("", QUOTA):
+        return source, how or 429
+    if not how.isdigit() or not 400 <= int(how) <= 599:
+        raise ValueError(f"--refuse {text!r}: give an HTTP status from 400 to 599, or 'quota'")
+    return source, int(how)
 
 
-def global_quote(symbol: str, price: float, previous: float) -> dict[str, Any]:
-    change = price - previous
-    return {
-        "Global Quote": {
-            "01. symbol": symbol,
-            "02. open": f"{previous:.4f}",
-            "03. high": f"{max(price, previous):.4f}",
-            "04. low": f"{min(price, previous):.4f}",
-            "05. price": f"{price:.4f}",
-            "06. volume": "1000000",
-            "07. latest trading day": time.strftime("%Y-%m-%d", time.gmtime()),
-            "08. previous close": f"{previous:.4f}",
-            "09. change": f"{change:.4f}",
-            "10. change percent": f"{change / previous * 100:.4f}%",
-        }
-    }
+def check_session(text: str) -> str:
+    """A YYYY-MM-DD day, else ValueError naming it."""
+    try:
+        if _DATE.fullmatch(text):
+            time.strptime(text, "%Y-%m-%d")
+            return text
+    except ValueError:
+        pass
+    raise ValueError(f"--last-session {text!r} is not a day like 2026-11-26")
+
+
+@dataclass
+class Behaviour:
+    """What the server answers besides quotes: unknown symbols, the expected API key, the
+    refusing sources, and the session quotes are from (None: now)."""
+
+    unknown: set[str] = field(default_factory=set)
+    api_key: str | None = None
+    refuse: dict[str, int | str] = field(default_factory=dict)
+    last_session: str | None = None
+
+    def is_unknown(self, symbol: str) -> bool:
+        return not symbol or "UNKNOWN" in symbol or symbol in self.unknown
+
+    def when(self) -> int:
+        """When quotes are priced: now, or the last session's close."""
+        if self.last_session is None:
+            return int(time.time())
+        return shapes.session_close(self.last_session)
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(
-        self, address: tuple[str, int], market: Market, unknown: set[str], api_key: str | None
-    ) -> None:
+    def __init__(self, address: tuple[str, int], market: Market, behaviour: Behaviour) -> None:
         super().__init__(address, _Handler)
         self.market = market
-        self.unknown = unknown
-        self.api_key = api_key
+        self.behaviour = behaviour
         self.hits = 0
-
-    def is_unknown(self, symbol: str) -> bool:
-        return not symbol or "UNKNOWN" in symbol or symbol in self.unknown
+        self.asked: dict[str, int] = {}  # requests per source
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Stay quiet when a client hangs up early."""
@@ -159,36 +166,88 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.server.hits += 1
         parts = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         if parts.path.startswith(CHART_PREFIX):
-            self._chart(unquote(parts.path[len(CHART_PREFIX) :]).upper())
+            source = "yahoo"
         elif parts.path == "/query":
-            self._query({k: v[-1] for k, v in parse_qs(parts.query).items()})
+            source = "alphavantage"
+        elif parts.path == STOOQ_PATH:
+            source = "stooq"
         else:
             self._send(404, {"error": "not found"})
+            return
+        self.server.asked[source] = self.server.asked.get(source, 0) + 1
+        if not self._refused(source):
+            self._answer(source, parts.path, query)
+
+    def _answer(self, source: str, path: str, query: dict[str, str]) -> None:
+        if source == "yahoo":
+            self._chart(unquote(path[len(CHART_PREFIX):]).upper())
+        elif source == "alphavantage":
+            self._query(query)
+        else:
+            self._stooq(query)
+
+    def _refused(self, source: str) -> bool:
+        how = self.server.behaviour.refuse.get(source)
+        if how is None:
+            return False
+        if how == QUOTA and source == "alphavantage":
+            self._send(200, shapes.AV_DAILY)
+        elif how == QUOTA and source == "stooq":
+            self._send_text(200, shapes.STOOQ_DAILY)
+        else:
+            status = 429 if how == QUOTA else int(how)
+            self._send_text(status, {429: "Too Many Requests", 403: "Forbidden"}.get(
+                status, "Service Unavailable"))
+        return True
 
     def _chart(self, symbol: str) -> None:
-        if self.server.is_unknown(symbol):
-            self._send(404, YAHOO_UNKNOWN)
+        if self.server.behaviour.is_unknown(symbol):
+            self._send(404, shapes.YAHOO_UNKNOWN)
             return
-        self._send(200, yahoo_chart(symbol, *self.server.market.quote(symbol)))
+        quote = self.server.market.quote(symbol)
+        self._send(200, shapes.yahoo_chart(symbol, *quote, self.server.behaviour.when()))
 
     def _query(self, params: dict[str, str]) -> None:
-        expected = self.server.api_key
+        behaviour = self.server.behaviour
+        expected = behaviour.api_key
         if not params.get("apikey") or (expected is not None and params["apikey"] != expected):
-            self._send(200, AV_BAD_KEY)
+            self._send(200, shapes.AV_BAD_KEY)
         elif params.get("function") != "GLOBAL_QUOTE":
             self._send(200, {"Error Message": "Invalid API call."})
         else:
             symbol = params.get("symbol", "").upper()
-            if self.server.is_unknown(symbol):
+            if behaviour.is_unknown(symbol):
                 self._send(200, {"Global Quote": {}})
             else:
-                self._send(200, global_quote(symbol, *self.server.market.quote(symbol)))
+                quote = self.server.market.quote(symbol)
+                self._send(200, shapes.global_quote(symbol, *quote, behaviour.when()))
+
+    def _stooq(self, params: dict[str, str]) -> None:
+        codes = shapes.stooq_codes(params.get("f", "sd2t2ohlcv"))
+        lines = [shapes.stooq_header(codes)] if "h" in params else []
+        when = self.server.behaviour.when()
+        for asked in filter(None, re.split(r"[+ ,]", params.get("s", ""))):
+            symbol = self._stooq_symbol(asked)
+            quote = None if self.server.behaviour.is_unknown(symbol) else \
+                self.server.market.quote(symbol)
+            lines.append(shapes.stooq_row(codes, asked, quote, when))
+        self._send_text(200, "".join(line + "\r\n" for line in lines), "text/csv")
+
+    def _stooq_symbol(self, asked: str) -> str:
+        """tsla.us -> TSLA; brk-b.us -> BRK.B when that is how the market knows it."""
+        symbol = asked.upper().removesuffix(".US")
+        dotted = symbol.replace("-", ".")
+        return dotted if dotted in self.server.market.fixed else symbol
 
     def _send(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
+        self._send_text(status, json.dumps(body), "application/json")
+
+    def _send_text(self, status: int, text: str, kind: str = "text/plain") -> None:
+        data = text.encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -205,12 +264,18 @@ class QuoteServer:
         unknown: Iterable[str] = (),
         api_key: str | None = None,
         prices: Mapping[str, tuple[float, float]] | None = None,
+        refuse: Mapping[str, int | str] | None = None,
+        last_session: str | None = None,
     ) -> None:
         """``unknown``: extra symbols answered as unknown (any symbol containing "UNKNOWN" is).
         ``api_key``: if set, Alpha Vantage requests must carry exactly this key.
-        ``prices``: symbol -> (price, previous close), answered every time instead of a walk."""
+        ``prices``: symbol -> (price, previous close), answered every time instead of a walk.
+        ``refuse``: source -> HTTP status or "quota", answered to every request it gets.
+        ``last_session``: YYYY-MM-DD; quotes are that session's close (a closed market)."""
         self.market = Market(seed, prices)
-        self._server = _Server((host, port), self.market, {s.upper() for s in unknown}, api_key)
+        behaviour = Behaviour({s.upper() for s in unknown}, api_key, dict(refuse or {}),
+                              last_session)
+        self._server = _Server((host, port), self.market, behaviour)
         self._thread: threading.Thread | None = None
 
     @property
@@ -222,6 +287,10 @@ class QuoteServer:
     def hits(self) -> int:
         """Requests answered so far."""
         return self._server.hits
+
+    def asked(self, source: str) -> int:
+        """Requests ``source`` got so far (refused ones too)."""
+        return self._server.asked.get(source, 0)
 
     def start(self) -> QuoteServer:
         if self._thread is None:
@@ -250,24 +319,33 @@ class QuoteServer:
         self.stop()
 
 
-def _price_arg(text: str) -> tuple[str, float, float]:
-    try:
-        return parse_price(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def _argument(parse: Any) -> Any:
+    def checked(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return checked
 
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m provision.local.quote_server --port 8765``: serve until interrupted."""
-    parser = argparse.ArgumentParser(description="Offline Yahoo/Alpha Vantage quote server")
+    parser = argparse.ArgumentParser(description="Offline Yahoo/Stooq/Alpha Vantage quote server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--price", action="append", default=[], type=_price_arg,
+    parser.add_argument("--price", action="append", default=[], type=_argument(parse_price),
                         help="SYMBOL=PRICE[:CHANGE%%], e.g. TSLA=310:+4%%; repeatable")
+    parser.add_argument("--refuse", action="append", default=[], type=_argument(parse_refusal),
+                        help="SOURCE[=STATUS|quota], e.g. yahoo (429) or stooq=quota: that "
+                        "source refuses every request; repeatable")
+    parser.add_argument("--last-session", type=_argument(check_session), default=None,
+                        help="YYYY-MM-DD: quotes are that session's close, as on a weekend or "
+                        "a market holiday")
     args = parser.parse_args(argv)
     prices = {symbol: (price, previous) for symbol, price, previous in args.price}
-    with QuoteServer(args.host, args.port, args.seed, prices=prices) as server:
+    with QuoteServer(args.host, args.port, args.seed, prices=prices, refuse=dict(args.refuse),
+                     last_session=args.last_session) as server:
         print(server.url, flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

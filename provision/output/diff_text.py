@@ -16,7 +16,7 @@ from provision.core.plan import AnyAction, Change, Op
 
 # Function environment variable -> the config key it carries.
 ENV_TERMS = {
-    "STOCK_ALERT_PROVIDER": "quotes.provider",
+    "STOCK_ALERT_PROVIDER": "quotes.providers",
     "STOCK_ALERT_API_KEY_PARAMETER": "quotes.api_key_parameter",
     "STOCK_ALERT_QUOTES_BASE_URL": "quotes.base_url",
     "STOCK_ALERT_STACK": "name",

@@ -21,7 +21,12 @@ import pytest
 from tests.function.fake_http import ScriptedServer
 
 FUNCTION_DIR = Path(__file__).resolve().parents[2] / "function_code"
-MODULES = ("aws", "handler", "log", "messages", "quotes", "rules", "settings", "transport")
+MODULES = ("aws", "handler", "log", "market", "messages", "quotes", "rules", "settings", "sources",
+           "transport")
+# The function's clock in these tests: ten minutes after the scripted quotes' market time
+# (fake_http: regularMarketTime 1_700_000_000, Tuesday 2023-11-14 22:13:20 UTC, 17:13 in New
+# York), so they are from today's session. A test that needs another day sets fn.market.now.
+NOW = 1_700_000_600
 REGION = "us-east-1"
 PHONE = "+15555550123"
 EMAIL = "investor@example.com"
@@ -74,13 +79,14 @@ def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 @pytest.fixture
 def fn(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
     """The flat function modules, imported fresh (empty caches); ``fn.sleeps`` records backoff
-    sleeps, which return at once."""
+    sleeps, which return at once; the function's clock (``fn.market.now``) reads NOW."""
     for name in MODULES:
         sys.modules.pop(name, None)
     monkeypatch.syspath_prepend(str(FUNCTION_DIR))
     modules = SimpleNamespace(**{name: importlib.import_module(name) for name in MODULES})
     modules.sleeps = []
     modules.quotes.sleep = modules.sleeps.append
+    modules.market.now = lambda: NOW
     yield modules
     for name in MODULES:
         sys.modules.pop(name, None)
@@ -133,7 +139,8 @@ def server(env: pytest.MonkeyPatch) -> Iterator[ScriptedServer]:
 
 
 class Configure:
-    """Sets STOCK_ALERT_STOCKS, _ALERT, _PROVIDER and _API_KEY_PARAMETER."""
+    """Sets STOCK_ALERT_STOCKS, _ALERT (with ``when``, when given), _PROVIDER (one source or a
+    comma-separated chain) and _API_KEY_PARAMETER."""
 
     def __init__(self, env: pytest.MonkeyPatch) -> None:
         self.env = env
@@ -145,9 +152,12 @@ class Configure:
         change_percent: float | None = None,
         provider: str = "yahoo",
         parameter: str | None = None,
+        when: str | None = None,
     ) -> None:
         full = [{"name": None, "above": None, "below": None, **stock} for stock in stocks]
-        alert = {"mode": mode, "change_percent": change_percent}
+        alert: dict[str, Any] = {"mode": mode, "change_percent": change_percent}
+        if when is not None:
+            alert["when"] = when
         self.env.setenv("STOCK_ALERT_STOCKS", json.dumps(full))
         self.env.setenv("STOCK_ALERT_ALERT", json.dumps(alert))
         self.env.setenv("STOCK_ALERT_PROVIDER", provider)

@@ -1,7 +1,8 @@
 """A scriptable quote server on 127.0.0.1 for handler tests, and provider response builders.
 
-Replies are scripted per symbol (taken from the Yahoo chart path or the Alpha Vantage ``symbol``
-query parameter) and consumed in order; the last reply repeats. Every request is recorded.
+Replies are scripted per symbol (taken from the Yahoo chart path, the Alpha Vantage ``symbol``
+query parameter or Stooq's ``s``, without its ``.us``), optionally for one source only, and
+consumed in order; the last reply repeats. Every request is recorded with its source.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 CHART_PREFIX = "/v8/finance/chart/"
+STOOQ_PATH = "/q/l/"
+STOOQ_HEADER = "Symbol,Date,Time,Open,High,Low,Close,Volume,Prev"
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class Reply:
     body: Any = None  # dict/list -> JSON; str/bytes -> sent as is
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering
+    trickle: float = 0.0  # seconds between the body's bytes (sent one at a time)
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class Seen:
     path: str
     query: dict[str, str]
     headers: dict[str, str]
+    source: str = ""  # "yahoo", "alphavantage" or "stooq", from the path
 
 
 def yahoo(symbol: str, price: float, previous: float | None = None, **meta: Any) -> Reply:
@@ -63,7 +68,7 @@ def alphavantage(symbol: str, price: float, previous: float | None) -> Reply:
         "01. symbol": symbol,
         "02. open": f"{price:.4f}",
         "05. price": f"{price:.4f}",
-        "07. latest trading day": "2026-11-27",
+        "07. latest trading day": "2023-11-14",  # the day of yahoo()'s regularMarketTime
         "08. previous close": "" if previous is None else f"{previous:.4f}",
     }
     if previous:
@@ -73,6 +78,22 @@ def alphavantage(symbol: str, price: float, previous: float | None) -> Reply:
 
 
 AV_UNKNOWN = Reply(200, {"Global Quote": {}})
+
+
+def stooq(symbol: str, price: float, previous: float | None, day: str = "2023-11-14") -> Reply:
+    """Stooq's CSV quote (f=sd2t2ohlcvp, h, e=csv) for a US ticker; ``previous=None``: N/D."""
+    prev = "N/D" if previous is None else f"{previous:g}"
+    row = f"{symbol.upper()}.US,{day},22:00:09,{price:g},{price:g},{price:g},{price:g},1000,{prev}"
+    return Reply(200, f"{STOOQ_HEADER}\r\n{row}\r\n", {"Content-Type": "text/csv"})
+
+
+def stooq_no_data(symbol: str) -> Reply:
+    """Stooq's answer for a symbol it has no data for: every field after the symbol N/D."""
+    row = f"{symbol.upper()}.US" + ",N/D" * 8
+    return Reply(200, f"{STOOQ_HEADER}\r\n{row}\r\n", {"Content-Type": "text/csv"})
+
+
+STOOQ_LIMIT = Reply(200, "Exceeded the daily hits limit", {"Content-Type": "text/plain"})
 AV_NOTE = Reply(
     200,
     {
@@ -90,12 +111,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         if parts.path.startswith(CHART_PREFIX):
-            symbol = unquote(parts.path[len(CHART_PREFIX) :])
+            symbol, source = unquote(parts.path[len(CHART_PREFIX) :]), "yahoo"
+        elif parts.path == STOOQ_PATH:
+            symbol, source = query.get("s", "").upper().removesuffix(".US"), "stooq"
         else:
-            symbol = query.get("symbol", "")
-        reply = self.server.owner.take(Seen(symbol, parts.path, query, dict(self.headers)))
+            symbol, source = query.get("symbol", ""), "alphavantage"
+        seen = Seen(symbol, parts.path, query, dict(self.headers), source)
+        reply = self.server.owner.take(seen)
         if reply.delay and self.server.owner.stopping.wait(reply.delay):
             return
         body = reply.body
@@ -110,7 +134,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            if not reply.trickle:
+                self.wfile.write(data)
+            for byte in data if reply.trickle else b"":
+                if self.server.owner.stopping.wait(reply.trickle):
+                    return
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
         except OSError:
             pass  # the client gave up (timeout test)
 
@@ -142,19 +172,23 @@ class ScriptedServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def script(self, symbol: str, *replies: Reply) -> None:
-        self._scripts[symbol] = list(replies)
+    def script(self, symbol: str, *replies: Reply, source: str = "") -> None:
+        """The replies for ``symbol``; with ``source``, for that source only (it wins over a
+        script for every source)."""
+        self._scripts[f"{source}:{symbol}" if source else symbol] = list(replies)
 
     def take(self, seen: Seen) -> Reply:
         with self._lock:
             self.requests.append(seen)
-            replies = self._scripts.get(seen.symbol)
+            replies = self._scripts.get(f"{seen.source}:{seen.symbol}") or self._scripts.get(
+                seen.symbol)
             if not replies:
                 return Reply(404, {"error": f"nothing scripted for {seen.symbol!r}"})
             return replies.pop(0) if len(replies) > 1 else replies[0]
 
-    def count(self, symbol: str) -> int:
-        return sum(1 for seen in self.requests if seen.symbol == symbol)
+    def count(self, symbol: str, source: str = "") -> int:
+        return sum(1 for seen in self.requests
+                   if seen.symbol == symbol and source in ("", seen.source))
 
     def start(self) -> ScriptedServer:
         self._thread.start()

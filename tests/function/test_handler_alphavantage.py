@@ -84,7 +84,9 @@ def test_rate_limit_note_is_retried_once(fn, topic, server, configure, api_key, 
 
     assert server.count("F") == 2 and server.count("GM") == 2
     assert [q["symbol"] for q in result["quotes"]] == ["TSLA", "F"]
-    assert result["failed"] == [{"symbol": "GM", "reason": "rate limited"}]
+    assert result["failed"] == [
+        {"symbol": "GM", "reason": "alphavantage: rate limited",
+         "sources": [{"source": "alphavantage", "reason": "rate limited"}]}]
     assert len(fn.sleeps) == 2
     out = capsys.readouterr().out
     assert KEY not in out
@@ -141,7 +143,7 @@ AV_DAILY = Reply(200, {"Information": DAILY})
     ],
 )
 def test_limit_answers_are_classified(fn, body, reason, retries, stop_run):
-    error = fn.quotes.limit_error(body)
+    error = fn.sources.limit_error(body)
 
     if reason is None:
         assert error is None
@@ -160,7 +162,9 @@ def test_information_answer_about_the_daily_quota_is_not_retried(
     result = fn.handler.handler({}, FakeContext(30_000))
 
     assert server.count("F") == 1 and fn.sleeps == []
-    assert result["failed"] == [{"symbol": "F", "reason": "daily quota used up"}]
+    assert result["failed"] == [
+        {"symbol": "F", "reason": "alphavantage: daily quota used up",
+         "sources": [{"source": "alphavantage", "reason": "daily quota used up"}]}]
 
 
 def test_daily_quota_stops_asking_for_the_remaining_symbols(
@@ -175,19 +179,19 @@ def test_daily_quota_stops_asking_for_the_remaining_symbols(
     assert [seen.symbol for seen in server.requests] == ["TSLA", "F"]  # GM never asked
     assert fn.sleeps == []  # and F not retried
     assert [q["symbol"] for q in result["quotes"]] == ["TSLA"]
-    assert result["failed"] == [
-        {"symbol": "F", "reason": "daily quota used up"},
-        {"symbol": "GM", "reason": "not requested: daily quota used up"},
+    assert [(f["symbol"], f["reason"]) for f in result["failed"]] == [
+        ("F", "alphavantage: daily quota used up"),
+        ("GM", "alphavantage: not requested: daily quota used up"),
     ]
     out = capsys.readouterr().out
     (exhausted,) = events(out, "quota_exhausted")
     assert exhausted["symbol"] == "F" and exhausted["reason"] == "daily quota used up"
     assert "25 requests per day" in exhausted["detail"]
-    skipped = [e for e in events(out, "quote_failed") if e["symbol"] == "GM"]
+    skipped = [e for e in events(out, "source_failed") if e["symbol"] == "GM"]
     assert skipped[0]["attempts"] == 0
     message = topic.only()["message"]
     assert message["sms"] == "TSLA 251.30 +3.4% | failed: F, GM (daily quota used up)"
-    assert "  GM: not requested: daily quota used up" in message["email"]
+    assert "  GM: alphavantage: not requested: daily quota used up" in message["email"]
     assert "The Alpha Vantage daily request quota is used up" in message["email"]
 
 
@@ -210,7 +214,9 @@ def test_key_named_in_the_quota_answer_never_leaks(fn, topic, server, configure,
 
     result = fn.handler.handler({}, FakeContext(30_000))
 
-    assert result["failed"] == [{"symbol": "F", "reason": "daily quota used up"}]
+    assert result["failed"] == [
+        {"symbol": "F", "reason": "alphavantage: daily quota used up",
+         "sources": [{"source": "alphavantage", "reason": "daily quota used up"}]}]
     out = capsys.readouterr().out
     assert "detected your API key as ***" in events(out, "quota_exhausted")[0]["detail"]
     assert KEY not in out and KEY not in json.dumps(result)
@@ -226,7 +232,8 @@ def test_latest_trading_day_is_the_quote_market_time(fn, topic, server, configur
 
     result = fn.handler.handler({}, FakeContext(30_000))
 
-    assert [q["market_time"] for q in result["quotes"]] == ["2026-11-27", None]
+    assert [q["market_time"] for q in result["quotes"]] == ["2023-11-14", None]
+    assert [q["session_date"] for q in result["quotes"]] == ["2023-11-14", None]
 
 
 def test_unknown_ticker_and_missing_previous_close(fn, topic, server, configure, api_key):
@@ -236,7 +243,9 @@ def test_unknown_ticker_and_missing_previous_close(fn, topic, server, configure,
 
     result = fn.handler.handler({}, FakeContext(30_000))
 
-    assert result["failed"] == [{"symbol": "NOPE", "reason": "unknown symbol"}]
+    assert result["failed"] == [
+        {"symbol": "NOPE", "reason": "alphavantage: unknown symbol",
+         "sources": [{"source": "alphavantage", "reason": "unknown symbol"}]}]
     assert result["quotes"][0]["change_percent"] is None
     assert topic.only()["message"]["sms"] == "NEWCO 10.50 n/a | failed: NOPE"
 
@@ -249,7 +258,9 @@ def test_server_errors_never_leak_the_key(fn, topic, server, configure, api_key,
         fn.handler.handler({}, FakeContext(30_000))
 
     result = raised.value.result
-    assert result["failed"] == [{"symbol": "TSLA", "reason": "HTTP 502"}]
+    assert result["failed"] == [
+        {"symbol": "TSLA", "reason": "alphavantage: HTTP 502",
+         "sources": [{"source": "alphavantage", "reason": "HTTP 502"}]}]
     out = capsys.readouterr().out
     assert KEY not in out and KEY not in json.dumps(result) and KEY not in str(raised.value)
     assert KEY not in json.dumps(topic.only()["message"])
@@ -309,8 +320,9 @@ def test_quota_used_up_before_any_quote_fails_the_run(
         fn.handler.handler({}, FakeContext(30_000))
 
     assert str(raised.value) == (
-        "no quote fetched for any of 3 symbols: TSLA (daily quota used up), "
-        "F (not requested: daily quota used up), GM (not requested: daily quota used up)"
+        "no quote fetched for any of 3 symbols: TSLA (alphavantage: daily quota used up), "
+        "F (alphavantage: not requested: daily quota used up), "
+        "GM (alphavantage: not requested: daily quota used up)"
     )
     assert [seen.symbol for seen in server.requests] == ["TSLA"]
     assert topic.notifications() == []

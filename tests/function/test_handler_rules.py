@@ -25,7 +25,9 @@ def test_threshold_fires_on_change_percent_both_directions(fn, topic, server, co
         ("TSLA", "change_percent"),
         ("GM", "change_percent"),
     ]
-    assert result["rules_fired"][0]["detail"] == "change +3.42% beyond +/-3%"
+    assert result["rules_fired"][0] == {
+        "symbol": "TSLA", "rule": "change_percent", "when": None, "previous_close": 243.0,
+        "detail": "change +3.42% beyond +/-3% (previous close 243.00)"}
     sent = topic.only()
     assert result["message"] == {
         "sms": sent["message"]["sms"],
@@ -37,7 +39,8 @@ def test_threshold_fires_on_change_percent_both_directions(fn, topic, server, co
         "ALERT TSLA +3.4%, GM -3.6% | TSLA 251.30 +3.4% | F 12.01 -0.5% | GM 46.40 -3.6%"
     )
     assert (
-        "Alerts fired:\n  TSLA: change +3.42% beyond +/-3%\n  GM: change -3.63% beyond"
+        "Alerts fired:\n  TSLA: change +3.42% beyond +/-3% (previous close 243.00)\n"
+        "  GM: change -3.63% beyond"
         in (sent["message"]["email"])
     )
     fired = events(capsys.readouterr().out, "rule_fired")
@@ -63,7 +66,7 @@ def test_threshold_quiet_day_publishes_nothing(fn, topic, server, configure, cap
     assert events(out, "published") == []
 
 
-def test_above_and_below_rules(fn, topic, server, configure):
+def test_above_and_below_rules_beyond(fn, topic, server, configure):
     configure(
         [
             {"symbol": "TSLA", "above": 250},
@@ -71,14 +74,17 @@ def test_above_and_below_rules(fn, topic, server, configure):
             {"symbol": "GM", "above": 100, "below": 40},
         ],
         mode="threshold",
+        when="beyond",
     )
     script(server)
 
     result = fn.handler.handler({}, FakeContext(30_000))
 
     assert result["rules_fired"] == [
-        {"symbol": "TSLA", "rule": "above", "detail": "price 251.30 >= 250.00"},
-        {"symbol": "F", "rule": "below", "detail": "price 12.01 <= 12.50"},
+        {"symbol": "TSLA", "rule": "above", "when": "beyond", "previous_close": 243.0,
+         "detail": "price 251.30 >= 250.00 (previous close 243.00)"},
+        {"symbol": "F", "rule": "below", "when": "beyond", "previous_close": 12.07,
+         "detail": "price 12.01 <= 12.50 (previous close 12.07)"},
     ]
     sent = topic.only()
     assert sent["subject"] == "stock-alert: 2 alerts fired (TSLA, F)"
@@ -86,7 +92,8 @@ def test_above_and_below_rules(fn, topic, server, configure):
 
 
 def test_price_equal_to_a_limit_fires(fn, topic, server, configure):
-    configure([{"symbol": "TSLA", "above": 251.3, "below": 251.3}], mode="threshold")
+    configure([{"symbol": "TSLA", "above": 251.3, "below": 251.3}], mode="threshold",
+              when="beyond")
     server.script("TSLA", yahoo("TSLA", 251.30, None))
 
     result = fn.handler.handler({}, FakeContext(30_000))
@@ -105,7 +112,8 @@ def test_summary_mode_reports_fired_rules_too(fn, topic, server, configure):
     sent = topic.only()
     assert sent["subject"] == "stock-alert: TSLA +3.4%, F -0.5%"
     assert sent["message"]["sms"] == "TSLA 251.30 +3.4% | F 12.01 -0.5%"
-    assert "Alerts fired:\n  TSLA: price 251.30 >= 250.00" in sent["message"]["email"]
+    assert ("Alerts fired:\n  TSLA: crossed above 250.00: previous close 243.00, now 251.30"
+            in sent["message"]["email"])
 
 
 def test_threshold_with_nothing_fetched_publishes_nothing_and_fails(
@@ -119,13 +127,11 @@ def test_threshold_with_nothing_fetched_publishes_nothing_and_fails(
         fn.handler.handler({}, FakeContext(30_000))
 
     assert str(raised.value) == (
-        "no quote fetched for any of 2 symbols: TSLA (HTTP 404), F (HTTP 500)"
+        "no quote fetched for any of 2 symbols: TSLA (yahoo: HTTP 404), F (yahoo: HTTP 500)"
     )
     result = raised.value.result
-    assert result["failed"] == [
-        {"symbol": "TSLA", "reason": "HTTP 404"},
-        {"symbol": "F", "reason": "HTTP 500"},
-    ]
+    assert [(f["symbol"], f["reason"]) for f in result["failed"]] == [
+        ("TSLA", "yahoo: HTTP 404"), ("F", "yahoo: HTTP 500")]
     assert result["published"] is False and result["reason"] == "no quote fetched"
     assert result["message"] is None
     assert topic.notifications() == []

@@ -18,6 +18,12 @@ THREE = [
 ]
 
 
+def at_yahoo(symbol: str, reason: str) -> dict:
+    """A symbol that failed at its only source, Yahoo, as the result lists it."""
+    return {"symbol": symbol, "reason": f"yahoo: {reason}",
+            "sources": [{"source": "yahoo", "reason": reason}]}
+
+
 def script_three(server, tsla: Reply | None = None) -> None:
     server.script("TSLA", tsla or yahoo("TSLA", 251.30, 243.00))
     server.script("F", yahoo("F", 12.01, 12.07))
@@ -41,11 +47,12 @@ def test_summary_publishes_one_message_with_sms_email_and_attributes(
     assert sent["attributes"]["AWS.SNS.SMS.SMSType"]["Value"] == "Transactional"
     table = email.splitlines()[2:6]
     assert table == [
-        "SYMBOL  NAME             PRICE  CHANGE  CHANGE %           MARKET TIME",
-        "TSLA    Tesla           251.30   +8.30    +3.42%  2023-11-14 22:13 UTC",
-        "F       Ford             12.01   -0.06    -0.50%  2023-11-14 22:13 UTC",
-        "GM      General Motors   48.20   +0.05    +0.10%  2023-11-14 22:13 UTC",
+        "SYMBOL  NAME             PRICE  CHANGE  CHANGE %           MARKET TIME  SOURCE",
+        "TSLA    Tesla           251.30   +8.30    +3.42%  2023-11-14 22:13 UTC  yahoo",
+        "F       Ford             12.01   -0.06    -0.50%  2023-11-14 22:13 UTC  yahoo",
+        "GM      General Motors   48.20   +0.05    +0.10%  2023-11-14 22:13 UTC  yahoo",
     ]
+    assert "Quotes from Yahoo Finance (TSLA, F, GM); change is against" in email
     assert email.startswith("stock-alert summary for stack test-stack at ")
     assert "Not fetched" not in email and "Alerts fired" not in email
 
@@ -65,7 +72,11 @@ def test_summary_publishes_one_message_with_sms_email_and_attributes(
         "change_percent": pytest.approx(3.4156, abs=1e-3),
         "currency": "USD",
         "market_time": "2023-11-14T22:13:20Z",  # regularMarketTime 1_700_000_000
+        "source": "yahoo",
+        "session_date": "2023-11-14",  # in New York: no gmtoffset in the answer
+        "utc_offset_s": None,
     }
+    assert result["market_closed"] is False and result["last_session"] is None
     assert [q["symbol"] for q in result["quotes"]] == ["TSLA", "F", "GM"]
 
     first = server.requests[0]
@@ -76,6 +87,8 @@ def test_summary_publishes_one_message_with_sms_email_and_attributes(
     out = capsys.readouterr().out
     fetched = events(out, "quotes_fetched")
     assert fetched[0]["fetched"] == ["TSLA", "F", "GM"] and fetched[0]["failed"] == []
+    assert fetched[0]["providers"] == ["yahoo"]
+    assert fetched[0]["sources"] == {"TSLA": "yahoo", "F": "yahoo", "GM": "yahoo"}
     assert events(out, "published")[0]["message_id"] == sent["id"]
     assert PHONE not in out and EMAIL not in out
 
@@ -129,22 +142,27 @@ def test_http_500_retries_twice_then_reports_and_publishes_the_other_two(
 
     assert server.count("TSLA") == 3  # one attempt + two retries
     assert len(fn.sleeps) == 2 and all(0 < s <= 2.0 for s in fn.sleeps)
-    assert result["failed"] == [{"symbol": "TSLA", "reason": "HTTP 500"}]
+    assert result["failed"] == [at_yahoo("TSLA", "HTTP 500")]
     assert [q["symbol"] for q in result["quotes"]] == ["F", "GM"]
     assert result["published"] is True
     message = topic.only()["message"]
     assert message["sms"] == "F 12.01 -0.5% | GM 48.20 +0.1% | failed: TSLA"
-    assert "Not fetched:\n  TSLA: HTTP 500" in message["email"]
-    failed = events(capsys.readouterr().out, "quote_failed")
+    assert "Not fetched:\n  TSLA: yahoo: HTTP 500" in message["email"]
+    out = capsys.readouterr().out
+    failed = events(out, "source_failed")
     assert failed == [
         {
-            "event": "quote_failed",
+            "event": "source_failed",
             "ts": failed[0]["ts"],
             "symbol": "TSLA",
+            "source": "yahoo",
             "reason": "HTTP 500",
             "attempts": 3,
+            "next": None,
         }
     ]
+    assert [(e["symbol"], e["reason"]) for e in events(out, "quote_failed")] == [
+        ("TSLA", "yahoo: HTTP 500")]
 
 
 def test_malformed_json_fails_that_ticker_without_retry(fn, topic, server, configure):
@@ -154,7 +172,7 @@ def test_malformed_json_fails_that_ticker_without_retry(fn, topic, server, confi
     result = fn.handler.handler({}, FakeContext(30_000))
 
     assert server.count("TSLA") == 1
-    assert result["failed"] == [{"symbol": "TSLA", "reason": "malformed JSON"}]
+    assert result["failed"] == [at_yahoo("TSLA", "malformed JSON")]
     assert len(result["quotes"]) == 2 and result["published"] is True
 
 
@@ -179,7 +197,8 @@ def test_unexpected_json_shapes_fail_that_ticker_only(fn, topic, server, configu
 
     result = fn.handler.handler({}, FakeContext(30_000))
 
-    assert result["failed"] == [{"symbol": "TSLA", "reason": reason}]
+    assert result["failed"] == [{"symbol": "TSLA", "reason": f"yahoo: {reason}",
+                                 "sources": [{"source": "yahoo", "reason": reason}]}]
     assert [q["symbol"] for q in result["quotes"]] == ["F"]
 
 
@@ -193,7 +212,7 @@ def test_timeout_is_retried_then_reported_quickly(fn, topic, server, configure, 
     elapsed = time.monotonic() - started
 
     assert server.count("TSLA") == 3
-    assert result["failed"] == [{"symbol": "TSLA", "reason": "timeout"}]
+    assert result["failed"] == [at_yahoo("TSLA", "timeout")]
     assert [q["symbol"] for q in result["quotes"]] == ["F", "GM"]
     assert 0.6 <= elapsed < 2.0
     assert topic.only()["message"]["sms"] == "F 12.01 -0.5% | GM 48.20 +0.1% | failed: TSLA"
@@ -207,7 +226,7 @@ def test_unknown_ticker_is_reported_without_retry(fn, topic, server, configure):
     result = fn.handler.handler({}, FakeContext(30_000))
 
     assert server.count("NOPE") == 1
-    assert result["failed"] == [{"symbol": "NOPE", "reason": "unknown symbol"}]
+    assert result["failed"] == [at_yahoo("NOPE", "unknown symbol")]
     assert topic.only()["message"]["sms"] == "TSLA 251.30 +3.4% | failed: NOPE"
 
 
@@ -226,23 +245,27 @@ def test_no_quote_at_all_publishes_in_summary_mode_then_fails(fn, topic, configu
         fn.handler.handler({}, FakeContext(30_000))
 
     assert str(raised.value) == (
-        "no quote fetched for any of 2 symbols: TSLA (connection error), F (connection error)"
+        "no quote fetched for any of 2 symbols: TSLA (yahoo: connection error), "
+        "F (yahoo: connection error)"
     )
     result = raised.value.result
     assert result["quotes"] == [] and result["published"] is True
-    assert {f["reason"] for f in result["failed"]} == {"connection error"}
+    assert {f["reason"] for f in result["failed"]} == {"yahoo: connection error"}
     sent = topic.only()
     assert sent["subject"] == "stock-alert: could not fetch any quote"
     assert sent["message"]["sms"] == (
-        "stock-alert: no quote fetched (TSLA connection error, F connection error)"
+        "stock-alert: no quote fetched: TSLA (yahoo: connection error), "
+        "F (yahoo: connection error)"
     )
     out = capsys.readouterr().out
     assert [e["event"] for e in log_lines(out)][-2:] == ["published", "error"]
     error = events(out, "error")[0]
     assert error["published"] is True
     assert error["failed"] == [
-        {"symbol": "TSLA", "reason": "connection error"},
-        {"symbol": "F", "reason": "connection error"},
+        {"symbol": "TSLA", "reason": "yahoo: connection error",
+         "sources": [{"source": "yahoo", "reason": "connection error"}]},
+        {"symbol": "F", "reason": "yahoo: connection error",
+         "sources": [{"source": "yahoo", "reason": "connection error"}]},
     ]
 
 
@@ -251,15 +274,16 @@ def test_exhausted_budget_fetches_nothing_publishes_then_fails(fn, topic, server
     script_three(server)
 
     with pytest.raises(
-        fn.handler.QuotesUnavailable, match=r"TSLA \(no time left\), F \("
+        fn.handler.QuotesUnavailable, match=r"TSLA \(yahoo: no time left\), F \("
     ) as raised:
         fn.handler.handler({}, FakeContext(2_000))  # less than the 2.5 s reserve
 
     result = raised.value.result
     assert server.requests == []
-    assert [f["reason"] for f in result["failed"]] == ["no time left"] * 3
+    assert [f["reason"] for f in result["failed"]] == ["yahoo: no time left"] * 3
     assert result["published"] is True
-    assert topic.only()["message"]["sms"].startswith("stock-alert: no quote fetched (TSLA no time")
+    assert topic.only()["message"]["sms"].startswith(
+        "stock-alert: no quote fetched: TSLA (yahoo: no time")
 
 
 def test_slow_ticker_is_cut_off_by_the_budget_not_the_timeout(fn, topic, server, configure, env):
@@ -273,7 +297,7 @@ def test_slow_ticker_is_cut_off_by_the_budget_not_the_timeout(fn, topic, server,
 
     assert elapsed < 2.0  # neither the 3 s timeout nor its retries ran
     assert server.count("TSLA") == 1
-    assert result["failed"] == [{"symbol": "TSLA", "reason": "timeout"}]
+    assert result["failed"] == [at_yahoo("TSLA", "timeout")]
     assert [q["symbol"] for q in result["quotes"]] == ["F", "GM"]
     assert result["published"] is True
 
@@ -285,7 +309,7 @@ def test_every_log_line_is_json_with_known_events(fn, topic, server, configure, 
     fn.handler.handler({}, FakeContext(30_000))
 
     names = {r["event"] for r in log_lines(capsys.readouterr().out)}
-    assert names == {"quote_retry", "quote_failed", "quotes_fetched", "published"}
+    assert names == {"quote_retry", "source_failed", "quote_failed", "quotes_fetched", "published"}
 
 
 def test_publish_failure_is_logged_and_raised(fn, topic, server, configure, env, capsys):
@@ -302,8 +326,8 @@ def test_publish_failure_is_logged_and_raised(fn, topic, server, configure, env,
 @pytest.mark.parametrize(
     ("market_time", "expected"),
     [
-        (1_764_277_200, "2025-11-27T21:00:00Z"),
-        (1_764_277_200.9, "2025-11-27T21:00:00Z"),
+        (1_699_995_600, "2023-11-14T21:00:00Z"),
+        (1_699_995_600.9, "2023-11-14T21:00:00Z"),
         ("x", None),
         (None, None),
         (-5, None),

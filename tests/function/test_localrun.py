@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 
 from provision.local import function_runner as localrun
 from tests.function.conftest import FUNCTION_DIR, events
@@ -37,19 +38,20 @@ def test_every_quote_failed_exits_1_without_a_result(env):
 
     assert outcome.exit_code == 1 and outcome.result is None
     assert (
-        "QuotesUnavailable: no quote fetched for any of 2 symbols: TSLA (connection error), "
-        in (outcome.stderr)
+        "QuotesUnavailable: no quote fetched for any of 2 symbols: TSLA (yahoo: connection "
+        "error), " in (outcome.stderr)
     )
     (error,) = events("\n".join(outcome.log_lines), "error")
-    assert error["failed"] == [
-        {"symbol": "TSLA", "reason": "connection error"},
-        {"symbol": "F", "reason": "connection error"},
+    assert [(f["symbol"], f["reason"]) for f in error["failed"]] == [
+        ("TSLA", "yahoo: connection error"),
+        ("F", "yahoo: connection error"),
     ]
 
 
 def test_a_run_that_returns_exits_0_with_its_result(env, server):
-    server.script("TSLA", yahoo("TSLA", 251.30, 243.00))
-    server.script("F", yahoo("F", 12.01, 12.07))
+    now = int(time.time())  # the subprocess runs on the real clock: quotes of today's session
+    server.script("TSLA", yahoo("TSLA", 251.30, 243.00, regularMarketTime=now))
+    server.script("F", yahoo("F", 12.01, 12.07, regularMarketTime=now))
 
     outcome = localrun.run(FUNCTION_DIR, function_env(server.url), {}, "test-fn", 20)
 

@@ -53,7 +53,7 @@ def test_three_tickers_with_a_fired_rule_fit_the_limit(fn):
 def test_long_alert_list_collapses_to_a_count(fn):
     results = [quote(fn, f"LONGSYMBOL{i}", 10.0, 5.0) for i in range(12)]
     stocks = tuple(fn.settings.Stock(q.symbol, None, 1.0) for q in results)
-    fired = fn.rules.evaluate(results, stocks, fn.settings.Alert("threshold", 1.0))
+    fired = fn.rules.evaluate(results, stocks, fn.settings.Alert("threshold", 1.0, "beyond"))
 
     sms = fn.messages.sms(results, fired)
 
@@ -91,15 +91,20 @@ def test_prices_below_one_keep_four_decimals(fn):
 
 
 def test_table_columns_are_aligned(fn):
+    from dataclasses import replace
+
     failed = fn.quotes.Failure("GM", "timeout")
     rows = fn.messages.table(
         [
-            quote(fn, "TSLA", 251.3, 243.0, "Tesla"),
+            replace(quote(fn, "TSLA", 251.3, 243.0, "Tesla"), source="yahoo"),
             failed,
-            quote(fn, "BRK-A", 620000.0, 615000.0, "Berkshire"),
+            replace(quote(fn, "BRK-A", 620000.0, 615000.0, "Berkshire"), source="stooq"),
         ]
     )
-    assert len({len(row) for row in rows}) == 1  # right-aligned numbers end together
+    start = rows[0].index("SOURCE")  # the last column, left-aligned
+    assert rows[1][start:] == "yahoo" and rows[3][start:] == "stooq" and len(rows[2]) < start
+    # right-aligned numbers and market times end together
+    assert len({len(row[:start].rstrip()) for row in rows}) == 1
     assert rows[2].startswith("GM ") and rows[2].endswith("n/a")
 
 
@@ -150,19 +155,19 @@ def test_many_failed_symbols_take_at_most_half_the_sms(fn):
 
 def test_daily_quota_is_said_in_sms_subject_and_email(fn):
     used_up = fn.quotes.DAILY_QUOTA
+    skipped = fn.quotes.NOT_REQUESTED + used_up
     results = [
         quote(fn, "TSLA", 251.3, 243.0),
-        fn.quotes.Failure("F", used_up),
-        fn.quotes.Failure("GM", fn.quotes.NOT_REQUESTED + used_up),
+        fn.quotes.Failure("F", f"alphavantage: {used_up}", (("alphavantage", used_up),)),
+        fn.quotes.Failure("GM", f"alphavantage: {skipped}", (("alphavantage", skipped),)),
     ]
 
     assert fn.messages.sms(results, []) == (
         "TSLA 251.30 +3.4% | failed: F, GM (daily quota used up)"
     )
-    email = fn.messages.email("s", "summary", "alphavantage", results, [])
-    assert "Not fetched:\n  F: daily quota used up\n  GM: not requested: daily quota used up" in (
-        email
-    )
+    email = fn.messages.email("s", "summary", ["alphavantage"], results, [])
+    assert ("Not fetched:\n  F: alphavantage: daily quota used up\n"
+            "  GM: alphavantage: not requested: daily quota used up") in email
     assert "The Alpha Vantage daily request quota is used up: the symbols after it" in email
 
     nothing = results[1:]
@@ -178,7 +183,7 @@ def test_other_failures_do_not_mention_a_quota(fn):
     results = [quote(fn, "TSLA", 251.3, 243.0), fn.quotes.Failure("F", "rate limited")]
 
     assert fn.messages.sms(results, []) == "TSLA 251.30 +3.4% | failed: F"
-    assert "quota" not in fn.messages.email("s", "summary", "alphavantage", results, [])
+    assert "quota" not in fn.messages.email("s", "summary", ["alphavantage"], results, [])
 
 
 @pytest.mark.parametrize(
@@ -199,11 +204,11 @@ def test_email_shows_each_quote_market_time_so_a_stale_one_stands_out(fn):
     stale = fn.quotes.make_quote(stock("F"), 12.01, 12.07, None, None, "2026-11-20")
     now = 1_795_824_000.0  # 2026-11-28 00:00 UTC
 
-    email = fn.messages.email("s", "summary", "alphavantage", [fresh, stale], [], now=now)
+    email = fn.messages.email("s", "summary", ["alphavantage"], [fresh, stale], [], now=now)
 
     assert email.startswith("stock-alert summary for stack s at 2026-11-28 00:00 UTC\n")
     lines = email.splitlines()
-    assert lines[2].endswith("MARKET TIME")
+    assert lines[2].endswith("MARKET TIME  SOURCE")
     assert lines[3].startswith("TSLA") and lines[3].endswith("2026-11-27")
     assert lines[4].startswith("F ") and lines[4].endswith("2026-11-20")
     assert fn.messages.sms([fresh, stale], []) == "TSLA 251.30 +3.4% | F 12.01 -0.5%"

