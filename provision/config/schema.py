@@ -15,6 +15,7 @@ from typing import Any
 
 from provision.config import model
 from provision.config import validators as v
+from provision.config.market_time import iana_zones
 from provision.config.regions import known_regions
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -23,7 +24,9 @@ _SCHEDULE = (r"^\s*(rate\(\d+ (minutes?|hours?|days?)\)"
 _DESCRIPTIONS = {
     "name": "Stack name: prefix of every AWS name; a letter, then letters, digits or '-'.",
     "region": "AWS region; else --region, AWS_REGION or the profile's region.",
-    "schedule": "EventBridge cron (6 fields, UTC) or rate(...), e.g. cron(0 14 ? * MON-FRI *).",
+    "schedule": "The market's local time, e.g. {at: '16:30', timezone: America/New_York, days: "
+    "MON-FRI} (EventBridge Scheduler), or an EventBridge rule's cron (6 fields, UTC) or "
+    "rate(...).",
     "enabled": "false keeps everything but pauses the schedule.",
     "stocks": "Ticker symbols, or mappings {symbol, name, above, below}.",
     "notify": "Each entry becomes an SNS subscription.",
@@ -50,7 +53,13 @@ def _tighten(defs: dict[str, Any], props: dict[str, Any]) -> None:
     props["name"].update(pattern=r"^[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?$",
                          maxLength=model.NAME_MAX)
     props["region"]["anyOf"][0]["enum"] = sorted(known_regions())
-    props["schedule"]["pattern"] = _SCHEDULE
+    props["schedule"]["oneOf"][0]["pattern"] = _SCHEDULE
+    market = defs["MarketTime"]["properties"]
+    market["at"].update(pattern=r"^\s*([01]?[0-9]|2[0-3]):[0-5][0-9]\s*$",
+                        description='24-hour local time in quotes, e.g. "16:30".')
+    market["timezone"].update(enum=sorted(iana_zones()), description="IANA time zone, e.g. "
+                              "America/New_York.")
+    market["days"]["description"] = "Day names, ranges and commas (MON-FRI), or '*'."
     stock = {"type": "string", "pattern": r"\S", "description": "A ticker symbol, e.g. TSLA."}
     props["stocks"]["items"] = {"anyOf": [stock, props["stocks"]["items"]]}
     defs["Stock"]["properties"]["symbol"]["pattern"] = r"\S"

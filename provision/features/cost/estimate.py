@@ -38,6 +38,7 @@ class Estimate:
     assumptions: tuple[str, ...]
     warnings: tuple[str, ...]
     subscribers: int = 0  # e-mail addresses and phone numbers in the config
+    zone: str = "UTC"  # where the month is counted: a market-time schedule's own zone
 
     @property
     def total_usd(self) -> float:
@@ -52,7 +53,7 @@ class Estimate:
             "estimate": True,
             "currency": "USD",
             "month": self.month,
-            "basis": "the next full calendar month, UTC",
+            "basis": f"the next full calendar month, {self.zone}",
             "schedule": self.firings.expression,
             "enabled": self.enabled,
             "runs": self.runs,
@@ -75,7 +76,7 @@ class Estimate:
     def report(self, stack: str) -> list[str]:
         """The human report: runs, messages, each priced line, the total, what it assumes."""
         out = [f"Cost estimate for stack {stack}, {self.month_name} (the next full calendar "
-               "month, UTC). An estimate, not a quote.",
+               f"month, {self.zone}). An estimate, not a quote.",
                f"Schedule {self.firings.expression}: {self.runs} runs ({self.firings.note})"
                + ("" if self.enabled else "; paused (enabled: false)") + ".",
                (f"Messages per subscriber: {self.messages_qualifier} "
@@ -120,7 +121,9 @@ def monthly(config: Config) -> Estimate:
 
 def estimate(config: Config, today: dt.date) -> Estimate:
     year, month = next_month(today)
-    firings = count_month(config.schedule, year, month)
+    market = config.market_time
+    zone = market.timezone if market else None
+    firings = count_month(config.expression, year, month, zone)
     runs = firings.runs if config.enabled else 0
     threshold = config.alert.mode == "threshold"
     lines = (*_sms_lines(config, runs), _email_line(config, runs), *_service_lines(config, runs))
@@ -129,7 +132,7 @@ def estimate(config: Config, today: dt.date) -> Estimate:
     return Estimate(f"{year:04d}-{month:02d}", f"{calendar.month_name[month]} {year}", firings,
                     config.enabled, runs, runs, qualifier, lines,
                     _assumptions(config, threshold), _warnings(config, lines, today),
-                    len(config.notify.email) + len(config.notify.sms))
+                    len(config.notify.email) + len(config.notify.sms), zone or "UTC")
 
 
 def _sms_lines(config: Config, runs: int) -> list[Line]:
@@ -162,8 +165,7 @@ def _service_lines(config: Config, runs: int) -> list[Line]:
         Line("Lambda compute (upper bound)", round(gb_s, 1), "GB-seconds",
              max(0.0, gb_s - prices.LAMBDA_FREE_GB_SECONDS) * prices.LAMBDA_USD_PER_GB_SECOND,
              f"every run taking the full timeout; {prices.LAMBDA_FREE_GB_SECONDS:,} free"),
-        Line("EventBridge schedule", runs, "events", 0.0,
-             "scheduled rules on the default event bus are not charged"),
+        _schedule_line(config, runs),
         Line("SNS publishes", runs, "publishes",
              max(0, runs - prices.SNS_FREE_PUBLISHES) * prices.SNS_USD_PER_PUBLISH,
              f"first {prices.SNS_FREE_PUBLISHES:,} a month free"),
@@ -174,6 +176,17 @@ def _service_lines(config: Config, runs: int) -> list[Line]:
                f"standard-resolution alarm metrics: first {prices.ALARMS_FREE} free, then "
                f"${prices.ALARM_USD_PER_MONTH:.2f} each a month")]
          if config.notify.kms_key else [])  # made only with a customer key (alarm.py)
+
+
+def _schedule_line(config: Config, runs: int) -> Line:
+    if config.market_time is None:
+        return Line("EventBridge schedule", runs, "events", 0.0,
+                    "scheduled rules on the default event bus are not charged")
+    paid = max(0, runs - prices.SCHEDULER_FREE_INVOCATIONS)
+    return Line("EventBridge Scheduler invocations", runs, "invocations",
+                paid * prices.SCHEDULER_USD_PER_INVOCATION,
+                f"first {prices.SCHEDULER_FREE_INVOCATIONS:,} a month free, then $1.00 per "
+                "million")
 
 
 def _assumptions(config: Config, threshold: bool) -> tuple[str, ...]:

@@ -21,6 +21,11 @@ SNS_FREE_PUBLISHES = 1_000_000
 SNS_USD_PER_PUBLISH = 0.50 / 1_000_000
 SNS_FREE_EMAILS = 1_000
 SNS_USD_PER_EMAIL = 2.00 / 100_000
+# EventBridge Scheduler (a market-time schedule): https://aws.amazon.com/eventbridge/pricing/,
+# the price list's "Scheduled Invocation" (us-east-1): the first 14 million a month free, then
+# $1.00 per million.
+SCHEDULER_FREE_INVOCATIONS = 14_000_000
+SCHEDULER_USD_PER_INVOCATION = 1.00 / 1_000_000
 # CloudWatch Logs: https://aws.amazon.com/cloudwatch/pricing/
 LOGS_FREE_GB = 5.0
 LOGS_USD_PER_GB = 0.50
