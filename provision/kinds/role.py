@@ -13,7 +13,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 from provision.aws.client import Aws
 from provision.core import findings, policies
@@ -25,7 +25,10 @@ from provision.kinds import enis
 from provision.kinds.contract import Fragment, Kind
 from provision.kinds.tags import apply_tags, as_list, from_list, tag_changes
 
-ROLE_SCOPE = Scope("ExecutionRole", lambda s: [s.role_arn])
+# One statement for both of the stack's roles (the function's, and EventBridge Scheduler's with
+# a market-time schedule, scheduler_role.py): the same IAM actions on each, listed once.
+ROLE_SCOPE = Scope("ExecutionRoles", lambda s: s.role_arns)
+LAMBDA = "lambda.amazonaws.com"
 
 DESCRIPTION = "stock-alert execution role: writes its log group, publishes to its topic"
 
@@ -44,6 +47,8 @@ class WantedRole:
     boundary_set: bool = False
     function: str = ""  # the function whose ENIs Lambda deletes with this role
     eni_grant: str = ""  # the name of the inline ENI grant (with network:)
+    description: str = DESCRIPTION
+    used: bool = True  # False: the config does not use this role (scheduler_role.py)
 
     @cached_property
     def canonical_trust(self) -> str:
@@ -76,8 +81,12 @@ class Role(Kind[WantedRole, ObservedRole]):
     name = "role"
     services = ("iam",)
     is_global = True  # one per account: its name and tags carry the Region (Stack.role_name)
+    # The only service the role is given to (iam:PassRole's iam:PassedToService condition in
+    # the operator policy) and the only one its trust policy lets assume it.
+    passed_to: ClassVar[str] = LAMBDA
+    pass_statement: ClassVar[str] = "PassExecutionRoleToLambdaOnly"  # its Sid there
 
-    operator = (
+    operator: ClassVar[tuple[Need, ...]] = (
         Need("iam:GetRole", ROLE_SCOPE, READ, "read the role, its trust policy and tags"),
         Need("iam:ListRoleTags", ROLE_SCOPE, READ, "read the tags of a "
              "role GetRole shows without any "
@@ -101,8 +110,10 @@ class Role(Kind[WantedRole, ObservedRole]):
         Need("iam:DeleteRolePermissionsBoundary", ROLE_SCOPE, UP, "remove a boundary the config no "
              "longer names (granted only while the config names none)"),
         Need("iam:DeleteRole", ROLE_SCOPE, DOWN, "delete the role"),
-        Need("iam:PassRole", ROLE_SCOPE, UP, "give the role to the function (CreateFunction, "
-             "UpdateFunctionConfiguration); only to lambda.amazonaws.com"),
+        Need("iam:PassRole", ROLE_SCOPE, UP, "give the function's role to Lambda "
+             "(CreateFunction, UpdateFunctionConfiguration) and the scheduler's role to "
+             "EventBridge Scheduler (CreateSchedule, UpdateSchedule), each only to that "
+             "service"),
     )
     audit_rules = {"policy": findings.policy, "managed_policies": findings.managed,
                    "trust_policy": findings.trust, "permissions_boundary": findings.boundary,
@@ -117,7 +128,7 @@ class Role(Kind[WantedRole, ObservedRole]):
         the role (unique per stack instance) and the template refers to it by Fn::GetAtt
         (role_refs)."""
         return Fragment({"Role": {"Type": "AWS::IAM::Role", "Properties": {
-            "Description": DESCRIPTION, "Path": w.path,
+            "Description": w.description, "Path": w.path,
             **({"PermissionsBoundary": w.boundary} if w.boundary else {}),
             "AssumeRolePolicyDocument": w.trust,
             "Policies": [{"PolicyName": n, "PolicyDocument": d} for n, d in w.inline.items()],
@@ -127,10 +138,9 @@ class Role(Kind[WantedRole, ObservedRole]):
         return stack.role_name
 
     def recognise(self, arn: str) -> str | None:
-        parts = arn.split(":", 5)
-        if len(parts) == 6 and parts[2] == "iam" and parts[5].startswith("role/"):
-            return parts[5].rsplit("/", 1)[-1]
-        return None
+        """Its names end in '-role' (Stack.role_name, legacy_role_name)."""
+        name = role_name(arn)
+        return name if name is not None and name.endswith("-role") else None
 
     def wanted(self, stack: Stack) -> WantedRole:
         iam = stack.config.iam
@@ -212,7 +222,7 @@ class Role(Kind[WantedRole, ObservedRole]):
 
     def create(self, aws: Aws, wanted: WantedRole) -> None:
         try:
-            aws.call("iam", "create_role", RoleName=wanted.name, Description=DESCRIPTION,
+            aws.call("iam", "create_role", RoleName=wanted.name, Description=wanted.description,
                      Path=wanted.path, AssumeRolePolicyDocument=json.dumps(wanted.trust),
                      Tags=as_list(wanted.tags), **_boundary(wanted))
         except AwsError as err:
@@ -276,6 +286,14 @@ class Role(Kind[WantedRole, ObservedRole]):
         return {"arn": observed.arn, "inline_policies": sorted(observed.policy_names),
                 "managed_policies": list(observed.managed),
                 "permissions_boundary": observed.boundary}
+
+
+def role_name(arn: str) -> str | None:
+    """The role's name when `arn` is an IAM role's ARN (any path); None otherwise."""
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[2] == "iam" and parts[5].startswith("role/"):
+        return parts[5].rsplit("/", 1)[-1]
+    return None
 
 
 def _documents(wanted: WantedRole, observed: ObservedRole | None) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from provision.core.stack import Stack
 from provision.features.security import network_deployer
 from provision.features.security.key_scopes import CONDITIONS, KEY_STORE_NEEDS
 from provision.kinds import KINDS
+from provision.kinds.role import Role
 
 
 def _needs() -> tuple[Need, ...]:
@@ -39,6 +40,14 @@ WILDCARD: dict[str, str] = {
 }
 
 PASS_ROLE_CONDITION = {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
+
+
+def passed_roles(stack: Stack) -> list[tuple[str, str, str]]:
+    """(Sid, role ARN, the one service it may be passed to) for each of the stack's roles,
+    as each role kind says (Role.passed_to): the function's to Lambda, the scheduler's to
+    EventBridge Scheduler."""
+    return [(kind.pass_statement, kind.wanted(stack).arn, kind.passed_to) for kind in KINDS
+            if isinstance(kind, Role)]
 # With iam.permissions_boundary set, the operator may create the role, or set its boundary,
 # only with that boundary, and may not remove it: the standard permissions-boundary guard (IAM
 # User Guide, "Permissions boundaries for IAM entities": delegating role creation).
@@ -65,7 +74,8 @@ NOT_NEEDED: tuple[tuple[str, str], ...] = (
      "it without any permission, even under an explicit Deny (STS API Reference)."),
     ("iam:AttachRolePolicy, iam:CreatePolicy", "stock-alert attaches no managed policy; the "
      "role holds inline policies only."),
-    ("iam:PassRole on '*' or to any service", "only this role, only to Lambda."),
+    ("iam:PassRole on '*' or to any service", "only the function's role, only to Lambda, and "
+     "the scheduler's role, only to EventBridge Scheduler."),
     ("kms:*", "the topic uses the AWS-managed key alias/aws/sns; with quotes.api_key_kms_key, "
      "'secret set' needs only kms:Encrypt (SSM) or kms:GenerateDataKey and kms:Decrypt "
      "(Secrets Manager) on that key, through that service."),
@@ -112,12 +122,17 @@ def policy(stack: Stack) -> Document:
     if condition:
         statements.append({"Sid": "CreateRoleOnlyWithTheBoundary", "Effect": "Allow",
                            "Action": [a for a in BOUNDED if a in {n.action for n in needs}],
-                           "Resource": stack.role_arn, "Condition": condition})
-    statements.append({"Sid": "PassExecutionRoleToLambdaOnly", "Effect": "Allow",
-                       "Action": "iam:PassRole", "Resource": stack.role_arn,
-                       "Condition": PASS_ROLE_CONDITION})
+                           "Resource": _bounded_roles(needs, stack), "Condition": condition})
+    statements += [{"Sid": sid, "Effect": "Allow", "Action": "iam:PassRole", "Resource": arn,
+                    "Condition": {"StringEquals": {"iam:PassedToService": service}}}
+                   for sid, arn, service in passed_roles(stack)]
     statements += network_deployer.statements(stack)  # with network: only (issue 12)
     return {"Version": VERSION, "Statement": statements}
+
+
+def _bounded_roles(needs: list[Need], stack: Stack) -> list[str]:
+    """The roles CreateRole makes: every role the stack may have (Stack.role_arns)."""
+    return next(n.scope.resources(stack) for n in needs if n.action == "iam:CreateRole")
 
 
 def rows(stack: Stack) -> list[tuple[str, str, str, str]]:
@@ -135,7 +150,8 @@ def rows(stack: Stack) -> list[tuple[str, str, str, str]]:
         if need.scope is ANY:
             why = f"{why}. Resource '*': {WILDCARD[need.action]}"
         if need.action == "iam:PassRole":
-            resource += " (iam:PassedToService = lambda.amazonaws.com)"
+            resource = ", ".join(f"{arn} (iam:PassedToService = {service})"
+                                 for _, arn, service in passed_roles(stack))
         sid = need.scope.sid
         if sid in CONDITIONS:
             via = CONDITIONS[sid](stack)["StringEquals"]["kms:ViaService"]
