@@ -86,7 +86,9 @@ def test_wildcard_only_where_explained_and_nowhere_else() -> None:
 
 def test_every_other_resource_is_one_of_this_stacks_arns() -> None:
     stack = _stack()
-    mine = {stack.role_arn, stack.log_group_arn, f"{stack.log_group_arn}:*", stack.topic_arn,
+    mine = {stack.role_arn, stack.scheduler_role_arn,  # the market-time schedule's (issue 23)
+            stack.schedule_group_arn, stack.market_schedule_arn,
+            stack.log_group_arn, f"{stack.log_group_arn}:*", stack.topic_arn,
             stack.function_arn, stack.rule_arn, stack.alarm_arn, "*",  # the alarm: issue 9
             stack.ec2_arn("security-group/*"),  # 'down' deletes a group tagged as the stack's
             # 'secret set' with no key source configured: each store's default name
@@ -97,18 +99,24 @@ def test_every_other_resource_is_one_of_this_stacks_arns() -> None:
     assert used <= mine and used - {"*"} == mine - {"*"}
 
 
-def test_pass_role_is_this_role_to_lambda_only() -> None:
+def test_pass_role_is_each_role_to_its_one_service_only() -> None:
+    """The function's role only to Lambda; the scheduler's (issue 23) only to Scheduler."""
     passing = [s for s in _statements() if "iam:PassRole" in json.dumps(s["Action"])]
     assert passing == [{
         "Sid": "PassExecutionRoleToLambdaOnly", "Effect": "Allow", "Action": "iam:PassRole",
         "Resource": f"arn:aws:iam::{ACCOUNT}:role/t1-us-east-1-role",
-        "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}}]
+        "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}}, {
+        "Sid": "PassSchedulerRoleToSchedulerOnly", "Effect": "Allow", "Action": "iam:PassRole",
+        "Resource": f"arn:aws:iam::{ACCOUNT}:role/t1-us-east-1-scheduler",
+        "Condition": {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}}]
 
 
 def test_partition_follows_the_region_without_aws() -> None:
     stack = _stack("cn-north-1")
     assert deployer.policy(stack)["Statement"][1]["Resource"] == [
-        f"arn:aws-cn:iam::{ACCOUNT}:role/t1-cn-north-1-role"]
+        f"arn:aws-cn:iam::{ACCOUNT}:role/t1-cn-north-1-role",
+        f"arn:aws-cn:iam::{ACCOUNT}:role/t1-cn-north-1-scheduler"]
+    assert stack.schedule_group_arn.startswith("arn:aws-cn:scheduler:cn-north-1:")
 
 
 def test_operator_actions_are_listed_once() -> None:
