@@ -222,10 +222,11 @@ class MarketSchedule(Kind[WantedMarketSchedule, ObservedMarketSchedule]):
 
     def update(self, aws: Aws, wanted: WantedMarketSchedule, observed: ObservedMarketSchedule,
                changes: Changes) -> None:
-        apply_tags(changes, lambda tags: _tag(aws, wanted, tags),
-                   lambda keys: _untag(aws, wanted, keys))
         if any(c.field in FIELDS or c.field == "schedule" for c in changes):
             _put_schedule(aws, wanted, exists=observed.settings is not None)
+        # after the write it records (the applied digest), as every kind does
+        apply_tags(changes, lambda tags: _tag(aws, wanted, tags),
+                   lambda keys: _untag(aws, wanted, keys))
 
     def delete(self, aws: Aws, wanted: WantedMarketSchedule,
                observed: ObservedMarketSchedule) -> None:
