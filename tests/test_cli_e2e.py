@@ -48,7 +48,9 @@ CRON = DEFAULT_SCHEDULE
 STEADY_READS = Counter(
     {
         "sts:GetCallerIdentity": 1,
-        "iam:GetRole": 1,
+        # the function's role, and the scheduler's (issue 23: absent with a cron schedule,
+        # looked for so that a move back from market time leaves nothing behind)
+        "iam:GetRole": 2,
         "iam:ListRolePolicies": 1,
         "iam:GetRolePolicy": 2,
         "iam:ListAttachedRolePolicies": 1,
@@ -67,6 +69,8 @@ STEADY_READS = Counter(
         "monitoring:DescribeAlarms": 1,
         # the on-failure destination (issue 21)
         "lambda:GetFunctionEventInvokeConfig": 1,
+        # the market-time schedule's group (issue 23): not found, so nothing else to read
+        "scheduler:GetScheduleGroup": 1,
     }
 )
 
