@@ -378,3 +378,22 @@ def test_down_with_a_minimal_config_removes_the_schedule_group_and_role(
     again, log = target(_config(tmp_path))
     plan2, _ = pipelines.plan(again, Mode.DOWN)
     assert pipelines.down(again, plan2) == [] and log.writes() == []
+
+
+def test_status_and_plan_say_what_is_left_of_the_other_form_and_that_up_deletes_it(
+        aws: None, tmp_path: Path) -> None:
+    from provision.output import render
+
+    _up(_config(tmp_path))
+    cron = _config(tmp_path, MINIMAL, "cron.yaml")
+    prepared, log = target(cron)
+    the_plan, rows = pipelines.status(prepared)
+    left = {r.kind: r for r in rows if r.state == "left over"}
+    assert set(left) == {"market-schedule", "scheduler-role"}
+    assert all(r.exists and r.notes[0].startswith("not used by the config (")
+               and r.notes[0].endswith("'up' deletes it") for r in left.values())
+    assert render.status_counts(rows).endswith(", 2 left over ('up' deletes it).")
+    detail = render.describe_changes(next(a for a in the_plan.actions
+                                          if a.kind == "market-schedule"))
+    assert detail.endswith("deleted once what replaces it exists")
+    assert log.writes() == []

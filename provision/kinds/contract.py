@@ -21,7 +21,7 @@ from provision.aws.client import Aws
 from provision.config.model import APPLIED_TAG, FLEET_TAG, REGION_TAG
 from provision.core.findings import Rule
 from provision.core.needs import Need
-from provision.core.plan import Action, Change, Changes, Mode, Op, Owner
+from provision.core.plan import NOT_USED, Action, Change, Changes, Mode, Op, Owner
 from provision.core.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG, Stack
 
 Doc = dict[str, Any]
@@ -43,7 +43,7 @@ class Reason(StrEnum):
 
     MISSING = "missing"
     ABSENT = "absent"
-    UNUSED = "not used by the config"
+    UNUSED = NOT_USED
     OWNED = "owned by this stack"
     IN_SYNC = "in sync"
     CHANGED_IN_CONFIG = "changed in config"
