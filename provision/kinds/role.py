@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from provision.aws.client import Aws
 from provision.core import findings, policies
-from provision.core.needs import DOWN, READ, UP, Need, Scope
+from provision.core.needs import READ, UP, Need, Scope
 from provision.core.plan import Action, Change, Changes, Mode, Op
 from provision.core.stack import Stack
 from provision.errors import AwsError
@@ -109,7 +109,8 @@ class Role(Kind[WantedRole, ObservedRole]):
              "role made without it, or put it back if removed by hand"),
         Need("iam:DeleteRolePermissionsBoundary", ROLE_SCOPE, UP, "remove a boundary the config no "
              "longer names (granted only while the config names none)"),
-        Need("iam:DeleteRole", ROLE_SCOPE, DOWN, "delete the role"),
+        Need("iam:DeleteRole", ROLE_SCOPE, ("up", "down"), "delete the role (the scheduler's "
+             "also in 'up', once a cron/rate rule replaces the market-time schedule)"),
         Need("iam:PassRole", ROLE_SCOPE, UP, "give the function's role to Lambda "
              "(CreateFunction, UpdateFunctionConfiguration) and the scheduler's role to "
              "EventBridge Scheduler (CreateSchedule, UpdateSchedule), each only to that "
