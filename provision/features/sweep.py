@@ -107,7 +107,8 @@ def judge(name: str, items: tuple[Found, ...], listing: Listing, filters: Filter
                                           "make; never deleted",))
     reasons = [*_tag_reasons(items, filters), *_age_reasons(items, filters, now)]
     if all((k := _kind(f)) is not None and k.is_global for f in items):
-        reasons.append("only its IAM role was found, and IAM is global: the stack lives in "
+        roles = "role was" if len(items) == 1 else "roles were"
+        reasons.append(f"only its IAM {roles} found, and IAM is global: the stack lives in "
                        "another Region or its regional resources are gone; delete it with "
                        "'down' in its Region, or the role by hand")
     return Group(name, items, not reasons, tuple(reasons),
