@@ -397,3 +397,17 @@ def test_status_and_plan_say_what_is_left_of_the_other_form_and_that_up_deletes_
                                           if a.kind == "market-schedule"))
     assert detail.endswith("deleted once what replaces it exists")
     assert log.writes() == []
+
+
+def test_the_scheduler_role_lives_at_the_iam_path_under_the_boundary(
+        aws: None, tmp_path: Path) -> None:
+    """iam: applies to both of the stack's roles (the operator policy's boundary guard names
+    both): an organisation that requires a boundary on every role gets it on this one too."""
+    boundary = "arn:aws:iam::aws:policy/PowerUserAccess"
+    _up(_config(tmp_path, TZ + f"iam: {{path: /stock-alert/, permissions_boundary: {boundary}}}\n"))
+    role = _client("iam").get_role(RoleName=ROLE)["Role"]
+    assert role["Path"] == "/stock-alert/"
+    assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+    found = _schedule()
+    assert found is not None
+    assert found["Target"]["RoleArn"] == f"arn:aws:iam::{ACCOUNT}:role/stock-alert/{ROLE}"
