@@ -253,6 +253,8 @@ def test_changes_and_drift_write_only_what_differs(
         "security-group": "no change",  # issue 12: no network in this config, a no-op
         "function": "update", "schedule": "update", "alarm": "no change",
         "on-failure": "no change",
+        # issue 23: a rate schedule, so no market-time schedule nor its role (absent)
+        "market-schedule": "no change", "scheduler-role": "no change",
     }
     assert [c["field"] for c in actions["schedule"]["changes"]] == ["schedule"]
     assert actions["schedule"]["changes"][0] == {
@@ -298,7 +300,8 @@ def test_changes_and_drift_write_only_what_differs(
     assert {k: r["state"] for k, r in rows.items()} == {
         **dict.fromkeys(["role", "log-group", "topic", "function", "schedule", "on-failure"],
                         "in sync"),
-        "security-group": "not used", "alarm": "not used"}  # the alarm: no customer key
+        "security-group": "not used", "alarm": "not used",  # the alarm: no customer key
+        "market-schedule": "not used", "scheduler-role": "not used"}  # issue 23: a rule
     assert rows["security-group"]["exists"] is False
     assert rows["function"]["attributes"]["memory_mb"] == 128
     assert sorted(
@@ -383,6 +386,7 @@ def test_foreign_role_blocks_up_and_down_leaves_it(
         "role": "foreign", "log-group": "missing", "topic": "missing", "function": "missing",
         "schedule": "missing", "on-failure": "missing", "alarm": "not used",
         "security-group": "not used",  # issue 12: no network
+        "market-schedule": "not used", "scheduler-role": "not used",  # issue 23: a cron rule
     }
 
     aws_proxy.reset_calls()
