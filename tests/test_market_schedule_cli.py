@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,7 +36,7 @@ def _groups(moto_server: str) -> list[str]:
 
 
 def test_market_time_lifecycle_up_twice_status_down(
-        cli, aws_proxy: AwsProxy, moto_server: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        cli: Any, aws_proxy: AwsProxy, moto_server: str, tmp_path: Path) -> None:
     write_config(tmp_path, MARKET)
     first = cli("up")
     assert first.returncode == 0, first.stderr
