@@ -4,7 +4,7 @@ and tear each one down through the engine, exactly as `down` would.
 Grouping and filtering are pure. The deletion builds, for each selected stack name, the same
 Stack `down` tears down (`Stack.bare`: teardown needs only the name and place; every name
 derives from them), then runs engine.observe / make_plan in Mode.DOWN / execute. So the order
-(alarm, schedule, function, topic, security group, log group, role last) and the ownership
+(alarm, schedule, function, topic, security group, log group, roles last) and the ownership
 checks (the tags, each kind's `locate`, foreign resources left alone) are the engine's, not a
 second implementation. What is reported is what the engine did: each deletion, each resource
 left alone and why, or "nothing to delete".
