@@ -202,3 +202,18 @@ def test_a_rule_config_exports_no_scheduler_resource() -> None:
     assert not [b for b in doc["Resources"].values() if "Scheduler" in b["Type"]]
     assert MarketSchedule().cloudformation(MarketSchedule().wanted(
         cloudformation.export_stack(Config.model_validate(BASE)))).resources == {}
+
+
+def test_the_market_time_template_passes_cfn_lint() -> None:
+    """cfn-lint knows AWS::Scheduler::*'s properties (a typo in one is an E3002 error)."""
+    from cfnlint.api import ManualArgs, lint
+
+    def errors(doc: dict[str, Any]) -> list[str]:
+        text = cloudformation.dump(doc, "json")
+        return [f"{m.rule.id} {m.message}" for m in lint(
+            text, config=ManualArgs(regions=["us-east-1"])) if m.rule.id.startswith("E")]
+
+    doc = cloudformation.template(_config({"at": "16:30", "timezone": "America/New_York"}))
+    assert errors(doc) == []
+    doc["Resources"]["MarketSchedule"]["Properties"]["Timezone"] = "UTC"
+    assert any(e.startswith("E3002") for e in errors(doc))
