@@ -74,6 +74,11 @@ class PartialFailure(AwsError):
         self.entries = entries
 
 
+class InTransition(AwsError):
+    """AWS reports the resource in a passing state (a schedule group still DELETING): worth
+    reading again until it has passed, within the retry deadline (retry.py)."""
+
+
 class UncertainOutcome(AwsError):
     """A call sent once got no answer that says whether it took effect (HTTP 5xx, no answer
     within the read timeout, a dropped connection): it may or may not have."""

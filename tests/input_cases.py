@@ -49,6 +49,17 @@ NEW_CONFIGS: list[tuple[Any, ...]] = [
     ("ssm-reserved-prefix",
      BASE + "quotes: {provider: alphavantage, api_key_parameter: /ssm/key}\n", [],
      ["quotes.api_key_parameter", "'aws' or 'ssm'"]),
+    # issue 23: the market-time schedule, checked before any AWS call like every other key
+    ("market-time-zone-misspelt",
+     BASE + 'schedule: {at: "16:30", timezone: America/NewYork}\n', [],
+     ["schedule.timezone", "'America/NewYork'", "IANA", "America/New_York"]),
+    ("market-time-unquoted-yaml-time", BASE + "schedule: {at: 16:30, timezone: UTC}\n", [],
+     ["schedule.at", "990", 'at: "16:30"', "!market-time"]),
+    ("market-time-bad-days",
+     BASE + 'schedule: {at: "16:30", timezone: UTC, days: WEEKDAYS}\n', [],
+     ["schedule.days", "'WEEKDAYS'", "MON-FRI"]),
+    ("market-time-no-zone", BASE + 'schedule: {at: "16:30"}\n', [],
+     ["schedule.timezone", "required"]),
     # D. 25 stocks with long non-ASCII names: over Lambda's 4 KB for all variables
     ("environment-over-4KB", BASE.replace("[TSLA, F, GM]", "[" + ", ".join(
         f"{{symbol: S{i}, name: '{chr(0x4E00 + i) * 40}'}}" for i in range(25)) + "]"), [],

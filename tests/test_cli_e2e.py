@@ -48,7 +48,9 @@ CRON = DEFAULT_SCHEDULE
 STEADY_READS = Counter(
     {
         "sts:GetCallerIdentity": 1,
-        "iam:GetRole": 1,
+        # the function's role, and the scheduler's (issue 23: absent with a cron schedule,
+        # looked for so that a move back from market time leaves nothing behind)
+        "iam:GetRole": 2,
         "iam:ListRolePolicies": 1,
         "iam:GetRolePolicy": 2,
         "iam:ListAttachedRolePolicies": 1,
@@ -67,6 +69,8 @@ STEADY_READS = Counter(
         "monitoring:DescribeAlarms": 1,
         # the on-failure destination (issue 21)
         "lambda:GetFunctionEventInvokeConfig": 1,
+        # the market-time schedule's group (issue 23): not found, so nothing else to read
+        "scheduler:GetScheduleGroup": 1,
     }
 )
 
@@ -249,6 +253,8 @@ def test_changes_and_drift_write_only_what_differs(
         "security-group": "no change",  # issue 12: no network in this config, a no-op
         "function": "update", "schedule": "update", "alarm": "no change",
         "on-failure": "no change",
+        # issue 23: a rate schedule, so no market-time schedule nor its role (absent)
+        "market-schedule": "no change", "scheduler-role": "no change",
     }
     assert [c["field"] for c in actions["schedule"]["changes"]] == ["schedule"]
     assert actions["schedule"]["changes"][0] == {
@@ -294,7 +300,8 @@ def test_changes_and_drift_write_only_what_differs(
     assert {k: r["state"] for k, r in rows.items()} == {
         **dict.fromkeys(["role", "log-group", "topic", "function", "schedule", "on-failure"],
                         "in sync"),
-        "security-group": "not used", "alarm": "not used"}  # the alarm: no customer key
+        "security-group": "not used", "alarm": "not used",  # the alarm: no customer key
+        "market-schedule": "not used", "scheduler-role": "not used"}  # issue 23: a rule
     assert rows["security-group"]["exists"] is False
     assert rows["function"]["attributes"]["memory_mb"] == 128
     assert sorted(
@@ -379,6 +386,7 @@ def test_foreign_role_blocks_up_and_down_leaves_it(
         "role": "foreign", "log-group": "missing", "topic": "missing", "function": "missing",
         "schedule": "missing", "on-failure": "missing", "alarm": "not used",
         "security-group": "not used",  # issue 12: no network
+        "market-schedule": "not used", "scheduler-role": "not used",  # issue 23: a cron rule
     }
 
     aws_proxy.reset_calls()

@@ -56,6 +56,14 @@ CHANGED = (KEYED.replace("[TSLA, F, GM]", "[TSLA]").replace('  sms: ["+155555501
            + "function: {reserved_concurrency: null}\n")
 SECOND = CHANGED + "iam: {permissions_boundary: null}\n"
 BOUNDED = CHANGED + BOUNDARY
+# The market-time schedule (issue 23): MARKET moves BOUNDED's rule to EventBridge Scheduler
+# (the scheduler's role is made under the boundary too; the rule and its permission go),
+# MARKET_LATER changes its time (UpdateSchedule) and swaps a tag key (TagResource and
+# UntagResource on the group); down removes the schedule, its group and role.
+MARKET = BOUNDED.replace('schedule: "rate(1 hour)"',
+                         'schedule: {at: "16:30", timezone: America/New_York}')
+MARKET_LATER = MARKET.replace('"16:30"', '"17:00"').replace("tags: {owner: y}",
+                                                            "tags: {team: z}")
 
 
 def _stack_of(text: str) -> Stack:
@@ -64,7 +72,7 @@ def _stack_of(text: str) -> Stack:
 
 # The generated policy's actions for every config the lifecycle runs (the secret steps' configs
 # differ from these only in where they keep the key, whose needs apply to every config).
-LIFECYCLE = tuple(_stack_of(text) for text in (FIRST, SECOND, BOUNDED))
+LIFECYCLE = tuple(_stack_of(text) for text in (FIRST, SECOND, BOUNDED, MARKET, MARKET_LATER))
 ACTIONS = deployer.actions(*LIFECYCLE)
 # moto names the Invoke call's action after the operation ("lambda:Invoke"); the IAM action is
 # lambda:InvokeFunction (Service Authorization Reference). The test user holds moto's name
@@ -187,6 +195,8 @@ def _steps(tmp_path: Path, admin: Callable[[str], Any], granted: set[str]) -> li
     first, _ = _prepared(write_config(tmp_path, FIRST, "first.yaml"), granted)
     second, calls = _prepared(write_config(tmp_path, SECOND, "second.yaml"), granted)
     bounded, _ = _prepared(write_config(tmp_path, BOUNDED, "bounded.yaml"), granted)
+    market, _ = _prepared(write_config(tmp_path, MARKET, "market.yaml"), granted)
+    later, _ = _prepared(write_config(tmp_path, MARKET_LATER, "later.yaml"), granted)
 
     def foreign_role_status() -> None:
         admin("iam").create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(TRUST))
@@ -206,10 +216,15 @@ def _steps(tmp_path: Path, admin: Callable[[str], Any], granted: set[str]) -> li
         assert [c for c in calls.calls[before:]
                 if is_write_operation(c.split(":", 1)[1])] == []
 
+    def move_to_market_time() -> None:
+        _, done = pipelines.up(market)
+        assert {a.kind for a in done} >= {"scheduler-role", "market-schedule", "schedule"}
+
     def teardown() -> None:
         the_plan, _ = pipelines.plan(second, mode=Mode.DOWN)
-        # with the errors alarm and the on-failure destination
-        assert len(pipelines.down(second, the_plan)) == 7
+        # with the errors alarm, the on-failure destination and the market-time schedule and
+        # its role (the rule went when it moved)
+        assert len(pipelines.down(second, the_plan)) == 8
         assert admin("lambda").list_functions()["Functions"] == []
 
     return [
@@ -218,6 +233,8 @@ def _steps(tmp_path: Path, admin: Callable[[str], Any], granted: set[str]) -> li
         ("up", repair),
         ("up", noop),
         ("up", lambda: pipelines.up(bounded)),
+        ("up", move_to_market_time),
+        ("up", lambda: pipelines.up(later)),
         ("status", lambda: _status_refusals(first)),  # first has an SMS subscriber
         ("logs", lambda: logs.stream(second, 3600, False, lambda e: None)),
         ("invoke", lambda: invoke_remote(second)),

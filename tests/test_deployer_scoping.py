@@ -86,7 +86,9 @@ def test_wildcard_only_where_explained_and_nowhere_else() -> None:
 
 def test_every_other_resource_is_one_of_this_stacks_arns() -> None:
     stack = _stack()
-    mine = {stack.role_arn, stack.log_group_arn, f"{stack.log_group_arn}:*", stack.topic_arn,
+    mine = {stack.role_arn, stack.scheduler_role_arn,  # the market-time schedule's (issue 23)
+            stack.schedule_group_arn, stack.market_schedule_arn,
+            stack.log_group_arn, f"{stack.log_group_arn}:*", stack.topic_arn,
             stack.function_arn, stack.rule_arn, stack.alarm_arn, "*",  # the alarm: issue 9
             stack.ec2_arn("security-group/*"),  # 'down' deletes a group tagged as the stack's
             # 'secret set' with no key source configured: each store's default name
@@ -97,18 +99,30 @@ def test_every_other_resource_is_one_of_this_stacks_arns() -> None:
     assert used <= mine and used - {"*"} == mine - {"*"}
 
 
-def test_pass_role_is_this_role_to_lambda_only() -> None:
-    passing = [s for s in _statements() if "iam:PassRole" in json.dumps(s["Action"])]
+def test_pass_role_is_each_role_to_its_one_service_only() -> None:
+    """The function's role only to Lambda; the scheduler's (issue 23) only to Scheduler, and
+    only with a market-time schedule (a cron/rate rule makes no scheduler role)."""
+    market = Stack(Config.model_validate({"name": "t1", "stocks": ["TSLA"], "schedule": {
+        "at": "16:30", "timezone": "America/New_York"}}), ACCOUNT, "us-east-1")
+    cron = [s["Sid"] for s in _statements() if "iam:PassRole" in json.dumps(s["Action"])]
+    assert cron == ["PassExecutionRoleToLambdaOnly"]
+    passing = [s for s in deployer.policy(market)["Statement"]
+               if "iam:PassRole" in json.dumps(s["Action"])]
     assert passing == [{
         "Sid": "PassExecutionRoleToLambdaOnly", "Effect": "Allow", "Action": "iam:PassRole",
         "Resource": f"arn:aws:iam::{ACCOUNT}:role/t1-us-east-1-role",
-        "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}}]
+        "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}}, {
+        "Sid": "PassSchedulerRoleToSchedulerOnly", "Effect": "Allow", "Action": "iam:PassRole",
+        "Resource": f"arn:aws:iam::{ACCOUNT}:role/t1-us-east-1-scheduler",
+        "Condition": {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}}]
 
 
 def test_partition_follows_the_region_without_aws() -> None:
     stack = _stack("cn-north-1")
     assert deployer.policy(stack)["Statement"][1]["Resource"] == [
-        f"arn:aws-cn:iam::{ACCOUNT}:role/t1-cn-north-1-role"]
+        f"arn:aws-cn:iam::{ACCOUNT}:role/t1-cn-north-1-role",
+        f"arn:aws-cn:iam::{ACCOUNT}:role/t1-cn-north-1-scheduler"]
+    assert stack.schedule_group_arn.startswith("arn:aws-cn:scheduler:cn-north-1:")
 
 
 @pytest.mark.parametrize("extra", [
@@ -137,7 +151,7 @@ def test_parliament_finds_nothing_wrong_and_would_catch_a_mistake() -> None:
     broken = json.loads(json.dumps(doc))
     by_sid = {s["Sid"]: s for s in broken["Statement"]}
     by_sid["LogGroup"]["Resource"] = [_stack().rule_arn]  # log-group actions on the rule
-    by_sid["ExecutionRole"]["Action"].append("iam:GetRoles")
+    by_sid["ExecutionRoles"]["Action"].append("iam:GetRoles")
     issues = {f.issue for f in analyze_policy_string(json.dumps(broken)).findings}
     assert {"RESOURCE_MISMATCH", "UNKNOWN_ACTION"} <= issues
 

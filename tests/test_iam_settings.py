@@ -196,7 +196,9 @@ def test_with_a_boundary_the_operator_creates_roles_only_with_it_and_cannot_remo
     assert guarded == [{
         "Sid": "CreateRoleOnlyWithTheBoundary", "Effect": "Allow",
         "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
-        "Resource": f"arn:aws:iam::{ACCOUNT}:role/stock-alert/t1-us-east-1-role",
+        # both roles (issue 23: the scheduler's too), both at the config's path
+        "Resource": [f"arn:aws:iam::{ACCOUNT}:role/stock-alert/t1-us-east-1-role",
+                     f"arn:aws:iam::{ACCOUNT}:role/stock-alert/t1-us-east-1-scheduler"],
         "Condition": {"StringEquals": {"iam:PermissionsBoundary": BOUNDARY}}}]
     elsewhere = [s for s in policy["Statement"] if s is not guarded[0]]
     assert "iam:CreateRole" not in json.dumps(elsewhere)

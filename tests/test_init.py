@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from provision.cli import app
-from provision.config.model import DEFAULT_SCHEDULE, load_config
+from provision.config.model import load_config
 from tests.support.terminal import run_on_pty
 
 FLAGS = ["--stock", "tsla", "--stock", "F,GM", "--email", "a@b.co", "--sms", "+15555550100",
@@ -136,7 +136,9 @@ def test_terminal_asks_checks_each_answer_and_asks_again(tmp_path: Path) -> None
     config = load_config(tmp_path / "config.yaml")
     assert (config.name, [s.symbol for s in config.stocks]) == ("mine", ["TSLA", "F"])
     assert config.notify == type(config.notify)(email=("a@b.co",), sms=())
-    assert (config.schedule, config.alert.mode) == (DEFAULT_SCHEDULE, "threshold")
+    # the default answer: the market-time form, half an hour after the New York close (issue 23)
+    assert (config.expression, config.alert.mode) == ("cron(30 16 ? * MON-FRI *)", "threshold")
+    assert config.market_time is not None and config.market_time.timezone == "America/New_York"
 
 
 def test_terminal_with_flags_asks_only_for_the_rest(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from provision.kinds.tagged import kind_and_name
 STACK = Stack(Config.model_validate({"name": "t1", "stocks": ["SPY"]}), "123456789012",
               "us-east-1")
 # The AWS services botocore knows that stock-alert's kinds may use.
-BOTOCORE = {"iam", "logs", "sns", "ec2", "lambda", "events", "cloudwatch"}
+BOTOCORE = {"iam", "logs", "sns", "ec2", "lambda", "events", "cloudwatch", "scheduler"}
 OWN = ("physical_name", "recognise", "locate", "read", "wanted", "changes", "create",
        "update", "delete", "summary", "cloudformation", "operator", "audit_rules", "grants",
        "cost")
@@ -113,7 +113,7 @@ def test_needs_apply_by_config() -> None:
                    ("OwnSecurityGroup", "ec2:DeleteSecurityGroup")}
     assert {a for _, a in _granted(NETWORK) if a.startswith("ec2:")} == {
         n.action for n in SecurityGroup.operator}
-    assert ("ExecutionRole", "iam:DeleteRolePermissionsBoundary") in _granted(STACK)
+    assert ("ExecutionRoles", "iam:DeleteRolePermissionsBoundary") in _granted(STACK)
     assert {a for sid, a in _granted(BOUNDED) if sid == "CreateRoleOnlyWithTheBoundary"} == {
         "iam:CreateRole", "iam:PutRolePermissionsBoundary"}
     assert "iam:DeleteRolePermissionsBoundary" not in {a for _, a in _granted(BOUNDED)}
@@ -244,7 +244,7 @@ def test_the_reads_prewarm_every_kinds_clients() -> None:
 
 
 def test_only_iam_is_global_and_its_name_carries_the_region() -> None:
-    assert [k.name for k in KINDS if k.is_global] == ["role"]
+    assert [k.name for k in KINDS if k.is_global] == ["role", "scheduler-role"]
     west = Stack(STACK.config, STACK.account, "eu-west-1")
     assert {k.physical_name(STACK) for k in KINDS if k.is_global}.isdisjoint(
         {k.physical_name(west) for k in KINDS if k.is_global})
@@ -257,3 +257,6 @@ def test_a_long_name_in_a_long_region_still_fits_iam() -> None:
     other = Stack(long.config, STACK.account, "ap-southeast-3")
     assert len(long.role_name) <= 64 and long.role_name.endswith("-ap-southeast-4-role")
     assert long.role_name != other.role_name
+    scheduler = long.scheduler_role_name
+    assert len(scheduler) <= 64 and scheduler.endswith("-ap-southeast-4-scheduler")
+    assert scheduler != other.scheduler_role_name

@@ -98,9 +98,10 @@ def test_second_up_writes_nothing(aws: None, config: Path) -> None:
     _up(config)
     prepared, log = target(config)
     the_plan, done = pipelines.up(prepared)
-    # 8 kinds: the security group (issue 12) and the alarm are no-ops too (no network, no
-    # customer key in this config)
-    assert [a.op for a in the_plan.actions] == [Op.NOOP] * 8
+    # 10 kinds: the security group (issue 12) and the alarm are no-ops too (no network, no
+    # customer key in this config), and so are the market-time schedule and its role (issue
+    # 23: a cron schedule, so absent)
+    assert [a.op for a in the_plan.actions] == [Op.NOOP] * 10
     assert done == [] and log.writes() == []
 
 
@@ -201,8 +202,8 @@ def test_down_removes_everything_and_twice_is_free(aws: None, config: Path) -> N
     prepared, _ = target(config)
     the_plan, observation = pipelines.plan(prepared, mode=Mode.DOWN)
     assert [a.kind for a in the_plan.actions] == [
-        "on-failure", "alarm", "schedule", "function", "security-group", "topic", "log-group",
-        "role"]
+        "on-failure", "alarm", "market-schedule", "schedule", "function", "security-group",
+        "topic", "log-group", "scheduler-role", "role"]
     pipelines.down(prepared, the_plan)
     assert _client("iam").list_roles()["Roles"] == []
     assert _client("lambda").list_functions()["Functions"] == []
@@ -236,7 +237,11 @@ def test_status_reports_states(aws: None, config: Path) -> None:
     # nor the alarm: no customer key, so it could not deliver (issue 21)
     assert {r.kind: r.state for r in rows}["security-group"] == "not used"
     assert {r.kind: r.state for r in rows}["alarm"] == "not used"
-    assert {r.state for r in rows if r.kind not in ("security-group", "alarm")} == {"missing"}
+    # nor the market-time schedule and its role: the schedule is a cron rule (issue 23)
+    unused = ("security-group", "alarm", "market-schedule", "scheduler-role")
+    assert {r.kind: r.state for r in rows if r.kind in unused} == dict.fromkeys(unused,
+                                                                                 "not used")
+    assert {r.state for r in rows if r.kind not in unused} == {"missing"}
     assert not [r for r in rows if r.exists]
     _up(config)
     _client("lambda").update_function_configuration(FunctionName="t1", Timeout=99)
@@ -246,7 +251,8 @@ def test_status_reports_states(aws: None, config: Path) -> None:
     assert states == {"role": "in sync", "log-group": "in sync", "topic": "in sync",
                       "security-group": "not used",  # no network (see above)
                       "function": "drifted", "schedule": "in sync", "alarm": "not used",
-                      "on-failure": "in sync"}
+                      "on-failure": "in sync", "market-schedule": "not used",
+                      "scheduler-role": "not used"}
     fn = next(r for r in rows if r.kind == "function")
     assert fn.drift == ("timeout_s",)
     topic = next(r for r in rows if r.kind == "topic")

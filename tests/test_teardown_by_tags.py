@@ -1,6 +1,8 @@
 """Teardown is found by tags, not through the config (issue 19): `down` with a minimal config
-and `sweep` with none remove every resource the stack tagged, the VPC security group and the
-errors alarm included, in `down`'s dependency order, and say exactly what they did."""
+and `sweep` with none remove every resource the stack tagged, the VPC security group, the
+errors alarm and both forms of the schedule included (issue 23: the rule, and the market-time
+schedule with its role, as a move between them interrupted before its deletes leaves them), in
+`down`'s dependency order, and say exactly what they did."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from typer.testing import CliRunner
 
 from provision.cli import app
 from provision.core import pipelines
-from provision.core.plan import Mode, Op
+from provision.core.engine import execute
+from provision.core.plan import Mode, Op, Plan
 from provision.kinds import KINDS
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
@@ -43,15 +46,28 @@ def _groups() -> list[str]:
     return [g["GroupId"] for g in found]
 
 
-def _roles() -> list[str]:
+def _roles(suffix: str = "-role") -> list[str]:
     iam = _client("iam")
     return [r["RoleName"] for r in iam.list_roles()["Roles"]
             if {"Key": "stock-alert:stack", "Value": "t1"} in
-            iam.list_role_tags(RoleName=r["RoleName"])["Tags"]]
+            iam.list_role_tags(RoleName=r["RoleName"])["Tags"]
+            and r["RoleName"].endswith(suffix)]
+
+
+def _schedule_groups() -> list[str]:
+    """Scheduler groups tagged as t1's, and the schedules in them."""
+    scheduler = _client("scheduler")
+    groups = [g for g in scheduler.list_schedule_groups()["ScheduleGroups"]
+              if {"Key": "stock-alert:stack", "Value": "t1"} in
+              scheduler.list_tags_for_resource(ResourceArn=g["Arn"])["Tags"]]
+    return [g["Name"] for g in groups] + [s["Name"] for s in scheduler.list_schedules()[
+        "Schedules"] if s["GroupName"] != "default"]
 
 
 LEFT: dict[str, Callable[[], list[str]]] = {
     "role": _roles,
+    "scheduler-role": lambda: _roles("-scheduler"),
+    "market-schedule": _schedule_groups,
     "log-group": lambda: [g["logGroupName"] for g in _client("logs").describe_log_groups(
         logGroupNamePrefix="/aws/lambda/t1")["logGroups"]],
     "topic": lambda: [t["TopicArn"] for t in _client("sns").list_topics()["Topics"]],
@@ -92,9 +108,24 @@ def _vpc(cidr: str = "10.1.0.0/16") -> list[str]:
             for i in range(2)]
 
 
-def _network(folder: Path, subnets: list[str], name: str = "net.yaml") -> Path:
-    return write_config(folder, KEYED + f"network:\n  subnet_ids: [{', '.join(subnets)}]\n",
-                        name)
+def _network(folder: Path, subnets: list[str], name: str = "net.yaml",
+             extra: str = "") -> Path:
+    return write_config(folder, KEYED + f"network:\n  subnet_ids: [{', '.join(subnets)}]\n"
+                        + extra, name)
+
+
+MARKET = 'schedule: {at: "16:30", timezone: America/New_York, days: MON-FRI}\n'
+
+
+def _every_kind(folder: Path) -> None:
+    """'up' of a config with network and a customer key (the rule form), then the move to the
+    market-time form cut short before its deletes: every kind has made something."""
+    subnets = _vpc()
+    pipelines.up(target(_network(folder, subnets))[0])
+    moved, _ = target(_network(folder, subnets, "market.yaml", MARKET))
+    the_plan, _ = pipelines.plan(moved)
+    creates = tuple(a for a in the_plan.actions if a.op is not Op.DELETE)
+    execute(moved.aws, Plan(the_plan.stack, the_plan.region, the_plan.account, creates))
 
 
 def _left() -> dict[str, list[str]]:
@@ -109,7 +140,7 @@ def _down(config: Path) -> list[Any]:
 
 def test_down_with_a_minimal_config_removes_every_kind_the_stack_tagged(
         aws: None, tmp_path: Path) -> None:
-    pipelines.up(target(_network(tmp_path, _vpc()))[0])
+    _every_kind(tmp_path)
     assert set(_left()) == set(LEFT)  # every kind made something
     done = _down(write_config(tmp_path, MINIMAL))  # no network: any more
     assert _left() == {}
@@ -137,15 +168,17 @@ def _sweep(*args: str) -> tuple[int, dict[str, Any]]:
 
 def test_sweep_of_a_stack_with_network_and_alarm_leaves_nothing_and_says_what_it_did(
         aws: None, tmp_path: Path) -> None:
-    pipelines.up(target(_network(tmp_path, _vpc()))[0])
+    _every_kind(tmp_path)
     code, doc = _sweep("--yes")
     [stack] = doc["regions"][0]["stacks"]
     assert code == 0 and stack["result"] == "deleted"
     assert _left() == {}
     deleted = [a["kind"] for a in stack["applied"]]
     assert sorted(deleted) == sorted(LEFT)  # the group and the alarm too
-    # role last, after the group (Lambda frees the function's ENIs with the role)
+    # role last, after the group (Lambda frees the function's ENIs with the role); the
+    # market-time schedule before the scheduler's role it runs as
     assert deleted[-1] == "role" and deleted.index("security-group") < deleted.index("role")
+    assert deleted.index("market-schedule") < deleted.index("scheduler-role")
     # nothing it deleted is called "left alone"
     assert stack["notes"] == [] and stack["left_alone"] == []
     code, doc = _sweep("--yes")  # gone: nothing is listed, nothing "deleted" again
@@ -154,7 +187,7 @@ def test_sweep_of_a_stack_with_network_and_alarm_leaves_nothing_and_says_what_it
 
 def test_sweep_dry_run_lists_by_stack_and_deletes_nothing(aws: None, tmp_path: Path) -> None:
     """issue 21 item 8: no terminal and no --yes needed; JSON lists what would go."""
-    pipelines.up(target(_network(tmp_path, _vpc()))[0])
+    _every_kind(tmp_path)
     before = _left()
     code, doc = _sweep("--dry-run")
     [stack] = doc["regions"][0]["stacks"]

@@ -68,8 +68,9 @@ def test_plan_names_every_change_in_config_terms(cli: Cli, tmp_path: Path,
                  "policy t1-read-api-key: added (Allow ssm:GetParameter on "
                  "arn:aws:ssm:us-east-1:123456789012:parameter/t1/av-key)",
                  # the security group (issue 12): absent, this config has no network; the
-                 # alarm too, without a customer key (issue 21)
-                 "Plan: 0 to create, 4 to update, 0 to delete, 2 unchanged, 2 absent."):
+                 # alarm too, without a customer key (issue 21); and the market-time schedule
+                 # and its role, with a cron schedule (issue 23)
+                 "Plan: 0 to create, 4 to update, 0 to delete, 2 unchanged, 4 absent."):
         assert line in out, line
     assert "…" not in result.stdout and "STOCK_ALERT_" not in result.stdout
 
@@ -86,8 +87,9 @@ def test_plan_of_a_new_stack_shows_the_values_it_will_create(cli: Cli, tmp_path:
                  "policy t1-publish-alerts: Allow sns:Publish on "
                  "arn:aws:sns:us-east-1:123456789012:t1-alerts",
                  # the security group (issue 12): absent, this config has no network; the
-                 # alarm too, without a customer key (issue 21)
-                 "Plan: 6 to create, 0 to update, 0 to delete, 0 unchanged, 2 absent."):
+                 # alarm too, without a customer key (issue 21); and the market-time schedule
+                 # and its role, with a cron schedule (issue 23)
+                 "Plan: 6 to create, 0 to update, 0 to delete, 0 unchanged, 4 absent."):
         assert line in out, line
 
 
@@ -102,9 +104,10 @@ def test_second_down_says_absent(cli: Cli, tmp_path: Path, aws_proxy: AwsProxy) 
     assert writes(aws_proxy) == []
     assert "no change" not in again.stdout  # nothing is there: "absent" is the truth
     rows = [line for line in again.stdout.splitlines() if line.startswith("│ ")]
-    # 8 kinds: the security group (issue 12) is absent too (no network in this config)
-    assert len(rows) == 8 and all("│ absent" in row for row in rows)
-    assert "Plan: 0 to create, 0 to update, 0 to delete, 0 unchanged, 8 absent." in flat(
+    # 10 kinds: the security group (issue 12) is absent too (no network in this config), and
+    # the market-time schedule and its role (issue 23)
+    assert len(rows) == 10 and all("│ absent" in row for row in rows)
+    assert "Plan: 0 to create, 0 to update, 0 to delete, 0 unchanged, 10 absent." in flat(
         again.stdout)
 
 
@@ -132,6 +135,8 @@ def test_status_counts_and_says_email_is_pending_on_real_aws(
     states = {r["kind"]: r["state"] for r in doc["resources"]}
     assert states.pop("security-group") == "not used"
     assert states.pop("alarm") == "not used"
+    # a cron schedule: no market-time schedule, no scheduler's role (issue 23)
+    assert states.pop("market-schedule") == states.pop("scheduler-role") == "not used"
     assert set(states.values()) == {"in sync"}
 
 

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import tenacity
 from botocore.exceptions import ClientError
 
-from provision.errors import PartialFailure
+from provision.errors import InTransition, PartialFailure
 
 log = logging.getLogger("provision.aws.retry")
 T = TypeVar("T")
@@ -51,6 +51,14 @@ NOT_FOUND = frozenset({
     "ParameterNotFound",
 })
 _PROPAGATION = ("cannot be assumed by lambda",)
+# EventBridge Scheduler checks at CreateSchedule/UpdateSchedule that it may assume the target's
+# RoleArn; right after the role is created IAM may not show it yet: ValidationException "The
+# execution role you provide must allow AWS EventBridge Scheduler to assume the role."
+# (github.com/aws/aws-sdk-js-v3/issues/6494). terraform-provider-aws retries exactly this for 2
+# minutes (internal/service/scheduler/retry.go, iamPropagationTimeout); so does this tool,
+# whoever wrote the role: a rerun after a crash meets a role made seconds before too.
+SCHEDULER_ROLE = "must allow aws eventbridge scheduler to assume the role"
+SCHEDULER_ROLE_WAIT_S = 120.0
 # Lambda checks the execution role's own ENI permissions when VpcConfig is set: "The provided
 # execution role does not have permissions to call CreateNetworkInterface on EC2"
 # (InvalidParameterValueException), or 403 AccessDeniedException "Your access has been denied
@@ -102,6 +110,8 @@ def retry_reason(exc: BaseException, settling: bool = False,
     """
     if isinstance(exc, PartialFailure):
         return _entries_reason(exc)
+    if isinstance(exc, InTransition):
+        return f"waiting: {exc.message}"
     code, message = error_code(exc), error_message(exc).lower()
     if code in QUOTA:
         return None
@@ -116,6 +126,15 @@ def retry_reason(exc: BaseException, settling: bool = False,
     return _busy_reason(code, message)
 
 
+def _wait_limit(exc: BaseException | None) -> float:
+    """How long an error is worth waiting out at most, whatever the deadline."""
+    if exc is not None and eni_permission(exc) is not None:
+        return ENI_GRANT_WAIT_S
+    if exc is not None and SCHEDULER_ROLE in error_message(exc).lower():
+        return SCHEDULER_ROLE_WAIT_S
+    return float("inf")
+
+
 def _dependents_left(code: str, message: str) -> bool:
     phrase = _DEPENDENTS_LEFT.get(code)
     return phrase is not None and phrase in message
@@ -125,6 +144,8 @@ def _busy_reason(code: str, message: str) -> str | None:
     """The resource is busy (propagating, updating, being created) for a while."""
     if code == "InvalidParameterValueException" and any(p in message for p in _PROPAGATION):
         return "waiting for the new IAM role to propagate"
+    if code == "ValidationException" and SCHEDULER_ROLE in message:
+        return "waiting for the scheduler's new IAM role to propagate"
     if code == "ResourceConflictException" and "in progress" in message:
         return "waiting for the previous Lambda update to finish"
     if code == "ResourceConflictException" and _PENDING.search(message):
@@ -166,9 +187,7 @@ class RetryPolicy:
 
         def out_of_time(state: tenacity.RetryCallState) -> bool:
             exc = state.outcome.exception() if state.outcome else None
-            brief = exc is not None and eni_permission(exc) is not None
-            limit = min(self.deadline_s, ENI_GRANT_WAIT_S) if brief else self.deadline_s
-            return self.clock() - start >= limit
+            return self.clock() - start >= min(self.deadline_s, _wait_limit(exc))
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None

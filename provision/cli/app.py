@@ -40,8 +40,9 @@ def _main(version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True,
         help="Print the version and exit.")] = False) -> None:
     """Provision a small AWS stack that checks stock prices on a schedule and texts or e-mails
-    you: an EventBridge rule runs a Lambda function, which publishes to an SNS topic; its IAM
-    role may only write its own logs and publish to its own topic.
+    you: an EventBridge Scheduler schedule in the market's own time zone (or an EventBridge
+    rule in UTC) runs a Lambda function, which publishes to an SNS topic; its IAM role may only
+    write its own logs and publish to its own topic.
 
     Typical use: 'stock-alert plan' to preview, 'stock-alert up' to create or update,
     'stock-alert status' to check, 'stock-alert down --yes' to remove everything.

@@ -42,8 +42,9 @@ def init(path: Annotated[Path | None, typer.Argument(
             help="Where to write the config. Default: ./config.yaml.", show_default=False)] = None,
          stock: StockOpt = None, email: EmailOpt = None, sms: SmsOpt = None,
          schedule: Annotated[str | None, typer.Option(
-             help="EventBridge cron(...) in UTC, or rate(...). Default: weekdays after the "
-             "New York close.", show_default=False)] = None,
+             help="'HH:MM ZONE [DAYS]' in the market's local time (default '16:30 "
+             "America/New_York MON-FRI'), or cron(...) in UTC or rate(...).",
+             show_default=False)] = None,
          name: Annotated[str | None, typer.Option(
              help="Stack name, the prefix of every AWS name. Default: stock-alert.",
              show_default=False)] = None,
@@ -119,7 +120,8 @@ _QUESTIONS = (  # key, question, default (None: an answer is required), is a lis
     ("stocks", "Ticker symbols, separated by commas", None, True),
     ("email", "E-mail addresses to notify, separated by commas (empty: none)", "", True),
     ("sms", "Phone numbers for SMS, E.164 like +15555550100 (empty: none)", "", True),
-    ("schedule", "Schedule: EventBridge cron(...) in UTC or rate(...)", None, False),
+    ("schedule", "Schedule: the market's local time 'HH:MM ZONE DAYS', or an EventBridge "
+     "cron(...) in UTC or rate(...)", None, False),
     ("mode", "Alert mode: summary (every run) or threshold (only when a rule fires)",
      "summary", False),
 )
@@ -227,7 +229,8 @@ def cost(config: ConfigOpt = None, output: OutputOpt = Output.human,
          debug: DebugOpt = False) -> None:
     """Estimate what the stack costs a month, before you pay: runs, messages, USD by channel.
 
-    Counts the schedule's runs exactly over the next full calendar month (UTC), prices SMS by
+    Counts the schedule's runs exactly over the next full calendar month (UTC, or a market-time
+    schedule's own zone, across its daylight-saving changes), prices SMS by
     the destination's country from a table shipped with stock-alert, and states every
     assumption. An estimate, not a quote. Makes no AWS call.
     """

@@ -16,13 +16,27 @@ DESCRIPTIONS: dict[str, str] = {
         "An AWS Region botocore knows, e.g. us-east-1. Without it: --region, AWS_REGION, "
         "AWS_DEFAULT_REGION, then the profile's Region."),
     "schedule": (
-        "When the function runs: an EventBridge expression, checked locally. cron(...) takes 6 "
-        "fields (Minutes Hours Day-of-month Month Day-of-week Year; no seconds) with '?' in "
+        "When the function runs. Either the market's local time, {at: \"16:30\", timezone: "
+        "America/New_York, days: MON-FRI}, which becomes an EventBridge Scheduler schedule "
+        "that follows the zone's daylight saving (what init and the example config write); or "
+        "an EventBridge rule's expression, checked locally and evaluated in UTC: cron(...) takes "
+        "6 fields (Minutes Hours Day-of-month Month Day-of-week Year; no seconds) with '?' in "
         "exactly one of day-of-month or day-of-week; day-of-month takes L, LW and 15W, "
         "day-of-week L, 6L and 3#2; ranges may wrap (FRI-MON). It must fire within the next 50 "
         "years. rate(N unit) takes 1 minute to one year, with a singular unit for 1 "
-        "(rate(1 hour)) and a plural one otherwise (rate(15 minutes)). Times are UTC: the "
-        "default runs at 21:30 UTC on weekdays, after the New York close in winter and summer."),
+        "(rate(1 hour)) and a plural one otherwise (rate(15 minutes)). Without the key: "
+        "cron(30 21 ? * MON-FRI *), 21:30 UTC on weekdays, after the New York close in winter "
+        "and summer. Changing from one form to the other makes the new schedule first, then "
+        "deletes the old one."),
+    "schedule.at": (
+        "The local time of day, 24-hour HH:MM in quotes (\"16:30\": YAML reads an unquoted "
+        "16:30 as a number)."),
+    "schedule.timezone": (
+        "An IANA time zone from the tz database, e.g. America/New_York or Europe/London; "
+        "EventBridge Scheduler follows its daylight-saving changes."),
+    "schedule.days": (
+        "The days it runs: day names, ranges and commas (MON-FRI, MON,WED,FRI), or '*' or "
+        "daily for every day. Default MON-FRI."),
     "enabled": (
         "true or false (not 1/0 or quoted text). false keeps the stack but sets the rule to "
         "DISABLED, so the schedule pauses."),

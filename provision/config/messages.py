@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from provision.config.market_time import FORMS
 from provision.config.validators import clip, shown
 
 _MAX_SHOWN = 5
@@ -48,7 +49,14 @@ _LIMITS = {  # type -> wording with pydantic's ctx values
 }
 
 
+def _plain(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The key path without pydantic's union tags (schedule's two forms, market_time.FORMS)."""
+    return tuple(part for i, part in enumerate(loc)
+                 if not (i and loc[i - 1] == "schedule" and part in FORMS))
+
+
 def _location(loc: tuple[Any, ...]) -> str:
+    loc = _plain(loc)
     out = ""
     for i, part in enumerate(loc):
         if isinstance(part, int) and loc[i + 1:i + 2] != ("[key]",):  # an index, not a key
@@ -85,6 +93,7 @@ def _find_model(annotation: Any) -> type[BaseModel] | None:
 
 
 def _unknown_key(loc: tuple[Any, ...], root: type[BaseModel] | None) -> str:
+    loc = _plain(loc)
     model = _model_at(root, loc[:-1])
     known = sorted(model.model_fields) if model else []
     close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)

@@ -18,9 +18,9 @@ from provision.config import secrets as keys
 from provision.config import validators as v
 from provision.config.hardening import KmsKey, ReservedConcurrency, ScheduleDelivery
 from provision.config.iam import IamSettings
+from provision.config.market_time import MarketTime, Schedule
 from provision.config.network import Network
 from provision.config.regions import check_region
-from provision.config.schedule import check_schedule
 from provision.config.yamlfile import load_yaml
 from provision.errors import ConfigError
 
@@ -47,7 +47,13 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # 21:30 UTC on weekdays: 16:30 in New York in winter (EST, UTC-5) and 17:30 in summer (EDT,
 # UTC-4), after the 16:00 close either way, so the day's closing prices are in. EventBridge
 # rules run in UTC and do not follow daylight saving time.
+# A config without `schedule:` keeps this rule, so a stack deployed before the market-time form
+# existed is never moved to another service by an upgrade; `init` and the example config write
+# the market-time form (MARKET_CLOSE) instead.
 DEFAULT_SCHEDULE = "cron(30 21 ? * MON-FRI *)"
+# 16:30 in New York every weekday, EST or EDT: half an hour after the close, in the market's
+# own zone (EventBridge Scheduler follows New York's daylight-saving changes).
+MARKET_CLOSE = {"at": "16:30", "timezone": "America/New_York", "days": "MON-FRI"}
 LIST_MAX = 25  # stocks, e-mail addresses, phone numbers
 TAGS_MAX = 40  # AWS allows 50 per resource; stock-alert adds 2 and keeps room to spare
 # Numbers and booleans are strict: YAML reads yes/no/on/off as booleans, and lax pydantic would
@@ -208,7 +214,7 @@ class Alert(_Model):
 class Config(_Model):
     name: str
     region: str | None = None
-    schedule: str = DEFAULT_SCHEDULE
+    schedule: Schedule = DEFAULT_SCHEDULE
     enabled: Annotated[bool, Field(strict=True)] = True
     stocks: tuple[Stock, ...] = Field(min_length=1, max_length=LIST_MAX)
     notify: Notify = Notify()
@@ -241,10 +247,23 @@ class Config(_Model):
     def _region(cls, value: str | None) -> str | None:
         return None if value is None else check_region(value)
 
-    @field_validator("schedule")
-    @classmethod
-    def _schedule(cls, value: str) -> str:
-        return check_schedule(value)
+    @property
+    def market_time(self) -> MarketTime | None:
+        """The schedule in a market's local time (an EventBridge Scheduler schedule), or None
+        for a cron(...)/rate(...) string (an EventBridge rule, in UTC)."""
+        return self.schedule if isinstance(self.schedule, MarketTime) else None
+
+    @property
+    def rule_expression(self) -> str | None:
+        """The EventBridge rule's cron(...)/rate(...), or None with the market-time form."""
+        return self.schedule if isinstance(self.schedule, str) else None
+
+    @property
+    def expression(self) -> str:
+        """The cron(...)/rate(...) that runs the function, whichever service evaluates it
+        (the market-time form's in its own zone)."""
+        market = self.market_time
+        return market.expression if market else str(self.schedule)
 
     @field_validator("stocks", mode="before")
     @classmethod

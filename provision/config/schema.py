@@ -17,6 +17,7 @@ from typing import Any
 from provision.config import model
 from provision.config import validators as v
 from provision.config.descriptions import DESCRIPTIONS
+from provision.config.market_time import iana_zones
 from provision.config.regions import known_regions
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -41,7 +42,10 @@ def _tighten(defs: dict[str, Any], props: dict[str, Any]) -> None:
     props["name"].update(pattern=r"^[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?$",
                          maxLength=model.NAME_MAX)
     props["region"]["anyOf"][0]["enum"] = sorted(known_regions())
-    props["schedule"]["pattern"] = _SCHEDULE
+    props["schedule"]["oneOf"][0]["pattern"] = _SCHEDULE
+    market = defs["MarketTime"]["properties"]
+    market["at"].update(pattern=r"^\s*([01]?[0-9]|2[0-3]):[0-5][0-9]\s*$")
+    market["timezone"].update(enum=sorted(iana_zones()))
     stock = {"type": "string", "pattern": r"\S", "description": "A ticker symbol, e.g. TSLA."}
     props["stocks"]["items"] = {"anyOf": [stock, props["stocks"]["items"]]}
     defs["Stock"]["properties"]["symbol"]["pattern"] = r"\S"
@@ -85,8 +89,8 @@ def _walk(props: dict[str, Any], prefix: str,
 
 
 def _object(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any] | None:
-    """The object schema `node` refers to ($ref, or a $ref among anyOf), else None."""
-    for choice in [node, *node.get("anyOf", [])]:
+    """The object schema `node` refers to ($ref, or a $ref among anyOf/oneOf), else None."""
+    for choice in [node, *node.get("anyOf", []), *node.get("oneOf", [])]:
         if "$ref" in choice:
             found: dict[str, Any] = defs[choice["$ref"].rsplit("/", 1)[-1]]
             return found

@@ -16,7 +16,8 @@ from provision.config import model
 
 SCHEMA_FILE = "stock-alert.schema.json"
 DEFAULT_NAME = "stock-alert"
-DEFAULT_SCHEDULE = model.Config.model_fields["schedule"].default
+# The answer init offers: the market-time form, in the words --schedule takes (parse_schedule).
+DEFAULT_SCHEDULE = " ".join(model.MARKET_CLOSE.values())
 MODES = ("summary", "threshold")
 _GOOD = {"name": DEFAULT_NAME, "stocks": ["SPY"]}
 
@@ -29,6 +30,21 @@ class Answers:
     sms: tuple[str, ...] = ()
     schedule: str = DEFAULT_SCHEDULE
     mode: str = "summary"
+
+
+def parse_schedule(text: str) -> str | dict[str, str]:
+    """What --schedule (or the schedule question) means: cron(...)/rate(...) as written, or
+    'HH:MM ZONE [DAYS]' (e.g. '16:30 America/New_York MON-FRI') as the market-time mapping."""
+    text = text.strip()
+    if text.startswith(("cron(", "rate(")):
+        return text
+    words = text.split()
+    keys = ("at", "timezone", "days")
+    if not 2 <= len(words) <= 3:
+        raise ValueError(f"{text!r} is neither cron(...)/rate(...) nor 'HH:MM ZONE [DAYS]'; "
+                         f"write e.g. '{DEFAULT_SCHEDULE}' (the market's local time) or "
+                         "'cron(30 21 ? * MON-FRI *)' (UTC)")
+    return dict(zip(keys, words, strict=False))
 
 
 def split_list(text: str) -> tuple[str, ...]:
@@ -45,6 +61,8 @@ def check(key: str, value: Any) -> Any:
         doc["notify"] = {key: list(value)}
     elif key == "mode":
         doc["alert"] = {"mode": value}
+    elif key == "schedule":
+        doc["schedule"] = parse_schedule(value)
     else:
         doc[key] = list(value) if isinstance(value, tuple) else value
     try:
@@ -60,6 +78,22 @@ def _list(items: tuple[str, ...]) -> str:
     return "[" + ", ".join(json.dumps(i) for i in items) + "]"
 
 
+def _schedule_line(text: str) -> str:
+    """The schedule key, in the form the answer has, with what it means."""
+    parsed = parse_schedule(text)
+    if isinstance(parsed, str):
+        return (f"schedule: {json.dumps(parsed)}   # EventBridge rule: cron (6 fields, UTC) or "
+                "rate(...)")
+    market = model.Config.model_validate(dict(_GOOD, schedule=parsed)).market_time
+    assert market is not None
+    return (f"schedule: {{at: {json.dumps(market.at)}, timezone: {json.dumps(market.timezone)}, "
+            f"days: "
+            f"{json.dumps(market.days)}}}\n"
+            "# ^ the market's local time: EventBridge Scheduler follows its daylight-saving "
+            "changes.\n#   Or an EventBridge rule in UTC: \"cron(30 21 ? * MON-FRI *)\" or "
+            "\"rate(1 hour)\".")
+
+
 def render(answers: Answers) -> str:
     """The config text: every key commented, the answers filled in, JSON-quoted (valid YAML)."""
     return f"""\
@@ -71,7 +105,7 @@ def render(answers: Answers) -> str:
 
 name: {json.dumps(answers.name)}   # stack name: prefix of every AWS name
 # region: us-east-1          # optional; else --region, AWS_REGION or your profile's region
-schedule: {json.dumps(answers.schedule)}   # EventBridge cron (6 fields, UTC) or rate(...)
+{_schedule_line(answers.schedule)}
 enabled: true                # false keeps everything but pauses the schedule
 
 # Ticker symbols. A mapping adds a display name and price alerts:

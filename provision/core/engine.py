@@ -106,8 +106,9 @@ def execute(aws: Aws, plan: Plan, progress: Progress | None = None) -> list[AnyA
     """Carry out every writing action, each once the kinds it depends on are done and
     independent ones at once; return the actions actually applied, in plan order.
 
-    Up creates what a kind needs first (Kind.after); teardown runs the same edges backwards,
-    so nothing is deleted while something that needs it is still there."""
+    Up creates what a kind needs first (Kind.after); deletes run the same edges backwards,
+    so nothing is deleted while something that needs it is still there, and in 'up' only
+    once every create and update is done (dependencies)."""
     writing = {a.kind: a for a in plan.actions if a.writes}
 
     def task(action: AnyAction) -> Callable[[], AnyAction]:
@@ -125,17 +126,24 @@ def execute(aws: Aws, plan: Plan, progress: Progress | None = None) -> list[AnyA
 
 
 def dependencies(writing: dict[str, AnyAction], plan: Plan) -> dict[str, set[str]]:
-    """Kind -> the writing kinds that must finish first."""
-    teardown = plan.mode.teardown
+    """Kind -> the writing kinds that must finish first.
+
+    A create or update waits for the kinds it needs (Kind.after); deletes run those edges
+    backwards. Outside teardown a delete removes what the config no longer uses (the
+    schedule's other form), so it also waits for every create and update of the plan: what
+    replaces it exists before it goes, like CloudFormation's cleanup phase after an update."""
+    deleting = {k for k, a in writing.items() if a.op is Op.DELETE}
     needs: dict[str, set[str]] = {k: set() for k in writing}
     for kind in writing:
         for first in BY_NAME[kind].after:
-            if first not in writing:
+            if first not in writing or (kind in deleting) != (first in deleting):
                 continue
-            if teardown:
+            if kind in deleting:
                 needs[first].add(kind)
             else:
                 needs[kind].add(first)
+    for kind in deleting:
+        needs[kind] |= set(writing) - deleting
     return needs
 
 

@@ -14,7 +14,7 @@ from provision.aws.concurrency import gather
 from provision.core.engine import SERVICES as KIND_SERVICES
 from provision.core.engine import Observation, execute, make_plan, observe, refuse_conflicts
 from provision.core.engine import Progress as Progress
-from provision.core.plan import AnyAction, Mode, Op, Plan
+from provision.core.plan import LEFT_OVER, NOT_USED, AnyAction, Mode, Op, Plan
 from provision.core.stack import Stack
 from provision.core.target import Target
 from provision.kinds import BY_NAME, sms_delivery
@@ -132,6 +132,8 @@ def _row(action: AnyAction, observation: Observation, extra: tuple[str, ...] = (
         state = Reason.CHANGED_IN_CONFIG.value  # not drift: the config asks for something new
     elif action.op is Op.NOOP and seen is None:
         state = "not used"  # the config asks for none (e.g. no network:); the reason says why
+    elif action.op is Op.DELETE and action.reason.startswith(NOT_USED):
+        state, extra = LEFT_OVER, (f"{action.reason}; 'up' deletes it", *extra)
     return StatusRow(action.kind, action.name,
                      exists=seen is not None and action.op is not Op.CREATE,
                      state=state, drift=drift,

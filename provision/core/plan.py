@@ -52,6 +52,10 @@ class Owner(Enum):
 
 
 WRITES = frozenset({Op.CREATE, Op.UPDATE, Op.DELETE})
+# How the reason of a delete outside teardown begins: the config uses another form of the
+# resource (the schedule's rule or market-time schedule, issue 23), so 'up' deletes this one.
+NOT_USED = "not used by the config"
+LEFT_OVER = "left over"  # status: such a resource, deployed; 'up' deletes it
 
 
 @dataclass(frozen=True)

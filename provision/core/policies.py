@@ -284,3 +284,11 @@ def _as_list_of_dicts(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, dict):
         return [value]
     return [v for v in value or [] if isinstance(v, dict)]
+
+
+def other_principals(trust: str, service: str) -> tuple[int, list[str]]:
+    """How many statements a trust policy has, and every principal in it other than the one
+    service it should trust."""
+    found = statements(json.loads(trust))
+    return len(found), sorted({json.dumps(s.get("Principal"), sort_keys=True) for s in found
+                               if s.get("Principal") != {"Service": service}})

@@ -81,6 +81,23 @@ class Stack:
         return f"{self.name}-schedule"
 
     @property
+    def schedule_group_name(self) -> str:
+        """The EventBridge Scheduler group of the market-time schedule: named after the stack
+        (it carries the tags; schedules take none)."""
+        return self.name
+
+    @property
+    def market_schedule_name(self) -> str:
+        """The market-time schedule, in its group (1-64 of [0-9A-Za-z-_.]: NAME_MAX + 9)."""
+        return f"{self.name}-schedule"
+
+    @property
+    def scheduler_role_name(self) -> str:
+        """The role EventBridge Scheduler assumes to invoke the function: global like the
+        function's role, so its name carries the Region too."""
+        return regional_name(self.name, self.region, "-scheduler")
+
+    @property
     def alarm_name(self) -> str:
         return f"{self.name}-errors"
 
@@ -114,6 +131,15 @@ class Stack:
         return self._arn("iam", f"role{self.role_path}{self.role_name}", region=False)
 
     @property
+    def scheduler_role_arn(self) -> str:
+        return self._arn("iam", f"role{self.role_path}{self.scheduler_role_name}", region=False)
+
+    @property
+    def role_arns(self) -> list[str]:
+        """Every IAM role this stack may have: the function's and the scheduler's."""
+        return [self.role_arn, self.scheduler_role_arn]
+
+    @property
     def function_arn(self) -> str:
         return self._arn("lambda", f"function:{self.function_name}")
 
@@ -128,6 +154,15 @@ class Stack:
     @property
     def rule_arn(self) -> str:
         return self._arn("events", f"rule/{self.rule_name}")
+
+    @property
+    def schedule_group_arn(self) -> str:
+        return self._arn("scheduler", f"schedule-group/{self.schedule_group_name}")
+
+    @property
+    def market_schedule_arn(self) -> str:
+        return self._arn("scheduler",
+                         f"schedule/{self.schedule_group_name}/{self.market_schedule_name}")
 
     @property
     def alarm_arn(self) -> str:

@@ -4,7 +4,7 @@ and tear each one down through the engine, exactly as `down` would.
 Grouping and filtering are pure. The deletion builds, for each selected stack name, the same
 Stack `down` tears down (`Stack.bare`: teardown needs only the name and place; every name
 derives from them), then runs engine.observe / make_plan in Mode.DOWN / execute. So the order
-(alarm, schedule, function, topic, security group, log group, role last) and the ownership
+(alarm, schedule, function, topic, security group, log group, roles last) and the ownership
 checks (the tags, each kind's `locate`, foreign resources left alone) are the engine's, not a
 second implementation. What is reported is what the engine did: each deletion, each resource
 left alone and why, or "nothing to delete".
@@ -107,7 +107,8 @@ def judge(name: str, items: tuple[Found, ...], listing: Listing, filters: Filter
                                           "make; never deleted",))
     reasons = [*_tag_reasons(items, filters), *_age_reasons(items, filters, now)]
     if all((k := _kind(f)) is not None and k.is_global for f in items):
-        reasons.append("only its IAM role was found, and IAM is global: the stack lives in "
+        roles = "role was" if len(items) == 1 else "roles were"
+        reasons.append(f"only its IAM {roles} found, and IAM is global: the stack lives in "
                        "another Region or its regional resources are gone; delete it with "
                        "'down' in its Region, or the role by hand")
     return Group(name, items, not reasons, tuple(reasons),

@@ -21,7 +21,7 @@ from provision.aws.client import Aws
 from provision.config.model import APPLIED_TAG, FLEET_TAG, REGION_TAG
 from provision.core.findings import Finding, Rule
 from provision.core.needs import Need
-from provision.core.plan import Action, Change, Changes, Mode, Op, Owner
+from provision.core.plan import NOT_USED, Action, Change, Changes, Mode, Op, Owner
 from provision.core.pricing import Line
 from provision.core.stack import MANAGED_BY, MANAGED_BY_VALUE, STACK_TAG, Stack
 
@@ -44,6 +44,7 @@ class Reason(StrEnum):
 
     MISSING = "missing"
     ABSENT = "absent"
+    UNUSED = NOT_USED
     OWNED = "owned by this stack"
     IN_SYNC = "in sync"
     CHANGED_IN_CONFIG = "changed in config"
@@ -302,6 +303,25 @@ class Kind(ABC, Generic[W, O]):
             self.update(aws, action.wanted, action.observed, action.changes)
         elif action.op is Op.DELETE and action.observed is not None:
             self.delete(aws, action.wanted, action.observed)
+
+
+def unused(kind: str, wanted: W, observed: O | None, why: str,
+           adopt: bool = False) -> Action[W, O]:
+    """The shared state machine for a resource the config does not use (one of two forms of
+    the same thing, e.g. the schedule's rule or its market-time schedule), outside teardown:
+    absent is fine, this stack's is deleted ('up' runs deletes after every create and update,
+    so its replacement exists first), anything else is left alone."""
+    def action(op: Op, reason: str) -> Action[W, O]:
+        return Action(kind=kind, name=wanted.name, op=op, wanted=wanted, observed=observed,
+                      reason=reason)
+
+    if observed is None:
+        return action(Op.NOOP, f"{Reason.ABSENT}: {why}")
+    if observed.tags is not None:
+        owner = ownership(wanted.tags, observed.tags, adopt)
+        if not owner.ours:
+            return action(Op.NOOP, f"{Reason.UNUSED} ({why}) and {owner}; left alone")
+    return action(Op.DELETE, f"{Reason.UNUSED} ({why})")
 
 
 AnyKind = Kind[Any, Any]

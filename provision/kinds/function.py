@@ -85,7 +85,8 @@ class Function(Kind[WantedFunction, ObservedFunction]):
         Need("lambda:TagResource", FUNCTION_SCOPE, UP, "add tags from the config"),
         Need("lambda:UntagResource", FUNCTION_SCOPE, UP, "remove tags dropped from the config"),
         Need("lambda:AddPermission", FUNCTION_SCOPE, UP, "let only this rule invoke the function"),
-        Need("lambda:RemovePermission", FUNCTION_SCOPE, UP, "replace a permission changed by hand"),
+        Need("lambda:RemovePermission", FUNCTION_SCOPE, UP, "replace a permission changed by "
+             "hand; remove the rule's once a market-time schedule replaces the rule"),
         Need("lambda:DeleteFunction", FUNCTION_SCOPE, DOWN, "delete the function "
              "and its permission"),
         Need("lambda:InvokeFunction", FUNCTION_SCOPE, ("invoke",), "run the function once"),

@@ -13,11 +13,11 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 from provision.aws.client import Aws
 from provision.core import findings, policies
-from provision.core.needs import DOWN, READ, UP, Need, Scope
+from provision.core.needs import READ, UP, Need, Scope
 from provision.core.plan import Action, Change, Changes, Mode, Op
 from provision.core.pricing import Line
 from provision.core.stack import Stack
@@ -26,25 +26,19 @@ from provision.kinds import enis
 from provision.kinds.contract import Fragment, Kind
 from provision.kinds.tags import apply_tags, as_list, from_list, tag_changes
 
-ROLE_SCOPE = Scope("ExecutionRole", lambda s: [s.role_arn])
-# Only this role, only to Lambda.
+# One statement for both of the stack's roles (the function's, and EventBridge Scheduler's with
+# a market-time schedule, scheduler_role.py): the same IAM actions on each, listed once.
+ROLE_SCOPE = Scope("ExecutionRoles", lambda s: s.role_arns)
+# Only this role, only to Lambda (the scheduler's role has its own, scheduler_role.py).
 PASS_SCOPE = Scope("PassExecutionRoleToLambdaOnly", lambda s: s.role_arn, one_action=True,
                    condition=lambda s: {"StringEquals": {
                        "iam:PassedToService": "lambda.amazonaws.com"}})
-# With iam.permissions_boundary set, the operator may create the role, or set its boundary,
+# With iam.permissions_boundary set, the operator may create either role, or set its boundary,
 # only with that boundary, and may not remove it: the standard permissions-boundary guard (IAM
 # User Guide, "Permissions boundaries for IAM entities": delegating role creation).
-BOUNDARY_SCOPE = Scope("CreateRoleOnlyWithTheBoundary", lambda s: s.role_arn,
+BOUNDARY_SCOPE = Scope("CreateRoleOnlyWithTheBoundary", lambda s: s.role_arns,
                        condition=lambda s: {"StringEquals": {
                            "iam:PermissionsBoundary": s.config.iam.permissions_boundary}})
-
-
-def _bounded(stack: Stack) -> bool:
-    return stack.config.iam.permissions_boundary is not None
-
-
-def _unbounded(stack: Stack) -> bool:
-    return stack.config.iam.permissions_boundary is None
 
 
 LAMBDA = "lambda.amazonaws.com"
@@ -65,6 +59,8 @@ class WantedRole:
     boundary_set: bool = False
     function: str = ""  # the function whose ENIs Lambda deletes with this role
     eni_grant: str = ""  # the name of the inline ENI grant (with network:)
+    description: str = DESCRIPTION
+    used: bool = True  # False: the config does not use this role (scheduler_role.py)
 
     @cached_property
     def canonical_trust(self) -> str:
@@ -98,7 +94,7 @@ class Role(Kind[WantedRole, ObservedRole]):
     services = ("iam",)
     is_global = True  # one per account: its name and tags carry the Region (Stack.role_name)
 
-    operator = (
+    operator: ClassVar[tuple[Need, ...]] = (
         Need("iam:GetRole", ROLE_SCOPE, READ, "read the role, its trust policy and tags"),
         Need("iam:ListRoleTags", ROLE_SCOPE, READ, "read the tags of a "
              "role GetRole shows without any "
@@ -108,9 +104,9 @@ class Role(Kind[WantedRole, ObservedRole]):
         Need("iam:ListAttachedRolePolicies", ROLE_SCOPE, READ, "find managed "
              "policies someone attached"),
         Need("iam:CreateRole", ROLE_SCOPE, UP, "create the role with its trust policy and tags",
-             applies=_unbounded),
+             applies=lambda s: s.config.iam.permissions_boundary is None),
         Need("iam:CreateRole", BOUNDARY_SCOPE, UP, "create the role with its trust policy and "
-             "tags", applies=_bounded),
+             "tags", applies=lambda s: s.config.iam.permissions_boundary is not None),
         Need("iam:PutRolePolicy", ROLE_SCOPE, UP, "write the inline policies"),
         Need("iam:UpdateAssumeRolePolicy", ROLE_SCOPE, UP, "restore a trust "
              "policy changed by hand"),
@@ -122,10 +118,12 @@ class Role(Kind[WantedRole, ObservedRole]):
              "empty the role before deleting it"),
         Need("iam:PutRolePermissionsBoundary", BOUNDARY_SCOPE, UP, "set "
              "iam.permissions_boundary on a role made without it, or put it back if removed by "
-             "hand", applies=_bounded),
-        Need("iam:DeleteRolePermissionsBoundary", ROLE_SCOPE, UP, "remove a boundary the config no "
-             "longer names (granted only while the config names none)", applies=_unbounded),
-        Need("iam:DeleteRole", ROLE_SCOPE, DOWN, "delete the role"),
+             "hand", applies=lambda s: s.config.iam.permissions_boundary is not None),
+        Need("iam:DeleteRolePermissionsBoundary", ROLE_SCOPE, UP, "remove a boundary the config "
+             "no longer names (granted only while the config names none)",
+             applies=lambda s: s.config.iam.permissions_boundary is None),
+        Need("iam:DeleteRole", ROLE_SCOPE, ("up", "down"), "delete the role (the scheduler's "
+             "also in 'up', once a cron/rate rule replaces the market-time schedule)"),
         Need("iam:PassRole", PASS_SCOPE, UP, "give the role to the function (CreateFunction, "
              "UpdateFunctionConfiguration); only to lambda.amazonaws.com"),
     )
@@ -138,25 +136,25 @@ class Role(Kind[WantedRole, ObservedRole]):
                 ) -> list[findings.Finding]:
         """`audit`: wildcards in the inline policies beyond the grants this kind writes on
         purpose (intended_grants), and a trust policy that lets others assume the role."""
-        role, where = action.observed, f"role {stack.role_name}"
-        if role is None:
-            return []
-        intended = self.intended_grants(action.wanted)
-        out = [findings.Finding("wildcard-grant", where, f"policy {name} allows {grant} on "
-                                f"{resource}", findings.UP, True)
-               for name, text in sorted(role.inline.items())
-               for effect, grant, resource in policies.pairs(text)
-               if (name, effect, grant, resource) not in intended and effect == "Allow"
-               and policies.is_wildcard(grant, resource)]
-        if role.trust == action.wanted.canonical_trust:
-            return out
-        trust = policies.statements(json.loads(role.trust))
-        others = sorted({json.dumps(s.get("Principal"), sort_keys=True) for s in trust
-                         if s.get("Principal") != {"Service": LAMBDA}})
+        role, where = action.observed, f"role {action.name}"
+        if role is None or role.trust == action.wanted.canonical_trust:
+            return self.wildcards(where, action)
+        count, others = policies.other_principals(role.trust, LAMBDA)
         detail = (f"the trust policy lets {', '.join(others)} assume the role" if others else
-                  f"the trust policy has {len(trust)} statement(s) instead of the one for "
-                  f"{LAMBDA}")
-        return [*out, findings.Finding("trust-opened", where, detail, findings.UP, True)]
+                  f"the trust policy has {count} statement(s) instead of the one for {LAMBDA}")
+        return [*self.wildcards(where, action),
+                findings.Finding("trust-opened", where, detail, findings.UP, True)]
+
+    def wildcards(self, where: str, action: Action[WantedRole, ObservedRole]
+                  ) -> list[findings.Finding]:
+        intended = self.intended_grants(action.wanted)
+        return [findings.Finding("wildcard-grant", where, f"policy {name} allows {grant} on "
+                                 f"{resource}", findings.UP, True)
+                for name, text in sorted((action.observed.inline if action.observed else {})
+                                         .items())
+                for effect, grant, resource in policies.pairs(text)
+                if (name, effect, grant, resource) not in intended and effect == "Allow"
+                and policies.is_wildcard(grant, resource)]
 
     def cloudformation(self, w: WantedRole) -> Fragment:
         """IAM is global: a fixed `<StackName>-role` collides when a StackSet deploys the stack to
@@ -166,7 +164,7 @@ class Role(Kind[WantedRole, ObservedRole]):
         the role (unique per stack instance) and the template refers to it by Fn::GetAtt
         (role_refs)."""
         return Fragment({"Role": {"Type": "AWS::IAM::Role", "Properties": {
-            "Description": DESCRIPTION, "Path": w.path,
+            "Description": w.description, "Path": w.path,
             **({"PermissionsBoundary": w.boundary} if w.boundary else {}),
             "AssumeRolePolicyDocument": w.trust,
             "Policies": [{"PolicyName": n, "PolicyDocument": d} for n, d in w.inline.items()],
@@ -176,10 +174,9 @@ class Role(Kind[WantedRole, ObservedRole]):
         return stack.role_name
 
     def recognise(self, arn: str) -> str | None:
-        parts = arn.split(":", 5)
-        if len(parts) == 6 and parts[2] == "iam" and parts[5].startswith("role/"):
-            return parts[5].rsplit("/", 1)[-1]
-        return None
+        """Its names end in '-role' (Stack.role_name, legacy_role_name)."""
+        name = role_name(arn)
+        return name if name is not None and name.endswith("-role") else None
 
     def wanted(self, stack: Stack) -> WantedRole:
         iam = stack.config.iam
@@ -261,7 +258,7 @@ class Role(Kind[WantedRole, ObservedRole]):
 
     def create(self, aws: Aws, wanted: WantedRole) -> None:
         try:
-            aws.call("iam", "create_role", RoleName=wanted.name, Description=DESCRIPTION,
+            aws.call("iam", "create_role", RoleName=wanted.name, Description=wanted.description,
                      Path=wanted.path, AssumeRolePolicyDocument=json.dumps(wanted.trust),
                      Tags=as_list(wanted.tags), **_boundary(wanted))
         except AwsError as err:
@@ -329,6 +326,14 @@ class Role(Kind[WantedRole, ObservedRole]):
         return {"arn": observed.arn, "inline_policies": sorted(observed.policy_names),
                 "managed_policies": list(observed.managed),
                 "permissions_boundary": observed.boundary}
+
+
+def role_name(arn: str) -> str | None:
+    """The role's name when `arn` is an IAM role's ARN (any path); None otherwise."""
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[2] == "iam" and parts[5].startswith("role/"):
+        return parts[5].rsplit("/", 1)[-1]
+    return None
 
 
 def _documents(wanted: WantedRole, observed: ObservedRole | None) -> dict[str, Any]:

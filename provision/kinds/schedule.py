@@ -4,6 +4,10 @@ The permission lets only this rule, in this account, invoke the function (Source
 SourceAccount). On `down` the permission goes with the function, so the rule's deletion never
 touches a function this stack does not own. The rule and the permission are optional parts of
 what is observed: a crash between them, or a rule deleted by hand, leaves only one.
+
+With a schedule in a market's local time (config `schedule: {at, timezone, days}`) the rule is
+not used: 'up' deletes it and the permission (the function stays, so the permission must go
+explicitly), after the EventBridge Scheduler schedule that replaces it exists (engine.py).
 """
 
 from __future__ import annotations
@@ -13,13 +17,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from provision.aws.client import Aws
+from provision.config.model import DEFAULT_SCHEDULE
 from provision.core import findings
-from provision.core.needs import DOWN, READ, UP, Need, Scope
+from provision.core.needs import READ, UP, Need, Scope
 from provision.core.plan import Action, Change, Changes, Mode, Op
 from provision.core.pricing import Line
 from provision.core.stack import Stack
 from provision.errors import AwsError, PartialFailure
-from provision.kinds.contract import Fragment, Kind, Reason
+from provision.kinds.contract import Fragment, Kind, Reason, unused
 from provision.kinds.tags import apply_tags, as_list, from_list, tag_changes
 
 RULE_SCOPE = Scope("ScheduleRule", lambda s: [s.rule_arn])
@@ -28,6 +33,7 @@ TARGET_ID = "stock-alert-function"
 DESCRIPTION = "stock-alert: runs the quote check on schedule"
 RULE_FIELDS = ("schedule", "description", "state")
 RETRY_POLICY = "retry_policy"  # the target's RetryPolicy: attempts and maximum event age
+UNUSED = "the schedule is in a market's local time: an EventBridge Scheduler schedule runs it"
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,11 @@ class WantedSchedule:
     tags: dict[str, str]
     # EventBridge's RetryPolicy on the target (schedule_delivery in the config)
     retry_policy: dict[str, int] = field(default_factory=dict)
+    # False when the config gives the schedule in a market's local time: an EventBridge
+    # Scheduler schedule runs the function (market_schedule.py) and 'up' deletes the rule and
+    # its permission once that exists. Teardown's wanted value (Stack.teardown) always uses
+    # the rule, so there the permission still goes with the function.
+    used: bool = True
 
     def permission_params(self) -> dict[str, Any]:
         return {
@@ -90,7 +101,8 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
         Need("events:PutTargets", RULE_SCOPE, UP, "point the rule at the function"),
         Need("events:RemoveTargets", RULE_SCOPE, ("up", "down"), "remove stray targets; empty the "
              "rule before deleting it"),
-        Need("events:DeleteRule", RULE_SCOPE, DOWN, "delete the rule"),
+        Need("events:DeleteRule", RULE_SCOPE, ("up", "down"), "delete the rule (also in 'up', "
+             "once a market-time schedule replaces it)"),
     )
     audit_rules = {"permission": findings.permission, "tags": findings.tags}
     grants = {}
@@ -108,6 +120,8 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
             f"--statement-id {s.get('Sid')}", False) for s in others]
 
     def cloudformation(self, w: WantedSchedule) -> Fragment:
+        if not w.used:  # a market-time schedule runs the function instead
+            return Fragment()
         rule = {"Name": w.name, "ScheduleExpression": w.settings["schedule"],
                 "State": w.settings["state"], "Description": w.settings["description"],
                 "Targets": [{"Id": i, "Arn": arn, "RetryPolicy": w.retry_policy}
@@ -136,7 +150,8 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
 
     def wanted(self, stack: Stack) -> WantedSchedule:
         config = stack.config
-        settings = {"schedule": config.schedule, "description": DESCRIPTION,
+        expression = config.rule_expression
+        settings = {"schedule": expression or DEFAULT_SCHEDULE, "description": DESCRIPTION,
                     "state": "ENABLED" if config.enabled else "DISABLED"}
         permission = {
             "principal": "events.amazonaws.com", "action": "lambda:InvokeFunction",
@@ -146,7 +161,7 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
         return WantedSchedule(stack.rule_name, stack.rule_arn, settings,
                               {TARGET_ID: stack.function_arn}, stack.function_name,
                               stack.statement_id, permission, stack.tags,
-                              config.schedule_delivery.retry_policy())
+                              config.schedule_delivery.retry_policy(), expression is not None)
 
     def read(self, aws: Aws, wanted: WantedSchedule) -> ObservedSchedule | None:
         rule = _read_rule(aws, wanted.name)
@@ -157,6 +172,8 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
 
     def diff(self, wanted: WantedSchedule, observed: ObservedSchedule | None, mode: Mode,
              adopt: bool = False) -> Action[WantedSchedule, ObservedSchedule]:
+        if not wanted.used and not mode.teardown:
+            return unused(self.name, wanted, observed, UNUSED, adopt)
         if observed is not None and observed.rule is None and mode.teardown:
             return Action(kind=self.name, name=wanted.name, op=Op.NOOP, wanted=wanted,
                           observed=observed,
@@ -208,16 +225,17 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
             _set_permission(aws, wanted, replace=observed.permission is not None)
 
     def delete(self, aws: Aws, wanted: WantedSchedule, observed: ObservedSchedule) -> None:
-        if observed.rule is None:
-            return  # only a permission remains; it goes with the function
-        if observed.rule.targets:
-            _each_entry(aws, "remove_targets", wanted.name, sorted(observed.rule.targets))
-        # Right after RemoveTargets, DeleteRule can still answer "Rule can't be deleted since
-        # it has targets." for a moment: waited out, but only when this run removed them.
-        aws.call("events", "delete_rule", Name=wanted.name, missing_ok=True,
-                 dependents_removed=bool(observed.rule.targets))
+        if observed.rule is not None:
+            _delete_rule(aws, wanted, observed.rule)
+        if not wanted.used and observed.permission is not None:
+            # replaced by a market-time schedule: the function stays, so its permission for
+            # the rule goes now (on 'down' it goes with the function)
+            _remove_permission(aws, wanted)
 
     def cost(self, stack: Stack, runs: int) -> tuple[Line, ...]:
+        """Nothing with a market-time schedule: the rule is not made (market_schedule.py)."""
+        if stack.config.market_time is not None:
+            return ()
         return (Line("EventBridge schedule", runs, "events", 0.0,
                      "scheduled rules on the default event bus are not charged"),)
 
@@ -229,6 +247,15 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
                 "targets": sorted(rule.targets.values()) if rule else [],
                 "retry_policy": rule.retry_policies.get(TARGET_ID) if rule else None,
                 "permission": "present" if observed.permission else "missing"}
+
+
+def _delete_rule(aws: Aws, wanted: WantedSchedule, rule: ObservedRule) -> None:
+    if rule.targets:
+        _each_entry(aws, "remove_targets", wanted.name, sorted(rule.targets))
+    # Right after RemoveTargets, DeleteRule can still answer "Rule can't be deleted since it
+    # has targets." for a moment: waited out, but only when this run removed them.
+    aws.call("events", "delete_rule", Name=wanted.name, missing_ok=True,
+             dependents_removed=bool(rule.targets))
 
 
 def _read_rule(aws: Aws, name: str) -> ObservedRule | None:

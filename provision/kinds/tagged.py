@@ -9,15 +9,18 @@ Sources, because no single API sees it all:
   deleted resources can linger for minutes to hours (github.com/boto/boto3/issues/3341,
   github.com/aws/aws-cli/issues/4173). A listed ARN is therefore a lead, never proof: the
   sweep re-reads each stack through the engine before deleting anything.
-- IAM roles (`ListRoles`, which omits tags, then `ListRoleTags` per role) and EventBridge rules
-  (`ListRules`, then `ListTagsForResource` per rule), which the tagging API does not return.
+- IAM roles (`ListRoles`, which omits tags, then `ListRoleTags` per role), EventBridge rules
+  (`ListRules`, then `ListTagsForResource` per rule) and EventBridge Scheduler schedule groups
+  (`ListScheduleGroups`, then `ListTagsForResource` per group), which the tagging API does not
+  return (moto's does not list schedule groups; listed here either way, one entry per ARN).
   IAM is global: `tagged_roles` reads an account's roles once, and each Region's listing keeps
   the roles whose stock-alert:region tag names it (and legacy roles with no such tag).
 
 Which kind an ARN is, each kind says itself (`Kind.recognise`); 'other' for kinds we never make.
 
 Creation times come from what each API reports: IAM `CreateDate`, Lambda `LastModified` (the
-last change, so never older than the truth), log group `creationTime`. SNS topics and
+last change, so never older than the truth), log group `creationTime`, schedule group
+`CreationDate`. SNS topics and
 EventBridge rules report none: their age is unknown (None).
 """
 
@@ -86,7 +89,7 @@ def list_tagged(aws: Aws, prefix: str = "", roles: list[Found] | None = None) ->
                                                 from_list(item.get("Tags")))
     account_roles = tagged_roles(aws, prefix) if roles is None else roles
     here = [r for r in account_roles if r.tags.get(REGION_TAG, aws.region) == aws.region]
-    for found in [*here, *_rules(aws, prefix)]:
+    for found in [*here, *_rules(aws, prefix), *_schedule_groups(aws, prefix)]:
         by_arn[found.arn] = found  # the tagging API may list them too: one entry per ARN
     dated = _with_ages(aws, list(by_arn.values()), prefix)
     return Listing(aws.region, account, partition,
@@ -125,6 +128,24 @@ def _rules(aws: Aws, prefix: str) -> list[Found]:
             if ours(tags):
                 kind, _ = kind_and_name(rule["Arn"])
                 out.append(Found(rule["Arn"], kind, rule["Name"], tags))
+    return out
+
+
+def _schedule_groups(aws: Aws, prefix: str) -> list[Found]:
+    """EventBridge Scheduler groups tagged as ours (never the account's 'default' group, which
+    takes no tags)."""
+    out = []
+    params = {"NamePrefix": prefix} if prefix else {}
+    for page in aws.pages("scheduler", "list_schedule_groups", **params):
+        for group in page.get("ScheduleGroups", []):
+            if group.get("Name") == "default":
+                continue
+            tags = from_list(aws.call("scheduler", "list_tags_for_resource",
+                                      ResourceArn=group["Arn"]).get("Tags"))
+            if ours(tags):
+                kind, name = kind_and_name(group["Arn"])
+                out.append(Found(group["Arn"], kind, name, tags,
+                                 _utc(group.get("CreationDate"))))
     return out
 
 

@@ -25,7 +25,15 @@ def inventory(aws: Aws) -> dict[str, list[str]]:
                              for item in page.get(listing, []))
              for section, (service, operation, listing, key) in _LISTINGS.items()}
     found["security_groups"] = security_groups(aws)
+    found["schedule_groups"] = schedule_groups(aws)
     return found
+
+
+def schedule_groups(aws: Aws) -> list[str]:
+    """EventBridge Scheduler groups (market-time schedules), but the account's 'default' one,
+    which always exists."""
+    return sorted(g["Name"] for page in aws.pages("scheduler", "list_schedule_groups")
+                  for g in page.get("ScheduleGroups", []) if g["Name"] != "default")
 
 
 def security_groups(aws: Aws) -> list[str]:

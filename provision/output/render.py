@@ -7,7 +7,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from provision.core.plan import AnyAction, Op, Plan
+from provision.core.plan import LEFT_OVER, NOT_USED, AnyAction, Op, Plan
 from provision.output import diff_text
 
 if TYPE_CHECKING:
@@ -96,6 +96,8 @@ def describe_changes(action: AnyAction) -> str:
     """The details cell: every change in config terms, whole (the table wraps long lines)."""
     if action.op is Op.CONFLICT:
         return action.reason
+    if action.op is Op.DELETE and action.reason.startswith(NOT_USED):
+        return f"{action.reason}: deleted once what replaces it exists"
     if action.op is Op.DELETE:
         return "delete it and everything attached to it"
     lines = diff_text.describe(action) if action.op in (Op.CREATE, Op.UPDATE) else []
@@ -142,8 +144,9 @@ def status_counts(rows: list[StatusRow]) -> str:
     line = (f"{count('in sync')} in sync, " + (f"{changed} changed in config, " if changed
                                                  else "")
             + f"{count('drifted')} drifted, {count('missing')} missing")
-    foreign = count("foreign")
-    return line + (f", {foreign} foreign (not owned by this stack)" if foreign else "") + "."
+    foreign, left = count("foreign"), count(LEFT_OVER)
+    return (line + (f", {foreign} foreign (not owned by this stack)" if foreign else "")
+            + (f", {left} {LEFT_OVER} ('up' deletes it)" if left else "") + ".")
 
 
 def plan_table(plan: Plan, title: str) -> Any:

@@ -61,7 +61,10 @@ DOWN_WRITES = [
 # Kinds are written concurrently once what they need exists (Kind.after), so two runs may
 # interleave the writes of independent kinds differently; within a kind the order is fixed.
 _KIND_OF_SERVICE = {"iam": "role", "logs": "log-group", "sns": "topic", "events": "schedule",
-                    "cloudwatch": "alarm", "monitoring": "alarm", "ec2": "security-group"}
+                    "cloudwatch": "alarm", "monitoring": "alarm", "ec2": "security-group",
+                    # the market-time schedule (issue 23); its role's IAM writes count as the
+                    # role kind's: a service:Operation key does not say which role
+                    "scheduler": "market-schedule"}
 _SCHEDULE_LAMBDA = {"AddPermission", "RemovePermission"}
 # The on-failure destination is its own kind (resources/on_failure.py) though Lambda's API
 # writes it: its writes are not the function's.

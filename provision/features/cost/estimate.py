@@ -33,6 +33,7 @@ class Estimate:
     assumptions: tuple[str, ...]
     warnings: tuple[str, ...]
     subscribers: int = 0  # e-mail addresses and phone numbers in the config
+    zone: str = "UTC"  # where the month is counted: a market-time schedule's own zone
 
     @property
     def total_usd(self) -> float:
@@ -47,7 +48,7 @@ class Estimate:
             "estimate": True,
             "currency": "USD",
             "month": self.month,
-            "basis": "the next full calendar month, UTC",
+            "basis": f"the next full calendar month, {self.zone}",
             "schedule": self.firings.expression,
             "enabled": self.enabled,
             "runs": self.runs,
@@ -70,7 +71,7 @@ class Estimate:
     def report(self, stack: str) -> list[str]:
         """The human report: runs, messages, each priced line, the total, what it assumes."""
         out = [f"Cost estimate for stack {stack}, {self.month_name} (the next full calendar "
-               "month, UTC). An estimate, not a quote.",
+               f"month, {self.zone}). An estimate, not a quote.",
                f"Schedule {self.firings.expression}: {self.runs} runs ({self.firings.note})"
                + ("" if self.enabled else "; paused (enabled: false)") + ".",
                (f"Messages per subscriber: {self.messages_qualifier} "
@@ -115,7 +116,9 @@ def monthly(config: Config) -> Estimate:
 
 def estimate(config: Config, today: dt.date) -> Estimate:
     year, month = next_month(today)
-    firings = count_month(config.schedule, year, month)
+    market = config.market_time
+    zone = market.timezone if market else None
+    firings = count_month(config.expression, year, month, zone)
     runs = firings.runs if config.enabled else 0
     threshold = config.alert.mode == "threshold"
     lines = _lines(config, runs)
@@ -124,7 +127,7 @@ def estimate(config: Config, today: dt.date) -> Estimate:
     return Estimate(f"{year:04d}-{month:02d}", f"{calendar.month_name[month]} {year}", firings,
                     config.enabled, runs, runs, qualifier, lines,
                     _assumptions(config, threshold), _warnings(config, lines, today),
-                    len(config.notify.email) + len(config.notify.sms))
+                    len(config.notify.email) + len(config.notify.sms), zone or "UTC")
 
 
 def _lines(config: Config, runs: int) -> tuple[Line, ...]:

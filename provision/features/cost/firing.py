@@ -1,8 +1,16 @@
-"""Exact firing counts of an EventBridge schedule expression over one calendar month (UTC).
+"""Exact firing counts of an EventBridge schedule expression over one calendar month.
 
-EventBridge evaluates cron expressions in UTC, so there is no daylight-saving gap or repeat.
-A cron is counted day by day: a day either matches (year, month, day-of-month or day-of-week)
-or not, and a matching day fires once per (hour, minute) pair. That is exact, not an average.
+EventBridge rules evaluate cron expressions in UTC, so there is no daylight-saving gap or
+repeat. A cron is counted day by day: a day either matches (year, month, day-of-month or
+day-of-week) or not, and a matching day fires once per (hour, minute) pair. That is exact, not
+an average.
+
+A market-time schedule (EventBridge Scheduler, ScheduleExpressionTimezone) is counted over the
+calendar month of its own zone, on local days and local times. Where that zone changes to or
+from daylight saving, Scheduler skips a local time that does not exist that day (spring
+forward) and runs a local time that occurs twice only once (fall back) (EventBridge Scheduler
+User Guide, "Schedule types", daylight saving time; repost.aws knowledge-center
+eventbridge-scheduler-adjust-dst): so is the count here.
 
 rate(N unit) fires every N units from the moment the rule was created, so the count in a month
 depends on that phase: it is floor(month/N) or one more. We report the larger (an upper bound)
@@ -15,6 +23,7 @@ import calendar
 import datetime as dt
 import math
 import re
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,17 +49,59 @@ def next_month(today: dt.date) -> tuple[int, int]:
     return (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
 
 
-def count_month(expression: str, year: int, month: int) -> Firings:
-    """Firings of a (valid) EventBridge schedule expression in the given UTC month."""
+def count_month(expression: str, year: int, month: int, zone: str | None = None) -> Firings:
+    """Firings of a (valid) EventBridge schedule expression in the given month: of UTC, or
+    (`zone`, a cron(...) EventBridge Scheduler evaluates there) of that IANA zone."""
     expr = expression.strip()
     label = f"{year:04d}-{month:02d}"
     if expr.startswith("rate("):
         return _rate(expr, year, month, label)
+    if zone is not None:
+        return _in_zone(expr, year, month, zone, label)
     fields = expr[5:-1].split()
     per_day = len(_values(fields[0], 0, 59, ())) * len(_values(fields[1], 0, 23, ()))
     days = sum(1 for day in _month_days(year, month) if _day_matches(fields, day))
     return Firings(expr, label, days * per_day, True,
                    f"cron, counted exactly over {calendar.month_name[month]} {year} (UTC)")
+
+
+def _in_zone(expr: str, year: int, month: int, zone: str, label: str) -> Firings:
+    """Local days of the zone's month, each (hour, minute) once if that local time exists."""
+    tz = zoneinfo.ZoneInfo(zone)
+    fields = expr[5:-1].split()
+    times = [(h, m) for h in sorted(_values(fields[1], 0, 23, ()))
+             for m in sorted(_values(fields[0], 0, 59, ()))]
+    local = [dt.datetime(day.year, day.month, day.day, h, m)
+             for day in _month_days(year, month) if _day_matches(fields, day) for h, m in times]
+    runs = [t for t in local if exists(t, tz)]
+    twice = sum(1 for t in runs if _repeated(t, tz))
+    note = f"cron in {zone}, counted exactly over {calendar.month_name[month]} {year} there"
+    changes = [day for day in _month_days(year, month) if _offset_changes(day, tz)]
+    if changes:
+        note += f", across its clock change on {', '.join(f'{d:%a} {d.day}' for d in changes)}"
+    if len(local) > len(runs):
+        note += (f"; {len(local) - len(runs)} run(s) at a local time that does not exist that "
+                 "day skipped, as EventBridge Scheduler skips them")
+    if twice:
+        note += f"; {twice} run(s) at a local time that happens twice, run once"
+    return Firings(expr, label, len(runs), True, note)
+
+
+def exists(local: dt.datetime, tz: zoneinfo.ZoneInfo) -> bool:
+    """Whether a wall-clock time happens in the zone (not in a spring-forward gap)."""
+    there = local.replace(tzinfo=tz)
+    return there.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None) == local
+
+
+def _repeated(local: dt.datetime, tz: zoneinfo.ZoneInfo) -> bool:
+    """Whether a wall-clock time happens twice (in a fall-back overlap)."""
+    return local.replace(tzinfo=tz).utcoffset() != local.replace(tzinfo=tz, fold=1).utcoffset()
+
+
+def _offset_changes(day: dt.date, tz: zoneinfo.ZoneInfo) -> bool:
+    start = dt.datetime(day.year, day.month, day.day, tzinfo=tz)
+    end = start.replace(hour=23, minute=59)
+    return start.utcoffset() != end.utcoffset()
 
 
 def _rate(expr: str, year: int, month: int, label: str) -> Firings:

@@ -44,6 +44,8 @@ def _from_action(action: AnyAction) -> list[Finding]:
                         "hand; otherwise choose another stack name", False)]
     if action.op is Op.CREATE:
         return [ours("missing", action, "not deployed")]
+    if action.op is Op.DELETE:  # the config uses the other form (issue 23): 'up' deletes it
+        return [ours("not-used", action, f"{action.reason}; still deployed")]
     return [f for change in action.changes for f in _from_change(action, change)]
 
 
