@@ -7,9 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from provision.config.model import Config
 from provision.config.participants import read, role_arns, stack_configs
+from provision.core.stack import Stack, environment_size
 from provision.errors import InputError
 from tests.support.awsproxy import AwsProxy
 from tests.support.cli_helpers import one_paragraph
@@ -91,13 +93,28 @@ def test_role_file_names_the_line_and_refuses_one_account_twice(tmp_path: Path) 
         "arn:aws:iam::222222222222:role/path/to/d"]
 
 
+def _stocks(names: list[str]) -> str:
+    return "".join(f"  - {{symbol: S{i}, name: {name}}}\n" for i, name in enumerate(names))
+
+
+def _environment(names: list[str]) -> int:
+    """The function's environment for config 'ws' with these stock names, as 'up' measures it
+    (everything else the function reads from its environment counts too)."""
+    config = Config.model_validate(yaml.safe_load(
+        f"name: ws\nregion: us-east-1\nstocks:\n{_stocks(names)}"))
+    return environment_size(Stack(config, "123456789012", "us-east-1").function_environment)
+
+
 def test_a_stack_name_that_overflows_the_functions_environment_is_refused(
         cli, aws_proxy: AwsProxy, tmp_path: Path) -> None:
     """The config's own environment is exactly Lambda's 4096 bytes; '<name>-1' adds 2 bytes in
     each of the two variables that hold the name (the stack and the topic ARN)."""
-    names = ["é" * 40] * 5 + ["é" * 10 + "x" * 30] + ["x" * 40] * 19
-    stocks = "".join(f"  - {{symbol: S{i}, name: {name}}}\n" for i, name in enumerate(names))
-    write_config(tmp_path, f"name: ws\nregion: us-east-1\nstocks:\n{stocks}")
+    names = ["é" * 40] * 5 + ["x" * 40] * 20
+    wide = -(-(4096 - _environment(names)) // 5)  # each é counts 6 bytes (\\uXXXX), an x one
+    names[5] = "é" * wide + "x" * (40 - wide)
+    names[-1] = "x" * (40 - (_environment(names) - 4096))  # the config's own: exactly 4096
+    assert _environment(names) == 4096
+    write_config(tmp_path, f"name: ws\nregion: us-east-1\nstocks:\n{_stocks(names)}")
     done = cli("up", "--count", "2")
     assert done.returncode == 2
     assert "environment would be 4100 bytes" in one_paragraph(done.stderr)
