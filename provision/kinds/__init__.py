@@ -1,6 +1,6 @@
 """One module per AWS resource kind, each a `Kind` (see contract.py), and the registry.
 
-Adding a kind: write resources/<kind>.py with a Wanted and an Observed dataclass and a
+Adding a kind: write kinds/<kind>.py with a Wanted and an Observed dataclass and a
 `Kind` subclass (log_group.py is the smallest worked example), then add one line to KINDS.
 """
 
@@ -10,6 +10,7 @@ from provision.kinds.alarm import Alarm
 from provision.kinds.contract import AnyKind
 from provision.kinds.function import Function
 from provision.kinds.log_group import LogGroup
+from provision.kinds.notifier import Notifier
 from provision.kinds.on_failure import OnFailure
 from provision.kinds.role import Role
 from provision.kinds.schedule import Schedule
@@ -17,8 +18,9 @@ from provision.kinds.security_group import SecurityGroup
 from provision.kinds.topic import Topic
 
 # Creation order (each kind after those it needs, Kind.after); deletion runs the same edges
-# backwards. The alarm and the on-failure destination sit between the function and the topic:
-# down removes them first.
+# backwards. The alarm watches the function and notifies the topic; the notifier words failed
+# runs for the topic, and the on-failure destination sends them from the function to it: down
+# removes the destination first.
 KINDS: tuple[AnyKind, ...] = (Role(), LogGroup(), Topic(), SecurityGroup(), Function(),
-                               Schedule(), Alarm(), OnFailure())
+                               Schedule(), Alarm(), Notifier(), OnFailure())
 BY_NAME: dict[str, AnyKind] = {kind.name: kind for kind in KINDS}

@@ -63,7 +63,8 @@ NOT_GRANTED: tuple[tuple[str, str, str], ...] = (
      "the function reads at most the one secret named in quotes.api_key_secret."),
     ("iam:PassRole, lambda:InvokeFunction", "*",
      "the function never hands its role on or invokes anything; EventBridge invokes it "
-     "through the function's resource policy, limited to this rule and account."),
+     "through the function's resource policy, limited to this rule and account. The role may "
+     "invoke only the stack's notifier, as Lambda does with it for a failed run."),
 )
 
 EXTRA_WHY = ("not granted by stock-alert (added outside it); 'stock-alert up' rewrites the "
