@@ -187,8 +187,8 @@ def _assumptions(config: Config, threshold: bool) -> tuple[str, ...]:
         "SMS to US/CA numbers also needs an origination number (its monthly fee and carrier "
         "fees are not included).",
         "A run that fails for good (after Lambda's 2 retries) starts the notifier "
-        f"({config.name}{NOTIFIER_SUFFIX}, 128 MB, about a second) once, which sends one short message "
-        "to every subscriber, priced as an alert; failures are not counted here.",
+        f"({config.name}{NOTIFIER_SUFFIX}, 128 MB, about a second) once, which sends one short "
+        "message to every subscriber, priced as an alert; failures are not counted here.",
     ]
     if threshold:
         out.append("alert.mode threshold sends only when a rule fires, so messages are at most "
