@@ -88,6 +88,7 @@ def test_every_other_resource_is_one_of_this_stacks_arns() -> None:
     stack = _stack()
     mine = {stack.role_arn, stack.log_group_arn, f"{stack.log_group_arn}:*", stack.topic_arn,
             stack.function_arn, stack.rule_arn, stack.alarm_arn, "*",  # the alarm: issue 9
+            stack.notifier_arn,  # the on-failure notifier (issue 21)
             stack.ec2_arn("security-group/*"),  # 'down' deletes a group tagged as the stack's
             # 'secret set' with no key source configured: each store's default name
             f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/stock-alert/t1/api-key",
@@ -112,7 +113,17 @@ def test_partition_follows_the_region_without_aws() -> None:
 
 
 def test_operator_actions_are_listed_once() -> None:
+    """Each action once in the action list, and once per resource scope: the stack's two
+    functions (the notifier, issue 21) need some of the same actions, each on its own ARN."""
     assert len(set(deployer.actions())) == len(deployer.actions())
+    pairs = [(n.action, n.scope.sid) for n in deployer.NEEDS]
+    assert len(set(pairs)) == len(pairs)
+    for statement in _statements():
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [
+            statement["Action"]]
+        assert len(set(actions)) == len(actions), statement["Sid"]
+    notifier = [s for s in _statements() if s["Sid"] == "Notifier"]
+    assert [s["Resource"] for s in notifier] == [[_stack().notifier_arn]]
 
 
 def test_parliament_finds_nothing_wrong_and_would_catch_a_mistake() -> None:

@@ -81,9 +81,11 @@ NOT_NEEDED: tuple[tuple[str, str], ...] = (
 
 
 def actions() -> list[str]:
-    """Every action the operator needs without network:, in table order: NEEDS, then the EC2
-    actions 'down' uses to find and delete a group left from an earlier network:."""
-    return [n.action for n in NEEDS] + list(network_deployer.TEARDOWN)
+    """Every action the operator needs without network:, once each, in table order: NEEDS
+    (an action two kinds need on their own resources, e.g. lambda:GetFunction on the function
+    and on the notifier, is listed at its first), then the EC2 actions 'down' uses to find and
+    delete a group left from an earlier network:."""
+    return list(dict.fromkeys([n.action for n in NEEDS] + list(network_deployer.TEARDOWN)))
 
 
 def _scopes(needs: list[Need]) -> list[Scope]:
