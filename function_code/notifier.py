@@ -118,9 +118,9 @@ def texts(stack: str, record: Any) -> dict[str, str]:
 
 def generic(stack: str) -> dict[str, str]:
     """The texts for a record that cannot be read: the failure is still told."""
-    line = f"stock-alert {stack}: a run failed, and its failure record could not be read."
+    line = f"stock-alert {stack}: a run failed, and its failure record could not be read"
     return {"sms": _sms(line, None), "email_subject": f"stock-alert {stack}: a run failed",
-            "email": f"{line}\n\n{LOGS_HINT}\n"}
+            "email": f"{line}.\n\n{LOGS_HINT}\n"}
 
 
 def _sms(head: str, why: str | None) -> str:
