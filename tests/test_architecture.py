@@ -50,10 +50,11 @@ def test_registry_holds_every_kind_once_in_creation_order() -> None:
     # security-group (issue 12): before the function, whose VpcConfig names it; the errors
     # alarm (issue 9) watches the function and notifies the topic; the notifier (issue 21)
     # words failed runs for the topic, and the on-failure destination sits on the function
-    # and sends them to the notifier
+    # and sends them to the notifier; the schedule last, so no run starts before its failure
+    # can be told
     assert [k.name for k in KINDS] == ["role", "log-group", "topic", "security-group",
-                                       "function", "schedule", "alarm", "notifier",
-                                       "on-failure"]
+                                       "function", "alarm", "notifier", "on-failure",
+                                       "schedule"]
     assert all(isinstance(k, Kind) for k in KINDS) and set(BY_NAME) == {k.name for k in KINDS}
 
 

@@ -81,17 +81,18 @@ def test_one_failure_does_not_stop_the_others_and_a_rerun_finishes(
     assert denied.applied == 1 and doc["failed"] == 1 and doc["exit_code"] == 1
     failed = [s for s in doc["stacks"] if s["result"] == "failed"]
     assert len(failed) == 1 and "not authorized" in failed[0]["error"]["message"]
-    assert len(inventory_now()["functions"]) == 2  # the other two went on to the end
+    # the other two went on to the end: each a function and its notifier (issue 21)
+    assert len(inventory_now()["functions"]) == 4
 
     aws_proxy.reset_calls()
     second = _doc(cli("up", "--count", "3", "-o", "json"))
     assert second["failed"] == 0
     applied = {s["stack"]: [a["kind"] for a in s.get("applied", [])] for s in second["stacks"]}
-    # the failed stack stopped at its function: the rerun makes it, the rule and the
-    # on-failure destination (issue 21), which both need the function
-    assert applied == {failed[0]["stack"]: ["function", "schedule", "on-failure"],
+    # the failed stack stopped at its function: the rerun makes it, the notifier, the
+    # on-failure destination (issue 21) and the rule, which all need the function
+    assert applied == {failed[0]["stack"]: ["function", "notifier", "on-failure", "schedule"],
                        **{s["stack"]: [] for s in doc["stacks"] if s["result"] == "ok"}}
-    assert len(inventory_now()["functions"]) == 3
+    assert len(inventory_now()["functions"]) == 6
     assert cli("down", "--count", "3", "--yes").returncode == 0
 
 

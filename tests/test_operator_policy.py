@@ -56,8 +56,8 @@ def _lifecycle(config: Path, tmp_path: Path) -> None:
     _, done = pipelines.up(target(config)[0])
     # the notifier and the on-failure destination (issue 21); no errors alarm without a
     # customer key
-    assert [a.kind for a in done] == ["role", "log-group", "topic", "function", "schedule",
-                                      "notifier", "on-failure"]
+    assert [a.kind for a in done] == ["role", "log-group", "topic", "function", "notifier",
+                                      "on-failure", "schedule"]
     changed = write_config(tmp_path, MINIMAL.replace("[TSLA, F, GM]", "[TSLA]")
                            + 'schedule: "rate(1 hour)"\ntags: {team: x}\n', name="c.yaml")
     pipelines.up(target(changed)[0])

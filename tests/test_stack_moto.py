@@ -204,7 +204,7 @@ def test_down_removes_everything_and_twice_is_free(aws: None, config: Path) -> N
     prepared, _ = target(config)
     the_plan, observation = pipelines.plan(prepared, mode=Mode.DOWN)
     assert [a.kind for a in the_plan.actions] == [
-        "on-failure", "notifier", "alarm", "schedule", "function", "security-group", "topic",
+        "schedule", "on-failure", "notifier", "alarm", "function", "security-group", "topic",
         "log-group", "role"]
     pipelines.down(prepared, the_plan)
     assert _client("iam").list_roles()["Roles"] == []

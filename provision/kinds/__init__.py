@@ -19,8 +19,9 @@ from provision.kinds.topic import Topic
 
 # Creation order (each kind after those it needs, Kind.after); deletion runs the same edges
 # backwards. The alarm watches the function and notifies the topic; the notifier words failed
-# runs for the topic, and the on-failure destination sends them from the function to it: down
-# removes the destination first.
+# runs for the topic, and the on-failure destination sends them from the function to it; the
+# schedule, which starts runs, comes last, so no run starts before its failure can be told:
+# down removes it first.
 KINDS: tuple[AnyKind, ...] = (Role(), LogGroup(), Topic(), SecurityGroup(), Function(),
-                               Schedule(), Alarm(), Notifier(), OnFailure())
+                               Alarm(), Notifier(), OnFailure(), Schedule())
 BY_NAME: dict[str, AnyKind] = {kind.name: kind for kind in KINDS}

@@ -59,7 +59,8 @@ class Notifier(LambdaFunction):
     # role: its execution role; log-group: it logs there; topic: it publishes there (made
     # before it, deleted after it). function: not needed by AWS, but then each 'up' and 'down'
     # makes the stack's Lambda calls in one order (CreateFunction names its function only in
-    # the request body, so the two creates are told apart by their order alone).
+    # the request body, so the two creates are told apart by their order alone). The schedule
+    # waits for it (schedule.py).
     after = ("role", "log-group", "topic", "function")
     services = ("lambda",)
 
