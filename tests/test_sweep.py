@@ -197,6 +197,9 @@ def test_fresh_stacks_are_not_older_than_2d(aws: None, tmp_path: Path) -> None:
     assert code == 0 and stack["result"] == "skipped"
     assert "topic alert-alerts: age unknown (AWS reports no creation time for it)" in \
         stack["notes"]
+    # the notifier (issue 21) is dated like the function, from Lambda's LastModified
+    assert not [n for n in stack["notes"] if n.startswith("notifier ")]
+    assert any(r.startswith("notifier alert_notify is younger") for r in stack["reasons"])
     assert _whole(alert)
 
 
