@@ -193,3 +193,17 @@ def test_the_deployed_notifier_tells_the_stacks_topic_about_the_documented_recor
                                       "exited before completing request. See 'stock-alert "
                                       "logs'.")
     assert sent["subject"] == "stock-alert t1: a run failed"
+
+
+def test_no_run_starts_before_its_failure_can_be_told(config: Path, tmp_path: Path) -> None:
+    """The rule that starts runs is made after the notifier and the on-failure destination,
+    and removed before them (schedule.py, Schedule.after)."""
+    writes = _up(config)
+    assert writes.index("eventbridge:PutRule") > writes.index(
+        "lambda:PutFunctionEventInvokeConfig") > writes.index("lambda:CreateFunction")
+    prepared, calls = target(config)
+    the_plan, _ = pipelines.plan(prepared, Mode.DOWN)
+    pipelines.down(prepared, the_plan)
+    down = calls.writes()
+    assert down.index("eventbridge:DeleteRule") < down.index(
+        "lambda:DeleteFunctionEventInvokeConfig") < down.index("lambda:DeleteFunction")
