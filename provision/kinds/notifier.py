@@ -115,7 +115,9 @@ class Notifier(LambdaFunction):
                               stack.tags)
 
     def summary(self, observed: ObservedFunction | None) -> dict[str, Any]:
+        """The function's attributes, and the group it logs to where the endpoint reports it
+        (moto does not)."""
         out = super().summary(observed)
-        if observed is not None:
-            out["log_group"] = observed.settings.get("log_group")
+        if observed is not None and observed.settings.get("log_group"):
+            out["log_group"] = observed.settings["log_group"]
         return out
