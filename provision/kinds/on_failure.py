@@ -24,11 +24,11 @@ Real-AWS facts this kind is built on (Lambda API reference):
 - PutFunctionEventInvokeConfig replaces the whole configuration ("overwrites any existing
   configuration"); GetFunctionEventInvokeConfig answers ResourceNotFoundException when the
   function has none (or does not exist). MaximumRetryAttempts is 0-2 (default 2).
-- Lambda checks at Put time that the execution role may publish to the topic; right after the
-  role's policies were written that check can fail for a while (IAM propagation): retry.py
-  retries "execution role does not have permissions".
-- Lambda checks at Put time that the execution role may invoke the notifier (or publish to a
-  topic); right after the role's policies were written that check can fail for a while.
+- Lambda checks at Put time that the execution role may invoke the destination; right after
+  the role's policies were written (a fresh stack, or the grant added when a stack is moved off
+  its topic) that check can fail for a while (IAM propagation,
+  github.com/aws-amplify/amplify-js/issues/9869): when this run wrote the role, retry.py waits
+  out "execution role does not have permissions to call ...", briefly.
 - The configuration carries no tags and no ARN of its own: it belongs to the function, whose
   kind checks ownership ('up' refuses a foreign function before any write). 'down' removes it
   only while it points at this stack's notifier (or, as made before the notifier, its topic).
@@ -60,6 +60,7 @@ class WantedOnFailure:
     retries: int
     tags: dict[str, str]  # the stack's tags, for ownership messages; AWS stores none
     former: tuple[str, ...] = ()  # this stack's earlier destinations (its topic): also ours
+    role_written: bool = False  # this plan writes the role first (its grant may propagate)
 
     def params(self) -> dict[str, Any]:
         return {"FunctionName": self.name, "MaximumRetryAttempts": self.retries,
@@ -150,12 +151,17 @@ class OnFailure(Kind[WantedOnFailure, ObservedOnFailure]):
             return replace(action, reason=MOVED)
         return action
 
+    def given(self, wanted: WantedOnFailure, written: frozenset[str]) -> WantedOnFailure:
+        return replace(wanted, role_written="role" in written)
+
     def create(self, aws: Aws, wanted: WantedOnFailure) -> None:
-        aws.call("lambda", "put_function_event_invoke_config", settling=True, **wanted.params())
+        aws.call("lambda", "put_function_event_invoke_config", settling=True,
+                 role_written=wanted.role_written, **wanted.params())
 
     def update(self, aws: Aws, wanted: WantedOnFailure, observed: ObservedOnFailure,
                changes: Changes) -> None:
-        aws.call("lambda", "put_function_event_invoke_config", **wanted.params())
+        aws.call("lambda", "put_function_event_invoke_config",
+                 role_written=wanted.role_written, **wanted.params())
 
     def delete(self, aws: Aws, wanted: WantedOnFailure, observed: ObservedOnFailure) -> None:
         aws.call("lambda", "delete_function_event_invoke_config", FunctionName=wanted.name,
