@@ -125,7 +125,8 @@ def test_code_changed_by_hand_is_uploaded_again(config: Path) -> None:
 
 def test_a_crash_before_the_notifier_is_finished_by_the_next_up(config: Path) -> None:
     """'up' stops at the notifier's CreateFunction (the second one: it is made after the
-    function); the destination is not set either. The next 'up' makes exactly those two."""
+    function); the destination and the rule, which wait for it, are not made either. The next
+    'up' makes exactly those."""
     with inject_faults() as faults:
         faults.inject(Error(403, "AccessDeniedException", "User is not authorized to perform: "
                                   "lambda:CreateFunction"), "lambda", "CreateFunction", skip=1)
@@ -133,7 +134,9 @@ def test_a_crash_before_the_notifier_is_finished_by_the_next_up(config: Path) ->
             _up(config)
     names = [f["FunctionName"] for f in _lambda().list_functions()["Functions"]]
     assert names == ["t1"]
-    assert _up(config) == ["lambda:CreateFunction", "lambda:PutFunctionEventInvokeConfig"]
+    assert _up(config) == ["lambda:CreateFunction", "lambda:PutFunctionEventInvokeConfig",
+                           "eventbridge:PutRule", "eventbridge:PutTargets",
+                           "lambda:AddPermission"]
     assert _up(config) == []
 
 
