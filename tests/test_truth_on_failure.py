@@ -148,11 +148,24 @@ def test_deployer_policy_and_export_carry_it(tmp_path: Path) -> None:
     [function] = [st for st in policy(stack)["Statement"] if st["Sid"] == "Function"]
     assert {"lambda:GetFunctionEventInvokeConfig", "lambda:PutFunctionEventInvokeConfig",
             "lambda:DeleteFunctionEventInvokeConfig"} <= set(function["Action"])
+    # the notifier's own statement: what 'up' and 'down' do to it, on its ARN only
+    [notifier] = [st for st in policy(stack)["Statement"] if st["Sid"] == "Notifier"]
+    assert notifier["Resource"] == [NOTIFIER]
+    assert {"lambda:CreateFunction", "lambda:DeleteFunction"} <= set(notifier["Action"])
+    assert not {"lambda:AddPermission", "lambda:InvokeFunction",
+                "lambda:PutFunctionConcurrency"} & set(notifier["Action"])
     doc = template(config)
     resource = doc["Resources"]["OnFailure"]
     assert resource["Type"] == "AWS::Lambda::EventInvokeConfig"
     assert resource["Properties"]["MaximumRetryAttempts"] == 2
-    assert "Destination" in resource["Properties"]["DestinationConfig"]["OnFailure"]
+    assert resource["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+        "${StackName}_notify"}
+    notifier = doc["Resources"]["Notifier"]["Properties"]
+    assert (notifier["FunctionName"], notifier["Handler"], notifier["MemorySize"]) == (
+        {"Fn::Sub": "${StackName}_notify"}, "notifier.handler", 128)
+    assert notifier["LoggingConfig"] == {"LogGroup": {"Fn::Sub": "/aws/lambda/${StackName}"}}
+    assert "VpcConfig" not in notifier and "ReservedConcurrentExecutions" not in notifier
     assert "ErrorsAlarm" not in doc["Resources"]  # no customer key: no alarm, as 'up'
 
 
