@@ -3,11 +3,11 @@
 What goes in: exactly the import closure of the two entry points, handler.py (the stack's
 function) and notifier.py (its on-failure notifier, kinds/notifier.py, which runs the same zip),
 over the modules of function_code/, found by parsing imports with ast (nothing is imported or
-run). Why a closure rather than a
-list or a glob: a glob shipped whatever lay in the folder (scratch_notes.py, .hidden.py, a
-symlink to /etc/passwd) and choked on an editor's dangling lock file; a hand-kept list goes
-stale when someone adds a module. The closure follows the code: a new module is shipped as soon
-as an entry point (or a module it imports) imports it, and nothing else is.
+run). Why a closure rather than a list or a glob: a glob shipped whatever lay in the folder
+(scratch_notes.py, .hidden.py, a symlink to /etc/passwd) and choked on an editor's dangling lock
+file; a hand-kept list goes stale when someone adds a module. The closure follows the code: a
+new module is shipped as soon as an entry point (or a module it imports) imports it, and
+nothing else is.
 
 Rules: a candidate module is a file named like a Python identifier + ".py" (so dotfiles,
 ".#handler.py" lock files, "x.py~" and "#x.py#" are never candidates); a symlink is followed

@@ -17,7 +17,8 @@ Designs rejected:
   them): subscribers got Lambda's raw JSON record, and SNS filter policies cannot reword it;
 - the handler publishing the failure itself: Lambda's 2 asynchronous retries (and the
   destination too) would each send one, and no attempt count is passed to the function;
-- zero retries: a crash would then be told once, but a passing glitch would be a lost run;
+- zero retries, so that the handler's own message would be the only one: a passing glitch
+  would then lose the run, and a crash after its publish would still be told twice;
 - the function as its own destination: recursion, and not verifiable here against real AWS.
 
 Real-AWS facts this kind is built on (Lambda API reference):
