@@ -48,12 +48,14 @@ def _imports(path: Path, top_level_only: bool) -> set[str]:
 
 def test_registry_holds_every_kind_once_in_creation_order() -> None:
     # security-group (issue 12): before the function, whose VpcConfig names it; the errors
-    # alarm (issue 9) watches the function and notifies the topic; the on-failure destination
-    # (issue 21) sits on the function and sends to the topic; the market-time schedule (issue
-    # 23) invokes the function with the scheduler's role, made first
+    # alarm (issue 9) watches the function and notifies the topic; the notifier (issue 21)
+    # words failed runs for the topic, and the on-failure destination sits on the function
+    # and sends them to the notifier; the schedules last, so no run starts before its failure
+    # can be told; the market-time schedule (issue 23) invokes the function with the
+    # scheduler's role, made first
     assert [k.name for k in KINDS] == ["role", "scheduler-role", "log-group", "topic",
-                                       "security-group", "function", "schedule",
-                                       "market-schedule", "alarm", "on-failure"]
+                                       "security-group", "function", "alarm", "notifier",
+                                       "on-failure", "schedule", "market-schedule"]
     assert all(isinstance(k, Kind) for k in KINDS) and set(BY_NAME) == {k.name for k in KINDS}
 
 

@@ -209,10 +209,12 @@ def test_removed_ownership_tag_is_not_owned_and_up_refuses(config: Path) -> None
     assert "stock-alert:stack=t1" in finding["fix"]
 
 
-def test_nothing_deployed_is_six_missing(tmp_path: Path) -> None:
-    with mock_aws():  # role, log group, topic, function, schedule and (issue 9) the alarm
+def test_nothing_deployed_is_seven_missing(tmp_path: Path) -> None:
+    # role, log group, topic, function, schedule, (issue 9) the alarm and (issue 21) the
+    # notifier
+    with mock_aws():
         code, findings = _audit(write_config(tmp_path, CONFIG))
-    assert code == 1 and [f["rule"] for f in findings] == ["missing"] * 6
+    assert code == 1 and [f["rule"] for f in findings] == ["missing"] * 7
 
 
 def test_audit_reads_exactly_what_plan_reads(config: Path) -> None:

@@ -39,6 +39,7 @@ from tests.support.inventory import is_empty, leftovers, user_tags
 pytestmark = pytest.mark.server
 
 FN_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:t1"
+NOTIFIER_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:t1_notify"
 RULE_ARN = f"arn:aws:events:us-east-1:{ACCOUNT}:rule/t1-schedule"
 TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT}:t1-alerts"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/t1-us-east-1-role"
@@ -52,14 +53,14 @@ STEADY_READS = Counter(
         # looked for so that a move back from market time leaves nothing behind)
         "iam:GetRole": 2,
         "iam:ListRolePolicies": 1,
-        "iam:GetRolePolicy": 2,
+        "iam:GetRolePolicy": 3,  # with NAME-invoke-notifier (issue 21)
         "iam:ListAttachedRolePolicies": 1,
         "logs:DescribeLogGroups": 1,
         "logs:ListTagsForResource": 1,
         "sns:GetTopicAttributes": 1,
         "sns:ListTagsForResource": 1,
         "sns:ListSubscriptionsByTopic": 1,
-        "lambda:GetFunction": 1,
+        "lambda:GetFunction": 2,  # the function and its notifier (issue 21)
         "lambda:GetPolicy": 1,
         "events:DescribeRule": 1,
         "events:ListTagsForResource": 1,
@@ -123,6 +124,13 @@ def _assert_fresh_stack(inv: dict) -> None:
                 "Resource": [TOPIC_ARN],
             }],
         },
+        "t1-invoke-notifier": {  # Lambda invokes the on-failure notifier with it (issue 21)
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "InvokeOwnNotifier", "Effect": "Allow",
+                "Action": ["lambda:InvokeFunction"], "Resource": [NOTIFIER_ARN],
+            }],
+        },
     })
     assert role["attached_policies"] == []
     # IAM is global: the role also names the Region whose stack it serves
@@ -143,7 +151,14 @@ def _assert_fresh_stack(inv: dict) -> None:
     subs = sorted((s["topic_arn"], s["protocol"], s["endpoint"]) for s in inv["subscriptions"])
     assert subs == [(TOPIC_ARN, "email", "you@example.com"), (TOPIC_ARN, "sms", "+15555550100")]
 
-    (fn,) = inv["functions"]
+    (fn, notifier) = inv["functions"]
+    assert (notifier["name"], notifier["handler"]) == ("t1_notify", "notifier.handler")
+    assert (notifier["runtime"], notifier["role"]) == ("python3.12", ROLE_ARN)
+    assert (notifier["memory"], notifier["timeout"]) == (128, 30)
+    assert notifier["environment"] == {"STOCK_ALERT_STACK": "t1",
+                                       "STOCK_ALERT_TOPIC_ARN": TOPIC_ARN}
+    assert user_tags(notifier["tags"]) == STACK_TAGS
+    assert notifier["policy_statements"] == []  # only Lambda invokes it, with the role
     assert fn["name"] == "t1"
     assert fn["handler"] == "handler.handler"
     assert fn["runtime"] == "python3.12"
@@ -178,10 +193,11 @@ def test_lifecycle_up_twice_then_down_twice(
           f"{len(FRESH_UP_WRITES)} writes)")
     for kind, name in [("role", "t1-us-east-1-role"), ("log-group", "/aws/lambda/t1"),
                        ("topic", "t1-alerts"), ("function", "t1"), ("schedule", "t1-schedule"),
-                       ("on-failure", "t1")]:
+                       ("notifier", "t1_notify"), ("on-failure", "t1")]:
         assert f"│ {kind}" in first.stdout and name in first.stdout
-    # issue 21: the on-failure destination; no errors alarm without a customer key
-    assert "Done: 6 created." in first.stdout
+    # issue 21: the notifier and the on-failure destination; no errors alarm without a
+    # customer key
+    assert "Done: 7 created." in first.stdout
     _assert_fresh_stack(inventory_now())
 
     # Second up: zero writes, and each thing is read once.
@@ -193,7 +209,7 @@ def test_lifecycle_up_twice_then_down_twice(
     assert reads(aws_proxy) == STEADY_READS
     assert sum(reads(aws_proxy).values()) < 30
     assert "Nothing to do: stack t1 already matches the config." in second.stdout
-    assert second.stdout.count("no change") == 6
+    assert second.stdout.count("no change") == 7
 
     # down without --yes and without a terminal: refused before any AWS call.
     aws_proxy.reset_calls()
@@ -211,7 +227,7 @@ def test_lifecycle_up_twice_then_down_twice(
     assert down.returncode == 0, down.stderr
     writes_match(writes(aws_proxy), DOWN_WRITES, teardown=True)
     print(f"down: {len(aws_proxy.calls)} calls ({len(DOWN_WRITES)} writes)")
-    assert "Removed: 6 deleted." in down.stdout
+    assert "Removed: 7 deleted." in down.stdout
     remaining = inventory_now()
     assert leftovers(remaining) == {}
     assert is_empty(remaining)
@@ -234,7 +250,8 @@ def test_changes_and_drift_write_only_what_differs(
     assert (doc["stack"], doc["region"], doc["account"]) == ("t1", "us-east-1", ACCOUNT)
     assert [(a["kind"], a["op"]) for a in doc["applied"]] == [
         ("role", "create"), ("log-group", "create"), ("topic", "create"),
-        ("function", "create"), ("schedule", "create"), ("on-failure", "create"),
+        ("function", "create"), ("notifier", "create"), ("on-failure", "create"),
+        ("schedule", "create"),  # last: no run starts before its failure can be told
     ]
     assert "Done" not in first.stdout  # JSON only on stdout
 
@@ -252,7 +269,7 @@ def test_changes_and_drift_write_only_what_differs(
         "role": "no change", "log-group": "no change", "topic": "no change",
         "security-group": "no change",  # issue 12: no network in this config, a no-op
         "function": "update", "schedule": "update", "alarm": "no change",
-        "on-failure": "no change",
+        "notifier": "no change", "on-failure": "no change",
         # issue 23: a rate schedule, so no market-time schedule nor its role (absent)
         "market-schedule": "no change", "scheduler-role": "no change",
     }
@@ -298,8 +315,8 @@ def test_changes_and_drift_write_only_what_differs(
     rows = by_kind(_json(status.stdout)["resources"])
     # security-group: no network in this config, so nothing to read and nothing to differ
     assert {k: r["state"] for k, r in rows.items()} == {
-        **dict.fromkeys(["role", "log-group", "topic", "function", "schedule", "on-failure"],
-                        "in sync"),
+        **dict.fromkeys(["role", "log-group", "topic", "function", "schedule", "notifier",
+                         "on-failure"], "in sync"),
         "security-group": "not used", "alarm": "not used",  # the alarm: no customer key
         "market-schedule": "not used", "scheduler-role": "not used"}  # issue 23: a rule
     assert rows["security-group"]["exists"] is False
@@ -341,7 +358,8 @@ def test_changes_and_drift_write_only_what_differs(
         "lambda:PutFunctionEventInvokeConfig",  # and its on-failure destination (issue 21)
     ])
     inv = inventory_now()
-    (fn,) = inv["functions"]
+    (fn, _notifier) = inv["functions"]  # the notifier was left as it was
+    assert fn["name"] == "t1"
     assert user_tags(fn["tags"]) == STACK_TAGS and len(fn["policy_statements"]) == 1
     assert [(g["name"], g["retention_days"], user_tags(g["tags"]))
             for g in inv["log_groups"]] == [
@@ -384,7 +402,8 @@ def test_foreign_role_blocks_up_and_down_leaves_it(
     assert status.returncode == 0, status.stderr
     assert {r["kind"]: r["state"] for r in _json(status.stdout)["resources"]} == {
         "role": "foreign", "log-group": "missing", "topic": "missing", "function": "missing",
-        "schedule": "missing", "on-failure": "missing", "alarm": "not used",
+        "schedule": "missing", "notifier": "missing", "on-failure": "missing",
+        "alarm": "not used",
         "security-group": "not used",  # issue 12: no network
         "market-schedule": "not used", "scheduler-role": "not used",  # issue 23: a cron rule
     }

@@ -106,12 +106,13 @@ def test_iam_propagation_and_update_in_progress_are_waited_out(
     aws_proxy.inject(role_not_assumable(), "lambda", "CreateFunction", times=3)
     result = cli("up")
     assert result.returncode == 0, result.stderr
-    assert attempts(aws_proxy, "lambda:CreateFunction") == 4
+    # the function's: refused 3 times, then made; then the notifier's (issue 21), at once
+    assert attempts(aws_proxy, "lambda:CreateFunction") == 5
     progress = _retry_lines(result.stderr, "lambda:create_function")
     assert len(progress) == 3, result.stderr
     assert all("waiting for the new IAM role to propagate" in line for line in progress)
     assert [line.split("attempt ")[1].split()[0] for line in progress] == ["2", "3", "4"]
-    assert [f["name"] for f in inventory_now()["functions"]] == ["t1"]
+    assert [f["name"] for f in inventory_now()["functions"]] == ["t1", "t1_notify"]
 
     # A config change meets "update in progress", then the role again: both waited out.
     (tmp_path / "config.yaml").write_text(MINIMAL + "function: {memory_mb: 256}\n")
@@ -136,6 +137,7 @@ THROTTLED = [
     "lambda:CreateFunction",
     "events:PutRule",
 ]
+LATER = {"lambda:CreateFunction": 1}  # the notifier's, after the function's (issue 21)
 
 
 def test_throttling_on_every_service_is_retried_by_the_tool(
@@ -150,11 +152,13 @@ def test_throttling_on_every_service_is_retried_by_the_tool(
     assert result.returncode == 0, result.stderr
     print(f"throttled up: {elapsed:.1f}s, {len(aws_proxy.calls)} calls")
     for key in THROTTLED:
-        assert attempts(aws_proxy, key) == 3, key
+        later = LATER.get(key, 0)  # the same call made again, for the notifier, unthrottled
+        assert attempts(aws_proxy, key) == 3 + later, key
         service, operation = key.split(":")
         faults = [c.fault for c in aws_proxy.calls if c.key == key]
         code = throttling(service).code
-        assert faults == [f"Error({throttling(service).status} {code})"] * 2 + [None], key
+        assert faults == [f"Error({throttling(service).status} {code})"] * 2 + [None] * (
+            1 + later), key
         snake = re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()  # CreateRole -> create_role
         lines = _retry_lines(result.stderr, f"{service}:{snake}")
         assert len(lines) == 2 and all("AWS is throttling requests" in x for x in lines), key
@@ -171,10 +175,11 @@ def test_single_drops_and_throttles_are_retried_by_botocore_transparently(
     _inject(aws_proxy, throttling, "logs:CreateLogGroup")
     result = cli("up")
     assert result.returncode == 0, result.stderr
-    # the second iam:GetRole is the scheduler's role, looked for and absent (issue 23)
-    again = {"iam:PutRolePolicy": 3, "iam:GetRole": 3}
+    # one dropped attempt each, then every call: three policies, two functions (issue 21),
+    # two roles looked for (the scheduler's absent, issue 23)
+    calls = {"iam:PutRolePolicy": 3, "lambda:CreateFunction": 2, "iam:GetRole": 2}
     for key in [*dropped, "logs:CreateLogGroup"]:
-        assert attempts(aws_proxy, key) == again.get(key, 2), key
+        assert attempts(aws_proxy, key) == calls.get(key, 1) + 1, key
     assert "attempt" not in result.stderr  # botocore's retries are silent; the tool's are not
     writes_match(_forwarded_writes(aws_proxy), FRESH_UP_WRITES)
     assert normalised(inventory_now()) == clean
@@ -268,6 +273,7 @@ def test_lost_responses_are_adopted_or_repeated_within_the_same_up(
         ("iam:PutRolePolicy", "lost"),
         ("iam:PutRolePolicy", "ok"),
         ("iam:PutRolePolicy", "ok"),
+        ("iam:PutRolePolicy", "ok"),  # NAME-invoke-notifier (issue 21)
         ("logs:CreateLogGroup", "lost"),
         ("logs:CreateLogGroup", 400),  # ResourceAlreadyExistsException: adopted
         ("logs:PutRetentionPolicy", "ok"),
@@ -278,6 +284,7 @@ def test_lost_responses_are_adopted_or_repeated_within_the_same_up(
         ("lambda:CreateFunction", "lost"),
         ("lambda:CreateFunction", 409),  # ResourceConflictException: adopted
         ("lambda:PutFunctionConcurrency", "ok"),  # what the create did not do (issue 9)
+        ("lambda:CreateFunction", "ok"),  # the notifier, made after the function (issue 21)
         ("events:PutRule", "ok"),
         ("events:PutTargets", "ok"),
         ("lambda:AddPermission", "lost"),
@@ -315,11 +322,13 @@ def test_down_survives_drops_and_lost_responses(
         ("events:RemoveTargets", "lost"),  # dropped before it reached AWS
         ("events:RemoveTargets", "ok"),
         ("events:DeleteRule", "ok"),
-        ("lambda:DeleteFunction", "lost"),  # took effect, answer lost
+        ("lambda:DeleteFunction", "lost"),  # the notifier's (first): took effect, answer lost
         ("lambda:DeleteFunction", 404),  # already gone: counts as deleted
+        ("lambda:DeleteFunction", "ok"),  # the function's (issue 21)
         ("sns:DeleteTopic", "ok"),
         ("logs:DeleteLogGroup", "ok"),
         ("iam:DeleteRolePolicy", "lost"),
+        ("iam:DeleteRolePolicy", "ok"),
         ("iam:DeleteRolePolicy", "ok"),
         ("iam:DeleteRolePolicy", "ok"),
         ("iam:DeleteRole", "lost"),
@@ -335,16 +344,17 @@ def test_down_after_an_outage_then_down_again_leaves_nothing(
     assert cli("up").returncode == 0
     aws_proxy.reset_calls()
     env["AWS_MAX_ATTEMPTS"] = "1"
-    # DeleteFunctionEventInvokeConfig (issue 21), RemoveTargets, DeleteRule
+    # RemoveTargets, DeleteRule, then DeleteFunctionEventInvokeConfig (issue 21)
     aws_proxy.fail_all_after_writes(3)
     failed = cli("down", "--yes")
     assert failed.returncode == 1
     assert "run the same command again" in one_paragraph(failed.stderr)
-    # the first wave went through: the on-failure destination and the rule at once (3 writes)
+    # the rule went first (no run starts while the failure path goes), then the on-failure
+    # destination: 3 writes
     writes_match(_forwarded_writes(aws_proxy), DOWN_WRITES[:3], teardown=True)
-    # then the function and the topic, at once: each met the outage
+    # then the notifier, which met the outage
     cut = {c.key for c in aws_proxy.calls if c.fault == "Outage" and c.is_write}
-    assert "lambda:DeleteFunction" in cut and cut <= {"lambda:DeleteFunction", "sns:DeleteTopic"}
+    assert cut == {"lambda:DeleteFunction"}
     assert not is_empty(inventory_now())
 
     aws_proxy.clear_faults()

@@ -48,5 +48,6 @@ def test_down_answered_yes_deletes(deployed: dict[str, str], tmp_path: Path,
                                    aws_proxy: AwsProxy) -> None:
     code, output = _on_terminal(["down"], deployed, tmp_path, "y")
     assert code == 0, output
-    assert "Removed: 6 deleted." in output  # with the errors alarm (issue 9)
-    assert run_cli(["status", "-o", "json"], deployed, tmp_path).stdout.count('"missing"') == 6
+    # with the on-failure destination and its notifier (issue 21)
+    assert "Removed: 7 deleted." in output
+    assert run_cli(["status", "-o", "json"], deployed, tmp_path).stdout.count('"missing"') == 7

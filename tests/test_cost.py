@@ -210,3 +210,10 @@ def test_cost_command_json_and_bad_config(tmp_path: Path) -> None:
     bad = write_config(tmp_path, MINIMAL + "schedule: nope\n", "bad.yaml")
     failed = CliRunner().invoke(app, ["cost", "-c", str(bad)])
     assert failed.exit_code == 2 and "schedule" in failed.output
+
+
+def test_the_failure_assumption_names_the_notifier_not_a_raw_record(tmp_path: Path) -> None:
+    """Issue 21: a failed run reaches the subscribers as the notifier's one short message."""
+    est = estimate(_config(tmp_path, ""), dt.date(2026, 11, 1))  # type: ignore[arg-type]
+    [line] = [a for a in est.assumptions if "fails for good" in a]
+    assert "the notifier (t1_notify, 128 MB" in line and "one short message" in line

@@ -90,6 +90,7 @@ def test_every_other_resource_is_one_of_this_stacks_arns() -> None:
             stack.schedule_group_arn, stack.market_schedule_arn,
             stack.log_group_arn, f"{stack.log_group_arn}:*", stack.topic_arn,
             stack.function_arn, stack.rule_arn, stack.alarm_arn, "*",  # the alarm: issue 9
+            stack.notifier_arn,  # the on-failure notifier (issue 21)
             stack.ec2_arn("security-group/*"),  # 'down' deletes a group tagged as the stack's
             # 'secret set' with no key source configured: each store's default name
             f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/stock-alert/t1/api-key",
@@ -133,14 +134,32 @@ def test_partition_follows_the_region_without_aws() -> None:
 ], ids=["minimal", "network", "boundary", "kms"])
 def test_the_table_lists_each_granted_action_once(extra: dict[str, Any]) -> None:
     """An action granted in two statements (ec2:CreateTags with network:) or needed under two
-    conditions (iam:CreateRole with or without a boundary) is still one row."""
+    conditions (iam:CreateRole with or without a boundary) is still one row; an action two
+    kinds need on their own resources (the function's and the notifier's lambda:GetFunction,
+    issue 21) is one row per resource."""
     stack = Stack(Config.model_validate({"name": "t1", "stocks": ["TSLA"], **extra}), ACCOUNT,
                   "us-east-1")
-    listed = [row[0] for row in deployer.rows(stack)]
+    listed = [(row[0], row[1]) for row in deployer.rows(stack)]
     assert len(set(listed)) == len(listed)
+    assert [a for a, _ in listed].count("iam:CreateRole") == 1
+    assert [a for a, _ in listed].count("ec2:CreateTags") == (1 if "network" in extra else 0)
     granted = {a for s in deployer.policy(stack)["Statement"] for a in (
         [s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
-    assert granted <= set(listed)
+    assert granted <= {a for a, _ in listed}
+
+
+def test_operator_actions_are_listed_once() -> None:
+    """Each action once in the action list, and once per resource scope: the stack's two
+    functions (the notifier, issue 21) need some of the same actions, each on its own ARN."""
+    assert len(set(deployer.actions(_stack()))) == len(deployer.actions(_stack()))
+    pairs = [(n.action, n.scope.sid) for n in deployer.granted(_stack())]
+    assert len(set(pairs)) == len(pairs)
+    for statement in _statements():
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [
+            statement["Action"]]
+        assert len(set(actions)) == len(actions), statement["Sid"]
+    notifier = [s for s in _statements() if s["Sid"] == "Notifier"]
+    assert [s["Resource"] for s in notifier] == [[_stack().notifier_arn]]
 
 
 def test_parliament_finds_nothing_wrong_and_would_catch_a_mistake() -> None:

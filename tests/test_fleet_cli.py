@@ -37,7 +37,9 @@ def test_count_up_noop_status_down(cli, aws_proxy: AwsProxy, tmp_path: Path,
                                                   Counter(FRESH_UP_WRITES).items()})
     # The one botocore session and its clients are shared: one identity call for all.
     assert aws_proxy.count("sts", "GetCallerIdentity") == 1
-    assert sorted(f["name"] for f in inventory_now()["functions"]) == ["t1-1", "t1-2", "t1-3"]
+    # each stack's function and its notifier (issue 21)
+    assert sorted(f["name"] for f in inventory_now()["functions"]) == [
+        "t1-1", "t1-1_notify", "t1-2", "t1-2_notify", "t1-3", "t1-3_notify"]
 
     aws_proxy.reset_calls()
     again = _doc(cli("up", "--count", "3", "-o", "json"))
@@ -45,7 +47,7 @@ def test_count_up_noop_status_down(cli, aws_proxy: AwsProxy, tmp_path: Path,
     assert all(s["summary"].startswith("Nothing to do") for s in again["stacks"])
 
     status = _doc(cli("status", "--count", "3", "-o", "json"))
-    assert {s["summary"] for s in status["stacks"]} == {"6 in sync, 0 drifted, 0 missing."}
+    assert {s["summary"] for s in status["stacks"]} == {"7 in sync, 0 drifted, 0 missing."}
 
     down = cli("down", "--count", "3", "--yes")
     assert down.returncode == 0, down.stderr
@@ -81,17 +83,18 @@ def test_one_failure_does_not_stop_the_others_and_a_rerun_finishes(
     assert denied.applied == 1 and doc["failed"] == 1 and doc["exit_code"] == 1
     failed = [s for s in doc["stacks"] if s["result"] == "failed"]
     assert len(failed) == 1 and "not authorized" in failed[0]["error"]["message"]
-    assert len(inventory_now()["functions"]) == 2  # the other two went on to the end
+    # the other two went on to the end: each a function and its notifier (issue 21)
+    assert len(inventory_now()["functions"]) == 4
 
     aws_proxy.reset_calls()
     second = _doc(cli("up", "--count", "3", "-o", "json"))
     assert second["failed"] == 0
     applied = {s["stack"]: [a["kind"] for a in s.get("applied", [])] for s in second["stacks"]}
-    # the failed stack stopped at its function: the rerun makes it, the rule and the
-    # on-failure destination (issue 21), which both need the function
-    assert applied == {failed[0]["stack"]: ["function", "schedule", "on-failure"],
+    # the failed stack stopped at its function: the rerun makes it, the notifier, the
+    # on-failure destination (issue 21) and the rule, which all need the function
+    assert applied == {failed[0]["stack"]: ["function", "notifier", "on-failure", "schedule"],
                        **{s["stack"]: [] for s in doc["stacks"] if s["result"] == "ok"}}
-    assert len(inventory_now()["functions"]) == 3
+    assert len(inventory_now()["functions"]) == 6
     assert cli("down", "--count", "3", "--yes").returncode == 0
 
 
@@ -109,7 +112,7 @@ def test_regions_name_each_regions_stacks_and_down_empties_both(
     assert roles == ["t1-1-eu-west-1-eu-west-1-role", "t1-1-us-east-1-us-east-1-role",
                      "t1-2-eu-west-1-eu-west-1-role", "t1-2-us-east-1-us-east-1-role"]
     assert sorted(f["name"] for f in inventory(moto_server, "eu-west-1")["functions"]) == [
-        "t1-1-eu-west-1", "t1-2-eu-west-1"]
+        "t1-1-eu-west-1", "t1-1-eu-west-1_notify", "t1-2-eu-west-1", "t1-2-eu-west-1_notify"]
     assert cli("up", "--count", "2", "--regions", "us-east-1,eu-west-1").returncode == 0
     down = cli("down", "--count", "2", "--regions", "us-east-1,eu-west-1", "--yes")
     assert down.returncode == 0, down.stderr
@@ -144,4 +147,4 @@ def test_assume_role_reports_per_account_and_one_refusal_fails_only_that_account
                ).returncode == 0
     after = _doc(cli("status", "--count", "2", "--assume-role-file", "roles.txt", "-o",
                      "json"))
-    assert {s["summary"] for s in after["stacks"]} == {"0 in sync, 0 drifted, 6 missing."}
+    assert {s["summary"] for s in after["stacks"]} == {"0 in sync, 0 drifted, 7 missing."}

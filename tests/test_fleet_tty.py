@@ -33,7 +33,7 @@ def test_fleet_down_asks_once_and_obeys(aws_env: dict[str, str], tmp_path: Path,
 
     code, output = _on_terminal(["down", "--count", "2"], aws_env, tmp_path, "y")
     assert code == 0, output
-    assert "down: 2 stack(s), 0 failed" in output and "Removed: 6 deleted." in output
+    assert "down: 2 stack(s), 0 failed" in output and "Removed: 7 deleted." in output
     assert is_empty(inventory_now())
     again = run_cli(["down", "--count", "2", "--yes"], aws_env, tmp_path)
     assert again.returncode == 0 and "has no resources left" in again.stdout

@@ -47,7 +47,8 @@ def test_hardened_stack_end_to_end(cli: Cli, aws_proxy: AwsProxy, moto_server: s
     assert inv["alarms"] == []
     on_failure = _client(moto_server, "lambda").get_function_event_invoke_config(
         FunctionName="t1")
-    assert on_failure["DestinationConfig"]["OnFailure"]["Destination"] == TOPIC
+    assert on_failure["DestinationConfig"]["OnFailure"]["Destination"] == (
+        "arn:aws:lambda:us-east-1:123456789012:function:t1_notify")  # the notifier
     [rule] = inv["rules"]
     fn = _client(moto_server, "lambda").get_function(FunctionName="t1")
     assert fn["Concurrency"] == {"ReservedConcurrentExecutions": 1}

@@ -278,7 +278,8 @@ def test_down_leaves_nothing_after_every_hardening_change(config: Path, tmp_path
     prepared, calls = target(everything)
     the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
-    assert set(calls.writes()[:2]) == {"cloudwatch:DeleteAlarms",
-                                       "lambda:DeleteFunctionEventInvokeConfig"}
+    # first the alarm and the rule (no run starts while the failure path goes, issue 21)
+    assert set(calls.writes()[:3]) == {"cloudwatch:DeleteAlarms", "eventbridge:RemoveTargets",
+                                       "eventbridge:DeleteRule"}
     assert boto3.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
     _down(everything)

@@ -254,7 +254,7 @@ def _alphavantage(cli: Cli, tmp_path: Path, moto_server: str, aws_proxy: AwsProx
     assert cli("up").returncode == 0
     iam = session.client("iam")
     assert sorted(iam.list_role_policies(RoleName="t1-us-east-1-role")["PolicyNames"]) == [
-        "t1-publish-alerts", "t1-read-api-key", "t1-write-logs"]
+        "t1-invoke-notifier", "t1-publish-alerts", "t1-read-api-key", "t1-write-logs"]
     doc = iam.get_role_policy(RoleName="t1-us-east-1-role",
                               PolicyName="t1-read-api-key")["PolicyDocument"]
     assert doc["Statement"][0]["Action"] == ["ssm:GetParameter"]

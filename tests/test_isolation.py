@@ -70,7 +70,7 @@ def test_a_region_change_plans_a_new_stack_there_not_a_role_update(aws: None,
     # (the security group and, without a customer key, the alarm are not used: no-ops)
     assert set(ops.values()) <= {Op.CREATE, Op.NOOP}, ops
     assert all(ops[k] is Op.CREATE for k in ("log-group", "topic", "function", "schedule",
-                                             "on-failure"))
+                                             "notifier", "on-failure"))
 
 
 def test_the_same_config_in_two_regions_gives_two_stacks(aws: None, tmp_path: Path) -> None:

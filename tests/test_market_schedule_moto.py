@@ -332,8 +332,8 @@ def test_a_move_cut_short_at_every_write_never_leaves_a_gap_and_the_next_up_fini
 
 # ---- an outage halfway through the first up --------------------------------------------------
 
-FRESH_WRITES = 15  # two roles (3 policies), log group, topic and 2 subscriptions, function and
-# concurrency, the group and the schedule, the on-failure destination
+FRESH_WRITES = 17  # two roles (4 policies), log group, topic and 2 subscriptions, function and
+# concurrency, the notifier (issue 21), the group and the schedule, the on-failure destination
 
 
 def _scheduler_state() -> dict[str, Any]:
@@ -343,11 +343,11 @@ def _scheduler_state() -> dict[str, Any]:
     return {**inv, "schedule_groups": _groups(), "schedule": _schedule()}
 
 
-def test_fresh_up_makes_fifteen_writes(aws: None, tmp_path: Path) -> None:
+def test_fresh_up_makes_seventeen_writes(aws: None, tmp_path: Path) -> None:
     assert len(_up(_config(tmp_path))) == FRESH_WRITES
 
 
-@pytest.mark.parametrize("after_writes", [0, 1, 3, 11, 12, 13, 14])
+@pytest.mark.parametrize("after_writes", [0, 1, 3, 11, 12, 13, 14, 15, 16])
 def test_outage_halfway_through_up_is_repaired_by_the_next_up(
         aws: None, tmp_path: Path, after_writes: int) -> None:
     config = _config(tmp_path)

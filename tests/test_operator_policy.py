@@ -61,9 +61,10 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def _lifecycle(config: Path, tmp_path: Path) -> None:
     _, done = pipelines.up(target(config)[0])
-    # the on-failure destination (issue 21); no errors alarm without a customer key
-    assert [a.kind for a in done] == ["role", "log-group", "topic", "function", "schedule",
-                                      "on-failure"]
+    # the notifier and the on-failure destination (issue 21); no errors alarm without a
+    # customer key
+    assert [a.kind for a in done] == ["role", "log-group", "topic", "function", "notifier",
+                                      "on-failure", "schedule"]
     changed = write_config(tmp_path, MINIMAL.replace("[TSLA, F, GM]", "[TSLA]")
                            + 'schedule: "rate(1 hour)"\ntags: {team: x}\n', name="c.yaml")
     pipelines.up(target(changed)[0])
@@ -72,7 +73,8 @@ def _lifecycle(config: Path, tmp_path: Path) -> None:
     assert not [n for n in notes if "AccessDenied" in n or "AuthorizationError" in n], notes
     prepared = target(changed)[0]
     the_plan, observation = pipelines.plan(prepared, mode=Mode.DOWN)
-    assert len(pipelines.down(prepared, the_plan)) == 6  # with the on-failure destination
+    # with the notifier and the on-failure destination
+    assert len(pipelines.down(prepared, the_plan)) == 7
 
 
 @set_initial_no_auth_action_count(SETUP_CALLS)

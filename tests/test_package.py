@@ -24,7 +24,7 @@ def test_zip_is_reproducible_across_copies_and_mtimes(tmp_path: Path) -> None:
 def test_zip_content_is_flat_sorted_and_fixed() -> None:
     archive = zipfile.ZipFile(io.BytesIO(package.build().zip_bytes))
     names = archive.namelist()
-    assert "handler.py" in names
+    assert {"handler.py", "notifier.py"} <= set(names)  # both entry points (issue 21)
     assert names == sorted(names)
     assert "__init__.py" not in names
     assert all("/" not in n for n in names)

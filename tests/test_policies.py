@@ -35,7 +35,7 @@ def test_trust_policy_allows_only_lambda_to_assume() -> None:
 
 def test_inline_policies_are_exact() -> None:
     docs = policies.inline_policies(_stack())
-    assert set(docs) == {"t1-write-logs", "t1-publish-alerts"}
+    assert set(docs) == {"t1-write-logs", "t1-publish-alerts", "t1-invoke-notifier"}
     [logs] = _statements(docs["t1-write-logs"])
     assert logs["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert logs["Resource"] == [
@@ -43,6 +43,10 @@ def test_inline_policies_are_exact() -> None:
     [publish] = _statements(docs["t1-publish-alerts"])
     assert publish["Action"] == ["sns:Publish"]
     assert publish["Resource"] == [f"arn:aws:sns:eu-west-1:{ACCOUNT}:t1-alerts"]
+    # Lambda invokes the on-failure notifier with the role (issue 21): that one function
+    [invoke] = _statements(docs["t1-invoke-notifier"])
+    assert invoke["Action"] == ["lambda:InvokeFunction"]
+    assert invoke["Resource"] == [f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:t1_notify"]
 
 
 def test_api_key_parameter_adds_exactly_one_read() -> None:

@@ -50,7 +50,7 @@ def test_fresh_up_creates_everything_tagged(aws: None, config: Path) -> None:
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
         "Service": "lambda.amazonaws.com"}
     assert sorted(iam.list_role_policies(RoleName="t1-us-east-1-role")["PolicyNames"]) == [
-        "t1-publish-alerts", "t1-write-logs"]
+        "t1-invoke-notifier", "t1-publish-alerts", "t1-write-logs"]
     assert iam.list_attached_role_policies(RoleName="t1-us-east-1-role")["AttachedPolicies"] == []
     tags = user_tags({t["Key"]: t["Value"] for t in role["Tags"]})
     # IAM is global: the role also names the Region whose stack it serves
@@ -85,11 +85,12 @@ def test_fresh_up_creates_everything_tagged(aws: None, config: Path) -> None:
     assert statement["Principal"] == {"Service": "events.amazonaws.com"}
     assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == rule["Arn"]
     assert statement["Condition"]["StringEquals"]["AWS:SourceAccount"] == ACCOUNT
-    # One write per thing created: role, 2 policies, log group, retention, topic (its access
+    # One write per thing created: role, 3 policies, log group, retention, topic (its access
     # policy included), 2 subscriptions, function, its reserved concurrency, rule, target,
-    # permission (concurrency: issue 9), the on-failure destination (issue 21); no errors alarm
-    # without a customer key (it could not deliver).
-    assert len(writes) == 14, writes
+    # permission (concurrency: issue 9), the notifier and the on-failure destination (issue
+    # 21); no errors alarm without a customer key (it could not deliver).
+    assert len(writes) == 16, writes
+    assert writes.count("lambda:CreateFunction") == 2
     assert "lambda:PutFunctionEventInvokeConfig" in writes
     assert "monitoring:PutMetricAlarm" not in writes
 
@@ -98,10 +99,10 @@ def test_second_up_writes_nothing(aws: None, config: Path) -> None:
     _up(config)
     prepared, log = target(config)
     the_plan, done = pipelines.up(prepared)
-    # 10 kinds: the security group (issue 12) and the alarm are no-ops too (no network, no
+    # 11 kinds: the security group (issue 12) and the alarm are no-ops too (no network, no
     # customer key in this config), and so are the market-time schedule and its role (issue
     # 23: a cron schedule, so absent)
-    assert [a.op for a in the_plan.actions] == [Op.NOOP] * 10
+    assert [a.op for a in the_plan.actions] == [Op.NOOP] * 11
     assert done == [] and log.writes() == []
 
 
@@ -160,9 +161,11 @@ def test_code_change_uploads_only_code(aws: None, config: Path,
     (code / "handler.py").write_text((code / "handler.py").read_text() + "\n# v2\n")
     original = package.build
     monkeypatch.setattr(package, "build", lambda folder=None: original(folder or code))
-    assert _up(config) == ["lambda:UpdateFunctionCode", "lambda:TagResource"]
-    sha = _client("lambda").get_function(FunctionName="t1")["Configuration"]["CodeSha256"]
-    assert sha == original(code).sha256
+    # the function, then the notifier: both run the stack's one zip
+    assert _up(config) == ["lambda:UpdateFunctionCode", "lambda:TagResource"] * 2
+    for name in ("t1", "t1_notify"):
+        sha = _client("lambda").get_function(FunctionName=name)["Configuration"]["CodeSha256"]
+        assert sha == original(code).sha256
 
 
 def test_partial_state_converges(aws: None, config: Path) -> None:
@@ -202,8 +205,8 @@ def test_down_removes_everything_and_twice_is_free(aws: None, config: Path) -> N
     prepared, _ = target(config)
     the_plan, observation = pipelines.plan(prepared, mode=Mode.DOWN)
     assert [a.kind for a in the_plan.actions] == [
-        "on-failure", "alarm", "market-schedule", "schedule", "function", "security-group",
-        "topic", "log-group", "scheduler-role", "role"]
+        "market-schedule", "schedule", "on-failure", "notifier", "alarm", "function",
+        "security-group", "topic", "log-group", "scheduler-role", "role"]
     pipelines.down(prepared, the_plan)
     assert _client("iam").list_roles()["Roles"] == []
     assert _client("lambda").list_functions()["Functions"] == []
@@ -226,7 +229,7 @@ def test_down_leaves_foreign_resources(aws: None, config: Path) -> None:
     pipelines.down(prepared, the_plan)
     assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["t1-us-east-1-role"]
     assert sorted(iam.list_role_policies(RoleName="t1-us-east-1-role")["PolicyNames"]) == [
-        "t1-publish-alerts", "t1-write-logs"]
+        "t1-invoke-notifier", "t1-publish-alerts", "t1-write-logs"]
     assert _client("lambda").list_functions()["Functions"] == []
 
 
@@ -251,8 +254,8 @@ def test_status_reports_states(aws: None, config: Path) -> None:
     assert states == {"role": "in sync", "log-group": "in sync", "topic": "in sync",
                       "security-group": "not used",  # no network (see above)
                       "function": "drifted", "schedule": "in sync", "alarm": "not used",
-                      "on-failure": "in sync", "market-schedule": "not used",
-                      "scheduler-role": "not used"}
+                      "notifier": "in sync", "on-failure": "in sync",
+                      "market-schedule": "not used", "scheduler-role": "not used"}
     fn = next(r for r in rows if r.kind == "function")
     assert fn.drift == ("timeout_s",)
     topic = next(r for r in rows if r.kind == "topic")
@@ -270,8 +273,9 @@ def test_tag_edit_retags_every_resource_and_nothing_else(
         "iam:TagRole", "iam:UntagRole", "cloudwatch-logs:TagResource",
         "cloudwatch-logs:UntagResource", "sns:TagResource", "sns:UntagResource",
         "lambda:TagResource", "lambda:UntagResource", "eventbridge:TagResource",
-        "eventbridge:UntagResource"])  # no alarm without a customer key; the on-failure
-    # destination has no tags of its own
+        "eventbridge:UntagResource",
+        "lambda:TagResource", "lambda:UntagResource"])  # the notifier; no alarm without a
+    # customer key; the on-failure destination has no tags of its own
     want = {"managed-by": "stock-alert", "stock-alert:stack": "t1", "owner": "me"}
     role = _client("iam").get_role(RoleName="t1-us-east-1-role")["Role"]
     assert user_tags({t["Key"]: t["Value"] for t in role["Tags"]}) == {
@@ -282,6 +286,7 @@ def test_tag_edit_retags_every_resource_and_nothing_else(
         ResourceArn=f"arn:aws:sns:us-east-1:{ACCOUNT}:t1-alerts")["Tags"]
     assert user_tags({t["Key"]: t["Value"] for t in topic_tags}) == want
     assert user_tags(_client("lambda").get_function(FunctionName="t1")["Tags"]) == want
+    assert user_tags(_client("lambda").get_function(FunctionName="t1_notify")["Tags"]) == want
     rule_tags = _client("events").list_tags_for_resource(
         ResourceARN=f"arn:aws:events:us-east-1:{ACCOUNT}:rule/t1-schedule")["Tags"]
     assert user_tags({t["Key"]: t["Value"] for t in rule_tags}) == want
@@ -300,7 +305,7 @@ def test_function_tags_missing_from_get_function_are_asked_for(
     prepared.aws.events.register("after-call.lambda.GetFunction", without_tags)
     the_plan, done = pipelines.up(prepared)
     assert done == [] and log.writes() == []
-    assert log.calls.count("lambda:ListTags") == 1
+    assert log.calls.count("lambda:ListTags") == 2  # the function's and the notifier's
 
 
 def _email_pending(prepared: Target) -> None:

@@ -163,11 +163,11 @@ def test_one_failed_stack_does_not_stop_the_others(aws: None, tmp_path: Path) ->
     assert code == 1 and _results(doc) == {"alert": "failed", "alert-2": "deleted"}
     [failed] = [s for s in doc["regions"][0]["stacks"] if s["result"] == "failed"]
     assert "AccessDeniedException" in failed["error"]["message"]
-    # it stopped at the function; the topic, deleted at the same time, finished; what is
-    # deleted only after the function (log group, role) was not touched. The on-failure
-    # destination (issue 21; no alarm without a customer key) and the rule went first, at the
-    # same time (neither needs the other), so in either order.
-    assert sorted(a["kind"] for a in failed["applied"]) == ["on-failure", "schedule", "topic"]
+    # it stopped at the first DeleteFunction, the notifier's (issue 21); what is deleted only
+    # after it (the function, the topic, the log group, the role) was not touched. The
+    # on-failure destination (no alarm without a customer key) and the rule went first, at
+    # the same time (neither needs the other), so in either order.
+    assert sorted(a["kind"] for a in failed["applied"]) == ["on-failure", "schedule"]
     assert _gone(alert2)
 
 
@@ -197,6 +197,9 @@ def test_fresh_stacks_are_not_older_than_2d(aws: None, tmp_path: Path) -> None:
     assert code == 0 and stack["result"] == "skipped"
     assert "topic alert-alerts: age unknown (AWS reports no creation time for it)" in \
         stack["notes"]
+    # the notifier (issue 21) is dated like the function, from Lambda's LastModified
+    assert not [n for n in stack["notes"] if n.startswith("notifier ")]
+    assert any(r.startswith("notifier alert_notify is younger") for r in stack["reasons"])
     assert _whole(alert)
 
 
@@ -261,8 +264,9 @@ def test_get_resources_empty_page_with_token_is_not_the_end(aws: None, tmp_path:
                     token_moto_knows)
     kinds = {f.kind for f in list_tagged(region).resources}
     assert answered == ["empty page"]
-    # no alarm without a customer key (issue 21); the on-failure destination has no tags
-    assert kinds == {"role", "function", "log-group", "topic", "schedule"}
+    # no alarm without a customer key (issue 21); the on-failure destination has no tags; the
+    # notifier is its own kind, not a second "function"
+    assert kinds == {"role", "function", "log-group", "topic", "schedule", "notifier"}
 
 
 def test_list_roles_without_tags_still_finds_our_role(aws: None, tmp_path: Path) -> None:

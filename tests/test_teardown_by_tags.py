@@ -1,8 +1,8 @@
 """Teardown is found by tags, not through the config (issue 19): `down` with a minimal config
 and `sweep` with none remove every resource the stack tagged, the VPC security group, the
-errors alarm and both forms of the schedule included (issue 23: the rule, and the market-time
-schedule with its role, as a move between them interrupted before its deletes leaves them), in
-`down`'s dependency order, and say exactly what they did."""
+errors alarm, the on-failure notifier and both forms of the schedule included (issue 23: the
+rule, and the market-time schedule with its role, as a move between them interrupted before its
+deletes leaves them), in `down`'s dependency order, and say exactly what they did."""
 
 from __future__ import annotations
 
@@ -72,8 +72,8 @@ LEFT: dict[str, Callable[[], list[str]]] = {
         logGroupNamePrefix="/aws/lambda/t1")["logGroups"]],
     "topic": lambda: [t["TopicArn"] for t in _client("sns").list_topics()["Topics"]],
     "security-group": _groups,
-    "function": lambda: [f["FunctionName"] for f in
-                         _client("lambda").list_functions()["Functions"]],
+    "function": lambda: _functions("t1"),
+    "notifier": lambda: _functions("t1_notify"),
     "schedule": lambda: [r["Name"] for r in _client("events").list_rules()["Rules"]],
     "alarm": lambda: [a["AlarmName"] for a in
                       _client("cloudwatch").describe_alarms()["MetricAlarms"]],
@@ -82,6 +82,12 @@ LEFT: dict[str, Callable[[], list[str]]] = {
 # A customer key for the topic: the errors alarm is made only then (issue 21).
 KEYED = MINIMAL.replace("notify:\n", "notify:\n  kms_key: arn:aws:kms:us-east-1:123456789012:"
                         "key/1234abcd-12ab-34cd-56ef-1234567890ab\n")
+
+
+def _functions(name: str) -> list[str]:
+    """The function of that name, if it is left (the stack has two: itself and its notifier)."""
+    return [f["FunctionName"] for f in _client("lambda").list_functions()["Functions"]
+            if f["FunctionName"] == name]
 
 
 def _on_failure() -> list[str]:

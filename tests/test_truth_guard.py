@@ -36,7 +36,7 @@ def test_first_up_answered_yes_creates_and_a_second_up_does_not_ask(
     write_config(tmp_path, MINIMAL)
     code, output = run_on_pty(["up"], aws_env, tmp_path, at_the_question("y"))
     assert code == 0, output
-    assert "Done: 6 created." in output
+    assert "Done: 7 created." in output
     code, output = run_on_pty(["up"], aws_env, tmp_path, at_the_question("n"))
     assert code == 0 and "[y/N]" not in output  # the account has seen the stack
 
@@ -44,7 +44,7 @@ def test_first_up_answered_yes_creates_and_a_second_up_does_not_ask(
 def test_yes_and_scripts_are_not_asked(aws_env: dict[str, str], tmp_path: Path) -> None:
     write_config(tmp_path, MINIMAL)
     code, output = run_on_pty(["up", "--yes"], aws_env, tmp_path, at_the_question("n"))
-    assert code == 0 and "[y/N]" not in output and "Done: 6 created." in output
+    assert code == 0 and "[y/N]" not in output and "Done: 7 created." in output
     write_config(tmp_path, MINIMAL.replace("name: t1", "name: t2"))
     scripted = run_cli(["up"], aws_env, tmp_path)  # no terminal: no question, as before
     assert scripted.returncode == 0 and "[y/N]" not in scripted.stderr

@@ -1,10 +1,12 @@
 """Issue 21, item 2: on the default config a failed run reaches the subscribers.
 
-The on-failure kind (resources/on_failure.py) points the function's asynchronous-invocation
-OnFailure destination at the stack's topic: Lambda publishes a failed run's record with the
-execution role, which works with the AWS-managed key alias/aws/sns (the errors alarm cannot,
-and is now made only with a customer key). In-process against moto: read, create, drift,
-zero-write second up, down; then the deployer policy, the export and audit's promise."""
+The on-failure kind (kinds/on_failure.py) points the function's asynchronous-invocation
+OnFailure destination at the stack's notifier (kinds/notifier.py), which Lambda invokes with a
+failed run's record, using the execution role; the notifier publishes one short message to the
+topic with that role, which works with the AWS-managed key alias/aws/sns (the errors alarm
+cannot, and is made only with a customer key). In-process against moto: read, create, drift,
+zero-write second up, a stack still sending to its topic moved, down; then the deployer
+policy, the export and audit's promise."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:t1-alerts"
+NOTIFIER = "arn:aws:lambda:us-east-1:123456789012:function:t1_notify"
 OTHER = "arn:aws:sns:us-east-1:123456789012:someone-else"
 
 
@@ -52,13 +55,16 @@ def _action(config: Path, mode: Mode = Mode.UP) -> Any:
     return action
 
 
-def test_up_sends_failed_runs_to_the_topic_with_one_write(config: Path) -> None:
+def test_up_sends_failed_runs_to_the_notifier_with_one_write(config: Path) -> None:
     writes = _up(config)
     assert writes.count("lambda:PutFunctionEventInvokeConfig") == 1
+    # after both functions (the notifier is made second) and the topic
+    last_create = len(writes) - 1 - writes[::-1].index("lambda:CreateFunction")
+    assert writes.count("lambda:CreateFunction") == 2
     assert writes.index("lambda:PutFunctionEventInvokeConfig") > max(
-        writes.index("lambda:CreateFunction"), writes.index("sns:CreateTopic"))
+        last_create, writes.index("sns:CreateTopic"))
     seen = _invoke_config()
-    assert seen["DestinationConfig"]["OnFailure"]["Destination"] == TOPIC
+    assert seen["DestinationConfig"]["OnFailure"]["Destination"] == NOTIFIER
     assert seen["MaximumRetryAttempts"] == 2
     assert _up(config) == []  # a second up writes nothing
     assert _action(config).op is Op.NOOP
@@ -84,7 +90,38 @@ def test_a_destination_changed_by_hand_is_drift_and_put_back(config: Path) -> No
     pipelines.up(prepared)
     assert calls.writes() == ["lambda:PutFunctionEventInvokeConfig"]
     assert sent == [{"FunctionName": "t1", "MaximumRetryAttempts": 2,
-                     "DestinationConfig": {"OnFailure": {"Destination": TOPIC}}}]
+                     "DestinationConfig": {"OnFailure": {"Destination": NOTIFIER}}}]
+
+
+def test_a_stack_sending_failures_to_its_topic_is_moved_to_the_notifier(config: Path) -> None:
+    """A stack made before the notifier sends Lambda's raw JSON record to its topic: 'up'
+    makes the notifier, lets the role invoke it and moves the destination, and the plan says
+    why; a 'down' of such a stack still removes the destination (its topic is this stack's)."""
+    _up(config)
+    client = boto3.client("lambda")
+    client.delete_function_event_invoke_config(FunctionName="t1")
+    client.put_function_event_invoke_config(
+        FunctionName="t1", MaximumRetryAttempts=2,
+        DestinationConfig={"OnFailure": {"Destination": TOPIC}})
+    assert _action(config, Mode.DOWN).op is Op.DELETE  # the topic is this stack's too
+    client.delete_function(FunctionName="t1_notify")
+    boto3.client("iam").delete_role_policy(RoleName="t1-us-east-1-role",
+                                           PolicyName="t1-invoke-notifier")
+    the_plan, _ = pipelines.plan(target(config)[0])
+    ops = {a.kind: (a.op, a.reason) for a in the_plan.actions if a.op is not Op.NOOP}
+    assert set(ops) == {"role", "notifier", "on-failure"}
+    assert ops["on-failure"] == (Op.UPDATE, "sends failed runs to the topic as Lambda's raw "
+                                 "JSON record; moved to the notifier, which tells the "
+                                 "subscribers in a few words")
+    prepared, calls = target(config)
+    sent: list[dict[str, Any]] = []
+    prepared.aws.events.register(
+        "provide-client-params.lambda.PutFunctionEventInvokeConfig",
+        lambda params, **_: sent.append(dict(params)))
+    pipelines.up(prepared)
+    assert sorted(calls.writes()) == ["iam:PutRolePolicy", "lambda:CreateFunction",
+                                      "lambda:PutFunctionEventInvokeConfig"]
+    assert sent[0]["DestinationConfig"] == {"OnFailure": {"Destination": NOTIFIER}}
 
 
 def test_removed_by_hand_is_made_again(config: Path) -> None:
@@ -111,11 +148,24 @@ def test_deployer_policy_and_export_carry_it(tmp_path: Path) -> None:
     [function] = [st for st in policy(stack)["Statement"] if st["Sid"] == "Function"]
     assert {"lambda:GetFunctionEventInvokeConfig", "lambda:PutFunctionEventInvokeConfig",
             "lambda:DeleteFunctionEventInvokeConfig"} <= set(function["Action"])
+    # the notifier's own statement: what 'up' and 'down' do to it, on its ARN only
+    [notifier] = [st for st in policy(stack)["Statement"] if st["Sid"] == "Notifier"]
+    assert notifier["Resource"] == [NOTIFIER]
+    assert {"lambda:CreateFunction", "lambda:DeleteFunction"} <= set(notifier["Action"])
+    assert not {"lambda:AddPermission", "lambda:InvokeFunction",
+                "lambda:PutFunctionConcurrency"} & set(notifier["Action"])
     doc = template(config)
     resource = doc["Resources"]["OnFailure"]
     assert resource["Type"] == "AWS::Lambda::EventInvokeConfig"
     assert resource["Properties"]["MaximumRetryAttempts"] == 2
-    assert "Destination" in resource["Properties"]["DestinationConfig"]["OnFailure"]
+    assert resource["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+        "${StackName}_notify"}
+    notifier = doc["Resources"]["Notifier"]["Properties"]
+    assert (notifier["FunctionName"], notifier["Handler"], notifier["MemorySize"]) == (
+        {"Fn::Sub": "${StackName}_notify"}, "notifier.handler", 128)
+    assert notifier["LoggingConfig"] == {"LogGroup": {"Fn::Sub": "/aws/lambda/${StackName}"}}
+    assert "VpcConfig" not in notifier and "ReservedConcurrentExecutions" not in notifier
     assert "ErrorsAlarm" not in doc["Resources"]  # no customer key: no alarm, as 'up'
 
 
@@ -130,8 +180,12 @@ def test_audit_never_says_every_promise_is_kept_while_the_function_failed(
         # Lambda API reference, FunctionConfiguration.State); moto always reports Active.
         parsed["Configuration"]["State"] = "Failed"
 
+    def failed_function(parsed: dict[str, Any], **_: Any) -> None:
+        if parsed["Configuration"]["FunctionName"] == "t1":  # the notifier stays Active
+            failed(parsed)
+
     prepared, _ = target(config)
-    prepared.aws.events.register("after-call.lambda.GetFunction", failed)
+    prepared.aws.events.register("after-call.lambda.GetFunction", failed_function)
     rules = [f.rule for f in audit.run(prepared)[1]]
     # its own finding, beside the drift that issue 20 makes of a failed state ('up' repairs it)
     assert sorted(rules) == ["drifted", "function-failed"]

@@ -68,9 +68,9 @@ def test_plan_names_every_change_in_config_terms(cli: Cli, tmp_path: Path,
                  "policy t1-read-api-key: added (Allow ssm:GetParameter on "
                  "arn:aws:ssm:us-east-1:123456789012:parameter/t1/av-key)",
                  # the security group (issue 12): absent, this config has no network; the
-                 # alarm too, without a customer key (issue 21); and the market-time schedule
-                 # and its role, with a cron schedule (issue 23)
-                 "Plan: 0 to create, 4 to update, 0 to delete, 2 unchanged, 4 absent."):
+                 # alarm too, without a customer key (issue 21); the notifier unchanged; and the
+                 # market-time schedule and its role, with a cron schedule (issue 23)
+                 "Plan: 0 to create, 4 to update, 0 to delete, 3 unchanged, 4 absent."):
         assert line in out, line
     assert "…" not in result.stdout and "STOCK_ALERT_" not in result.stdout
 
@@ -87,9 +87,12 @@ def test_plan_of_a_new_stack_shows_the_values_it_will_create(cli: Cli, tmp_path:
                  "policy t1-publish-alerts: Allow sns:Publish on "
                  "arn:aws:sns:us-east-1:123456789012:t1-alerts",
                  # the security group (issue 12): absent, this config has no network; the
-                 # alarm too, without a customer key (issue 21); and the market-time schedule
-                 # and its role, with a cron schedule (issue 23)
-                 "Plan: 6 to create, 0 to update, 0 to delete, 0 unchanged, 4 absent."):
+                 # alarm too, without a customer key (issue 21); the notifier is made; and the
+                 # market-time schedule and its role, with a cron schedule (issue 23)
+                 "log_group: /aws/lambda/t1",
+                 "policy t1-invoke-notifier: Allow lambda:InvokeFunction on "
+                 "arn:aws:lambda:us-east-1:123456789012:function:t1_notify",
+                 "Plan: 7 to create, 0 to update, 0 to delete, 0 unchanged, 4 absent."):
         assert line in out, line
 
 
@@ -97,17 +100,17 @@ def test_second_down_says_absent(cli: Cli, tmp_path: Path, aws_proxy: AwsProxy) 
     write_config(tmp_path, MINIMAL)
     assert cli("up").returncode == 0
     first = cli("down", "--yes")
-    assert first.returncode == 0 and "6 to delete" in flat(first.stdout)
+    assert first.returncode == 0 and "7 to delete" in flat(first.stdout)
     aws_proxy.reset_calls()
     again = cli("down", "--yes")
     assert again.returncode == 0, again.stderr
     assert writes(aws_proxy) == []
     assert "no change" not in again.stdout  # nothing is there: "absent" is the truth
     rows = [line for line in again.stdout.splitlines() if line.startswith("│ ")]
-    # 10 kinds: the security group (issue 12) is absent too (no network in this config), and
+    # 11 kinds: the security group (issue 12) is absent too (no network in this config), and
     # the market-time schedule and its role (issue 23)
-    assert len(rows) == 10 and all("│ absent" in row for row in rows)
-    assert "Plan: 0 to create, 0 to update, 0 to delete, 0 unchanged, 10 absent." in flat(
+    assert len(rows) == 11 and all("│ absent" in row for row in rows)
+    assert "Plan: 0 to create, 0 to update, 0 to delete, 0 unchanged, 11 absent." in flat(
         again.stdout)
 
 
@@ -122,9 +125,9 @@ def test_status_counts_and_says_email_is_pending_on_real_aws(
     assert result.returncode == 0, result.stderr
     out = flat(result.stdout)
     # the security-group row (issue 12) is "not used" for a config without network: not
-    # counted as in sync, since nothing exists; nor is the alarm without a customer key; six
-    # kinds with the on-failure destination (issue 21)
-    assert "6 in sync, 0 drifted, 0 missing." in out
+    # counted as in sync, since nothing exists; nor is the alarm without a customer key; seven
+    # kinds with the notifier and the on-failure destination (issue 21)
+    assert "7 in sync, 0 drifted, 0 missing." in out
     assert "not used" in out
     # The emulator (moto) reports e-mail subscriptions as confirmed at once; real SNS keeps
     # them "PendingConfirmation" until the recipient clicks the link (SNS Subscribe docs:

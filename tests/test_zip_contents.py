@@ -1,4 +1,5 @@
-"""Pure: the zip holds exactly handler.py's import closure, and is built before any AWS call.
+"""Pure: the zip holds exactly the import closure of handler.py and notifier.py (the on-failure
+notifier runs the same zip, issue 21), and is built before any AWS call.
 
 Before: every *.py of function_code/ was zipped, so `ln -s /etc/passwd function_code/evil.py`
 shipped /etc/passwd, scratch_notes.py and .hidden.py were shipped, and an editor's dangling lock
@@ -62,6 +63,18 @@ def test_a_module_imported_transitively_is_shipped(code: Path) -> None:
     assert {"helpers.py", "more_helpers.py"} <= set(names)
     assert "unused.py" not in names
     assert names == sorted(names)
+
+
+def test_both_entry_points_and_what_only_the_notifier_imports_are_shipped(code: Path) -> None:
+    """The notifier (notifier.handler) runs the stack's one zip: it, and a module only it
+    imports, are shipped although handler.py imports neither; without it nothing is built."""
+    (code / "only_notifier.py").write_text("W = 4\n")
+    _append(code / "notifier.py", "\nimport only_notifier  # noqa\n")
+    names = package.build(code).names()
+    assert {"handler.py", "notifier.py", "only_notifier.py", "messages.py"} <= set(names)
+    (code / "notifier.py").unlink()
+    with pytest.raises(InputError, match=r"notifier\.py is missing"):
+        package.build(code)
 
 
 def test_a_symlink_inside_the_folder_is_followed(code: Path) -> None:

@@ -11,6 +11,7 @@ from provision.aws.denials import GENERIC, denial_hint
 from provision.aws.endpoint import EMULATOR_HINT, TIMEOUT_ENV, client_timeouts, is_loopback
 from provision.aws.retry import (
     ENI_GRANT_WAIT_S,
+    NETWORK_ACTIONS,
     QUOTA,
     eni_permission,
     error_code,
@@ -66,6 +67,14 @@ def role_cannot(action: str, where: str, code: str, message: str,
     own grant (<name>-vpc-enis) allows it, so something caps the role: waiting is no cure."""
     after = (f" It still said so after {ENI_GRANT_WAIT_S:g} s of waiting for the role's new "
              "grant to propagate." if waited else "")
+    if action not in NETWORK_ACTIONS:  # a destination's check (on_failure.py), not EC2's
+        return AwsError(
+            f"AWS refused {where}: {code}: {message.rstrip('.')}.{after} Lambda checks "
+            f"{action} with the execution role's own permissions, and the role's inline "
+            "policies allow it: something else limits the role.", code=code,
+            hint="Check the role's permissions boundary (iam.permissions_boundary in the "
+            "config) and your organization's service control policies: they must allow "
+            f"{action} for the role. Then run 'stock-alert up' again.")
     return AwsError(
         f"AWS refused {where}: {code}: {message.rstrip('.')}.{after} Lambda checks "
         f"ec2:{action} with the execution role's own permissions, and the role's inline grant "

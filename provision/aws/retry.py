@@ -67,8 +67,15 @@ SCHEDULER_ROLE_WAIT_S = 120.0
 # this run wrote the role or its ENI grant; otherwise a permissions boundary, an SCP or a
 # statement Lambda's check does not accept (github.com/hashicorp/terraform-provider-aws/issues/
 # 20698, github.com/aws/serverless-application-model/issues/1074), which waiting cannot fix.
+# Lambda words its check of the role on a destination the same way (PutFunctionEventInvokeConfig:
+# "...execution role does not have permissions to call InvokeFunction on <the notifier>"; the
+# check fails for a while right after the grant was written, github.com/aws-amplify/amplify-js/
+# issues/9869): the same wait, in words that name no ENI.
 ENI_PERMISSION = re.compile(r"execution role (does not have permissions to call|have "
                             r"permission to) (\w+)", re.IGNORECASE)
+NETWORK_ACTIONS = frozenset({"CreateNetworkInterface", "DescribeNetworkInterfaces",
+                             "DeleteNetworkInterface", "DescribeSubnets",
+                             "AssignPrivateIpAddresses", "UnassignPrivateIpAddresses"})
 ENI_GRANT_WAIT_S = 45.0  # IAM usually propagates in seconds; longer means it is not that
 # "The function is currently in the following state: Pending" (also quoted, with
 # "StateReasonCode: 'Creating'"): the new function is not Active yet.
@@ -115,8 +122,12 @@ def retry_reason(exc: BaseException, settling: bool = False,
     code, message = error_code(exc), error_message(exc).lower()
     if code in QUOTA:
         return None
-    if eni_permission(exc):
-        return "waiting for the role's new ENI grant to propagate" if role_written else None
+    action = eni_permission(exc)
+    if action:
+        if not role_written:
+            return None
+        grant = "ENI grant" if action in NETWORK_ACTIONS else "grant"
+        return f"waiting for the role's new {grant} to propagate"
     if settling and code in NOT_FOUND:
         return "waiting for the new resource to become visible"
     if dependents_removed and _dependents_left(code, message):

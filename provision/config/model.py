@@ -42,6 +42,13 @@ RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
 NAME_SUFFIX_MAX = len("-schedule")
 NAME_MAX = 64 - NAME_SUFFIX_MAX
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*", re.ASCII)
+
+
+def is_stack_name(text: str) -> bool:
+    """Whether a config may name a stack `text` (so no stack name holds '_')."""
+    return bool(_NAME.fullmatch(text)) and not text.endswith("-") and len(text) <= NAME_MAX
+
+
 _URL = re.compile(r"https?://[!-~]+", re.ASCII)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # 21:30 UTC on weekdays: 16:30 in New York in winter (EST, UTC-5) and 17:30 in summer (EDT,
@@ -234,7 +241,7 @@ class Config(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _NAME.fullmatch(value) or value.endswith("-") or len(value) > NAME_MAX:
+        if not is_stack_name(value):
             raise ValueError(
                 f"{v.shown(value)} is not a usable stack name: start with a letter, then letters, "
                 f"digits or '-', not ending in '-', at most {NAME_MAX} characters (so that "

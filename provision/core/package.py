@@ -1,11 +1,13 @@
-"""A byte-for-byte reproducible zip of the Lambda handler and its SHA-256 as Lambda reports it.
+"""A byte-for-byte reproducible zip of the Lambda code and its SHA-256 as Lambda reports it.
 
-What goes in: exactly the import closure of handler.py over the modules of function_code/,
-found by parsing imports with ast (nothing is imported or run). Why a closure rather than a
-list or a glob: a glob shipped whatever lay in the folder (scratch_notes.py, .hidden.py, a
-symlink to /etc/passwd) and choked on an editor's dangling lock file; a hand-kept list goes
-stale when someone adds a module. The closure follows the code: a new module is shipped as soon
-as handler.py (or a module it imports) imports it, and nothing else is.
+What goes in: exactly the import closure of the two entry points, handler.py (the stack's
+function) and notifier.py (its on-failure notifier, kinds/notifier.py, which runs the same zip),
+over the modules of function_code/, found by parsing imports with ast (nothing is imported or
+run). Why a closure rather than a list or a glob: a glob shipped whatever lay in the folder
+(scratch_notes.py, .hidden.py, a symlink to /etc/passwd) and choked on an editor's dangling lock
+file; a hand-kept list goes stale when someone adds a module. The closure follows the code: a
+new module is shipped as soon as an entry point (or a module it imports) imports it, and
+nothing else is.
 
 Rules: a candidate module is a file named like a Python identifier + ".py" (so dotfiles,
 ".#handler.py" lock files, "x.py~" and "#x.py#" are never candidates); a symlink is followed
@@ -28,7 +30,7 @@ from pathlib import Path
 
 from provision.errors import InputError
 
-ENTRY = "handler"
+ENTRIES = ("handler", "notifier")  # the handler modules: handler.handler, notifier.handler
 MAX_ZIP_BYTES = 50 * 1024 * 1024  # Lambda's limit for a zip uploaded directly
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _MODE = 0o644 << 16
@@ -101,12 +103,14 @@ def _imports(name: str, source: bytes) -> frozenset[str]:
 
 
 def closure(folder: Path) -> dict[str, bytes]:
-    """File name -> content of handler.py and every local module it imports, transitively."""
+    """File name -> content of each entry point and every local module they import,
+    transitively."""
     candidates = _candidates(folder)
-    if ENTRY not in candidates:
-        raise InputError(f"function code {ENTRY}.py is missing from {folder}.", hint=_HINT)
+    for entry in ENTRIES:
+        if entry not in candidates:
+            raise InputError(f"function code {entry}.py is missing from {folder}.", hint=_HINT)
     files: dict[str, bytes] = {}
-    pending = [ENTRY]
+    pending = list(ENTRIES)
     while pending:
         name = pending.pop()
         if f"{name}.py" in files:

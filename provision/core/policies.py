@@ -48,6 +48,13 @@ def inline_policies(stack: Stack) -> dict[str, Document]:
             "Version": VERSION,
             "Statement": [_statement("PublishOwnTopic", ["sns:Publish"], [stack.topic_arn])],
         },
+        # Lambda invokes the function's on-failure destination, the notifier, with the
+        # function's execution role (Lambda Developer Guide, "Adding a destination").
+        stack.policy_name("invoke-notifier"): {
+            "Version": VERSION,
+            "Statement": [_statement("InvokeOwnNotifier", ["lambda:InvokeFunction"],
+                                     [stack.notifier_arn])],
+        },
     }
     network = network_policy(stack)
     if network:

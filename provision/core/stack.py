@@ -14,6 +14,9 @@ NAME_LIMIT = 64  # IAM role names, like Lambda function and EventBridge rule nam
 ENVIRONMENT_LIMIT = 4096  # Lambda: all environment variables together, 4 KB
 MANAGED_BY_VALUE = "stock-alert"
 HANDLER = "handler.handler"
+# The notifier function's name is '<name>_notify': stack names hold no '_' (config.model), so it
+# can never be another stack's function name, as '<name>-notify' would be (stack 'x-notify').
+NOTIFIER_SUFFIX = "_notify"
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,12 @@ class Stack:
     @property
     def function_name(self) -> str:
         return self.name
+
+    @property
+    def notifier_name(self) -> str:
+        """The on-failure notifier (kinds/notifier.py): at most 55 + 7 = 62 characters, within
+        Lambda's 64 (config.model.NAME_MAX)."""
+        return f"{self.name}{NOTIFIER_SUFFIX}"
 
     @property
     def log_group_name(self) -> str:
@@ -142,6 +151,10 @@ class Stack:
     @property
     def function_arn(self) -> str:
         return self._arn("lambda", f"function:{self.function_name}")
+
+    @property
+    def notifier_arn(self) -> str:
+        return self._arn("lambda", f"function:{self.notifier_name}")
 
     @property
     def log_group_arn(self) -> str:

@@ -11,6 +11,7 @@ from provision.kinds.contract import AnyKind
 from provision.kinds.function import Function
 from provision.kinds.log_group import LogGroup
 from provision.kinds.market_schedule import MarketSchedule
+from provision.kinds.notifier import Notifier
 from provision.kinds.on_failure import OnFailure
 from provision.kinds.role import Role
 from provision.kinds.schedule import Schedule
@@ -19,9 +20,12 @@ from provision.kinds.security_group import SecurityGroup
 from provision.kinds.topic import Topic
 
 # Creation order (each kind after those it needs, Kind.after); deletion runs the same edges
-# backwards. The alarm and the on-failure destination sit between the function and the topic:
-# down removes them first. The schedule is the rule (a cron/rate string) or the market-time
+# backwards. The alarm watches the function and notifies the topic; the notifier words failed
+# runs for the topic, and the on-failure destination sends them from the function to it; the
+# schedule, which starts runs, comes last, so no run starts before its failure can be told:
+# down removes it first. The schedule is the rule (a cron/rate string) or the market-time
 # schedule with its role: the config uses one, 'up' deletes the other (after making the one).
 KINDS: tuple[AnyKind, ...] = (Role(), SchedulerRole(), LogGroup(), Topic(), SecurityGroup(),
-                               Function(), Schedule(), MarketSchedule(), Alarm(), OnFailure())
+                               Function(), Alarm(), Notifier(), OnFailure(), Schedule(),
+                               MarketSchedule())
 BY_NAME: dict[str, AnyKind] = {kind.name: kind for kind in KINDS}

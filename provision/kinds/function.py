@@ -1,4 +1,10 @@
-"""The Lambda function: code uploaded only when its SHA-256 differs, config only on a diff."""
+"""The Lambda function: code uploaded only when its SHA-256 differs, config only on a diff.
+
+`LambdaFunction` is what the stack's two functions share (this one and the on-failure notifier,
+notifier.py): the read by name, the code compared by hash, the settings field by field, a
+Failed state, reserved concurrency, tags, and Lambda's waiters. Each subclass names its own
+resource and builds its own wanted settings.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from provision.aws.client import Aws
+from provision.config.model import is_stack_name
 from provision.core import findings
 from provision.core.needs import DOWN, READ, UP, Need, Scope
 from provision.core.package import CodePackage
@@ -29,8 +36,19 @@ CONCURRENCY = "reserved_concurrency"  # PutFunctionConcurrency, not UpdateFuncti
 CONFIG_KEYS = {  # our field -> Lambda's field
     "runtime": "Runtime", "handler": "Handler", "role": "Role", "memory_mb": "MemorySize",
     "timeout_s": "Timeout", "environment": "Environment", "description": "Description",
-    "vpc": "VpcConfig",
+    "vpc": "VpcConfig", "log_group": "LoggingConfig",
 }
+# GetFunction on AWS always reports LoggingConfig (the default group when none is set; Lambda
+# API reference, FunctionConfiguration); an endpoint that reports none (moto 5.2 accepts and
+# drops it) cannot show it, so there it is not compared (tests/real_aws/test_notifier.py).
+UNREPORTED = {"log_group"}
+# The zip in the template (both functions run it). Lambda reads the code only from a bucket in
+# its own Region (else S3 PermanentRedirect, github.com/binxio/cfn-certificate-provider/issues/
+# 20): with CodeBucketPerRegion, one bucket per Region, '<CodeBucket>-<Region>'.
+CFN_CODE = {"S3Bucket": {"Fn::If": ["CodeBucketPerRegion",
+                                    {"Fn::Sub": "${CodeBucket}-${AWS::Region}"},
+                                    {"Ref": "CodeBucket"}]},
+            "S3Key": {"Ref": "CodeKey"}}
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,8 @@ class WantedFunction:
         params = {CONFIG_KEYS[f]: v for f, v in wanted.items() if f != "environment"}
         if "environment" in wanted:
             params["Environment"] = {"Variables": wanted["environment"]}
+        if "log_group" in wanted:
+            params["LoggingConfig"] = {"LogGroup": wanted["log_group"]}
         if "VpcConfig" in params and params["VpcConfig"] is None:  # not in a VPC
             if fields is None:
                 del params["VpcConfig"]  # create, export: say nothing
@@ -68,7 +88,104 @@ class ObservedFunction:
     failure: str | None = None  # Lambda's account of a Failed state or update (failure_of)
 
 
-class Function(Kind[WantedFunction, ObservedFunction]):
+class LambdaFunction(Kind[WantedFunction, ObservedFunction]):
+    """The machinery of a Lambda function kind (see the module docstring); a subclass names
+    its resource, builds its wanted value and says how its settings become Lambda's
+    parameters (`params`)."""
+
+    def locate(self, aws: Aws, wanted: WantedFunction) -> ObservedFunction | None:
+        """By its name alone: teardown needs no VPC detail."""
+        return read_function(aws, wanted.name)
+
+    def read(self, aws: Aws, wanted: WantedFunction) -> ObservedFunction | None:
+        return read_function(aws, wanted.name)
+
+    def given(self, wanted: WantedFunction, written: frozenset[str]) -> WantedFunction:
+        return replace(wanted, role_written="role" in written)
+
+    def params(self, aws: Aws, wanted: WantedFunction,
+               fields: set[str] | None = None) -> dict[str, Any]:
+        """Lambda's parameters for the given settings (all when None)."""
+        return wanted.config_params(fields)
+
+    def changes(self, wanted: WantedFunction, observed: ObservedFunction | None) -> Changes:
+        code = wanted.code.sha256 if wanted.code else None
+        out: list[Change] = []
+        if observed is None or observed.code_sha256 != code:
+            out.append(Change("code", observed.code_sha256 if observed else None, code))
+        out += _setting_changes(wanted.settings, observed)
+        have = observed.reserved_concurrency if observed else None
+        if have != wanted.reserved_concurrency:
+            out.append(Change(CONCURRENCY, have, wanted.reserved_concurrency))
+        if observed:
+            if observed.failure:  # broken whatever the settings say: drift, repaired by 'up'
+                out.append(Change("state", observed.failure, "Active, last update Successful"))
+            out += tag_changes(wanted.tags, observed.tags)
+        return tuple(out)
+
+    def create(self, aws: Aws, wanted: WantedFunction) -> None:
+        assert wanted.code is not None, "the code is built before a plan that creates"
+        result = aws.call("lambda", "create_function", FunctionName=wanted.name,
+                          Code={"ZipFile": wanted.code.zip_bytes}, Publish=False,
+                          Tags=wanted.tags, role_written=wanted.role_written,
+                          **self.params(aws, wanted))
+        if result.get("State", "Active") != "Active":
+            aws.waiter("lambda", "function_active_v2", FunctionName=wanted.name)
+        if wanted.reserved_concurrency is not None:
+            _set_concurrency(aws, wanted.name, wanted.reserved_concurrency)
+
+    def update(self, aws: Aws, wanted: WantedFunction, observed: ObservedFunction,
+               changes: Changes) -> None:
+        fields = {c.field for c in changes}
+        if "state" in fields:  # Lambda tries a failed function again when its config is sent
+            fields |= set(CONFIG_KEYS)
+        if observed.state == "Pending" and fields & ({"code"} | set(CONFIG_KEYS)):
+            # A function still being created (an earlier run stopped before it was Active)
+            # refuses updates with ResourceConflictException "...currently in the following
+            # state: Pending"; wait for Active first, as Lambda's docs advise.
+            aws.waiter("lambda", "function_active_v2", FunctionName=wanted.name)
+        if "code" in fields:
+            assert wanted.code is not None, "the code is built before a plan that updates"
+            result = aws.call("lambda", "update_function_code", FunctionName=wanted.name,
+                              ZipFile=wanted.code.zip_bytes)
+            _wait_updated(aws, wanted.name, result)
+        if fields & set(CONFIG_KEYS):
+            result = aws.call("lambda", "update_function_configuration",
+                              FunctionName=wanted.name, role_written=wanted.role_written,
+                              **self.params(aws, wanted, fields))
+            _wait_updated(aws, wanted.name, result)
+        if CONCURRENCY in fields:
+            _set_concurrency(aws, wanted.name, wanted.reserved_concurrency)
+        apply_tags(changes,
+                   lambda tags: aws.call("lambda", "tag_resource", Resource=wanted.arn,
+                                         Tags=tags),
+                   lambda keys: aws.call("lambda", "untag_resource", Resource=wanted.arn,
+                                         TagKeys=keys))
+
+    def delete(self, aws: Aws, wanted: WantedFunction, observed: ObservedFunction) -> None:
+        aws.call("lambda", "delete_function", FunctionName=wanted.name, missing_ok=True)
+
+    def inspect(self, stack: Stack, action: Action[WantedFunction, ObservedFunction]
+                ) -> list[findings.Finding]:
+        """`audit`: a function in the Failed state cannot run, although nothing drifted (a
+        Failed notifier cannot tell anyone of a failed run)."""
+        if action.observed is None or str(action.observed.state).lower() != "failed":
+            return []
+        return [findings.Finding("function-failed", f"function {action.name}",
+                                 "Lambda reports the function's state as Failed, so it cannot "
+                                 "run", findings.UP, True)]
+
+    def summary(self, observed: ObservedFunction | None) -> dict[str, Any]:
+        if observed is None:
+            return {}
+        s = observed.settings
+        return {"arn": observed.arn, "runtime": s["runtime"], "memory_mb": s["memory_mb"],
+                "timeout_s": s["timeout_s"], "code_sha256": observed.code_sha256,
+                "state": observed.failure or observed.state,
+                "reserved_concurrency": observed.reserved_concurrency}
+
+
+class Function(LambdaFunction):
     name = "function"
     after = ("role", "log-group", "security-group")
     services = ("lambda", "ec2")  # ec2: the VPC config's security group, by id
@@ -98,32 +215,17 @@ class Function(Kind[WantedFunction, ObservedFunction]):
     audit_rules = {"tags": findings.tags}
     grants = {}
 
-    def inspect(self, stack: Stack, action: Action[WantedFunction, ObservedFunction]
-                ) -> list[findings.Finding]:
-        """`audit`: a function in the Failed state cannot run, although nothing drifted."""
-        if action.observed is None or str(action.observed.state).lower() != "failed":
-            return []
-        return [findings.Finding("function-failed", f"function {stack.function_name}",
-                                 "Lambda reports the function's state as Failed, so it cannot "
-                                 "run", findings.UP, True)]
-
     def cloudformation(self, w: WantedFunction) -> Fragment:
         params = w.config_params()
         if "VpcConfig" in params:  # the group made above is named in the wanted value: its id
             params["VpcConfig"] = {**params["VpcConfig"], "SecurityGroupIds": [
                 g if GROUP_ID.match(g) else {"Fn::GetAtt": ["SecurityGroup", "GroupId"]}
                 for g in params["VpcConfig"]["SecurityGroupIds"]]}
-        # Lambda reads the code only from a bucket in its own Region (else S3 PermanentRedirect,
-        # github.com/binxio/cfn-certificate-provider/issues/20): with CodeBucketPerRegion, one
-        # bucket per Region, '<CodeBucket>-<Region>'. Reserved concurrency is a parameter that
-        # can be empty: a new account's limit of 10 leaves none to reserve
-        # (github.com/aws-samples/one-observability-demo/issues/278).
-        bucket = {"Fn::If": ["CodeBucketPerRegion", {"Fn::Sub": "${CodeBucket}-${AWS::Region}"},
-                             {"Ref": "CodeBucket"}]}
+        # Reserved concurrency is a parameter that can be empty: a new account's limit of 10
+        # leaves none to reserve (github.com/aws-samples/one-observability-demo/issues/278).
         reserved = "" if w.reserved_concurrency is None else str(w.reserved_concurrency)
         return Fragment({"Function": {"Type": "AWS::Lambda::Function", "Properties": {
-            "FunctionName": w.name, **params,
-            "Code": {"S3Bucket": bucket, "S3Key": {"Ref": "CodeKey"}},
+            "FunctionName": w.name, **params, "Code": CFN_CODE,
             "ReservedConcurrentExecutions": {"Fn::If": [
                 "HasReservedConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]},
             "Tags": as_list(w.tags)}}},
@@ -145,14 +247,10 @@ class Function(Kind[WantedFunction, ObservedFunction]):
         return stack.function_name
 
     def recognise(self, arn: str) -> str | None:
-        parts = arn.split(":", 5)
-        if len(parts) == 6 and parts[2] == "lambda" and parts[5].startswith("function:"):
-            return parts[5].split(":")[1]
-        return None
-
-    def locate(self, aws: Aws, wanted: WantedFunction) -> ObservedFunction | None:
-        """By its name alone: teardown needs no VPC detail."""
-        return read_function(aws, wanted.name)
+        """A function named like a stack: no other function of any stack is (the notifier's
+        name holds '_', which no stack name does)."""
+        name = function_name(arn)
+        return name if name is not None and is_stack_name(name) else None
 
     def wanted(self, stack: Stack) -> WantedFunction:
         fn = stack.config.function
@@ -173,65 +271,10 @@ class Function(Kind[WantedFunction, ObservedFunction]):
         seen = seen_vpc(aws, wanted.settings["vpc"], found.settings["vpc"], wanted.tags[STACK_TAG])
         return replace(found, settings={**found.settings, "vpc": seen})
 
-    def given(self, wanted: WantedFunction, written: frozenset[str]) -> WantedFunction:
-        return replace(wanted, role_written="role" in written)
-
-    def changes(self, wanted: WantedFunction, observed: ObservedFunction | None) -> Changes:
-        code = wanted.code.sha256 if wanted.code else None
-        out: list[Change] = []
-        if observed is None or observed.code_sha256 != code:
-            out.append(Change("code", observed.code_sha256 if observed else None, code))
-        out += diff_fields(wanted.settings, observed.settings if observed else {})
-        have = observed.reserved_concurrency if observed else None
-        if have != wanted.reserved_concurrency:
-            out.append(Change(CONCURRENCY, have, wanted.reserved_concurrency))
-        if observed:
-            if observed.failure:  # broken whatever the settings say: drift, repaired by 'up'
-                out.append(Change("state", observed.failure, "Active, last update Successful"))
-            out += tag_changes(wanted.tags, observed.tags)
-        return tuple(out)
-
-    def create(self, aws: Aws, wanted: WantedFunction) -> None:
-        assert wanted.code is not None, "the code is built before a plan that creates"
-        result = aws.call("lambda", "create_function", FunctionName=wanted.name,
-                          Code={"ZipFile": wanted.code.zip_bytes}, Publish=False,
-                          Tags=wanted.tags, role_written=wanted.role_written,
-                          **vpc_params(aws, wanted.config_params()))
-        if result.get("State", "Active") != "Active":
-            aws.waiter("lambda", "function_active_v2", FunctionName=wanted.name)
-        if wanted.reserved_concurrency is not None:
-            _set_concurrency(aws, wanted.name, wanted.reserved_concurrency)
-
-    def update(self, aws: Aws, wanted: WantedFunction, observed: ObservedFunction,
-               changes: Changes) -> None:
-        fields = {c.field for c in changes}
-        if "state" in fields:  # Lambda tries a failed function again when its config is sent
-            fields |= set(CONFIG_KEYS)
-        if observed.state == "Pending" and fields & ({"code"} | set(CONFIG_KEYS)):
-            # A function still being created (an earlier run stopped before it was Active)
-            # refuses updates with ResourceConflictException "...currently in the following
-            # state: Pending"; wait for Active first, as Lambda's docs advise.
-            aws.waiter("lambda", "function_active_v2", FunctionName=wanted.name)
-        if "code" in fields:
-            assert wanted.code is not None, "the code is built before a plan that updates"
-            result = aws.call("lambda", "update_function_code", FunctionName=wanted.name,
-                              ZipFile=wanted.code.zip_bytes)
-            _wait_updated(aws, wanted.name, result)
-        if fields & set(CONFIG_KEYS):
-            result = aws.call("lambda", "update_function_configuration",
-                              FunctionName=wanted.name, role_written=wanted.role_written,
-                              **vpc_params(aws, wanted.config_params(fields)))
-            _wait_updated(aws, wanted.name, result)
-        if CONCURRENCY in fields:
-            _set_concurrency(aws, wanted.name, wanted.reserved_concurrency)
-        apply_tags(changes,
-                   lambda tags: aws.call("lambda", "tag_resource", Resource=wanted.arn,
-                                         Tags=tags),
-                   lambda keys: aws.call("lambda", "untag_resource", Resource=wanted.arn,
-                                         TagKeys=keys))
-
-    def delete(self, aws: Aws, wanted: WantedFunction, observed: ObservedFunction) -> None:
-        aws.call("lambda", "delete_function", FunctionName=wanted.name, missing_ok=True)
+    def params(self, aws: Aws, wanted: WantedFunction,
+               fields: set[str] | None = None) -> dict[str, Any]:
+        """The VpcConfig names the group stock-alert makes: its id, once it exists."""
+        return vpc_params(aws, wanted.config_params(fields))
 
     def cost(self, stack: Stack, runs: int) -> tuple[Line, ...]:
         """Requests, and compute as if every run took the full timeout (an upper bound)."""
@@ -245,14 +288,23 @@ class Function(Kind[WantedFunction, ObservedFunction]):
                  max(0.0, gb_s - LAMBDA_FREE_GB_SECONDS) * LAMBDA_USD_PER_GB_SECOND,
                  f"every run taking the full timeout; {LAMBDA_FREE_GB_SECONDS:,} free"))
 
-    def summary(self, observed: ObservedFunction | None) -> dict[str, Any]:
-        if observed is None:
-            return {}
-        s = observed.settings
-        return {"arn": observed.arn, "runtime": s["runtime"], "memory_mb": s["memory_mb"],
-                "timeout_s": s["timeout_s"], "code_sha256": observed.code_sha256,
-                "state": observed.failure or observed.state,
-                "reserved_concurrency": observed.reserved_concurrency}
+
+def function_name(arn: str) -> str | None:
+    """The function's name in a Lambda function ARN (qualified or not); None for other ARNs."""
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[2] == "lambda" and parts[5].startswith("function:"):
+        return parts[5].split(":")[1]
+    return None
+
+
+def _setting_changes(wanted: dict[str, Any], observed: ObservedFunction | None) -> Changes:
+    """diff_fields of the settings; a setting the endpoint does not report (UNREPORTED, None
+    there) is taken as wanted."""
+    if observed is None:
+        return diff_fields(wanted, {})
+    seen = {k: wanted.get(k) if k in UNREPORTED and v is None else v
+            for k, v in observed.settings.items()}
+    return diff_fields(wanted, seen)
 
 
 def read_function(aws: Aws, name: str) -> ObservedFunction | None:
@@ -264,6 +316,7 @@ def read_function(aws: Aws, name: str) -> ObservedFunction | None:
     settings["environment"] = dict(sorted(
         (conf.get("Environment") or {}).get("Variables", {}).items()))
     settings["vpc"] = plain_vpc(conf.get("VpcConfig"))
+    settings["log_group"] = (conf.get("LoggingConfig") or {}).get("LogGroup")
     tags = found.get("Tags")
     if tags is None:
         # GetFunction includes tags only for callers allowed lambda:ListTags; ask explicitly,

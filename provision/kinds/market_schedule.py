@@ -85,7 +85,8 @@ class ObservedMarketSchedule:
 
 class MarketSchedule(Kind[WantedMarketSchedule, ObservedMarketSchedule]):
     name = "market-schedule"
-    after = ("function", "scheduler-role")  # invokes the one, as the other
+    # invokes the function as the scheduler's role; no run starts before its failure can be told
+    after = ("function", "scheduler-role", "notifier", "on-failure")
     services = ("scheduler",)
 
     operator = (

@@ -1,31 +1,45 @@
 """The failure path that works on the default config: Lambda's asynchronous-invocation
-OnFailure destination, the stack's topic.
+OnFailure destination, the stack's notifier function (notifier.py).
 
 The schedule invokes the function asynchronously. When a run fails (the handler raised, timed
-out or crashed) and Lambda's retries are spent, Lambda publishes an invocation record to the
-destination with the function's execution role, which may already publish to the topic
-(policies.inline_policies, PublishOwnTopic). So, unlike the errors alarm (alarm.py), it
-delivers with the AWS-managed key alias/aws/sns, and costs nothing until a run fails: then one
-message per subscriber. The record is JSON; its responsePayload.errorMessage is the handler's
-own sentence (cause and fix, function_code/handler.py).
+out or crashed) and Lambda's retries are spent (condition RetriesExhausted), or the event
+waited too long in Lambda's queue (EventAgeExceeded), Lambda invokes the destination with the
+invocation record, using the function's execution role (policies.inline_policies,
+InvokeOwnNotifier). The notifier publishes ONE short, human message to the stack's topic, for
+SMS and e-mail, e.g. "stock-alert NAME: the 21:30 UTC run failed after 3 attempts: <the
+handler's reason>. See 'stock-alert logs'." (function_code/notifier.py). It publishes with
+the same role, so, unlike the errors alarm (alarm.py), it delivers with the AWS-managed key
+alias/aws/sns, and it costs nothing until a run fails: then one notifier run and one message
+per subscriber.
+
+Designs rejected:
+- the topic itself as the destination (what stacks made before the notifier have; 'up' moves
+  them): subscribers got Lambda's raw JSON record, and SNS filter policies cannot reword it;
+- the handler publishing the failure itself: Lambda's 2 asynchronous retries (and the
+  destination too) would each send one, and no attempt count is passed to the function;
+- zero retries, so that the handler's own message would be the only one: a passing glitch
+  would then lose the run, and a crash after its publish would still be told twice;
+- the function as its own destination: recursion, and not verifiable here against real AWS.
 
 Real-AWS facts this kind is built on (Lambda API reference):
 - PutFunctionEventInvokeConfig replaces the whole configuration ("overwrites any existing
   configuration"); GetFunctionEventInvokeConfig answers ResourceNotFoundException when the
   function has none (or does not exist). MaximumRetryAttempts is 0-2 (default 2).
-- Lambda checks at Put time that the execution role may publish to the topic; right after the
-  role's policies were written that check can fail for a while (IAM propagation): retry.py
-  retries "execution role does not have permissions".
+- Lambda checks at Put time that the execution role may invoke the destination; right after
+  the role's policies were written (a fresh stack, or the grant added when a stack is moved off
+  its topic) that check can fail for a while (IAM propagation,
+  github.com/aws-amplify/amplify-js/issues/9869): when this run wrote the role, retry.py waits
+  out "execution role does not have permissions to call ...", briefly.
 - The configuration carries no tags and no ARN of its own: it belongs to the function, whose
   kind checks ownership ('up' refuses a foreign function before any write). 'down' removes it
-  only while it points at this stack's topic.
+  only while it points at this stack's notifier (or, as made before the notifier, its topic).
 moto (5.2) appends on every Put and answers Get with the first one, so an update is not
 visible there; tests check the update's call instead.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from provision.aws.client import Aws
@@ -37,14 +51,18 @@ from provision.kinds.contract import Fragment, Kind
 from provision.kinds.function import FUNCTION_SCOPE
 
 RETRIES = 2  # Lambda's default: three attempts in all before the record is sent
+MOVED = ("sends failed runs to the topic as Lambda's raw JSON record; moved to the notifier, "
+         "which tells the subscribers in a few words")
 
 
 @dataclass(frozen=True)
 class WantedOnFailure:
     name: str  # the function's name: the configuration sits on it
-    destination: str  # the stack's topic ARN
+    destination: str  # the stack's notifier's ARN
     retries: int
     tags: dict[str, str]  # the stack's tags, for ownership messages; AWS stores none
+    former: tuple[str, ...] = ()  # this stack's earlier destinations (its topic): also ours
+    role_written: bool = False  # this plan writes the role first (its grant may propagate)
 
     def params(self) -> dict[str, Any]:
         return {"FunctionName": self.name, "MaximumRetryAttempts": self.retries,
@@ -61,7 +79,9 @@ class ObservedOnFailure:
 
 class OnFailure(Kind[WantedOnFailure, ObservedOnFailure]):
     name = "on-failure"
-    after = ("function", "topic")  # sits on the one, sends to the other
+    # sits on the function, sends to the notifier; Lambda checks at Put time that the role may
+    # invoke it, so after the role's policies too (when the function and notifier are unchanged)
+    after = ("role", "function", "notifier")
     services = ("lambda",)
     host = "function"  # a setting of the function: no ARN, no tags; the function's owner
 
@@ -69,7 +89,7 @@ class OnFailure(Kind[WantedOnFailure, ObservedOnFailure]):
         Need("lambda:GetFunctionEventInvokeConfig", FUNCTION_SCOPE, READ,
              "read the function's on-failure destination"),
         Need("lambda:PutFunctionEventInvokeConfig", FUNCTION_SCOPE, UP,
-             "send failed runs to the stack's topic (the on-failure destination)"),
+             "send failed runs to the stack's notifier (the on-failure destination)"),
         Need("lambda:DeleteFunctionEventInvokeConfig", FUNCTION_SCOPE, DOWN,
              "remove the on-failure destination"),
     )
@@ -91,11 +111,12 @@ class OnFailure(Kind[WantedOnFailure, ObservedOnFailure]):
 
     def locate(self, aws: Aws, wanted: WantedOnFailure) -> ObservedOnFailure | None:
         """On the function named after the stack; diff keeps it only while it sends to this
-        stack's topic."""
+        stack's notifier (or topic)."""
         return self.read(aws, wanted)
 
     def wanted(self, stack: Stack) -> WantedOnFailure:
-        return WantedOnFailure(stack.function_name, stack.topic_arn, RETRIES, stack.tags)
+        return WantedOnFailure(stack.function_name, stack.notifier_arn, RETRIES, stack.tags,
+                               (stack.topic_arn,))
 
     def read(self, aws: Aws, wanted: WantedOnFailure) -> ObservedOnFailure | None:
         found = aws.call("lambda", "get_function_event_invoke_config",
@@ -120,19 +141,29 @@ class OnFailure(Kind[WantedOnFailure, ObservedOnFailure]):
     def diff(self, wanted: WantedOnFailure, observed: ObservedOnFailure | None, mode: Mode,
              adopt: bool = False) -> Action[WantedOnFailure, ObservedOnFailure]:
         """The shared state machine, except that 'down' leaves a configuration that sends
-        elsewhere alone: only one pointing at this stack's topic is this stack's."""
-        if (mode.teardown and observed is not None
-                and observed.destination != wanted.destination):
+        elsewhere alone (only one pointing at this stack's notifier, or at its topic as made
+        before the notifier, is this stack's), and that moving off the topic says so."""
+        ours = (wanted.destination, *wanted.former)
+        if mode.teardown and observed is not None and observed.destination not in ours:
             return Action(kind=self.name, name=wanted.name, op=Op.NOOP, wanted=wanted,
                           observed=observed, reason="sends elsewhere; left alone")
-        return super().diff(wanted, observed, mode, adopt)
+        action = super().diff(wanted, observed, mode, adopt)
+        if (action.op is Op.UPDATE and observed is not None
+                and observed.destination in wanted.former):
+            return replace(action, reason=MOVED)
+        return action
+
+    def given(self, wanted: WantedOnFailure, written: frozenset[str]) -> WantedOnFailure:
+        return replace(wanted, role_written="role" in written)
 
     def create(self, aws: Aws, wanted: WantedOnFailure) -> None:
-        aws.call("lambda", "put_function_event_invoke_config", settling=True, **wanted.params())
+        aws.call("lambda", "put_function_event_invoke_config", settling=True,
+                 role_written=wanted.role_written, **wanted.params())
 
     def update(self, aws: Aws, wanted: WantedOnFailure, observed: ObservedOnFailure,
                changes: Changes) -> None:
-        aws.call("lambda", "put_function_event_invoke_config", **wanted.params())
+        aws.call("lambda", "put_function_event_invoke_config",
+                 role_written=wanted.role_written, **wanted.params())
 
     def delete(self, aws: Aws, wanted: WantedOnFailure, observed: ObservedOnFailure) -> None:
         aws.call("lambda", "delete_function_event_invoke_config", FunctionName=wanted.name,

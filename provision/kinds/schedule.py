@@ -87,7 +87,9 @@ class ObservedSchedule:
 
 class Schedule(Kind[WantedSchedule, ObservedSchedule]):
     name = "schedule"
-    after = ("function", "topic")
+    # A run starts only once its failure can be told: the rule is made after the function's
+    # on-failure path (the notifier and the destination, issue 21) and removed before it.
+    after = ("function", "topic", "notifier", "on-failure")
 
     services = ("events", "lambda")  # the rule and its target; the function's permission
 

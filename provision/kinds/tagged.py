@@ -1,7 +1,8 @@
 """Read-only listing of everything tagged managed-by=stock-alert in one account and Region.
 
 Sources, because no single API sees it all:
-- the Resource Groups Tagging API `GetResources` (Lambda functions, SNS topics, log groups),
+- the Resource Groups Tagging API `GetResources` (Lambda functions, the notifier included, SNS
+  topics, log groups),
   paged by `PaginationToken` until AWS returns none. Its model says a page "can return fewer
   than this maximum, even if there are more results", so an empty page with a token is not the
   end. `GetResources` has no `FailedResourcesMap` (only TagResources/UntagResources do); its
@@ -153,11 +154,12 @@ def _with_ages(aws: Aws, found: list[Found], prefix: str) -> list[Found]:
     """Fill in creation times for functions and log groups (roles came with theirs)."""
     from provision.kinds.function import Function
     from provision.kinds.log_group import LogGroup
+    from provision.kinds.notifier import Notifier
 
     kinds = {f.kind for f in found}
     functions: dict[str, datetime | None] = {}
     groups: dict[str, datetime | None] = {}
-    if Function.name in kinds:
+    if kinds & {Function.name, Notifier.name}:
         functions = {fn["FunctionName"]: _lambda_time(fn.get("LastModified"))
                      for page in aws.pages("lambda", "list_functions")
                      for fn in page.get("Functions", [])}
@@ -166,7 +168,7 @@ def _with_ages(aws: Aws, found: list[Found], prefix: str) -> list[Found]:
                   for page in aws.pages("logs", "describe_log_groups",
                                         logGroupNamePrefix=f"/aws/lambda/{prefix}")
                   for g in page.get("logGroups", [])}
-    ages = {Function.name: functions, LogGroup.name: groups}
+    ages = {Function.name: functions, Notifier.name: functions, LogGroup.name: groups}
     return [Found(f.arn, f.kind, f.name, f.tags, ages[f.kind].get(f.name))
             if f.kind in ages else f for f in found]
 

@@ -89,7 +89,8 @@ def test_status_under_a_stale_policy_read_explains_instead_of_failing(config: Pa
     role = next(r for r in rows if r.kind == "role")
     assert role.state == "drifted" and role.drift == ("policy t1-write-logs",)
     assert any("could not return it yet" in n for n in role.notes)
-    assert role.attributes["inline_policies"] == ["t1-publish-alerts", "t1-write-logs"]
+    assert role.attributes["inline_policies"] == ["t1-invoke-notifier", "t1-publish-alerts",
+                                                  "t1-write-logs"]
 
 
 def test_down_deletes_a_listed_policy_even_when_its_read_is_stale(config: Path) -> None:
@@ -97,7 +98,7 @@ def test_down_deletes_a_listed_policy_even_when_its_read_is_stale(config: Path) 
     faults.inject(POLICY_GONE, "iam", "GetRolePolicy", times=1)
     the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)  # else DeleteRole answers DeleteConflict
-    assert log.writes().count("iam:DeleteRolePolicy") == 2
+    assert log.writes().count("iam:DeleteRolePolicy") == 3
     _nothing_left()
 
 

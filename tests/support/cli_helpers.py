@@ -29,11 +29,13 @@ STACK_TAGS = {"managed-by": "stock-alert", "stock-alert:stack": "t1"}
 
 # The writes of a fresh up and of a full down of MINIMAL, in order (proxy "service:Operation").
 # Issue 21: the on-failure destination replaces the errors alarm on the default config (the
-# alarm is made only with a customer key).
+# alarm is made only with a customer key); it sends failed runs to the notifier function,
+# which the role may invoke (a third inline policy).
 FRESH_UP_WRITES = [
     "iam:CreateRole",
     "iam:PutRolePolicy",
     "iam:PutRolePolicy",
+    "iam:PutRolePolicy",  # NAME-invoke-notifier (issue 21)
     "logs:CreateLogGroup",
     "logs:PutRetentionPolicy",
     "sns:CreateTopic",
@@ -41,18 +43,21 @@ FRESH_UP_WRITES = [
     "sns:Subscribe",
     "lambda:CreateFunction",
     "lambda:PutFunctionConcurrency",  # function.reserved_concurrency: 1 by default (issue 9)
+    "lambda:CreateFunction",  # the notifier, made after the function (issue 21)
     "events:PutRule",
     "events:PutTargets",
     "lambda:AddPermission",
-    "lambda:PutFunctionEventInvokeConfig",  # failed runs go to the topic (issue 21)
+    "lambda:PutFunctionEventInvokeConfig",  # failed runs go to the notifier (issue 21)
 ]
 DOWN_WRITES = [
     "lambda:DeleteFunctionEventInvokeConfig",  # made last, so it goes first (issue 21)
     "events:RemoveTargets",
     "events:DeleteRule",
+    "lambda:DeleteFunction",  # the notifier, deleted before the function (issue 21)
     "lambda:DeleteFunction",
     "sns:DeleteTopic",
     "logs:DeleteLogGroup",
+    "iam:DeleteRolePolicy",
     "iam:DeleteRolePolicy",
     "iam:DeleteRolePolicy",
     "iam:DeleteRole",
@@ -66,14 +71,19 @@ _KIND_OF_SERVICE = {"iam": "role", "logs": "log-group", "sns": "topic", "events"
                     # role kind's: a service:Operation key does not say which role
                     "scheduler": "market-schedule"}
 _SCHEDULE_LAMBDA = {"AddPermission", "RemovePermission"}
-# The on-failure destination is its own kind (resources/on_failure.py) though Lambda's API
+# The on-failure destination is its own kind (kinds/on_failure.py) though Lambda's API
 # writes it: its writes are not the function's.
 _ON_FAILURE_LAMBDA = {"PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig",
                       "DeleteFunctionEventInvokeConfig"}
 
 
 def kind_of(key: str) -> str:
-    """The resource kind a "service:Operation" write belongs to."""
+    """The resource kind a "service:Operation" write belongs to.
+
+    The notifier's writes (kinds/notifier.py) carry the same keys as the function's:
+    CreateFunction names its function only in the request body. They count as the function's
+    here; the notifier is made after the function and deleted before it (Notifier.after), so
+    within "function" every run writes them in the one order the lists above show."""
     service, operation = key.split(":", 1)
     if service == "lambda":
         if operation in _ON_FAILURE_LAMBDA:

@@ -146,6 +146,8 @@ def _most_first(lines: tuple[Line, ...]) -> float:
 
 
 def _assumptions(config: Config, threshold: bool) -> tuple[str, ...]:
+    from provision.core.stack import NOTIFIER_SUFFIX
+
     out = [
         "An estimate, not a quote: prices are us-east-1 list prices in USD without tax.",
         "Free tiers are per account; this assumes the stack is the account's only user of them.",
@@ -153,8 +155,9 @@ def _assumptions(config: Config, threshold: bool) -> tuple[str, ...]:
         "characters is billed as several parts (counted here as one).",
         "SMS to US/CA numbers also needs an origination number (its monthly fee and carrier "
         "fees are not included).",
-        "A run that fails (after Lambda's 2 retries) sends one on-failure message to every "
-        "subscriber, priced as an alert; failures are not counted here.",
+        "A run that fails for good (after Lambda's 2 retries) starts the notifier "
+        f"({config.name}{NOTIFIER_SUFFIX}, 128 MB, about a second) once, which sends one short "
+        "message to every subscriber, priced as an alert; failures are not counted here.",
     ]
     if threshold:
         out.append("alert.mode threshold sends only when a rule fires, so messages are at most "

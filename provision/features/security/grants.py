@@ -65,7 +65,8 @@ NOT_GRANTED: tuple[tuple[str, str, str], ...] = (
      "the function never hands its role on or invokes anything; EventBridge invokes it "
      "through the function's resource policy, limited to this rule and account, or, with a "
      "market-time schedule, EventBridge Scheduler with a role of its own that may invoke "
-     "only this function."),
+     "only this function. The role may invoke only the stack's notifier, as Lambda does with "
+     "it for a failed run."),
 )
 
 EXTRA_WHY = ("not granted by stock-alert (added outside it); 'stock-alert up' rewrites the "
