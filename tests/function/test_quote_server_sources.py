@@ -16,6 +16,14 @@ from provision.local import quote_server
 from provision.local.quote_server import QuoteServer, check_session, parse_refusal
 from tests.function.conftest import FakeContext, events
 
+
+@pytest.fixture(autouse=True)
+def patient_requests(env: pytest.MonkeyPatch) -> None:
+    """The local quote server answers at once, but a loaded test machine can hold its thread
+    past the function's 3 s request timeout (seen: 'timeout' next to the expected 'HTTP 429');
+    these tests are about the answers' shapes, not the timeout."""
+    env.setenv("STOCK_ALERT_HTTP_TIMEOUT_S", "20")
+
 STOOQ = "/q/l/?f=sd2t2ohlcvp&h&e=csv&s="
 
 
