@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from provision.cli import app
 from provision.core import pipelines
+from tests.support.audit import run_audit
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 
@@ -35,20 +36,12 @@ def config(tmp_path: Path) -> Iterator[Path]:
         yield path
 
 
-def _audit(config: Path) -> tuple[int, list[dict[str, Any]]]:
-    result = runner.invoke(app, ["audit", "-c", str(config), "--output", "json"])
-    assert result.exit_code in (0, 1), result.output
-    doc = json.loads(result.stdout)
-    assert doc["clean"] is (result.exit_code == 0)
-    return result.exit_code, doc["findings"]
-
-
 def _rules(findings: list[dict[str, Any]]) -> set[str]:
     return {f["rule"] for f in findings}
 
 
 def test_a_fresh_stack_is_clean(config: Path) -> None:
-    assert _audit(config) == (0, [])
+    assert run_audit(config) == (0, [])
     result = runner.invoke(app, ["audit", "-c", str(config)])
     assert result.exit_code == 0 and "no findings" in result.stdout
 
@@ -149,12 +142,12 @@ REPAIRED: list[tuple[Callable[[], None], set[str], str]] = [
 def test_audit_names_it_and_up_repairs_it(config: Path, tamper: Callable[[], None],
                                           rules: set[str], words: str) -> None:
     tamper()
-    code, findings = _audit(config)
+    code, findings = run_audit(config)
     assert code == 1 and _rules(findings) == rules
     assert any(words in f["detail"] for f in findings), findings
     assert all(f["up_repairs"] and f["fix"] == "run 'stock-alert up'" for f in findings)
     pipelines.up(target(config)[0])
-    assert _audit(config) == (0, [])
+    assert run_audit(config) == (0, [])
 
 
 def test_human_output_names_rule_and_fix(config: Path) -> None:
@@ -181,7 +174,7 @@ def test_what_up_does_not_repair_yet_says_so(config: Path, tamper: Callable[[], 
                                              rule: str, words: str) -> None:
     tamper()
     for _ in range(2):  # before and after 'up': still there, and the fix says how
-        code, findings = _audit(config)
+        code, findings = run_audit(config)
         [finding] = [f for f in findings if f["rule"] == rule]
         assert code == 1 and not finding["up_repairs"] and words in finding["fix"]
         assert "does not" in finding["fix"]
@@ -196,14 +189,14 @@ def test_managed_topic_policy_is_not_open(config: Path) -> None:
     anyone = [s["Sid"] for s in policy["Statement"] if s["Principal"] in ("*", {"AWS": "*"})]
     assert anyone and all(s["Effect"] == "Deny" for s in policy["Statement"]
                           if s["Sid"] in anyone)
-    assert _audit(config) == (0, [])
+    assert run_audit(config) == (0, [])
 
 
 def test_removed_ownership_tag_is_not_owned_and_up_refuses(config: Path) -> None:
     boto3.client("logs").untag_resource(
         resourceArn=f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{LOG_GROUP}",
         tagKeys=["stock-alert:stack"])
-    code, findings = _audit(config)
+    code, findings = run_audit(config)
     [finding] = findings
     assert code == 1 and finding["rule"] == "not-owned" and not finding["up_repairs"]
     assert "stock-alert:stack=t1" in finding["fix"]
@@ -213,7 +206,7 @@ def test_nothing_deployed_is_seven_missing(tmp_path: Path) -> None:
     # role, log group, topic, function, schedule, (issue 9) the alarm and (issue 21) the
     # notifier
     with mock_aws():
-        code, findings = _audit(write_config(tmp_path, CONFIG))
+        code, findings = run_audit(write_config(tmp_path, CONFIG))
     assert code == 1 and [f["rule"] for f in findings] == ["missing"] * 7
 
 

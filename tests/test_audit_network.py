@@ -7,15 +7,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from provision.cli import app
 from provision.core import pipelines
+from tests.support.audit import run_audit
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 
@@ -34,14 +33,8 @@ def config(tmp_path: Path) -> Iterator[Path]:
         yield path
 
 
-def _audit(config: Path) -> tuple[int, list[dict[str, Any]]]:
-    result = runner.invoke(app, ["audit", "-c", str(config), "--output", "json"])
-    assert result.exit_code in (0, 1), result.output
-    return result.exit_code, json.loads(result.stdout)["findings"]
-
-
 def test_audit_is_clean_right_after_up_with_network(config: Path) -> None:
-    code, findings = _audit(config)
+    code, findings = run_audit(config)
     assert [f for f in findings if f["rule"] == "wildcard-grant"] == []
     assert (code, findings) == (0, [])
 
@@ -52,6 +45,6 @@ def test_a_wildcard_added_to_the_tools_own_policy_is_still_found(config: Path) -
     document = iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
     document["Statement"].append({"Effect": "Allow", "Action": "ec2:*", "Resource": "*"})
     iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(document))
-    code, findings = _audit(config)
+    code, findings = run_audit(config)
     wild = [f["detail"] for f in findings if f["rule"] == "wildcard-grant"]
     assert code == 1 and wild == [f"policy {policy} allows ec2:* on *"]

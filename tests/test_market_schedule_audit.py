@@ -7,15 +7,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from provision.cli import app
 from provision.core import pipelines
+from tests.support.audit import run_audit
 from tests.support.configs import MINIMAL, write_config
 from tests.support.inprocess import target
 
@@ -35,14 +34,8 @@ def config(tmp_path: Path) -> Iterator[Path]:
         yield path
 
 
-def _audit(config: Path) -> tuple[int, list[dict[str, Any]]]:
-    result = runner.invoke(app, ["audit", "-c", str(config), "--output", "json"])
-    assert result.exit_code in (0, 1), result.output
-    return result.exit_code, json.loads(result.stdout)["findings"]
-
-
 def test_a_fresh_market_time_stack_is_clean(config: Path) -> None:
-    assert _audit(config) == (0, [])
+    assert run_audit(config) == (0, [])
 
 
 def _other_target() -> None:
@@ -82,12 +75,12 @@ def _schedule_gone() -> None:
 def test_each_change_outside_stock_alert_is_a_finding_up_repairs(
         config: Path, tamper: Callable[[], None], rule: str, resource: str) -> None:
     tamper()
-    code, findings = _audit(config)
+    code, findings = run_audit(config)
     assert code == 1
     assert [(f["rule"], f["resource"], f["up_repairs"]) for f in findings] == [
         (rule, resource, True)]
     pipelines.up(target(config)[0])
-    assert _audit(config) == (0, [])
+    assert run_audit(config) == (0, [])
 
 
 def test_a_rule_left_from_the_other_form_is_reported_as_not_used(
@@ -97,7 +90,7 @@ def test_a_rule_left_from_the_other_form_is_reported_as_not_used(
     events = boto3.client("events", region_name="us-east-1")
     assert [r["Name"] for r in events.list_rules()["Rules"]] == ["t1-schedule"]
     # and the config moves to market time again, but 'up' has not run yet
-    code, findings = _audit(config)
+    code, findings = run_audit(config)
     assert code == 1
     rules = {(f["rule"], f["resource"]) for f in findings}
     assert ("not-used", "schedule t1-schedule") in rules
