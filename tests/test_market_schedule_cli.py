@@ -19,14 +19,15 @@ pytestmark = pytest.mark.server
 MARKET = MINIMAL + 'schedule: {at: "16:30", timezone: America/New_York, days: MON-FRI}\n'
 # Two roles write concurrently, so the order of IAM writes between them is not fixed: the
 # writes are compared as a multiset, and the order that matters is asserted on its own.
-FRESH = Counter({"iam:CreateRole": 2, "iam:PutRolePolicy": 3, "logs:CreateLogGroup": 1,
+# The notifier (issue 21): a second function and the role's policy that invokes it.
+FRESH = Counter({"iam:CreateRole": 2, "iam:PutRolePolicy": 4, "logs:CreateLogGroup": 1,
                  "logs:PutRetentionPolicy": 1, "sns:CreateTopic": 1, "sns:Subscribe": 2,
-                 "lambda:CreateFunction": 1, "lambda:PutFunctionConcurrency": 1,
+                 "lambda:CreateFunction": 2, "lambda:PutFunctionConcurrency": 1,
                  "scheduler:CreateScheduleGroup": 1, "scheduler:CreateSchedule": 1,
                  "lambda:PutFunctionEventInvokeConfig": 1})
 DOWN = Counter({"lambda:DeleteFunctionEventInvokeConfig": 1, "scheduler:DeleteSchedule": 1,
-                "scheduler:DeleteScheduleGroup": 1, "lambda:DeleteFunction": 1,
-                "sns:DeleteTopic": 1, "logs:DeleteLogGroup": 1, "iam:DeleteRolePolicy": 3,
+                "scheduler:DeleteScheduleGroup": 1, "lambda:DeleteFunction": 2,
+                "sns:DeleteTopic": 1, "logs:DeleteLogGroup": 1, "iam:DeleteRolePolicy": 4,
                 "iam:DeleteRole": 2})
 
 
