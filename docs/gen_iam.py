@@ -100,14 +100,21 @@ OPERATOR_NOTES = """\
 ## Beyond the stack commands
 
 - `stock-alert sweep` also needs, account-wide: `tag:GetResources`, `iam:ListRoles`,
-  `events:ListRules` and `lambda:ListFunctions`; `export --package-bucket` needs `s3:PutObject`
-  on that bucket.
+  `events:ListRules`, `scheduler:ListScheduleGroups` and `lambda:ListFunctions`, and to read the
+  tags of each role, rule and schedule group those list (`iam:ListRoleTags`,
+  `events:ListTagsForResource`, `scheduler:ListTagsForResource`); `export --package-bucket`
+  needs `s3:PutObject` on that bucket.
 - With `--assume-role`, the identity you run stock-alert as needs only `sts:AssumeRole` on the
   listed role ARNs. Each role needs the permissions above in its own account
   (`stock-alert deployer-policy --account <id>`), and a trust policy that lets your identity
   assume it.
 - `invoke --local` runs the function's code with your credentials: it then also needs what
   the function reads (`ssm:GetParameter` or `secretsmanager:GetSecretValue` for an API key).
+- After upgrading stock-alert, print the policy again and attach it. Since the market-time
+  schedule and the on-failure notifier, every `up`, `status` and `down` also reads the
+  scheduler's role and the schedule group (whichever form the config's schedule has, to find
+  one left by the other form) and the notifier `NAME_notify`, and `up` writes them; an older
+  policy does not allow that.
 """
 
 

@@ -173,3 +173,18 @@ def test_the_function_kind_is_documented_as_the_code_says() -> None:
     page = (DOCS / "contributing" / "adding-a-kind.md").read_text(encoding="utf-8")
     assert f"the function has `after = {BY_NAME['function'].after!r}`".replace("'", '"') \
         in page.replace("'", '"')
+
+
+def test_what_it_creates_names_every_kind() -> None:
+    """The resources page names what each kind makes, as the code names it for a stack NAME in
+    Region REGION: a new kind without its row (the notifier and the scheduler's role once
+    lacked theirs) fails here."""
+    from provision.core.stack import Stack
+    from provision.kinds import KINDS
+
+    stack = Stack.bare("NAME", "123456789012", "REGION")
+    assert stack is not None
+    page = (DOCS / "reference" / "resources.md").read_text(encoding="utf-8")
+    named = {kind.name: kind.physical_name(stack) for kind in KINDS}
+    assert named["notifier"] == "NAME_notify"  # the names are the code's, not assumed
+    assert sorted(k for k, name in named.items() if f"`{name}`" not in page) == []
