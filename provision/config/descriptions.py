@@ -38,8 +38,8 @@ DESCRIPTIONS: dict[str, str] = {
         "The days it runs: day names, ranges and commas (MON-FRI, MON,WED,FRI), or '*' or "
         "daily for every day. Default MON-FRI."),
     "enabled": (
-        "true or false (not 1/0 or quoted text). false keeps the stack but sets the rule to "
-        "DISABLED, so the schedule pauses."),
+        "true or false (not 1/0 or quoted text). false keeps the stack but sets the schedule "
+        "(the rule, or the market-time schedule) to DISABLED, so it pauses."),
     "stocks": (
         "1 to 25 tickers: strings (TSLA) or mappings {symbol, name, above, below}. Each ticker "
         "once. Quote tickers YAML reads as booleans, e.g. \"ON\". All stocks together must fit "
@@ -124,20 +124,26 @@ DESCRIPTIONS: dict[str, str] = {
     "alert.change_percent": (
         "The daily-change rule: fires when the absolute change is at least this many percent; "
         "greater than 0, at most 1000; null for no change rule."),
-    "iam": "Where the execution role lives and what caps it.",
+    "iam": (
+        "Where the stack's roles live and what caps them: the function's role and, with a "
+        "market-time schedule, the scheduler's."),
     "iam.path": (
-        "The role's IAM path: / or text that starts and ends with / (e.g. /stock-alert/), "
+        "The roles' IAM path: / or text that starts and ends with / (e.g. /stock-alert/), "
         "printable ASCII without spaces or //, at most 512 characters. IAM cannot move a role, "
         "so changing it on a deployed stack is refused before any write: run 'down', then "
         "'up'."),
     "iam.permissions_boundary": (
-        "The ARN of a managed policy that caps what the role can ever do. Set at creation and "
+        "The ARN of a managed policy that caps what each of the stack's roles can ever do. Set "
+        "at creation and "
         "restored if removed by hand; null makes 'up' remove a boundary attached by hand. It "
         "must allow what 'stock-alert permissions' lists. With it, 'deployer-policy' lets the "
         "operator create the role only with this boundary."),
-    "schedule_delivery": "EventBridge's retries when it cannot invoke the function.",
+    "schedule_delivery": (
+        "EventBridge's (or EventBridge Scheduler's) retries when it cannot invoke the "
+        "function."),
     "schedule_delivery.max_retry_attempts": (
-        "RetryPolicy.MaximumRetryAttempts of the rule's target: how often EventBridge retries "
+        "RetryPolicy.MaximumRetryAttempts of the schedule's target (the rule's, or the "
+        "market-time schedule's): how often EventBridge retries "
         "when Lambda throttles the function or is unavailable, 0 to 185 (AWS's own default is "
         "185)."),
     "schedule_delivery.max_event_age_s": (
