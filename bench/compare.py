@@ -32,7 +32,6 @@ from latency import LatencyProxy, longest_chain, round_trips, words
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-sys.path.insert(0, str(REPO))  # latency.py names calls with tests/support/awsproxy.py
 HOOKS = BENCH / "hooks"
 CHALICE_VENV = BENCH / ".chalice-venv"
 PYTHON = Path(sys.executable)

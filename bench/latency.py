@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import http.client
 import itertools
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.support.awsproxy import classify
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.support.awsproxy import classify  # noqa: E402 - names each call
 
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "te", "trailer",
                         "transfer-encoding", "upgrade", "content-length", "date", "server"})
