@@ -11,7 +11,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from provision.aws.endpoint import EMULATOR_HINT, client_config, is_loopback, single_attempt
 from provision.aws.errors import (
@@ -32,6 +32,7 @@ from provision.aws.retry import (
 from provision.errors import AwsError, InputError
 
 log = logging.getLogger("provision.aws.client")
+T = TypeVar("T")
 
 ALREADY_EXISTS = frozenset({
     "EntityAlreadyExists", "ResourceAlreadyExistsException", "ResourceConflictException",
@@ -310,6 +311,20 @@ class Aws:
         session = assumed.session_as(self.session(), fetch, self.retry.clock)
         return self._like(self.region, Connection(session, self._lock))  # another account:
         # its identity unknown until STS is asked
+
+
+def absent_ok(read: Callable[[], T], *codes: str) -> Callable[[], T | None]:
+    """`read`, answering None instead of raising when AWS says what it reads is not found
+    (NOT_FOUND, or one of `codes`): for reads sent at once with the read that decides
+    whether the resource exists."""
+    def run() -> T | None:
+        try:
+            return read()
+        except AwsError as err:
+            if err.code in NOT_FOUND or err.code in codes:
+                return None
+            raise
+    return run
 
 
 def _no_answer(caught: Any) -> bool:

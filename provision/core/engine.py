@@ -9,13 +9,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Any
 
 from provision.aws.client import ALREADY_EXISTS, Aws
-from provision.aws.concurrency import gather, run_graph
+from provision.aws.concurrency import run_graph
 from provision.core.plan import AnyAction, Mode, Op, Owner, Plan
-from provision.core.stack import Stack
+from provision.core.stack import Stack, identified
 from provision.errors import AwsError, ConflictError
 from provision.kinds import BY_NAME, KINDS
 from provision.kinds.contract import AnyKind, stamped
@@ -24,6 +23,7 @@ log = logging.getLogger("provision.core.engine")
 
 
 SERVICES = tuple(dict.fromkeys(s for kind in KINDS for s in kind.services))
+IDENTITY = "identity"  # the read-graph task that asks STS who the caller is
 
 
 @dataclass(frozen=True)
@@ -39,14 +39,32 @@ class Observation:
 def observe(aws: Aws, stack: Stack, mode: Mode = Mode.UP) -> Observation:
     """Read every kind at once; each read is independent and read-only.
 
+    `stack` may be one whose account is not known yet (Stack.known False): then STS is asked
+    alongside the reads of every kind that needs no account (Kind.needs_account), and only
+    the others wait for its answer. A failure starts nothing new; the first, in the order
+    identity then KINDS, is raised once the reads under way have ended.
+
     A teardown finds each kind's resources from the stack's name and tags alone
     (`Kind.locate` on `Stack.teardown()`): what the config says now never hides anything."""
     if mode.teardown:
         stack = stack.teardown()
-    wanted = {kind.name: stamped(kind.wanted(stack)) for kind in KINDS}
-    found = gather({k.name: partial(k.locate if mode.teardown else k.read, aws,
-                                    wanted[k.name]) for k in KINDS})
-    return Observation(stack, wanted, found, mode)
+    known: list[Stack] = []
+
+    def identify() -> None:
+        known.append(identified(aws, stack))
+
+    def read(kind: AnyKind) -> Callable[[], Any]:
+        early = None if kind.needs_account else kind.wanted(stack)
+
+        def run() -> Any:
+            wanted = early if early is not None else kind.wanted(known[0])
+            return (kind.locate if mode.teardown else kind.read)(aws, wanted)
+        return run
+
+    found = run_graph({IDENTITY: identify, **{k.name: read(k) for k in KINDS}},
+                      {k.name: {IDENTITY} for k in KINDS if k.needs_account})
+    wanted = {kind.name: stamped(kind.wanted(known[0])) for kind in KINDS}
+    return Observation(known[0], wanted, {k.name: found[k.name] for k in KINDS}, mode)
 
 
 def make_plan(observation: Observation, adopt: bool = False) -> Plan:

@@ -167,6 +167,11 @@ class Kind(ABC, Generic[W, O]):
     after: ClassVar[tuple[str, ...]] = ()
     # The AWS services (botocore client names) its reads and writes call.
     services: ClassVar[tuple[str, ...]]
+    # Whether `read` and `locate` use the account ID (an ARN built from it). False: they use
+    # only names, so the engine starts them before STS has answered, with a wanted value
+    # built from a stack whose account is not known yet (Stack.known); the reads must then be
+    # the same whatever the account (tests/test_read_graph.py checks every such kind).
+    needs_account: ClassVar[bool] = True
     # True for a global (IAM) resource: one per account, listed by every Region.
     is_global: ClassVar[bool] = False
     # The kind whose resource this one is a setting of (no ARN, no tags of its own: the

@@ -66,6 +66,7 @@ class Function(Kind[WantedFunction, ObservedFunction]):
     name = "function"
     after = ("role", "log-group", "security-group")
     services = ("lambda", "ec2")  # ec2: the VPC config's security group, by id
+    needs_account = False  # reads by name
 
     operator = (
         Need("lambda:GetFunction", FUNCTION_SCOPE, ("up", "down", "status", "invoke"),

@@ -62,6 +62,7 @@ class OnFailure(Kind[WantedOnFailure, ObservedOnFailure]):
     name = "on-failure"
     after = ("function", "topic")  # sits on the one, sends to the other
     services = ("lambda",)
+    needs_account = False  # reads by name
     host = "function"  # a setting of the function: no ARN, no tags; the function's owner
 
     operator = (

@@ -12,10 +12,11 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
-from provision.aws.client import Aws
+from provision.aws.client import Aws, absent_ok
+from provision.aws.concurrency import gather
 from provision.core import findings, policies
 from provision.core.needs import DOWN, READ, UP, Need, Scope
 from provision.core.plan import Action, Change, Changes, Mode, Op
@@ -75,6 +76,7 @@ class ObservedRole:
 class Role(Kind[WantedRole, ObservedRole]):
     name = "role"
     services = ("iam",)
+    needs_account = False  # reads by name
     is_global = True  # one per account: its name and tags carry the Region (Stack.role_name)
 
     operator = (
@@ -146,17 +148,23 @@ class Role(Kind[WantedRole, ObservedRole]):
         return self.read(aws, wanted)
 
     def read(self, aws: Aws, wanted: WantedRole) -> ObservedRole | None:
-        found = aws.call("iam", "get_role", RoleName=wanted.name, missing_ok=True)
-        if found is None:
+        """The role, its inline and its attached policies, asked for at once (each answers
+        not-found when the role is absent)."""
+        name = wanted.name
+        found = gather({"role": partial(aws.call, "iam", "get_role", RoleName=name,
+                                        missing_ok=True),
+                        "inline": absent_ok(partial(_inline, aws, name)),
+                        "managed": absent_ok(partial(_managed, aws, name))})
+        if found["role"] is None:
             return None
-        role = found["Role"]
+        role = found["role"]["Role"]
         tags = role.get("Tags")
         if tags is None:
-            tags = aws.call("iam", "list_role_tags", RoleName=wanted.name)["Tags"]
-        inline, unreadable = _inline(aws, wanted.name)
-        managed = tuple(p["PolicyArn"] for page in aws.pages(
-            "iam", "list_attached_role_policies", RoleName=wanted.name)
-            for p in page["AttachedPolicies"])
+            tags = aws.call("iam", "list_role_tags", RoleName=name)["Tags"]
+        # Not found by a list while GetRole found the role: IAM's eventual consistency just
+        # after CreateRole. Asked again, alone, the answer (or its error) is the one to use.
+        inline, unreadable = found["inline"] or _inline(aws, name)
+        managed = found["managed"] if found["managed"] is not None else _managed(aws, name)
         boundary = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
         granted = wanted.eni_grant in (*inline, *unreadable)
         held = sorted(set(enis.lambda_enis(aws, wanted.function).values())) if granted else []
@@ -292,19 +300,21 @@ def _eni_note(wanted: WantedRole, observed: ObservedRole | None) -> tuple[str, .
 
 
 def _inline(aws: Aws, role: str) -> tuple[dict[str, str], tuple[str, ...]]:
-    """(name -> canonical document, names listed but not readable yet)."""
+    """(name -> canonical document, names listed but not readable yet), each policy read at
+    once."""
     names = [n for page in aws.pages("iam", "list_role_policies", RoleName=role)
              for n in page["PolicyNames"]]
-    inline: dict[str, str] = {}
-    unreadable: list[str] = []
-    for name in names:
-        found = aws.call("iam", "get_role_policy", RoleName=role, PolicyName=name,
-                         missing_ok=True)
-        if found is None:
-            unreadable.append(name)
-        else:
-            inline[name] = policies.canonical(policies.decoded(found["PolicyDocument"]))
-    return inline, tuple(unreadable)
+    found = gather({name: partial(aws.call, "iam", "get_role_policy", RoleName=role,
+                                  PolicyName=name, missing_ok=True) for name in names})
+    inline = {name: policies.canonical(policies.decoded(answer["PolicyDocument"]))
+              for name, answer in found.items() if answer is not None}
+    return inline, tuple(name for name, answer in found.items() if answer is None)
+
+
+def _managed(aws: Aws, role: str) -> tuple[str, ...]:
+    """The ARNs of the managed policies attached to the role."""
+    return tuple(p["PolicyArn"] for page in aws.pages(
+        "iam", "list_attached_role_policies", RoleName=role) for p in page["AttachedPolicies"])
 
 
 def _boundary(wanted: WantedRole) -> dict[str, Any]:

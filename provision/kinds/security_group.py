@@ -70,6 +70,7 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
     name = "security-group"
     after = ("role",)  # Lambda frees the function's ENIs with the role: it outlives the group
     services = ("ec2",)
+    needs_account = False  # reads by name
 
     operator = ()
     audit_rules = {}
