@@ -170,3 +170,27 @@ def test_a_failed_read_is_the_error_though_sts_answers_after_it(
             pipelines.plan(prepared)
     assert raised.value.code == "AccessDenied" and "iam get role" in str(raised.value)
     assert faults.count("sts", "GetCallerIdentity") == 1
+
+
+def _made(prepared: Any) -> list[str]:
+    made: list[str] = []
+    prepared.aws.events.register("creating-client-class",
+                                 lambda event_name, **_: made.append(event_name.split(".")[-1]))
+    return made
+
+
+@pytest.mark.parametrize(("network", "mode", "ec2"), [
+    (False, Mode.UP, False), (True, Mode.UP, True), (False, Mode.DOWN, True)],
+    ids=["no-network", "network", "down"])
+def test_the_reads_make_the_clients_they_call_and_ec2_only_when_they_call_it(
+        aws: None, tmp_path: Path, network: bool, mode: Mode, ec2: bool) -> None:
+    """Every kind's clients are made for its reads (cloudwatch included); EC2's, the largest
+    (~100 ms, a third of the objects a run holds), only when a read calls it: with network:,
+    or for down, which finds security groups by their tags."""
+    config = _network(tmp_path) if network else write_config(tmp_path, MINIMAL)
+    prepared, _ = target(config)
+    made = _made(prepared)
+    pipelines.plan(prepared, mode)
+    # (botocore names a client class by service id: CloudWatch Logs, EventBridge)
+    expected = {"sts", "iam", "cloudwatch-logs", "sns", "lambda", "eventbridge", "cloudwatch"}
+    assert set(made) == expected | ({"ec2"} if ec2 else set())

@@ -48,16 +48,16 @@ def observe(aws: Aws, stack: Stack, mode: Mode = Mode.UP) -> Observation:
     (`Kind.locate` on `Stack.teardown()`): what the config says now never hides anything."""
     if mode.teardown:
         stack = stack.teardown()
+    early = {kind.name: kind.wanted(stack) for kind in KINDS}
+    aws.prewarm(clients(early, mode))
     known: list[Stack] = []
 
     def identify() -> None:
         known.append(identified(aws, stack))
 
     def read(kind: AnyKind) -> Callable[[], Any]:
-        early = None if kind.needs_account else kind.wanted(stack)
-
         def run() -> Any:
-            wanted = early if early is not None else kind.wanted(known[0])
+            wanted = kind.wanted(known[0]) if kind.needs_account else early[kind.name]
             return (kind.locate if mode.teardown else kind.read)(aws, wanted)
         return run
 
@@ -65,6 +65,14 @@ def observe(aws: Aws, stack: Stack, mode: Mode = Mode.UP) -> Observation:
                       {k.name: {IDENTITY} for k in KINDS if k.needs_account})
     wanted = {kind.name: stamped(kind.wanted(known[0])) for kind in KINDS}
     return Observation(known[0], wanted, {k.name: found[k.name] for k in KINDS}, mode)
+
+
+def clients(wanted: dict[str, Any], mode: Mode) -> tuple[str, ...]:
+    """The clients the reads will call, in the order they are needed: STS's first, those of
+    the kinds that need the account (which wait for STS) last."""
+    first = [s for k in KINDS if not k.needs_account for s in k.clients(wanted[k.name], mode)]
+    last = [s for k in KINDS if k.needs_account for s in k.clients(wanted[k.name], mode)]
+    return tuple(dict.fromkeys(["sts", *first, *last]))
 
 
 def make_plan(observation: Observation, adopt: bool = False) -> Plan:

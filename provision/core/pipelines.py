@@ -30,16 +30,19 @@ _STATE = {Op.CREATE: "missing", Op.UPDATE: "drifted", Op.NOOP: "in sync",
 
 def unidentified(target: Target, with_code: bool) -> Stack:
     """The stack with its derived names, before any AWS call: its account is not known yet
-    (engine.observe asks STS alongside the reads that need no account). The clients the
-    reads need are created meanwhile."""
-    target.aws.prewarm(("sts", *SERVICES))
+    (engine.observe asks STS alongside the reads that need no account, and creates the
+    clients they need meanwhile)."""
     code = target.code if with_code else None
     return Stack(target.config, ACCOUNT_UNKNOWN, target.aws.region,
                  partition_of(target.aws.region), code, target.fleet)
 
 
 def connect(target: Target, with_code: bool) -> Stack:
-    """The first AWS call: who am I. Then the stack with its derived names."""
+    """The first AWS call: who am I. Then the stack with its derived names.
+
+    The clients every kind's reads may need are created while that call is in flight."""
+    target.aws.client("sts")
+    target.aws.prewarm(SERVICES)
     return identified(target.aws, unidentified(target, with_code))
 
 

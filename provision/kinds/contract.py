@@ -216,6 +216,12 @@ class Kind(ABC, Generic[W, O]):
         a role this run wrote to propagate, and only then)."""
         return wanted
 
+    def clients(self, wanted: W, mode: Mode) -> tuple[str, ...]:
+        """The clients its read (or, tearing down, its locate) of `wanted` calls, which the
+        engine creates before the reads need them; by default every one of `services`. A
+        client left out is still made when first used, after the reads began."""
+        return self.services
+
     def notes(self, wanted: W, observed: O | None) -> tuple[str, ...]:
         """Facts worth telling the user that are not changes (e.g. a pending confirmation)."""
         return ()

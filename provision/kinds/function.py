@@ -9,7 +9,7 @@ from provision.aws.client import Aws
 from provision.core import findings
 from provision.core.needs import DOWN, READ, UP, Need, Scope
 from provision.core.package import CodePackage
-from provision.core.plan import Change, Changes, diff_fields
+from provision.core.plan import Change, Changes, Mode, diff_fields
 from provision.core.stack import HANDLER, STACK_TAG, Stack
 from provision.errors import AwsError
 from provision.kinds.contract import Fragment, Kind
@@ -157,6 +157,10 @@ class Function(Kind[WantedFunction, ObservedFunction]):
             return found
         seen = seen_vpc(aws, wanted.settings["vpc"], found.settings["vpc"], wanted.tags[STACK_TAG])
         return replace(found, settings={**found.settings, "vpc": seen})
+
+    def clients(self, wanted: WantedFunction, mode: Mode) -> tuple[str, ...]:
+        """EC2 only for a function the config puts in a VPC (its groups are read by id)."""
+        return ("lambda", "ec2") if wanted.settings["vpc"] else ("lambda",)
 
     def given(self, wanted: WantedFunction, written: frozenset[str]) -> WantedFunction:
         return replace(wanted, role_written="role" in written)

@@ -136,6 +136,11 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
             given_ids=tuple(net.security_group_ids) if net else (),
             egress=egress, tags=stack.tags)
 
+    def clients(self, wanted: WantedSecurityGroup, mode: Mode) -> tuple[str, ...]:
+        """EC2's client is the largest to make: its read calls none without network: (its
+        locate, by tags, always does)."""
+        return self.services if wanted.enabled or mode.teardown else ()
+
     # reads -----------------------------------------------------------------------------------
     def read(self, aws: Aws, wanted: WantedSecurityGroup) -> ObservedSecurityGroup | None:
         """The group of this name in the config's VPC; this stack's groups of the same name in
