@@ -194,3 +194,34 @@ def test_the_reads_make_the_clients_they_call_and_ec2_only_when_they_call_it(
     # (botocore names a client class by service id: CloudWatch Logs, EventBridge)
     expected = {"sts", "iam", "cloudwatch-logs", "sns", "lambda", "eventbridge", "cloudwatch"}
     assert set(made) == expected | ({"ec2"} if ec2 else set())
+
+
+@pytest.mark.parametrize("down", [False, True], ids=["up", "down"])
+def test_what_hangs_on_one_resource_is_written_at_once(
+        aws: None, tmp_path: Path, down: bool) -> None:
+    """The role's two inline policies are put (up) or deleted (down), and the topic's two
+    subscriptions made, each call held until its twin has been sent."""
+    config = write_config(tmp_path, MINIMAL)
+    if down:
+        pipelines.up(target(config)[0])
+    prepared, _ = target(config)
+    twins = (("iam", "DeleteRolePolicy"),) if down else (("iam", "PutRolePolicy"),
+                                                          ("sns", "Subscribe"))
+    meet = {twin: threading.Barrier(2, timeout=WAIT_S) for twin in twins}
+    waited: list[bool] = []
+
+    def hold(event_name: str, **_: Any) -> None:
+        _, service, operation = event_name.split(".")
+        try:
+            meet[(service, operation)].wait()
+            waited.append(True)
+        except threading.BrokenBarrierError:  # the twin was never sent while this one waited
+            waited.append(False)
+
+    for service, operation in twins:
+        prepared.aws.events.register(f"before-call.{service}.{operation}", hold)
+    if down:
+        pipelines.down(prepared, pipelines.plan(prepared, Mode.DOWN)[0])
+    else:
+        pipelines.up(prepared)
+    assert waited == [True] * 2 * len(twins)

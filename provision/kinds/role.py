@@ -231,10 +231,10 @@ class Role(Kind[WantedRole, ObservedRole]):
                 # read-and-adopt that follows this error reads the role, not the stale answer.
                 aws.call("iam", "get_role", RoleName=wanted.name, settling=True)
             raise
-        for name, document in wanted.inline.items():
-            # IAM is eventually consistent: the new role can briefly be "not found".
-            aws.call("iam", "put_role_policy", RoleName=wanted.name, PolicyName=name,
-                     PolicyDocument=json.dumps(document), settling=True)
+        # All at once. IAM is eventually consistent: the new role can briefly be "not found".
+        gather({name: partial(aws.call, "iam", "put_role_policy", RoleName=wanted.name,
+                              PolicyName=name, PolicyDocument=json.dumps(document),
+                              settling=True) for name, document in wanted.inline.items()})
 
     def update(self, aws: Aws, wanted: WantedRole, observed: ObservedRole,
                changes: Changes) -> None:
@@ -262,10 +262,12 @@ class Role(Kind[WantedRole, ObservedRole]):
     def delete(self, aws: Aws, wanted: WantedRole, observed: ObservedRole) -> None:
         if wanted.eni_grant in observed.policy_names:
             enis.wait_released(aws, wanted.function, wanted.name)  # Lambda needs the role
-        _detach(aws, wanted.name, observed.managed)
-        for policy in observed.policy_names:
-            aws.call("iam", "delete_role_policy", RoleName=wanted.name, PolicyName=policy,
-                     missing_ok=True)
+        # What hangs on the role goes all at once; the role only once all of it is gone.
+        gather({**{f"detach {arn}": partial(_detach, aws, wanted.name, (arn,))
+                   for arn in observed.managed},
+                **{policy: partial(aws.call, "iam", "delete_role_policy", RoleName=wanted.name,
+                                   PolicyName=policy, missing_ok=True)
+                   for policy in observed.policy_names}})
         # Just after its policies go, IAM can still refuse the role (DeleteConflict): wait
         # that out only when this run removed some.
         aws.call("iam", "delete_role", RoleName=wanted.name, missing_ok=True,

@@ -242,8 +242,9 @@ class Topic(Kind[WantedTopic, ObservedTopic]):
         _while_principal_propagates(aws, "sns:create_topic", lambda: aws.call(
             "sns", "create_topic", Name=wanted.name, Attributes=wanted.attributes,
             Tags=as_list(wanted.tags)))
-        for protocol, endpoint in sorted(wanted.subscribers):
-            _subscribe(aws, wanted.arn, protocol, endpoint, settling=True)
+        gather({f"{protocol} {endpoint}": partial(_subscribe, aws, wanted.arn, protocol,
+                                                  endpoint, settling=True)
+                for protocol, endpoint in sorted(wanted.subscribers)})  # all at once
 
     def update(self, aws: Aws, wanted: WantedTopic, observed: ObservedTopic,
                changes: Changes) -> None:
