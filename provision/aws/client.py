@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from provision.aws.connections import open_ahead
 from provision.aws.endpoint import EMULATOR_HINT, client_config, is_loopback, single_attempt
 from provision.aws.errors import (
     not_aws_answer,
@@ -103,6 +104,7 @@ class Aws:
         self._lock = connection.lock if connection else threading.Lock()
         self._session: Any = connection.session if connection else None
         self._clients: dict[str, Any] = {}
+        self._ahead: set[str] = set()  # services with connections opened ahead (prewarm)
         self.learnt = Learnt()  # this account and Region's only: siblings get their own
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -170,14 +172,28 @@ class Aws:
                 self._clients[service] = client
             return self._clients[service]
 
-    def prewarm(self, services: tuple[str, ...]) -> None:
+    def prewarm(self, services: tuple[str, ...],
+                connections: dict[str, int] | None = None) -> None:
         """Create these clients in a background thread, e.g. while the first call is in
-        flight, so the concurrent reads that follow find them ready."""
+        flight, so the concurrent reads that follow find them ready; and for those named in
+        `connections`, open that many connections to it (connections.py)."""
         def make() -> None:
             for service in services:
-                self.client(service)
+                client = self.client(service)
+                if self._first_ahead(service) and connections and connections.get(service):
+                    open_ahead(client, connections[service])
 
         threading.Thread(target=make, daemon=True, name="prewarm-clients").start()
+
+    def _first_ahead(self, service: str) -> bool:
+        """Whether to open connections ahead to `service` now: only before this Aws knows
+        its account, and once (a fleet's stacks share the Aws; each stack's connections
+        more would overflow the pool, and then STS answers from memory anyway)."""
+        with self._lock:  # not _identity_lock: the STS call holds that until it is answered
+            if self._identity is not None or service in self._ahead:
+                return False
+            self._ahead.add(service)
+            return True
 
     def _say_no_answer(self, event_name: str = "", attempts: int = 0,
                        caught_exception: Any = None, **_: Any) -> None:

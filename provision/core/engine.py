@@ -49,7 +49,7 @@ def observe(aws: Aws, stack: Stack, mode: Mode = Mode.UP) -> Observation:
     if mode.teardown:
         stack = stack.teardown()
     early = {kind.name: kind.wanted(stack) for kind in KINDS}
-    aws.prewarm(clients(early, mode))
+    aws.prewarm(clients(early, mode), {} if stack.known else waiting(early, mode))
     known: list[Stack] = []
 
     def identify() -> None:
@@ -68,11 +68,18 @@ def observe(aws: Aws, stack: Stack, mode: Mode = Mode.UP) -> Observation:
 
 
 def clients(wanted: dict[str, Any], mode: Mode) -> tuple[str, ...]:
-    """The clients the reads will call, in the order they are needed: STS's first, those of
-    the kinds that need the account (which wait for STS) last."""
+    """The clients the reads will call: STS's first, then those of the kinds that need the
+    account, whose connections open while STS is asked (waiting), then the others'."""
     first = [s for k in KINDS if not k.needs_account for s in k.clients(wanted[k.name], mode)]
     last = [s for k in KINDS if k.needs_account for s in k.clients(wanted[k.name], mode)]
-    return tuple(dict.fromkeys(["sts", *first, *last]))
+    return tuple(dict.fromkeys(["sts", *last, *first]))
+
+
+def waiting(wanted: dict[str, Any], mode: Mode) -> dict[str, int]:
+    """Service -> the connections to open while STS is asked: the reads that wait for the
+    account would otherwise open them after its answer, two round trips each on the chain."""
+    return {s: k.reads_at_once for k in KINDS if k.needs_account
+            for s in k.clients(wanted[k.name], mode)}
 
 
 def make_plan(observation: Observation, adopt: bool = False) -> Plan:

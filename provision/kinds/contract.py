@@ -172,6 +172,9 @@ class Kind(ABC, Generic[W, O]):
     # built from a stack whose account is not known yet (Stack.known); the reads must then be
     # the same whatever the account (tests/test_read_graph.py checks every such kind).
     needs_account: ClassVar[bool] = True
+    # How many calls its read sends at once, first thing: for a kind that needs the account,
+    # the engine opens that many connections while STS is asked (aws/connections.py).
+    reads_at_once: ClassVar[int] = 1
     # True for a global (IAM) resource: one per account, listed by every Region.
     is_global: ClassVar[bool] = False
     # The kind whose resource this one is a setting of (no ARN, no tags of its own: the

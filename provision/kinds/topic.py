@@ -95,6 +95,7 @@ class Topic(Kind[WantedTopic, ObservedTopic]):
     name = "topic"
     services = ("sns",)
     needs_account = True  # SNS reads a topic by its ARN, which holds the account
+    reads_at_once = 3  # attributes, tags, subscriptions
 
     operator = (
         Need("sns:GetTopicAttributes", TOPIC_SCOPE, READ, "read the topic's encryption and name"),
