@@ -131,7 +131,10 @@ class Aws:
         import botocore.session
         from botocore.exceptions import ProfileNotFound
 
+        from provision.aws import models
+
         session = botocore.session.Session(profile=self.profile)
+        models.install(session)
         try:
             credentials = session.get_credentials()
         except ProfileNotFound:

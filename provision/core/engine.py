@@ -13,6 +13,7 @@ from typing import Any
 
 from provision.aws.client import ALREADY_EXISTS, Aws
 from provision.aws.concurrency import run_graph
+from provision.aws.endpoint import HEAVY_CLIENTS
 from provision.core.plan import AnyAction, Mode, Op, Owner, Plan
 from provision.core.stack import Stack, identified
 from provision.errors import AwsError, ConflictError
@@ -69,10 +70,12 @@ def observe(aws: Aws, stack: Stack, mode: Mode = Mode.UP) -> Observation:
 
 def clients(wanted: dict[str, Any], mode: Mode) -> tuple[str, ...]:
     """The clients the reads will call: STS's first, then those of the kinds that need the
-    account, whose connections open while STS is asked (waiting), then the others'."""
+    account, whose connections open while STS is asked (waiting), then the others', the
+    slowest to make (HEAVY_CLIENTS) last."""
     first = [s for k in KINDS if not k.needs_account for s in k.clients(wanted[k.name], mode)]
     last = [s for k in KINDS if k.needs_account for s in k.clients(wanted[k.name], mode)]
-    return tuple(dict.fromkeys(["sts", *last, *first]))
+    order = ["sts", *last, *sorted(first, key=lambda service: service in HEAVY_CLIENTS)]
+    return tuple(dict.fromkeys(order))
 
 
 def waiting(wanted: dict[str, Any], mode: Mode) -> dict[str, int]:
