@@ -1,8 +1,8 @@
 """stock-alert against a bare-botocore floor (and AWS Chalice), on a local moto server.
 
 Prints figures and writes bench/RESULTS.md; it asserts nothing. One command, from the repo root:
-    .venv/bin/python bench/compare.py --short     # ~3 minutes: the goals of issue 22 only
-    .venv/bin/python bench/compare.py             # full: also Chalice and IAM propagation
+    .venv/bin/python bench/compare.py --short     # the goals of issue 22 only (~5 minutes)
+    .venv/bin/python bench/compare.py             # full: also Chalice, IAM propagation (~12)
 Rounds are interleaved: every round runs each group of phases once, in alternating order, each
 group on a freshly reset emulator: `--help`; stock-alert's fresh `up`, the floor, unchanged
 `up` and `down` straight against the emulator; the same again through bench/latency.py, which

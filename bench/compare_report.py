@@ -43,6 +43,8 @@ Notes:
   with 1 inline policy, the function, and a rule with target and permission; no log group, no
   topic, no tags. Chalice keeps its own state in `.chalice/deployed/`; its zip is cached in
   `.chalice/deployments/` after the first (untimed) round, as it would be on a developer's machine.
+- Like a user's second run, stock-alert reads botocore's data from the marshal copies its first
+  (untimed) run wrote (provision/aws/models.py); the floor parses botocore's JSON every time.
 - Calls were counted in a separate, untimed round with a botocore `before-call` hook; reads are
   Get*/List*/Describe*, everything else is a write. Timed runs load no hook.
 - Times include interpreter start-up. Each group of phases starts on a freshly reset moto server
