@@ -105,6 +105,7 @@ class Aws:
         self._session: Any = connection.session if connection else None
         self._clients: dict[str, Any] = {}
         self._ahead: set[str] = set()  # services with connections opened ahead (prewarm)
+        self._coming: dict[str, threading.Event] = {}  # clients the prewarm is making
         self.learnt = Learnt()  # this account and Region's only: siblings get their own
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -163,6 +164,12 @@ class Aws:
         found = self._clients.get(service)  # no lock once made: clients are thread-safe
         if found is not None:
             return found
+        coming = self._coming.get(service)
+        if coming is not None:  # the prewarm makes it, in the order the reads need them
+            coming.wait()
+        return self._make_client(service)
+
+    def _make_client(self, service: str) -> Any:
         session = self.session()
         with self._lock:  # botocore sessions are not: create one client at a time
             if service not in self._clients:
@@ -177,14 +184,25 @@ class Aws:
 
     def prewarm(self, services: tuple[str, ...],
                 connections: dict[str, int] | None = None) -> None:
-        """Create these clients in a background thread, e.g. while the first call is in
-        flight, so the concurrent reads that follow find them ready; and for those named in
-        `connections`, open that many connections to it (connections.py)."""
+        """Create these clients in a background thread, in this order, e.g. while the first
+        call is in flight, so the concurrent reads that follow find them ready (a read that
+        asks for one first waits for it, rather than take the session's lock out of turn
+        and make its own: a heavy one first would hold up every other read); and for those
+        named in `connections`, open that many connections to it (connections.py)."""
+        coming = {s: threading.Event() for s in services if s not in self._clients}
+        self._coming.update(coming)
+
         def make() -> None:
-            for service in services:
-                client = self.client(service)
-                if self._first_ahead(service) and connections and connections.get(service):
-                    open_ahead(client, connections[service])
+            try:
+                for service in services:
+                    client = self._make_client(service)
+                    if service in coming:
+                        coming.pop(service).set()
+                    if self._first_ahead(service) and connections and connections.get(service):
+                        open_ahead(client, connections[service])
+            finally:  # a client that could not be made: whoever waits makes (or fails) it
+                for event in coming.values():
+                    event.set()
 
         threading.Thread(target=make, daemon=True, name="prewarm-clients").start()
 

@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from provision.aws.concurrency import gather
+from provision.aws.endpoint import HEAVY_CLIENTS
 from provision.config.regions import partition_of
 from provision.core.engine import SERVICES as KIND_SERVICES
 from provision.core.engine import Observation, execute, make_plan, observe, refuse_conflicts
@@ -42,7 +43,7 @@ def connect(target: Target, with_code: bool) -> Stack:
 
     The clients every kind's reads may need are created while that call is in flight."""
     target.aws.client("sts")
-    target.aws.prewarm(SERVICES)
+    target.aws.prewarm(tuple(sorted(SERVICES, key=lambda service: service in HEAVY_CLIENTS)))
     return identified(target.aws, unidentified(target, with_code))
 
 
