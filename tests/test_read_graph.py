@@ -13,8 +13,10 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import UnknownServiceError
 from moto import mock_aws
 
+from provision.aws.client import Aws
 from provision.core import pipelines
 from provision.core.plan import Mode
 from provision.core.stack import ACCOUNT_UNKNOWN
@@ -225,3 +227,36 @@ def test_what_hangs_on_one_resource_is_written_at_once(
     else:
         pipelines.up(prepared)
     assert waited == [True] * 2 * len(twins)
+
+
+def test_a_read_waits_for_the_prewarm_to_make_its_client_in_turn(aws: None) -> None:
+    """The prewarm makes the clients in the order given (EC2's, the heaviest, last); a read
+    that asks for EC2's first does not make it out of turn, holding up the others."""
+    made: list[str] = []
+    place = Aws("us-east-1")
+    place.events.register("creating-client-class",
+                          lambda event_name, **_: made.append(event_name.split(".")[-1]))
+    place.prewarm(("sts", "iam", "sns", "ec2"))
+    assert place.client("ec2") is place.client("ec2")
+    assert made == ["sts", "iam", "sns", "ec2"]
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_client_the_prewarm_could_not_make_is_not_waited_for_forever(aws: None) -> None:
+    """Nor does the prewarm's thread end with a traceback on stderr: the read that needs the
+    client makes it again and reports the error itself."""
+    place = Aws("us-east-1")
+    place.prewarm(("sts", "no-such-service", "iam"))
+    failed: list[str] = []
+
+    def ask() -> None:
+        try:
+            place.client("no-such-service")
+        except UnknownServiceError:
+            failed.append("made (and failed) it itself")
+
+    asked = threading.Thread(target=ask, daemon=True)
+    asked.start()
+    asked.join(WAIT_S)
+    assert failed == ["made (and failed) it itself"]
+    assert place.client("iam") is not None  # the one after it is made on demand

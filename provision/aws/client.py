@@ -200,6 +200,9 @@ class Aws:
                         coming.pop(service).set()
                     if self._first_ahead(service) and connections and connections.get(service):
                         open_ahead(client, connections[service])
+            except Exception as exc:  # noqa: BLE001 - e.g. no credentials: the read that
+                # needs the client makes it again and reports the error in its own words
+                log.debug("prewarm stopped: %r", exc)
             finally:  # a client that could not be made: whoever waits makes (or fails) it
                 for event in coming.values():
                     event.set()
