@@ -6,7 +6,6 @@ sockets); which thread opened each connection is in urllib3's own log."""
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -63,18 +62,19 @@ def test_the_topics_reads_find_their_connections_open(
 
 
 def test_each_connection_opened_ahead_is_its_own(moto_server: str, opened: Opened) -> None:
+    """Three connections, each taken from the pool before any thread connects one (a thread
+    that took one another had put back would connect it twice, leaving two)."""
     session = botocore.session.Session()
     client = session.create_client("sns", region_name="us-east-1", endpoint_url=moto_server,
                                    aws_access_key_id="testing", aws_secret_access_key="testing")
-    for thread in open_ahead(client, 3):
+    threads = open_ahead(client, 3)
+    for thread in threads:
         thread.join(timeout=30)
-    assert opened.threads == ["MainThread"] * 3
-    calls = [threading.Thread(target=client.list_topics) for _ in range(3)]
-    for call in calls:
-        call.start()
-    for call in calls:
-        call.join(timeout=30)
-    assert opened.threads == ["MainThread"] * 3  # the calls took them; none opened another
+    assert len(threads) == 3 and opened.threads == ["MainThread"] * 3
+    pool = client._endpoint.http_session._get_connection_manager(  # noqa: SLF001
+        moto_server, None).connection_from_url(moto_server)
+    idle = [c for c in pool.pool.queue if c is not None]
+    assert len({id(c) for c in idle}) == 3 and all(c.sock is not None for c in idle)
 
 
 def test_a_client_it_cannot_reach_into_is_left_alone(opened: Opened) -> None:

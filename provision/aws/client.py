@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from provision.aws.connections import open_ahead
+from provision.aws.connections import open_ahead, when_done
 from provision.aws.endpoint import EMULATOR_HINT, client_config, is_loopback, single_attempt
 from provision.aws.errors import (
     not_aws_answer,
@@ -135,7 +135,6 @@ class Aws:
         from provision.aws import models
 
         session = botocore.session.Session(profile=self.profile)
-        models.install(session)
         try:
             credentials = session.get_credentials()
         except ProfileNotFound:
@@ -154,6 +153,7 @@ class Aws:
                 )
             # A local emulator accepts any credentials; spare the user from inventing some.
             session.set_credentials("testing", "testing", "testing")
+        models.install(session)  # after the profile is known to exist: it reads data_path
         # Regional STS: a global-endpoint token is refused in opt-in Regions (regions.py).
         session.set_config_variable("sts_regional_endpoints", "regional")
         session.register("before-call", _log_call)
@@ -196,10 +196,10 @@ class Aws:
             try:
                 for service in services:
                     client = self._make_client(service)
-                    if service in coming:
-                        coming.pop(service).set()
-                    if self._first_ahead(service) and connections and connections.get(service):
-                        open_ahead(client, connections[service])
+                    opening = (open_ahead(client, connections[service]) if connections and
+                               connections.get(service) and self._first_ahead(service) else [])
+                    if service in coming:  # ready once its connections are in the pool too
+                        when_done(opening, coming.pop(service))
             except Exception as exc:  # noqa: BLE001 - e.g. no credentials: the read that
                 # needs the client makes it again and reports the error in its own words
                 log.debug("prewarm stopped: %r", exc)

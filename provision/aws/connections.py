@@ -47,3 +47,17 @@ def open_ahead(client: Any, count: int) -> list[threading.Thread]:
     for thread in threads:
         thread.start()
     return threads
+
+
+def when_done(threads: list[threading.Thread], ready: threading.Event) -> None:
+    """Set `ready` once every thread has ended (at once when there are none), without
+    waiting here: a read then takes a connection opened ahead rather than open another."""
+    def wait() -> None:
+        for thread in threads:
+            thread.join()
+        ready.set()
+
+    if threads:
+        threading.Thread(target=wait, daemon=True, name="connections-ready").start()
+    else:
+        ready.set()
