@@ -24,9 +24,10 @@ from provision.core.plan import Mode
 from provision.core.target import Target
 from tests.support.awsproxy import Error
 from tests.support.configs import MINIMAL, write_config
-from tests.support.faults import FaultInjector, no_retry_backoff
+from tests.support.faults import no_retry_backoff
 from tests.support.inprocess import ClientCalls, FakeClock, target
 from tests.support.inventory import inventory
+from tests.support.wire_where import FaultsWhere
 
 ROLE_GONE = Error(404, "NoSuchEntity", "The role with name t1-us-east-1-role cannot be found.")
 POLICY_GONE = Error(404, "NoSuchEntity",
@@ -43,9 +44,9 @@ def config(tmp_path: Path) -> Iterator[Path]:
 
 
 def _stale(config: Path, clock: FakeClock | None = None,
-           ) -> tuple[Target, ClientCalls, FaultInjector]:
+           ) -> tuple[Target, ClientCalls, FaultsWhere]:
     prepared, log = target(config, clock)
-    faults = FaultInjector()
+    faults = FaultsWhere()
     faults.attach_session(prepared.aws)
     return prepared, log, faults
 
@@ -63,7 +64,7 @@ def _nothing_left() -> None:
 
 def test_listed_policy_not_yet_readable_is_written_again(config: Path) -> None:
     prepared, log, faults = _stale(config)
-    faults.inject(POLICY_GONE, "iam", "GetRolePolicy", times=1)
+    faults.inject_where("PolicyName=t1-write-logs", POLICY_GONE, "iam", "GetRolePolicy")
     _, done = pipelines.up(prepared)  # before the fix: AwsError NoSuchEntity, exit 1
     assert log.writes() == ["iam:PutRolePolicy"]  # the same document again: harmless
     assert [(a.kind, [c.item for c in a.changes]) for a in done] == [("role", ["t1-write-logs"])]
@@ -72,7 +73,7 @@ def test_listed_policy_not_yet_readable_is_written_again(config: Path) -> None:
 
 def test_status_under_a_stale_policy_read_explains_instead_of_failing(config: Path) -> None:
     prepared, _, faults = _stale(config)
-    faults.inject(POLICY_GONE, "iam", "GetRolePolicy", times=1)
+    faults.inject_where("PolicyName=t1-write-logs", POLICY_GONE, "iam", "GetRolePolicy")
     _, rows = pipelines.status(prepared)
     role = next(r for r in rows if r.kind == "role")
     assert role.state == "drifted" and role.drift == ("policy t1-write-logs",)
@@ -82,7 +83,7 @@ def test_status_under_a_stale_policy_read_explains_instead_of_failing(config: Pa
 
 def test_down_deletes_a_listed_policy_even_when_its_read_is_stale(config: Path) -> None:
     prepared, log, faults = _stale(config)
-    faults.inject(POLICY_GONE, "iam", "GetRolePolicy", times=1)
+    faults.inject_where("PolicyName=t1-write-logs", POLICY_GONE, "iam", "GetRolePolicy")
     the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)  # else DeleteRole answers DeleteConflict
     assert log.writes().count("iam:DeleteRolePolicy") == 2
