@@ -233,12 +233,22 @@ def test_a_read_waits_for_the_prewarm_to_make_its_client_in_turn(aws: None) -> N
     """The prewarm makes the clients in the order given (EC2's, the heaviest, last); a read
     that asks for EC2's first does not make it out of turn, holding up the others."""
     made: list[str] = []
+    asked = threading.Event()
     place = Aws("us-east-1")
-    place.events.register("creating-client-class",
-                          lambda event_name, **_: made.append(event_name.split(".")[-1]))
+
+    def note(event_name: str, **_: Any) -> None:
+        made.append(f"{event_name.split('.')[-1]} by {threading.current_thread().name}")
+        if len(made) == 1:  # the read asks for EC2's while the prewarm makes STS's
+            asked.wait(WAIT_S)
+
+    place.events.register("creating-client-class", note)
     place.prewarm(("sts", "iam", "sns", "ec2"))
-    assert place.client("ec2") is place.client("ec2")
-    assert made == ["sts", "iam", "sns", "ec2"]
+    got: list[Any] = []
+    reader = threading.Thread(target=lambda: (asked.set(), got.append(place.client("ec2"))))
+    reader.start()
+    reader.join(WAIT_S)
+    assert got and got[0] is place.client("ec2")
+    assert made == [f"{name} by prewarm-clients" for name in ("sts", "iam", "sns", "ec2")]
 
 
 @pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
