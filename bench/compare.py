@@ -1,11 +1,16 @@
-"""stock-alert against AWS Chalice and a bare-botocore floor, on a local moto server.
+"""stock-alert against a bare-botocore floor (and AWS Chalice), on a local moto server.
 
 Prints figures and writes bench/RESULTS.md; it asserts nothing. One command, from the repo root:
-    .venv/bin/python bench/compare.py [--rounds 7] [--iam-rounds 2]
-The first run creates bench/.chalice-venv (pip install chalice). Rounds are interleaved: every
-round runs each phase once, in alternating tool order, on a freshly reset emulator. A first,
-untimed round counts API calls (bench/hooks/sitecustomize.py) and warms caches; then IAM
-propagation is simulated for T = 2, 6 and 12 s.
+    .venv/bin/python bench/compare.py --short     # the goals of issue 22 only (~5 minutes)
+    .venv/bin/python bench/compare.py             # full: also Chalice, IAM propagation (~12)
+Rounds are interleaved: every round runs each group of phases once, in alternating order, each
+group on a freshly reset emulator: `--help`; stock-alert's fresh `up`, the floor, unchanged
+`up` and `down` straight against the emulator; the same again through bench/latency.py, which
+adds 60 ms to every request and 2 round trips to every new connection (and finds each command's
+longest chain of round trips); and, in the full mode, Chalice's deploy, deploy again and delete.
+A first, untimed round counts API calls (bench/hooks/sitecustomize.py) and warms caches; the
+full mode then simulates IAM propagation for T = 2, 6 and 12 s. The full mode's first run
+creates bench/.chalice-venv (pip install chalice).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import compare_report as report
+from latency import LatencyProxy, longest_chain, round_trips, words
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -56,18 +62,24 @@ class Step:
     argv: list[str]
     cwd: Path
     env: dict[str, str]
+    network: str = report.LOCAL  # or report.LATENCY: through the latency proxy
 
 
 @dataclass
 class Results:
-    seconds: dict[tuple[str, str], list[float]] = field(default_factory=dict)
-    rss_kib: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    """Figures by (tool, phase, network)."""
+
+    seconds: dict[tuple[str, str, str], list[float]] = field(default_factory=dict)
+    rss_kib: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
+    chains: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
+    chain_words: dict[tuple[str, str, str], str] = field(default_factory=dict)
     calls: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     iam: list[dict[str, float | str]] = field(default_factory=list)
 
     def add(self, step: Step, seconds: float, rss: int) -> None:
-        self.seconds.setdefault((step.tool, step.phase), []).append(seconds)
-        self.rss_kib.setdefault((step.tool, step.phase), []).append(rss)
+        key = (step.tool, step.phase, step.network)
+        self.seconds.setdefault(key, []).append(seconds)
+        self.rss_kib.setdefault(key, []).append(rss)
 
 
 # ---- processes ---------------------------------------------------------------------------
@@ -162,41 +174,55 @@ def chalice_dir(tmp: Path) -> Path:
     return app
 
 
-def make_steps(tmp: Path, url: str, chalice: Path) -> dict[str, list[Step]]:
-    """The steps of one round, grouped so each group starts on a reset emulator."""
-    env, sa_dir, ch_dir = aws_env(url), stock_alert_dir(tmp), chalice_dir(tmp)
+def stock_alert_steps(sa_dir: Path, env: dict[str, str], network: str) -> list[Step]:
     sa = [str(PYTHON.parent / "stock-alert")]
-    ch = [str(chalice)]
     floor = [str(PYTHON), str(BENCH / "floor.py"), "stock-alert"]
-    return {
-        "stock-alert": [Step("stock-alert", "up (fresh)", [*sa, "up"], sa_dir, env),
-                        Step("floor", "up (unchanged)", floor, sa_dir, env),
-                        Step("stock-alert", "up (unchanged)", [*sa, "up"], sa_dir, env),
-                        Step("stock-alert", "down", [*sa, "down", "--yes"], sa_dir, env)],
-        "chalice": [Step("chalice", "up (fresh)", [*ch, "deploy"], ch_dir, env),
-                    Step("chalice", "up (unchanged)", [*ch, "deploy"], ch_dir, env),
-                    Step("chalice", "down", [*ch, "delete"], ch_dir, env)],
-        "help": [Step("stock-alert", "--help", [*sa, "--help"], sa_dir, env),
-                 Step("chalice", "--help", [*ch, "--help"], ch_dir, env)],
-    }
+    return [Step("stock-alert", "up (fresh)", [*sa, "up"], sa_dir, env, network),
+            Step("floor", "up (unchanged)", floor, sa_dir, env, network),
+            Step("stock-alert", "up (unchanged)", [*sa, "up"], sa_dir, env, network),
+            Step("stock-alert", "down", [*sa, "down", "--yes"], sa_dir, env, network)]
+
+
+def make_steps(tmp: Path, url: str, slow_url: str, chalice: Path | None,
+               ) -> dict[str, list[Step]]:
+    """The steps of one round, grouped so each group starts on a reset emulator."""
+    env, sa_dir = aws_env(url), stock_alert_dir(tmp)
+    groups = {"help": [Step("stock-alert", "--help", [str(PYTHON.parent / "stock-alert"),
+                                                      "--help"], sa_dir, env)],
+              "stock-alert": stock_alert_steps(sa_dir, env, report.LOCAL),
+              "latency": stock_alert_steps(sa_dir, aws_env(slow_url), report.LATENCY)}
+    if chalice is not None:
+        ch, ch_dir = [str(chalice)], chalice_dir(tmp)
+        groups["chalice"] = [Step("chalice", "up (fresh)", [*ch, "deploy"], ch_dir, env),
+                             Step("chalice", "up (unchanged)", [*ch, "deploy"], ch_dir, env),
+                             Step("chalice", "down", [*ch, "delete"], ch_dir, env)]
+        groups["help"].append(Step("chalice", "--help", [*ch, "--help"], ch_dir, env))
+    return groups
 
 
 # ---- measuring ---------------------------------------------------------------------------
 
 
 def one_round(groups: dict[str, list[Step]], url: str, act: Callable[[Step], None],
-              flip: bool) -> None:
-    order = ["chalice", "stock-alert", "help"] if flip else ["help", "stock-alert", "chalice"]
-    for name in order:
+              flip: bool, only: tuple[str, ...] | None = None) -> None:
+    order = [name for name in groups if only is None or name in only]
+    for name in order[::-1] if flip else order:
         reset(url)
         for step in groups[name]:
             act(step)
 
 
-def measure(groups: dict[str, list[Step]], url: str, rounds: int, results: Results) -> None:
+def measure(groups: dict[str, list[Step]], url: str, rounds: int, results: Results,
+            proxy: LatencyProxy) -> None:
     def timed(step: Step) -> None:
+        proxy.take()
         seconds, rss, _ = run(step)
         results.add(step, seconds, rss)
+        if step.network == report.LATENCY:
+            chain = longest_chain(proxy.take())
+            key = (step.tool, step.phase, step.network)
+            results.chains.setdefault(key, []).append(round_trips(chain))
+            results.chain_words[key] = words(chain)
 
     for number in range(rounds):
         one_round(groups, url, timed, flip=number % 2 == 1)
@@ -207,7 +233,7 @@ def count(groups: dict[str, list[Step]], url: str, scratch: Path, results: Resul
     def calls(step: Step) -> None:
         results.calls[(step.tool, step.phase)] = counted(step, scratch)
 
-    one_round(groups, url, calls, flip=False)
+    one_round(groups, url, calls, flip=False, only=("stock-alert", "chalice"))
 
 
 def iam_trial(step: Step, delay: float, scratch: Path) -> dict[str, float | str]:
@@ -224,7 +250,7 @@ def iam_trial(step: Step, delay: float, scratch: Path) -> dict[str, float | str]
 
 def iam_propagation(groups: dict[str, list[Step]], url: str, rounds: int, scratch: Path,
                     results: Results) -> None:
-    fresh = [groups["stock-alert"][0], groups["chalice"][0]]
+    fresh = [groups["stock-alert"][0], *groups["chalice"][:1]]
     for number in range(rounds):
         for delay in IAM_DELAYS_S:
             for step in fresh if number % 2 == 0 else fresh[::-1]:
@@ -236,22 +262,32 @@ def iam_propagation(groups: dict[str, list[Step]], url: str, rounds: int, scratc
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--short", action="store_true",
+                        help="3 rounds, stock-alert and the floor only (no Chalice, no IAM "
+                        "propagation): every goal of issue 22, in about 3 minutes")
+    parser.add_argument("--rounds", type=int, help="timed rounds (default 7; 3 with --short)")
     parser.add_argument("--iam-rounds", type=int, default=2)
     parser.add_argument("--no-write", action="store_true", help="do not write bench/RESULTS.md")
     args = parser.parse_args()
-    chalice = ensure_chalice()
+    rounds = args.rounds or (3 if args.short else 7)
+    chalice = None if args.short else ensure_chalice()
+    load = report.Load.start()
     server, url = start_emulator()
+    proxy = LatencyProxy(url)
     results = Results()
     try:
         with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
-            groups = make_steps(Path(tmp), url, chalice)
+            groups = make_steps(Path(tmp), url, proxy.url, chalice)
             count(groups, url, Path(tmp), results)  # also the warm-up round
-            measure(groups, url, args.rounds, results)
-            iam_propagation(groups, url, args.iam_rounds, Path(tmp), results)
+            measure(groups, url, rounds, results, proxy)
+            if chalice is not None:
+                iam_propagation(groups, url, args.iam_rounds, Path(tmp), results)
     finally:
+        proxy.stop()
         server.stop()  # type: ignore[attr-defined]
-    text = report.render(results, args.rounds, report.environment(CHALICE_VENV))
+    mode = "--short" if args.short else "full"
+    text = report.render(results, rounds, report.environment(chalice and CHALICE_VENV, mode,
+                                                              load.end()))
     print(text)
     if not args.no_write:
         (BENCH / "RESULTS.md").write_text(text, encoding="utf-8")

@@ -1,19 +1,29 @@
-"""Markdown for bench/compare.py: the machine, the versions, the tables and the ratios."""
+"""Markdown for bench/compare.py: the machine and its load, the versions, the tables, the ratios
+and issue 22's goals."""
 
 from __future__ import annotations
 
 import datetime
 import os
 import platform
+import resource
 import statistics
 import subprocess
 from collections import Counter
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 PHASES = ("--help", "up (fresh)", "up (unchanged)", "down")
 TOOLS = ("stock-alert", "chalice", "floor")
+LOCAL = "local"
+LATENCY = "+60 ms"  # through bench/latency.py: 60 ms a request, 2 round trips a new connection
+FLOOR = ("floor", "up (unchanged)")
+# Issue 22: (network, stock-alert's phase, the most its median may be, as a ratio to the floor's)
+GOALS = ((LATENCY, "up (unchanged)", 0.95), (LATENCY, "up (fresh)", 1.3), (LATENCY, "down", 1.2),
+         (LOCAL, "up (unchanged)", 1.3), (LOCAL, "up (fresh)", None), (LOCAL, "down", None))
+HELP_GOAL_S = 0.12
 READ_PREFIXES = ("Get", "List", "Describe")
 RATIOS = (  # (label, numerator, denominator), each a (tool, phase)
     ("unchanged up / floor", ("stock-alert", "up (unchanged)"), ("floor", "up (unchanged)")),
@@ -33,22 +43,63 @@ Notes:
   with 1 inline policy, the function, and a rule with target and permission; no log group, no
   topic, no tags. Chalice keeps its own state in `.chalice/deployed/`; its zip is cached in
   `.chalice/deployments/` after the first (untimed) round, as it would be on a developer's machine.
+- Like a user's second run, stock-alert reads botocore's data from the marshal copies its first
+  (untimed) run wrote (provision/aws/models.py); the floor parses botocore's JSON every time.
 - Calls were counted in a separate, untimed round with a botocore `before-call` hook; reads are
   Get*/List*/Describe*, everything else is a write. Timed runs load no hook.
 - Times include interpreter start-up. Each group of phases starts on a freshly reset moto server
-  in the benchmark's own process; the machine is shared, so compare ratios, not absolute times.
+  in the benchmark's own process; on a shared machine, compare ratios, not absolute times.
+- The longest chain of round trips: of the requests the latency proxy saw during a command, the
+  chain of requests each begun after the one before it ended that costs the most round trips
+  (1 a request, 2 more for a new connection's first). Real AWS multiplies this figure by its
+  own latency; CPU time between requests shows up as gaps, not as round trips.
 """
 
 
-def environment(chalice_venv: Path) -> dict[str, str]:
-    probe = ("import chalice, botocore; print(chalice.__version__, botocore.__version__)")
-    out = subprocess.run([str(chalice_venv / "bin" / "python"), "-c", probe], check=True,
-                         capture_output=True, text=True, timeout=60).stdout.split()
+@dataclass(frozen=True)
+class Load:
+    """What else the machine was doing: the load average, and the share of all CPUs that
+    processes other than this benchmark and its children used meanwhile (/proc/stat)."""
+
+    loadavg: tuple[float, float, float]
+    busy: int  # jiffies the CPUs spent busy, all processes
+    total: int
+    ours: float  # CPU seconds of this benchmark and its children
+
+    @classmethod
+    def start(cls) -> Load:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return cls(os.getloadavg(), sum(fields) - idle, sum(fields),
+                   own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime)
+
+    def end(self) -> str:
+        now = Load.start()
+        hz = os.sysconf("SC_CLK_TCK")
+        cpus = len(os.sched_getaffinity(0))
+        wall = (now.total - self.total) / hz / cpus  # the run's seconds
+        others = max(0.0, (now.busy - self.busy) / hz - (now.ours - self.ours))
+        return (f"load average {self.loadavg[0]:.2f} at the start, {now.loadavg[0]:.2f} at the "
+                f"end; other processes used {others / (wall * cpus):.0%} of the {cpus} CPUs "
+                f"during the run (this benchmark {(now.ours - self.ours) / (wall * cpus):.0%})")
+
+
+def environment(chalice_venv: Path | None, mode: str, load: str) -> dict[str, str]:
+    out = ["-", "-"]
+    if chalice_venv is not None:
+        probe = ("import chalice, botocore; print(chalice.__version__, botocore.__version__)")
+        out = subprocess.run([str(chalice_venv / "bin" / "python"), "-c", probe], check=True,
+                             capture_output=True, text=True, timeout=60).stdout.split()
     return {
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": f"bench/compare.py {mode}",
         "machine": f"{len(os.sched_getaffinity(0))} CPUs (nproc), {_cpu_model()}, "
                    f"{_memory_gib():.1f} GiB RAM",
+        "load": load,
         "python": platform.python_version(),
+        "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", "(unset)"),
         "stock-alert": metadata.version("stock-alert"),
         "botocore (stock-alert)": metadata.version("botocore"),
         "boto3 (stock-alert)": metadata.version("boto3"),
@@ -89,16 +140,58 @@ def _rss(values: list[int] | None) -> str:
     return f"{max(values) / 1024:.0f}" if values else "-"
 
 
+def _median(values: list[float] | list[int] | None) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def goal_table(results: Any, rounds: int) -> list[str]:
+    """Issue 22's figures: each command's median, its ratio to the floor's in the same
+    network, the goal, and the longest chain of round trips (with latency)."""
+    head = ["network", "command", "stock-alert s", "floor s", "ratio to floor", "goal",
+            "met", "longest chain of round trips (floor's)"]
+    lines = [f"Wall time in seconds: median (min) of {rounds} interleaved rounds; `{LATENCY}`: "
+             "through bench/latency.py (60 ms a request, 2 more round trips a new connection).",
+             "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for network, phase, goal in GOALS:
+        mine = _median(results.seconds.get(("stock-alert", phase, network)))
+        floor = _median(results.seconds.get((*FLOOR, network)))
+        ratio = mine / floor if mine and floor else None
+        chain = _median(results.chains.get(("stock-alert", phase, network)))
+        floor_chain = _median(results.chains.get((*FLOOR, network)))
+        row = [network, phase, _cell(results.seconds.get(("stock-alert", phase, network))),
+               _cell(results.seconds.get((*FLOOR, network))),
+               f"{ratio:.2f}" if ratio else "-", f"<= {goal}" if goal else "-",
+               ("yes" if ratio <= goal else "NO") if ratio and goal else "-",
+               f"{chain:g} ({floor_chain:g})" if chain is not None and floor_chain else "-"]
+        lines.append("| " + " | ".join(row) + " |")
+    helps = results.seconds.get(("stock-alert", "--help", LOCAL))
+    if helps:
+        met = "yes" if statistics.median(helps) <= HELP_GOAL_S else "NO"
+        lines.append(f"| {LOCAL} | --help | {_cell(helps)} | - | - | <= {HELP_GOAL_S} s | "
+                     f"{met} | 0 |")
+    return lines
+
+
+def chain_lines(results: Any) -> list[str]:
+    lines = [f"Longest chain of round trips ({LATENCY}, last round; `(+2)`: a new connection's "
+             "handshake):", ""]
+    for (tool, phase, _), text in sorted(results.chain_words.items()):
+        chain = results.chains[(tool, phase, LATENCY)]
+        lines.append(f"- {tool} {phase}: {chain[-1]} round trips: {text}")
+    return lines
+
+
 def time_table(results: Any, rounds: int) -> list[str]:
     head = ["phase", *(f"{t} s" for t in TOOLS), *(f"{t} calls r/w" for t in TOOLS),
             "stock-alert peak RSS MiB", "chalice peak RSS MiB"]
-    lines = [f"Wall time in seconds: median (min) of {rounds} interleaved rounds.", "",
+    lines = [f"Against Chalice ({LOCAL}): wall time in seconds, median (min) of {rounds} "
+             "interleaved rounds.", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for phase in PHASES:
-        row = [phase, *(_cell(results.seconds.get((t, phase))) for t in TOOLS),
+        row = [phase, *(_cell(results.seconds.get((t, phase, LOCAL))) for t in TOOLS),
                *(_calls(results.calls.get((t, phase))) for t in TOOLS),
-               _rss(results.rss_kib.get(("stock-alert", phase))),
-               _rss(results.rss_kib.get(("chalice", phase)))]
+               _rss(results.rss_kib.get(("stock-alert", phase, LOCAL))),
+               _rss(results.rss_kib.get(("chalice", phase, LOCAL)))]
         lines.append("| " + " | ".join(row) + " |")
     return lines
 
@@ -106,7 +199,8 @@ def time_table(results: Any, rounds: int) -> list[str]:
 def ratio_lines(results: Any) -> list[str]:
     lines = ["Ratios of medians:", ""]
     for label, top, bottom in RATIOS:
-        a, b = results.seconds.get(top), results.seconds.get(bottom)
+        a = results.seconds.get((*top, LOCAL))
+        b = results.seconds.get((*bottom, LOCAL))
         if a and b:
             lines.append(f"- {label}: {statistics.median(a) / statistics.median(b):.2f}")
     return lines
@@ -140,8 +234,11 @@ def iam_lines(results: Any) -> list[str]:
 
 
 def render(results: Any, rounds: int, env: dict[str, str]) -> str:
-    head = ["# stock-alert vs AWS Chalice vs a bare-botocore floor (bench/compare.py)", ""]
+    head = ["# stock-alert vs a bare-botocore floor (and AWS Chalice) (bench/compare.py)", ""]
     head += [f"- {key}: {value}" for key, value in env.items()]
-    body = [*time_table(results, rounds), "", *ratio_lines(results), "", *iam_lines(results),
-            "", *call_lines(results), "", NOTES]
+    body = [*goal_table(results, rounds), "", *chain_lines(results), ""]
+    if any(key[0] == "chalice" for key in results.seconds):
+        body += [*time_table(results, rounds), "", *ratio_lines(results), "",
+                 *iam_lines(results), ""]
+    body += [*call_lines(results), "", NOTES]
     return "\n".join([*head, "", *body])

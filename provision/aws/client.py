@@ -11,8 +11,9 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from provision.aws.connections import open_ahead, when_done
 from provision.aws.endpoint import EMULATOR_HINT, client_config, is_loopback, single_attempt
 from provision.aws.errors import (
     not_aws_answer,
@@ -32,6 +33,7 @@ from provision.aws.retry import (
 from provision.errors import AwsError, InputError
 
 log = logging.getLogger("provision.aws.client")
+T = TypeVar("T")
 
 ALREADY_EXISTS = frozenset({
     "EntityAlreadyExists", "ResourceAlreadyExistsException", "ResourceConflictException",
@@ -102,6 +104,8 @@ class Aws:
         self._lock = connection.lock if connection else threading.Lock()
         self._session: Any = connection.session if connection else None
         self._clients: dict[str, Any] = {}
+        self._ahead: set[str] = set()  # services with connections opened ahead (prewarm)
+        self._coming: dict[str, threading.Event] = {}  # clients the prewarm is making
         self.learnt = Learnt()  # this account and Region's only: siblings get their own
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -128,6 +132,8 @@ class Aws:
         import botocore.session
         from botocore.exceptions import ProfileNotFound
 
+        from provision.aws import models
+
         session = botocore.session.Session(profile=self.profile)
         try:
             credentials = session.get_credentials()
@@ -147,6 +153,7 @@ class Aws:
                 )
             # A local emulator accepts any credentials; spare the user from inventing some.
             session.set_credentials("testing", "testing", "testing")
+        models.install(session)  # after the profile is known to exist: it reads data_path
         # Regional STS: a global-endpoint token is refused in opt-in Regions (regions.py).
         session.set_config_variable("sts_regional_endpoints", "regional")
         session.register("before-call", _log_call)
@@ -157,6 +164,12 @@ class Aws:
         found = self._clients.get(service)  # no lock once made: clients are thread-safe
         if found is not None:
             return found
+        coming = self._coming.get(service)
+        if coming is not None:  # the prewarm makes it, in the order the reads need them
+            coming.wait()
+        return self._make_client(service)
+
+    def _make_client(self, service: str) -> Any:
         session = self.session()
         with self._lock:  # botocore sessions are not: create one client at a time
             if service not in self._clients:
@@ -169,14 +182,42 @@ class Aws:
                 self._clients[service] = client
             return self._clients[service]
 
-    def prewarm(self, services: tuple[str, ...]) -> None:
-        """Create these clients in a background thread, e.g. while the first call is in
-        flight, so the concurrent reads that follow find them ready."""
+    def prewarm(self, services: tuple[str, ...],
+                connections: dict[str, int] | None = None) -> None:
+        """Create these clients in a background thread, in this order, e.g. while the first
+        call is in flight, so the concurrent reads that follow find them ready (a read that
+        asks for one first waits for it, rather than take the session's lock out of turn
+        and make its own: a heavy one first would hold up every other read); and for those
+        named in `connections`, open that many connections to it (connections.py)."""
+        coming = {s: threading.Event() for s in services if s not in self._clients}
+        self._coming.update(coming)
+
         def make() -> None:
-            for service in services:
-                self.client(service)
+            try:
+                for service in services:
+                    client = self._make_client(service)
+                    opening = (open_ahead(client, connections[service]) if connections and
+                               connections.get(service) and self._first_ahead(service) else [])
+                    if service in coming:  # ready once its connections are in the pool too
+                        when_done(opening, coming.pop(service))
+            except Exception as exc:  # noqa: BLE001 - e.g. no credentials: the read that
+                # needs the client makes it again and reports the error in its own words
+                log.debug("prewarm stopped: %r", exc)
+            finally:  # a client that could not be made: whoever waits makes (or fails) it
+                for event in coming.values():
+                    event.set()
 
         threading.Thread(target=make, daemon=True, name="prewarm-clients").start()
+
+    def _first_ahead(self, service: str) -> bool:
+        """Whether to open connections ahead to `service` now: only before this Aws knows
+        its account, and once (a fleet's stacks share the Aws; each stack's connections
+        more would overflow the pool, and then STS answers from memory anyway)."""
+        with self._lock:  # not _identity_lock: the STS call holds that until it is answered
+            if self._identity is not None or service in self._ahead:
+                return False
+            self._ahead.add(service)
+            return True
 
     def _say_no_answer(self, event_name: str = "", attempts: int = 0,
                        caught_exception: Any = None, **_: Any) -> None:
@@ -310,6 +351,20 @@ class Aws:
         session = assumed.session_as(self.session(), fetch, self.retry.clock)
         return self._like(self.region, Connection(session, self._lock))  # another account:
         # its identity unknown until STS is asked
+
+
+def absent_ok(read: Callable[[], T], *codes: str) -> Callable[[], T | None]:
+    """`read`, answering None instead of raising when AWS says what it reads is not found
+    (NOT_FOUND, or one of `codes`): for reads sent at once with the read that decides
+    whether the resource exists."""
+    def run() -> T | None:
+        try:
+            return read()
+        except AwsError as err:
+            if err.code in NOT_FOUND or err.code in codes:
+                return None
+            raise
+    return run
 
 
 def _no_answer(caught: Any) -> bool:

@@ -64,7 +64,7 @@ class ScheduleDelivery(BaseModel):
     """EventBridge's RetryPolicy on the rule's target (PutTargets): how often and for how long
     it retries invoking the function when Lambda throttles it or is unavailable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, defer_build=True)
 
     max_retry_attempts: Annotated[int, Field(ge=0, le=185, strict=True)] = (
         DEFAULT_RETRY_ATTEMPTS)

@@ -22,7 +22,7 @@ _POLICY_ARN = re.compile(
 
 
 class IamSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     path: str = "/"
     permissions_boundary: str | None = None

@@ -71,7 +71,7 @@ Phone = Annotated[str, AfterValidator(v.check_phone)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, defer_build=True)
 
 
 class Stock(_Model):

@@ -59,7 +59,7 @@ def check_cidr(index: int, text: str) -> str:
 
 
 class Network(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, defer_build=True)
 
     subnet_ids: tuple[str, ...] = Field(min_length=1, max_length=SUBNETS_MAX)
     security_group_ids: tuple[str, ...] = Field(default=(), max_length=GROUPS_MAX)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Any
 
 from provision.aws.client import ALREADY_EXISTS, Aws
-from provision.aws.concurrency import gather, run_graph
+from provision.aws.concurrency import run_graph
+from provision.aws.endpoint import HEAVY_CLIENTS
 from provision.core.plan import AnyAction, Mode, Op, Owner, Plan
-from provision.core.stack import Stack
+from provision.core.stack import Stack, identified
 from provision.errors import AwsError, ConflictError
 from provision.kinds import BY_NAME, KINDS
 from provision.kinds.contract import AnyKind, stamped
@@ -24,6 +24,7 @@ log = logging.getLogger("provision.core.engine")
 
 
 SERVICES = tuple(dict.fromkeys(s for kind in KINDS for s in kind.services))
+IDENTITY = "identity"  # the read-graph task that asks STS who the caller is
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,49 @@ class Observation:
 def observe(aws: Aws, stack: Stack, mode: Mode = Mode.UP) -> Observation:
     """Read every kind at once; each read is independent and read-only.
 
+    `stack` may be one whose account is not known yet (Stack.known False): then STS is asked
+    alongside the reads of every kind that needs no account (Kind.needs_account), and only
+    the others wait for its answer. A failure starts nothing new; the first, in the order
+    identity then KINDS, is raised once the reads under way have ended.
+
     A teardown finds each kind's resources from the stack's name and tags alone
     (`Kind.locate` on `Stack.teardown()`): what the config says now never hides anything."""
     if mode.teardown:
         stack = stack.teardown()
-    wanted = {kind.name: stamped(kind.wanted(stack)) for kind in KINDS}
-    found = gather({k.name: partial(k.locate if mode.teardown else k.read, aws,
-                                    wanted[k.name]) for k in KINDS})
-    return Observation(stack, wanted, found, mode)
+    early = {kind.name: kind.wanted(stack) for kind in KINDS}
+    aws.prewarm(clients(early, mode), {} if stack.known else waiting(early, mode))
+    known: list[Stack] = []
+
+    def identify() -> None:
+        known.append(identified(aws, stack))
+
+    def read(kind: AnyKind) -> Callable[[], Any]:
+        def run() -> Any:
+            wanted = kind.wanted(known[0]) if kind.needs_account else early[kind.name]
+            return (kind.locate if mode.teardown else kind.read)(aws, wanted)
+        return run
+
+    found = run_graph({IDENTITY: identify, **{k.name: read(k) for k in KINDS}},
+                      {k.name: {IDENTITY} for k in KINDS if k.needs_account})
+    wanted = {kind.name: stamped(kind.wanted(known[0])) for kind in KINDS}
+    return Observation(known[0], wanted, {k.name: found[k.name] for k in KINDS}, mode)
+
+
+def clients(wanted: dict[str, Any], mode: Mode) -> tuple[str, ...]:
+    """The clients the reads will call: STS's first, then those of the kinds that need the
+    account, whose connections open while STS is asked (waiting), then the others', the
+    slowest to make (HEAVY_CLIENTS) last."""
+    first = [s for k in KINDS if not k.needs_account for s in k.clients(wanted[k.name], mode)]
+    last = [s for k in KINDS if k.needs_account for s in k.clients(wanted[k.name], mode)]
+    order = ["sts", *last, *sorted(first, key=lambda service: service in HEAVY_CLIENTS)]
+    return tuple(dict.fromkeys(order))
+
+
+def waiting(wanted: dict[str, Any], mode: Mode) -> dict[str, int]:
+    """Service -> the connections to open while STS is asked: the reads that wait for the
+    account would otherwise open them after its answer, two round trips each on the chain."""
+    return {s: k.reads_at_once for k in KINDS if k.needs_account
+            for s in k.clients(wanted[k.name], mode)}
 
 
 def make_plan(observation: Observation, adopt: bool = False) -> Plan:

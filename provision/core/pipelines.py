@@ -11,11 +11,13 @@ from functools import partial
 from typing import Any
 
 from provision.aws.concurrency import gather
+from provision.aws.endpoint import HEAVY_CLIENTS
+from provision.config.regions import partition_of
 from provision.core.engine import SERVICES as KIND_SERVICES
 from provision.core.engine import Observation, execute, make_plan, observe, refuse_conflicts
 from provision.core.engine import Progress as Progress
 from provision.core.plan import LEFT_OVER, NOT_USED, AnyAction, Mode, Op, Plan
-from provision.core.stack import Stack
+from provision.core.stack import ACCOUNT_UNKNOWN, Stack, identified
 from provision.core.target import Target
 from provision.kinds import BY_NAME, sms_delivery
 from provision.kinds import key_state as keys
@@ -27,20 +29,27 @@ _STATE = {Op.CREATE: "missing", Op.UPDATE: "drifted", Op.NOOP: "in sync",
           Op.CONFLICT: "foreign", Op.DELETE: "delete"}
 
 
+def unidentified(target: Target, with_code: bool) -> Stack:
+    """The stack with its derived names, before any AWS call: its account is not known yet
+    (engine.observe asks STS alongside the reads that need no account, and creates the
+    clients they need meanwhile)."""
+    code = target.code if with_code else None
+    return Stack(target.config, ACCOUNT_UNKNOWN, target.aws.region,
+                 partition_of(target.aws.region), code, target.fleet)
+
+
 def connect(target: Target, with_code: bool) -> Stack:
     """The first AWS call: who am I. Then the stack with its derived names.
 
-    The clients the reads need are created while that call is in flight."""
+    The clients every kind's reads may need are created while that call is in flight."""
     target.aws.client("sts")
-    target.aws.prewarm(SERVICES)
-    account, partition = target.aws.account()
-    code = target.code if with_code else None
-    return Stack(target.config, account, target.aws.region, partition, code, target.fleet)
+    target.aws.prewarm(tuple(sorted(SERVICES, key=lambda service: service in HEAVY_CLIENTS)))
+    return identified(target.aws, unidentified(target, with_code))
 
 
 def plan(target: Target, mode: Mode = Mode.UP) -> tuple[Plan, Observation]:
     """Mode.DOWN plans the teardown: nothing wanted, everything the stack's tags mark found."""
-    stack = connect(target, with_code=not mode.teardown)
+    stack = unidentified(target, with_code=not mode.teardown)
     observation = observe(target.aws, stack, mode)
     return make_plan(observation, target.adopt), observation
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from provision.config.model import FLEET_TAG, MANAGED_BY, REGION_TAG, STACK_TAG, Config
 from provision.core.package import CodePackage
+
+if TYPE_CHECKING:
+    from provision.aws.client import Aws
 
 NAME_LIMIT = 64  # IAM role names, like Lambda function and EventBridge rule names
 ENVIRONMENT_LIMIT = 4096  # Lambda: all environment variables together, 4 KB
@@ -17,6 +21,7 @@ HANDLER = "handler.handler"
 # The notifier function's name is '<name>_notify': stack names hold no '_' (config.model), so it
 # can never be another stack's function name, as '<name>-notify' would be (stack 'x-notify').
 NOTIFIER_SUFFIX = "_notify"
+ACCOUNT_UNKNOWN = "unknown"  # a stack built before STS has answered (Stack.known)
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,12 @@ class Stack:
     @property
     def name(self) -> str:
         return self.config.name
+
+    @property
+    def known(self) -> bool:
+        """False for a stack built before STS named the account: its names are right, its
+        ARNs are not (engine.observe starts the reads that need no account with it)."""
+        return self.account != ACCOUNT_UNKNOWN
 
     @classmethod
     def bare(cls, name: str, account: str, region: str, partition: str = "aws",
@@ -247,6 +258,14 @@ class Stack:
         if cfg.quotes.base_url:
             env["STOCK_ALERT_QUOTES_BASE_URL"] = cfg.quotes.base_url
         return env
+
+
+def identified(aws: Aws, stack: Stack) -> Stack:
+    """`stack` in the caller's account and partition (one STS call per Aws, remembered)."""
+    if stack.known:
+        return stack
+    account, partition = aws.account()
+    return replace(stack, account=account, partition=partition)
 
 
 def regional_name(name: str, region: str, suffix: str) -> str:

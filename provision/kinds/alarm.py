@@ -87,6 +87,7 @@ class Alarm(Kind[WantedAlarm, ObservedAlarm]):
     name = "alarm"
     after = ("function", "topic")  # it watches the one and notifies the other
     services = ("cloudwatch",)
+    needs_account = False  # reads by name
 
     operator = (
         Need("cloudwatch:DescribeAlarms", ALARM_SCOPE, READ, "read the errors alarm"),

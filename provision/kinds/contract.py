@@ -169,6 +169,14 @@ class Kind(ABC, Generic[W, O]):
     after: ClassVar[tuple[str, ...]] = ()
     # The AWS services (botocore client names) its reads and writes call.
     services: ClassVar[tuple[str, ...]]
+    # Whether `read` and `locate` use the account ID (an ARN built from it). False: they use
+    # only names, so the engine starts them before STS has answered, with a wanted value
+    # built from a stack whose account is not known yet (Stack.known); the reads must then be
+    # the same whatever the account (tests/test_read_graph.py checks every such kind).
+    needs_account: ClassVar[bool] = True
+    # How many calls its read sends at once, first thing: for a kind that needs the account,
+    # the engine opens that many connections while STS is asked (aws/connections.py).
+    reads_at_once: ClassVar[int] = 1
     # True for a global (IAM) resource: one per account, listed by every Region.
     is_global: ClassVar[bool] = False
     # The kind whose resource this one is a setting of (no ARN, no tags of its own: the
@@ -212,6 +220,12 @@ class Kind(ABC, Generic[W, O]):
         """The wanted value, told which kinds this plan writes (e.g. the function waits for
         a role this run wrote to propagate, and only then)."""
         return wanted
+
+    def clients(self, wanted: W, mode: Mode) -> tuple[str, ...]:
+        """The clients its read (or, tearing down, its locate) of `wanted` calls, which the
+        engine creates before the reads need them; by default every one of `services`. A
+        client left out is still made when first used, after the reads began."""
+        return self.services
 
     def notes(self, wanted: W, observed: O | None) -> tuple[str, ...]:
         """Facts worth telling the user that are not changes (e.g. a pending confirmation)."""

@@ -16,7 +16,7 @@ from provision.config.model import is_stack_name
 from provision.core import findings
 from provision.core.needs import DOWN, READ, UP, Need, Scope
 from provision.core.package import CodePackage
-from provision.core.plan import Action, Change, Changes, diff_fields
+from provision.core.plan import Action, Change, Changes, Mode, diff_fields
 from provision.core.pricing import Line, beyond_free
 from provision.core.stack import HANDLER, STACK_TAG, Stack
 from provision.errors import AwsError
@@ -93,12 +93,18 @@ class LambdaFunction(Kind[WantedFunction, ObservedFunction]):
     its resource, builds its wanted value and says how its settings become Lambda's
     parameters (`params`)."""
 
+    needs_account = False  # reads by name
+
     def locate(self, aws: Aws, wanted: WantedFunction) -> ObservedFunction | None:
         """By its name alone: teardown needs no VPC detail."""
         return read_function(aws, wanted.name)
 
     def read(self, aws: Aws, wanted: WantedFunction) -> ObservedFunction | None:
         return read_function(aws, wanted.name)
+
+    def clients(self, wanted: WantedFunction, mode: Mode) -> tuple[str, ...]:
+        """EC2 only for a function the config puts in a VPC (its groups are read by id)."""
+        return ("lambda", "ec2") if wanted.settings["vpc"] else ("lambda",)
 
     def given(self, wanted: WantedFunction, written: frozenset[str]) -> WantedFunction:
         return replace(wanted, role_written="role" in written)
@@ -270,6 +276,10 @@ class Function(LambdaFunction):
             return found
         seen = seen_vpc(aws, wanted.settings["vpc"], found.settings["vpc"], wanted.tags[STACK_TAG])
         return replace(found, settings={**found.settings, "vpc": seen})
+
+    def clients(self, wanted: WantedFunction, mode: Mode) -> tuple[str, ...]:
+        """EC2 only for a function the config puts in a VPC (its groups are read by id)."""
+        return ("lambda", "ec2") if wanted.settings["vpc"] else ("lambda",)
 
     def params(self, aws: Aws, wanted: WantedFunction,
                fields: set[str] | None = None) -> dict[str, Any]:

@@ -50,6 +50,7 @@ class ObservedLogGroup:
 class LogGroup(Kind[WantedLogGroup, ObservedLogGroup]):
     name = "log-group"
     services = ("logs",)
+    needs_account = False  # reads by name
 
     operator = (
         Need("logs:DescribeLogGroups", ANY, ("up", "down", "status", "logs"),

@@ -83,6 +83,7 @@ class OnFailure(Kind[WantedOnFailure, ObservedOnFailure]):
     # invoke it, so after the role's policies too (when the function and notifier are unchanged)
     after = ("role", "function", "notifier")
     services = ("lambda",)
+    needs_account = False  # reads by name
     host = "function"  # a setting of the function: no ARN, no tags; the function's owner
 
     operator = (

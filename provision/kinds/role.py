@@ -12,10 +12,11 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, ClassVar
 
-from provision.aws.client import Aws
+from provision.aws.client import Aws, absent_ok
+from provision.aws.concurrency import gather
 from provision.core import findings, policies
 from provision.core.needs import READ, UP, Need, Scope
 from provision.core.plan import Action, Change, Changes, Mode, Op
@@ -23,6 +24,7 @@ from provision.core.pricing import Line
 from provision.core.stack import Stack
 from provision.errors import AwsError
 from provision.kinds import enis
+from provision.kinds import role_boundary as boundary
 from provision.kinds.contract import Fragment, Kind
 from provision.kinds.tags import apply_tags, as_list, from_list, tag_changes
 
@@ -92,6 +94,7 @@ class ObservedRole:
 class Role(Kind[WantedRole, ObservedRole]):
     name = "role"
     services = ("iam",)
+    needs_account = False  # reads by name
     is_global = True  # one per account: its name and tags carry the Region (Stack.role_name)
 
     operator: ClassVar[tuple[Need, ...]] = (
@@ -192,17 +195,23 @@ class Role(Kind[WantedRole, ObservedRole]):
         return self.read(aws, wanted)
 
     def read(self, aws: Aws, wanted: WantedRole) -> ObservedRole | None:
-        found = aws.call("iam", "get_role", RoleName=wanted.name, missing_ok=True)
-        if found is None:
+        """The role, its inline and its attached policies, asked for at once (each answers
+        not-found when the role is absent)."""
+        name = wanted.name
+        found = gather({"role": partial(aws.call, "iam", "get_role", RoleName=name,
+                                        missing_ok=True),
+                        "inline": absent_ok(partial(_inline, aws, name)),
+                        "managed": absent_ok(partial(_managed, aws, name))})
+        if found["role"] is None:
             return None
-        role = found["Role"]
+        role = found["role"]["Role"]
         tags = role.get("Tags")
         if tags is None:
-            tags = aws.call("iam", "list_role_tags", RoleName=wanted.name)["Tags"]
-        inline, unreadable = _inline(aws, wanted.name)
-        managed = tuple(p["PolicyArn"] for page in aws.pages(
-            "iam", "list_attached_role_policies", RoleName=wanted.name)
-            for p in page["AttachedPolicies"])
+            tags = aws.call("iam", "list_role_tags", RoleName=name)["Tags"]
+        # Not found by a list while GetRole found the role: IAM's eventual consistency just
+        # after CreateRole. Asked again, alone, the answer (or its error) is the one to use.
+        inline, unreadable = found["inline"] or _inline(aws, name)
+        managed = found["managed"] if found["managed"] is not None else _managed(aws, name)
         boundary = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
         granted = wanted.eni_grant in (*inline, *unreadable)
         held = sorted(set(enis.lambda_enis(aws, wanted.function).values())) if granted else []
@@ -260,19 +269,19 @@ class Role(Kind[WantedRole, ObservedRole]):
         try:
             aws.call("iam", "create_role", RoleName=wanted.name, Description=wanted.description,
                      Path=wanted.path, AssumeRolePolicyDocument=json.dumps(wanted.trust),
-                     Tags=as_list(wanted.tags), **_boundary(wanted))
+                     Tags=as_list(wanted.tags), **boundary.params(wanted.boundary))
         except AwsError as err:
-            _refused_boundary(err, wanted)
+            boundary.explain_refusal(err, wanted.name, wanted.boundary)
             if err.code == "EntityAlreadyExists":
                 # GetRole said NoSuchEntity, CreateRole says it exists: a stale read just after
                 # an earlier CreateRole. Wait (bounded) until GetRole sees it, so the engine's
                 # read-and-adopt that follows this error reads the role, not the stale answer.
                 aws.call("iam", "get_role", RoleName=wanted.name, settling=True)
             raise
-        for name, document in wanted.inline.items():
-            # IAM is eventually consistent: the new role can briefly be "not found".
-            aws.call("iam", "put_role_policy", RoleName=wanted.name, PolicyName=name,
-                     PolicyDocument=json.dumps(document), settling=True)
+        # All at once. IAM is eventually consistent: the new role can briefly be "not found".
+        gather({name: partial(aws.call, "iam", "put_role_policy", RoleName=wanted.name,
+                              PolicyName=name, PolicyDocument=json.dumps(document),
+                              settling=True) for name, document in wanted.inline.items()})
 
     def update(self, aws: Aws, wanted: WantedRole, observed: ObservedRole,
                changes: Changes) -> None:
@@ -292,7 +301,7 @@ class Role(Kind[WantedRole, ObservedRole]):
             elif change.field == "managed_policies":
                 _detach(aws, role, observed.managed)
             elif change.field == "permissions_boundary":
-                _set_boundary(aws, wanted)
+                boundary.put(aws, wanted.name, wanted.boundary)
         apply_tags(changes,
                    lambda tags: aws.call("iam", "tag_role", RoleName=role, Tags=as_list(tags)),
                    lambda keys: aws.call("iam", "untag_role", RoleName=role, TagKeys=keys))
@@ -300,10 +309,12 @@ class Role(Kind[WantedRole, ObservedRole]):
     def delete(self, aws: Aws, wanted: WantedRole, observed: ObservedRole) -> None:
         if wanted.eni_grant in observed.policy_names:
             enis.wait_released(aws, wanted.function, wanted.name)  # Lambda needs the role
-        _detach(aws, wanted.name, observed.managed)
-        for policy in observed.policy_names:
-            aws.call("iam", "delete_role_policy", RoleName=wanted.name, PolicyName=policy,
-                     missing_ok=True)
+        # What hangs on the role goes all at once; the role only once all of it is gone.
+        gather({**{f"detach {arn}": partial(_detach, aws, wanted.name, (arn,))
+                   for arn in observed.managed},
+                **{policy: partial(aws.call, "iam", "delete_role_policy", RoleName=wanted.name,
+                                   PolicyName=policy, missing_ok=True)
+                   for policy in observed.policy_names}})
         # Just after its policies go, IAM can still refuse the role (DeleteConflict): wait
         # that out only when this run removed some.
         aws.call("iam", "delete_role", RoleName=wanted.name, missing_ok=True,
@@ -350,49 +361,21 @@ def _eni_note(wanted: WantedRole, observed: ObservedRole | None) -> tuple[str, .
 
 
 def _inline(aws: Aws, role: str) -> tuple[dict[str, str], tuple[str, ...]]:
-    """(name -> canonical document, names listed but not readable yet)."""
+    """(name -> canonical document, names listed but not readable yet), each policy read at
+    once."""
     names = [n for page in aws.pages("iam", "list_role_policies", RoleName=role)
              for n in page["PolicyNames"]]
-    inline: dict[str, str] = {}
-    unreadable: list[str] = []
-    for name in names:
-        found = aws.call("iam", "get_role_policy", RoleName=role, PolicyName=name,
-                         missing_ok=True)
-        if found is None:
-            unreadable.append(name)
-        else:
-            inline[name] = policies.canonical(policies.decoded(found["PolicyDocument"]))
-    return inline, tuple(unreadable)
+    found = gather({name: partial(aws.call, "iam", "get_role_policy", RoleName=role,
+                                  PolicyName=name, missing_ok=True) for name in names})
+    inline = {name: policies.canonical(policies.decoded(answer["PolicyDocument"]))
+              for name, answer in found.items() if answer is not None}
+    return inline, tuple(name for name, answer in found.items() if answer is None)
 
 
-def _boundary(wanted: WantedRole) -> dict[str, Any]:
-    return {"PermissionsBoundary": wanted.boundary} if wanted.boundary else {}
-
-
-def _set_boundary(aws: Aws, wanted: WantedRole) -> None:
-    if wanted.boundary:
-        try:
-            aws.call("iam", "put_role_permissions_boundary", RoleName=wanted.name,
-                     PermissionsBoundary=wanted.boundary)
-        except AwsError as err:
-            _refused_boundary(err, wanted)
-            raise
-    else:
-        aws.call("iam", "delete_role_permissions_boundary", RoleName=wanted.name,
-                 missing_ok=True)
-
-
-def _refused_boundary(err: AwsError, wanted: WantedRole) -> None:
-    """IAM refuses a boundary it does not have or cannot use (a service-role policy): name the
-    config key, not just IAM's words."""
-    if wanted.boundary and (err.code == "PolicyNotAttachable" or (
-            err.code in ("NoSuchEntity", "InvalidInput") and wanted.boundary in err.message)):
-        raise AwsError(
-            f"IAM refused iam.permissions_boundary {wanted.boundary} for role {wanted.name}: "
-            f"{err.message}", code=err.code,
-            hint="The boundary must be a managed policy that exists in this account (or an AWS "
-            "managed policy) and is not a service-role policy: fix the ARN in the config, or "
-            "remove iam.permissions_boundary.") from err
+def _managed(aws: Aws, role: str) -> tuple[str, ...]:
+    """The ARNs of the managed policies attached to the role."""
+    return tuple(p["PolicyArn"] for page in aws.pages(
+        "iam", "list_attached_role_policies", RoleName=role) for p in page["AttachedPolicies"])
 
 
 def _detach(aws: Aws, role: str, arns: tuple[str, ...]) -> None:

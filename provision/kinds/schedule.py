@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
-from provision.aws.client import Aws
+from provision.aws.client import Aws, absent_ok
+from provision.aws.concurrency import gather
 from provision.config.model import DEFAULT_SCHEDULE
 from provision.core import findings
 from provision.core.needs import READ, UP, Need, Scope
@@ -92,6 +94,7 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
     after = ("function", "topic", "notifier", "on-failure")
 
     services = ("events", "lambda")  # the rule and its target; the function's permission
+    needs_account = False  # reads by name
 
     operator = (
         Need("events:DescribeRule", RULE_SCOPE, READ, "read the schedule"),
@@ -166,8 +169,10 @@ class Schedule(Kind[WantedSchedule, ObservedSchedule]):
                               config.schedule_delivery.retry_policy(), expression is not None)
 
     def read(self, aws: Aws, wanted: WantedSchedule) -> ObservedSchedule | None:
-        rule = _read_rule(aws, wanted.name)
-        permission, others = _read_permission(aws, wanted)
+        """The rule and the function's permission, read at once."""
+        found = gather({"rule": partial(_read_rule, aws, wanted.name),
+                        "permission": partial(_read_permission, aws, wanted)})
+        rule, (permission, others) = found["rule"], found["permission"]
         if rule is None and permission is None:
             return None
         return ObservedSchedule(rule, permission, others)
@@ -261,17 +266,28 @@ def _delete_rule(aws: Aws, wanted: WantedSchedule, rule: ObservedRule) -> None:
 
 
 def _read_rule(aws: Aws, name: str) -> ObservedRule | None:
-    rule = aws.call("events", "describe_rule", Name=name, missing_ok=True)
+    """The rule and its targets, asked for at once (both answer not-found when the rule is
+    absent); then its tags, by the ARN the rule gave."""
+    found = gather({"rule": partial(aws.call, "events", "describe_rule", Name=name,
+                                    missing_ok=True),
+                    "targets": absent_ok(partial(_targets, aws, name))})
+    rule = found["rule"]
     if rule is None:
         return None
     tags = aws.call("events", "list_tags_for_resource", ResourceARN=rule["Arn"])["Tags"]
-    listed = [t for page in aws.pages("events", "list_targets_by_rule", Rule=name)
-              for t in page["Targets"]]
+    # Not found while the rule answered (deleted meanwhile): asked again, alone, its answer
+    # (or its error) is the one to use.
+    listed = found["targets"] if found["targets"] is not None else _targets(aws, name)
     targets = {t["Id"]: t["Arn"] for t in listed}
     retry = {t["Id"]: dict(t["RetryPolicy"]) for t in listed if t.get("RetryPolicy")}
     settings = {"schedule": rule.get("ScheduleExpression"),
                 "description": rule.get("Description"), "state": rule.get("State")}
     return ObservedRule(rule["Arn"], settings, from_list(tags), targets, retry)
+
+
+def _targets(aws: Aws, rule: str) -> list[dict[str, Any]]:
+    return [t for page in aws.pages("events", "list_targets_by_rule", Rule=rule)
+            for t in page["Targets"]]
 
 
 def _read_permission(aws: Aws, wanted: WantedSchedule,

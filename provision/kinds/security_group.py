@@ -140,6 +140,7 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
     name = "security-group"
     after = ("role",)  # Lambda frees the function's ENIs with the role: it outlives the group
     services = ("ec2",)
+    needs_account = False  # reads by name
 
     operator = OPERATOR
     audit_rules = {}
@@ -204,6 +205,11 @@ class SecurityGroup(Kind[WantedSecurityGroup, ObservedSecurityGroup]):
             subnet_ids=tuple(net.subnet_ids) if net else (),
             given_ids=tuple(net.security_group_ids) if net else (),
             egress=egress, tags=stack.tags)
+
+    def clients(self, wanted: WantedSecurityGroup, mode: Mode) -> tuple[str, ...]:
+        """EC2's client is the largest to make: its read calls none without network: (its
+        locate, by tags, always does)."""
+        return self.services if wanted.enabled or mode.teardown else ()
 
     # reads -----------------------------------------------------------------------------------
     def read(self, aws: Aws, wanted: WantedSecurityGroup) -> ObservedSecurityGroup | None:

@@ -16,9 +16,11 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from provision.aws.client import Aws
+from provision.aws.client import Aws, absent_ok
+from provision.aws.concurrency import gather
 from provision.core import findings
 from provision.core.findings import Rule
 from provision.core.needs import ANY, DOWN, READ, UP, Need, Scope
@@ -100,6 +102,8 @@ class ObservedTopic:
 class Topic(Kind[WantedTopic, ObservedTopic]):
     name = "topic"
     services = ("sns",)
+    needs_account = True  # SNS reads a topic by its ARN, which holds the account
+    reads_at_once = 3  # attributes, tags, subscriptions
 
     operator = (
         Need("sns:GetTopicAttributes", TOPIC_SCOPE, READ, "read the topic's encryption and name"),
@@ -211,14 +215,25 @@ class Topic(Kind[WantedTopic, ObservedTopic]):
                            stack.tags)
 
     def read(self, aws: Aws, wanted: WantedTopic) -> ObservedTopic | None:
-        found = aws.call("sns", "get_topic_attributes", TopicArn=wanted.arn, missing_ok=True)
-        if found is None:
+        """The topic's attributes, tags and subscriptions, asked for at once (each answers
+        not-found when the topic is absent)."""
+        arn = wanted.arn
+        found = gather({
+            "topic": partial(aws.call, "sns", "get_topic_attributes", TopicArn=arn,
+                             missing_ok=True),
+            "tags": absent_ok(partial(aws.call, "sns", "list_tags_for_resource",
+                                      ResourceArn=arn), "ResourceNotFound"),
+            "subscriptions": absent_ok(partial(_subscriptions, aws, arn))})
+        if found["topic"] is None:
             return None
-        tags = aws.call("sns", "list_tags_for_resource", ResourceArn=wanted.arn)["Tags"]
-        subs = tuple(Subscription(s["Protocol"], s["Endpoint"], s["SubscriptionArn"])
-                     for page in aws.pages("sns", "list_subscriptions_by_topic",
-                                           TopicArn=wanted.arn)
-                     for s in page.get("Subscriptions", []))
+        # Not found by a list while the topic answered (deleted meanwhile): asked again, alone,
+        # its answer (or its error) is the one to use.
+        tags = (found["tags"] or aws.call("sns", "list_tags_for_resource",
+                                          ResourceArn=arn))["Tags"]
+        subs = found["subscriptions"]
+        if subs is None:
+            subs = _subscriptions(aws, arn)
+        found = found["topic"]
         attrs = {k: v for k, v in found["Attributes"].items() if k in wanted.attributes}
         if attrs.get(POLICY):
             attrs[POLICY] = _canonical_or_text(attrs[POLICY])
@@ -262,8 +277,9 @@ class Topic(Kind[WantedTopic, ObservedTopic]):
         _while_principal_propagates(aws, "sns:create_topic", lambda: aws.call(
             "sns", "create_topic", Name=wanted.name, Attributes=wanted.attributes,
             Tags=as_list(wanted.tags)))
-        for protocol, endpoint in sorted(wanted.subscribers):
-            _subscribe(aws, wanted.arn, protocol, endpoint, settling=True)
+        gather({f"{protocol} {endpoint}": partial(_subscribe, aws, wanted.arn, protocol,
+                                                  endpoint, settling=True)
+                for protocol, endpoint in sorted(wanted.subscribers)})  # all at once
 
     def update(self, aws: Aws, wanted: WantedTopic, observed: ObservedTopic,
                changes: Changes) -> None:
@@ -311,6 +327,12 @@ class Topic(Kind[WantedTopic, ObservedTopic]):
                 for s in observed.subscriptions
             ],
         }
+
+
+def _subscriptions(aws: Aws, arn: str) -> tuple[Subscription, ...]:
+    return tuple(Subscription(s["Protocol"], s["Endpoint"], s["SubscriptionArn"])
+                 for page in aws.pages("sns", "list_subscriptions_by_topic", TopicArn=arn)
+                 for s in page.get("Subscriptions", []))
 
 
 def _subscribe(aws: Aws, arn: str, protocol: str, endpoint: str, settling: bool = False,

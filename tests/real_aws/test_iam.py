@@ -25,9 +25,10 @@ from provision.core.plan import Mode
 from provision.core.target import Target
 from tests.support.awsproxy import Error
 from tests.support.configs import MINIMAL, write_config
-from tests.support.faults import FaultInjector, no_retry_backoff
+from tests.support.faults import no_retry_backoff
 from tests.support.inprocess import ClientCalls, FakeClock, target
 from tests.support.inventory import inventory
+from tests.support.wire_where import FaultsWhere
 
 ROLE_GONE = Error(404, "NoSuchEntity", "The role with name t1-us-east-1-role cannot be found.")
 POLICY_GONE = Error(404, "NoSuchEntity",
@@ -43,7 +44,7 @@ def config(tmp_path: Path) -> Iterator[Path]:
         yield path
 
 
-class FunctionRoleFaults(FaultInjector):
+class FunctionRoleFaults(FaultsWhere):
     """Faults and counts for the function's role only: the scheduler's role (issue 23), read
     alongside it and absent with this cron config, is answered by moto untouched."""
 
@@ -55,7 +56,7 @@ class FunctionRoleFaults(FaultInjector):
 
 
 def _stale(config: Path, clock: FakeClock | None = None,
-           ) -> tuple[Target, ClientCalls, FaultInjector]:
+           ) -> tuple[Target, ClientCalls, FunctionRoleFaults]:
     prepared, log = target(config, clock)
     faults = FunctionRoleFaults()
     faults.attach_session(prepared.aws)
@@ -75,7 +76,7 @@ def _nothing_left() -> None:
 
 def test_listed_policy_not_yet_readable_is_written_again(config: Path) -> None:
     prepared, log, faults = _stale(config)
-    faults.inject(POLICY_GONE, "iam", "GetRolePolicy", times=1)
+    faults.inject_where("PolicyName=t1-write-logs", POLICY_GONE, "iam", "GetRolePolicy")
     _, done = pipelines.up(prepared)  # before the fix: AwsError NoSuchEntity, exit 1
     assert log.writes() == ["iam:PutRolePolicy"]  # the same document again: harmless
     assert [(a.kind, [c.item for c in a.changes]) for a in done] == [("role", ["t1-write-logs"])]
@@ -84,7 +85,7 @@ def test_listed_policy_not_yet_readable_is_written_again(config: Path) -> None:
 
 def test_status_under_a_stale_policy_read_explains_instead_of_failing(config: Path) -> None:
     prepared, _, faults = _stale(config)
-    faults.inject(POLICY_GONE, "iam", "GetRolePolicy", times=1)
+    faults.inject_where("PolicyName=t1-write-logs", POLICY_GONE, "iam", "GetRolePolicy")
     _, rows = pipelines.status(prepared)
     role = next(r for r in rows if r.kind == "role")
     assert role.state == "drifted" and role.drift == ("policy t1-write-logs",)
@@ -95,7 +96,7 @@ def test_status_under_a_stale_policy_read_explains_instead_of_failing(config: Pa
 
 def test_down_deletes_a_listed_policy_even_when_its_read_is_stale(config: Path) -> None:
     prepared, log, faults = _stale(config)
-    faults.inject(POLICY_GONE, "iam", "GetRolePolicy", times=1)
+    faults.inject_where("PolicyName=t1-write-logs", POLICY_GONE, "iam", "GetRolePolicy")
     the_plan, _ = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)  # else DeleteRole answers DeleteConflict
     assert log.writes().count("iam:DeleteRolePolicy") == 3

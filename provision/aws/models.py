@@ -1,0 +1,105 @@
+"""botocore's data files (service models, endpoints), read from a marshal copy after the
+first run.
+
+botocore parses its JSON data files afresh in every process: EC2's service model alone is a
+2.5 MB document (~60 ms of CPU), endpoints.json another ~50 ms, a third of what all of a
+run's clients cost to make. marshal reads the same data several times faster. The copy is
+keyed by the JSON file's path, size and modification time and by the Python that wrote it,
+so an upgraded botocore or Python never reads a stale one; a copy that cannot be read or
+written (a read-only home, a damaged file) just means the JSON is parsed, as botocore does.
+
+Where: $STOCK_ALERT_CACHE_DIR, else $XDG_CACHE_HOME/stock-alert, else ~/.cache/stock-alert;
+STOCK_ALERT_CACHE_DIR=off turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import marshal
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from botocore.loaders import JSONFileLoader
+
+log = logging.getLogger("provision.aws.models")
+CACHE_ENV = "STOCK_ALERT_CACHE_DIR"
+EXTENSIONS = (".json", ".json.gz")  # what botocore's JSONFileLoader reads, in its order
+
+
+def cache_dir() -> Path | None:
+    """Where the copies go; None when turned off."""
+    chosen = os.environ.get(CACHE_ENV)
+    if chosen == "off":
+        return None
+    base = (Path(chosen) if chosen else
+            Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "stock-alert")
+    return base / "botocore" / f"{sys.implementation.cache_tag}-marshal{marshal.version}"
+
+
+class MarshalCopies(JSONFileLoader):  # type: ignore[misc]
+    """botocore's JSONFileLoader, reading each file's marshal copy when it has one."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def load_file(self, file_path: str) -> Any:
+        for extension in EXTENSIONS:
+            full = file_path + extension
+            try:
+                stat = os.stat(full)
+            except OSError:
+                continue
+            key = f"{full}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
+            copy = self.folder / f"{hashlib.sha256(key).hexdigest()[:40]}.marshal"
+            found = _read(copy)
+            if found is not None:
+                return found
+            data = plain(super().load_file(file_path))
+            _write(copy, data)
+            return data
+        return None
+
+
+def plain(data: Any) -> Any:
+    """botocore's JSON as plain dicts (it reads objects as OrderedDict, which marshal cannot
+    write; a dict keeps its order, and botocore uses nothing else of OrderedDict)."""
+    if isinstance(data, dict):
+        return {key: plain(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [plain(value) for value in data]
+    return data
+
+
+def _read(copy: Path) -> Any:
+    try:
+        return marshal.loads(copy.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, EOFError, TypeError) as exc:  # damaged: parse the JSON
+        log.debug("ignoring %s: %r", copy, exc)
+        return None
+
+
+def _write(copy: Path, data: Any) -> None:
+    """Write the copy whole or not at all (a temporary file renamed: another process reading
+    it at the same time never sees half of one)."""
+    try:
+        copy.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with tempfile.NamedTemporaryFile(dir=copy.parent, delete=False) as out:
+            out.write(marshal.dumps(data))
+        os.replace(out.name, copy)
+    except (OSError, ValueError) as exc:  # read-only, full, or unmarshallable: no copy
+        log.debug("no copy of botocore data at %s: %r", copy, exc)
+
+
+def install(session: Any) -> None:
+    """Have the botocore session's loader read marshal copies (unless turned off, or it
+    reads its files some other way already)."""
+    folder = cache_dir()
+    loader = session.get_component("data_loader")
+    if folder is not None and type(loader.file_loader) is JSONFileLoader:
+        loader.file_loader = MarshalCopies(folder)
