@@ -52,9 +52,11 @@ STEADY_READS = Counter(
         # the function's role, and the scheduler's (issue 23: absent with a cron schedule,
         # looked for so that a move back from market time leaves nothing behind)
         "iam:GetRole": 2,
-        "iam:ListRolePolicies": 1,
+        # each role's policies are listed alongside its GetRole (issue 22), the absent
+        # scheduler's role's too (answered not-found, at no extra wait)
+        "iam:ListRolePolicies": 2,
         "iam:GetRolePolicy": 3,  # with NAME-invoke-notifier (issue 21)
-        "iam:ListAttachedRolePolicies": 1,
+        "iam:ListAttachedRolePolicies": 2,
         "logs:DescribeLogGroups": 1,
         "logs:ListTagsForResource": 1,
         "sns:GetTopicAttributes": 1,

@@ -88,6 +88,7 @@ class MarketSchedule(Kind[WantedMarketSchedule, ObservedMarketSchedule]):
     # invokes the function as the scheduler's role; no run starts before its failure can be told
     after = ("function", "scheduler-role", "notifier", "on-failure")
     services = ("scheduler",)
+    needs_account = False  # reads the group and schedule by name; their ARNs come back
 
     operator = (
         Need("scheduler:GetScheduleGroup", GROUP_SCOPE, READ, "read the market-time "
