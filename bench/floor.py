@@ -1,9 +1,11 @@
 """The floor for an unchanged `stock-alert up`: the same reads, with bare botocore, concurrently.
 
 A process that starts Python, imports botocore (not boto3), creates the seven clients and makes
-exactly the reads an unchanged `up` makes (counted by bench/compare.py: 18 for the example
-config, whose alarm is absent without a customer KMS key, and the on-failure destination's
-GetFunctionEventInvokeConfig since issue 21), each resource kind's
+the reads an unchanged `up` needs (bench/compare.py counts both: the example config, whose
+alarm is absent without a customer KMS key; the on-failure destination's
+GetFunctionEventInvokeConfig and the notifier's GetFunction since issue 21; the market-time
+schedule's group, tags and schedule, the scheduler's role, and the rule looked for and absent
+since issue 23), each resource kind's
 reads in order (a later read needs an earlier answer or the account id) and the kinds in
 parallel. Nothing is parsed or diffed, so no real `up` can be faster than this.
 Usage: python bench/floor.py STACK_NAME (region and endpoint from the AWS_* environment).
@@ -18,8 +20,9 @@ from typing import Any
 
 import botocore.session
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
-SERVICES = ("sts", "iam", "logs", "sns", "lambda", "events", "cloudwatch")
+SERVICES = ("sts", "iam", "logs", "sns", "lambda", "events", "cloudwatch", "scheduler")
 
 
 def make_clients() -> dict[str, Any]:
@@ -29,10 +32,13 @@ def make_clients() -> dict[str, Any]:
     return {s: session.create_client(s, region_name=region, config=config) for s in SERVICES}
 
 
-def read_role(c: dict[str, Any], name: str) -> None:
+def read_role(c: dict[str, Any], name: str, suffix: str = "role") -> None:
     # IAM is global: stock-alert's role name carries the Region (Stack.role_name)
-    iam, role = c["iam"], f"{name}-{c['iam'].meta.region_name}-role"
-    iam.get_role(RoleName=role)
+    iam, role = c["iam"], f"{name}-{c['iam'].meta.region_name}-{suffix}"
+    try:
+        iam.get_role(RoleName=role)
+    except ClientError:  # the scheduler's role, with a cron/rate config
+        return
     for policy in iam.list_role_policies(RoleName=role)["PolicyNames"]:
         iam.get_role_policy(RoleName=role, PolicyName=policy)
     iam.list_attached_role_policies(RoleName=role)
@@ -58,7 +64,10 @@ def read_function(c: dict[str, Any], name: str) -> None:
 
 
 def read_schedule(c: dict[str, Any], name: str) -> None:
-    rule = c["events"].describe_rule(Name=f"{name}-schedule")
+    try:
+        rule = c["events"].describe_rule(Name=f"{name}-schedule")
+    except ClientError:  # the market-time form: no rule (looked for, as up does)
+        return
     c["lambda"].get_policy(FunctionName=name)
     c["events"].list_tags_for_resource(ResourceARN=rule["Arn"])
     c["events"].list_targets_by_rule(Rule=f"{name}-schedule")
@@ -66,6 +75,15 @@ def read_schedule(c: dict[str, Any], name: str) -> None:
 
 def read_on_failure(c: dict[str, Any], name: str) -> None:
     c["lambda"].get_function_event_invoke_config(FunctionName=name)
+
+
+def read_market_schedule(c: dict[str, Any], name: str) -> None:
+    try:
+        group = c["scheduler"].get_schedule_group(Name=name)
+    except ClientError:  # a cron/rate config: no group
+        return
+    c["scheduler"].list_tags_for_resource(ResourceArn=group["Arn"])
+    c["scheduler"].get_schedule(Name=f"{name}-schedule", GroupName=name)
 
 
 def read_alarm(c: dict[str, Any], name: str) -> None:
@@ -79,6 +97,9 @@ def main(name: str) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         account = pool.submit(lambda: clients["sts"].get_caller_identity()["Account"])
         jobs = [pool.submit(read_role, clients, name),
+                pool.submit(read_role, clients, name, "scheduler"),
+                pool.submit(read_function, clients, f"{name}_notify"),
+                pool.submit(read_market_schedule, clients, name),
                 pool.submit(read_log_group, clients, name, account),
                 pool.submit(read_topic, clients, name, account),
                 pool.submit(read_function, clients, name),
