@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -86,11 +87,15 @@ def _outcomes(proxy: AwsProxy) -> list[tuple[str, int | str]]:
 
 def _per_kind(outcome: list[tuple[str, Any]]) -> dict[str, list[tuple[str, Any]]]:
     """Outcomes grouped by resource kind, each group in order: independent kinds are written
-    concurrently, so only the order within a kind (and across dependencies) is fixed."""
+    concurrently, so only the order within a kind (and across dependencies) is fixed. Within a
+    kind, a run of the same operation (the role's policies, the topic's subscriptions) is sent
+    at once (issue 22): which of them meets a fault first is not fixed, so each run is compared
+    as a multiset, in its place."""
     out: dict[str, list[tuple[str, Any]]] = {}
     for key, result in outcome:
         out.setdefault(kind_of(key), []).append((key, result))
-    return out
+    return {kind: [entry for _, run in groupby(entries, key=lambda e: e[0])
+                   for entry in sorted(run, key=str)] for kind, entries in out.items()}
 
 
 def _forwarded_writes(proxy: AwsProxy) -> list[str]:
@@ -224,9 +229,11 @@ def test_outage_halfway_then_up_again_finishes_exactly_the_rest(
     assert "run the same command again" in message
     assert failed.stdout == ""
     forwarded = _forwarded_writes(aws_proxy)
-    # the outage starts once n writes have gone through; writes of the (at most 3)
-    # independent kinds already on the wire at that moment went through too
-    assert n <= len(forwarded) < n + 3
+    # the outage starts once n writes have gone through; writes already on the wire at that
+    # moment went through too: independent kinds are written at once, and so is what hangs on
+    # one resource (issue 22): at most the role's 3 policies, the topic's 2 subscriptions and
+    # the log group's one write in flight together
+    assert n <= len(forwarded) <= n + 6
     writes_match(forwarded, FRESH_UP_WRITES, prefix=True)
     # independent kinds were being written at once: each of those in flight met the outage
     # at its next write, and nothing new started
