@@ -6,12 +6,14 @@ sockets); which thread opened each connection is in urllib3's own log."""
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
 import botocore.session
 import pytest
 
+from provision.aws import client as client_module
 from provision.aws.connections import open_ahead
 from provision.core import pipelines
 from tests.support.configs import MINIMAL, write_config
@@ -57,6 +59,33 @@ def test_the_topics_reads_find_their_connections_open(
     the_plan, _ = pipelines.plan(target(config)[0])
     assert not the_plan.has_writes
     # taken from the pool as the topic's client is made, for attributes, tags, subscriptions
+    assert opened.threads.count("prewarm-clients") == 3
+    assert not set(opened.threads) & set(TOPIC_READS), opened.threads
+
+
+def test_a_read_waits_for_the_connections_still_being_opened(
+        moto_server: str, opened: Opened, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The topic's client is made before its connections are opened: a read that found the
+    client then took none of them and opened its own (seen once in CI, on a loaded machine).
+    Here the opening is held up until STS has answered, so the reads come in that window."""
+    for key, value in cli_environment(moto_server).items():
+        monkeypatch.setenv(key, value)
+    config = write_config(tmp_path, MINIMAL)
+    pipelines.up(target(config)[0])
+    prepared, _ = target(config)
+    real = client_module.open_ahead
+
+    def late(client: Any, count: int) -> list[Any]:
+        if client.meta.service_model.service_name == "sns":
+            prepared.aws.account()  # the topic's reads may start from here on
+            time.sleep(0.3)
+        return real(client, count)
+
+    monkeypatch.setattr(client_module, "open_ahead", late)
+    del opened.threads[:]
+    the_plan, _ = pipelines.plan(prepared)
+    assert not the_plan.has_writes
     assert opened.threads.count("prewarm-clients") == 3
     assert not set(opened.threads) & set(TOPIC_READS), opened.threads
 

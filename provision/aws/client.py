@@ -161,12 +161,15 @@ class Aws:
         return session
 
     def client(self, service: str) -> Any:
+        # The prewarm makes it, in the order the reads need them, and is done only once its
+        # connections are in the pool: a client already made may still be opening them, and
+        # a call that took it then would open its own (set once, this costs a lock's turn).
+        coming = self._coming.get(service)
+        if coming is not None:
+            coming.wait()
         found = self._clients.get(service)  # no lock once made: clients are thread-safe
         if found is not None:
             return found
-        coming = self._coming.get(service)
-        if coming is not None:  # the prewarm makes it, in the order the reads need them
-            coming.wait()
         return self._make_client(service)
 
     def _make_client(self, service: str) -> Any:
