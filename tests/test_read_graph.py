@@ -125,13 +125,19 @@ def test_sts_is_asked_while_the_reads_that_need_no_account_are_under_way(
     assert identity < topic
 
 
-def test_a_kinds_independent_reads_go_at_once(aws: None, tmp_path: Path) -> None:
-    """The role's GetRole, ListRolePolicies and ListAttachedRolePolicies are all sent before
-    any of them is answered: each is held until the other two have been sent."""
-    config = write_config(tmp_path, MINIMAL)
+@pytest.mark.parametrize(("market_time", "service", "together"), [
+    (False, "iam", ("GetRole", "ListRolePolicies", "ListAttachedRolePolicies")),
+    (True, "scheduler", ("GetScheduleGroup", "GetSchedule"))], ids=["role", "market-schedule"])
+def test_a_kinds_independent_reads_go_at_once(
+        aws: None, tmp_path: Path, market_time: bool, service: str,
+        together: tuple[str, ...]) -> None:
+    """A kind's reads that need nothing from each other are all sent before any of them is
+    answered: each is held until the others have been sent. The role's three; the market-time
+    schedule's group and schedule (by name; only the group's tags wait for its ARN), which
+    were one after the other on the unchanged up's longest chain."""
+    config = write_config(tmp_path, MINIMAL + (MARKET_TIME if market_time else ""))
     pipelines.up(target(config)[0])
     prepared, log = target(config)
-    together = ("GetRole", "ListRolePolicies", "ListAttachedRolePolicies")
     sent = {name: threading.Event() for name in together}
     waited: dict[str, bool] = {}
 
@@ -141,7 +147,7 @@ def test_a_kinds_independent_reads_go_at_once(aws: None, tmp_path: Path) -> None
         waited[name] = all(event.wait(WAIT_S) for event in sent.values())
 
     for name in together:
-        prepared.aws.events.register(f"before-call.iam.{name}", hold)
+        prepared.aws.events.register(f"before-call.{service}.{name}", hold)
     the_plan, _ = pipelines.plan(prepared)
     assert waited == dict.fromkeys(together, True)
     assert not the_plan.has_writes and log.writes() == []

@@ -33,9 +33,11 @@ of the first three, tests/real_aws/test_scheduler.py injects them):
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from provision.aws.client import Aws
+from provision.aws.concurrency import gather
 from provision.core import findings
 from provision.core.needs import READ, UP, Need, Scope
 from provision.core.plan import Action, Change, Changes, Mode
@@ -198,12 +200,17 @@ class MarketSchedule(Kind[WantedMarketSchedule, ObservedMarketSchedule]):
         return self.read(aws, wanted)
 
     def read(self, aws: Aws, wanted: WantedMarketSchedule) -> ObservedMarketSchedule | None:
-        group = aws.call("scheduler", "get_schedule_group", Name=wanted.name, missing_ok=True)
+        """The group and its schedule, asked for at once (the schedule answers not-found when
+        the group is absent); then the group's tags, by the ARN the group's answer gives."""
+        both = gather({
+            "group": partial(aws.call, "scheduler", "get_schedule_group", Name=wanted.name,
+                             missing_ok=True),
+            "schedule": partial(aws.call, "scheduler", "get_schedule", Name=wanted.schedule,
+                                GroupName=wanted.name, missing_ok=True)})
+        group, found = both["group"], both["schedule"]
         if group is None:
             return None
         tags = aws.call("scheduler", "list_tags_for_resource", ResourceArn=group["Arn"])
-        found = aws.call("scheduler", "get_schedule", Name=wanted.schedule,
-                         GroupName=wanted.name, missing_ok=True)
         settings = None if found is None else {k: _plain(k, found.get(theirs))
                                                for k, theirs in FIELDS.items()}
         return ObservedMarketSchedule(group["Arn"], group.get("State") or "ACTIVE",
