@@ -33,10 +33,12 @@ READ = (
     ("STOCK_ALERT_RETRY_DEADLINE_S", "How long stock-alert's own retries (IAM propagation, "
      "throttling, updates in progress) go on before giving up, in seconds, above 0 and at "
      "most 3600.", "300", "0"),
-    ("STOCK_ALERT_CACHE_DIR", "Where stock-alert keeps copies of botocore's data files "
-     "(service models, endpoints) that Python reads several times faster than botocore's "
-     "JSON, about 3 MB. A copy is remade whenever botocore or Python changes; one that cannot "
-     "be written or read just means the JSON is parsed as usual. `off` turns it off.",
+    ("STOCK_ALERT_CACHE_DIR", "Where stock-alert keeps what a run can compute again: copies "
+     "of botocore's data files (service models, endpoints) that Python reads several times "
+     "faster than botocore's JSON, about 3 MB, and the function zip with its modules' imports, "
+     "by their content (an edited module is always shipped). A copy is remade whenever its "
+     "source, botocore or Python changes; one that cannot be written or read only costs time. "
+     "Deleting the folder is always safe. `off` turns it off.",
      "`$XDG_CACHE_HOME/stock-alert`, else `~/.cache/stock-alert`", None),
     ("STOCK_ALERT_EMULATOR", "Set by the export line `stock-alert emulator` prints: marks "
      "that endpoint as the built-in emulator (for example, only there does a note say e-mail "

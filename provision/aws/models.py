@@ -8,8 +8,7 @@ keyed by the JSON file's path, size and modification time and by the Python that
 so an upgraded botocore or Python never reads a stale one; a copy that cannot be read or
 written (a read-only home, a damaged file) just means the JSON is parsed, as botocore does.
 
-Where: $STOCK_ALERT_CACHE_DIR, else $XDG_CACHE_HOME/stock-alert, else ~/.cache/stock-alert;
-STOCK_ALERT_CACHE_DIR=off turns it off.
+Where: botocore/ in the cache folder (provision/cache.py).
 """
 
 from __future__ import annotations
@@ -19,24 +18,24 @@ import logging
 import marshal
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from botocore.loaders import JSONFileLoader
 
+from provision import cache
+from provision.cache import CACHE_ENV as CACHE_ENV
+from provision.cache import cache_root
+
 log = logging.getLogger("provision.aws.models")
-CACHE_ENV = "STOCK_ALERT_CACHE_DIR"
 EXTENSIONS = (".json", ".json.gz")  # what botocore's JSONFileLoader reads, in its order
 
 
 def cache_dir() -> Path | None:
     """Where the copies go; None when turned off."""
-    chosen = os.environ.get(CACHE_ENV)
-    if chosen == "off":
+    base = cache_root()
+    if base is None:
         return None
-    base = (Path(chosen) if chosen else
-            Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "stock-alert")
     return base / "botocore" / f"{sys.implementation.cache_tag}-marshal{marshal.version}"
 
 
@@ -75,25 +74,23 @@ def plain(data: Any) -> Any:
 
 
 def _read(copy: Path) -> Any:
-    try:
-        return marshal.loads(copy.read_bytes())
-    except FileNotFoundError:
+    found = cache.read(copy)
+    if found is None:
         return None
-    except (OSError, ValueError, EOFError, TypeError) as exc:  # damaged: parse the JSON
+    try:
+        return marshal.loads(found)
+    except (ValueError, EOFError, TypeError) as exc:  # damaged: parse the JSON
         log.debug("ignoring %s: %r", copy, exc)
         return None
 
 
 def _write(copy: Path, data: Any) -> None:
-    """Write the copy whole or not at all (a temporary file renamed: another process reading
-    it at the same time never sees half of one)."""
     try:
-        copy.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with tempfile.NamedTemporaryFile(dir=copy.parent, delete=False) as out:
-            out.write(marshal.dumps(data))
-        os.replace(out.name, copy)
-    except (OSError, ValueError) as exc:  # read-only, full, or unmarshallable: no copy
+        dumped = marshal.dumps(data)
+    except ValueError as exc:  # unmarshallable: no copy
         log.debug("no copy of botocore data at %s: %r", copy, exc)
+        return
+    cache.write(copy, dumped)
 
 
 def install(session: Any) -> None:
