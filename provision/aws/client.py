@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from provision.aws.concurrency import wait
 from provision.aws.connections import open_ahead, when_done
 from provision.aws.endpoint import EMULATOR_HINT, client_config, is_loopback, single_attempt
 from provision.aws.errors import (
@@ -166,7 +167,7 @@ class Aws:
         # a call that took it then would open its own (set once, this costs a lock's turn).
         coming = self._coming.get(service)
         if coming is not None:
-            coming.wait()
+            wait(coming)
         found = self._clients.get(service)  # no lock once made: clients are thread-safe
         if found is not None:
             return found

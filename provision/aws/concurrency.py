@@ -6,6 +6,25 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+# How long the main thread may go without noticing a Ctrl-C. Python runs signal handlers in the
+# main thread only; a SIGINT the kernel hands to another thread (any of the readers) does not
+# wake a main thread blocked in an untimed join or wait, which then hangs until the readers'
+# retries run out (seen: `status` under throttling on a loaded machine, still running 15 s
+# after SIGINT, its main thread in Thread.join). A timed wait wakes and runs the handler.
+TICK_S = 0.5
+
+
+def join(thread: threading.Thread) -> None:
+    """thread.join(), interruptible by Ctrl-C (TICK_S); returns as soon as the thread ends."""
+    while thread.is_alive():
+        thread.join(TICK_S)
+
+
+def wait(event: threading.Event) -> None:
+    """event.wait(), interruptible by Ctrl-C (TICK_S); returns as soon as it is set."""
+    while not event.wait(TICK_S):
+        pass
+
 
 def gather(tasks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
     """Run each task in its own daemon thread and return their results by name; the first
@@ -29,7 +48,7 @@ def gather(tasks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        join(thread)
     for name in tasks:
         if name in failures:
             raise failures[name]
@@ -73,7 +92,7 @@ def run_graph(tasks: dict[str, Callable[[], Any]], needs: dict[str, set[str]]) -
                                  name=f"apply-{name}").start()
             if not running:
                 break
-            changed.wait(0.5)  # a timeout keeps Ctrl-C deliverable to the main thread
+            changed.wait(TICK_S)  # a timeout keeps Ctrl-C deliverable to the main thread
     for name in tasks:
         if name in failures:
             raise failures[name]

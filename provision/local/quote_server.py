@@ -36,6 +36,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from provision.aws.concurrency import wait
 from provision.local import quote_shapes as shapes
 
 CHART_PREFIX = "/v8/finance/chart/"
@@ -348,7 +349,7 @@ def main(argv: list[str] | None = None) -> None:
                      last_session=args.last_session) as server:
         print(server.url, flush=True)
         with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+            wait(threading.Event())  # a Ctrl-C on any thread ends it (concurrency.TICK_S)
 
 
 if __name__ == "__main__":
