@@ -68,3 +68,33 @@ def test_at_exit_every_stream_and_handler_is_flushed(
     assert rest == "last words\n" and done.stderr.endswith("last err\n")
     text = log.read_text(encoding="utf-8")  # written only when the handler was flushed
     assert "GetCallerIdentity" in text and "DescribeLogGroups" in text
+
+
+MODULES_AT_EXIT = '''\
+import atexit, os, sys
+
+atexit.register(lambda: open(os.environ["MODULES_LOG"], "w").write("\\n".join(sys.modules)))
+'''
+
+
+@pytest.mark.server
+@pytest.mark.process
+@pytest.mark.parametrize("output", ["human", "json"])
+def test_up_imports_nothing_only_other_commands_use(
+        aws_env: dict[str, str], tmp_path: Path, output: str) -> None:
+    """up warns when no one is notified; the warning lived with the cost estimate, so every
+    up (this one notifies someone) imported the estimate and its calendar counting (~10 ms)
+    to look at two fields. (plan shows the estimate: it needs them.)"""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(MODULES_AT_EXIT, encoding="utf-8")
+    modules = tmp_path / "modules.txt"
+    write_config(tmp_path, MINIMAL)
+    env: dict[str, Any] = {**aws_env, "PYTHONPATH": str(tmp_path / "site"),
+                           "MODULES_LOG": str(modules)}
+    done = subprocess.run([str(cli_path()), "up", "--output", output], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    loaded = set(modules.read_text(encoding="utf-8").split())
+    assert "provision.core.engine" in loaded  # the list is the command's
+    assert not {m for m in loaded if m.startswith("provision.features.")}, sorted(loaded)

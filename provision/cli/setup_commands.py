@@ -206,13 +206,12 @@ def config_check(config: ConfigOpt = None, output: OutputOpt = Output.human,
         import yaml
 
         from provision.config.model import config_path, load_config
-        from provision.features.cost.estimate import no_subscribers
         from provision.output import render
 
         path = config_path(str(config) if config else None)
         loaded = load_config(path)
         effective = loaded.model_dump(mode="json")
-        warning = no_subscribers(loaded)
+        warning = loaded.notify.no_subscribers()
         if warning:
             typer.echo(f"warning: {warning}.", err=True)
         if output is Output.json:

@@ -70,9 +70,7 @@ def confirm_first_fleet_up(runner: Any, jobs: list[Any], target: Any, parallel: 
 
 
 def warn_no_subscribers(config: Any) -> None:
-    from provision.features.cost.estimate import no_subscribers
-
-    warning = no_subscribers(config)
+    warning = config.notify.no_subscribers()
     if warning:
         typer.echo(f"warning: {warning}.", err=True)
 

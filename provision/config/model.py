@@ -102,6 +102,9 @@ class Stock(_Model):
         return self
 
 
+NO_SUBSCRIBERS = "no subscribers: alerts go nowhere"
+
+
 class Notify(_Model):
     email: tuple[Email, ...] = Field(default=(), max_length=LIST_MAX)
     sms: tuple[Phone, ...] = Field(default=(), max_length=LIST_MAX)
@@ -118,6 +121,14 @@ class Notify(_Model):
     @classmethod
     def _phones(cls, items: tuple[str, ...]) -> tuple[str, ...]:
         return _unique("notify.sms", items)
+
+    def no_subscribers(self) -> str | None:
+        """The warning plan, up, config check and cost print when no one is notified (here,
+        not with the cost estimate: plan and up would import that for two fields)."""
+        if self.email or self.sms:
+            return None
+        return (f"{NO_SUBSCRIBERS} (notify.email and notify.sms are both empty); add an e-mail "
+                "address or a phone number to the config")
 
 
 class FunctionSettings(_Model):

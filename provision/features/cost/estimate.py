@@ -11,6 +11,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from provision.config.model import NO_SUBSCRIBERS
 from provision.core.pricing import Line
 from provision.core.stack import Stack
 from provision.features.cost.firing import Firings, count_month, next_month
@@ -96,17 +97,6 @@ class Estimate:
         return (f"Estimated cost: {lower}about ${self.total_usd:,.2f} a month "
                 f"({self.runs} runs in {self.month_name}); an estimate, details: "
                 f"'stock-alert cost'.{stale}")
-
-
-NO_SUBSCRIBERS = "no subscribers: alerts go nowhere"
-
-
-def no_subscribers(config: Config) -> str | None:
-    """The warning plan, up and config check print when the config notifies no one."""
-    if config.notify.email or config.notify.sms:
-        return None
-    return (f"{NO_SUBSCRIBERS} (notify.email and notify.sms are both empty); add an e-mail "
-            "address or a phone number to the config")
 
 
 def monthly(config: Config) -> Estimate:
