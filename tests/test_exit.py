@@ -71,8 +71,15 @@ def test_at_exit_every_stream_and_handler_is_flushed(
 
 
 MODULES_AT_EXIT = '''\
-import atexit, os, sys
+import atexit, os, sys, threading
 
+class Watch:  # notes which thread imports rich's table first
+    def find_spec(self, name, path=None, target=None):
+        if name == "rich.table":
+            print("rich.table by", threading.current_thread().name, file=sys.stderr)
+        return None
+
+sys.meta_path.insert(0, Watch())
 atexit.register(lambda: open(os.environ["MODULES_LOG"], "w").write("\\n".join(sys.modules)))
 '''
 
@@ -98,3 +105,9 @@ def test_up_imports_nothing_only_other_commands_use(
     loaded = set(modules.read_text(encoding="utf-8").split())
     assert "provision.core.engine" in loaded  # the list is the command's
     assert not {m for m in loaded if m.startswith("provision.features.")}, sorted(loaded)
+    # human output's tables are imported while the reads are under way (render.preload);
+    # JSON output never imports rich
+    if output == "human":
+        assert "rich.table by preload-rich" in done.stderr, done.stderr
+    else:
+        assert not {m for m in loaded if m.split(".")[0] == "rich"}

@@ -50,8 +50,14 @@ class StackContext:
 
     def target(self) -> Any:
         """The config, flags and environment checked; a fleet's Aws shares its clients (one
-        rate limiter for all its stacks). No AWS call yet."""
-        return resolve(self.config, self.profile, self.region, shared_gates=self.fleet.wanted)
+        rate limiter for all its stacks). No AWS call yet. Human output's tables are then
+        imported while the command waits for AWS (render.preload)."""
+        found = resolve(self.config, self.profile, self.region, shared_gates=self.fleet.wanted)
+        if self.output is Output.human:
+            from provision.output.render import preload
+
+            preload()
+        return found
 
 
 def run_fleet(verb: str, context: StackContext, yes: bool = True) -> None:
