@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from provision.config import market_time
 from provision.config.messages import describe
 from provision.config.model import Config, load_config
 from provision.config.template import Answers, check, render
@@ -77,6 +78,27 @@ def test_a_bad_value_names_the_key_and_the_fix_without_pydantic_words(
     assert all(f in message for f in fragments), message
     assert "market-time" not in message and "expression" not in message.split(":")[0]
     assert "Input should" not in message and "Value error" not in message
+
+
+def test_a_zone_is_checked_without_walking_the_whole_database(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 22: every command that read a market-time config listed all ~600 zones of the
+    database (~20 ms) to check one name; a valid name now only loads its own file. The same
+    names are accepted as the database lists, and refused ones are still explained."""
+    zones = sorted(market_time.iana_zones())
+
+    def walk() -> frozenset[str]:
+        raise AssertionError("walked the database for a valid zone")
+
+    monkeypatch.setattr(market_time, "iana_zones", walk)
+    for zone in zones:
+        if len(zone) <= market_time.ZONE_MAX:
+            assert _config({"at": "16:30", "timezone": zone}).market_time is not None, zone
+    monkeypatch.undo()
+    for wrong in ("America", "posixrules", "../etc/passwd", "/etc/localtime",
+                  "America//New_York", "America/New_York/", "zone1970.tab", "tzdata.zi"):
+        assert "is not a time zone of the IANA database" in _error(
+            {"at": "16:30", "timezone": wrong}), wrong
 
 
 def test_unquoted_yaml_time_is_explained_from_the_file(tmp_path: Path) -> None:
