@@ -217,11 +217,12 @@ def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
+    shown = out + result.stderr  # a failure below shows what the demo said
     for step in ("stock-alert up", "must change nothing", "stock-alert status",
                  "invoke --local", "What SNS accepted", "down --yes", "nothing is left"):
-        assert step in out
-    assert "FAILED" not in out
-    assert "Demo complete: every step checked out." in out
+        assert step in out, shown
+    assert "FAILED" not in out, shown
+    assert "Demo complete: every step checked out." in out, shown
     flat = " ".join(out.replace("│", " ").split())
     # moto confirms e-mail subscriptions at once; SNS keeps them "pending confirmation" until
     # the link is clicked (SNS Subscribe, ReturnSubscriptionArn: "pending confirmation"):
@@ -229,7 +230,8 @@ def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
     assert "on real AWS they stay pending confirmation" in flat
     assert "On real AWS, 'up' makes SNS send a confirmation e-mail" in flat
     # issue 23: Yahoo refuses, Stooq answers and is named; TSLA's crossing leads the SMS
-    sms = next(line.strip() for line in out.splitlines() if line.strip().startswith("ALERT "))
+    sms = next((line.strip() for line in out.splitlines() if line.strip().startswith("ALERT ")),
+               shown)
     assert sms == "ALERT TSLA crossed>300 | TSLA 301.50 +1.5% | F 12.01 -0.5% | GM 48.20 +0.1%"
     assert "TSLA: crossed above 300.00: previous close 297.00, now 301.50" in out
     assert "Quotes from Stooq (TSLA, F, GM)" in out
