@@ -72,8 +72,10 @@ STEADY_READS = Counter(
         "monitoring:DescribeAlarms": 1,
         # the on-failure destination (issue 21)
         "lambda:GetFunctionEventInvokeConfig": 1,
-        # the market-time schedule's group (issue 23): not found, so nothing else to read
+        # the market-time schedule's group (issue 23) and its schedule, asked for at once
+        # (issue 22): both not found, at no extra wait; the group's tags are not read
         "scheduler:GetScheduleGroup": 1,
+        "scheduler:GetSchedule": 1,
     }
 )
 
