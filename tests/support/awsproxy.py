@@ -545,6 +545,10 @@ class _Handler(BaseHTTPRequestHandler):
 class _ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog is 5; a run opens a connection per concurrent read and
+    # some ahead (issue 22), and on a loaded machine the accept thread falls behind: the
+    # kernel then holds or drops connections AWS would take. As werkzeug's (moto's) server.
+    request_queue_size = 128
 
     def __init__(self, upstream: tuple[str, int], log: CallLog) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
