@@ -22,11 +22,13 @@ MARKET = MINIMAL + 'schedule: {at: "16:30", timezone: America/New_York, days: MO
 # The notifier (issue 21): a second function and the role's policy that invokes it.
 FRESH = Counter({"iam:CreateRole": 2, "iam:PutRolePolicy": 4, "logs:CreateLogGroup": 1,
                  "logs:PutRetentionPolicy": 1, "sns:CreateTopic": 1, "sns:Subscribe": 2,
-                 "lambda:CreateFunction": 2, "lambda:PutFunctionConcurrency": 1,
+                 "lambda:CreateFunction": 1, "lambda:CreateFunction@notifier": 1,
+                 "lambda:PutFunctionConcurrency": 1,
                  "scheduler:CreateScheduleGroup": 1, "scheduler:CreateSchedule": 1,
                  "lambda:PutFunctionEventInvokeConfig": 1})
 DOWN = Counter({"lambda:DeleteFunctionEventInvokeConfig": 1, "scheduler:DeleteSchedule": 1,
-                "scheduler:DeleteScheduleGroup": 1, "lambda:DeleteFunction": 2,
+                "scheduler:DeleteScheduleGroup": 1, "lambda:DeleteFunction": 1,
+                "lambda:DeleteFunction@notifier": 1,
                 "sns:DeleteTopic": 1, "logs:DeleteLogGroup": 1, "iam:DeleteRolePolicy": 4,
                 "iam:DeleteRole": 2})
 
@@ -44,6 +46,7 @@ def test_market_time_lifecycle_up_twice_status_down(
     made = writes(aws_proxy)
     assert Counter(made) == FRESH
     assert made.index("lambda:CreateFunction") < made.index("scheduler:CreateSchedule")
+    assert made.index("lambda:CreateFunction@notifier") < made.index("scheduler:CreateSchedule")
     assert made.index("scheduler:CreateScheduleGroup") < made.index("scheduler:CreateSchedule")
     assert "market-schedule" in first.stdout and "scheduler-role" in first.stdout
     schedule = direct(moto_server, "scheduler").get_schedule(Name="t1-schedule", GroupName="t1")

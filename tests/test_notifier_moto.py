@@ -124,12 +124,14 @@ def test_code_changed_by_hand_is_uploaded_again(config: Path) -> None:
 
 
 def test_a_crash_before_the_notifier_is_finished_by_the_next_up(config: Path) -> None:
-    """'up' stops at the notifier's CreateFunction (the second one: it is made after the
-    function); the destination and the rule, which wait for it, are not made either. The next
-    'up' makes exactly those."""
+    """'up' stops at the notifier's CreateFunction; the function, made at the same time (it
+    needs no more than the notifier does, so it has started by then), is finished; the
+    destination and the rule, which wait for the notifier, are not made. The next 'up' makes
+    exactly those."""
     with inject_faults() as faults:
         faults.inject(Error(403, "AccessDeniedException", "User is not authorized to perform: "
-                                  "lambda:CreateFunction"), "lambda", "CreateFunction", skip=1)
+                                  "lambda:CreateFunction"), "lambda", "CreateFunction",
+                      function="t1_notify")
         with pytest.raises(AwsError, match="AccessDenied"):
             _up(config)
     names = [f["FunctionName"] for f in _lambda().list_functions()["Functions"]]
