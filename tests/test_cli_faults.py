@@ -32,8 +32,10 @@ from tests.support.cli_helpers import (
     DOWN_WRITES,
     FRESH_UP_WRITES,
     attempts,
+    call_of,
     clean_inventory,
     in_dependency_order,
+    key_of,
     kind_of,
     normalised,
     one_paragraph,
@@ -66,11 +68,12 @@ def env(aws_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
 def _inject(
     proxy: AwsProxy, fault: Fault | Callable[[str], Fault], *keys: str, times: int | None = 1
 ) -> None:
-    """The same fault (or ``fault(service)``) on each ``service:Operation`` in ``keys``."""
+    """The same fault (or ``fault(service)``) on each call in ``keys`` (write keys: a Lambda
+    key means the call naming the function, or with ``@notifier`` the notifier)."""
     for key in keys:
-        service, operation = key.split(":")
+        service, operation, function = call_of(key)
         proxy.inject(fault(service) if callable(fault) else fault, service, operation,
-                     times=times)
+                     times=times, function=function)
 
 
 def _retry_lines(stderr: str, what: str) -> list[str]:
@@ -80,7 +83,7 @@ def _retry_lines(stderr: str, what: str) -> list[str]:
 def _outcomes(proxy: AwsProxy) -> list[tuple[str, int | str]]:
     """Each write attempt with its HTTP error status, "ok" (2xx) or "lost" (no answer)."""
     return [
-        (c.key, "lost" if c.status is None else "ok" if c.status < 300 else c.status)
+        (key_of(c), "lost" if c.status is None else "ok" if c.status < 300 else c.status)
         for c in proxy.writes()
     ]
 
@@ -99,7 +102,7 @@ def _per_kind(outcome: list[tuple[str, Any]]) -> dict[str, list[tuple[str, Any]]
 
 
 def _forwarded_writes(proxy: AwsProxy) -> list[str]:
-    return [c.key for c in proxy.writes() if c.fault is None]
+    return [key_of(c) for c in proxy.writes() if c.fault is None]
 
 
 # ---- the tool's own retries -------------------------------------------------------------------
@@ -108,11 +111,12 @@ def _forwarded_writes(proxy: AwsProxy) -> list[str]:
 def test_iam_propagation_and_update_in_progress_are_waited_out(
     cli, env: dict[str, str], aws_proxy: AwsProxy, inventory_now, tmp_path: Path
 ) -> None:
-    aws_proxy.inject(role_not_assumable(), "lambda", "CreateFunction", times=3)
+    _inject(aws_proxy, role_not_assumable(), "lambda:CreateFunction", times=3)
     result = cli("up")
     assert result.returncode == 0, result.stderr
-    # the function's: refused 3 times, then made; then the notifier's (issue 21), at once
-    assert attempts(aws_proxy, "lambda:CreateFunction") == 5
+    # the function's: refused 3 times, then made; the notifier's (issue 21), made at once
+    assert attempts(aws_proxy, "lambda:CreateFunction") == 4
+    assert attempts(aws_proxy, "lambda:CreateFunction@notifier") == 1
     progress = _retry_lines(result.stderr, "lambda:create_function")
     assert len(progress) == 3, result.stderr
     assert all("waiting for the new IAM role to propagate" in line for line in progress)
@@ -142,7 +146,6 @@ THROTTLED = [
     "lambda:CreateFunction",
     "events:PutRule",
 ]
-LATER = {"lambda:CreateFunction": 1}  # the notifier's, after the function's (issue 21)
 
 
 def test_throttling_on_every_service_is_retried_by_the_tool(
@@ -157,13 +160,11 @@ def test_throttling_on_every_service_is_retried_by_the_tool(
     assert result.returncode == 0, result.stderr
     print(f"throttled up: {elapsed:.1f}s, {len(aws_proxy.calls)} calls")
     for key in THROTTLED:
-        later = LATER.get(key, 0)  # the same call made again, for the notifier, unthrottled
-        assert attempts(aws_proxy, key) == 3 + later, key
+        assert attempts(aws_proxy, key) == 3, key
         service, operation = key.split(":")
-        faults = [c.fault for c in aws_proxy.calls if c.key == key]
+        faults = [c.fault for c in aws_proxy.calls if key_of(c) == key]
         code = throttling(service).code
-        assert faults == [f"Error({throttling(service).status} {code})"] * 2 + [None] * (
-            1 + later), key
+        assert faults == [f"Error({throttling(service).status} {code})"] * 2 + [None], key
         snake = re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()  # CreateRole -> create_role
         lines = _retry_lines(result.stderr, f"{service}:{snake}")
         assert len(lines) == 2 and all("AWS is throttling requests" in x for x in lines), key
@@ -180,11 +181,12 @@ def test_single_drops_and_throttles_are_retried_by_botocore_transparently(
     _inject(aws_proxy, throttling, "logs:CreateLogGroup")
     result = cli("up")
     assert result.returncode == 0, result.stderr
-    # one dropped attempt each, then every call: three policies, two functions (issue 21),
-    # two roles looked for (the scheduler's absent, issue 23)
-    calls = {"iam:PutRolePolicy": 3, "lambda:CreateFunction": 2, "iam:GetRole": 2}
+    # one dropped attempt each, then every call: three policies, two roles looked for (the
+    # scheduler's absent, issue 23); the notifier's CreateFunction was not dropped (issue 21)
+    calls = {"iam:PutRolePolicy": 3, "iam:GetRole": 2}
     for key in [*dropped, "logs:CreateLogGroup"]:
         assert attempts(aws_proxy, key) == calls.get(key, 1) + 1, key
+    assert attempts(aws_proxy, "lambda:CreateFunction@notifier") == 1
     assert "attempt" not in result.stderr  # botocore's retries are silent; the tool's are not
     writes_match(_forwarded_writes(aws_proxy), FRESH_UP_WRITES)
     assert normalised(inventory_now()) == clean
@@ -194,6 +196,7 @@ def test_retry_deadline_exceeded_fails_with_a_bounded_wait(
     cli, env: dict[str, str], aws_proxy: AwsProxy, inventory_now
 ) -> None:
     env["STOCK_ALERT_RETRY_DEADLINE_S"] = "3"
+    # the role never works for Lambda: both functions' creates are refused
     aws_proxy.inject(role_not_assumable(), "lambda", "CreateFunction", times=None)
     started = time.monotonic()
     result = cli("up")
@@ -207,7 +210,7 @@ def test_retry_deadline_exceeded_fails_with_a_bounded_wait(
     assert "run the same command again" in message
     assert attempts(aws_proxy, "lambda:CreateFunction") >= 3
     assert [f["name"] for f in inventory_now()["functions"]] == []
-    # it stopped at the function: what it needs was written, nothing that needs it
+    # it stopped at the functions: what they need was written, nothing that needs them
     writes_match(_forwarded_writes(aws_proxy),
                  [w for w in FRESH_UP_WRITES if kind_of(w) in ("role", "log-group", "topic")])
 
@@ -237,7 +240,7 @@ def test_outage_halfway_then_up_again_finishes_exactly_the_rest(
     writes_match(forwarded, FRESH_UP_WRITES, prefix=True)
     # independent kinds were being written at once: each of those in flight met the outage
     # at its next write, and nothing new started
-    cut = [c.key for c in aws_proxy.calls if c.fault == "Outage" and c.is_write]
+    cut = [key_of(c) for c in aws_proxy.calls if c.fault == "Outage" and c.is_write]
     assert cut and set(cut) <= set(remaining(FRESH_UP_WRITES, forwarded))
 
     aws_proxy.clear_faults()
@@ -291,7 +294,7 @@ def test_lost_responses_are_adopted_or_repeated_within_the_same_up(
         ("lambda:CreateFunction", "lost"),
         ("lambda:CreateFunction", 409),  # ResourceConflictException: adopted
         ("lambda:PutFunctionConcurrency", "ok"),  # what the create did not do (issue 9)
-        ("lambda:CreateFunction", "ok"),  # the notifier, made after the function (issue 21)
+        ("lambda:CreateFunction@notifier", "ok"),  # the notifier (issue 21)
         ("events:PutRule", "ok"),
         ("events:PutTargets", "ok"),
         ("lambda:AddPermission", "lost"),
@@ -320,17 +323,21 @@ def test_down_survives_drops_and_lost_responses(
     assert cli("up").returncode == 0
     aws_proxy.reset_calls()
     _inject(aws_proxy, Drop(), "events:RemoveTargets", "iam:DeleteRolePolicy")
-    _inject(aws_proxy, LoseResponse(), "lambda:DeleteFunction", "iam:DeleteRole")
+    _inject(aws_proxy, LoseResponse(), "lambda:DeleteFunction@notifier", "iam:DeleteRole")
     down = cli("down", "--yes")
     assert down.returncode == 0, down.stderr
     outcome = _outcomes(aws_proxy)
-    assert _per_kind(outcome) == _per_kind([
-        ("lambda:DeleteFunctionEventInvokeConfig", "ok"),  # goes first (issue 21)
+    per_kind = _per_kind(outcome)
+    # the on-failure destination goes alongside its function (issue 22): deleted, or already
+    # gone with the function (Lambda's 404 counts as done)
+    assert per_kind.pop("on-failure") in ([("lambda:DeleteFunctionEventInvokeConfig", "ok")],
+                                          [("lambda:DeleteFunctionEventInvokeConfig", 404)])
+    assert per_kind == _per_kind([
         ("events:RemoveTargets", "lost"),  # dropped before it reached AWS
         ("events:RemoveTargets", "ok"),
         ("events:DeleteRule", "ok"),
-        ("lambda:DeleteFunction", "lost"),  # the notifier's (first): took effect, answer lost
-        ("lambda:DeleteFunction", 404),  # already gone: counts as deleted
+        ("lambda:DeleteFunction@notifier", "lost"),  # the notifier's: took effect, answer lost
+        ("lambda:DeleteFunction@notifier", 404),  # already gone: counts as deleted
         ("lambda:DeleteFunction", "ok"),  # the function's (issue 21)
         ("sns:DeleteTopic", "ok"),
         ("logs:DeleteLogGroup", "ok"),
@@ -351,22 +358,23 @@ def test_down_after_an_outage_then_down_again_leaves_nothing(
     assert cli("up").returncode == 0
     aws_proxy.reset_calls()
     env["AWS_MAX_ATTEMPTS"] = "1"
-    # RemoveTargets, DeleteRule, then DeleteFunctionEventInvokeConfig (issue 21)
-    aws_proxy.fail_all_after_writes(3)
+    # RemoveTargets, DeleteRule: the rule goes first, alone (no run starts while the failure
+    # path goes)
+    aws_proxy.fail_all_after_writes(2)
     failed = cli("down", "--yes")
     assert failed.returncode == 1
     assert "run the same command again" in one_paragraph(failed.stderr)
-    # the rule went first (no run starts while the failure path goes), then the on-failure
-    # destination: 3 writes
-    writes_match(_forwarded_writes(aws_proxy), DOWN_WRITES[:3], teardown=True)
-    # then the notifier, which met the outage
-    cut = {c.key for c in aws_proxy.calls if c.fault == "Outage" and c.is_write}
-    assert cut == {"lambda:DeleteFunction"}
+    forwarded = _forwarded_writes(aws_proxy)
+    writes_match(forwarded, ["events:RemoveTargets", "events:DeleteRule"], teardown=True)
+    # then the on-failure destination and the function (its host, issue 22), at once: both
+    # met the outage
+    cut = {key_of(c) for c in aws_proxy.calls if c.fault == "Outage" and c.is_write}
+    assert cut == {"lambda:DeleteFunctionEventInvokeConfig", "lambda:DeleteFunction"}
     assert not is_empty(inventory_now())
 
     aws_proxy.clear_faults()
     aws_proxy.reset_calls()
     again = cli("down", "--yes")
     assert again.returncode == 0, again.stderr
-    writes_match(writes(aws_proxy), DOWN_WRITES[3:], teardown=True)
+    writes_match(writes(aws_proxy), remaining(DOWN_WRITES, forwarded), teardown=True)
     assert leftovers(inventory_now()) == {}

@@ -116,3 +116,40 @@ def test_teardown_keeps_the_role_until_the_security_group_is_gone() -> None:
     needs = dependencies({a.kind: a for a in actions}, Plan("t1", "r", "a", actions, Mode.DOWN))
     assert "security-group" in needs["role"] and "function" in needs["security-group"]
     assert "schedule" in needs["function"]
+
+
+def test_the_function_and_the_notifier_are_created_and_deleted_at_once(
+        aws: None, tmp_path: Path) -> None:
+    """Neither of the stack's two functions needs the other (issue 22): a fresh up sends both
+    CreateFunction calls at once, and down both DeleteFunction calls (one round trip each off
+    the longest chain). Each call waits at a barrier until the other is in flight too."""
+    from provision.core.plan import Mode
+
+    config = write_config(tmp_path, MINIMAL)
+
+    def both_at_once(operation: str) -> tuple[Any, list[str]]:
+        meet = threading.Barrier(2, timeout=5)  # breaks unless both calls wait at once
+        met: list[str] = []
+
+        def hold(event_name: str, params: dict[str, Any], **_: Any) -> None:
+            if event_name.endswith("." + operation):
+                meet.wait()
+                met.append(params.get("url_path", ""))
+        return hold, met
+
+    prepared, _ = target(config)
+    hold, met = both_at_once("CreateFunction")
+    prepared.aws.events.register("before-call.lambda", hold)
+    pipelines.up(prepared)  # a barrier broken by sequential creates raises BrokenBarrierError
+    assert len(met) == 2
+    names = {f["FunctionName"] for f in boto3.client(
+        "lambda", region_name="us-east-1").list_functions()["Functions"]}
+    assert names == {"t1", "t1_notify"}
+
+    prepared, _ = target(config)
+    hold, met = both_at_once("DeleteFunction")
+    prepared.aws.events.register("before-call.lambda", hold)
+    the_plan, _ = pipelines.plan(prepared, Mode.DOWN)
+    pipelines.down(prepared, the_plan)
+    assert sorted(path.rsplit("/", 1)[-1] for path in met) == ["t1", "t1_notify"]
+    assert boto3.client("lambda", region_name="us-east-1").list_functions()["Functions"] == []

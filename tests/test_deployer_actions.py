@@ -12,7 +12,8 @@ the IAM action moto asked to authorise and the command it belonged to
 
 Actions that moto does not check are the few whose refusal the lifecycle test simulates as
 real AWS answers it (iam:PassRole on CreateFunction, tagging on create, the caller's KMS
-actions, lambda:ListTags, the SMS sandbox read): those keep a whole lifecycle per action in
+actions, lambda:ListTags, the SMS sandbox read, scheduler:DeleteSchedule on
+DeleteScheduleGroup): those keep a whole lifecycle per action in
 tests/test_deployer_policy.py (SIMULATED there).
 """
 

@@ -277,6 +277,14 @@ def lifecycle(tmp_path: Path, granted: set[str], monkeypatch: pytest.MonkeyPatch
             faults.inject(Error(403, "AccessDeniedException", "User is not authorized to "
                                 "perform: iam:PassRole"), service="lambda",
                           operation="CreateFunction", times=1)
+        if "scheduler:DeleteSchedule" not in granted:
+            # DeleteScheduleGroup deletes the group's schedules, and IAM authorises it as
+            # scheduler:DeleteScheduleGroup and scheduler:DeleteSchedule (Service Authorization
+            # Reference, EventBridge Scheduler, "API operations": DeleteScheduleGroup); moto
+            # checks only the first. Scheduler's refusal: 403 AccessDeniedException.
+            faults.inject(Error(403, "AccessDeniedException", "User is not authorized to "
+                                "perform: scheduler:DeleteSchedule"), service="scheduler",
+                          operation="DeleteScheduleGroup", times=1)
         for command, step in (_steps(tmp_path, admin, granted)
                               + secret_steps(tmp_path, granted, faults)):
             if progress is not None:
@@ -307,6 +315,7 @@ def test_the_generated_policy_is_enough_for_every_command(
 SIMULATED = frozenset({
     "iam:PassRole", "ssm:AddTagsToResource", "secretsmanager:TagResource", "kms:Encrypt",
     "kms:GenerateDataKey", "kms:Decrypt", "lambda:ListTags", "sns:GetSMSSandboxAccountStatus",
+    "scheduler:DeleteSchedule",
 })
 
 

@@ -27,6 +27,8 @@ from tests.support.faults import FaultInjector, inject_faults, no_retry_backoff
 from tests.support.inprocess import FakeClock, target
 from tests.support.inventory import inventory
 
+FUNCTION, NOTIFIER = "t1", "t1_notify"  # MINIMAL's two Lambda functions (the notifier: issue 21)
+
 
 @pytest.fixture
 def config(tmp_path: Path) -> Iterator[Path]:
@@ -75,10 +77,11 @@ def _no_writes_left(config: Path) -> None:
 def test_propagation_delay_is_retried_until_the_role_works(config: Path) -> None:
     clock = FakeClock()
     prepared, faults = _faulty(config, clock)
-    faults.inject(role_not_assumable(), "lambda", "CreateFunction", times=6)
+    faults.inject(role_not_assumable(), "lambda", "CreateFunction", times=6, function=FUNCTION)
     pipelines.up(prepared)
-    # the function's 7th attempt works; then the notifier's (issue 21) at its first
-    assert faults.count("lambda", "CreateFunction") == 8
+    # the function's 7th attempt works; the notifier's (issue 21) at its first
+    assert faults.count("lambda", "CreateFunction", FUNCTION) == 7
+    assert faults.count("lambda", "CreateFunction", NOTIFIER) == 1
     assert len(clock.sleeps) == 6 and max(clock.sleeps) <= 2.0
     assert prepared.aws.retry.attempts["lambda:create_function"] == 7
     _no_writes_left(config)
@@ -100,13 +103,14 @@ def test_propagation_on_update_configuration(config: Path, tmp_path: Path) -> No
 def test_deadline_stops_retrying_with_a_clear_error(config: Path) -> None:
     clock = FakeClock()
     prepared, faults = _faulty(config, clock, deadline_s=60)
-    faults.inject(role_not_assumable(), "lambda", "CreateFunction", times=None)
+    faults.inject(role_not_assumable(), "lambda", "CreateFunction", times=None,
+                  function=FUNCTION)
     with pytest.raises(RetryExhausted) as caught:
         pipelines.up(prepared)
     assert "kept failing" in str(caught.value) and "run the same command again" in str(
         caught.value)
     assert 60 <= clock.now <= 62
-    attempts = faults.count("lambda", "CreateFunction")
+    attempts = faults.count("lambda", "CreateFunction", FUNCTION)
     assert 30 <= attempts <= 300  # bounded: capped backoff, not a tight loop
 
 
@@ -119,12 +123,12 @@ def test_throttling_is_retried(config: Path, service: str, operation: str) -> No
     clock = FakeClock()
     prepared, faults = _faulty(config, clock)
     # 6 throttles: botocore's 4 attempts absorb 3, then the tool's own policy takes over.
-    faults.inject(throttling(service), service, operation, times=6)
+    function = FUNCTION if service == "lambda" else None  # not the notifier's (issue 21)
+    faults.inject(throttling(service), service, operation, times=6, function=function)
     pipelines.up(prepared)
-    # two roles are read (the scheduler's too, issue 23): 6 throttled attempts, one answer
-    # each; the notifier's CreateFunction (issue 21) follows, unthrottled
-    extra = 1 if (service, operation) in {("iam", "GetRole"), ("lambda", "CreateFunction")} else 0
-    assert faults.count(service, operation) == 7 + extra
+    # two roles are read (the scheduler's too, issue 23): 6 throttled attempts, one answer each
+    extra = 1 if (service, operation) == ("iam", "GetRole") else 0
+    assert faults.count(service, operation, function) == 7 + extra
     _no_writes_left(config)
 
 
@@ -133,12 +137,19 @@ LOST = [("iam", "CreateRole"), ("iam", "PutRolePolicy"), ("logs", "CreateLogGrou
         ("events", "PutRule"), ("events", "PutTargets"), ("lambda", "AddPermission")]
 
 
-@pytest.mark.parametrize(("service", "operation"), LOST)
+def _named(service: str) -> str | None:
+    """A Lambda fault's function: the stack's (the notifier's have their own cases)."""
+    return FUNCTION if service == "lambda" else None
+
+
+@pytest.mark.parametrize(("service", "operation", "function"), [
+    *((s, o, _named(s)) for s, o in LOST), ("lambda", "CreateFunction", NOTIFIER)])
 def test_lost_response_is_adopted_in_the_same_run(
-        config: Path, tmp_path: Path, service: str, operation: str) -> None:
+        config: Path, tmp_path: Path, service: str, operation: str,
+        function: str | None) -> None:
     clean = _clean_state(tmp_path)
     prepared, faults = _faulty(config)
-    faults.inject(LoseResponse(), service, operation)
+    faults.inject(LoseResponse(), service, operation, function=function)
     if (service, operation) == ("lambda", "AddPermission"):
         # Real Lambda answers a repeated statement id with 409; moto would accept it.
         faults.inject(Error(409, "ResourceConflictException",
@@ -146,7 +157,7 @@ def test_lost_response_is_adopted_in_the_same_run(
                             "Please provide a new statement id, or remove the existing "
                             "statement."), service, operation, skip=1)
     pipelines.up(prepared)
-    assert faults.count(service, operation) >= 2  # the lost call and botocore's retry
+    assert faults.count(service, operation, function) >= 2  # the lost call and botocore's retry
     assert _state() == clean
     _no_writes_left(config)
 
@@ -187,13 +198,14 @@ def test_dropped_connections_are_retried_transparently(config: Path) -> None:
 
     prepared, faults = _faulty(config)
     for service, operation in LOST:
-        faults.inject(Drop(), service, operation)
+        faults.inject(Drop(), service, operation, function=_named(service))
     pipelines.up(prepared)
-    # three policies, two subscriptions, two functions (the notifier, issue 21)
-    calls = {"PutRolePolicy": 3, "Subscribe": 2, "CreateFunction": 2}
+    # three policies, two subscriptions; the notifier's CreateFunction (issue 21) not dropped
+    calls = {"PutRolePolicy": 3, "Subscribe": 2}
     for service, operation in LOST:
         expected = calls.get(operation, 1) + 1  # one dropped attempt each
-        assert faults.count(service, operation) == expected, operation
+        assert faults.count(service, operation, _named(service)) == expected, operation
+    assert faults.count("lambda", "CreateFunction", NOTIFIER) == 1
     _no_writes_left(config)
 
 
@@ -237,19 +249,21 @@ def test_not_found_on_an_existing_resource_is_not_waited_for(config: Path,
     assert faults.count("iam", "PutRolePolicy") == 1 and clock.sleeps == []
 
 
-@pytest.mark.parametrize(("service", "operation"), [
-    ("events", "RemoveTargets"), ("events", "DeleteRule"), ("lambda", "DeleteFunction"),
-    ("sns", "DeleteTopic"), ("logs", "DeleteLogGroup"), ("iam", "DeleteRolePolicy"),
-    ("iam", "DeleteRole"),
+@pytest.mark.parametrize(("service", "operation", "function"), [
+    ("events", "RemoveTargets", None), ("events", "DeleteRule", None),
+    ("lambda", "DeleteFunction", FUNCTION), ("lambda", "DeleteFunction", NOTIFIER),
+    ("sns", "DeleteTopic", None), ("logs", "DeleteLogGroup", None),
+    ("iam", "DeleteRolePolicy", None), ("iam", "DeleteRole", None),
 ])
 def test_lost_response_during_down_finishes_in_the_same_run(
-        config: Path, service: str, operation: str) -> None:
+        config: Path, service: str, operation: str, function: str | None) -> None:
     pipelines.up(target(config)[0])
     prepared, faults = _faulty(config)
-    faults.inject(LoseResponse(), service, operation)
+    faults.inject(LoseResponse(), service, operation, function=function)
     the_plan, observation = pipelines.plan(prepared, mode=Mode.DOWN)
     pipelines.down(prepared, the_plan)
-    assert faults.count(service, operation) >= 2  # the lost call and the retry that met "gone"
+    # the lost call and the retry that met "gone"
+    assert faults.count(service, operation, function) >= 2
     inv = inventory(boto3.Session(region_name="us-east-1"))
     assert [inv[k] for k in ("roles", "log_groups", "topics", "subscriptions", "functions",
                              "rules")] == [[], [], [], [], [], []]
@@ -265,15 +279,16 @@ def _answer_says(prepared: Target, operation: str, **fields: str) -> None:
 
 
 def test_pending_function_is_waited_for_with_the_waiter(config: Path) -> None:
-    prepared, log = target(config)
+    prepared, faults = _faulty(config)  # no fault: it records the function each call names
     _answer_says(prepared, "CreateFunction", State="Pending")
     pipelines.up(prepared)
-    # function_active_v2 polls GetFunction until State=Active (moto: at the first poll).
-    lam = [c for c in log.calls if c.startswith("lambda:")]
-    # the observe reads (the function, the notifier: issue 21) + one waiter poll after each
-    # create
-    assert lam.count("lambda:GetFunction") == 4
-    assert lam[lam.index("lambda:CreateFunction") + 1] == "lambda:GetFunction"
+    # function_active_v2 polls GetFunction until State=Active (moto: at the first poll):
+    # for each function (the notifier too, issue 21), the observe read, then one poll right
+    # after the create
+    for name in (FUNCTION, NOTIFIER):
+        lam = faults.by_function()[name]
+        assert lam.count("GetFunction") == 2, (name, lam)
+        assert lam[lam.index("CreateFunction") + 1] == "GetFunction", (name, lam)
 
 
 def test_update_in_progress_is_waited_for_between_code_and_configuration(
@@ -289,13 +304,16 @@ def test_update_in_progress_is_waited_for_between_code_and_configuration(
     original = package.build
     monkeypatch.setattr(package, "build", lambda folder=None: original(folder or code))
     changed = write_config(tmp_path, MINIMAL + "function: {timeout_s: 60}\n", name="t.yaml")
-    prepared, log = target(changed)
+    prepared, faults = _faulty(changed)  # no fault: it records the function each call names
     _answer_says(prepared, "UpdateFunctionCode", LastUpdateStatus="InProgress")
     _answer_says(prepared, "UpdateFunctionConfiguration", LastUpdateStatus="InProgress")
     pipelines.up(prepared)
-    lam = [c for c in log.calls if c.startswith("lambda:")]
-    # function_updated_v2 polls GetFunction after each update, before the next call.
-    assert lam[lam.index("lambda:UpdateFunctionCode") + 1] == "lambda:GetFunction"
-    after_conf = lam.index("lambda:UpdateFunctionConfiguration")
-    assert lam[after_conf + 1] == "lambda:GetFunction"
-    assert lam.index("lambda:UpdateFunctionCode") < after_conf
+    # function_updated_v2 polls GetFunction after each update, before the next call that
+    # names the same function (the function and the notifier are updated at once, issue 22)
+    lam = faults.by_function()[FUNCTION]
+    assert lam[lam.index("UpdateFunctionCode") + 1] == "GetFunction"
+    after_conf = lam.index("UpdateFunctionConfiguration")
+    assert lam[after_conf + 1] == "GetFunction"
+    assert lam.index("UpdateFunctionCode") < after_conf
+    notifier = faults.by_function()[NOTIFIER]  # its code changed too (the stack's one zip)
+    assert notifier[notifier.index("UpdateFunctionCode") + 1] == "GetFunction"

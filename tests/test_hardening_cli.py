@@ -11,7 +11,14 @@ from typing import Any
 import boto3
 
 from tests.support.awsproxy import AwsProxy, Error
-from tests.support.cli_helpers import DOWN_WRITES, FRESH_UP_WRITES, Cli, writes, writes_match
+from tests.support.cli_helpers import (
+    DOWN_WRITES,
+    FRESH_UP_WRITES,
+    Cli,
+    key_of,
+    writes,
+    writes_match,
+)
 from tests.support.configs import MINIMAL, write_config
 from tests.support.fixtures import REGION
 from tests.support.inventory import Inventory, leftovers
@@ -35,7 +42,7 @@ def test_hardened_stack_end_to_end(cli: Cli, aws_proxy: AwsProxy, moto_server: s
     aws_proxy.inject(PRINCIPAL_NOT_FOUND, "sns", "CreateTopic", times=2)
     first = cli("up")
     assert first.returncode == 0, first.stderr
-    writes_match([c.key for c in aws_proxy.writes() if c.fault is None], FRESH_UP_WRITES)
+    writes_match([key_of(c) for c in aws_proxy.writes() if c.fault is None], FRESH_UP_WRITES)
     assert aws_proxy.count("sns", "CreateTopic") == 3
     # no errors alarm without a customer key (it could not deliver), and no note about one:
     # failed runs reach the subscribers through the on-failure destination (issue 21)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.support.awsproxy import AwsProxy
-from tests.support.cli_helpers import direct, writes
+from tests.support.cli_helpers import direct, key_of, writes
 from tests.support.configs import MINIMAL, write_config
 
 pytestmark = pytest.mark.server
@@ -22,11 +22,13 @@ MARKET = MINIMAL + 'schedule: {at: "16:30", timezone: America/New_York, days: MO
 # The notifier (issue 21): a second function and the role's policy that invokes it.
 FRESH = Counter({"iam:CreateRole": 2, "iam:PutRolePolicy": 4, "logs:CreateLogGroup": 1,
                  "logs:PutRetentionPolicy": 1, "sns:CreateTopic": 1, "sns:Subscribe": 2,
-                 "lambda:CreateFunction": 2, "lambda:PutFunctionConcurrency": 1,
+                 "lambda:CreateFunction": 1, "lambda:CreateFunction@notifier": 1,
+                 "lambda:PutFunctionConcurrency": 1,
                  "scheduler:CreateScheduleGroup": 1, "scheduler:CreateSchedule": 1,
                  "lambda:PutFunctionEventInvokeConfig": 1})
-DOWN = Counter({"lambda:DeleteFunctionEventInvokeConfig": 1, "scheduler:DeleteSchedule": 1,
-                "scheduler:DeleteScheduleGroup": 1, "lambda:DeleteFunction": 2,
+DOWN = Counter({"lambda:DeleteFunctionEventInvokeConfig": 1,
+                "scheduler:DeleteScheduleGroup": 1, "lambda:DeleteFunction": 1,
+                "lambda:DeleteFunction@notifier": 1,
                 "sns:DeleteTopic": 1, "logs:DeleteLogGroup": 1, "iam:DeleteRolePolicy": 4,
                 "iam:DeleteRole": 2})
 
@@ -44,6 +46,7 @@ def test_market_time_lifecycle_up_twice_status_down(
     made = writes(aws_proxy)
     assert Counter(made) == FRESH
     assert made.index("lambda:CreateFunction") < made.index("scheduler:CreateSchedule")
+    assert made.index("lambda:CreateFunction@notifier") < made.index("scheduler:CreateSchedule")
     assert made.index("scheduler:CreateScheduleGroup") < made.index("scheduler:CreateSchedule")
     assert "market-schedule" in first.stdout and "scheduler-role" in first.stdout
     schedule = direct(moto_server, "scheduler").get_schedule(Name="t1-schedule", GroupName="t1")
@@ -63,8 +66,13 @@ def test_market_time_lifecycle_up_twice_status_down(
     down = cli("down", "--yes")
     assert down.returncode == 0, down.stderr
     removed = writes(aws_proxy)
-    assert Counter(removed) == DOWN
-    assert removed.index("scheduler:DeleteSchedule") < removed.index(
-        "scheduler:DeleteScheduleGroup")
+    assert Counter(removed) == DOWN  # no DeleteSchedule: the group's delete deletes it
+    # the functions go only once the group (and so its schedule) is gone: the last read of
+    # the group (it answered "not found") came before either DeleteFunction
+    keys = [key_of(c) for c in aws_proxy.calls]
+    last_read = len(keys) - 1 - keys[::-1].index("scheduler:GetScheduleGroup")
+    assert last_read > keys.index("scheduler:DeleteScheduleGroup")
+    assert last_read < min(keys.index("lambda:DeleteFunction"),
+                           keys.index("lambda:DeleteFunction@notifier"))
     assert _groups(moto_server) == []
     assert direct(moto_server, "iam").list_roles()["Roles"] == []

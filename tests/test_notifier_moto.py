@@ -28,7 +28,7 @@ from tests.function.conftest import FUNCTION_DIR, MODULES, Topic
 from tests.function.test_notifier import AWS_EXAMPLE
 from tests.support.awsproxy import Error
 from tests.support.configs import MINIMAL, write_config
-from tests.support.faults import inject_faults, no_retry_backoff
+from tests.support.faults import FaultInjector, inject_faults, no_retry_backoff
 from tests.support.inprocess import target
 
 ACCOUNT = "123456789012"
@@ -124,12 +124,14 @@ def test_code_changed_by_hand_is_uploaded_again(config: Path) -> None:
 
 
 def test_a_crash_before_the_notifier_is_finished_by_the_next_up(config: Path) -> None:
-    """'up' stops at the notifier's CreateFunction (the second one: it is made after the
-    function); the destination and the rule, which wait for it, are not made either. The next
-    'up' makes exactly those."""
+    """'up' stops at the notifier's CreateFunction; the function, made at the same time (it
+    needs no more than the notifier does, so it has started by then), is finished; the
+    destination and the rule, which wait for the notifier, are not made. The next 'up' makes
+    exactly those."""
     with inject_faults() as faults:
         faults.inject(Error(403, "AccessDeniedException", "User is not authorized to perform: "
-                                  "lambda:CreateFunction"), "lambda", "CreateFunction", skip=1)
+                                  "lambda:CreateFunction"), "lambda", "CreateFunction",
+                      function="t1_notify")
         with pytest.raises(AwsError, match="AccessDenied"):
             _up(config)
     names = [f["FunctionName"] for f in _lambda().list_functions()["Functions"]]
@@ -204,9 +206,13 @@ def test_no_run_starts_before_its_failure_can_be_told(config: Path, tmp_path: Pa
     writes = _up(config)
     assert writes.index("eventbridge:PutRule") > writes.index(
         "lambda:PutFunctionEventInvokeConfig") > writes.index("lambda:CreateFunction")
-    prepared, calls = target(config)
+    prepared, _ = target(config)
+    calls = FaultInjector()  # no fault: it records the function each call names
+    calls.attach_session(prepared.aws)
     the_plan, _ = pipelines.plan(prepared, Mode.DOWN)
     pipelines.down(prepared, the_plan)
-    down = calls.writes()
-    assert down.index("eventbridge:DeleteRule") < down.index(
-        "lambda:DeleteFunctionEventInvokeConfig") < down.index("lambda:DeleteFunction")
+    down = [(c.operation, c.function) for c in calls.writes()]
+    # the destination goes alongside its function (issue 22), before the notifier
+    assert down.index(("DeleteRule", None)) < down.index(
+        ("DeleteFunctionEventInvokeConfig", "t1")) < down.index(("DeleteFunction", "t1_notify"))
+    assert down.index(("DeleteRule", None)) < down.index(("DeleteFunction", "t1"))

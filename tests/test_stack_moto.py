@@ -16,6 +16,7 @@ from provision.core.plan import Mode, Op
 from provision.core.target import Target
 from provision.errors import ConflictError
 from tests.support.configs import MINIMAL, write_config
+from tests.support.faults import FaultInjector
 from tests.support.inprocess import target
 from tests.support.inventory import user_tags
 
@@ -161,8 +162,14 @@ def test_code_change_uploads_only_code(aws: None, config: Path,
     (code / "handler.py").write_text((code / "handler.py").read_text() + "\n# v2\n")
     original = package.build
     monkeypatch.setattr(package, "build", lambda folder=None: original(folder or code))
-    # the function, then the notifier: both run the stack's one zip
-    assert _up(config) == ["lambda:UpdateFunctionCode", "lambda:TagResource"] * 2
+    # the function and the notifier (at once, issue 22): both run the stack's one zip
+    prepared, _ = target(config)
+    calls = FaultInjector()  # no fault: it records the function each call names
+    calls.attach_session(prepared.aws)
+    pipelines.up(prepared)
+    assert [c.service for c in calls.writes()] == ["lambda"] * 4
+    assert calls.by_function(writes_only=True) == {
+        name: ["UpdateFunctionCode", "TagResource"] for name in ("t1", "t1_notify")}
     for name in ("t1", "t1_notify"):
         sha = _client("lambda").get_function(FunctionName=name)["Configuration"]["CodeSha256"]
         assert sha == original(code).sha256

@@ -24,6 +24,7 @@ from tests.support.awsproxy import (
     Error,
     LoseResponse,
     classify,
+    function_named,
     is_write_operation,
     rest_operation,
     role_not_assumable,
@@ -560,6 +561,43 @@ def test_in_process_error_is_the_real_client_error_and_not_applied(mocked: None)
     }
     assert lam.list_functions()["Functions"] == []
     assert faults.operations() == ["lambda:CreateFunction", "logs:CreateLogGroup"]
+
+
+@pytest.mark.parametrize(("path", "body", "named"), [
+    ("/2015-03-31/functions", b'{"FunctionName": "sa-fn", "Code": {}}', "sa-fn"),
+    ("/2015-03-31/functions", b'{"FunctionName": "arn:aws:lambda:us-east-1:123456789012:'
+                              b'function:sa-fn"}', "sa-fn"),
+    ("/2015-03-31/functions/sa-fn_notify", b"", "sa-fn_notify"),
+    (f"/2015-03-31/functions/{ARN}/configuration", b"", "sa-fn"),
+    ("https://lambda.us-east-1.amazonaws.com/2019-09-25/functions/sa-fn/event-invoke-config",
+     b"", "sa-fn"),
+    (f"/2017-03-31/tags/{ARN}", b'{"Tags": {}}', "sa-fn"),
+    ("/2015-03-31/functions/", b"", None),
+    ("/2015-03-31/functions", b"not json", None),
+])
+def test_the_function_a_lambda_request_names(path: str, body: bytes, named: str | None) -> None:
+    """CreateFunction names its function in the body only; every other call in the path."""
+    assert function_named("lambda", path, body) == named
+    assert function_named("iam", path, body) is None
+
+
+def test_a_rule_can_fault_only_the_calls_naming_one_function(mocked: None) -> None:
+    iam = boto3.client("iam", region_name="us-east-1")
+    role_arn = make_role(iam)
+    lam = boto3.client("lambda", region_name="us-east-1", config=retries(1))
+    with inject_faults(lam) as faults:
+        faults.inject(role_not_assumable(), "lambda", "CreateFunction", function="b",
+                      times=None)
+        make_function(lam, role_arn, name="a")
+        with pytest.raises(ClientError, match="cannot be assumed"):
+            make_function(lam, role_arn, name="b")
+        lam.delete_function(FunctionName="a")
+    assert [(c.operation, c.function, c.fault is not None) for c in faults.calls] == [
+        ("CreateFunction", "a", False), ("CreateFunction", "b", True),
+        ("DeleteFunction", "a", False)]
+    assert faults.count("lambda", "CreateFunction", function="b") == 1
+    assert faults.by_function(writes_only=True) == {"a": ["CreateFunction", "DeleteFunction"],
+                                                    "b": ["CreateFunction"]}
 
 
 def test_in_process_lost_response_and_drop(mocked: None) -> None:

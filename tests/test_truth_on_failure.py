@@ -58,7 +58,7 @@ def _action(config: Path, mode: Mode = Mode.UP) -> Any:
 def test_up_sends_failed_runs_to_the_notifier_with_one_write(config: Path) -> None:
     writes = _up(config)
     assert writes.count("lambda:PutFunctionEventInvokeConfig") == 1
-    # after both functions (the notifier is made second) and the topic
+    # after both functions (made at once, issue 22) and the topic
     last_create = len(writes) - 1 - writes[::-1].index("lambda:CreateFunction")
     assert writes.count("lambda:CreateFunction") == 2
     assert writes.index("lambda:PutFunctionEventInvokeConfig") > max(

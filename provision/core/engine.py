@@ -165,19 +165,22 @@ def dependencies(writing: dict[str, AnyAction], plan: Plan) -> dict[str, set[str
     """Kind -> the writing kinds that must finish first.
 
     A create or update waits for the kinds it needs (Kind.after); deletes run those edges
-    backwards. Outside teardown a delete removes what the config no longer uses (the
-    schedule's other form), so it also waits for every create and update of the plan: what
-    replaces it exists before it goes, like CloudFormation's cleanup phase after an update."""
+    backwards, except the edge to a kind's host (Kind.host): deleting the host removes its
+    settings with it, so the host's delete need not wait for theirs, which then count "host
+    already gone" as done. Outside teardown a delete removes what the config no longer uses
+    (the schedule's other form), so it also waits for every create and update of the plan:
+    what replaces it exists before it goes, like CloudFormation's cleanup phase after an
+    update."""
     deleting = {k for k, a in writing.items() if a.op is Op.DELETE}
     needs: dict[str, set[str]] = {k: set() for k in writing}
     for kind in writing:
         for first in BY_NAME[kind].after:
             if first not in writing or (kind in deleting) != (first in deleting):
                 continue
-            if kind in deleting:
-                needs[first].add(kind)
-            else:
+            if kind not in deleting:
                 needs[kind].add(first)
+            elif first != BY_NAME[kind].host:
+                needs[first].add(kind)
     for kind in deleting:
         needs[kind] |= set(writing) - deleting
     return needs

@@ -181,7 +181,9 @@ class Kind(ABC, Generic[W, O]):
     is_global: ClassVar[bool] = False
     # The kind whose resource this one is a setting of (no ARN, no tags of its own: the
     # tagging API never lists it, and `recognise` claims no ARN). The host's ownership is its
-    # ownership: the engine leaves it alone wherever the host is not this stack's.
+    # ownership: the engine leaves it alone wherever the host is not this stack's. Deleting
+    # the host removes it too, so where a plan deletes both, the host's delete does not wait
+    # for its delete (engine.dependencies), whose "not found" then counts as done.
     host: ClassVar[str | None] = None
     # What the operator needs to manage it, each action with its scope, commands and why
     # (`deployer-policy`); no default, so a kind cannot forget it (tests/test_kind_contract.py).

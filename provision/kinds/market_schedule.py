@@ -16,11 +16,18 @@ of the first three, tests/real_aws/test_scheduler.py injects them):
 - CreateScheduleGroup and CreateSchedule answer ConflictException (409) when the name exists,
   e.g. after an answer lost on the way: the group is adopted when its tags are this stack's,
   the schedule in it overwritten with UpdateSchedule.
-- DeleteScheduleGroup deletes the group's schedules asynchronously: the group "remains in a
+- "Deleting a schedule group results in EventBridge Scheduler deleting all schedules
+  associated with the group" (DeleteScheduleGroup; User Guide, "Deleting a schedule group":
+  after it has, "the group is no longer available"), asynchronously: the group "remains in a
   DELETING state until all of its associated schedules are deleted", and those "might continue
-  to invoke their targets" meanwhile. So the schedule is deleted first, and 'down' waits until
+  to invoke their targets" meanwhile. So the delete is DeleteScheduleGroup alone (one round
+  trip less than deleting the schedule first; the group is deleted only when it is this
+  stack's, as before, and what is in it goes with it either way), and 'down' then waits until
   GetScheduleGroup no longer finds the group (as terraform-provider-aws does,
-  waitScheduleGroupDeleted); 'up' waits for a group still DELETING before making it again.
+  waitScheduleGroupDeleted): its schedule is gone by then, and only then is the function
+  deleted. 'up' waits for a group still DELETING before making it again. IAM authorises
+  DeleteScheduleGroup as scheduler:DeleteScheduleGroup and scheduler:DeleteSchedule (Service
+  Authorization Reference), so the operator keeps both.
 - UpdateSchedule "uses all values, including empty values ... and overrides the existing
   schedule": every field is sent on each update.
 - Right after the scheduler's role is created, CreateSchedule can answer ValidationException
@@ -105,8 +112,9 @@ class MarketSchedule(Kind[WantedMarketSchedule, ObservedMarketSchedule]):
              "iam:PassRole on the scheduler's role)"),
         Need("scheduler:UpdateSchedule", SCHEDULE_SCOPE, UP, "apply a changed time, zone, days "
              "or retry policy"),
-        Need("scheduler:DeleteSchedule", SCHEDULE_SCOPE, ("up", "down"), "delete the schedule "
-             "before its group (also in 'up', once a cron/rate rule replaces it)"),
+        Need("scheduler:DeleteSchedule", SCHEDULE_SCOPE, ("up", "down"), "DeleteScheduleGroup "
+             "deletes the schedule in the group and is authorised as this action too (also "
+             "in 'up', once a cron/rate rule replaces it)"),
         Need("scheduler:DeleteScheduleGroup", GROUP_SCOPE, ("up", "down"), "delete the group"),
     )
     audit_rules = {"tags": findings.tags, "target": lambda a, c: _changed("target", a, c),
@@ -253,11 +261,9 @@ class MarketSchedule(Kind[WantedMarketSchedule, ObservedMarketSchedule]):
 
     def delete(self, aws: Aws, wanted: WantedMarketSchedule,
                observed: ObservedMarketSchedule) -> None:
-        """The schedule first (a group's own deletion of it is asynchronous and it may run
-        meanwhile), then the group, then wait until the group is gone."""
-        if observed.settings is not None:
-            aws.call("scheduler", "delete_schedule", Name=wanted.schedule,
-                     GroupName=wanted.name, missing_ok=True)
+        """The group, which deletes the schedule in it (unless an earlier run already asked:
+        it is DELETING), then wait until the group is gone: Scheduler removes it only once
+        its schedules are deleted, and until then the schedule may still run."""
         if observed.state != DELETING:
             aws.call("scheduler", "delete_schedule_group", Name=wanted.name, missing_ok=True)
         wait_gone(aws, wanted.name)

@@ -58,11 +58,11 @@ TIMEOUT_S = 30
 class Notifier(LambdaFunction):
     name = "notifier"
     # role: its execution role; log-group: it logs there; topic: it publishes there (made
-    # before it, deleted after it). function: not needed by AWS, but then each 'up' and 'down'
-    # makes the stack's Lambda calls in one order (CreateFunction names its function only in
-    # the request body, so the two creates are told apart by their order alone). The schedule
-    # waits for it (schedule.py).
-    after = ("role", "log-group", "topic", "function")
+    # before it, deleted after it). Not the function: neither needs the other, so a fresh 'up'
+    # creates both at once and 'down' deletes both at once (issue 22: one Lambda round trip
+    # off each one's longest chain). The on-failure destination (which sends to it) and the
+    # schedule wait for it (on_failure.py, schedule.py).
+    after = ("role", "log-group", "topic")
     services = ("lambda",)
 
     operator = (

@@ -32,7 +32,8 @@ Real-AWS facts this kind is built on (Lambda API reference):
   out "execution role does not have permissions to call ...", briefly.
 - The configuration carries no tags and no ARN of its own: it belongs to the function, whose
   kind checks ownership ('up' refuses a foreign function before any write). 'down' removes it
-  only while it points at this stack's notifier (or, as made before the notifier, its topic).
+  only while it points at this stack's notifier (or, as made before the notifier, its topic),
+  at the same time as the function (DeleteFunction removes it too), and before the notifier.
 moto (5.2) appends on every Put and answers Get with the first one, so an update is not
 visible there; tests check the update's call instead.
 """
@@ -167,6 +168,9 @@ class OnFailure(Kind[WantedOnFailure, ObservedOnFailure]):
                  role_written=wanted.role_written, **wanted.params())
 
     def delete(self, aws: Aws, wanted: WantedOnFailure, observed: ObservedOnFailure) -> None:
+        """'down' sends it alongside the function's DeleteFunction, which removes it too
+        (engine.dependencies, Kind.host): ResourceNotFoundException, for a configuration or a
+        function already gone, counts as done."""
         aws.call("lambda", "delete_function_event_invoke_config", FunctionName=wanted.name,
                  missing_ok=True)
 

@@ -137,10 +137,11 @@ def test_lambdas_ec2_refusal_names_the_ec2_action(aws: None, tmp_path: Path,
     _, subnet = dual_stack_subnet()
     config = network_config(tmp_path, subnet)
     with FaultInjector().patch_globally() as faults:
+        # the function's (in the VPC); the notifier, in none, is not checked (issue 21)
         faults.inject(lambda_denied(action, "vpc-0a1b2c3d"), "lambda", "CreateFunction",
-                      times=None)
+                      times=None, function="t1")
         result = run_cli(config, FakeClock(), "up")
-        sent = faults.count("lambda", "CreateFunction")
+        sent = faults.count("lambda", "CreateFunction", "t1")
     assert result.exit_code == 1 and sent == 1  # a refusal: not retried
     message = one_paragraph(result.stderr)
     assert f"Grant ec2:{action} to the AWS identity running stock-alert" in message

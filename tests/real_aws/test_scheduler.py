@@ -2,10 +2,10 @@
 
 moto 5.2 implements the scheduler API but none of what follows (checked here too, so a moto that
 starts doing them shows up): CreateScheduleGroup on an existing name silently replaces the group
-and drops its schedules, a group is never DELETING, any role is accepted at once, the Resource
-Groups Tagging API lists no schedule group, and a deleted group's tags stay for a group made
-again under its name. Each test injects what real EventBridge Scheduler answers, on the wire,
-and checks what the user sees.
+and drops its schedules, a group is never DELETING (DeleteScheduleGroup removes it and its
+schedules at once), any role is accepted at once, the Resource Groups Tagging API lists no
+schedule group, and a deleted group's tags stay for a group made again under its name. Each
+test injects what real EventBridge Scheduler answers, on the wire, and checks what the user sees.
 """
 
 from __future__ import annotations
@@ -44,24 +44,42 @@ GROUP_ARN = f"arn:aws:scheduler:{REGION}:123456789012:schedule-group/t1"
 class Scheduler(FaultInjector):
     """A FaultInjector that can also answer GetScheduleGroup with the group DELETING, as
     EventBridge Scheduler does after DeleteScheduleGroup "until all of its associated
-    schedules are deleted" (DeleteScheduleGroup, EventBridge Scheduler API Reference)."""
+    schedules are deleted" (DeleteScheduleGroup, EventBridge Scheduler API Reference).
 
-    def __init__(self) -> None:
+    With `deferred`, DeleteScheduleGroup is accepted (200) but reaches moto only once the
+    `deleting_left` DELETING reads are spent: until then the group and its schedules are still
+    there (GetSchedule finds the schedule), as on AWS, where they "might continue to invoke
+    their targets"; moto would delete both at once."""
+
+    def __init__(self, deferred: bool = False) -> None:
         super().__init__()
         self.deleting_left = 0
+        self.deferred = deferred
+        self.pending: list[Forward] = []  # DeleteScheduleGroup calls not yet carried out
 
     def dispatch(self, request: AWSPreparedRequest, event_name: str, forward: Forward) -> Any:
         service, operation = identify(request, event_name)
+        if operation == "DeleteScheduleGroup" and self.deferred:
+            self.pending.append(forward)
+            self.record(Call(service, operation, 200, True, fault="deferred",
+                             method=request.method or "", path=request.url or ""))
+            return _json_answer(request, {})
         if operation != "GetScheduleGroup" or self.deleting_left <= 0:
+            while self.pending and operation == "GetScheduleGroup":
+                self.pending.pop(0)()  # its schedules are deleted: now the group goes
             return super().dispatch(request, event_name, forward)
         self.deleting_left -= 1
-        body = json.dumps({"Arn": GROUP_ARN, "Name": "t1", "State": "DELETING",
-                           "CreationDate": 1.7e9, "LastModificationDate": 1.7e9}).encode()
         self.record(Call(service, operation, 200, False, fault="DELETING",
                          method=request.method or "", path=request.url or ""))
-        headers = {"Content-Type": "application/json", "x-amzn-RequestId": str(uuid.uuid4()),
-                   "Content-Length": str(len(body))}
-        return AWSResponse(request.url, 200, headers, _RawBody(body))
+        return _json_answer(request, {"Arn": GROUP_ARN, "Name": "t1", "State": "DELETING",
+                                      "CreationDate": 1.7e9, "LastModificationDate": 1.7e9})
+
+
+def _json_answer(request: AWSPreparedRequest, answer: dict[str, Any]) -> AWSResponse:
+    body = json.dumps(answer).encode()
+    headers = {"Content-Type": "application/json", "x-amzn-RequestId": str(uuid.uuid4()),
+               "Content-Length": str(len(body))}
+    return AWSResponse(request.url, 200, headers, _RawBody(body))
 
 
 @pytest.fixture
@@ -70,10 +88,10 @@ def config(tmp_path: Path) -> Iterator[Path]:
         yield write_config(tmp_path, TZ)
 
 
-def faulty(config: Path, clock: FakeClock, deadline_s: float = 300.0,
+def faulty(config: Path, clock: FakeClock, deadline_s: float = 300.0, deferred: bool = False,
            ) -> tuple[Any, Scheduler]:
     prepared, _ = target(config, clock, deadline_s)
-    injector = Scheduler()
+    injector = Scheduler(deferred)
     injector.attach_session(prepared.aws)
     return prepared, injector
 
@@ -193,28 +211,85 @@ def test_a_conflict_on_a_group_another_stack_made_meanwhile_is_refused(config: P
     assert faults.count("scheduler", "CreateSchedule") == 0
 
 
-# ---- 3. deleting a group is asynchronous ------------------------------------------------------
+# ---- 3. deleting a group deletes its schedules, asynchronously -------------------------------
 
-# DeleteScheduleGroup: "it remains in a DELETING state until all of its associated schedules
-# are deleted. Schedules associated with the group that are set to run while the schedule group
-# is in the process of being deleted might continue to invoke their targets" (EventBridge
-# Scheduler API Reference). terraform-provider-aws waits until the group is gone
-# (internal/service/scheduler/wait.go, waitScheduleGroupDeleted).
+# DeleteScheduleGroup: "Deleting a schedule group results in EventBridge Scheduler deleting all
+# schedules associated with the group. When you delete a group, it remains in a DELETING state
+# until all of its associated schedules are deleted. Schedules associated with the group that
+# are set to run while the schedule group is in the process of being deleted might continue to
+# invoke their targets until the schedule group and its associated schedules are deleted."
+# (EventBridge Scheduler API Reference, DeleteScheduleGroup; botocore's scheduler model says the
+# same.) The User Guide ("Deleting a schedule group in EventBridge Scheduler"): "After
+# EventBridge Scheduler deletes the schedules in the group, the group is no longer available in
+# your account." AWS's own examples delete the group alone (awsdocs/aws-doc-sdk-examples#6973:
+# "Deleting the group deletes the schedules in the group"). terraform-provider-aws waits until
+# the group is gone (internal/service/scheduler/wait.go, waitScheduleGroupDeleted). moto deletes
+# the group and its schedules at once; `Scheduler(deferred=True)` keeps both until the DELETING
+# reads are spent.
 
 
-def test_down_deletes_the_schedule_first_and_waits_until_the_group_is_gone(
+def _function_deleted_after_the_group_was_gone(faults: Scheduler) -> bool:
+    """Whether the function's DeleteFunction came after the last read of the group."""
+    ops = [(c.operation, c.function) for c in faults.calls]
+    last_read = len(ops) - 1 - [o for o, _ in ops][::-1].index("GetScheduleGroup")
+    return ops.index(("DeleteFunction", "t1")) > last_read
+
+
+def test_moto_deletes_a_group_and_its_schedules_at_once(config: Path) -> None:
+    """Real AWS: the group is DELETING for a while, its schedules still there (above)."""
+    scheduler = _scheduler()
+    scheduler.create_schedule_group(Name="g")
+    scheduler.create_schedule(Name="s", GroupName="g", ScheduleExpression="rate(1 hour)",
+                              FlexibleTimeWindow={"Mode": "OFF"}, Target={
+                                  "Arn": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                                  "RoleArn": "arn:aws:iam::123456789012:role/r"})
+    scheduler.delete_schedule_group(Name="g")
+    with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
+        scheduler.get_schedule_group(Name="g")
+    assert [s["Name"] for s in scheduler.list_schedules()["Schedules"]] == []
+
+
+def test_down_deletes_the_group_with_its_schedule_and_waits_until_both_are_gone(
         config: Path) -> None:
     pipelines.up(target(config)[0])
     clock = FakeClock()
-    prepared, faults = faulty(config, clock)
+    prepared, faults = faulty(config, clock, deferred=True)
     the_plan, _ = pipelines.plan(prepared, Mode.DOWN)
     faults.deleting_left = 3  # the reads after DeleteScheduleGroup still see it
     done = pipelines.down(prepared, the_plan)
     order = [c.operation for c in faults.calls if c.service == "scheduler"]
-    assert order.index("DeleteSchedule") < order.index("DeleteScheduleGroup")
-    assert order[order.index("DeleteScheduleGroup") + 1:] == ["GetScheduleGroup"] * 4
+    assert "DeleteSchedule" not in order  # one write: the group's delete deletes its schedule
+    assert order[order.index("DeleteScheduleGroup"):] == (
+        ["DeleteScheduleGroup"] + ["GetScheduleGroup"] * 4)
     assert len(clock.sleeps) == 3 and "market-schedule" in {a.kind for a in done}
-    assert _groups() == []
+    assert _groups() == [] and faults.pending == []
+    # nothing of the stack can run once down has returned: the schedule went with its group
+    # before the function went
+    assert _function_deleted_after_the_group_was_gone(faults)
+
+
+def test_a_down_cut_while_the_group_is_deleting_is_finished_by_waiting(config: Path) -> None:
+    """The first down stops while the group is still DELETING (its schedule still there); the
+    next finds it DELETING, sends nothing more for it, and waits until it is gone."""
+    pipelines.up(target(config)[0])
+    clock = FakeClock()
+    prepared, faults = faulty(config, clock, deadline_s=30, deferred=True)
+    the_plan, _ = pipelines.plan(prepared, Mode.DOWN)
+    faults.deleting_left = 10_000
+    with pytest.raises(InTransition, match="still DELETING"):
+        pipelines.down(prepared, the_plan)
+    assert faults.count("scheduler", "DeleteScheduleGroup") == 1 and _schedules() == [
+        "t1-schedule"]
+    faults.deleting_left = 2
+    faults.reset_calls()
+    again = target(config, clock)[0]
+    faults.attach_session(again.aws)
+    plan2, _ = pipelines.plan(again, Mode.DOWN)
+    pipelines.down(again, plan2)
+    order = [c.operation for c in faults.calls if c.service == "scheduler"]
+    assert "DeleteScheduleGroup" not in order and "DeleteSchedule" not in order
+    assert order[-2:] == ["GetScheduleGroup", "GetScheduleGroup"] and _groups() == []
+    assert _function_deleted_after_the_group_was_gone(faults)
 
 
 def test_a_group_that_stays_deleting_ends_down_with_one_clear_paragraph(config: Path) -> None:

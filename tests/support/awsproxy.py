@@ -9,6 +9,10 @@ forwarded to the upstream moto server or answered with an injected fault:
 * :class:`LoseResponse` -- forwarded (it takes effect), then the connection is closed without
   relaying the answer.
 
+A rule can also match only the calls that name one Lambda function (``function=``): the stack's
+two functions (the function and its notifier) are written at once, so "the second
+CreateFunction" names no fixed call; the function a request names does (``function_named``).
+
 The fault vocabulary and the wire-format renderers are stdlib-only and shared with
 ``tests.support.faults`` (the in-process variant for ``moto.mock_aws``).
 """
@@ -28,7 +32,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 # --------------------------------------------------------------------------------------------
 # Services, protocols and operation classification
@@ -53,6 +57,9 @@ UNKNOWN = "Unknown"
 
 _CREDENTIAL_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 _CBOR_PATH_RE = re.compile(r"^/service/[^/]+/operation/([^/?]+)")
+# Lambda names the function in its URL path (/functions/NAME/..., or an ARN in /tags/ARN), but
+# CreateFunction only in its JSON body (FunctionName).
+_FUNCTION_IN_PATH_RE = re.compile(r"/functions/([^/?]+)|:function:([^/:?]+)")
 
 
 def protocol_of(service: str) -> str:
@@ -143,6 +150,29 @@ def _query_action(path: str, body: bytes) -> str:
     if body:
         params.update(parse_qs(body.decode("utf-8", errors="replace")))
     return params.get("Action", [UNKNOWN])[0]
+
+
+def _bare_function(name: str) -> str:
+    """A function's name from its name or ARN (arn:...:function:NAME[:QUALIFIER])."""
+    return name.split(":function:", 1)[1].split(":", 1)[0] if ":function:" in name else name
+
+
+def function_named(service: str, path: str, body: object) -> str | None:
+    """The Lambda function a request names: in its URL path (``path`` may be a whole URL) or,
+    for CreateFunction, in the JSON body's ``FunctionName``; None for other services."""
+    if service != "lambda":
+        return None
+    found = _FUNCTION_IN_PATH_RE.search(unquote(urlsplit(path).path))
+    if found:
+        return _bare_function(found.group(1) or found.group(2))
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    if not isinstance(text, str) or not text.lstrip().startswith("{"):
+        return None
+    try:
+        name = json.loads(text).get("FunctionName")
+    except ValueError:
+        return None
+    return _bare_function(name) if isinstance(name, str) else None
 
 
 def classify(method: str, path: str, headers: Mapping[str, str], body: bytes) -> tuple[str, str]:
@@ -288,6 +318,7 @@ class Call:
     fault: str | None = None
     method: str = ""
     path: str = ""
+    function: str | None = None  # the Lambda function it names (function_named)
 
     @property
     def key(self) -> str:
@@ -298,7 +329,8 @@ class Call:
 class Rule:
     """Apply ``fault`` to the first ``times`` matching calls after skipping ``skip`` of them.
 
-    ``times=None`` means every matching call from then on.
+    ``times=None`` means every matching call from then on. ``function``: only calls that name
+    that Lambda function.
     """
 
     fault: Fault
@@ -309,11 +341,14 @@ class Rule:
     skip: int = 0
     seen: int = 0
     applied: int = 0
+    function: str | None = None
 
-    def matches(self, service: str, operation: str) -> bool:
+    def matches(self, service: str, operation: str, function: str | None = None) -> bool:
         if self.service is not None and self.service != service:
             return False
         if self.operation is not None and self.operation != operation:
+            return False
+        if self.function is not None and self.function != function:
             return False
         return not (self.writes_only and not is_write_operation(operation))
 
@@ -352,9 +387,13 @@ class CallLog:
         times: int | None = 1,
         skip: int = 0,
         writes_only: bool = False,
+        function: str | None = None,
     ) -> Rule:
-        """Add a fault rule; returns it (its ``applied`` count shows how often it fired)."""
-        rule = Rule(fault, service, operation, writes_only, times, skip)
+        """Add a fault rule; returns it (its ``applied`` count shows how often it fired).
+
+        ``function``: only calls naming that Lambda function (in the URL path, or for
+        CreateFunction in the body)."""
+        rule = Rule(fault, service, operation, writes_only, times, skip, function=function)
         with self._lock:
             self._rules.append(rule)
         return rule
@@ -371,14 +410,16 @@ class CallLog:
             self._outage_after = None
             self._writes_forwarded = 0
 
-    def choose_fault(self, service: str, operation: str) -> Fault | None:
+    def choose_fault(self, service: str, operation: str,
+                     function: str | None = None) -> Fault | None:
         """The fault for this call, if any (updates rule counters)."""
         with self._lock:
             if self._outage_after is not None and self._writes_forwarded >= self._outage_after:
                 return Drop(name="Outage")
             chosen: Fault | None = None
             for rule in self._rules:
-                if rule.matches(service, operation) and rule.take(available=chosen is None):
+                if (rule.matches(service, operation, function)
+                        and rule.take(available=chosen is None)):
                     chosen = rule.fault
             return chosen
 
@@ -404,14 +445,26 @@ class CallLog:
     def writes(self) -> list[Call]:
         return [c for c in self.calls if c.is_write]
 
-    def count(self, service: str | None = None, operation: str | None = None) -> int:
-        """Number of recorded attempts (faulted ones included) matching service/operation."""
+    def count(self, service: str | None = None, operation: str | None = None,
+              function: str | None = None) -> int:
+        """Number of recorded attempts (faulted ones included) matching service/operation
+        (and, given ``function``, naming that Lambda function)."""
         return sum(
             1
             for c in self.calls
             if (service is None or c.service == service)
             and (operation is None or c.operation == operation)
+            and (function is None or c.function == function)
         )
+
+    def by_function(self, writes_only: bool = False) -> dict[str, list[str]]:
+        """Function name -> the operations of the calls naming that Lambda function, in order
+        (two functions written at once interleave; each one's own calls keep their order)."""
+        out: dict[str, list[str]] = {}
+        for call in self.calls:
+            if call.function is not None and (call.is_write or not writes_only):
+                out.setdefault(call.function, []).append(call.operation)
+        return out
 
     def operations(self) -> list[str]:
         """``"service:Operation"`` of every recorded call, in order."""
@@ -469,8 +522,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         body = self._read_body()
         service, operation = classify(self.command, self.path, dict(self.headers.items()), body)
+        function = function_named(service, self.path, body)
         log = self.server.log
-        fault = log.choose_fault(service, operation)
+        fault = log.choose_fault(service, operation, function)
         answer = self._answer(fault, service, operation, body)
         # Record before the client can see the outcome, so a test that asserts on the calls
         # right after its boto3 call returns never races the handler thread.
@@ -483,6 +537,7 @@ class _Handler(BaseHTTPRequestHandler):
                 fault=fault.name if fault is not None else None,
                 method=self.command,
                 path=self.path,
+                function=function,
             )
         )
         if answer is None:
@@ -602,6 +657,7 @@ __all__ = [
     "LoseResponse",
     "Rule",
     "classify",
+    "function_named",
     "is_write_operation",
     "protocol_of",
     "render_error",

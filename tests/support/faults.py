@@ -39,6 +39,7 @@ from tests.support.awsproxy import (
     Error,
     Fault,
     LoseResponse,
+    function_named,
     is_write_operation,
     render_error,
     role_not_assumable,
@@ -92,7 +93,8 @@ def _lost(request: AWSPreparedRequest) -> ConnectionClosedError:
 class FaultInjector(CallLog):
     """Counts every attempt and fails matching ones; same rule API as ``AwsProxy``.
 
-    ``inject(fault, service=None, operation=None, times=1, skip=0, writes_only=False)``,
+    ``inject(fault, service=None, operation=None, times=1, skip=0, writes_only=False,
+    function=None)``,
     ``count(service, operation)``, ``calls``, ``operations()``, ``clear_faults()``, ...
     """
 
@@ -104,7 +106,8 @@ class FaultInjector(CallLog):
     def dispatch(self, request: AWSPreparedRequest, event_name: str, forward: Forward) -> Any:
         """Decide the fault for one attempt; ``forward`` lets moto answer it for real."""
         service, operation = identify(request, event_name)
-        fault = self.choose_fault(service, operation)
+        function = function_named(service, request.url or "", request.body)
+        fault = self.choose_fault(service, operation, function)
         status: int | None = None
         try:
             if isinstance(fault, Error):
@@ -128,6 +131,7 @@ class FaultInjector(CallLog):
                     fault=fault.name if fault is not None else None,
                     method=request.method or "",
                     path=request.url or "",
+                    function=function,
                 )
             )
 
