@@ -167,13 +167,19 @@ GROUP_EXISTS = Error(409, "ConflictException", "Schedule group t1 already exists
 SCHEDULE_EXISTS = Error(409, "ConflictException", "Schedule t1-schedule already exists.")
 
 
-def test_moto_replaces_a_group_created_twice_where_aws_refuses(config: Path) -> None:
+def _group_with_a_schedule() -> Any:
+    """Group g holding schedule s, on moto in-process."""
     scheduler = _scheduler()
     scheduler.create_schedule_group(Name="g")
     scheduler.create_schedule(Name="s", GroupName="g", ScheduleExpression="rate(1 hour)",
                               FlexibleTimeWindow={"Mode": "OFF"}, Target={
                                   "Arn": "arn:aws:lambda:us-east-1:123456789012:function:f",
                                   "RoleArn": "arn:aws:iam::123456789012:role/r"})
+    return scheduler
+
+
+def test_moto_replaces_a_group_created_twice_where_aws_refuses(config: Path) -> None:
+    scheduler = _group_with_a_schedule()
     scheduler.create_schedule_group(Name="g")  # real AWS: ConflictException
     assert scheduler.list_schedules(GroupName="g")["Schedules"] == []
 
@@ -237,12 +243,7 @@ def _function_deleted_after_the_group_was_gone(faults: Scheduler) -> bool:
 
 def test_moto_deletes_a_group_and_its_schedules_at_once(config: Path) -> None:
     """Real AWS: the group is DELETING for a while, its schedules still there (above)."""
-    scheduler = _scheduler()
-    scheduler.create_schedule_group(Name="g")
-    scheduler.create_schedule(Name="s", GroupName="g", ScheduleExpression="rate(1 hour)",
-                              FlexibleTimeWindow={"Mode": "OFF"}, Target={
-                                  "Arn": "arn:aws:lambda:us-east-1:123456789012:function:f",
-                                  "RoleArn": "arn:aws:iam::123456789012:role/r"})
+    scheduler = _group_with_a_schedule()
     scheduler.delete_schedule_group(Name="g")
     with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
         scheduler.get_schedule_group(Name="g")
