@@ -90,10 +90,14 @@ def test_a_new_import_in_an_edited_module_is_followed(code: Path, folder: Path) 
     assert "extra_helper.py" in package.build(code).names()
 
 
-def test_a_damaged_copy_is_made_again(code: Path, folder: Path) -> None:
+@pytest.mark.parametrize("damage", [b"\xff\xfe not what was written", b"json\nsys\n"],
+                         ids=["unreadable", "a plausible list"])
+def test_a_damaged_copy_is_made_again(code: Path, folder: Path, damage: bytes) -> None:
+    """A list of imports that reads well but is not what was written (here: no local module)
+    would leave modules out of the zip; it is parsed again instead."""
     first = package.build(code)
     for copy in (folder / "function-code" / "v1").iterdir():
-        copy.write_bytes(b"\xff\xfe not what was written")
+        copy.write_bytes(damage)
     new_process()
     assert package.build(code).zip_bytes == first.zip_bytes
     new_process()

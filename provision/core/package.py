@@ -106,14 +106,19 @@ def _imports(name: str, source: bytes) -> frozenset[str]:
     key = hashlib.sha256(name.encode() + b"\0" + source).hexdigest()[:40]
     found = None if folder is None else cache.read(folder / f"{key}.imports")
     if found is not None:
-        try:
-            return frozenset(found.decode().split())
-        except UnicodeDecodeError:  # damaged: parse again
-            pass
+        check, _, names = found.partition(b"\n")
+        if check == _checksum(names):  # whole, as written: a damaged list would ship too little
+            return frozenset(names.decode().split())
+        log.debug("ignoring the damaged import list of %s.py", name)
     parsed = _parsed_imports(name, source)
     if folder is not None:
-        cache.write(folder / f"{key}.imports", "\n".join(sorted(parsed)).encode())
+        names = "\n".join(sorted(parsed)).encode()
+        cache.write(folder / f"{key}.imports", _checksum(names) + b"\n" + names)
     return parsed
+
+
+def _checksum(data: bytes) -> bytes:
+    return hashlib.sha256(data).hexdigest()[:32].encode()
 
 
 def _parsed_imports(name: str, source: bytes) -> frozenset[str]:
