@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provision.aws.client import Aws
+from provision.aws.concurrency import join
 from provision.config.model import Config
 from provision.core import pipelines
 from provision.core.package import CodePackage
@@ -145,8 +146,7 @@ def run(verb: str, jobs: list[Job], base: Aws, code: CodePackage, parallel: int,
     for worker in workers:
         worker.start()
     for worker in workers:
-        while worker.is_alive():
-            worker.join(0.2)  # short joins keep the main thread interruptible
+        join(worker)  # timed joins keep the main thread interruptible
     return results
 
 
