@@ -113,7 +113,8 @@ def test_teardown_keeps_the_role_until_the_security_group_is_gone() -> None:
 
     actions = tuple(Action(kind=k.name, name=k.name, op=Op.DELETE, wanted=None)
                     for k in reversed(KINDS))
-    needs = dependencies({a.kind: a for a in actions}, Plan("t1", "r", "a", actions, Mode.DOWN))
+    graph = dependencies({a.kind: a for a in actions}, Plan("t1", "r", "a", actions, Mode.DOWN))
+    needs = {kind: graph.waits(kind) for kind in graph.needs}
     assert "security-group" in needs["role"] and "function" in needs["security-group"]
     assert "schedule" in needs["function"]
 

@@ -32,23 +32,34 @@ MARKET = MINIMAL + 'schedule: {at: "16:30", timezone: America/New_York, days: MO
 def _all(op: Op, mode: Mode) -> dict[str, set[str]]:
     kinds = tuple(reversed(KINDS)) if mode.teardown else KINDS
     actions = tuple(Action(kind=k.name, name=k.name, op=op, wanted=None) for k in kinds)
-    return dependencies({a.kind: a for a in actions}, Plan("t1", "r", "a", actions, mode))
+    graph = dependencies({a.kind: a for a in actions}, Plan("t1", "r", "a", actions, mode))
+    return {kind: graph.waits(kind) for kind in graph.needs}
 
 
-def test_a_hosts_delete_does_not_wait_for_its_settings_and_every_other_edge_stays() -> None:
+def test_nothing_waits_for_a_setting_deleted_with_its_host_and_every_other_edge_stays() -> None:
     needs = _all(Op.DELETE, Mode.DOWN)
-    hosted = [k for k in KINDS if k.host is not None]
+    hosted = {k.name for k in KINDS if k.host is not None}
     assert hosted, "no kind has a host: this test checks nothing"
     for kind in KINDS:
         for first in kind.after:
-            if first == kind.host:
+            if kind.name in hosted:  # deleted with its host (the function): nothing waits
                 assert kind.name not in needs[first], (first, kind.name)
             else:
                 assert kind.name in needs[first], (first, kind.name)  # deleted before it
-    # the destination still goes before the notifier it sends to and the role that may
-    # invoke it; the schedule still goes before the function
-    assert "on-failure" in needs["notifier"] and "on-failure" in needs["role"]
+    # the destination still waits for the schedules that start runs; the notifier it sends
+    # to and the role no longer wait for it; the schedule still goes before the function
+    assert {"schedule", "market-schedule"} <= needs["on-failure"]
+    assert "on-failure" not in needs["notifier"] and "on-failure" not in needs["role"]
     assert "market-schedule" in needs["function"] and "schedule" in needs["function"]
+
+
+def test_a_setting_deleted_without_its_host_keeps_its_edges() -> None:
+    """'up' removing a destination the config no longer has (the function stays): the
+    notifier it sends to is not deleted before it."""
+    actions = tuple(Action(kind=k, name=k, op=Op.DELETE, wanted=None)
+                    for k in ("on-failure", "notifier"))
+    graph = dependencies({a.kind: a for a in actions}, Plan("t1", "r", "a", actions, Mode.UP))
+    assert graph.waits("notifier") == {"on-failure"}
 
 
 def test_creates_still_wait_for_the_host() -> None:

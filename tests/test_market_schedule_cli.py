@@ -27,7 +27,8 @@ FRESH = Counter({"iam:CreateRole": 2, "iam:PutRolePolicy": 4, "logs:CreateLogGro
                  "scheduler:CreateScheduleGroup": 1, "scheduler:CreateSchedule": 1,
                  "lambda:PutFunctionEventInvokeConfig": 1})
 DOWN = Counter({"lambda:DeleteFunctionEventInvokeConfig": 1,
-                "scheduler:DeleteScheduleGroup": 1, "lambda:DeleteFunction": 1,
+                "scheduler:DeleteSchedule": 1, "scheduler:DeleteScheduleGroup": 1,
+                "lambda:DeleteFunction": 1,
                 "lambda:DeleteFunction@notifier": 1,
                 "sns:DeleteTopic": 1, "logs:DeleteLogGroup": 1, "iam:DeleteRolePolicy": 4,
                 "iam:DeleteRole": 2})
@@ -66,13 +67,13 @@ def test_market_time_lifecycle_up_twice_status_down(
     down = cli("down", "--yes")
     assert down.returncode == 0, down.stderr
     removed = writes(aws_proxy)
-    assert Counter(removed) == DOWN  # no DeleteSchedule: the group's delete deletes it
-    # the functions go only once the group (and so its schedule) is gone: the last read of
-    # the group (it answered "not found") came before either DeleteFunction
+    assert Counter(removed) == DOWN
+    # the functions go only once the schedule is gone (DeleteSchedule answered); its group's
+    # delete, and the wait until the group is gone, go on alongside
     keys = [key_of(c) for c in aws_proxy.calls]
-    last_read = len(keys) - 1 - keys[::-1].index("scheduler:GetScheduleGroup")
-    assert last_read > keys.index("scheduler:DeleteScheduleGroup")
-    assert last_read < min(keys.index("lambda:DeleteFunction"),
-                           keys.index("lambda:DeleteFunction@notifier"))
+    assert keys.index("scheduler:DeleteSchedule") < min(
+        keys.index("lambda:DeleteFunction"), keys.index("lambda:DeleteFunction@notifier"))
+    assert keys[::-1].index("scheduler:GetScheduleGroup") < keys[::-1].index(
+        "scheduler:DeleteScheduleGroup")  # read (and found gone) after its delete
     assert _groups(moto_server) == []
     assert direct(moto_server, "iam").list_roles()["Roles"] == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 # How long the main thread may go without noticing a Ctrl-C. Python runs signal handlers in the
@@ -55,45 +56,113 @@ def gather(tasks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
     return {name: results[name] for name in tasks}
 
 
-def run_graph(tasks: dict[str, Callable[[], Any]], needs: dict[str, set[str]]) -> dict[str, Any]:
+class Stopped(Exception):
+    """Raised at an early task's gate() when a task it waits for (or any other) failed: it
+    stops there, and run_graph raises that first failure, not this."""
+
+
+_task = threading.local()  # the run_graph task this thread runs: its ready() and gate()
+
+
+def ready() -> None:
+    """Inside a run_graph task: the tasks that need only this one's ready point (`soon`)
+    may start now, while this one goes on. Anywhere else, nothing."""
+    signal = getattr(_task, "ready", None)
+    if signal is not None:
+        signal()
+
+
+def gate() -> None:
+    """Inside a task run_graph started early (`early`): wait until the tasks it needs are
+    done (or ready, for `soon`); raises Stopped if a task failed. Anywhere else, nothing."""
+    wait_for = getattr(_task, "gate", None)
+    if wait_for is not None:
+        wait_for()
+
+
+def run_graph(tasks: dict[str, Callable[[], Any]], needs: dict[str, set[str]],
+              soon: dict[str, set[str]] | None = None,
+              early: frozenset[str] = frozenset()) -> dict[str, Any]:
     """Run each task once every task it needs has succeeded, independent ones at once.
 
+    `soon`: task -> tasks it needs only to have reached their ready point (ready(), called
+    inside them, or their end). `early`: tasks that start at once and call gate() where they
+    first need what they wait for; one that never does is held there at its end, so nothing
+    that needs it starts before what it needs is done.
+
     After a failure nothing new starts; tasks already running finish (a write in flight is
-    not abandoned halfway), then the first failure in the order given is raised. Returns the
-    results by name, in the order given. Daemon threads, as in gather().
+    not abandoned halfway; an early one stops at its gate), then the first failure in the
+    order given is raised. Returns the results by name, in the order given. Daemon threads,
+    as in gather().
     """
-    results: dict[str, Any] = {}
-    failures: dict[str, BaseException] = {}
-    started: set[str] = set()
-    running: set[str] = set()
-    changed = threading.Condition()
+    graph = _Graph(tasks, needs, soon or {}, early)
+    graph.run()
+    first = [n for n in tasks if n in graph.failures
+             and not isinstance(graph.failures[n], Stopped)]
+    for name in first or [n for n in tasks if n in graph.failures]:
+        raise graph.failures[name]
+    return {name: graph.results[name] for name in tasks if name in graph.results}
 
-    def work(name: str) -> None:
+
+class _Graph:
+    """run_graph's state, guarded by one condition."""
+
+    def __init__(self, tasks: dict[str, Callable[[], Any]], needs: dict[str, set[str]],
+                 soon: dict[str, set[str]], early: frozenset[str]) -> None:
+        self.tasks, self.needs, self.soon, self.early = tasks, needs, soon, early
+        self.results: dict[str, Any] = {}
+        self.failures: dict[str, BaseException] = {}
+        self.readied: set[str] = set()
+        self.started: set[str] = set()
+        self.running: set[str] = set()
+        self.changed = threading.Condition()
+
+    def satisfied(self, name: str) -> bool:
+        done = set(self.results)
+        return (self.needs.get(name, set()) <= done
+                and self.soon.get(name, set()) <= done | self.readied)
+
+    def mark_ready(self, name: str) -> None:
+        with self.changed:
+            self.readied.add(name)
+            self.changed.notify_all()
+
+    def wait_for(self, name: str) -> None:
+        with self.changed:
+            while not self.satisfied(name):
+                if self.failures:
+                    raise Stopped(name)
+                self.changed.wait(TICK_S)
+
+    def work(self, name: str) -> None:
+        _task.ready = partial(self.mark_ready, name)
+        _task.gate = partial(self.wait_for, name)
         try:
-            value = tasks[name]()
-            with changed:
-                results[name] = value
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
-            with changed:
-                failures[name] = exc
+            value = self.tasks[name]()
+            if name in self.early:
+                self.wait_for(name)
+            with self.changed:
+                self.results[name] = value
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by run_graph
+            with self.changed:
+                self.failures[name] = exc
         finally:
-            with changed:
-                running.discard(name)
-                changed.notify_all()
+            _task.ready = _task.gate = None
+            with self.changed:
+                self.running.discard(name)
+                self.changed.notify_all()
 
-    with changed:
-        while True:
-            ready = [] if failures else [
-                n for n in tasks if n not in started and needs.get(n, set()) <= set(results)]
-            for name in ready:
-                started.add(name)
-                running.add(name)
-                threading.Thread(target=work, args=(name,), daemon=True,
-                                 name=f"apply-{name}").start()
-            if not running:
-                break
-            changed.wait(TICK_S)  # a timeout keeps Ctrl-C deliverable to the main thread
-    for name in tasks:
-        if name in failures:
-            raise failures[name]
-    return {name: results[name] for name in tasks if name in results}
+    def run(self) -> None:
+        with self.changed:
+            while True:
+                startable = [] if self.failures else [
+                    n for n in self.tasks if n not in self.started
+                    and (n in self.early or self.satisfied(n))]
+                for name in startable:
+                    self.started.add(name)
+                    self.running.add(name)
+                    threading.Thread(target=self.work, args=(name,), daemon=True,
+                                     name=f"apply-{name}").start()
+                if not self.running:
+                    return
+                self.changed.wait(TICK_S)  # a timeout keeps Ctrl-C deliverable to main

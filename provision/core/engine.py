@@ -157,33 +157,54 @@ def execute(aws: Aws, plan: Plan, progress: Progress | None = None) -> list[AnyA
             return applied
         return run
 
-    done = run_graph({k: task(a) for k, a in writing.items()}, dependencies(writing, plan))
+    graph = dependencies(writing, plan)
+    done = run_graph({k: task(a) for k, a in writing.items()}, graph.needs, graph.soon,
+                     graph.early)
     return list(done.values())
 
 
-def dependencies(writing: dict[str, AnyAction], plan: Plan) -> dict[str, set[str]]:
-    """Kind -> the writing kinds that must finish first.
+@dataclass(frozen=True)
+class Graph:
+    """What each writing kind waits for: `needs`, their end; `soon`, only their ready point
+    (concurrency.ready()); `early` kinds start at once and wait at their gate()."""
 
-    A create or update waits for the kinds it needs (Kind.after); deletes run those edges
-    backwards, except the edge to a kind's host (Kind.host): deleting the host removes its
-    settings with it, so the host's delete need not wait for theirs, which then count "host
-    already gone" as done. Outside teardown a delete removes what the config no longer uses
-    (the schedule's other form), so it also waits for every create and update of the plan:
-    what replaces it exists before it goes, like CloudFormation's cleanup phase after an
-    update."""
+    needs: dict[str, set[str]]
+    soon: dict[str, set[str]]
+    early: frozenset[str] = frozenset()
+
+    def waits(self, kind: str) -> set[str]:
+        return self.needs[kind] | self.soon[kind]
+
+
+def dependencies(writing: dict[str, AnyAction], plan: Plan) -> Graph:
+    """Kind -> the writing kinds that must finish (or be ready) first.
+
+    A create or update waits for the kinds it needs (Kind.after), for those in
+    Kind.after_ready only until they are ready (the function exists and is Active); a create
+    whose kind makes its first part alone (Kind.early_create) starts at once. Deletes run
+    the edges backwards, each waiting only until what needs it is ready to let it go (the
+    schedule has stopped invoking the function: market_schedule.py) -- except where a kind
+    is a setting of a host (Kind.host) deleted too: deleting the host removes it, so neither
+    the host nor what it needs waits for its delete, which then counts "already gone" as
+    done. Outside teardown a delete removes what the config no longer uses (the schedule's
+    other form), so it also waits for every create and update of the plan: what replaces it
+    exists before it goes, like CloudFormation's cleanup phase after an update."""
     deleting = {k for k, a in writing.items() if a.op is Op.DELETE}
     needs: dict[str, set[str]] = {k: set() for k in writing}
+    soon: dict[str, set[str]] = {k: set() for k in writing}
     for kind in writing:
         for first in BY_NAME[kind].after:
             if first not in writing or (kind in deleting) != (first in deleting):
                 continue
             if kind not in deleting:
-                needs[kind].add(first)
-            elif first != BY_NAME[kind].host:
-                needs[first].add(kind)
+                (soon if first in BY_NAME[kind].after_ready else needs)[kind].add(first)
+            elif BY_NAME[kind].host not in deleting:
+                soon[first].add(kind)
     for kind in deleting:
         needs[kind] |= set(writing) - deleting
-    return needs
+    early = frozenset(k for k, a in writing.items()
+                      if a.op is Op.CREATE and BY_NAME[k].early_create)
+    return Graph(needs, soon, early)
 
 
 def _apply(aws: Aws, kind: AnyKind, action: AnyAction) -> AnyAction:

@@ -167,6 +167,13 @@ class Kind(ABC, Generic[W, O]):
     # Kinds that must exist before this one is created or updated (and so are deleted after
     # it). Independent kinds are written at the same time.
     after: ClassVar[tuple[str, ...]] = ()
+    # Those of `after` it needs only to exist, not to be done: it starts at their ready point
+    # (concurrency.ready(), e.g. the function is Active, its reserved concurrency still to
+    # come). Deletes always wait only for the ready point of what they were needed by.
+    after_ready: ClassVar[tuple[str, ...]] = ()
+    # True when create() first makes a part that needs none of `after` (the schedule group)
+    # and then calls concurrency.gate(): the engine starts it at once, off the longest chain.
+    early_create: ClassVar[bool] = False
     # The AWS services (botocore client names) its reads and writes call.
     services: ClassVar[tuple[str, ...]]
     # Whether `read` and `locate` use the account ID (an ARN built from it). False: they use

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from provision.aws.client import Aws
+from provision.aws.concurrency import ready
 from provision.config.model import is_stack_name
 from provision.core import findings
 from provision.core.needs import DOWN, READ, UP, Need, Scope
@@ -137,6 +138,7 @@ class LambdaFunction(Kind[WantedFunction, ObservedFunction]):
                           **self.params(aws, wanted))
         if result.get("State", "Active") != "Active":
             aws.waiter("lambda", "function_active_v2", FunctionName=wanted.name)
+        ready()  # Active: what needs it only to exist (its on-failure destination) may start
         if wanted.reserved_concurrency is not None:
             _set_concurrency(aws, wanted.name, wanted.reserved_concurrency)
 

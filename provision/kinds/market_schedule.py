@@ -20,14 +20,18 @@ of the first three, tests/real_aws/test_scheduler.py injects them):
   associated with the group" (DeleteScheduleGroup; User Guide, "Deleting a schedule group":
   after it has, "the group is no longer available"), asynchronously: the group "remains in a
   DELETING state until all of its associated schedules are deleted", and those "might continue
-  to invoke their targets" meanwhile. So the delete is DeleteScheduleGroup alone (one round
-  trip less than deleting the schedule first; the group is deleted only when it is this
-  stack's, as before, and what is in it goes with it either way), and 'down' then waits until
-  GetScheduleGroup no longer finds the group (as terraform-provider-aws does,
-  waitScheduleGroupDeleted): its schedule is gone by then, and only then is the function
-  deleted. 'up' waits for a group still DELETING before making it again. IAM authorises
-  DeleteScheduleGroup as scheduler:DeleteScheduleGroup and scheduler:DeleteSchedule (Service
-  Authorization Reference), so the operator keeps both.
+  to invoke their targets" meanwhile. So the delete is DeleteSchedule first (the schedule is
+  then gone, and the function may be deleted from then on: concurrency.ready(), one round
+  trip on 'down's longest chain where waiting for the group took two), then
+  DeleteScheduleGroup (only when the group is this stack's, as before), and 'down' waits
+  until GetScheduleGroup no longer finds the group (as terraform-provider-aws does,
+  waitScheduleGroupDeleted), alongside the rest of the teardown. A group found DELETING (an
+  earlier run asked) is waited out before the function goes. 'up' waits for a group still
+  DELETING before making it again. IAM authorises DeleteScheduleGroup as
+  scheduler:DeleteScheduleGroup and scheduler:DeleteSchedule (Service Authorization
+  Reference), so the operator keeps both.
+- 'up' makes the group first, at once (Kind.early_create): it needs nothing of the stack;
+  the schedule in it waits for the function and the rest (concurrency.gate()).
 - UpdateSchedule "uses all values, including empty values ... and overrides the existing
   schedule": every field is sent on each update.
 - Right after the scheduler's role is created, CreateSchedule can answer ValidationException
@@ -44,7 +48,7 @@ from functools import partial
 from typing import Any
 
 from provision.aws.client import Aws
-from provision.aws.concurrency import gather
+from provision.aws.concurrency import gate, gather, ready
 from provision.core import findings
 from provision.core.needs import READ, UP, Need, Scope
 from provision.core.plan import Action, Change, Changes, Mode
@@ -96,6 +100,7 @@ class MarketSchedule(Kind[WantedMarketSchedule, ObservedMarketSchedule]):
     name = "market-schedule"
     # invokes the function as the scheduler's role; no run starts before its failure can be told
     after = ("function", "scheduler-role", "notifier", "on-failure")
+    early_create = True  # the group first, while what the schedule needs is made
     services = ("scheduler",)
     needs_account = False  # reads the group and schedule by name; their ARNs come back
 
@@ -232,6 +237,7 @@ class MarketSchedule(Kind[WantedMarketSchedule, ObservedMarketSchedule]):
             if err.code != CONFLICT:
                 raise
             self._adopt_group(aws, wanted)
+        gate()  # the group needs nothing; its schedule needs the function and the rest made
         _put_schedule(aws, wanted, exists=False)
 
     def _adopt_group(self, aws: Aws, wanted: WantedMarketSchedule) -> None:
@@ -261,11 +267,17 @@ class MarketSchedule(Kind[WantedMarketSchedule, ObservedMarketSchedule]):
 
     def delete(self, aws: Aws, wanted: WantedMarketSchedule,
                observed: ObservedMarketSchedule) -> None:
-        """The group, which deletes the schedule in it (unless an earlier run already asked:
-        it is DELETING), then wait until the group is gone: Scheduler removes it only once
-        its schedules are deleted, and until then the schedule may still run."""
-        if observed.state != DELETING:
-            aws.call("scheduler", "delete_schedule_group", Name=wanted.name, missing_ok=True)
+        """The schedule, then (the function may go from then on: ready()) its group, and
+        wait until the group is gone. A group an earlier run asked to delete (DELETING) may
+        still run its schedule until it is gone: then what it invokes waits for that."""
+        if observed.state == DELETING:
+            wait_gone(aws, wanted.name)
+            return
+        if observed.settings is not None:
+            aws.call("scheduler", "delete_schedule", Name=wanted.schedule,
+                     GroupName=wanted.name, missing_ok=True)
+        ready()
+        aws.call("scheduler", "delete_schedule_group", Name=wanted.name, missing_ok=True)
         wait_gone(aws, wanted.name)
 
 

@@ -83,6 +83,9 @@ class OnFailure(Kind[WantedOnFailure, ObservedOnFailure]):
     # sits on the function, sends to the notifier; Lambda checks at Put time that the role may
     # invoke it, so after the role's policies too (when the function and notifier are unchanged)
     after = ("role", "function", "notifier")
+    # Lambda needs the function to exist for PutFunctionEventInvokeConfig, not its reserved
+    # concurrency: both are sent at once (one round trip off a fresh 'up's longest chain)
+    after_ready = ("function",)
     services = ("lambda",)
     needs_account = False  # reads by name
     host = "function"  # a setting of the function: no ARN, no tags; the function's owner

@@ -11,6 +11,7 @@ test injects what real EventBridge Scheduler answers, on the wire, and checks wh
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -250,28 +251,69 @@ def test_moto_deletes_a_group_and_its_schedules_at_once(config: Path) -> None:
     assert [s["Name"] for s in scheduler.list_schedules()["Schedules"]] == []
 
 
-def test_down_deletes_the_group_with_its_schedule_and_waits_until_both_are_gone(
+def test_down_deletes_the_schedule_then_its_group_and_waits_until_the_group_is_gone(
         config: Path) -> None:
+    """DeleteSchedule first: once it is answered the schedule runs nothing, and the function
+    goes at once (one round trip on down's longest chain, where waiting for the DELETING
+    group took two); the group's delete and the wait for it run alongside."""
     pipelines.up(target(config)[0])
     clock = FakeClock()
     prepared, faults = faulty(config, clock, deferred=True)
+    deleted, waiting = threading.Event(), threading.Event()
+    held: list[bool] = []  # per read of the wait: whether the function's delete went first
+
+    def hold(**_: Any) -> None:  # the wait's reads wait (a while) for the function's delete
+        if waiting.is_set():
+            held.append(deleted.wait(2))
+
+    prepared.aws.events.register("before-call.lambda.DeleteFunction",
+                                 lambda **_: deleted.set())
+    prepared.aws.events.register("before-call.scheduler.GetScheduleGroup", hold)
     the_plan, _ = pipelines.plan(prepared, Mode.DOWN)
     faults.deleting_left = 3  # the reads after DeleteScheduleGroup still see it
+    waiting.set()
     done = pipelines.down(prepared, the_plan)
     order = [c.operation for c in faults.calls if c.service == "scheduler"]
-    assert "DeleteSchedule" not in order  # one write: the group's delete deletes its schedule
-    assert order[order.index("DeleteScheduleGroup"):] == (
-        ["DeleteScheduleGroup"] + ["GetScheduleGroup"] * 4)
+    assert order[order.index("DeleteSchedule"):] == (
+        ["DeleteSchedule", "DeleteScheduleGroup"] + ["GetScheduleGroup"] * 4)
     assert len(clock.sleeps) == 3 and "market-schedule" in {a.kind for a in done}
-    assert _groups() == [] and faults.pending == []
-    # nothing of the stack can run once down has returned: the schedule went with its group
-    # before the function went
+    assert _groups() == [] and _schedules() == [] and faults.pending == []
+    ops = [(c.operation, c.function) for c in faults.calls]
+    assert ops.index(("DeleteSchedule", None)) < ops.index(("DeleteFunction", "t1"))
+    assert held == [True] * 4  # the group was not gone yet when the function's delete went
+
+
+def test_a_group_found_deleting_with_its_schedule_is_gone_before_the_function_goes(
+        config: Path) -> None:
+    """An earlier run asked for the group's delete and stopped: its schedule may still run
+    until the group is gone, so down waits for that before it deletes the function."""
+    pipelines.up(target(config)[0])
+    clock = FakeClock()
+    prepared, faults = faulty(config, clock, deferred=True)
+    # each wait's read is held a little for a DeleteFunction sent too soon to arrive first
+    deleted, waiting = threading.Event(), threading.Event()
+
+    def hold(**_: Any) -> None:  # a before-call handler's answer would replace AWS's
+        if waiting.is_set():
+            deleted.wait(0.3)
+
+    prepared.aws.events.register("before-call.lambda.DeleteFunction",
+                                 lambda **_: deleted.set())
+    prepared.aws.events.register("before-call.scheduler.GetScheduleGroup", hold)
+    faults.deleting_left = 3  # the plan's read, then two while waiting
+    prepared.aws.call("scheduler", "delete_schedule_group", Name="t1")  # the earlier run
+    assert _schedules() == ["t1-schedule"]
+    the_plan, _ = pipelines.plan(prepared, Mode.DOWN)
+    waiting.set()
+    pipelines.down(prepared, the_plan)
+    assert faults.count("scheduler", "DeleteSchedule") == 0 and _groups() == []
     assert _function_deleted_after_the_group_was_gone(faults)
 
 
 def test_a_down_cut_while_the_group_is_deleting_is_finished_by_waiting(config: Path) -> None:
-    """The first down stops while the group is still DELETING (its schedule still there); the
-    next finds it DELETING, sends nothing more for it, and waits until it is gone."""
+    """The first down stops while the group is still DELETING (its schedule deleted first,
+    and the function after it); the next finds the group DELETING, sends nothing more for
+    it, and waits until it is gone."""
     pipelines.up(target(config)[0])
     clock = FakeClock()
     prepared, faults = faulty(config, clock, deadline_s=30, deferred=True)
@@ -279,8 +321,9 @@ def test_a_down_cut_while_the_group_is_deleting_is_finished_by_waiting(config: P
     faults.deleting_left = 10_000
     with pytest.raises(InTransition, match="still DELETING"):
         pipelines.down(prepared, the_plan)
-    assert faults.count("scheduler", "DeleteScheduleGroup") == 1 and _schedules() == [
-        "t1-schedule"]
+    assert faults.count("scheduler", "DeleteScheduleGroup") == 1 and _schedules() == []
+    ops = [(c.operation, c.function) for c in faults.calls]
+    assert ops.index(("DeleteFunction", "t1")) > ops.index(("DeleteSchedule", None))
     faults.deleting_left = 2
     faults.reset_calls()
     again = target(config, clock)[0]
@@ -290,7 +333,6 @@ def test_a_down_cut_while_the_group_is_deleting_is_finished_by_waiting(config: P
     order = [c.operation for c in faults.calls if c.service == "scheduler"]
     assert "DeleteScheduleGroup" not in order and "DeleteSchedule" not in order
     assert order[-2:] == ["GetScheduleGroup", "GetScheduleGroup"] and _groups() == []
-    assert _function_deleted_after_the_group_was_gone(faults)
 
 
 def test_a_group_that_stays_deleting_ends_down_with_one_clear_paragraph(config: Path) -> None:

@@ -1,0 +1,185 @@
+"""A kind's ready point and an early create (issue 22: the longest chain of round trips).
+
+run_graph lets a task wait for another only until that one's ready point (concurrency.ready()),
+and start an early task at once, to wait at its gate (concurrency.gate()). The engine uses them
+where AWS allows: the on-failure destination is sent as soon as the function is Active, while
+its reserved concurrency is set; the market schedule's group is made at once, while what its
+schedule needs is made; 'down' deletes the functions once DeleteSchedule is answered
+(tests/real_aws/test_scheduler.py checks that one against the group's DELETING state).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from provision.aws.concurrency import Stopped, gate, ready, run_graph
+from provision.core import pipelines
+from provision.errors import AwsError
+from tests.support.configs import MINIMAL, write_config
+from tests.support.inprocess import target
+
+MARKET = MINIMAL + 'schedule: {at: "16:30", timezone: America/New_York, days: MON-FRI}\n'
+
+
+def test_a_task_that_needs_another_soon_starts_at_its_ready_point() -> None:
+    second_started = threading.Event()
+    order: list[str] = []
+
+    def first() -> str:
+        order.append("first: made")
+        ready()
+        assert second_started.wait(5), "the second did not start at the first's ready point"
+        order.append("first: finished")
+        return "first"
+
+    def second() -> str:
+        second_started.set()
+        order.append("second")
+        return "second"
+
+    def third() -> str:
+        order.append("third")
+        return "third"
+
+    results = run_graph({"first": first, "second": second, "third": third},
+                        {"third": {"first"}}, soon={"second": {"first"}})
+    assert results == {"first": "first", "second": "second", "third": "third"}
+    assert order.index("first: made") < order.index("second") < order.index("first: finished")
+    assert order[-1] == "third"  # a full edge still waits for the end
+
+
+def test_a_task_without_a_ready_point_is_ready_at_its_end() -> None:
+    order: list[str] = []
+    run_graph({"a": lambda: order.append("a"), "b": lambda: order.append("b")},
+              {}, soon={"b": {"a"}})
+    assert order == ["a", "b"]
+
+
+def test_an_early_task_starts_at_once_and_waits_at_its_gate() -> None:
+    early_started = threading.Event()
+    order: list[str] = []
+
+    def needed() -> None:
+        assert early_started.wait(5), "the early task waited for what it needs to start"
+        order.append("needed")
+
+    def early() -> None:
+        early_started.set()
+        order.append("early: first part")
+        gate()
+        order.append("early: the rest")
+
+    run_graph({"needed": needed, "early": early}, {"early": {"needed"}},
+              early=frozenset({"early"}))
+    assert order == ["early: first part", "needed", "early: the rest"]
+
+
+def test_an_early_task_without_a_gate_is_held_at_its_end() -> None:
+    """Nothing that needs it starts before what it needs is done."""
+    release = threading.Event()
+    order: list[str] = []
+
+    def needed() -> None:
+        assert release.wait(5)
+        order.append("needed")
+
+    def early() -> None:
+        order.append("early")
+        release.set()
+
+    run_graph({"needed": needed, "early": early, "after": lambda: order.append("after")},
+              {"early": {"needed"}, "after": {"early"}}, early=frozenset({"early"}))
+    assert order == ["early", "needed", "after"]
+
+
+def test_a_failure_stops_an_early_task_at_its_gate_and_is_what_is_raised() -> None:
+    reached: list[str] = []
+
+    def failing() -> None:
+        raise AwsError("the role could not be made", code="X")
+
+    def early() -> None:
+        reached.append("first part")
+        gate()
+        reached.append("the rest")
+
+    with pytest.raises(AwsError, match="the role could not be made"):
+        run_graph({"early": early, "failing": failing}, {"early": {"failing"}},
+                  early=frozenset({"early"}))
+    assert reached == ["first part"]
+    assert issubclass(Stopped, Exception)
+
+
+def test_ready_and_gate_outside_a_graph_do_nothing() -> None:
+    ready()
+    gate()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Iterator[Path]:
+    with mock_aws():
+        yield write_config(tmp_path, MARKET)
+
+
+def _at_once(prepared: Any, service: str, operations: set[str]) -> list[str]:
+    """Hold each of `operations` until all are in flight at once (a barrier, which breaks,
+    and so fails the call, when one is sent only after another was answered)."""
+    meet = threading.Barrier(len(operations), timeout=5)
+    met: list[str] = []
+
+    def hold(event_name: str, **_: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        if operation in operations:
+            meet.wait()
+            met.append(operation)
+
+    prepared.aws.events.register(f"before-call.{service}", hold)
+    return met
+
+
+def test_the_destination_is_sent_while_the_concurrency_is_reserved(config: Path) -> None:
+    prepared, _ = target(config)
+    met = _at_once(prepared, "lambda",
+                   {"PutFunctionConcurrency", "PutFunctionEventInvokeConfig"})
+    pipelines.up(prepared)
+    assert sorted(met) == ["PutFunctionConcurrency", "PutFunctionEventInvokeConfig"]
+    configs = boto3.client("lambda", region_name="us-east-1").list_function_event_invoke_configs(
+        FunctionName="t1")["FunctionEventInvokeConfigs"]
+    assert configs[0]["DestinationConfig"]["OnFailure"]["Destination"].endswith(
+        ":function:t1_notify")
+
+
+def test_the_schedule_group_is_made_while_the_roles_are(config: Path) -> None:
+    """The group needs nothing of the stack: CreateScheduleGroup is in flight together with
+    the first CreateRole; the schedule in it still comes after the function."""
+    prepared, calls = target(config)
+    meet, lock = threading.Barrier(2, timeout=5), threading.Lock()
+    met: list[str] = []
+
+    def hold(event_name: str, **_: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        with lock:
+            held = operation == "CreateScheduleGroup" or (
+                operation == "CreateRole" and "CreateRole" not in met)
+            if held:
+                met.append(operation)
+        if held:
+            meet.wait()
+
+    prepared.aws.events.register("before-call.iam", hold)
+    prepared.aws.events.register("before-call.scheduler", hold)
+    pipelines.up(prepared)
+    assert sorted(met) == ["CreateRole", "CreateScheduleGroup"]
+    writes = calls.writes()
+    assert writes.index("lambda:PutFunctionEventInvokeConfig") < writes.index(
+        "scheduler:CreateSchedule")
+    schedules = boto3.client("scheduler", region_name="us-east-1").list_schedules(
+        GroupName="t1")["Schedules"]
+    assert [s["Name"] for s in schedules] == ["t1-schedule"]
