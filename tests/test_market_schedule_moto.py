@@ -270,8 +270,10 @@ def test_moving_from_market_time_to_the_rule_makes_the_rule_before_deleting_the_
     prepared, log = target(cron)
     the_plan, _ = pipelines.up(prepared)
     writes = log.writes()
-    assert writes.index("lambda:AddPermission") < writes.index("scheduler:DeleteScheduleGroup")
-    assert writes.index("scheduler:DeleteScheduleGroup") < writes.index("iam:DeleteRole")
+    assert writes.index("lambda:AddPermission") < writes.index("scheduler:DeleteSchedule")
+    # the scheduler's role goes once the schedule that it runs is gone
+    assert writes.index("scheduler:DeleteSchedule") < writes.index("iam:DeleteRole")
+    assert "scheduler:DeleteScheduleGroup" in writes
     reasons = {a.kind: a.reason for a in the_plan.actions if a.op is Op.DELETE}
     assert set(reasons) == {"market-schedule", "scheduler-role"}
     assert all(r.startswith("not used by the config") for r in reasons.values())
@@ -373,10 +375,10 @@ def test_down_with_a_minimal_config_removes_the_schedule_group_and_role(
     the_plan, _ = pipelines.plan(prepared, Mode.DOWN)
     pipelines.down(prepared, the_plan)
     assert _groups() == [] and _roles() == []
-    # one write for the group and its schedule: DeleteScheduleGroup deletes the group's
-    # schedules (tests/real_aws/test_scheduler.py: on AWS, asynchronously)
+    # the schedule, then its group (tests/real_aws/test_scheduler.py: on AWS the group's
+    # delete is asynchronous; once DeleteSchedule is answered the function may go)
     assert [w for w in log.writes() if w.startswith("scheduler:")] == [
-        "scheduler:DeleteScheduleGroup"]
+        "scheduler:DeleteSchedule", "scheduler:DeleteScheduleGroup"]
     again, log = target(_config(tmp_path))
     plan2, _ = pipelines.plan(again, Mode.DOWN)
     assert pipelines.down(again, plan2) == [] and log.writes() == []
