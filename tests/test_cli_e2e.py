@@ -231,6 +231,9 @@ def test_lifecycle_up_twice_then_down_twice(
     assert down.returncode == 0, down.stderr
     writes_match(writes(aws_proxy), DOWN_WRITES, teardown=True)
     print(f"down: {len(aws_proxy.calls)} calls ({len(DOWN_WRITES)} writes)")
+    # a teardown deletes the role's inline policies by name: their documents are not read
+    assert reads(aws_proxy)["iam:ListRolePolicies"] == 2
+    assert reads(aws_proxy)["iam:GetRolePolicy"] == 0
     assert "Removed: 7 deleted." in down.stdout
     remaining = inventory_now()
     assert leftovers(remaining) == {}

@@ -80,7 +80,8 @@ class ObservedRole:
     tags: dict[str, str]
     inline: dict[str, str] = field(default_factory=dict)  # name -> canonical document
     managed: tuple[str, ...] = ()
-    unreadable: tuple[str, ...] = ()  # listed, but GetRolePolicy said NoSuchEntity (stale read)
+    # listed, not read: GetRolePolicy said NoSuchEntity (stale read), or a teardown's locate
+    unreadable: tuple[str, ...] = ()
     path: str = "/"
     boundary: str | None = None
     eni_subnets: tuple[str, ...] = ()  # where EC2 lists ENIs of the function (with a grant)
@@ -191,16 +192,17 @@ class Role(Kind[WantedRole, ObservedRole]):
 
     def locate(self, aws: Aws, wanted: WantedRole) -> ObservedRole | None:
         """By name (GetRole takes no path); the Region tag decides whether it is this
-        Region's stack's role."""
-        return self.read(aws, wanted)
+        Region's stack's role. A teardown needs the names of its inline policies, not their
+        documents: they are not read (`unreadable`; one round trip off 'down's reads)."""
+        return self.read(aws, wanted, documents=False)
 
-    def read(self, aws: Aws, wanted: WantedRole) -> ObservedRole | None:
+    def read(self, aws: Aws, wanted: WantedRole, documents: bool = True) -> ObservedRole | None:
         """The role, its inline and its attached policies, asked for at once (each answers
         not-found when the role is absent)."""
         name = wanted.name
         found = gather({"role": partial(aws.call, "iam", "get_role", RoleName=name,
                                         missing_ok=True),
-                        "inline": absent_ok(partial(_inline, aws, name)),
+                        "inline": absent_ok(partial(_inline, aws, name, documents)),
                         "managed": absent_ok(partial(_managed, aws, name))})
         if found["role"] is None:
             return None
@@ -210,7 +212,7 @@ class Role(Kind[WantedRole, ObservedRole]):
             tags = aws.call("iam", "list_role_tags", RoleName=name)["Tags"]
         # Not found by a list while GetRole found the role: IAM's eventual consistency just
         # after CreateRole. Asked again, alone, the answer (or its error) is the one to use.
-        inline, unreadable = found["inline"] or _inline(aws, name)
+        inline, unreadable = found["inline"] or _inline(aws, name, documents)
         managed = found["managed"] if found["managed"] is not None else _managed(aws, name)
         boundary = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
         granted = wanted.eni_grant in (*inline, *unreadable)
@@ -318,7 +320,7 @@ class Role(Kind[WantedRole, ObservedRole]):
         # Just after its policies go, IAM can still refuse the role (DeleteConflict): wait
         # that out only when this run removed some.
         aws.call("iam", "delete_role", RoleName=wanted.name, missing_ok=True,
-                 dependents_removed=bool(observed.inline or observed.managed))
+                 dependents_removed=bool(observed.policy_names or observed.managed))
 
     def intended_grants(self, wanted: WantedRole) -> frozenset[tuple[str, str, str, str]]:
         """(policy, effect, action, resource) of every grant this kind itself writes, such as
@@ -360,11 +362,14 @@ def _eni_note(wanted: WantedRole, observed: ObservedRole | None) -> tuple[str, .
     return (enis.grant_note(wanted.eni_grant, observed.eni_subnets, wanted.function),)
 
 
-def _inline(aws: Aws, role: str) -> tuple[dict[str, str], tuple[str, ...]]:
+def _inline(aws: Aws, role: str, documents: bool = True,
+            ) -> tuple[dict[str, str], tuple[str, ...]]:
     """(name -> canonical document, names listed but not readable yet), each policy read at
-    once."""
+    once; without `documents`, only listed."""
     names = [n for page in aws.pages("iam", "list_role_policies", RoleName=role)
              for n in page["PolicyNames"]]
+    if not documents:
+        return {}, tuple(names)
     found = gather({name: partial(aws.call, "iam", "get_role_policy", RoleName=role,
                                   PolicyName=name, missing_ok=True) for name in names})
     inline = {name: policies.canonical(policies.decoded(answer["PolicyDocument"]))
