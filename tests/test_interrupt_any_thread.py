@@ -76,3 +76,42 @@ def test_a_read_waiting_for_its_client_ends_on_a_ctrl_c_delivered_elsewhere() ->
         coming.set()
     assert took < HELD_S / 2, took
     assert TICK_S <= 1.0  # the longest a Ctrl-C can go unnoticed
+
+
+def test_a_question_ends_on_a_ctrl_c_that_came_before_its_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A question waits for a line on the terminal. The Ctrl-C is handed to another thread,
+    as when it arrives just before the read begins: a read blocked in C does not wake for it
+    (typer's questions, on input(), sat there until Enter: `down` at "[y/N]" 120 s after
+    Ctrl-C in a CI run). The answer comes only after HELD_S, so an answer means it was lost."""
+    import os
+
+    from provision.cli import ask
+
+    leader, follower = os.openpty()
+    terminal = os.fdopen(follower, "r", encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", terminal)
+    answer = threading.Timer(HELD_S, lambda: os.write(leader, b"n\n"))
+    answer.start()
+    threading.Thread(target=lambda: (time.sleep(0.3), signal.pthread_kill(
+        threading.get_ident(), signal.SIGINT)), daemon=True, name="elsewhere").start()
+    try:
+        took = _took(lambda: ask.confirm("Delete stack t1?"))
+    finally:
+        answer.cancel()
+        terminal.close()
+        os.close(leader)
+    assert took < HELD_S / 2, took
+
+
+def test_every_question_of_the_cli_is_asked_by_ask() -> None:
+    """typer.confirm and typer.prompt read with input() or getpass (above): none is left."""
+    from pathlib import Path
+
+    import provision.cli
+
+    folder = Path(provision.cli.__file__).parent
+    found = [f"{path.name}: {line.strip()}" for path in sorted(folder.glob("*.py"))
+             for line in path.read_text(encoding="utf-8").splitlines()
+             if "typer.confirm(" in line or "typer.prompt(" in line]
+    assert found == []

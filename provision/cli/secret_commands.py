@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from provision.cli import stack_report
+from provision.cli import ask, stack_report
 from provision.cli.app import (
     ConfigOpt,
     DebugOpt,
@@ -79,8 +79,8 @@ def set_(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
         if found is not None and not overwrite:
             _confirm_replace(where.label, piped, foreign)
         if value is None:
-            value = _checked(typer.prompt("API key (hidden)", hide_input=True,
-                                          confirmation_prompt=True, err=True), "the prompt")
+            value = _checked(ask.prompt("API key (hidden)", hidden=True,
+                                        repeat=True), "the prompt")
         from provision.core.stack import Stack
 
         tags = Stack(target.config, "", target.aws.region).tags
@@ -129,7 +129,7 @@ def _confirm_replace(label: str, piped: bool, foreign: bool) -> None:
     if piped:  # stdin holds the key: there is no terminal to ask on
         raise ConflictError(f"{label} already holds a key{whose}; nothing was changed.",
                             hint="Pass --overwrite to replace it.")
-    if not typer.confirm(f"{label} already holds a key{whose}. Replace it?", err=True):
+    if not ask.confirm(f"{label} already holds a key{whose}. Replace it?"):
         typer.echo("Cancelled; the stored key was not changed.", err=True)
         raise typer.Exit(0)
 
@@ -167,8 +167,7 @@ def after_down(target: Any, delete_secret: bool, yes: bool, asked: bool) -> None
             typer.echo(f"note: the API key in {where.label} was kept; "
                        "'stock-alert down --delete-secret' deletes it.", err=True)
         return
-    if not (yes or asked) and not typer.confirm(f"Delete the API key in {where.label}?",
-                                                err=True):
+    if not (yes or asked) and not ask.confirm(f"Delete the API key in {where.label}?"):
         typer.echo("Kept the API key.", err=True)
         return
     from provision.core import pipelines

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from provision.cli import ask
 from provision.cli.app import ConfigOpt, DebugOpt, Output, OutputOpt, app, run
 from provision.errors import InputError
 
@@ -138,7 +139,7 @@ def _ask(given: dict[str, Any]) -> Answers:
             continue
         default = DEFAULT_SCHEDULE if key == "schedule" else default
         while key not in answers:
-            raw = typer.prompt(question, default=default, show_default=bool(default), err=True)
+            raw = ask.prompt(question, default=default)
             try:
                 answers[key] = check(key, split_list(raw) if is_list else raw.strip())
             except ValueError as exc:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from provision.cli import stack_report
+from provision.cli import ask, stack_report
 from provision.cli.app import (
     ConfigOpt,
     DebugOpt,
@@ -185,8 +185,7 @@ def down(config: ConfigOpt = None, profile: ProfileOpt = None, region: RegionOpt
         if the_plan.has_writes and not yes:
             render.console(stderr=True).print(render.plan_table(the_plan, "down"))
             key = " and its API key" if delete_secret else ""
-            if not typer.confirm(f"Delete stack {the_plan.stack}{key} in {the_plan.region}?",
-                                 err=True):
+            if not ask.confirm(f"Delete stack {the_plan.stack}{key} in {the_plan.region}?"):
                 stack_report.cancelled(context.output)
         with spinner("deleting") as status:
             done = pipelines.down(target, the_plan, step_printer(status))

@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from provision.cli import stack_report
+from provision.cli import ask, stack_report
 from provision.cli.app import Output, resolve
 from provision.errors import InputError
 
@@ -114,7 +114,7 @@ def _confirm_fleet_down(runner: Any, jobs: list[Any], target: Any, parallel: int
         found = runner.run("teardown", jobs, target.aws, target.code, parallel)
     render.console(stderr=True).print(render.fleet_table("down would delete", found))
     doomed = [r for r in found if not r.ok or (r.plan is not None and r.plan.has_writes)]
-    if doomed and not typer.confirm(f"Delete {len(doomed)} stack(s): "
-                                    f"{', '.join(r.job.config.name for r in doomed[:5])}"
-                                    f"{' ...' if len(doomed) > 5 else ''}?", err=True):
+    if doomed and not ask.confirm(f"Delete {len(doomed)} stack(s): "
+                                  f"{', '.join(r.job.config.name for r in doomed[:5])}"
+                                  f"{' ...' if len(doomed) > 5 else ''}?"):
         stack_report.cancelled(output)

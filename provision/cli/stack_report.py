@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from provision.cli import ask
 from provision.cli.app import Output
 
 
@@ -41,8 +42,8 @@ def confirm_first_up(the_plan: Any, output: Output) -> None:
     from provision.output import render
 
     render.console(stderr=True).print(render.plan_table(the_plan, "up would create"))
-    if not typer.confirm(f"Nothing of stack {the_plan.stack} exists in {render.place(the_plan)}"
-                         f"; create it in {the_plan.region}?", err=True):
+    if not ask.confirm(f"Nothing of stack {the_plan.stack} exists in {render.place(the_plan)}"
+                       f"; create it in {the_plan.region}?"):
         cancelled(output, "up")
 
 
@@ -63,9 +64,9 @@ def confirm_first_fleet_up(runner: Any, jobs: list[Any], target: Any, parallel: 
     render.console(stderr=True).print(render.fleet_table("up would create", new))
     accounts = sorted({r.account for r in new})
     regions = sorted({r.job.place.region for r in new})
-    if not typer.confirm(f"Nothing of these stacks exists in account {', '.join(accounts)} "
-                         f"({', '.join(regions)}){render.endpoint_note()}; create "
-                         f"{len(new)} stack(s) there?", err=True):
+    if not ask.confirm(f"Nothing of these stacks exists in account {', '.join(accounts)} "
+                       f"({', '.join(regions)}){render.endpoint_note()}; create "
+                       f"{len(new)} stack(s) there?"):
         cancelled(output, "up")
 
 

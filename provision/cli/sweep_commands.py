@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from provision.cli import ask
 from provision.cli.app import (
     DebugOpt,
     Output,
@@ -126,8 +127,8 @@ def _sweep(filters: Any, names: list[str], roles: list[str | None], profile: str
                      if o.group.selected})
     if output is Output.human or (chosen and not yes):
         render.console(stderr=output is Output.json or not yes).print(_found_table(scans))
-    if chosen and not yes and not typer.confirm(
-            f"Delete {len(chosen)} stack(s): {', '.join(chosen)}?", err=True):
+    if chosen and not yes and not ask.confirm(
+            f"Delete {len(chosen)} stack(s): {', '.join(chosen)}?"):
         typer.echo("Cancelled; nothing was deleted.", err=True)
         if output is Output.json:
             render.emit_json({"command": "sweep", "endpoint": render.endpoint(),
