@@ -23,6 +23,7 @@ from moto import mock_aws
 from provision.core import pipelines
 from provision.core.plan import Mode
 from provision.core.target import Target
+from provision.errors import AwsError
 from tests.support.awsproxy import Error
 from tests.support.configs import MINIMAL, write_config
 from tests.support.faults import no_retry_backoff
@@ -120,3 +121,89 @@ def test_role_not_yet_visible_after_create_is_adopted(config: Path, stale_reads:
     the_plan, _ = pipelines.plan(target(config)[0], mode=Mode.DOWN)
     pipelines.down(target(config)[0], the_plan)
     _nothing_left()
+
+
+# ---- paging (issue 22: Aws.pages asks for the first page before it loads the model) ------
+# IAM's List* calls page by Marker: "IsTruncated: A flag that indicates whether there are more
+# items to return. If your results were truncated, you can make a subsequent pagination request
+# using the Marker request parameter" (IAM API Reference, ListRolePolicies; botocore's iam
+# paginators-1.json: input_token Marker, output_token Marker, more_results IsTruncated). IAM
+# "might return fewer than the MaxItems number of results even when there are more results
+# available". moto answers in one page: the first answer is split here.
+
+
+def _split_first_page(prepared: Any, operation: str, key: str) -> list[dict[str, Any]]:
+    """The first answer of `operation` keeps one item of `key`, with a Marker; asked again
+    with that Marker, moto (which knows no marker) gives the whole list, of which the page
+    then holds the rest."""
+    seen: list[dict[str, Any]] = []
+
+    def split(parsed: dict[str, Any], **_: Any) -> None:
+        if key not in parsed:  # an error's answer (the scheduler's role is absent)
+            return
+        if not seen:
+            seen.append(dict(parsed))
+            parsed[key], parsed["IsTruncated"], parsed["Marker"] = (
+                parsed[key][:1], True, "page-2")
+        elif len(seen) == 1:
+            seen.append(dict(parsed))
+            parsed[key] = parsed[key][1:]
+
+    def resume(params: dict[str, Any], **_: Any) -> None:
+        if params.pop("Marker", None) is not None:
+            seen.append({"asked with": "page-2"})
+
+    prepared.aws.events.register(f"after-call.iam.{operation}", split)
+    prepared.aws.events.register(f"provide-client-params.iam.{operation}", resume)
+    return seen
+
+
+def test_down_deletes_the_inline_policies_of_every_page(tmp_path: Path) -> None:
+    with mock_aws():
+        config = write_config(tmp_path, MINIMAL)
+        pipelines.up(target(config)[0])
+        prepared, calls = target(config)
+        seen = _split_first_page(prepared, "ListRolePolicies", "PolicyNames")
+        the_plan, _ = pipelines.plan(prepared, Mode.DOWN)
+        pipelines.down(prepared, the_plan)
+        assert {"asked with": "page-2"} in seen
+        assert calls.writes().count("iam:DeleteRolePolicy") == 3
+        assert boto3.client("iam").list_roles()["Roles"] == []
+
+
+def test_a_page_token_given_twice_ends_the_read_with_a_clear_error(tmp_path: Path) -> None:
+    """botocore's Paginator refuses a token it has already been given; so does Aws.pages
+    (otherwise a read would loop for ever)."""
+    with mock_aws():
+        config = write_config(tmp_path, MINIMAL)
+        pipelines.up(target(config)[0])
+        prepared, _ = target(config)
+
+        def again(parsed: dict[str, Any], **_: Any) -> None:
+            parsed["IsTruncated"], parsed["Marker"] = True, "same"
+
+        prepared.aws.events.register("after-call.iam.ListAttachedRolePolicies", again)
+        prepared.aws.events.register(  # moto reads a Marker as a number: it gets none
+            "provide-client-params.iam.ListAttachedRolePolicies",
+            lambda params, **_: params.pop("Marker", None) and None)
+        with pytest.raises(AwsError, match="gave the same page token twice"):
+            list(prepared.aws.pages("iam", "list_attached_role_policies",
+                                    RoleName="t1-us-east-1-role"))
+
+
+def test_the_first_page_is_asked_for_before_the_paging_model_is_loaded(
+        tmp_path: Path) -> None:
+    with mock_aws():
+        config = write_config(tmp_path, MINIMAL)
+        pipelines.up(target(config)[0])
+        prepared, _ = target(config)
+        order: list[str] = []
+        session = prepared.aws.session()
+        load = session.get_paginator_model
+        session.get_paginator_model = lambda *a, **k: order.append("model") or load(*a, **k)
+        prepared.aws.events.register("before-send.iam.ListRolePolicies",
+                                     lambda **_: order.append("sent"))
+        names = [n for page in prepared.aws.pages("iam", "list_role_policies",
+                                                  RoleName="t1-us-east-1-role")
+                 for n in page["PolicyNames"]]
+        assert len(names) == 3 and order[:2] == ["sent", "model"]
