@@ -100,3 +100,37 @@ def test_turned_off_it_leaves_botocore_alone(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("XDG_CACHE_HOME", "/elsewhere")
     assert models.cache_dir() is not None and str(models.cache_dir()).startswith(
         "/elsewhere/stock-alert/botocore/")
+
+
+def test_the_lists_of_services_are_read_from_a_copy_until_a_search_path_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own_loaders: None) -> None:
+    """botocore lists every service's folder once per process and kind of file (service-2,
+    paginators-1, ...): ~1,400 system calls each. The copy answers instead, until a folder
+    botocore searches (here AWS_DATA_PATH's) is changed."""
+    from botocore.loaders import Loader
+
+    extra = tmp_path / "models"
+    extra.mkdir()
+    monkeypatch.setenv("AWS_DATA_PATH", str(extra))
+    monkeypatch.setenv(models.CACHE_ENV, str(tmp_path / "cache"))
+    made = Aws("us-east-1").client("sns")
+    listed: list[str] = []
+    original = Loader.list_available_services
+
+    def count(self: Loader, type_name: str) -> list[str]:
+        listed.append(type_name)
+        return original(self, type_name)
+
+    monkeypatch.setattr(Loader, "list_available_services", count)
+    session = botocore.session.Session()
+    models.install(session)
+    loader = session.get_component("data_loader")
+    assert "sns" in loader.list_available_services("service-2") and listed == []
+    Aws("us-east-1").client("sns")  # a new session, a new loader: its lists from the copies
+    assert listed == [] and made.meta.service_model.service_name == "sns"
+    stamp = os.stat(extra).st_mtime_ns
+    os.utime(extra, ns=(stamp + 10**9, stamp + 10**9))
+    session = botocore.session.Session()
+    models.install(session)
+    assert "sns" in session.get_component("data_loader").list_available_services("service-2")
+    assert listed == ["service-2"]

@@ -95,8 +95,36 @@ def _write(copy: Path, data: Any) -> None:
 
 def install(session: Any) -> None:
     """Have the botocore session's loader read marshal copies (unless turned off, or it
-    reads its files some other way already)."""
+    reads its files some other way already), and its lists of services too."""
     folder = cache_dir()
     loader = session.get_component("data_loader")
     if folder is not None and type(loader.file_loader) is JSONFileLoader:
         loader.file_loader = MarshalCopies(folder)
+        listed = loader.list_available_services
+        loader.list_available_services = lambda type_name: services(folder, listed, type_name)
+
+
+def services(folder: Path, listed: Any, type_name: str) -> list[str]:
+    """The services that have a `type_name` file (service-2, paginators-1, ...), from a copy.
+
+    botocore finds them by listing every service's folder in every search path, once per
+    process and kind of file: ~450 folders, ~1,400 system calls, ~9 ms each for the four
+    kinds a run loads, many times that while other threads are making clients (each call
+    gives the GIL up; measured: a paged read waited 60 ms for the paginators' list). The copy
+    is keyed by botocore's version and each search path with its modification time."""
+    import botocore
+
+    key = [botocore.__version__, type_name]
+    for path in listed.__self__.search_paths:
+        try:
+            key.append(f"{path}\0{os.stat(path).st_mtime_ns}")
+        except OSError:
+            key.append(f"{path}\0-")
+    digest = hashlib.sha256("\0\0".join(key).encode()).hexdigest()[:40]
+    copy = folder / f"services-{digest}.marshal"
+    found = _read(copy)
+    if isinstance(found, list):
+        return found
+    names: list[str] = list(listed(type_name))
+    _write(copy, names)
+    return names
