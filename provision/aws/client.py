@@ -294,48 +294,10 @@ class Aws:
             raise transport_error(exc, self.endpoint_url, service, operation) from exc
 
     def pages(self, service: str, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
-        """Every page of a paginated read, paged by botocore's own paginator model; each page
-        is a separate `call`, so retries and error translation apply page by page.
+        """Every page of a paginated read (aws/paging.py), each page a separate `call`."""
+        from provision.aws.paging import pages
 
-        The first page is asked for before the model is loaded: loading it (milliseconds,
-        stretched many times over by the other readers' client making) held every paged
-        read back before its first request (measured: ListRolePolicies sent 78 ms after the
-        GetRole beside it, the last of 'up's reads). A model whose tokens are plain keys is
-        followed here; any other (a JMESPath token, several tokens) by botocore's Paginator
-        from the start, as before."""
-        page = self.call(service, operation, **params)
-        client = self.client(service)
-        api_name = client.meta.method_to_api_mapping[operation]
-        config = self.session().get_paginator_model(service).get_paginator(api_name)
-        tokens = next_tokens(config)
-        if tokens is None:
-            yield from self._botocore_pages(service, operation, config, api_name, params)
-            return
-        seen: set[str] = set()
-        while True:
-            yield page
-            given, answered, more = tokens
-            token = page.get(answered)
-            if (more and not page.get(more)) or not token:
-                return
-            if token in seen:  # botocore's Paginator refuses a token given twice, too
-                raise AwsError(f"{service} {operation} gave the same page token twice.",
-                               code="PaginationError", hint="Run the same command again; if "
-                               "it happens again, AWS answers this read in a way stock-alert "
-                               "cannot page.")
-            seen.add(token)
-            page = self.call(service, operation, **{**params, given: token})
-
-    def _botocore_pages(self, service: str, operation: str, config: dict[str, Any],
-                        api_name: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        from botocore.paginate import Paginator
-
-        model = self.client(service).meta.service_model.operation_model(api_name)
-
-        def fetch(**kwargs: Any) -> Any:
-            return self.call(service, operation, **kwargs)
-
-        yield from Paginator(fetch, config, model).paginate(**params)
+        return pages(self, service, operation, **params)
 
     def waiter(self, service: str, name: str, **params: Any) -> None:
         from botocore.exceptions import WaiterError
@@ -410,14 +372,3 @@ def _no_answer(caught: Any) -> bool:
 def _log_call(event_name: str, **_: Any) -> None:
     log.debug("AWS call %s", event_name.removeprefix("before-call."))
 
-
-def next_tokens(config: dict[str, Any]) -> tuple[str, str, str | None] | None:
-    """(input token, output token, more-results key) of a paginator model whose tokens are
-    single plain keys; None for any other (followed by botocore's Paginator)."""
-    given, answered = config.get("input_token"), config.get("output_token")
-    more = config.get("more_results")
-    plain = [t for t in (given, answered, more) if t is not None]
-    if not (isinstance(given, str) and isinstance(answered, str)) or not all(
-            isinstance(t, str) and t.isidentifier() for t in plain):
-        return None
-    return given, answered, more
