@@ -366,12 +366,12 @@ def test_down_after_an_outage_then_down_again_leaves_nothing(
     assert "run the same command again" in one_paragraph(failed.stderr)
     forwarded = _forwarded_writes(aws_proxy)
     writes_match(forwarded, ["events:RemoveTargets", "events:DeleteRule"], teardown=True)
-    # then the on-failure destination, the function (its host) and the notifier (which no
-    # longer waits for a destination deleted with its host), at once (issue 22): all three
-    # met the outage
+    # then the on-failure destination, the function (its host), the notifier (which no
+    # longer waits for a destination deleted with its host) and the role's grants (nothing
+    # starts a run any more), at once (issue 22): all of them met the outage
     cut = {key_of(c) for c in aws_proxy.calls if c.fault == "Outage" and c.is_write}
     assert cut == {"lambda:DeleteFunctionEventInvokeConfig", "lambda:DeleteFunction",
-                   "lambda:DeleteFunction@notifier"}
+                   "lambda:DeleteFunction@notifier", "iam:DeleteRolePolicy"}
     assert not is_empty(inventory_now())
 
     aws_proxy.clear_faults()

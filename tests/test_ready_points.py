@@ -11,6 +11,7 @@ schedule needs is made; 'down' deletes the functions once DeleteSchedule is answ
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,11 @@ from moto import mock_aws
 
 from provision.aws.concurrency import Stopped, gate, ready, run_graph
 from provision.core import pipelines
+from provision.core.plan import Mode
 from provision.errors import AwsError
+from tests.real_aws.test_network import dual_stack_subnet, network_config
 from tests.support.configs import MINIMAL, write_config
+from tests.support.faults import no_retry_backoff
 from tests.support.inprocess import target
 
 MARKET = MINIMAL + 'schedule: {at: "16:30", timezone: America/New_York, days: MON-FRI}\n'
@@ -77,7 +81,7 @@ def test_an_early_task_starts_at_once_and_waits_at_its_gate() -> None:
         order.append("early: the rest")
 
     run_graph({"needed": needed, "early": early}, {"early": {"needed"}},
-              early=frozenset({"early"}))
+              early={"early": set()})
     assert order == ["early: first part", "needed", "early: the rest"]
 
 
@@ -95,7 +99,7 @@ def test_an_early_task_without_a_gate_is_held_at_its_end() -> None:
         release.set()
 
     run_graph({"needed": needed, "early": early, "after": lambda: order.append("after")},
-              {"early": {"needed"}, "after": {"early"}}, early=frozenset({"early"}))
+              {"early": {"needed"}, "after": {"early"}}, early={"early": set()})
     assert order == ["early", "needed", "after"]
 
 
@@ -112,7 +116,7 @@ def test_a_failure_stops_an_early_task_at_its_gate_and_is_what_is_raised() -> No
 
     with pytest.raises(AwsError, match="the role could not be made"):
         run_graph({"early": early, "failing": failing}, {"early": {"failing"}},
-                  early=frozenset({"early"}))
+                  early={"early": set()})
     assert reached == ["first part"]
     assert issubclass(Stopped, Exception)
 
@@ -183,3 +187,62 @@ def test_the_schedule_group_is_made_while_the_roles_are(config: Path) -> None:
     schedules = boto3.client("scheduler", region_name="us-east-1").list_schedules(
         GroupName="t1")["Schedules"]
     assert [s["Name"] for s in schedules] == ["t1-schedule"]
+
+
+def test_down_drops_the_roles_grants_while_the_functions_go(config: Path) -> None:
+    """Once DeleteSchedule is answered nothing starts a run: the role's DeleteRolePolicy
+    calls go with the functions' DeleteFunction (a barrier, broken unless both are in flight
+    at once); DeleteRole still waits until the functions are gone."""
+    pipelines.up(target(config)[0])
+    prepared, calls = target(config)
+    meet, lock, met = threading.Barrier(2, timeout=5), threading.Lock(), []
+
+    def hold(event_name: str, params: dict[str, Any], **_: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        function_role = params.get("RoleName") == "t1-us-east-1-role"  # not the scheduler's
+        with lock:
+            held = (operation == "DeleteFunction" or (
+                operation == "DeleteRolePolicy" and function_role)) and operation not in met
+            if held:
+                met.append(operation)
+        if held:
+            meet.wait()
+
+    prepared.aws.events.register("before-parameter-build.lambda", hold)  # API parameters
+    prepared.aws.events.register("before-parameter-build.iam", hold)
+    the_plan, _ = pipelines.plan(prepared, Mode.DOWN)
+    pipelines.down(prepared, the_plan)
+    assert sorted(met) == ["DeleteFunction", "DeleteRolePolicy"]
+    writes = calls.writes()
+    assert writes.index("scheduler:DeleteSchedule") < writes.index("iam:DeleteRolePolicy")
+    last_function = max(i for i, w in enumerate(writes) if w == "lambda:DeleteFunction")
+    assert last_function < min(i for i, w in enumerate(writes) if w == "iam:DeleteRole")
+    assert boto3.client("iam").list_roles()["Roles"] == []
+
+
+def test_in_a_vpc_the_roles_grants_stay_until_the_function_is_gone(tmp_path: Path) -> None:
+    """Lambda releases a VPC function's interfaces with the role's permissions, after the
+    function is gone (kinds/enis.py): the role with its ENI grant waits for all of it."""
+    with mock_aws(), no_retry_backoff():
+        _, subnet = dual_stack_subnet()
+        config = network_config(tmp_path, subnet)
+        pipelines.up(target(config)[0])
+        prepared, _ = target(config)
+        order: list[str] = []
+
+        def sent(event_name: str, params: dict[str, Any], **_: Any) -> None:
+            if event_name.endswith(".DeleteFunction") and params["url_path"].endswith("/t1"):
+                time.sleep(0.3)  # a grant sent too soon would go meanwhile
+            order.append("sent " + event_name.rsplit(".", 1)[-1])
+
+        def answered(event_name: str, **_: Any) -> None:
+            order.append("answered " + event_name.rsplit(".", 1)[-1])
+
+        for service in ("lambda", "iam"):
+            prepared.aws.events.register(f"before-call.{service}", sent)
+            prepared.aws.events.register(f"after-call.{service}", answered)
+        the_plan, _ = pipelines.plan(prepared, Mode.DOWN)
+        pipelines.down(prepared, the_plan)
+        last_function = max(i for i, o in enumerate(order) if o == "answered DeleteFunction")
+        assert last_function < order.index("sent DeleteRolePolicy")
+        assert boto3.client("iam").list_roles()["Roles"] == []

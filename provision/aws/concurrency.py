@@ -82,20 +82,21 @@ def gate() -> None:
 
 def run_graph(tasks: dict[str, Callable[[], Any]], needs: dict[str, set[str]],
               soon: dict[str, set[str]] | None = None,
-              early: frozenset[str] = frozenset()) -> dict[str, Any]:
+              early: dict[str, set[str]] | None = None) -> dict[str, Any]:
     """Run each task once every task it needs has succeeded, independent ones at once.
 
     `soon`: task -> tasks it needs only to have reached their ready point (ready(), called
-    inside them, or their end). `early`: tasks that start at once and call gate() where they
-    first need what they wait for; one that never does is held there at its end, so nothing
-    that needs it starts before what it needs is done.
+    inside them, or their end). `early`: task -> the tasks whose ready point it starts at
+    (often none); it calls gate() where it first needs the rest of what it waits for. One
+    that never does is held there at its end, so nothing that needs it starts before what it
+    needs is done.
 
     After a failure nothing new starts; tasks already running finish (a write in flight is
     not abandoned halfway; an early one stops at its gate), then the first failure in the
     order given is raised. Returns the results by name, in the order given. Daemon threads,
     as in gather().
     """
-    graph = _Graph(tasks, needs, soon or {}, early)
+    graph = _Graph(tasks, needs, soon or {}, early or {})
     graph.run()
     first = [n for n in tasks if n in graph.failures
              and not isinstance(graph.failures[n], Stopped)]
@@ -108,7 +109,7 @@ class _Graph:
     """run_graph's state, guarded by one condition."""
 
     def __init__(self, tasks: dict[str, Callable[[], Any]], needs: dict[str, set[str]],
-                 soon: dict[str, set[str]], early: frozenset[str]) -> None:
+                 soon: dict[str, set[str]], early: dict[str, set[str]]) -> None:
         self.tasks, self.needs, self.soon, self.early = tasks, needs, soon, early
         self.results: dict[str, Any] = {}
         self.failures: dict[str, BaseException] = {}
@@ -157,7 +158,8 @@ class _Graph:
             while True:
                 startable = [] if self.failures else [
                     n for n in self.tasks if n not in self.started
-                    and (n in self.early or self.satisfied(n))]
+                    and (self.early[n] <= self.readied | set(self.results) if n in self.early
+                         else self.satisfied(n))]
                 for name in startable:
                     self.started.add(name)
                     self.running.add(name)

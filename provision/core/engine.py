@@ -170,7 +170,7 @@ class Graph:
 
     needs: dict[str, set[str]]
     soon: dict[str, set[str]]
-    early: frozenset[str] = frozenset()
+    early: dict[str, set[str]]  # kind -> the kinds whose ready point it starts at
 
     def waits(self, kind: str) -> set[str]:
         return self.needs[kind] | self.soon[kind]
@@ -181,12 +181,13 @@ def dependencies(writing: dict[str, AnyAction], plan: Plan) -> Graph:
 
     A create or update waits for the kinds it needs (Kind.after), for those in
     Kind.after_ready only until they are ready (the function exists and is Active); a create
-    whose kind makes its first part alone (Kind.early_create) starts at once. Deletes run
-    the edges backwards, each waiting only until what needs it is ready to let it go (the
-    schedule has stopped invoking the function: market_schedule.py) -- except where a kind
-    is a setting of a host (Kind.host) deleted too: deleting the host removes it, so neither
-    the host nor what it needs waits for its delete, which then counts "already gone" as
-    done. Outside teardown a delete removes what the config no longer uses (the schedule's
+    whose kind makes its first part alone (Kind.early_create) starts at once, and a
+    teardown's delete whose first part needs less (Kind.strips_after) once that is ready.
+    Deletes run the edges backwards, each waiting only until what needs it is ready to let it
+    go (the schedule has stopped invoking the function: market_schedule.py) -- except where
+    a kind is a setting of a host (Kind.host) deleted too: deleting the host removes it, so
+    neither the host nor what it needs waits for its delete, which then counts "already
+    gone" as done. Outside teardown a delete removes what the config no longer uses (the schedule's
     other form), so it also waits for every create and update of the plan: what replaces it
     exists before it goes, like CloudFormation's cleanup phase after an update."""
     deleting = {k for k, a in writing.items() if a.op is Op.DELETE}
@@ -202,8 +203,11 @@ def dependencies(writing: dict[str, AnyAction], plan: Plan) -> Graph:
                 soon[first].add(kind)
     for kind in deleting:
         needs[kind] |= set(writing) - deleting
-    early = frozenset(k for k, a in writing.items()
-                      if a.op is Op.CREATE and BY_NAME[k].early_create)
+    early: dict[str, set[str]] = {
+        k: set() for k, a in writing.items() if a.op is Op.CREATE and BY_NAME[k].early_create}
+    if plan.mode.teardown:
+        early |= {k: set(BY_NAME[k].strips_after) & deleting for k in deleting
+                  if BY_NAME[k].strips_after}
     return Graph(needs, soon, early)
 
 

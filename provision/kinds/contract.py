@@ -174,6 +174,10 @@ class Kind(ABC, Generic[W, O]):
     # True when create() first makes a part that needs none of `after` (the schedule group)
     # and then calls concurrency.gate(): the engine starts it at once, off the longest chain.
     early_create: ClassVar[bool] = False
+    # Teardown: the kinds whose ready point its delete starts at (what started runs is gone);
+    # delete() then calls concurrency.gate() before the part that needs the rest gone (the
+    # role drops its grants alongside the functions' deletes, and goes once they are gone).
+    strips_after: ClassVar[tuple[str, ...]] = ()
     # The AWS services (botocore client names) its reads and writes call.
     services: ClassVar[tuple[str, ...]]
     # Whether `read` and `locate` use the account ID (an ARN built from it). False: they use

@@ -16,7 +16,7 @@ from functools import cached_property, partial
 from typing import Any, ClassVar
 
 from provision.aws.client import Aws, absent_ok
-from provision.aws.concurrency import gather
+from provision.aws.concurrency import gate, gather
 from provision.core import findings, policies
 from provision.core.needs import READ, UP, Need, Scope
 from provision.core.plan import Action, Change, Changes, Mode, Op
@@ -97,6 +97,8 @@ class Role(Kind[WantedRole, ObservedRole]):
     services = ("iam",)
     needs_account = False  # reads by name
     is_global = True  # one per account: its name and tags carry the Region (Stack.role_name)
+    # down drops its grants once what starts the functions is gone (delete)
+    strips_after = ("schedule", "market-schedule")
 
     operator: ClassVar[tuple[Need, ...]] = (
         Need("iam:GetRole", ROLE_SCOPE, READ, "read the role, its trust policy and tags"),
@@ -309,7 +311,13 @@ class Role(Kind[WantedRole, ObservedRole]):
                    lambda keys: aws.call("iam", "untag_role", RoleName=role, TagKeys=keys))
 
     def delete(self, aws: Aws, wanted: WantedRole, observed: ObservedRole) -> None:
+        """A teardown starts it once nothing starts the functions any more (strips_after:
+        the schedule is gone): its grants go alongside the functions' deletes, the role once
+        they are gone (gate(); one round trip off 'down's longest chain). With the ENI
+        grant all of it waits: Lambda releases a VPC function's interfaces with the role's
+        permissions, after the function is gone."""
         if wanted.eni_grant in observed.policy_names:
+            gate()
             enis.wait_released(aws, wanted.function, wanted.name)  # Lambda needs the role
         # What hangs on the role goes all at once; the role only once all of it is gone.
         gather({**{f"detach {arn}": partial(_detach, aws, wanted.name, (arn,))
@@ -317,6 +325,7 @@ class Role(Kind[WantedRole, ObservedRole]):
                 **{policy: partial(aws.call, "iam", "delete_role_policy", RoleName=wanted.name,
                                    PolicyName=policy, missing_ok=True)
                    for policy in observed.policy_names}})
+        gate()
         # Just after its policies go, IAM can still refuse the role (DeleteConflict): wait
         # that out only when this run removed some.
         aws.call("iam", "delete_role", RoleName=wanted.name, missing_ok=True,
