@@ -197,9 +197,13 @@ def test_down_drops_the_roles_grants_while_the_functions_go(config: Path) -> Non
     prepared, calls = target(config)
     meet, lock, met = threading.Barrier(2, timeout=5), threading.Lock(), []
 
+    order: list[str] = []
+
     def hold(event_name: str, params: dict[str, Any], **_: Any) -> None:
         operation = event_name.rsplit(".", 1)[-1]
         function_role = params.get("RoleName") == "t1-us-east-1-role"  # not the scheduler's
+        if operation == "DeleteRole" and function_role:
+            order.append("DeleteRole of the function's role")
         with lock:
             held = (operation == "DeleteFunction" or (
                 operation == "DeleteRolePolicy" and function_role)) and operation not in met
@@ -210,13 +214,14 @@ def test_down_drops_the_roles_grants_while_the_functions_go(config: Path) -> Non
 
     prepared.aws.events.register("before-parameter-build.lambda", hold)  # API parameters
     prepared.aws.events.register("before-parameter-build.iam", hold)
+    prepared.aws.events.register("after-call.lambda.DeleteFunction",
+                                 lambda **_: order.append("a function deleted"))
     the_plan, _ = pipelines.plan(prepared, Mode.DOWN)
     pipelines.down(prepared, the_plan)
     assert sorted(met) == ["DeleteFunction", "DeleteRolePolicy"]
     writes = calls.writes()
     assert writes.index("scheduler:DeleteSchedule") < writes.index("iam:DeleteRolePolicy")
-    last_function = max(i for i, w in enumerate(writes) if w == "lambda:DeleteFunction")
-    assert last_function < min(i for i, w in enumerate(writes) if w == "iam:DeleteRole")
+    assert order == ["a function deleted"] * 2 + ["DeleteRole of the function's role"]
     assert boto3.client("iam").list_roles()["Roles"] == []
 
 
