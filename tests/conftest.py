@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import clirunner, loader
+from tests.support import clirunner, loader, moto_routes
 
 pytest_plugins = ["tests.support.fixtures"]
 
 loader.share()  # one set of parsed service models for every botocore session of this process
 clirunner.remember_commands()  # one click command tree per Typer app, not one per invoke
+moto_routes.build()  # before any thread sends a first request (tests/support/moto_routes.py)
 
 
 def isolated_environment(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
