@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic import model_validator as _model_validator
 
+from provision.config import document
 from provision.config import secrets as keys
 from provision.config import validators as v
 from provision.config.hardening import KmsKey, ReservedConcurrency, ScheduleDelivery
@@ -21,7 +22,6 @@ from provision.config.iam import IamSettings
 from provision.config.market_time import MarketTime, Schedule
 from provision.config.network import Network
 from provision.config.regions import check_region
-from provision.config.yamlfile import load_yaml
 from provision.errors import ConfigError
 
 CONFIG_ENV = "STOCK_ALERT_CONFIG"
@@ -334,7 +334,7 @@ def config_path(option: str | None) -> Path:
 
 def load_config(path: Path) -> Config:
     """Read and validate the config file; raise ConfigError with the key and the fix."""
-    data = load_yaml(path)
+    data = document.load(path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the file must be a YAML mapping of keys such as name, "
                           "stocks and notify ('stock-alert init' writes a commented example).")

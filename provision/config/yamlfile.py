@@ -1,7 +1,6 @@
 """Strict, bounded YAML reading: the config file is small, plain and read at most once.
 
-- Only a regular file is read, and at most MAX_BYTES of it: a FIFO, a device (/dev/zero,
-  /dev/urandom) or a socket is refused from its stat, before it is opened for reading.
+- The file is read by filebytes.py: only a regular file, and at most MAX_BYTES of it.
 - Composition is bounded before anything is constructed: at most MAX_NODES values after alias
   expansion (a "billion laughs" file expands 10^9-fold from a few hundred bytes) and at most
   MAX_DEPTH levels of nesting (the schema needs 4: top level, stocks, a stock, its value).
@@ -10,21 +9,19 @@
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from provision.config.filebytes import read_text
 from provision.config.validators import clip, shown
 from provision.errors import ConfigError
 
-MAX_BYTES = 1 << 20  # 1 MiB: a full config (25 stocks, 40 tags, comments) is under 10 KiB
+__all__ = ["load_yaml", "parse", "read_text"]
+
 MAX_NODES = 10_000  # values after alias expansion; a full config has under 1,000
 MAX_DEPTH = 8  # the schema needs 4; the slack lets a slightly wrong shape get its own message
-_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -91,69 +88,12 @@ def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
-CONFIG_NEEDS = "a config needs a few KiB (at most 25 stocks)"
-
-
-def read_text(path: Path, needs: str = CONFIG_NEEDS) -> str:
-    """At most MAX_BYTES of a regular file, as UTF-8 (a leading byte-order mark, as Excel's
-    "CSV UTF-8" writes, is dropped); ConfigError for anything else. `needs` says how big the
-    file should be, for the message when it is too big."""
-    data = _read_bytes(path, needs)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(
-            f"cannot read config file {path}: it is not UTF-8 text (byte 0x{data[exc.start]:02x} "
-            f"on line {line}).",
-            hint="Save the file as UTF-8 in your editor and run the command again.") from None
-
-
-def _read_bytes(path: Path, needs: str) -> bytes:
-    try:
-        info = os.stat(path)
-        _check_kind(path, info.st_mode, info.st_size, needs)
-        # O_NONBLOCK: should the path turn into a FIFO between stat and open, open() does not
-        # wait for a writer; the fstat below then refuses it.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            _check_kind(path, info.st_mode, info.st_size, needs)
-            data = handle.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise ConfigError(
-            f"config file {path} not found.",
-            hint="Pass --config PATH, set STOCK_ALERT_CONFIG, or run from the folder that holds "
-            "config.yaml ('stock-alert init' writes a commented one).",
-        ) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}.",
-                          hint="Check that the path names a file you may read.") from None
-    if len(data) > MAX_BYTES:
-        _too_big(path, needs)
-    return data
-
-
-def _check_kind(path: Path, mode: int, size: int, needs: str) -> None:
-    if stat.S_ISDIR(mode):
-        raise ConfigError(f"cannot read config file {path}: Is a directory.",
-                          hint="Pass the path of the YAML file itself, e.g. -c ./config.yaml.")
-    if not stat.S_ISREG(mode):
-        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
-        raise ConfigError(f"config file {path} is {kind}, not a regular file; stock-alert reads "
-                          "its config only from a regular file.",
-                          hint="Save the config to a file and pass that path with --config.")
-    if size > MAX_BYTES:
-        _too_big(path, needs)
-
-
-def _too_big(path: Path, needs: str) -> None:
-    raise ConfigError(f"config file {path} is larger than {MAX_BYTES // 1024} KiB; {needs}, "
-                      "so check that this is the right file.")
-
-
 def load_yaml(path: Path) -> Any:
-    text = read_text(path)
+    return parse(read_text(path), path)
+
+
+def parse(text: str, path: Path) -> Any:
+    """The YAML document in `text` (read from `path`), bounded and strict (above)."""
     try:
         loader = _StrictLoader(text)  # the reader refuses control characters here
     except yaml.reader.ReaderError as exc:
