@@ -35,8 +35,10 @@ READ = (
      "most 3600.", "300", "0"),
     ("STOCK_ALERT_CACHE_DIR", "Where stock-alert keeps what a run can compute again: copies "
      "of botocore's data files (service models, endpoints) that Python reads several times "
-     "faster than botocore's JSON, about 3 MB, and the function zip with its modules' imports, "
-     "by their content (an edited module is always shipped). A copy is remade whenever its "
+     "faster than botocore's JSON (and botocore's lists of services), about 3 MB; the function "
+     "zip with its modules' imports, by their content (an edited module is always shipped); "
+     "and the config file's parsed YAML, by the file's bytes (it is still validated on every "
+     "run). A copy is remade whenever its "
      "source, botocore or Python changes; one that cannot be written or read only costs time. "
      "Deleting the folder is always safe. `off` turns it off.",
      "`$XDG_CACHE_HOME/stock-alert`, else `~/.cache/stock-alert`", None),

@@ -2,8 +2,9 @@
 
 Everything in it is remade from its source when missing, unreadable or stale, so deleting the
 folder is always safe, and a folder that cannot be written (a read-only home, a full disk) only
-costs time. Two users of it: botocore's data as marshal copies (aws/models.py) and the function
-zip's import closure and zip (core/package.py).
+costs time. Its users: botocore's data and lists of services as marshal copies (aws/models.py),
+the function zip's import closure and zip (core/package.py), and the config file's parsed
+document (config/document.py).
 
 Where: $STOCK_ALERT_CACHE_DIR, else $XDG_CACHE_HOME/stock-alert, else ~/.cache/stock-alert;
 STOCK_ALERT_CACHE_DIR=off turns it off.
