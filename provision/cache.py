@@ -13,9 +13,11 @@ STOCK_ALERT_CACHE_DIR=off turns it off.
 from __future__ import annotations
 
 import logging
+import marshal
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger("provision.cache")
 CACHE_ENV = "STOCK_ALERT_CACHE_DIR"
@@ -51,3 +53,15 @@ def write(path: Path, data: bytes) -> None:
         os.replace(out.name, path)
     except OSError as exc:  # read-only, full: no copy
         log.debug("no copy at %s: %r", path, exc)
+
+
+def read_marshal(path: Path) -> Any:
+    """The data of a marshal copy; None when it is missing, unreadable or damaged."""
+    found = read(path)
+    if found is None:
+        return None
+    try:
+        return marshal.loads(found)
+    except (ValueError, EOFError, TypeError) as exc:  # damaged: remade from its source
+        log.debug("ignoring %s: %r", path, exc)
+        return None

@@ -74,14 +74,7 @@ def plain(data: Any) -> Any:
 
 
 def _read(copy: Path) -> Any:
-    found = cache.read(copy)
-    if found is None:
-        return None
-    try:
-        return marshal.loads(found)
-    except (ValueError, EOFError, TypeError) as exc:  # damaged: parse the JSON
-        log.debug("ignoring %s: %r", copy, exc)
-        return None
+    return cache.read_marshal(copy)  # None when damaged: the JSON is parsed
 
 
 def _write(copy: Path, data: Any) -> None:

@@ -71,11 +71,5 @@ def _parsers() -> list[str]:
 
 
 def _read(copy: Path) -> Any:
-    found = cache.read(copy)
-    if found is None:
-        return None
-    try:
-        kept = marshal.loads(found)
-    except (ValueError, EOFError, TypeError):  # damaged: parse the file
-        return None
+    kept = cache.read_marshal(copy)  # None when damaged: the file is parsed
     return kept.get("document") if isinstance(kept, dict) else None
