@@ -371,4 +371,3 @@ def _no_answer(caught: Any) -> bool:
 
 def _log_call(event_name: str, **_: Any) -> None:
     log.debug("AWS call %s", event_name.removeprefix("before-call."))
-

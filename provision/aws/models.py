@@ -54,7 +54,7 @@ class MarshalCopies(JSONFileLoader):  # type: ignore[misc]
                 continue
             key = f"{full}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
             copy = self.folder / f"{hashlib.sha256(key).hexdigest()[:40]}.marshal"
-            found = _read(copy)
+            found = cache.read_marshal(copy)  # None when damaged: parsed again
             if found is not None:
                 return found
             data = plain(super().load_file(file_path))
@@ -71,10 +71,6 @@ def plain(data: Any) -> Any:
     if isinstance(data, list):
         return [plain(value) for value in data]
     return data
-
-
-def _read(copy: Path) -> Any:
-    return cache.read_marshal(copy)  # None when damaged: the JSON is parsed
 
 
 def _write(copy: Path, data: Any) -> None:
@@ -115,7 +111,7 @@ def services(folder: Path, listed: Any, type_name: str) -> list[str]:
             key.append(f"{path}\0-")
     digest = hashlib.sha256("\0\0".join(key).encode()).hexdigest()[:40]
     copy = folder / f"services-{digest}.marshal"
-    found = _read(copy)
+    found = cache.read_marshal(copy)  # None when damaged: parsed again
     if isinstance(found, list):
         return found
     names: list[str] = list(listed(type_name))
