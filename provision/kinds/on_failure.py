@@ -33,7 +33,7 @@ Real-AWS facts this kind is built on (Lambda API reference):
 - The configuration carries no tags and no ARN of its own: it belongs to the function, whose
   kind checks ownership ('up' refuses a foreign function before any write). 'down' removes it
   only while it points at this stack's notifier (or, as made before the notifier, its topic),
-  at the same time as the function (DeleteFunction removes it too), and before the notifier.
+  at the same time as the function (DeleteFunction removes it too) and the notifier.
 moto (5.2) appends on every Put and answers Get with the first one, so an update is not
 visible there; tests check the update's call instead.
 """
